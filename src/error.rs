@@ -1,0 +1,417 @@
+//! Errors: cold-path [`EngineError`]s and hot-path [`InvokeError`]s.
+//!
+//! A hot-path call fails in one of two ways, and a caller can always tell
+//! them apart: the guest answered with a contract `process-error`
+//! ([`InvokeError::Guest`]), or the engine stopped the call
+//! ([`InvokeError::Fault`]: a trap, fuel or deadline exhaustion, a limit, a
+//! contract violation, a missing export). Every [`Fault`] names the component
+//! and the function, and its message says what to do.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::types::{ComponentId, Function, ProcessError, Role};
+
+/// Why a hot-path call produced no value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvokeError {
+    /// The guest returned a `process-error`; the instance is still usable.
+    #[error("{0}")]
+    Guest(ProcessError),
+    /// The engine stopped the call.
+    #[error("{0}")]
+    Fault(Fault),
+}
+
+impl InvokeError {
+    /// The fault, if this is one.
+    pub fn as_fault(&self) -> Option<&Fault> {
+        match self {
+            Self::Fault(f) => Some(f),
+            Self::Guest(_) => None,
+        }
+    }
+}
+
+/// An engine fault during a call to a component.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The component instance that faulted.
+    pub component: ComponentId,
+    /// The function that was being called.
+    pub function: Function,
+    /// What went wrong.
+    pub kind: FaultKind,
+}
+
+impl Fault {
+    /// Whether the fault left the instance unusable (see
+    /// [`FaultKind::poisons`]).
+    pub fn poisons(&self) -> bool {
+        self.kind.poisons()
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "component `{}`, function `{}`: {}",
+            self.component, self.function, self.kind
+        )
+    }
+}
+
+impl std::error::Error for Fault {}
+
+/// The kinds of engine fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FaultKind {
+    /// The guest trapped.
+    Trap {
+        /// The trap code, when Wasm reported one.
+        code: TrapCode,
+        /// The engine's description, with a guest backtrace when available.
+        detail: String,
+    },
+    /// The call used up its fuel budget.
+    FuelExhausted {
+        /// The budget the call had.
+        budget: u64,
+    },
+    /// The call ran past its deadline (from the flow context or the config).
+    DeadlineExceeded {
+        /// How long the call was allowed to run.
+        allowed: Duration,
+    },
+    /// The guest tried to grow its linear memory or tables past the limit.
+    MemoryLimitExceeded {
+        /// The limit in bytes (or table elements).
+        limit: u64,
+        /// The size the guest asked for.
+        requested: u64,
+    },
+    /// The guest's host buffers would exceed the per-instance budget, and the
+    /// guest trapped after being refused.
+    BufferBudgetExceeded {
+        /// The budget in bytes.
+        limit: u64,
+        /// Bytes the guest would have held.
+        requested: u64,
+    },
+    /// The guest broke the contract (a stale handle, a use after `freeze`,
+    /// a buffer over the cap...).
+    ContractViolation(ContractViolation),
+    /// The component does not export the role the function belongs to.
+    MissingExport {
+        /// The missing role.
+        role: Role,
+    },
+    /// An earlier fault left the instance unusable.
+    Poisoned {
+        /// A description of the fault that poisoned the instance.
+        cause: String,
+    },
+    /// The call was refused before reaching the guest: its input broke a
+    /// limit (a payload over 16 MiB, a deadline already past...).
+    Rejected {
+        /// Why.
+        reason: String,
+    },
+    /// The host failed while serving the guest (a bug or resource failure on
+    /// the host side, not the guest's fault).
+    Host {
+        /// The host's error.
+        detail: String,
+    },
+}
+
+impl FaultKind {
+    /// Whether this fault leaves the instance unusable: traps, fuel and
+    /// deadline exhaustion, limit breaches, contract violations and host
+    /// failures interrupt the guest mid-call, so its state can no longer be
+    /// trusted. A missing export or a rejected input leave it intact.
+    pub fn poisons(&self) -> bool {
+        !matches!(
+            self,
+            Self::MissingExport { .. } | Self::Poisoned { .. } | Self::Rejected { .. }
+        )
+    }
+
+    /// A short, stable name for the kind (`trap`, `fuel-exhausted`, ...),
+    /// for transcripts and metrics labels.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Trap { .. } => "trap",
+            Self::FuelExhausted { .. } => "fuel-exhausted",
+            Self::DeadlineExceeded { .. } => "deadline-exceeded",
+            Self::MemoryLimitExceeded { .. } => "memory-limit-exceeded",
+            Self::BufferBudgetExceeded { .. } => "buffer-budget-exceeded",
+            Self::ContractViolation(_) => "contract-violation",
+            Self::MissingExport { .. } => "missing-export",
+            Self::Poisoned { .. } => "poisoned",
+            Self::Rejected { .. } => "rejected",
+            Self::Host { .. } => "host",
+        }
+    }
+}
+
+impl fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Trap { code, detail } => write!(
+                f,
+                "guest trapped ({code}): {detail}; the instance is poisoned, re-instantiate it"
+            ),
+            Self::FuelExhausted { budget } => write!(
+                f,
+                "fuel exhausted (budget {budget} units); raise the fuel budget if the work is \
+                 legitimate, else fix the guest; the instance is poisoned, re-instantiate it"
+            ),
+            Self::DeadlineExceeded { allowed } => write!(
+                f,
+                "deadline exceeded (the call was allowed {allowed:?}); the instance is poisoned, \
+                 re-instantiate it"
+            ),
+            Self::MemoryLimitExceeded { limit, requested } => write!(
+                f,
+                "memory limit exceeded (limit {limit}, requested {requested}); raise \
+                 `max_memory_bytes` or reduce the guest's memory use; the instance is poisoned, \
+                 re-instantiate it"
+            ),
+            Self::BufferBudgetExceeded { limit, requested } => write!(
+                f,
+                "host buffer budget exceeded (budget {limit} bytes, the guest wanted \
+                 {requested}); raise `max_buffer_bytes_per_instance` or drop buffers sooner; \
+                 the instance is poisoned, re-instantiate it"
+            ),
+            Self::ContractViolation(v) => write!(
+                f,
+                "contract violation: {v}; fix the guest; the instance is poisoned, re-instantiate it"
+            ),
+            Self::MissingExport { role } => write!(
+                f,
+                "the component does not export `{}` (it has no {role} role); call a function of \
+                 a role it exports, or build it for a world that exports {role}",
+                role.interface()
+            ),
+            Self::Poisoned { cause } => write!(
+                f,
+                "instance poisoned by an earlier fault ({cause}); re-instantiate it"
+            ),
+            Self::Rejected { reason } => {
+                write!(f, "call rejected before reaching the guest: {reason}")
+            }
+            Self::Host { detail } => write!(f, "host failure: {detail}"),
+        }
+    }
+}
+
+/// A WebAssembly trap code, independent of the backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TrapCode {
+    /// The guest executed `unreachable` (Rust guests: a panic or abort).
+    Unreachable,
+    /// The call stack overflowed.
+    StackOverflow,
+    /// An out-of-bounds memory access.
+    MemoryOutOfBounds,
+    /// A misaligned atomic access.
+    HeapMisaligned,
+    /// An out-of-bounds table access.
+    TableOutOfBounds,
+    /// An indirect call through a null table entry.
+    IndirectCallToNull,
+    /// An indirect call with the wrong signature.
+    BadSignature,
+    /// Integer overflow.
+    IntegerOverflow,
+    /// Integer division by zero.
+    IntegerDivisionByZero,
+    /// An invalid float-to-integer conversion.
+    BadConversionToInteger,
+    /// The component model refused the call (for example a borrowed handle
+    /// not dropped before returning, or an invalid handle).
+    ComponentModel,
+    /// Another trap code.
+    Other,
+}
+
+impl fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Unreachable => "unreachable",
+            Self::StackOverflow => "stack overflow",
+            Self::MemoryOutOfBounds => "memory out of bounds",
+            Self::HeapMisaligned => "misaligned memory access",
+            Self::TableOutOfBounds => "table out of bounds",
+            Self::IndirectCallToNull => "indirect call to null",
+            Self::BadSignature => "bad signature",
+            Self::IntegerOverflow => "integer overflow",
+            Self::IntegerDivisionByZero => "integer division by zero",
+            Self::BadConversionToInteger => "bad conversion to integer",
+            Self::ComponentModel => "component model violation",
+            Self::Other => "other",
+        })
+    }
+}
+
+/// How a guest broke the contract.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ContractViolation {
+    /// A handle that is no longer (or never was) live on the host.
+    #[error(
+        "stale {resource} handle (rep {rep}): it was dropped, reclaimed at the end of an \
+         earlier call, or never handed out"
+    )]
+    StaleHandle {
+        /// The resource type (`buffer`, `mutable-buffer`, `flow-context`).
+        resource: &'static str,
+        /// The host-side representation of the handle.
+        rep: u32,
+    },
+    /// A mutable buffer used after `freeze` consumed it.
+    #[error("mutable-buffer used after `freeze` consumed it (rep {rep}); drop the handle instead")]
+    UseAfterFreeze {
+        /// The host-side representation of the handle.
+        rep: u32,
+    },
+    /// The instance ran out of host resource handles.
+    #[error("the guest holds {live} host resources, the most an instance may hold")]
+    TooManyResources {
+        /// Live resources at the time.
+        live: usize,
+    },
+}
+
+/// A problem with an engine configuration; [`EngineError::InvalidConfig`]
+/// lists every one found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// The configuration field.
+    pub field: &'static str,
+    /// What is wrong with it and what to do.
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: {}", self.field, self.problem)
+    }
+}
+
+/// A cold-path failure: configuration, compilation, (de)serialization or
+/// instantiation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The configuration is invalid; every problem is listed.
+    #[error("invalid engine configuration ({} problem(s)):{}", .0.len(), ConfigProblems(.0))]
+    InvalidConfig(Vec<ConfigProblem>),
+    /// The WAT text did not parse.
+    #[error("invalid WAT in {origin}: {message}")]
+    InvalidWat {
+        /// Where the text came from (a path or a name).
+        origin: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// The bytes are a core module where a component is needed.
+    #[error(
+        "{origin} is a core WebAssembly module, not a component; componentize it first (for \
+         example `wasm-tools component new`, or torvyn-harness's fixture loader for WAT)"
+    )]
+    NotAComponent {
+        /// Where the bytes came from.
+        origin: String,
+    },
+    /// The bytes are not valid WebAssembly, or compilation failed.
+    #[error("cannot compile {origin}: {message}")]
+    Compile {
+        /// Where the bytes came from.
+        origin: String,
+        /// The compiler's message.
+        message: String,
+    },
+    /// The component needs imports this engine does not provide (a wrong
+    /// world, or a WASI interface outside what is linked).
+    #[error(
+        "component `{component}` cannot be linked: {message}; build it against a \
+         torvyn:streaming@0.1.0 world (transform, managed-transform, data-source, data-sink), \
+         optionally importing WASI 0.2"
+    )]
+    Link {
+        /// The component.
+        component: ComponentId,
+        /// The linker's message, naming the import.
+        message: String,
+    },
+    /// The component exports a contract interface with the wrong types.
+    #[error(
+        "component `{component}` exports `{interface}` with types that do not match \
+         torvyn:streaming@0.1.0: {message}; rebuild it against the contract's WIT"
+    )]
+    WrongExportTypes {
+        /// The component.
+        component: ComponentId,
+        /// The interface.
+        interface: &'static str,
+        /// The type checker's message.
+        message: String,
+    },
+    /// The component exports no contract role at all.
+    #[error(
+        "component `{component}` exports none of torvyn:streaming@0.1.0's interfaces \
+         (processor, source, sink, lifecycle); it exports: {exports}"
+    )]
+    NoRoles {
+        /// The component.
+        component: ComponentId,
+        /// What it does export.
+        exports: String,
+    },
+    /// Instantiation failed (the component's start-up trapped, or a limit).
+    #[error("cannot instantiate component `{component}`: {message}")]
+    Instantiate {
+        /// The component.
+        component: ComponentId,
+        /// Why.
+        message: String,
+    },
+    /// Serializing compiled code failed.
+    #[error("cannot serialize compiled component: {0}")]
+    Serialize(String),
+    /// The bytes were compiled by another engine version or configuration.
+    #[error(
+        "compiled artifact is incompatible with this engine ({0}); recompile from the component bytes"
+    )]
+    IncompatibleArtifact(String),
+    /// The bytes are not a compiled artifact, or are damaged.
+    #[error("compiled artifact is corrupt ({0}); recompile from the component bytes")]
+    CorruptArtifact(String),
+    /// A value passed to the engine is out of range.
+    #[error("invalid argument `{name}`: {problem}")]
+    InvalidArgument {
+        /// The argument.
+        name: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The operation is not supported by this backend or configuration.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+struct ConfigProblems<'a>(&'a [ConfigProblem]);
+
+impl fmt::Display for ConfigProblems<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in self.0 {
+            write!(f, "\n  - {p}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,542 @@
+//! The host side of the contract's resources: buffers, mutable buffers and
+//! flow contexts, with every limit the contract puts on them.
+//!
+//! Hot path. One [`HostResources`] lives in each instance (in the Wasmtime
+//! store's data, or in a mock instance) and is backend-neutral: the backends
+//! translate guest handles to the `u32` reps used here and forward every
+//! method call. Nothing here panics on guest input; every check happens
+//! before the value is used.
+//!
+//! Ownership model: resources are **call-scoped**. The inputs of a call (the
+//! payload and flow context of a `stream-element`) are lent to the guest and
+//! released when the call ends; an output buffer moves to the caller; any
+//! resource the guest still holds when the call ends is reclaimed (and
+//! counted in [`InvocationMetrics::resources_reclaimed`]). After every call
+//! [`HostResources::live`] is therefore back to zero, and a guest that uses a
+//! handle kept from an earlier call gets a stale-handle contract violation.
+
+use bytes::Bytes;
+use rustc_hash::FxHashMap;
+
+use crate::clock::Clock;
+use crate::error::ContractViolation;
+use crate::types::{FlowContext, InvocationMetrics};
+
+/// The most bytes one buffer may hold: 16 MiB.
+pub const MAX_BUFFER_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Limits on the host resources one instance may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResourceLimits {
+    /// Most bytes held at once in buffers the guest allocated (mutable
+    /// buffers count their capacity, frozen ones their size).
+    pub max_buffer_bytes: u64,
+    /// Most host resources (of all kinds) live at once.
+    pub max_resources: usize,
+}
+
+impl Default for ResourceLimits {
+    fn default() -> Self {
+        Self {
+            max_buffer_bytes: 64 * 1024 * 1024,
+            max_resources: 10_000,
+        }
+    }
+}
+
+/// A contract `buffer-error`, as the host answers a guest's buffer call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BufferError {
+    /// The write would pass the buffer's capacity.
+    CapacityExceeded,
+    /// The offset is past the bytes written so far.
+    OutOfBounds,
+    /// The host refused the allocation (budget, resource count or cap).
+    AllocationFailed(String),
+}
+
+/// Per-call counters, reset at the start of every call.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CallCounters {
+    pub bytes_into_guest: u64,
+    pub bytes_out_of_guest: u64,
+    pub buffers_allocated: u32,
+    /// Set when the buffer budget refused an allocation in this call:
+    /// `(limit, requested)`.
+    pub budget_denied: Option<(u64, u64)>,
+}
+
+enum MutData {
+    /// Still the bytes of the buffer it was cloned from: no copy yet.
+    Shared(Bytes),
+    Owned(Vec<u8>),
+}
+
+impl MutData {
+    fn len(&self) -> usize {
+        match self {
+            Self::Shared(b) => b.len(),
+            Self::Owned(v) => v.len(),
+        }
+    }
+
+    fn make_owned(&mut self) -> &mut Vec<u8> {
+        if let Self::Shared(b) = self {
+            *self = Self::Owned(b.to_vec());
+        }
+        match self {
+            Self::Owned(v) => v,
+            Self::Shared(_) => unreachable!("converted to owned just above"),
+        }
+    }
+
+    fn freeze(self) -> Bytes {
+        match self {
+            Self::Shared(b) => b,
+            Self::Owned(v) => Bytes::from(v),
+        }
+    }
+}
+
+enum Entry {
+    Buffer {
+        bytes: Bytes,
+        content_type: String,
+        /// Counted against the buffer budget (made by the guest).
+        budgeted: bool,
+    },
+    Mutable {
+        data: MutData,
+        capacity: u64,
+        content_type: String,
+    },
+    /// A mutable buffer that `freeze` consumed; the guest still holds the
+    /// handle and must drop it, but any other use is a violation.
+    Frozen,
+    Flow(FlowContext),
+}
+
+impl Entry {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Buffer { .. } => "buffer",
+            Self::Mutable { .. } | Self::Frozen => "mutable-buffer",
+            Self::Flow(_) => "flow-context",
+        }
+    }
+}
+
+/// A buffer the guest handed back to the host (an output's payload).
+#[derive(Debug)]
+pub struct TakenBuffer {
+    /// The bytes.
+    pub bytes: Bytes,
+    /// The content type set on the buffer.
+    pub content_type: String,
+}
+
+/// The host resources of one instance. See the module docs for the
+/// ownership model.
+pub struct HostResources {
+    entries: FxHashMap<u32, Entry>,
+    next_rep: u32,
+    limits: ResourceLimits,
+    held_bytes: u64,
+    pub(crate) counters: CallCounters,
+    clock: Clock,
+}
+
+impl HostResources {
+    /// An empty store with the given limits, reading deadlines from `clock`.
+    pub fn new(limits: ResourceLimits, clock: Clock) -> Self {
+        Self {
+            entries: FxHashMap::default(),
+            next_rep: 1,
+            limits,
+            held_bytes: 0,
+            counters: CallCounters::default(),
+            clock,
+        }
+    }
+
+    /// Host resources live now (after a call: zero).
+    pub fn live(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Bytes held now in guest-made buffers.
+    pub fn held_bytes(&self) -> u64 {
+        self.held_bytes
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> ResourceLimits {
+        self.limits
+    }
+
+    /// Starts a call: resets the per-call counters.
+    pub(crate) fn begin_call(&mut self) {
+        self.counters = CallCounters::default();
+    }
+
+    /// Ends a call: releases `inputs` (handles the host lent), reclaims
+    /// whatever the guest still holds, and writes the counters into
+    /// `metrics`.
+    pub(crate) fn end_call(&mut self, inputs: &[u32], metrics: &mut InvocationMetrics) {
+        for rep in inputs {
+            self.entries.remove(rep);
+        }
+        let reclaimed = self.entries.len();
+        if reclaimed > 0 {
+            self.entries.clear();
+        }
+        self.held_bytes = 0;
+        metrics.resources_reclaimed = u32::try_from(reclaimed).unwrap_or(u32::MAX);
+        metrics.bytes_into_guest = self.counters.bytes_into_guest;
+        metrics.bytes_out_of_guest = self.counters.bytes_out_of_guest;
+        metrics.buffers_allocated = self.counters.buffers_allocated;
+    }
+
+    fn insert(&mut self, entry: Entry) -> Result<u32, ContractViolation> {
+        if self.entries.len() >= self.limits.max_resources {
+            return Err(ContractViolation::TooManyResources {
+                live: self.entries.len(),
+            });
+        }
+        // Reps are never reused while live, and in practice never reused at
+        // all (2^32 creations per instance), so a stale guest handle cannot
+        // alias a newer resource.
+        let mut rep = self.next_rep;
+        while rep == 0 || self.entries.contains_key(&rep) {
+            rep = rep.wrapping_add(1);
+        }
+        self.next_rep = rep.wrapping_add(1);
+        self.entries.insert(rep, entry);
+        Ok(rep)
+    }
+
+    fn get(&self, rep: u32, resource: &'static str) -> Result<&Entry, ContractViolation> {
+        self.entries
+            .get(&rep)
+            .ok_or(ContractViolation::StaleHandle { resource, rep })
+    }
+
+    /// Lends an input payload to the guest; returns its rep.
+    pub(crate) fn lend_buffer(
+        &mut self,
+        bytes: Bytes,
+        content_type: String,
+    ) -> Result<u32, ContractViolation> {
+        self.insert(Entry::Buffer {
+            bytes,
+            content_type,
+            budgeted: false,
+        })
+    }
+
+    /// Lends a flow context to the guest; returns its rep.
+    pub(crate) fn lend_flow(&mut self, ctx: FlowContext) -> Result<u32, ContractViolation> {
+        self.insert(Entry::Flow(ctx))
+    }
+
+    fn buffer(&self, rep: u32) -> Result<(&Bytes, &str), ContractViolation> {
+        match self.get(rep, "buffer")? {
+            Entry::Buffer {
+                bytes,
+                content_type,
+                ..
+            } => Ok((bytes, content_type)),
+            other => Err(ContractViolation::StaleHandle {
+                resource: other.kind(),
+                rep,
+            }),
+        }
+    }
+
+    /// `buffer.size`.
+    pub fn buffer_size(&self, rep: u32) -> Result<u64, ContractViolation> {
+        Ok(self.buffer(rep)?.0.len() as u64)
+    }
+
+    /// `buffer.content-type`.
+    pub fn buffer_content_type(&self, rep: u32) -> Result<String, ContractViolation> {
+        Ok(self.buffer(rep)?.1.to_owned())
+    }
+
+    /// `buffer.read`: up to `len` bytes from `offset`, clamped to the bytes
+    /// in bounds (a range past the end is not an error).
+    pub fn buffer_read(
+        &mut self,
+        rep: u32,
+        offset: u64,
+        len: u64,
+    ) -> Result<Vec<u8>, ContractViolation> {
+        let (bytes, _) = self.buffer(rep)?;
+        let size = bytes.len() as u64;
+        let start = offset.min(size);
+        let end = start.saturating_add(len).min(size);
+        // Both bounds are <= size, which came from a usize.
+        let out = bytes[start as usize..end as usize].to_vec();
+        self.counters.bytes_into_guest += end - start;
+        Ok(out)
+    }
+
+    /// `buffer.read-all`.
+    pub fn buffer_read_all(&mut self, rep: u32) -> Result<Vec<u8>, ContractViolation> {
+        let out = self.buffer(rep)?.0.to_vec();
+        self.counters.bytes_into_guest += out.len() as u64;
+        Ok(out)
+    }
+
+    /// The guest dropped its handle to a buffer.
+    pub fn drop_buffer(&mut self, rep: u32) {
+        self.drop_rep(rep);
+    }
+
+    fn drop_rep(&mut self, rep: u32) {
+        // A rep that is gone was reclaimed at the end of an earlier call:
+        // the guest dropping its stale handle now is harmless.
+        if let Some(entry) = self.entries.remove(&rep) {
+            self.held_bytes -= Self::budgeted_bytes(&entry);
+        }
+    }
+
+    fn budgeted_bytes(entry: &Entry) -> u64 {
+        match entry {
+            Entry::Buffer {
+                bytes,
+                budgeted: true,
+                ..
+            } => bytes.len() as u64,
+            Entry::Mutable { capacity, .. } => *capacity,
+            _ => 0,
+        }
+    }
+
+    /// Moves a buffer the guest returned (an output payload) to the caller.
+    pub fn take_buffer(&mut self, rep: u32) -> Result<TakenBuffer, ContractViolation> {
+        self.buffer(rep)?;
+        let Some(entry) = self.entries.remove(&rep) else {
+            unreachable!("checked just above")
+        };
+        self.held_bytes -= Self::budgeted_bytes(&entry);
+        match entry {
+            Entry::Buffer {
+                bytes,
+                content_type,
+                ..
+            } => Ok(TakenBuffer {
+                bytes,
+                content_type,
+            }),
+            _ => unreachable!("checked to be a buffer just above"),
+        }
+    }
+
+    fn reserve(&mut self, capacity: u64) -> Result<(), BufferError> {
+        if capacity > MAX_BUFFER_BYTES {
+            return Err(BufferError::AllocationFailed(format!(
+                "capacity {capacity} exceeds the {MAX_BUFFER_BYTES}-byte buffer cap"
+            )));
+        }
+        let wanted = self.held_bytes.saturating_add(capacity);
+        if wanted > self.limits.max_buffer_bytes {
+            self.counters.budget_denied = Some((self.limits.max_buffer_bytes, wanted));
+            return Err(BufferError::AllocationFailed(format!(
+                "buffer budget exhausted: {} of {} bytes held, {capacity} more requested",
+                self.held_bytes, self.limits.max_buffer_bytes
+            )));
+        }
+        if self.entries.len() >= self.limits.max_resources {
+            return Err(BufferError::AllocationFailed(format!(
+                "the instance holds {} host resources, the most allowed",
+                self.entries.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn insert_mutable(&mut self, data: MutData, capacity: u64, content_type: String) -> u32 {
+        self.held_bytes += capacity;
+        self.counters.buffers_allocated += 1;
+        self.insert(Entry::Mutable {
+            data,
+            capacity,
+            content_type,
+        })
+        .expect("reserve checked the resource count")
+    }
+
+    /// `buffer-allocator.allocate`: a mutable buffer of exactly
+    /// `capacity_hint` bytes of capacity.
+    pub fn allocate(&mut self, capacity_hint: u64) -> Result<u32, BufferError> {
+        self.reserve(capacity_hint)?;
+        Ok(self.insert_mutable(MutData::Owned(Vec::new()), capacity_hint, String::new()))
+    }
+
+    /// `buffer-allocator.clone-into-mutable`: a mutable buffer holding the
+    /// source's bytes (shared until first written) and content type, with
+    /// capacity equal to the source's size.
+    pub fn clone_into_mutable(
+        &mut self,
+        source: u32,
+    ) -> Result<Result<u32, BufferError>, ContractViolation> {
+        let (bytes, content_type) = self.buffer(source)?;
+        let (bytes, content_type) = (bytes.clone(), content_type.to_owned());
+        let capacity = bytes.len() as u64;
+        if let Err(e) = self.reserve(capacity) {
+            return Ok(Err(e));
+        }
+        Ok(Ok(self.insert_mutable(
+            MutData::Shared(bytes),
+            capacity,
+            content_type,
+        )))
+    }
+
+    fn mutable(
+        &mut self,
+        rep: u32,
+    ) -> Result<(&mut MutData, &mut u64, &mut String), ContractViolation> {
+        match self.entries.get_mut(&rep) {
+            Some(Entry::Mutable {
+                data,
+                capacity,
+                content_type,
+            }) => Ok((data, capacity, content_type)),
+            Some(Entry::Frozen) => Err(ContractViolation::UseAfterFreeze { rep }),
+            Some(other) => Err(ContractViolation::StaleHandle {
+                resource: other.kind(),
+                rep,
+            }),
+            None => Err(ContractViolation::StaleHandle {
+                resource: "mutable-buffer",
+                rep,
+            }),
+        }
+    }
+
+    /// `mutable-buffer.write`: write at `offset` (at most the current size),
+    /// growing up to the capacity.
+    pub fn mutable_write(
+        &mut self,
+        rep: u32,
+        offset: u64,
+        bytes: &[u8],
+    ) -> Result<Result<(), BufferError>, ContractViolation> {
+        let (data, capacity, _) = self.mutable(rep)?;
+        let size = data.len() as u64;
+        if offset > size {
+            return Ok(Err(BufferError::OutOfBounds));
+        }
+        let end = match offset.checked_add(bytes.len() as u64) {
+            Some(end) if end <= *capacity => end,
+            _ => return Ok(Err(BufferError::CapacityExceeded)),
+        };
+        let v = data.make_owned();
+        // offset <= size and end <= capacity <= 16 MiB: both fit usize.
+        let (offset, end) = (offset as usize, end as usize);
+        if end > v.len() {
+            v.resize(end, 0);
+        }
+        v[offset..end].copy_from_slice(bytes);
+        self.counters.bytes_out_of_guest += bytes.len() as u64;
+        Ok(Ok(()))
+    }
+
+    /// `mutable-buffer.append`.
+    pub fn mutable_append(
+        &mut self,
+        rep: u32,
+        bytes: &[u8],
+    ) -> Result<Result<(), BufferError>, ContractViolation> {
+        let size = self.mutable(rep)?.0.len() as u64;
+        self.mutable_write(rep, size, bytes)
+    }
+
+    /// `mutable-buffer.size`.
+    pub fn mutable_size(&mut self, rep: u32) -> Result<u64, ContractViolation> {
+        Ok(self.mutable(rep)?.0.len() as u64)
+    }
+
+    /// `mutable-buffer.capacity`.
+    pub fn mutable_capacity(&mut self, rep: u32) -> Result<u64, ContractViolation> {
+        Ok(*self.mutable(rep)?.1)
+    }
+
+    /// `mutable-buffer.set-content-type`.
+    pub fn mutable_set_content_type(
+        &mut self,
+        rep: u32,
+        content_type: String,
+    ) -> Result<(), ContractViolation> {
+        *self.mutable(rep)?.2 = content_type;
+        Ok(())
+    }
+
+    /// `mutable-buffer.freeze`: consumes the mutable buffer (its handle
+    /// stays with the guest, dead but for `drop`) and returns the rep of a
+    /// new owned buffer.
+    pub fn mutable_freeze(&mut self, rep: u32) -> Result<u32, ContractViolation> {
+        self.mutable(rep)?;
+        let Some(Entry::Mutable {
+            data,
+            capacity,
+            content_type,
+        }) = self.entries.insert(rep, Entry::Frozen)
+        else {
+            unreachable!("checked to be a live mutable buffer just above")
+        };
+        let bytes = data.freeze();
+        self.held_bytes = self.held_bytes - capacity + bytes.len() as u64;
+        self.insert(Entry::Buffer {
+            bytes,
+            content_type,
+            budgeted: true,
+        })
+    }
+
+    /// The guest dropped its handle to a mutable buffer (frozen or not).
+    pub fn drop_mutable(&mut self, rep: u32) {
+        self.drop_rep(rep);
+    }
+
+    fn flow(&self, rep: u32) -> Result<&FlowContext, ContractViolation> {
+        match self.get(rep, "flow-context")? {
+            Entry::Flow(ctx) => Ok(ctx),
+            other => Err(ContractViolation::StaleHandle {
+                resource: other.kind(),
+                rep,
+            }),
+        }
+    }
+
+    /// `flow-context.trace-id`.
+    pub fn flow_trace_id(&self, rep: u32) -> Result<String, ContractViolation> {
+        Ok(self.flow(rep)?.trace_id.clone())
+    }
+
+    /// `flow-context.span-id`.
+    pub fn flow_span_id(&self, rep: u32) -> Result<String, ContractViolation> {
+        Ok(self.flow(rep)?.span_id.clone())
+    }
+
+    /// `flow-context.flow-id`.
+    pub fn flow_id(&self, rep: u32) -> Result<String, ContractViolation> {
+        Ok(self.flow(rep)?.flow_id.clone())
+    }
+
+    /// `flow-context.deadline-ns`: the time left, 0 for no deadline, and 1
+    /// once the deadline has passed (0 would read as "none").
+    pub fn flow_deadline_ns(&self, rep: u32) -> Result<u64, ContractViolation> {
+        Ok(match self.flow(rep)?.deadline_ns {
+            None => 0,
+            Some(deadline) => deadline.saturating_sub(self.clock.now_ns()).max(1),
+        })
+    }
+
+    /// The guest dropped its handle to a flow context.
+    pub fn drop_flow(&mut self, rep: u32) {
+        self.drop_rep(rep);
+    }
+}

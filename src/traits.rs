@@ -1,0 +1,165 @@
+//! The two traits every backend implements.
+//!
+//! [`WasmEngine`] is the cold path: compile, serialize and deserialize
+//! compiled code, instantiate, and set an instance's fuel. [`ComponentInvoker`]
+//! is the hot path: one method per contract function, each returning an
+//! [`Invocation`] with the outcome and what the call cost.
+//!
+//! The hot-path methods are native `async fn`s in the trait (written as
+//! `-> impl Future + Send` so the futures can move between threads of a
+//! multi-threaded runtime); no boxing happens per call. Both traits use
+//! associated types, so a host generic over them is monomorphized and pays
+//! no dynamic dispatch.
+
+use std::future::Future;
+
+use crate::error::{EngineError, Fault};
+use crate::types::{
+    BackpressureSignal, ComponentId, Invocation, OutputElement, ProcessResult, Roles, StreamElement,
+};
+
+/// Cold-path operations of a WebAssembly component engine.
+///
+/// # Example
+///
+/// ```
+/// use torvyn_engine::{ComponentId, ComponentInvoker, StreamElement, WasmEngine};
+/// use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
+///
+/// let engine = WasmtimeEngine::new(WasmtimeEngineConfig::default())?;
+/// let bytes = torvyn_harness::fixtures::load_fixture("uppercase")?;
+/// let compiled = engine.compile(&bytes)?;
+/// let mut instance = engine.instantiate(&compiled, ComponentId::new("upper-1"))?;
+/// engine.set_fuel(&mut instance, 1_000_000)?;
+///
+/// let call = instance.process_sync(StreamElement::new(0, "hello", "text/plain"));
+/// assert!(call.metrics.fuel_consumed > 0);
+/// assert!(engine.fuel_remaining(&instance).unwrap() < 1_000_000);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait WasmEngine: Send + Sync {
+    /// A compiled component, cheap to clone and shareable across threads.
+    type Compiled: Clone + Send + Sync + 'static;
+    /// A live instance of a compiled component.
+    type Instance: ComponentInvoker + Send + 'static;
+
+    /// Compiles a component from its binary encoding.
+    fn compile(&self, bytes: &[u8]) -> Result<Self::Compiled, EngineError>;
+
+    /// Compiles a component from WebAssembly text. The text must describe a
+    /// component; a core module is refused with [`EngineError::NotAComponent`].
+    fn compile_wat(&self, text: &str) -> Result<Self::Compiled, EngineError>;
+
+    /// Serializes compiled code so [`WasmEngine::deserialize`] can load it
+    /// without compiling again.
+    fn serialize(&self, compiled: &Self::Compiled) -> Result<Vec<u8>, EngineError>;
+
+    /// Loads compiled code that [`WasmEngine::serialize`] produced.
+    ///
+    /// # Safety
+    ///
+    /// The bytes become executable machine code: they must come from
+    /// [`WasmEngine::serialize`] of an engine with the same configuration,
+    /// and must not have been tampered with since. Bytes from an untrusted
+    /// place must be authenticated first (the compiled-component cache checks
+    /// a SHA-256 digest before calling this).
+    unsafe fn deserialize(&self, bytes: &[u8]) -> Result<Self::Compiled, EngineError>;
+
+    /// Creates an instance, reading which roles the component exports.
+    fn instantiate(
+        &self,
+        compiled: &Self::Compiled,
+        id: ComponentId,
+    ) -> Result<Self::Instance, EngineError>;
+
+    /// Sets the fuel budget each later call of `instance` starts with.
+    fn set_fuel(&self, instance: &mut Self::Instance, fuel: u64) -> Result<(), EngineError>;
+
+    /// Fuel left after the instance's last call (its full budget before the
+    /// first call); `None` when fuel metering is off.
+    fn fuel_remaining(&self, instance: &Self::Instance) -> Option<u64>;
+
+    /// The instance's linear memory size in bytes.
+    fn memory_usage(&self, instance: &Self::Instance) -> u64;
+}
+
+/// Hot-path calls into one component instance.
+///
+/// Every method returns an [`Invocation`]: the outcome (a value, the guest's
+/// `process-error`, or an engine [`Fault`]) and the call's metrics. A fault
+/// that interrupts the guest poisons the instance: later calls return
+/// [`crate::FaultKind::Poisoned`] at once; create a new instance.
+///
+/// Calls are sequential per instance (`&mut self`): the contract says a
+/// component is never re-entered.
+///
+/// # Example
+///
+/// ```
+/// use torvyn_engine::{ComponentId, ComponentInvoker, ProcessResult, StreamElement, WasmEngine};
+/// use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let engine = WasmtimeEngine::new(WasmtimeEngineConfig::default())?;
+/// let compiled = engine.compile(&torvyn_harness::fixtures::load_fixture("uppercase")?)?;
+/// let mut upper = engine.instantiate(&compiled, ComponentId::new("upper"))?;
+///
+/// let call = upper.process(StreamElement::new(7, "hello", "text/plain")).await;
+/// match call.outcome? {
+///     ProcessResult::Emit(out) => assert_eq!(&out.payload[..], b"HELLO"),
+///     ProcessResult::Drop => unreachable!("uppercase always emits"),
+/// }
+/// assert_eq!(upper.live_resources(), 0);
+/// # Ok(())
+/// # }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run()).unwrap();
+/// ```
+pub trait ComponentInvoker {
+    /// The instance's id, named in every fault.
+    fn component_id(&self) -> &ComponentId;
+
+    /// The roles the component exports.
+    fn roles(&self) -> Roles;
+
+    /// Host resources the instance holds right now. Outside a call this is
+    /// zero: inputs are released, outputs moved to the caller and anything
+    /// the guest kept is reclaimed when each call ends.
+    fn live_resources(&self) -> usize;
+
+    /// The fault that poisoned the instance, if one did.
+    fn poisoned(&self) -> Option<&Fault>;
+
+    /// `lifecycle.init(config)`. Without the lifecycle role, an empty config
+    /// is accepted as a no-op and any other is a missing-export fault (the
+    /// config would otherwise be silently lost).
+    fn init(&mut self, config: &str) -> impl Future<Output = Invocation<()>> + Send;
+
+    /// `processor.process(element)`.
+    fn process(
+        &mut self,
+        element: StreamElement,
+    ) -> impl Future<Output = Invocation<ProcessResult>> + Send;
+
+    /// `source.pull()`; `Ok(None)` means the source is exhausted.
+    fn pull(&mut self) -> impl Future<Output = Invocation<Option<OutputElement>>> + Send;
+
+    /// `sink.push(element)`.
+    fn push(
+        &mut self,
+        element: StreamElement,
+    ) -> impl Future<Output = Invocation<BackpressureSignal>> + Send;
+
+    /// `source.notify-backpressure(signal)`.
+    fn notify_backpressure(
+        &mut self,
+        signal: BackpressureSignal,
+    ) -> impl Future<Output = Invocation<()>> + Send;
+
+    /// `sink.complete()`.
+    fn complete(&mut self) -> impl Future<Output = Invocation<()>> + Send;
+
+    /// `lifecycle.teardown()`, best effort: a failure is reported in the
+    /// outcome, never raised. Without the lifecycle role it is a no-op; on a
+    /// poisoned instance it is skipped and reports the poisoning.
+    fn teardown(&mut self) -> impl Future<Output = Invocation<()>> + Send;
+}

@@ -1,0 +1,534 @@
+//! The domain types that cross the engine's API: what a host hands to a
+//! component and what it gets back.
+//!
+//! These are backend-neutral: the Wasmtime backend and the mock backend take
+//! and return exactly these values, so a streaming host written against them
+//! can swap backends without change. Payloads are [`Bytes`]: moving an element
+//! from one stage to the next clones a reference count, never the bytes.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use bytes::Bytes;
+
+/// The name a host gives a component instance; every fault names it.
+///
+/// Cloning is a reference-count increment.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ComponentId(Arc<str>);
+
+impl ComponentId {
+    /// A component id from any string.
+    pub fn new(name: impl AsRef<str>) -> Self {
+        Self(Arc::from(name.as_ref()))
+    }
+
+    /// The id as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ComponentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ComponentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ComponentId({:?})", &*self.0)
+    }
+}
+
+impl From<&str> for ComponentId {
+    fn from(s: &str) -> Self {
+        Self::new(s)
+    }
+}
+
+impl From<String> for ComponentId {
+    fn from(s: String) -> Self {
+        Self(Arc::from(s))
+    }
+}
+
+/// Metadata of one element (`element-meta` in the contract).
+///
+/// The runtime assigns `sequence` and `timestamp_ns`; values a component
+/// returns are advisory.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ElementMeta {
+    /// Position of the element in its stream.
+    pub sequence: u64,
+    /// When the element was produced, in nanoseconds on the engine clock.
+    pub timestamp_ns: u64,
+    /// A hint such as `application/json`; empty if unset.
+    pub content_type: String,
+}
+
+impl ElementMeta {
+    /// Metadata with a sequence number and a content type, timestamp zero.
+    pub fn new(sequence: u64, content_type: impl Into<String>) -> Self {
+        Self {
+            sequence,
+            timestamp_ns: 0,
+            content_type: content_type.into(),
+        }
+    }
+}
+
+/// Tracing ids and the deadline of the flow an element belongs to
+/// (`flow-context` in the contract).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct FlowContext {
+    /// 32 hex characters, or empty when tracing is off.
+    pub trace_id: String,
+    /// 16 hex characters, or empty when tracing is off.
+    pub span_id: String,
+    /// Unique per flow.
+    pub flow_id: String,
+    /// Absolute deadline in nanoseconds on the engine clock
+    /// ([`crate::Clock::now_ns`]); `None` for no deadline. The guest sees the
+    /// remaining time through `deadline-ns`; the engine interrupts a call that
+    /// runs past it.
+    pub deadline_ns: Option<u64>,
+}
+
+impl FlowContext {
+    /// A context with a flow id, no tracing and no deadline.
+    pub fn new(flow_id: impl Into<String>) -> Self {
+        Self {
+            flow_id: flow_id.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The same context with tracing ids.
+    pub fn with_trace(mut self, trace_id: impl Into<String>, span_id: impl Into<String>) -> Self {
+        self.trace_id = trace_id.into();
+        self.span_id = span_id.into();
+        self
+    }
+
+    /// The same context with an absolute deadline on the engine clock.
+    pub fn with_deadline_ns(mut self, deadline_ns: u64) -> Self {
+        self.deadline_ns = Some(deadline_ns);
+        self
+    }
+}
+
+/// An element handed to a processor (`process`) or a sink (`push`).
+///
+/// The payload is lent to the guest as a borrowed `buffer` handle whose
+/// content type is `meta.content_type`; the host keeps it, so the same
+/// element can be sent again (a retry) without copying.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamElement {
+    /// The element's metadata.
+    pub meta: ElementMeta,
+    /// The payload bytes (at most 16 MiB).
+    pub payload: Bytes,
+    /// The flow the element belongs to.
+    pub context: FlowContext,
+}
+
+impl StreamElement {
+    /// An element with a sequence number, a payload and a content type, in a
+    /// default flow context.
+    pub fn new(sequence: u64, payload: impl Into<Bytes>, content_type: impl Into<String>) -> Self {
+        Self {
+            meta: ElementMeta::new(sequence, content_type),
+            payload: payload.into(),
+            context: FlowContext::default(),
+        }
+    }
+
+    /// The same element in another flow context.
+    pub fn with_context(mut self, context: FlowContext) -> Self {
+        self.context = context;
+        self
+    }
+}
+
+/// An element a component produced (`output-element`): the payload buffer
+/// has moved to the host.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutputElement {
+    /// Metadata as the component returned it (advisory `sequence` and
+    /// `timestamp_ns`).
+    pub meta: ElementMeta,
+    /// The payload bytes.
+    pub payload: Bytes,
+    /// The content type the guest set on the buffer itself
+    /// (`set-content-type`), which may differ from `meta.content_type`.
+    pub buffer_content_type: String,
+}
+
+impl OutputElement {
+    /// Turns this output into the input of the next stage without copying
+    /// the payload.
+    pub fn into_stream_element(self, context: FlowContext) -> StreamElement {
+        StreamElement {
+            meta: self.meta,
+            payload: self.payload,
+            context,
+        }
+    }
+}
+
+/// What a processor did with an element (`process-result`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProcessResult {
+    /// The processor produced an element.
+    Emit(OutputElement),
+    /// The processor consumed the element and produced nothing.
+    Drop,
+}
+
+/// An error a component reported through the contract (`process-error`).
+///
+/// This is the guest's own answer, not an engine fault: the instance stays
+/// usable (except after [`ProcessError::Fatal`], after which the runtime
+/// should send that component nothing more).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ProcessError {
+    /// The input was malformed.
+    InvalidInput(String),
+    /// A dependency is unavailable; the element may be retried.
+    Unavailable(String),
+    /// The component failed internally.
+    Internal(String),
+    /// The component gave up because the flow's deadline passed.
+    DeadlineExceeded,
+    /// The component cannot go on: send it no more elements.
+    Fatal(String),
+}
+
+impl ProcessError {
+    /// Whether the runtime must stop sending elements to this component.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Self::Fatal(_))
+    }
+
+    /// The contract's name of this variant (`invalid-input`, ...).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidInput(_) => "invalid-input",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+            Self::DeadlineExceeded => "deadline-exceeded",
+            Self::Fatal(_) => "fatal",
+        }
+    }
+
+    /// The message the guest attached, if the variant carries one.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Self::InvalidInput(m) | Self::Unavailable(m) | Self::Internal(m) | Self::Fatal(m) => {
+                Some(m)
+            }
+            Self::DeadlineExceeded => None,
+        }
+    }
+}
+
+impl fmt::Display for ProcessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.message() {
+            Some(m) => write!(f, "{}: {m}", self.kind()),
+            None => f.write_str(self.kind()),
+        }
+    }
+}
+
+impl std::error::Error for ProcessError {}
+
+/// Flow control between a sink (or the runtime) and a source
+/// (`backpressure-signal`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BackpressureSignal {
+    /// More elements may come.
+    Ready,
+    /// Stop sending until `Ready`.
+    Pause,
+}
+
+/// A role a component can implement: one exported interface of the contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Exports `torvyn:streaming/processor` (`process`).
+    Processor,
+    /// Exports `torvyn:streaming/source` (`pull`, `notify-backpressure`).
+    Source,
+    /// Exports `torvyn:streaming/sink` (`push`, `complete`).
+    Sink,
+    /// Exports `torvyn:streaming/lifecycle` (`init`, `teardown`).
+    Lifecycle,
+}
+
+impl Role {
+    /// Every role, in a fixed order.
+    pub const ALL: [Role; 4] = [Role::Processor, Role::Source, Role::Sink, Role::Lifecycle];
+
+    /// The exported interface that implements this role.
+    pub fn interface(self) -> &'static str {
+        match self {
+            Self::Processor => "torvyn:streaming/processor@0.1.0",
+            Self::Source => "torvyn:streaming/source@0.1.0",
+            Self::Sink => "torvyn:streaming/sink@0.1.0",
+            Self::Lifecycle => "torvyn:streaming/lifecycle@0.1.0",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Processor => "processor",
+            Self::Source => "source",
+            Self::Sink => "sink",
+            Self::Lifecycle => "lifecycle",
+        })
+    }
+}
+
+/// The set of roles a component exports, read at instantiation.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Roles(u8);
+
+impl Roles {
+    /// No role.
+    pub const NONE: Roles = Roles(0);
+
+    /// The set with `role` added.
+    pub fn with(self, role: Role) -> Self {
+        Self(self.0 | role.bit())
+    }
+
+    /// Whether `role` is in the set.
+    pub fn contains(self, role: Role) -> bool {
+        self.0 & role.bit() != 0
+    }
+
+    /// The roles in the set, in [`Role::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = Role> {
+        Role::ALL.into_iter().filter(move |r| self.contains(*r))
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The contract worlds whose exports this set covers.
+    pub fn worlds(self) -> impl Iterator<Item = World> {
+        World::ALL
+            .into_iter()
+            .filter(move |w| w.exports().iter().all(|r| self.contains(*r)))
+    }
+}
+
+impl FromIterator<Role> for Roles {
+    fn from_iter<I: IntoIterator<Item = Role>>(iter: I) -> Self {
+        iter.into_iter().fold(Roles::NONE, Roles::with)
+    }
+}
+
+impl fmt::Debug for Roles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+impl fmt::Display for Roles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("(none)");
+        }
+        for (i, r) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{r}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A world of the `torvyn:streaming@0.1.0` contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum World {
+    /// Imports types and the allocator; exports `processor`.
+    Transform,
+    /// Like `transform`, plus `lifecycle`.
+    ManagedTransform,
+    /// Imports types and the allocator; exports `source` and `lifecycle`.
+    DataSource,
+    /// Imports types; exports `sink` and `lifecycle`.
+    DataSink,
+}
+
+impl World {
+    /// Every world of the contract.
+    pub const ALL: [World; 4] = [
+        World::Transform,
+        World::ManagedTransform,
+        World::DataSource,
+        World::DataSink,
+    ];
+
+    /// The world's name in the WIT package.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Transform => "transform",
+            Self::ManagedTransform => "managed-transform",
+            Self::DataSource => "data-source",
+            Self::DataSink => "data-sink",
+        }
+    }
+
+    /// The roles the world exports.
+    pub fn exports(self) -> &'static [Role] {
+        match self {
+            Self::Transform => &[Role::Processor],
+            Self::ManagedTransform => &[Role::Processor, Role::Lifecycle],
+            Self::DataSource => &[Role::Source, Role::Lifecycle],
+            Self::DataSink => &[Role::Sink, Role::Lifecycle],
+        }
+    }
+}
+
+impl fmt::Display for World {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "torvyn:streaming/{}@0.1.0", self.name())
+    }
+}
+
+/// A function of the contract that the engine calls on a component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Function {
+    /// Component start-up while instantiating.
+    Instantiate,
+    /// `lifecycle.init`.
+    Init,
+    /// `processor.process`.
+    Process,
+    /// `source.pull`.
+    Pull,
+    /// `source.notify-backpressure`.
+    NotifyBackpressure,
+    /// `sink.push`.
+    Push,
+    /// `sink.complete`.
+    Complete,
+    /// `lifecycle.teardown`.
+    Teardown,
+}
+
+impl Function {
+    /// The role that exports this function (`None` for instantiation).
+    pub fn role(self) -> Option<Role> {
+        match self {
+            Self::Instantiate => None,
+            Self::Init | Self::Teardown => Some(Role::Lifecycle),
+            Self::Process => Some(Role::Processor),
+            Self::Pull | Self::NotifyBackpressure => Some(Role::Source),
+            Self::Push | Self::Complete => Some(Role::Sink),
+        }
+    }
+
+    /// The function's name in the contract (`process`, `notify-backpressure`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Instantiate => "instantiate",
+            Self::Init => "init",
+            Self::Process => "process",
+            Self::Pull => "pull",
+            Self::NotifyBackpressure => "notify-backpressure",
+            Self::Push => "push",
+            Self::Complete => "complete",
+            Self::Teardown => "teardown",
+        }
+    }
+}
+
+impl fmt::Display for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What one call cost, reported for every call, whether it succeeded,
+/// returned a `process-error` or faulted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct InvocationMetrics {
+    /// Fuel the guest consumed (0 when fuel metering is off).
+    pub fuel_consumed: u64,
+    /// How long the call took on the engine clock.
+    pub duration: Duration,
+    /// Bytes copied from host buffers into guest memory (`read`, `read-all`).
+    pub bytes_into_guest: u64,
+    /// Bytes copied from guest memory into host buffers (`write`, `append`).
+    pub bytes_out_of_guest: u64,
+    /// Host buffers the guest allocated (`allocate`, `clone-into-mutable`).
+    pub buffers_allocated: u32,
+    /// Host resources the guest still held when the call ended, reclaimed by
+    /// the engine (a well-behaved guest leaves 0).
+    pub resources_reclaimed: u32,
+    /// The guest's linear memory size after the call, in bytes.
+    pub memory_bytes: u64,
+}
+
+/// The outcome of one call: the value, a guest error or an engine fault, and
+/// what the call cost in every case.
+#[derive(Debug)]
+#[must_use = "an invocation may have failed; look at its outcome"]
+pub struct Invocation<T> {
+    /// The value, or why there is none.
+    pub outcome: Result<T, crate::InvokeError>,
+    /// What the call cost.
+    pub metrics: InvocationMetrics,
+}
+
+impl<T> Invocation<T> {
+    /// The outcome, dropping the metrics.
+    pub fn into_result(self) -> Result<T, crate::InvokeError> {
+        self.outcome
+    }
+
+    /// The engine fault, if the call faulted.
+    pub fn fault(&self) -> Option<&crate::Fault> {
+        match &self.outcome {
+            Err(crate::InvokeError::Fault(f)) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The guest's `process-error`, if it returned one.
+    pub fn guest_error(&self) -> Option<&ProcessError> {
+        match &self.outcome {
+            Err(crate::InvokeError::Guest(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Whether the call returned a value.
+    pub fn is_ok(&self) -> bool {
+        self.outcome.is_ok()
+    }
+}
+
+/// What a guest wrote to stdout or stderr, kept up to a cap.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GuestOutput {
+    /// The bytes kept.
+    pub bytes: Vec<u8>,
+    /// Bytes written past the cap, counted and discarded.
+    pub discarded: u64,
+}

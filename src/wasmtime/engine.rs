@@ -1,0 +1,498 @@
+//! [`WasmtimeEngine`]: compile, link once, instantiate.
+//!
+//! Cold path. One engine owns the Wasmtime `Engine`, a `Linker` with WASI p2
+//! and the contract's host functions, and the epoch ticker thread that
+//! enforces deadlines. Compiling a component also links it once
+//! (`InstancePre`) and finds its roles, so [`WasmEngine::instantiate`] does
+//! no linking and no export lookup by name.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Strategy};
+
+use super::bindings::exports::torvyn::streaming::{lifecycle, processor, sink, source};
+use super::bindings::{TorvynHost, worlds};
+use super::host::HostState;
+use super::invoker::{Exports, WasmtimeInvoker};
+use super::limiter::Limiter;
+use super::ticker::EpochTicker;
+use super::wasi::{self, CapturedOutput};
+use crate::clock::Clock;
+use crate::config::{CompilationStrategy, WasmtimeEngineConfig};
+use crate::error::EngineError;
+use crate::host::HostResources;
+use crate::random::RandomSource;
+use crate::traits::WasmEngine;
+use crate::types::{ComponentId, Role, Roles, World};
+
+pub(crate) struct EngineInner {
+    pub engine: Engine,
+    pub linker: Linker<HostState>,
+    pub config: WasmtimeEngineConfig,
+    pub clock: Clock,
+    instances_created: AtomicU64,
+    _ticker: EpochTicker,
+}
+
+impl EngineInner {
+    /// Epoch ticks to allow for `allowed`, rounded up, plus one tick because
+    /// the current tick may be about to end.
+    pub fn ticks_for(&self, allowed: Duration) -> u64 {
+        let tick = self.config.epoch_tick.as_nanos().max(1);
+        u64::try_from(allowed.as_nanos().div_ceil(tick))
+            .unwrap_or(u64::MAX / 2)
+            .saturating_add(1)
+    }
+}
+
+/// A Wasmtime-backed engine. Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct WasmtimeEngine {
+    inner: Arc<EngineInner>,
+}
+
+/// A compiled, linked component: cheap to clone, shareable across threads.
+#[derive(Clone)]
+pub struct WasmtimeCompiled {
+    inner: Arc<Prepared>,
+}
+
+struct Prepared {
+    component: Component,
+    pre: InstancePre<HostState>,
+    processor: Option<processor::GuestIndices>,
+    source: Option<source::GuestIndices>,
+    sink: Option<sink::GuestIndices>,
+    lifecycle: Option<lifecycle::GuestIndices>,
+    roles: Roles,
+    worlds: Vec<World>,
+    imports: Vec<String>,
+    exports: Vec<String>,
+}
+
+impl WasmtimeCompiled {
+    /// The roles the component exports (by name; the types are checked at
+    /// instantiation).
+    pub fn roles(&self) -> Roles {
+        self.inner.roles
+    }
+
+    /// The contract worlds the component satisfies: it exports everything
+    /// the world exports and imports nothing the world does not (WASI
+    /// imports aside).
+    pub fn worlds(&self) -> &[World] {
+        &self.inner.worlds
+    }
+
+    /// The names of the component's imports.
+    pub fn imports(&self) -> &[String] {
+        &self.inner.imports
+    }
+
+    /// The names of the component's exports.
+    pub fn exports(&self) -> &[String] {
+        &self.inner.exports
+    }
+}
+
+impl std::fmt::Debug for WasmtimeCompiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmtimeCompiled")
+            .field("roles", &self.inner.roles)
+            .field("imports", &self.inner.imports)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WasmtimeEngine {
+    /// An engine with the system clock.
+    pub fn new(config: WasmtimeEngineConfig) -> Result<Self, EngineError> {
+        Self::with_clock(config, Clock::system())
+    }
+
+    /// An engine reading time from `clock`.
+    pub fn with_clock(config: WasmtimeEngineConfig, clock: Clock) -> Result<Self, EngineError> {
+        config.validate()?;
+        let engine = Engine::new(&wasmtime_config(&config)).map_err(|e| {
+            EngineError::Unsupported(format!("Wasmtime refused the configuration: {e:#}"))
+        })?;
+        let mut linker = Linker::new(&engine);
+        // A component built against an older 0.2.x WASI finds the newer
+        // definitions through semver matching.
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .and_then(|()| TorvynHost::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s))
+            .map_err(|e| EngineError::Unsupported(format!("cannot set up the linker: {e:#}")))?;
+        let ticker = EpochTicker::start(&engine, config.epoch_tick);
+        Ok(Self {
+            inner: Arc::new(EngineInner {
+                engine,
+                linker,
+                config,
+                clock,
+                instances_created: AtomicU64::new(0),
+                _ticker: ticker,
+            }),
+        })
+    }
+
+    /// The configuration the engine was built with.
+    pub fn config(&self) -> &WasmtimeEngineConfig {
+        &self.inner.config
+    }
+
+    /// The engine clock (deadlines in flow contexts are on its timeline).
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// Compiles a component read from `path` (binary, or WAT text when the
+    /// file ends in `.wat`); errors name the path.
+    pub fn compile_file(
+        &self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<WasmtimeCompiled, EngineError> {
+        let path = path.as_ref();
+        let origin = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| EngineError::Compile {
+            origin: origin.clone(),
+            message: format!("cannot read the file: {e}"),
+        })?;
+        if path.extension().is_some_and(|e| e == "wat") {
+            let text = String::from_utf8(bytes).map_err(|e| EngineError::InvalidWat {
+                origin: origin.clone(),
+                message: format!("not UTF-8: {e}"),
+            })?;
+            self.compile_wat_named(&text, &origin)
+        } else {
+            self.compile_named(&bytes, &origin)
+        }
+    }
+
+    /// Like [`WasmEngine::compile`], naming `origin` in errors.
+    pub fn compile_named(
+        &self,
+        bytes: &[u8],
+        origin: &str,
+    ) -> Result<WasmtimeCompiled, EngineError> {
+        if bytes.is_empty() {
+            return Err(EngineError::Compile {
+                origin: origin.into(),
+                message: "the input is empty".into(),
+            });
+        }
+        if is_core_module(bytes) {
+            return Err(EngineError::NotAComponent {
+                origin: origin.into(),
+            });
+        }
+        let component = Component::from_binary(&self.inner.engine, bytes).map_err(|e| {
+            EngineError::Compile {
+                origin: origin.into(),
+                message: format!("{e:#}"),
+            }
+        })?;
+        self.prepare(component, origin)
+    }
+
+    /// Like [`WasmEngine::compile_wat`], naming `origin` in errors.
+    pub fn compile_wat_named(
+        &self,
+        text: &str,
+        origin: &str,
+    ) -> Result<WasmtimeCompiled, EngineError> {
+        let bytes = wat::parse_str(text).map_err(|e| EngineError::InvalidWat {
+            origin: origin.into(),
+            message: e.to_string(),
+        })?;
+        self.compile_named(&bytes, origin)
+    }
+
+    fn prepare(&self, component: Component, origin: &str) -> Result<WasmtimeCompiled, EngineError> {
+        let engine = &self.inner.engine;
+        let ty = component.component_type();
+        let imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_owned()).collect();
+        let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| EngineError::Link {
+                component: ComponentId::new(origin),
+                message: format!("{e:#}"),
+            })?;
+        let processor = processor::GuestIndices::new(&pre).ok();
+        let source = source::GuestIndices::new(&pre).ok();
+        let sink = sink::GuestIndices::new(&pre).ok();
+        let lifecycle = lifecycle::GuestIndices::new(&pre).ok();
+        let roles = [
+            (Role::Processor, processor.is_some()),
+            (Role::Source, source.is_some()),
+            (Role::Sink, sink.is_some()),
+            (Role::Lifecycle, lifecycle.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, present)| *present)
+        .map(|(r, _)| r)
+        .collect::<Roles>();
+        if roles.is_empty() {
+            return Err(EngineError::NoRoles {
+                component: ComponentId::new(origin),
+                exports: if exports.is_empty() {
+                    "nothing".into()
+                } else {
+                    exports.join(", ")
+                },
+            });
+        }
+        let worlds = satisfied_worlds(&pre, &imports);
+        Ok(WasmtimeCompiled {
+            inner: Arc::new(Prepared {
+                component,
+                pre,
+                processor,
+                source,
+                sink,
+                lifecycle,
+                roles,
+                worlds,
+                imports,
+                exports,
+            }),
+        })
+    }
+
+    fn next_instance_seed(&self) -> u64 {
+        let n = self.inner.instances_created.fetch_add(1, Ordering::Relaxed);
+        match self.inner.config.random {
+            RandomSource::Seeded(seed) => crate::random::SplitMix64::new(seed ^ n).next_u64(),
+            RandomSource::System => n,
+        }
+    }
+}
+
+/// Whether `bytes` start with the header of a core module (`\0asm`,
+/// version 1) rather than a component's (version 0x0d, layer 1).
+fn is_core_module(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\0asm\x01\0\0\0")
+}
+
+/// Which contract worlds a linked component satisfies, checked with the
+/// generated world bindings (exports) and the import names.
+fn satisfied_worlds(pre: &InstancePre<HostState>, imports: &[String]) -> Vec<World> {
+    const TYPES: &str = "torvyn:streaming/types@0.1.0";
+    const ALLOCATOR: &str = "torvyn:streaming/buffer-allocator@0.1.0";
+    let imports_ok = |allowed: &[&str]| {
+        imports
+            .iter()
+            .all(|i| allowed.contains(&i.as_str()) || i.starts_with("wasi:"))
+    };
+    let mut out = Vec::new();
+    if worlds::transform::TransformIndices::new(pre).is_ok() && imports_ok(&[TYPES, ALLOCATOR]) {
+        out.push(World::Transform);
+    }
+    if worlds::managed_transform::ManagedTransformIndices::new(pre).is_ok()
+        && imports_ok(&[TYPES, ALLOCATOR])
+    {
+        out.push(World::ManagedTransform);
+    }
+    if worlds::data_source::DataSourceIndices::new(pre).is_ok() && imports_ok(&[TYPES, ALLOCATOR]) {
+        out.push(World::DataSource);
+    }
+    if worlds::data_sink::DataSinkIndices::new(pre).is_ok() && imports_ok(&[TYPES]) {
+        out.push(World::DataSink);
+    }
+    out
+}
+
+fn wasmtime_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
+    let mut c = wasmtime::Config::new();
+    c.wasm_component_model(true)
+        .strategy(match config.strategy {
+            CompilationStrategy::Cranelift => Strategy::Cranelift,
+            CompilationStrategy::Winch => Strategy::Winch,
+        })
+        .consume_fuel(config.fuel_enabled)
+        .epoch_interruption(true)
+        .max_wasm_stack(config.max_wasm_stack)
+        .parallel_compilation(config.parallel_compilation);
+    if let Some(pool) = &config.pooling {
+        let mut p = PoolingAllocationConfig::default();
+        p.total_component_instances(pool.total_component_instances)
+            .total_core_instances(pool.total_core_instances)
+            .total_memories(pool.total_memories)
+            .total_tables(pool.total_tables)
+            .max_memory_size(usize::try_from(config.max_memory_bytes).unwrap_or(usize::MAX));
+        c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));
+    }
+    c
+}
+
+impl WasmEngine for WasmtimeEngine {
+    type Compiled = WasmtimeCompiled;
+    type Instance = WasmtimeInvoker;
+
+    fn compile(&self, bytes: &[u8]) -> Result<WasmtimeCompiled, EngineError> {
+        self.compile_named(bytes, "<component bytes>")
+    }
+
+    fn compile_wat(&self, text: &str) -> Result<WasmtimeCompiled, EngineError> {
+        self.compile_wat_named(text, "<wat text>")
+    }
+
+    fn serialize(&self, compiled: &WasmtimeCompiled) -> Result<Vec<u8>, EngineError> {
+        compiled
+            .inner
+            .component
+            .serialize()
+            .map_err(|e| EngineError::Serialize(format!("{e:#}")))
+    }
+
+    unsafe fn deserialize(&self, bytes: &[u8]) -> Result<WasmtimeCompiled, EngineError> {
+        match Engine::detect_precompiled(bytes) {
+            Some(wasmtime::Precompiled::Component) => {}
+            Some(wasmtime::Precompiled::Module) => {
+                return Err(EngineError::CorruptArtifact(
+                    "the bytes are a compiled core module, not a component".into(),
+                ));
+            }
+            None => {
+                return Err(EngineError::CorruptArtifact(
+                    "the bytes are not a Wasmtime compiled artifact".into(),
+                ));
+            }
+        }
+        // SAFETY: the caller guarantees the bytes came from `serialize` of a
+        // compatible engine and were not tampered with.
+        let component =
+            unsafe { Component::deserialize(&self.inner.engine, bytes) }.map_err(|e| {
+                let message = format!("{e:#}");
+                if message.contains("compiled with")
+                    || message.contains("compatib")
+                    || message.contains("version")
+                    || message.contains("setting")
+                {
+                    EngineError::IncompatibleArtifact(message)
+                } else {
+                    EngineError::CorruptArtifact(message)
+                }
+            })?;
+        self.prepare(component, "<deserialized component>")
+    }
+
+    fn instantiate(
+        &self,
+        compiled: &WasmtimeCompiled,
+        id: ComponentId,
+    ) -> Result<WasmtimeInvoker, EngineError> {
+        let inner = &self.inner;
+        let config = &inner.config;
+        let stdout = CapturedOutput::new(config.max_captured_output);
+        let stderr = CapturedOutput::new(config.max_captured_output);
+        let wasi = wasi::context(
+            &inner.clock,
+            &inner.config.random,
+            self.next_instance_seed(),
+            &stdout,
+            &stderr,
+        );
+        let state = HostState::new(
+            HostResources::new(config.resource_limits(), inner.clock.clone()),
+            Limiter::new(config),
+            stdout,
+            stderr,
+            wasi,
+        );
+        let mut store = Store::new(&inner.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        if config.fuel_enabled {
+            store
+                .set_fuel(config.fuel_per_call)
+                .map_err(|e| EngineError::Unsupported(format!("{e:#}")))?;
+        }
+        store.set_epoch_deadline(match config.call_deadline {
+            Some(d) => inner.ticks_for(d),
+            None => u64::MAX / 2,
+        });
+        let p = &compiled.inner;
+        let instance = p
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| EngineError::Instantiate {
+                component: id.clone(),
+                message: format!("{e:#}"),
+            })?;
+        let wrong = |interface: &'static str| {
+            let id = id.clone();
+            move |e: wasmtime::Error| EngineError::WrongExportTypes {
+                component: id,
+                interface,
+                message: format!("{e:#}"),
+            }
+        };
+        let exports = Exports {
+            processor: p
+                .processor
+                .as_ref()
+                .map(|i| i.load(&mut store, &instance))
+                .transpose()
+                .map_err(wrong(Role::Processor.interface()))?,
+            source: p
+                .source
+                .as_ref()
+                .map(|i| i.load(&mut store, &instance))
+                .transpose()
+                .map_err(wrong(Role::Source.interface()))?,
+            sink: p
+                .sink
+                .as_ref()
+                .map(|i| i.load(&mut store, &instance))
+                .transpose()
+                .map_err(wrong(Role::Sink.interface()))?,
+            lifecycle: p
+                .lifecycle
+                .as_ref()
+                .map(|i| i.load(&mut store, &instance))
+                .transpose()
+                .map_err(wrong(Role::Lifecycle.interface()))?,
+        };
+        Ok(WasmtimeInvoker::new(
+            Arc::clone(&self.inner),
+            store,
+            exports,
+            p.roles,
+            id,
+        ))
+    }
+
+    fn set_fuel(&self, instance: &mut WasmtimeInvoker, fuel: u64) -> Result<(), EngineError> {
+        if !self.inner.config.fuel_enabled {
+            return Err(EngineError::Unsupported(
+                "fuel metering is off in this engine (`fuel_enabled: false`); enable it to set \
+                 a fuel budget"
+                    .into(),
+            ));
+        }
+        if fuel == 0 || fuel > i64::MAX as u64 {
+            return Err(EngineError::InvalidArgument {
+                name: "fuel",
+                problem: format!(
+                    "{fuel} is outside 1..={}: a zero budget fails every call at once",
+                    i64::MAX
+                ),
+            });
+        }
+        instance.set_fuel_budget(fuel);
+        Ok(())
+    }
+
+    fn fuel_remaining(&self, instance: &WasmtimeInvoker) -> Option<u64> {
+        instance.fuel_remaining()
+    }
+
+    fn memory_usage(&self, instance: &WasmtimeInvoker) -> u64 {
+        instance.memory_bytes()
+    }
+}

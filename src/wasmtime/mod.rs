@@ -1,0 +1,18 @@
+//! The Wasmtime backend (feature `wasmtime-backend`, on by default).
+//!
+//! [`WasmtimeEngine`] compiles components with Cranelift or Winch, links
+//! them once against WASI p2 and the contract's host functions, and creates
+//! [`WasmtimeInvoker`]s, each in its own store with fuel, an epoch deadline,
+//! memory/table/instance limits and its own host resources.
+
+pub mod bindings;
+mod engine;
+mod host;
+mod invoker;
+mod limiter;
+mod ticker;
+mod wasi;
+
+pub use crate::config::{CompilationStrategy, PoolingConfig, WasmtimeEngineConfig};
+pub use engine::{WasmtimeCompiled, WasmtimeEngine};
+pub use invoker::WasmtimeInvoker;

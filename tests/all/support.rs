@@ -1,0 +1,130 @@
+//! Shared helpers: one engine per compiler, fixtures compiled once, and
+//! assertions that point at the calling test.
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+use torvyn_engine::wasmtime::{WasmtimeCompiled, WasmtimeEngine, WasmtimeEngineConfig};
+use torvyn_engine::{
+    CompilationStrategy, ComponentId, ComponentInvoker, Fault, FaultKind, Invocation, InvokeError,
+    ProcessError, WasmEngine,
+};
+
+/// Both compilers; every fixture test runs under each.
+pub const STRATEGIES: [CompilationStrategy; 2] =
+    [CompilationStrategy::Cranelift, CompilationStrategy::Winch];
+
+static ENGINES: LazyLock<Mutex<HashMap<CompilationStrategy, WasmtimeEngine>>> =
+    LazyLock::new(Default::default);
+static COMPILED: LazyLock<Mutex<HashMap<(CompilationStrategy, String), WasmtimeCompiled>>> =
+    LazyLock::new(Default::default);
+
+/// The shared default-config engine for `strategy`.
+pub fn engine(strategy: CompilationStrategy) -> WasmtimeEngine {
+    ENGINES
+        .lock()
+        .unwrap()
+        .entry(strategy)
+        .or_insert_with(|| {
+            WasmtimeEngine::new(WasmtimeEngineConfig::with_strategy(strategy))
+                .expect("default config is valid")
+        })
+        .clone()
+}
+
+/// `fixture` compiled once per strategy (on the shared engine).
+pub fn compiled(strategy: CompilationStrategy, fixture: &str) -> WasmtimeCompiled {
+    let key = (strategy, fixture.to_owned());
+    if let Some(c) = COMPILED.lock().unwrap().get(&key) {
+        return c.clone();
+    }
+    let compiled = compile_on(&engine(strategy), fixture);
+    COMPILED.lock().unwrap().insert(key, compiled.clone());
+    compiled
+}
+
+/// `fixture` compiled on a given engine.
+pub fn compile_on(engine: &WasmtimeEngine, fixture: &str) -> WasmtimeCompiled {
+    let bytes = torvyn_harness::fixtures::load_fixture(fixture)
+        .unwrap_or_else(|e| panic!("fixture {fixture}: {e}"));
+    engine
+        .compile(&bytes)
+        .unwrap_or_else(|e| panic!("compile {fixture}: {e}"))
+}
+
+/// A fresh instance of `fixture` on the shared engine for `strategy`.
+pub fn instance(strategy: CompilationStrategy, fixture: &str) -> torvyn_engine::WasmtimeInvoker {
+    engine(strategy)
+        .instantiate(&compiled(strategy, fixture), ComponentId::new(fixture))
+        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"))
+}
+
+/// Checks the leak invariant after a call and returns the value.
+#[track_caller]
+pub fn ok<T: std::fmt::Debug>(call: Invocation<T>, inst: &impl ComponentInvoker) -> T {
+    assert_eq!(
+        inst.live_resources(),
+        0,
+        "host resources leaked by the call"
+    );
+    match call.outcome {
+        Ok(v) => v,
+        Err(e) => panic!("expected success, got: {e}"),
+    }
+}
+
+/// Checks the call returned the guest error `expected`.
+#[track_caller]
+pub fn guest_err<T: std::fmt::Debug>(
+    call: Invocation<T>,
+    inst: &impl ComponentInvoker,
+    expected: ProcessError,
+) {
+    assert_eq!(
+        inst.live_resources(),
+        0,
+        "host resources leaked by the call"
+    );
+    match call.outcome {
+        Err(InvokeError::Guest(e)) => assert_eq!(e, expected),
+        other => panic!("expected guest error {expected:?}, got {other:?}"),
+    }
+}
+
+/// Checks the call faulted with a kind named `kind` (see
+/// `FaultKind::name`), and returns the fault.
+#[track_caller]
+pub fn fault<T: std::fmt::Debug>(
+    call: Invocation<T>,
+    inst: &impl ComponentInvoker,
+    kind: &str,
+) -> Fault {
+    assert_eq!(
+        inst.live_resources(),
+        0,
+        "host resources leaked by the faulted call"
+    );
+    match call.outcome {
+        Err(InvokeError::Fault(f)) => {
+            assert_eq!(f.kind.name(), kind, "wrong fault kind: {f}");
+            assert_eq!(
+                &f.component,
+                inst.component_id(),
+                "the fault names the component"
+            );
+            let text = f.to_string();
+            assert!(
+                text.contains(&format!("component `{}`", f.component))
+                    && text.contains(&format!("function `{}`", f.function)),
+                "the message names component and function: {text}"
+            );
+            f
+        }
+        other => panic!("expected a {kind} fault, got {other:?}"),
+    }
+}
+
+/// Whether `kind` is the given variant's fault, for matches in tests.
+pub fn is_poisoned(kind: &FaultKind) -> bool {
+    matches!(kind, FaultKind::Poisoned { .. })
+}
