@@ -175,14 +175,14 @@ impl HostResources {
     }
 
     /// Starts a call: resets the per-call counters.
-    pub(crate) fn begin_call(&mut self) {
+    pub fn begin_call(&mut self) {
         self.counters = CallCounters::default();
     }
 
     /// Ends a call: releases `inputs` (handles the host lent), reclaims
     /// whatever the guest still holds, and writes the counters into
     /// `metrics`.
-    pub(crate) fn end_call(&mut self, inputs: &[u32], metrics: &mut InvocationMetrics) {
+    pub fn end_call(&mut self, inputs: &[u32], metrics: &mut InvocationMetrics) {
         for rep in inputs {
             self.entries.remove(rep);
         }
@@ -222,7 +222,7 @@ impl HostResources {
     }
 
     /// Lends an input payload to the guest; returns its rep.
-    pub(crate) fn lend_buffer(
+    pub fn lend_buffer(
         &mut self,
         bytes: Bytes,
         content_type: String,
@@ -235,7 +235,7 @@ impl HostResources {
     }
 
     /// Lends a flow context to the guest; returns its rep.
-    pub(crate) fn lend_flow(&mut self, ctx: FlowContext) -> Result<u32, ContractViolation> {
+    pub fn lend_flow(&mut self, ctx: FlowContext) -> Result<u32, ContractViolation> {
         self.insert(Entry::Flow(ctx))
     }
 
@@ -538,5 +538,220 @@ impl HostResources {
     /// The guest dropped its handle to a flow context.
     pub fn drop_flow(&mut self, rep: u32) {
         self.drop_rep(rep);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> HostResources {
+        HostResources::new(
+            ResourceLimits {
+                max_buffer_bytes: 1024,
+                max_resources: 8,
+            },
+            Clock::system(),
+        )
+    }
+
+    fn end(res: &mut HostResources, inputs: &[u32]) -> InvocationMetrics {
+        let mut m = InvocationMetrics::default();
+        res.end_call(inputs, &mut m);
+        m
+    }
+
+    #[test]
+    fn reads_clamp_to_the_bytes_in_bounds() {
+        let mut r = store();
+        r.begin_call();
+        let b = r
+            .lend_buffer(Bytes::from_static(b"0123456789"), "t".into())
+            .unwrap();
+        assert_eq!(r.buffer_read(b, 2, 3).unwrap(), b"234");
+        assert_eq!(r.buffer_read(b, 8, 100).unwrap(), b"89");
+        assert_eq!(r.buffer_read(b, 10, 1).unwrap(), b"");
+        assert_eq!(r.buffer_read(b, u64::MAX, u64::MAX).unwrap(), b"");
+        assert_eq!(r.buffer_read(b, 0, u64::MAX).unwrap(), b"0123456789");
+        assert_eq!(r.buffer_read(b, u64::MAX - 1, 2).unwrap(), b"");
+        assert_eq!(r.buffer_read_all(b).unwrap(), b"0123456789");
+        assert_eq!(r.buffer_size(b).unwrap(), 10);
+        assert_eq!(r.buffer_content_type(b).unwrap(), "t");
+        let m = end(&mut r, &[b]);
+        assert_eq!(m.bytes_into_guest, 3 + 2 + 10 + 10);
+        assert_eq!(m.resources_reclaimed, 0);
+        assert_eq!(r.live(), 0);
+    }
+
+    #[test]
+    fn writes_check_offsets_and_capacity_before_use() {
+        let mut r = store();
+        r.begin_call();
+        let m = r.allocate(8).unwrap();
+        assert_eq!(
+            r.mutable_write(m, 1, b"x").unwrap(),
+            Err(BufferError::OutOfBounds)
+        );
+        assert_eq!(
+            r.mutable_write(m, u64::MAX, b"x").unwrap(),
+            Err(BufferError::OutOfBounds)
+        );
+        assert_eq!(r.mutable_append(m, b"abcdef").unwrap(), Ok(()));
+        assert_eq!(r.mutable_write(m, 4, b"XYZW").unwrap(), Ok(()));
+        assert_eq!(
+            r.mutable_write(m, 6, b"123").unwrap(),
+            Err(BufferError::CapacityExceeded)
+        );
+        assert_eq!(
+            r.mutable_append(m, b"!!!").unwrap(),
+            Err(BufferError::CapacityExceeded)
+        );
+        assert_eq!(r.mutable_size(m).unwrap(), 8);
+        assert_eq!(r.mutable_capacity(m).unwrap(), 8);
+        r.mutable_set_content_type(m, "text/plain".into()).unwrap();
+        let b = r.mutable_freeze(m).unwrap();
+        let taken = r.take_buffer(b).unwrap();
+        assert_eq!(&taken.bytes[..], b"abcdXYZW");
+        assert_eq!(taken.content_type, "text/plain");
+        r.drop_mutable(m);
+        let metrics = end(&mut r, &[]);
+        assert_eq!(metrics.bytes_out_of_guest, 6 + 4);
+        assert_eq!(metrics.buffers_allocated, 1);
+        assert_eq!(r.held_bytes(), 0);
+    }
+
+    #[test]
+    fn a_frozen_mutable_buffer_is_dead_but_droppable() {
+        let mut r = store();
+        r.begin_call();
+        let m = r.allocate(4).unwrap();
+        let b = r.mutable_freeze(m).unwrap();
+        assert_eq!(
+            r.mutable_append(m, b"x").unwrap_err(),
+            ContractViolation::UseAfterFreeze { rep: m }
+        );
+        assert_eq!(
+            r.mutable_freeze(m).unwrap_err(),
+            ContractViolation::UseAfterFreeze { rep: m }
+        );
+        r.drop_mutable(m);
+        assert_eq!(
+            r.mutable_size(m).unwrap_err(),
+            ContractViolation::StaleHandle {
+                resource: "mutable-buffer",
+                rep: m
+            }
+        );
+        r.drop_buffer(b);
+        assert_eq!(r.live(), 0);
+        assert_eq!(r.held_bytes(), 0);
+    }
+
+    #[test]
+    fn a_handle_of_the_wrong_kind_is_stale() {
+        let mut r = store();
+        let f = r.lend_flow(FlowContext::new("f")).unwrap();
+        assert!(matches!(
+            r.buffer_size(f),
+            Err(ContractViolation::StaleHandle {
+                resource: "flow-context",
+                ..
+            })
+        ));
+        assert!(r.buffer_read(12345, 0, 1).is_err());
+        assert!(r.take_buffer(f).is_err());
+        assert_eq!(r.flow_id(f).unwrap(), "f");
+        assert_eq!(r.flow_deadline_ns(f).unwrap(), 0);
+    }
+
+    #[test]
+    fn the_budget_and_the_cap_refuse_allocations() {
+        let mut r = store();
+        r.begin_call();
+        assert!(matches!(
+            r.allocate(MAX_BUFFER_BYTES + 1),
+            Err(BufferError::AllocationFailed(m)) if m.contains("cap")
+        ));
+        assert!(
+            r.counters.budget_denied.is_none(),
+            "the cap is not the budget"
+        );
+        let a = r.allocate(1000).unwrap();
+        assert!(matches!(
+            r.allocate(25),
+            Err(BufferError::AllocationFailed(_))
+        ));
+        assert_eq!(r.counters.budget_denied, Some((1024, 1025)));
+        r.drop_mutable(a);
+        let src = r
+            .lend_buffer(Bytes::from(vec![1u8; 600]), String::new())
+            .unwrap();
+        let c1 = r.clone_into_mutable(src).unwrap().unwrap();
+        assert_eq!(r.mutable_capacity(c1).unwrap(), 600);
+        assert!(r.clone_into_mutable(src).unwrap().is_err(), "1200 > 1024");
+        end(&mut r, &[src]);
+        assert_eq!(r.held_bytes(), 0);
+    }
+
+    #[test]
+    fn the_resource_count_is_bounded() {
+        let mut r = store();
+        let reps: Vec<u32> = (0..8).map(|_| r.allocate(0).unwrap()).collect();
+        assert!(matches!(
+            r.allocate(0),
+            Err(BufferError::AllocationFailed(_))
+        ));
+        assert_eq!(
+            r.lend_flow(FlowContext::default()).unwrap_err(),
+            ContractViolation::TooManyResources { live: 8 }
+        );
+        let m = end(&mut r, &[]);
+        assert_eq!(m.resources_reclaimed, 8);
+        // Reclaimed reps are stale, and never handed out again.
+        assert!(r.mutable_size(reps[0]).is_err());
+        let fresh = r.allocate(0).unwrap();
+        assert!(!reps.contains(&fresh));
+    }
+
+    #[test]
+    fn clone_into_mutable_shares_until_written() {
+        let mut r = store();
+        let src_bytes = Bytes::from_static(b"shared");
+        let src = r.lend_buffer(src_bytes.clone(), "a/b".into()).unwrap();
+        let m = r.clone_into_mutable(src).unwrap().unwrap();
+        let b = r.mutable_freeze(m).unwrap();
+        let taken = r.take_buffer(b).unwrap();
+        assert_eq!(taken.bytes.as_ptr(), src_bytes.as_ptr(), "no copy");
+        assert_eq!(taken.content_type, "a/b");
+
+        let m = r.clone_into_mutable(src).unwrap().unwrap();
+        r.mutable_write(m, 0, b"S").unwrap().unwrap();
+        let b = r.mutable_freeze(m).unwrap();
+        let taken = r.take_buffer(b).unwrap();
+        assert_eq!(&taken.bytes[..], b"Shared");
+        assert_eq!(&src_bytes[..], b"shared", "the source is untouched");
+    }
+
+    #[test]
+    fn deadlines_read_the_clock() {
+        let clock = Clock::system();
+        let mut r = HostResources::new(ResourceLimits::default(), clock.clone());
+        let far = r
+            .lend_flow(
+                FlowContext::new("f")
+                    .with_deadline_ns(clock.deadline_after(std::time::Duration::from_secs(60))),
+            )
+            .unwrap();
+        let left = r.flow_deadline_ns(far).unwrap();
+        assert!(left > 59_000_000_000 && left <= 60_000_000_000, "{left}");
+        let past = r
+            .lend_flow(FlowContext::new("f").with_deadline_ns(1))
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        assert_eq!(
+            r.flow_deadline_ns(past).unwrap(),
+            1,
+            "passed reads as 1, not 0 (none)"
+        );
     }
 }
