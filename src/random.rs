@@ -17,6 +17,18 @@ pub enum RandomSource {
     Seeded(u64),
 }
 
+/// A seed for a named consumer (an instance, a generator), from a root seed:
+/// the same root and name always give the same seed, different names give
+/// unrelated ones.
+pub fn derive_seed(root: u64, name: &str) -> u64 {
+    // FNV-1a over the name, mixed with the root through SplitMix64.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    SplitMix64::new(root ^ h).next_u64()
+}
+
 /// SplitMix64: a small, fast, seedable generator (Steele, Lea and Flood,
 /// 2014). Every seed gives a full-period sequence.
 #[derive(Clone, Debug)]

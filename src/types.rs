@@ -478,6 +478,8 @@ pub struct InvocationMetrics {
     pub bytes_out_of_guest: u64,
     /// Host buffers the guest allocated (`allocate`, `clone-into-mutable`).
     pub buffers_allocated: u32,
+    /// Calls the guest made into the contract's host functions.
+    pub host_calls: u32,
     /// Host resources the guest still held when the call ended, reclaimed by
     /// the engine (a well-behaved guest leaves 0).
     pub resources_reclaimed: u32,

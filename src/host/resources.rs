@@ -61,6 +61,7 @@ pub(crate) struct CallCounters {
     pub bytes_into_guest: u64,
     pub bytes_out_of_guest: u64,
     pub buffers_allocated: u32,
+    pub host_calls: u32,
     /// Set when the buffer budget refused an allocation in this call:
     /// `(limit, requested)`.
     pub budget_denied: Option<(u64, u64)>,
@@ -195,6 +196,7 @@ impl HostResources {
         metrics.bytes_into_guest = self.counters.bytes_into_guest;
         metrics.bytes_out_of_guest = self.counters.bytes_out_of_guest;
         metrics.buffers_allocated = self.counters.buffers_allocated;
+        metrics.host_calls = self.counters.host_calls;
     }
 
     fn insert(&mut self, entry: Entry) -> Result<u32, ContractViolation> {
@@ -213,6 +215,12 @@ impl HostResources {
         self.next_rep = rep.wrapping_add(1);
         self.entries.insert(rep, entry);
         Ok(rep)
+    }
+
+    /// Counts one guest call into the host (and charges a virtual clock).
+    fn host_call(&mut self) {
+        self.counters.host_calls += 1;
+        self.clock.charge_host_call();
     }
 
     fn get(&self, rep: u32, resource: &'static str) -> Result<&Entry, ContractViolation> {
@@ -254,12 +262,14 @@ impl HostResources {
     }
 
     /// `buffer.size`.
-    pub fn buffer_size(&self, rep: u32) -> Result<u64, ContractViolation> {
+    pub fn buffer_size(&mut self, rep: u32) -> Result<u64, ContractViolation> {
+        self.host_call();
         Ok(self.buffer(rep)?.0.len() as u64)
     }
 
     /// `buffer.content-type`.
-    pub fn buffer_content_type(&self, rep: u32) -> Result<String, ContractViolation> {
+    pub fn buffer_content_type(&mut self, rep: u32) -> Result<String, ContractViolation> {
+        self.host_call();
         Ok(self.buffer(rep)?.1.to_owned())
     }
 
@@ -271,6 +281,7 @@ impl HostResources {
         offset: u64,
         len: u64,
     ) -> Result<Vec<u8>, ContractViolation> {
+        self.host_call();
         let (bytes, _) = self.buffer(rep)?;
         let size = bytes.len() as u64;
         let start = offset.min(size);
@@ -283,6 +294,7 @@ impl HostResources {
 
     /// `buffer.read-all`.
     pub fn buffer_read_all(&mut self, rep: u32) -> Result<Vec<u8>, ContractViolation> {
+        self.host_call();
         let out = self.buffer(rep)?.0.to_vec();
         self.counters.bytes_into_guest += out.len() as u64;
         Ok(out)
@@ -290,6 +302,7 @@ impl HostResources {
 
     /// The guest dropped its handle to a buffer.
     pub fn drop_buffer(&mut self, rep: u32) {
+        self.host_call();
         self.drop_rep(rep);
     }
 
@@ -370,6 +383,7 @@ impl HostResources {
     /// `buffer-allocator.allocate`: a mutable buffer of exactly
     /// `capacity_hint` bytes of capacity.
     pub fn allocate(&mut self, capacity_hint: u64) -> Result<u32, BufferError> {
+        self.host_call();
         self.reserve(capacity_hint)?;
         Ok(self.insert_mutable(MutData::Owned(Vec::new()), capacity_hint, String::new()))
     }
@@ -381,6 +395,7 @@ impl HostResources {
         &mut self,
         source: u32,
     ) -> Result<Result<u32, BufferError>, ContractViolation> {
+        self.host_call();
         let (bytes, content_type) = self.buffer(source)?;
         let (bytes, content_type) = (bytes.clone(), content_type.to_owned());
         let capacity = bytes.len() as u64;
@@ -424,6 +439,16 @@ impl HostResources {
         offset: u64,
         bytes: &[u8],
     ) -> Result<Result<(), BufferError>, ContractViolation> {
+        self.host_call();
+        self.write_at(rep, offset, bytes)
+    }
+
+    fn write_at(
+        &mut self,
+        rep: u32,
+        offset: u64,
+        bytes: &[u8],
+    ) -> Result<Result<(), BufferError>, ContractViolation> {
         let (data, capacity, _) = self.mutable(rep)?;
         let size = data.len() as u64;
         if offset > size {
@@ -450,17 +475,20 @@ impl HostResources {
         rep: u32,
         bytes: &[u8],
     ) -> Result<Result<(), BufferError>, ContractViolation> {
+        self.host_call();
         let size = self.mutable(rep)?.0.len() as u64;
-        self.mutable_write(rep, size, bytes)
+        self.write_at(rep, size, bytes)
     }
 
     /// `mutable-buffer.size`.
     pub fn mutable_size(&mut self, rep: u32) -> Result<u64, ContractViolation> {
+        self.host_call();
         Ok(self.mutable(rep)?.0.len() as u64)
     }
 
     /// `mutable-buffer.capacity`.
     pub fn mutable_capacity(&mut self, rep: u32) -> Result<u64, ContractViolation> {
+        self.host_call();
         Ok(*self.mutable(rep)?.1)
     }
 
@@ -470,6 +498,7 @@ impl HostResources {
         rep: u32,
         content_type: String,
     ) -> Result<(), ContractViolation> {
+        self.host_call();
         *self.mutable(rep)?.2 = content_type;
         Ok(())
     }
@@ -478,6 +507,7 @@ impl HostResources {
     /// stays with the guest, dead but for `drop`) and returns the rep of a
     /// new owned buffer.
     pub fn mutable_freeze(&mut self, rep: u32) -> Result<u32, ContractViolation> {
+        self.host_call();
         self.mutable(rep)?;
         let Some(Entry::Mutable {
             data,
@@ -498,6 +528,7 @@ impl HostResources {
 
     /// The guest dropped its handle to a mutable buffer (frozen or not).
     pub fn drop_mutable(&mut self, rep: u32) {
+        self.host_call();
         self.drop_rep(rep);
     }
 
@@ -512,23 +543,27 @@ impl HostResources {
     }
 
     /// `flow-context.trace-id`.
-    pub fn flow_trace_id(&self, rep: u32) -> Result<String, ContractViolation> {
+    pub fn flow_trace_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
+        self.host_call();
         Ok(self.flow(rep)?.trace_id.clone())
     }
 
     /// `flow-context.span-id`.
-    pub fn flow_span_id(&self, rep: u32) -> Result<String, ContractViolation> {
+    pub fn flow_span_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
+        self.host_call();
         Ok(self.flow(rep)?.span_id.clone())
     }
 
     /// `flow-context.flow-id`.
-    pub fn flow_id(&self, rep: u32) -> Result<String, ContractViolation> {
+    pub fn flow_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
+        self.host_call();
         Ok(self.flow(rep)?.flow_id.clone())
     }
 
     /// `flow-context.deadline-ns`: the time left, 0 for no deadline, and 1
     /// once the deadline has passed (0 would read as "none").
-    pub fn flow_deadline_ns(&self, rep: u32) -> Result<u64, ContractViolation> {
+    pub fn flow_deadline_ns(&mut self, rep: u32) -> Result<u64, ContractViolation> {
+        self.host_call();
         Ok(match self.flow(rep)?.deadline_ns {
             None => 0,
             Some(deadline) => deadline.saturating_sub(self.clock.now_ns()).max(1),
@@ -537,6 +572,7 @@ impl HostResources {
 
     /// The guest dropped its handle to a flow context.
     pub fn drop_flow(&mut self, rep: u32) {
+        self.host_call();
         self.drop_rep(rep);
     }
 }

@@ -248,9 +248,24 @@ impl WasmtimeInvoker {
             }
         }
 
+        // System clock: the deadline is an epoch deadline. Virtual clock: it
+        // is a fuel budget, so an overrun stops at the same instruction in
+        // every run.
         let store = &mut self.store;
-        store.set_epoch_deadline(allowed.map_or(u64::MAX / 2, |a| engine.ticks_for(a)));
-        let budget = self.fuel_budget;
+        let mut budget = self.fuel_budget;
+        let mut deadline_in_fuel = false;
+        match (allowed, clock.is_virtual()) {
+            (Some(a), true) => {
+                store.set_epoch_deadline(u64::MAX / 2);
+                let fuel = clock.fuel_for(a).unwrap_or(u64::MAX);
+                if fuel < budget {
+                    budget = fuel;
+                    deadline_in_fuel = true;
+                }
+            }
+            (Some(a), false) => store.set_epoch_deadline(engine.ticks_for(a)),
+            (None, _) => store.set_epoch_deadline(u64::MAX / 2),
+        }
         if config.fuel_enabled
             && let Err(e) = store.set_fuel(budget)
         {
@@ -296,15 +311,14 @@ impl WasmtimeInvoker {
 
         let start = clock.now_ns();
         let result = body(store, &self.exports, input);
-        let mut metrics = InvocationMetrics {
-            duration: Duration::from_nanos(clock.now_ns().saturating_sub(start)),
-            ..InvocationMetrics::default()
-        };
+        let mut metrics = InvocationMetrics::default();
         if config.fuel_enabled {
             let left = store.get_fuel().unwrap_or(0);
             metrics.fuel_consumed = budget.saturating_sub(left);
-            self.fuel_remaining = Some(left);
+            self.fuel_remaining = Some(self.fuel_budget.saturating_sub(metrics.fuel_consumed));
+            clock.charge_fuel(metrics.fuel_consumed);
         }
+        metrics.duration = Duration::from_nanos(clock.now_ns().saturating_sub(start));
         let data = store.data_mut();
         let inputs = if lent[0] == 0 { &lent[..0] } else { &lent[..] };
         data.res.end_call(inputs, &mut metrics);
@@ -317,7 +331,13 @@ impl WasmtimeInvoker {
                 let fault = Fault {
                     component: self.id.clone(),
                     function,
-                    kind: classify(store.data(), &e, budget, allowed),
+                    kind: classify(
+                        store.data(),
+                        &e,
+                        self.fuel_budget,
+                        deadline_in_fuel,
+                        allowed,
+                    ),
                 };
                 if fault.poisons() {
                     self.poisoned = Some(fault.clone());
@@ -364,6 +384,7 @@ fn classify(
     data: &HostState,
     e: &wasmtime::Error,
     budget: u64,
+    deadline_in_fuel: bool,
     allowed: Option<Duration>,
 ) -> FaultKind {
     if let Some(HostTrap(v)) = e.downcast_ref::<HostTrap>() {
@@ -371,8 +392,10 @@ fn classify(
     }
     let trap = e.downcast_ref::<Trap>().copied();
     match trap {
-        Some(Trap::OutOfFuel) => return FaultKind::FuelExhausted { budget },
-        Some(Trap::Interrupt) => {
+        Some(Trap::OutOfFuel) if !deadline_in_fuel => {
+            return FaultKind::FuelExhausted { budget };
+        }
+        Some(Trap::OutOfFuel | Trap::Interrupt) => {
             return FaultKind::DeadlineExceeded {
                 allowed: allowed.unwrap_or_default(),
             };
