@@ -133,21 +133,21 @@ impl Clock {
     }
 
     /// Charges one host call to a virtual clock.
-    pub(crate) fn charge_host_call(&self) {
+    pub fn charge_host_call(&self) {
         if let ClockKind::Virtual { now_ns, model } = &*self.0 {
             now_ns.fetch_add(model.ns_per_host_call, Ordering::Relaxed);
         }
     }
 
     /// Charges the fuel a call consumed to a virtual clock.
-    pub(crate) fn charge_fuel(&self, fuel: u64) {
+    pub fn charge_fuel(&self, fuel: u64) {
         if let ClockKind::Virtual { now_ns, model } = &*self.0 {
             now_ns.fetch_add(fuel.saturating_mul(model.ns_per_fuel), Ordering::Relaxed);
         }
     }
 
     /// On a virtual clock, the fuel that takes `allowed` to burn.
-    pub(crate) fn fuel_for(&self, allowed: Duration) -> Option<u64> {
+    pub fn fuel_for(&self, allowed: Duration) -> Option<u64> {
         self.virtual_model()
             .map(|m| duration_ns(allowed) / m.ns_per_fuel.max(1))
     }

@@ -403,6 +403,27 @@ pub enum EngineError {
     /// The operation is not supported by this backend or configuration.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The compiled-component cache directory cannot be used safely (it is
+    /// writable by other users, owned by another user, not a directory...)
+    /// or cannot be created.
+    #[error("compiled-component cache directory {}: {problem}", .path.display())]
+    CacheDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// What is wrong with it and what to do.
+        problem: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("cannot {action} {}: {source}", .path.display())]
+    Io {
+        /// What was being done (`read the component`, ...).
+        action: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 struct ConfigProblems<'a>(&'a [ConfigProblem]);

@@ -43,6 +43,7 @@
 
 #![deny(missing_docs)]
 
+pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -51,11 +52,17 @@ pub mod random;
 pub mod traits;
 pub mod types;
 
+#[cfg(feature = "mock")]
+pub mod mock;
 #[cfg(feature = "wasmtime-backend")]
 pub mod wasmtime;
 
 #[cfg(feature = "wasmtime-backend")]
 pub use self::wasmtime::{WasmtimeCompiled, WasmtimeEngine, WasmtimeInvoker};
+pub use cache::{
+    CacheConfig, CacheKey, CacheOutcome, CacheStats, CacheTier, CompiledComponentCache,
+    RejectReason,
+};
 pub use clock::Clock;
 pub use config::{CompilationStrategy, PoolingConfig, WasmtimeEngineConfig};
 pub use error::{
@@ -68,3 +75,8 @@ pub use types::{
     Invocation, InvocationMetrics, OutputElement, ProcessError, ProcessResult, Role, Roles,
     StreamElement, World,
 };
+
+/// Runs the Rust code blocks of README.md as doc tests.
+#[cfg(all(doctest, feature = "mock", feature = "wasmtime-backend"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -81,6 +81,19 @@ pub trait WasmEngine: Send + Sync {
 
     /// The instance's linear memory size in bytes.
     fn memory_usage(&self, instance: &Self::Instance) -> u64;
+
+    /// A SHA-256 fingerprint that identifies everything that changes
+    /// compiled code: the backend and its version, the target, and every
+    /// setting that affects code generation (compiler, fuel, epochs, memory
+    /// and stack settings...). Two engines whose artifacts are not
+    /// interchangeable have different fingerprints; two engines with the
+    /// same fingerprint can load each other's [`WasmEngine::serialize`]
+    /// output. It must be stable across processes (no random seeds), because
+    /// the compiled-component cache keys disk entries with it.
+    ///
+    /// [`crate::cache::FingerprintHasher`] turns `Hash` values into such a
+    /// digest.
+    fn fingerprint(&self) -> [u8; 32];
 }
 
 /// Hot-path calls into one component instance.

@@ -1,9 +1,46 @@
-//! Test harness for `torvyn-engine`.
+//! Test harness for `torvyn-engine`: fixtures, deterministic simulation,
+//! transcripts and pipeline runs.
 //!
 //! * [`fixtures`]: loads the WAT guests in `fixtures/components/`, turning
 //!   canonical-ABI core modules into components for the worlds of the
 //!   `torvyn:streaming@0.1.0` contract (`wit/`) or of the fixture-only WIT
 //!   package (`fixtures/wit/`).
+//! * [`sim`]: the seeded generator behind every id and generated input of a
+//!   run, `TORVYN_SIM_SEED`, and a guard that prints the seed of a failing
+//!   test.
+//! * [`scenario`]: scenario files (YAML or JSON) naming a component, its
+//!   role, config, inputs, fuel and backpressure script.
+//! * [`runner`]: [`runner::run_scenario`] runs a scenario on a fresh engine
+//!   and returns a [`transcript::Transcript`].
+//! * [`pipeline`]: [`pipeline::run_pipeline`] simulates source → processors
+//!   → sink with backpressure on one shared clock.
+//! * [`transcript`]: the records of runs, as YAML, JSON or text.
+//! * [`backend`]: what the runner needs from an engine backend, and the
+//!   Wasmtime implementation.
+//! * [`error`] defines [`HarnessError`], the one error type.
+//!
+//! ```
+//! use torvyn_harness::runner::run_scenario;
+//! use torvyn_harness::scenario::{InputElement, Scenario};
+//!
+//! let scenario = Scenario {
+//!     inputs: vec![InputElement::text("hello")],
+//!     ..Scenario::new("upper", "uppercase")
+//! };
+//! let transcript = run_scenario(&scenario)?;
+//! println!("{}", transcript.render_text());
+//! assert!(transcript.to_yaml()?.contains("text: HELLO"));
+//! # Ok::<(), torvyn_harness::HarnessError>(())
+//! ```
 #![deny(missing_docs)]
 
+pub mod backend;
+pub mod error;
 pub mod fixtures;
+pub mod pipeline;
+pub mod runner;
+pub mod scenario;
+pub mod sim;
+pub mod transcript;
+
+pub use error::HarnessError;

@@ -7,7 +7,6 @@
 //! no linking and no export lookup by name.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
@@ -33,7 +32,6 @@ pub(crate) struct EngineInner {
     pub linker: Linker<HostState>,
     pub config: WasmtimeEngineConfig,
     pub clock: Clock,
-    instances_created: AtomicU64,
     _ticker: EpochTicker,
 }
 
@@ -114,8 +112,19 @@ impl WasmtimeEngine {
     }
 
     /// An engine reading time from `clock`.
+    ///
+    /// A virtual clock ([`Clock::virtual_time`]) needs fuel metering on:
+    /// deadlines are enforced through fuel.
     pub fn with_clock(config: WasmtimeEngineConfig, clock: Clock) -> Result<Self, EngineError> {
         config.validate()?;
+        if clock.is_virtual() && !config.fuel_enabled {
+            return Err(EngineError::InvalidConfig(vec![crate::ConfigProblem {
+                field: "fuel_enabled",
+                problem: "is false with a virtual clock: virtual time and deadlines are \
+                          measured in fuel; turn fuel on or use the system clock"
+                    .into(),
+            }]));
+        }
         let engine = Engine::new(&wasmtime_config(&config)).map_err(|e| {
             EngineError::Unsupported(format!("Wasmtime refused the configuration: {e:#}"))
         })?;
@@ -132,7 +141,6 @@ impl WasmtimeEngine {
                 linker,
                 config,
                 clock,
-                instances_created: AtomicU64::new(0),
                 _ticker: ticker,
             }),
         })
@@ -264,11 +272,13 @@ impl WasmtimeEngine {
         })
     }
 
-    fn next_instance_seed(&self) -> u64 {
-        let n = self.inner.instances_created.fetch_add(1, Ordering::Relaxed);
+    /// A seed for an instance's generators: with a seeded source it depends
+    /// only on the seed and the instance's id (not on creation order), so an
+    /// instance replays the same whatever runs beside it.
+    fn instance_seed(&self, id: &ComponentId) -> u64 {
         match self.inner.config.random {
-            RandomSource::Seeded(seed) => crate::random::SplitMix64::new(seed ^ n).next_u64(),
-            RandomSource::System => n,
+            RandomSource::Seeded(seed) => crate::random::derive_seed(seed, id.as_str()),
+            RandomSource::System => 0,
         }
     }
 }
@@ -394,7 +404,7 @@ impl WasmEngine for WasmtimeEngine {
         let wasi = wasi::context(
             &inner.clock,
             &inner.config.random,
-            self.next_instance_seed(),
+            self.instance_seed(&id),
             &stdout,
             &stderr,
         );
@@ -417,13 +427,17 @@ impl WasmEngine for WasmtimeEngine {
             None => u64::MAX / 2,
         });
         let p = &compiled.inner;
-        let instance = p
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| EngineError::Instantiate {
-                component: id.clone(),
-                message: format!("{e:#}"),
-            })?;
+        let instantiated = p.pre.instantiate(&mut store);
+        if config.fuel_enabled {
+            let left = store.get_fuel().unwrap_or(0);
+            inner
+                .clock
+                .charge_fuel(config.fuel_per_call.saturating_sub(left));
+        }
+        let instance = instantiated.map_err(|e| EngineError::Instantiate {
+            component: id.clone(),
+            message: format!("{e:#}"),
+        })?;
         let wrong = |interface: &'static str| {
             let id = id.clone();
             move |e: wasmtime::Error| EngineError::WrongExportTypes {
@@ -495,4 +509,39 @@ impl WasmEngine for WasmtimeEngine {
     fn memory_usage(&self, instance: &WasmtimeInvoker) -> u64 {
         instance.memory_bytes()
     }
+
+    fn fingerprint(&self) -> [u8; 32] {
+        engine_fingerprint(&self.inner.engine, &self.inner.config)
+    }
+}
+
+/// [`WasmEngine::fingerprint`]: Wasmtime's own compatibility hash (its
+/// version, the target triple, compiler and ISA flags, tunables such as
+/// fuel, epochs and memory reservations, wasm features) plus this crate's
+/// version, the host target and the config fields that shape compiled code.
+fn engine_fingerprint(engine: &Engine, config: &WasmtimeEngineConfig) -> [u8; 32] {
+    use std::hash::Hash;
+    let mut h = crate::cache::FingerprintHasher::new("torvyn-engine/wasmtime");
+    env!("CARGO_PKG_VERSION").hash(&mut h);
+    engine.precompile_compatibility_hash().hash(&mut h);
+    std::env::consts::ARCH.hash(&mut h);
+    std::env::consts::OS.hash(&mut h);
+    cfg!(target_endian = "little").hash(&mut h);
+    usize::BITS.hash(&mut h);
+    config.strategy.name().hash(&mut h);
+    config.fuel_enabled.hash(&mut h);
+    config.max_wasm_stack.hash(&mut h);
+    config.max_memory_bytes.hash(&mut h);
+    config
+        .pooling
+        .map(|p| {
+            (
+                p.total_component_instances,
+                p.total_core_instances,
+                p.total_memories,
+                p.total_tables,
+            )
+        })
+        .hash(&mut h);
+    h.digest()
 }

@@ -96,7 +96,10 @@ fn a_virtual_deadline_stops_at_the_same_instruction_every_time() {
         let (m, now) = once();
         assert_eq!((m, now), once(), "{s:?}");
         // 250 µs at 1 ns per fuel unit, minus what start-up cost.
-        assert!(m.fuel_consumed <= 250_000 && m.fuel_consumed > 240_000, "{m:?}");
+        assert!(
+            m.fuel_consumed <= 250_000 && m.fuel_consumed > 240_000,
+            "{m:?}"
+        );
     }
 }
 

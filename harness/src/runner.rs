@@ -1,0 +1,462 @@
+//! Runs a [`Scenario`] against one component and records every call in a
+//! [`Transcript`].
+//!
+//! Each run gets a new engine (by default: the virtual clock and WASI
+//! randomness seeded from the scenario's seed), compiles the component,
+//! instantiates it, calls `init` if the scenario has a config, then drives
+//! it by role, then calls `teardown`:
+//!
+//! - **processor**: `process` every input. The runner is the runtime: it
+//!   assigns sequence numbers (0, 1, ...) and timestamps (the engine clock
+//!   when the call starts), gives every element the run's trace and flow ids
+//!   and a fresh span id from the [`SimRng`], and sets the deadline to the
+//!   call's start plus the element's `deadline_ns`.
+//! - **source**: `pull` until `none`, the pull limit, a `fatal` error or a
+//!   fault that poisons the instance; after the nth pull, the scenario's
+//!   backpressure steps for `after_pull: n` are sent with
+//!   `notify-backpressure`.
+//! - **sink**: `push` every input, then `complete`.
+//!
+//! **Faults do not abort a run.** They are recorded and the run goes on, so
+//! a transcript shows what a runtime would see: after a fault that poisons
+//! the instance, every later call of a processor or sink is recorded with
+//! the engine's `poisoned` fault (a source stops pulling instead, since
+//! pulling a poisoned source can produce nothing), and `teardown` records
+//! that it was skipped. Only problems before the first call (a missing
+//! file, invalid WAT, a component for the wrong world...) are errors.
+
+use std::time::Instant;
+
+use torvyn_engine::{
+    BackpressureSignal, ComponentInvoker, ElementMeta, FlowContext, Invocation, InvokeError,
+    OutputElement, ProcessResult, Role, Roles, StreamElement, WasmEngine,
+};
+
+use crate::backend::{EngineSettings, SimBackend, block_on};
+use crate::error::HarnessError;
+use crate::scenario::{DEFAULT_PULL_LIMIT, Scenario, ScenarioRole, Signal, VirtualTimeSpec};
+use crate::sim::SimRng;
+use crate::transcript::{Call, Entry, InputSummary, Outcome, PayloadPreview, Summary, Transcript};
+
+type Instance<B> = <<B as SimBackend>::Engine as WasmEngine>::Instance;
+
+/// Runs `scenario` on a new Wasmtime engine configured from it (compiler,
+/// clock, seed).
+#[cfg(feature = "wasmtime-backend")]
+pub fn run_scenario(scenario: &Scenario) -> Result<Transcript, HarnessError> {
+    let backend = crate::backend::WasmtimeBackend::new(&scenario_settings(scenario))?;
+    run_scenario_on(&backend, scenario)
+}
+
+/// The engine settings a scenario asks for.
+pub fn scenario_settings(scenario: &Scenario) -> EngineSettings {
+    EngineSettings {
+        strategy: scenario.strategy,
+        clock: scenario.clock,
+        virtual_time: VirtualTimeSpec::model(scenario.virtual_time.as_ref()),
+        seed: scenario.effective_seed(),
+    }
+}
+
+/// The role a component is driven in when the scenario names none:
+/// processor if exported, else source, else sink (else processor, so the
+/// calls record the missing export).
+pub fn infer_role(roles: Roles) -> ScenarioRole {
+    if roles.contains(Role::Processor) {
+        ScenarioRole::Processor
+    } else if roles.contains(Role::Source) {
+        ScenarioRole::Source
+    } else if roles.contains(Role::Sink) {
+        ScenarioRole::Sink
+    } else {
+        ScenarioRole::Processor
+    }
+}
+
+/// Runs `scenario` on `backend` (which should be fresh: its clock is read
+/// as the run's timeline).
+pub fn run_scenario_on<B: SimBackend>(
+    backend: &B,
+    scenario: &Scenario,
+) -> Result<Transcript, HarnessError> {
+    scenario.validate()?;
+    let seed = scenario.effective_seed();
+    let rng = SimRng::new(seed);
+    let mut ids = rng.fork("ids");
+    let inputs = scenario.resolve_inputs(&mut rng.fork("inputs"))?;
+    let trace_id = ids.trace_id();
+    let flow_id = ids.flow_id();
+
+    let compiled = backend.compile(&scenario.component_source(), &scenario.component)?;
+    let id = stage_id(&scenario.component);
+    let mut inst = backend.instantiate(&compiled, &id)?;
+    if let Some(fuel) = scenario.fuel {
+        backend.set_fuel(&mut inst, fuel, &id)?;
+    }
+    let role = scenario.role.unwrap_or_else(|| infer_role(inst.roles()));
+
+    let wall = Instant::now();
+    let start_ns = backend.clock().now_ns();
+    let mut d = Driver::new(backend);
+    if let Some(config) = &scenario.config {
+        let _ = d.init(&mut inst, None, config);
+    }
+    match role {
+        ScenarioRole::Processor => {
+            for (seq, input) in inputs.into_iter().enumerate() {
+                let el = d.element(
+                    seq as u64,
+                    input.payload,
+                    input.content_type,
+                    &trace_id,
+                    &flow_id,
+                    &mut ids,
+                    input.deadline_ns,
+                );
+                let _ = d.process(&mut inst, None, el);
+            }
+        }
+        ScenarioRole::Sink => {
+            for (seq, input) in inputs.into_iter().enumerate() {
+                let el = d.element(
+                    seq as u64,
+                    input.payload,
+                    input.content_type,
+                    &trace_id,
+                    &flow_id,
+                    &mut ids,
+                    input.deadline_ns,
+                );
+                let _ = d.push(&mut inst, None, el);
+            }
+            let _ = d.complete(&mut inst, None);
+        }
+        ScenarioRole::Source => {
+            let limit = scenario.pull_limit.unwrap_or(DEFAULT_PULL_LIMIT);
+            for pulls in 1..=limit {
+                let stop = match d.pull(&mut inst, None) {
+                    Ok(Some(_)) => false,
+                    Ok(None) => true,
+                    Err(e) => ends_source(&e),
+                };
+                if stop {
+                    break;
+                }
+                for step in scenario
+                    .backpressure
+                    .iter()
+                    .filter(|b| b.after_pull == pulls)
+                {
+                    let _ = d.notify(&mut inst, None, step.signal.engine());
+                }
+            }
+        }
+    }
+    let _ = d.teardown(&mut inst, None);
+
+    let virtual_ns = backend.clock().now_ns().saturating_sub(start_ns);
+    let mut summary = Summary::of(&d.entries, virtual_ns);
+    summary.set_wall(wall.elapsed());
+    Ok(Transcript {
+        scenario: scenario.name.clone(),
+        component: scenario.component.clone(),
+        role: role.name().into(),
+        seed,
+        strategy: scenario.strategy,
+        clock: scenario.clock,
+        trace_id,
+        flow_id,
+        entries: d.entries,
+        summary,
+    })
+}
+
+/// Whether a failed pull ends a source: a `fatal` error, or a fault that
+/// poisoned the instance (or found it poisoned).
+pub(crate) fn ends_source(e: &InvokeError) -> bool {
+    match e {
+        InvokeError::Guest(g) => g.is_fatal(),
+        InvokeError::Fault(f) => f.poisons() || f.kind.name() == "poisoned",
+    }
+}
+
+/// The instance id for a component reference: the file stem of a path, or
+/// the fixture name.
+pub(crate) fn stage_id(component: &str) -> String {
+    let p = std::path::Path::new(component);
+    match p.extension().and_then(|e| e.to_str()) {
+        Some("wat" | "wasm") => p
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(component)
+            .to_string(),
+        _ => component.to_string(),
+    }
+}
+
+/// Makes calls through the engine traits and records each as an [`Entry`].
+pub(crate) struct Driver<'b, B: SimBackend> {
+    backend: &'b B,
+    /// Every call so far.
+    pub entries: Vec<Entry>,
+}
+
+impl<'b, B: SimBackend> Driver<'b, B> {
+    pub fn new(backend: &'b B) -> Self {
+        Self {
+            backend,
+            entries: Vec::new(),
+        }
+    }
+
+    /// An element as the runtime stamps it: `sequence`, the clock now as
+    /// timestamp, the run's trace and flow, a fresh span, and the deadline
+    /// `deadline_ns` from now.
+    #[allow(clippy::too_many_arguments)]
+    pub fn element(
+        &self,
+        sequence: u64,
+        payload: impl Into<torvyn_engine::Bytes>,
+        content_type: String,
+        trace_id: &str,
+        flow_id: &str,
+        ids: &mut SimRng,
+        deadline_ns: Option<u64>,
+    ) -> StreamElement {
+        let now = self.backend.clock().now_ns();
+        let mut context = FlowContext::new(flow_id).with_trace(trace_id, ids.span_id());
+        if let Some(d) = deadline_ns {
+            context = context.with_deadline_ns(now.saturating_add(d));
+        }
+        StreamElement {
+            meta: ElementMeta {
+                sequence,
+                timestamp_ns: now,
+                content_type,
+            },
+            payload: payload.into(),
+            context,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record<T>(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+        call: Call,
+        argument: Option<String>,
+        input: Option<InputSummary>,
+        inv: Invocation<T>,
+        ok: impl FnOnce(&T) -> Outcome,
+    ) -> Result<T, InvokeError> {
+        let outcome = match &inv.outcome {
+            Ok(v) => ok(v),
+            Err(e) => Outcome::error(e),
+        };
+        let mut entry = Entry::new(self.entries.len(), call, outcome, &inv.metrics);
+        entry.stage = stage.map(str::to_string);
+        entry.argument = argument;
+        entry.input = input;
+        entry.now_ns = self.backend.clock().now_ns();
+        entry.live_resources = inst.live_resources();
+        let (stdout, stderr) = self.backend.take_output(inst);
+        entry.stdout = PayloadPreview::of_guest_output(&stdout);
+        entry.stderr = PayloadPreview::of_guest_output(&stderr);
+        self.entries.push(entry);
+        inv.outcome
+    }
+
+    pub fn init(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+        config: &str,
+    ) -> Result<(), InvokeError> {
+        let inv = block_on(inst.init(config));
+        self.record(
+            inst,
+            stage,
+            Call::Init,
+            Some(config.into()),
+            None,
+            inv,
+            |_| Outcome::Ok,
+        )
+    }
+
+    pub fn process(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+        el: StreamElement,
+    ) -> Result<ProcessResult, InvokeError> {
+        let input = summarize(&el);
+        let inv = block_on(inst.process(el));
+        self.record(
+            inst,
+            stage,
+            Call::Process,
+            None,
+            Some(input),
+            inv,
+            |r| match r {
+                ProcessResult::Emit(out) => Outcome::emit(out),
+                ProcessResult::Drop => Outcome::Drop,
+            },
+        )
+    }
+
+    pub fn pull(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+    ) -> Result<Option<OutputElement>, InvokeError> {
+        let inv = block_on(inst.pull());
+        self.record(inst, stage, Call::Pull, None, None, inv, |r| match r {
+            Some(out) => Outcome::emit(out),
+            None => Outcome::PulledNone,
+        })
+    }
+
+    pub fn push(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+        el: StreamElement,
+    ) -> Result<BackpressureSignal, InvokeError> {
+        let input = summarize(&el);
+        let inv = block_on(inst.push(el));
+        self.record(inst, stage, Call::Push, None, Some(input), inv, |s| {
+            Outcome::backpressure(*s)
+        })
+    }
+
+    pub fn notify(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+        signal: BackpressureSignal,
+    ) -> Result<(), InvokeError> {
+        let inv = block_on(inst.notify_backpressure(signal));
+        let arg = Signal::from_engine(signal).name().to_string();
+        self.record(
+            inst,
+            stage,
+            Call::NotifyBackpressure,
+            Some(arg),
+            None,
+            inv,
+            |_| Outcome::Ok,
+        )
+    }
+
+    pub fn complete(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+    ) -> Result<(), InvokeError> {
+        let inv = block_on(inst.complete());
+        self.record(inst, stage, Call::Complete, None, None, inv, |_| {
+            Outcome::Ok
+        })
+    }
+
+    pub fn teardown(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+    ) -> Result<(), InvokeError> {
+        let inv = block_on(inst.teardown());
+        self.record(inst, stage, Call::Teardown, None, None, inv, |_| {
+            Outcome::Ok
+        })
+    }
+}
+
+fn summarize(el: &StreamElement) -> InputSummary {
+    InputSummary {
+        sequence: el.meta.sequence,
+        timestamp_ns: el.meta.timestamp_ns,
+        content_type: el.meta.content_type.clone(),
+        deadline_ns: el.context.deadline_ns,
+        payload: PayloadPreview::of(&el.payload),
+    }
+}
+
+#[cfg(all(test, feature = "wasmtime-backend"))]
+mod tests {
+    use super::*;
+    use crate::scenario::InputElement;
+
+    /// A scratch file under the system temp directory, removed on drop.
+    struct Scratch(std::path::PathBuf);
+
+    impl Scratch {
+        fn new(name: &str, bytes: &[u8]) -> Self {
+            let dir = std::env::temp_dir().join(format!("torvyn-runner-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).unwrap();
+            Self(path)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn error_of(component: &str) -> String {
+        run_scenario(&Scenario::new("t", component))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn errors_say_what_failed_and_where() {
+        let e = error_of("no-such-fixture");
+        assert!(e.contains("no-such-fixture") && e.contains("uppercase"), "{e}");
+
+        let e = error_of("/nonexistent/dir/x.wat");
+        assert!(e.contains("/nonexistent/dir/x.wat") && e.contains("read"), "{e}");
+
+        let bad = Scratch::new("bad.wat", b"(module\n  (func (result i32) oops))\n");
+        let e = error_of(bad.0.to_str().unwrap());
+        assert!(e.contains("bad.wat:2:"), "the line is named: {e}");
+
+        let core = Scratch::new("core.wasm", &wat::parse_str("(module)").unwrap());
+        let e = error_of(core.0.to_str().unwrap());
+        assert!(e.contains("core WebAssembly module"), "{e}");
+
+        let wrong = Scratch::new(
+            "wrong.wat",
+            b"(component (import \"acme:nope/thing@1.0.0\" (instance (export \"f\" (func)))))",
+        );
+        let e = error_of(wrong.0.to_str().unwrap());
+        assert!(e.contains("acme:nope/thing") && e.contains("world"), "{e}");
+    }
+
+    #[test]
+    fn a_scenario_runs_from_code_and_every_call_is_recorded() {
+        let s = Scenario {
+            config: Some("{}".into()),
+            inputs: vec![InputElement::text("a"), InputElement::text("b")],
+            ..Scenario::new("lifecycle", "lifecycle")
+        };
+        let t = run_scenario(&s).unwrap();
+        let calls: Vec<&str> = t.entries.iter().map(|e| e.call.name()).collect();
+        assert_eq!(calls, ["init", "process", "process", "teardown"]);
+        assert_eq!(t.summary.elements_out, 2);
+        assert!(t.summary.wall.is_some());
+        assert!(t.snapshot_form().summary.wall.is_none());
+        let text = t.render_text();
+        assert!(text.contains("process") && text.contains("\"a\""), "{text}");
+        let json: serde_json::Value = serde_json::from_str(&t.to_json().unwrap()).unwrap();
+        assert_eq!(json["entries"][1]["outcome"]["emit"]["payload"]["text"], "a");
+        let back: Transcript = serde_yaml_ng::from_str(&t.to_yaml().unwrap()).unwrap();
+        assert_eq!(back, t);
+    }
+}

@@ -1,0 +1,639 @@
+//! Scenarios: what to run against one component, written as YAML or JSON
+//! (`fixtures/scenarios/*.yaml`), and loaded with [`Scenario::load`].
+//!
+//! A scenario names a component (a fixture, a `.wat` file or a `.wasm`
+//! component), the role to drive it in, its `init` configuration, the
+//! elements to feed it, its fuel budget, and for sources how far to pull and
+//! when to signal backpressure. [`crate::runner::run_scenario`] runs it and
+//! returns a [`crate::transcript::Transcript`].
+//!
+//! ```yaml
+//! name: uppercase-basic
+//! description: ASCII letters become upper case, the rest is unchanged
+//! component: uppercase          # fixture name, or path/to/x.wat, or path/to/x.wasm
+//! role: processor               # processor | source | sink; default: from the exports
+//! config: '{"mode": "strict"}'  # init(config); no init when absent
+//! fuel: 1000000                 # per-call fuel budget; engine default when absent
+//! inputs:
+//!   - payload: hello            # UTF-8 text...
+//!   - payload_hex: 00ff10       # ...or bytes in hex
+//!     content_type: application/octet-stream   # default text/plain
+//!     deadline_ns: 50000        # deadline, relative to when the element starts
+//! generate: {count: 3, min_len: 1, max_len: 8, kind: text}   # more inputs from the seed
+//! pull_limit: 10                # sources: at most this many pulls (default 1000)
+//! backpressure:                 # sources: notify-backpressure after the nth pull
+//!   - {after_pull: 2, signal: pause}
+//!   - {after_pull: 3, signal: ready}
+//! seed: 42                      # default torvyn_harness::sim::DEFAULT_SEED
+//! strategy: cranelift           # cranelift | winch
+//! clock: virtual                # virtual | system
+//! virtual_time: {ns_per_fuel: 1, ns_per_host_call: 100}
+//! ```
+//!
+//! Unknown fields are errors, so a typo does not go unnoticed.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use torvyn_engine::clock::VirtualTime;
+use torvyn_engine::{BackpressureSignal, CompilationStrategy, Role};
+
+use crate::error::HarnessError;
+use crate::sim::{DEFAULT_SEED, SimRng};
+
+/// The pull limit of a source scenario that sets none.
+pub const DEFAULT_PULL_LIMIT: u64 = 1000;
+
+/// The content type of an input that sets none.
+pub const DEFAULT_CONTENT_TYPE: &str = "text/plain";
+
+/// One scenario: a component, how to drive it, and its inputs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A short name; transcripts and snapshot files carry it.
+    pub name: String,
+    /// What the scenario shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A fixture name (`uppercase`), a path to a `.wat` file (a core module
+    /// is componentized like a fixture) or a path to a `.wasm` component.
+    /// Relative paths are resolved against the scenario file's directory.
+    pub component: String,
+    /// The role to drive; default: processor if exported, else source,
+    /// else sink.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<ScenarioRole>,
+    /// `init(config)` before anything else; no `init` call when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
+    /// Elements for a processor (`process`) or a sink (`push`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<InputElement>,
+    /// More elements, generated from the seed, after `inputs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate: Option<GeneratedInputs>,
+    /// The fuel budget of every call; the engine default (50 million) when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    /// Sources: the most `pull` calls to make ([`DEFAULT_PULL_LIMIT`] when
+    /// absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_limit: Option<u64>,
+    /// Sources: `notify-backpressure` calls to make between pulls.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backpressure: Vec<BackpressureStep>,
+    /// The seed of every id, generated input and WASI random byte
+    /// ([`DEFAULT_SEED`] when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The compiler.
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// The clock.
+    #[serde(default)]
+    pub clock: ClockSetting,
+    /// The virtual clock's cost model; the engine default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virtual_time: Option<VirtualTimeSpec>,
+    /// The directory relative component paths are resolved against (the
+    /// scenario file's directory when loaded from a file).
+    #[serde(skip)]
+    pub base_dir: Option<PathBuf>,
+}
+
+/// The role a scenario drives a component in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScenarioRole {
+    /// `process` every input.
+    Processor,
+    /// `pull` until `none` or the pull limit.
+    Source,
+    /// `push` every input, then `complete`.
+    Sink,
+}
+
+impl ScenarioRole {
+    /// The engine role.
+    pub fn role(self) -> Role {
+        match self {
+            Self::Processor => Role::Processor,
+            Self::Source => Role::Source,
+            Self::Sink => Role::Sink,
+        }
+    }
+
+    /// The role's name (`processor`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Processor => "processor",
+            Self::Source => "source",
+            Self::Sink => "sink",
+        }
+    }
+}
+
+/// The compiler a scenario runs under.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Cranelift, the optimizing compiler.
+    #[default]
+    Cranelift,
+    /// Winch, the baseline compiler.
+    Winch,
+}
+
+impl Strategy {
+    /// The engine's strategy.
+    pub fn compilation(self) -> CompilationStrategy {
+        match self {
+            Self::Cranelift => CompilationStrategy::Cranelift,
+            Self::Winch => CompilationStrategy::Winch,
+        }
+    }
+
+    /// The lower-case name.
+    pub fn name(self) -> &'static str {
+        self.compilation().name()
+    }
+}
+
+/// Which clock a run uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClockSetting {
+    /// Time advances only with work: deterministic.
+    #[default]
+    Virtual,
+    /// The system's monotonic clock: times and durations vary per run.
+    System,
+}
+
+/// A virtual clock's cost model (see [`VirtualTime`]); absent fields take
+/// the engine defaults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VirtualTimeSpec {
+    /// Nanoseconds per unit of fuel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ns_per_fuel: Option<u64>,
+    /// Nanoseconds per host call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ns_per_host_call: Option<u64>,
+}
+
+impl VirtualTimeSpec {
+    /// The cost model, defaults filled in.
+    pub fn model(spec: Option<&Self>) -> VirtualTime {
+        let d = VirtualTime::default();
+        let Some(s) = spec else { return d };
+        VirtualTime {
+            ns_per_fuel: s.ns_per_fuel.unwrap_or(d.ns_per_fuel),
+            ns_per_host_call: s.ns_per_host_call.unwrap_or(d.ns_per_host_call),
+            ..d
+        }
+    }
+}
+
+/// One input element.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputElement {
+    /// The payload as UTF-8 text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// The payload as hex (`00ff10`; spaces allowed). Exclusive with
+    /// `payload`; neither means an empty payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_hex: Option<String>,
+    /// The content type ([`DEFAULT_CONTENT_TYPE`] when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// A deadline, in nanoseconds after the element's call starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ns: Option<u64>,
+}
+
+impl InputElement {
+    /// A text element.
+    pub fn text(payload: impl Into<String>) -> Self {
+        Self {
+            payload: Some(payload.into()),
+            ..Self::default()
+        }
+    }
+}
+
+/// Inputs generated from the scenario's seed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeneratedInputs {
+    /// How many.
+    pub count: u64,
+    /// Shortest payload, in bytes.
+    #[serde(default)]
+    pub min_len: usize,
+    /// Longest payload, in bytes.
+    #[serde(default = "default_max_len")]
+    pub max_len: usize,
+    /// Text (lower-case letters and spaces) or random bytes.
+    #[serde(default)]
+    pub kind: GeneratedKind,
+    /// Their content type (`text/plain` for text,
+    /// `application/octet-stream` for bytes, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+fn default_max_len() -> usize {
+    16
+}
+
+/// What generated payloads contain.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GeneratedKind {
+    /// Lower-case ASCII letters and spaces.
+    #[default]
+    Text,
+    /// Random bytes.
+    Bytes,
+}
+
+/// A `notify-backpressure` call a source scenario makes after its `n`th
+/// pull (1-based: `after_pull: 1` follows the first pull).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackpressureStep {
+    /// After how many pulls.
+    pub after_pull: u64,
+    /// The signal.
+    pub signal: Signal,
+}
+
+/// A backpressure signal as scenario files write it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Signal {
+    /// More elements may come.
+    Ready,
+    /// Stop sending until `ready`.
+    Pause,
+}
+
+impl Signal {
+    /// The engine's signal.
+    pub fn engine(self) -> BackpressureSignal {
+        match self {
+            Self::Ready => BackpressureSignal::Ready,
+            Self::Pause => BackpressureSignal::Pause,
+        }
+    }
+
+    /// The signal as a scenario writes it.
+    pub fn from_engine(s: BackpressureSignal) -> Self {
+        match s {
+            BackpressureSignal::Ready => Self::Ready,
+            BackpressureSignal::Pause => Self::Pause,
+        }
+    }
+
+    /// `ready` or `pause`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ready => "ready",
+            Self::Pause => "pause",
+        }
+    }
+}
+
+/// Where a scenario's component comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ComponentSource {
+    /// `fixtures/components/NAME.wat`.
+    Fixture(String),
+    /// A WAT file (component, or core module to componentize).
+    Wat(PathBuf),
+    /// A binary component.
+    Wasm(PathBuf),
+}
+
+impl ComponentSource {
+    /// Reads a component reference: a name ending in `.wat` or `.wasm` is a
+    /// path (relative ones resolved against `base_dir`), anything else a
+    /// fixture name.
+    pub fn parse(reference: &str, base_dir: Option<&Path>) -> Self {
+        let resolve = |p: &str| {
+            let path = PathBuf::from(p);
+            match base_dir {
+                Some(dir) if path.is_relative() => dir.join(path),
+                _ => path,
+            }
+        };
+        if reference.ends_with(".wat") {
+            Self::Wat(resolve(reference))
+        } else if reference.ends_with(".wasm") {
+            Self::Wasm(resolve(reference))
+        } else {
+            Self::Fixture(reference.to_string())
+        }
+    }
+}
+
+/// An input element ready to send: bytes decoded, content type filled in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedInput {
+    /// The payload.
+    pub payload: Vec<u8>,
+    /// The content type.
+    pub content_type: String,
+    /// Deadline relative to the start of the element's call.
+    pub deadline_ns: Option<u64>,
+}
+
+impl Scenario {
+    /// Loads a scenario from a `.json` file (JSON) or any other file (YAML);
+    /// relative component paths are resolved against the file's directory.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, HarnessError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| HarnessError::Io {
+            action: "read the scenario",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let origin = path.display().to_string();
+        let mut s = if path.extension().is_some_and(|e| e == "json") {
+            Self::from_json_str(&text, &origin)?
+        } else {
+            Self::from_yaml_str(&text, &origin)?
+        };
+        s.base_dir = path.parent().map(Path::to_path_buf);
+        Ok(s)
+    }
+
+    /// Parses and checks a YAML scenario; `origin` names it in errors.
+    pub fn from_yaml_str(text: &str, origin: &str) -> Result<Self, HarnessError> {
+        let s: Self = serde_yaml_ng::from_str(text).map_err(|e| HarnessError::yaml(origin, &e))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Parses and checks a JSON scenario; `origin` names it in errors.
+    pub fn from_json_str(text: &str, origin: &str) -> Result<Self, HarnessError> {
+        let s: Self = serde_json::from_str(text).map_err(|e| HarnessError::json(origin, &e))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// The scenario as YAML.
+    pub fn to_yaml(&self) -> Result<String, HarnessError> {
+        serde_yaml_ng::to_string(self).map_err(|e| HarnessError::Serialize {
+            format: "YAML",
+            message: e.to_string(),
+        })
+    }
+
+    /// A minimal scenario: `component` with defaults for everything else.
+    pub fn new(name: impl Into<String>, component: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            component: component.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The same scenario with another seed (for `TORVYN_SIM_SEED`).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// The same scenario under another compiler.
+    pub fn with_strategy(mut self, strategy: Strategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// The seed in effect.
+    pub fn effective_seed(&self) -> u64 {
+        self.seed.unwrap_or(DEFAULT_SEED)
+    }
+
+    /// Where the component comes from.
+    pub fn component_source(&self) -> ComponentSource {
+        ComponentSource::parse(&self.component, self.base_dir.as_deref())
+    }
+
+    /// Checks what parsing cannot: a name, a component, exclusive and valid
+    /// payload fields, sane generation bounds.
+    pub fn validate(&self) -> Result<(), HarnessError> {
+        let bad = |problem: String| HarnessError::InvalidScenario {
+            scenario: if self.name.is_empty() {
+                "<unnamed>".into()
+            } else {
+                self.name.clone()
+            },
+            problem,
+        };
+        if self.name.trim().is_empty() {
+            return Err(bad("`name` is empty; give the scenario a short name".into()));
+        }
+        if self.component.trim().is_empty() {
+            return Err(bad(
+                "`component` is empty; name a fixture, a .wat file or a .wasm file".into(),
+            ));
+        }
+        for (i, input) in self.inputs.iter().enumerate() {
+            if input.payload.is_some() && input.payload_hex.is_some() {
+                return Err(bad(format!(
+                    "inputs[{i}] has both `payload` and `payload_hex`; keep one"
+                )));
+            }
+            if let Some(hex) = &input.payload_hex {
+                decode_hex(hex).map_err(|p| bad(format!("inputs[{i}].payload_hex: {p}")))?;
+            }
+        }
+        if let Some(g) = &self.generate
+            && g.min_len > g.max_len
+        {
+            return Err(bad(format!(
+                "generate.min_len ({}) is above generate.max_len ({})",
+                g.min_len, g.max_len
+            )));
+        }
+        if self.pull_limit == Some(0) {
+            return Err(bad(
+                "`pull_limit` is 0; leave it out or make it at least 1".into()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The elements to send: `inputs` decoded, then the generated ones
+    /// drawn from `rng`.
+    pub fn resolve_inputs(&self, rng: &mut SimRng) -> Result<Vec<ResolvedInput>, HarnessError> {
+        self.validate()?;
+        let mut out = Vec::with_capacity(self.inputs.len());
+        for input in &self.inputs {
+            let payload = match (&input.payload, &input.payload_hex) {
+                (Some(text), _) => text.clone().into_bytes(),
+                (None, Some(hex)) => decode_hex(hex).expect("validated"),
+                (None, None) => Vec::new(),
+            };
+            out.push(ResolvedInput {
+                payload,
+                content_type: input
+                    .content_type
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.into()),
+                deadline_ns: input.deadline_ns,
+            });
+        }
+        if let Some(g) = &self.generate {
+            for _ in 0..g.count {
+                let len = rng.range(g.min_len as u64, g.max_len as u64) as usize;
+                let (payload, ct) = match g.kind {
+                    GeneratedKind::Text => (rng.text(len).into_bytes(), DEFAULT_CONTENT_TYPE),
+                    GeneratedKind::Bytes => (rng.bytes(len), "application/octet-stream"),
+                };
+                out.push(ResolvedInput {
+                    payload,
+                    content_type: g.content_type.clone().unwrap_or_else(|| ct.into()),
+                    deadline_ns: None,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Decodes hex digits, ignoring ASCII whitespace.
+pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if !digits.len().is_multiple_of(2) {
+        return Err(format!(
+            "`{text}` has an odd number of hex digits; write two per byte"
+        ));
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let s = std::str::from_utf8(pair).unwrap_or("??");
+            u8::from_str_radix(s, 16).map_err(|_| format!("`{s}` in `{text}` is not a hex byte"))
+        })
+        .collect()
+}
+
+/// Every `*.yaml`, `*.yml` and `*.json` file in `dir`, sorted by name.
+pub fn scenario_files(dir: impl AsRef<Path>) -> Result<Vec<PathBuf>, HarnessError> {
+    let dir = dir.as_ref();
+    let entries = std::fs::read_dir(dir).map_err(|source| HarnessError::Io {
+        action: "list the scenario directory",
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// `fixtures/scenarios/`, where the scenario files of the snapshot suite
+/// live.
+pub fn scenarios_dir() -> PathBuf {
+    crate::fixtures::fixtures_dir().join("scenarios")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_yaml_scenario_parses_with_defaults() {
+        let s = Scenario::from_yaml_str(
+            "name: t\ncomponent: uppercase\ninputs:\n  - payload: hi\n  - payload_hex: 00 ff\n    content_type: x/y\n",
+            "t.yaml",
+        )
+        .unwrap();
+        assert_eq!(s.strategy, Strategy::Cranelift);
+        assert_eq!(s.clock, ClockSetting::Virtual);
+        assert_eq!(
+            s.component_source(),
+            ComponentSource::Fixture("uppercase".into())
+        );
+        let inputs = s.resolve_inputs(&mut SimRng::new(1)).unwrap();
+        assert_eq!(inputs[0].payload, b"hi");
+        assert_eq!(inputs[0].content_type, "text/plain");
+        assert_eq!(inputs[1].payload, [0, 255]);
+        assert_eq!(inputs[1].content_type, "x/y");
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = Scenario::from_yaml_str("name: t\ncomponent: x\nfuell: 3\n", "s.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("s.yaml") && e.contains("line 3") && e.contains("fuell"),
+            "{e}"
+        );
+        let e = Scenario::from_json_str("{\"name\": \"t\",\n \"component\": 3}", "s.json")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("JSON") && e.contains("line 2"), "{e}");
+        let e = Scenario::from_yaml_str(
+            "name: t\ncomponent: x\ninputs: [{payload: a, payload_hex: '61'}]\n",
+            "s.yaml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("both"), "{e}");
+        let e = Scenario::from_yaml_str(
+            "name: t\ncomponent: x\ninputs: [{payload_hex: 'zz'}]\n",
+            "s",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not a hex byte"), "{e}");
+    }
+
+    #[test]
+    fn paths_resolve_against_the_scenario_directory() {
+        let dir = Path::new("/tmp/s");
+        assert_eq!(
+            ComponentSource::parse("a/b.wat", Some(dir)),
+            ComponentSource::Wat(dir.join("a/b.wat"))
+        );
+        assert_eq!(
+            ComponentSource::parse("/x.wasm", Some(dir)),
+            ComponentSource::Wasm("/x.wasm".into())
+        );
+    }
+
+    #[test]
+    fn generated_inputs_follow_the_seed() {
+        let s = Scenario {
+            generate: Some(GeneratedInputs {
+                count: 4,
+                min_len: 2,
+                max_len: 5,
+                kind: GeneratedKind::Text,
+                content_type: None,
+            }),
+            ..Scenario::new("g", "uppercase")
+        };
+        let a = s.resolve_inputs(&mut SimRng::new(7)).unwrap();
+        assert_eq!(a, s.resolve_inputs(&mut SimRng::new(7)).unwrap());
+        assert_eq!(a.len(), 4);
+        assert!(a.iter().all(|i| (2..=5).contains(&i.payload.len())));
+    }
+}

@@ -1,0 +1,787 @@
+//! Transcripts: the record of a simulated run, one [`Entry`] per call, and a
+//! [`Summary`]. Serializable as YAML and JSON, and printable as text.
+//!
+//! A transcript under the virtual clock is deterministic for a given seed,
+//! Wasmtime version and compiler, except for [`Summary::wall`] (real time
+//! spent), which [`Transcript::snapshot_form`] removes. Snapshots and
+//! equality checks use that form.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+use torvyn_engine::{
+    BackpressureSignal, Function, GuestOutput, InvocationMetrics, InvokeError, OutputElement,
+};
+
+use crate::error::HarnessError;
+use crate::scenario::{ClockSetting, Signal, Strategy};
+
+/// Payload bytes shown in a preview; the full length is always recorded.
+pub const PREVIEW_BYTES: usize = 64;
+
+/// The record of one scenario run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Transcript {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The component as the scenario named it.
+    pub component: String,
+    /// The role it was driven in (`processor`, `source`, `sink`).
+    pub role: String,
+    /// The seed of the run.
+    pub seed: u64,
+    /// The compiler.
+    pub strategy: Strategy,
+    /// The clock.
+    pub clock: ClockSetting,
+    /// The trace id every element carried.
+    pub trace_id: String,
+    /// The flow id every element carried.
+    pub flow_id: String,
+    /// Every call, in order.
+    pub entries: Vec<Entry>,
+    /// Totals.
+    pub summary: Summary,
+}
+
+/// The contract function an entry called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Call {
+    /// `lifecycle.init`.
+    Init,
+    /// `processor.process`.
+    Process,
+    /// `source.pull`.
+    Pull,
+    /// `sink.push`.
+    Push,
+    /// `source.notify-backpressure`.
+    NotifyBackpressure,
+    /// `sink.complete`.
+    Complete,
+    /// `lifecycle.teardown`.
+    Teardown,
+}
+
+impl Call {
+    /// The contract's name (`notify-backpressure`, ...).
+    pub fn name(self) -> &'static str {
+        self.function().name()
+    }
+
+    /// The engine's function.
+    pub fn function(self) -> Function {
+        match self {
+            Self::Init => Function::Init,
+            Self::Process => Function::Process,
+            Self::Pull => Function::Pull,
+            Self::Push => Function::Push,
+            Self::NotifyBackpressure => Function::NotifyBackpressure,
+            Self::Complete => Function::Complete,
+            Self::Teardown => Function::Teardown,
+        }
+    }
+
+    /// Whether the call carries (or produces) a stream element.
+    pub fn is_element_call(self) -> bool {
+        matches!(self, Self::Process | Self::Pull | Self::Push)
+    }
+}
+
+/// One call and what it did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Position in the transcript, from 0.
+    pub index: usize,
+    /// The pipeline stage called (pipelines only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stage: Option<String>,
+    /// The function called.
+    pub call: Call,
+    /// The argument of `init` (the config) or `notify-backpressure` (the
+    /// signal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argument: Option<String>,
+    /// The element handed to `process` or `push`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<InputSummary>,
+    /// What the call returned.
+    pub outcome: Outcome,
+    /// Fuel the guest consumed.
+    pub fuel: u64,
+    /// The engine clock after the call, in ns.
+    pub now_ns: u64,
+    /// How long the call took on the engine clock, in ns.
+    pub duration_ns: u64,
+    /// Bytes copied from host buffers into the guest.
+    pub bytes_in: u64,
+    /// Bytes copied from the guest into host buffers.
+    pub bytes_out: u64,
+    /// Host buffers the guest allocated.
+    pub buffers_allocated: u32,
+    /// Calls the guest made into the host.
+    pub host_calls: u32,
+    /// Host resources the guest left behind, reclaimed by the engine.
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub resources_reclaimed: u32,
+    /// Host resources the instance held after the call (0 unless leaking).
+    pub live_resources: usize,
+    /// The guest's linear memory after the call, in bytes.
+    pub memory_bytes: u64,
+    /// What the guest wrote to stdout during the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout: Option<PayloadPreview>,
+    /// What the guest wrote to stderr during the call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr: Option<PayloadPreview>,
+}
+
+fn is_zero_u32(v: &u32) -> bool {
+    *v == 0
+}
+
+fn is_zero_u64(v: &u64) -> bool {
+    *v == 0
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+
+impl Entry {
+    /// An entry for `call` with an outcome and metrics; the clock reading,
+    /// live resources and guest output are filled in by the caller.
+    pub fn new(index: usize, call: Call, outcome: Outcome, metrics: &InvocationMetrics) -> Self {
+        Self {
+            index,
+            stage: None,
+            call,
+            argument: None,
+            input: None,
+            outcome,
+            fuel: metrics.fuel_consumed,
+            now_ns: 0,
+            duration_ns: u64::try_from(metrics.duration.as_nanos()).unwrap_or(u64::MAX),
+            bytes_in: metrics.bytes_into_guest,
+            bytes_out: metrics.bytes_out_of_guest,
+            buffers_allocated: metrics.buffers_allocated,
+            host_calls: metrics.host_calls,
+            resources_reclaimed: metrics.resources_reclaimed,
+            live_resources: 0,
+            memory_bytes: metrics.memory_bytes,
+            stdout: None,
+            stderr: None,
+        }
+    }
+
+    /// Whether the call failed (a `process-error` or a fault).
+    pub fn failed(&self) -> bool {
+        matches!(
+            self.outcome,
+            Outcome::ProcessError { .. } | Outcome::Fault { .. }
+        )
+    }
+}
+
+/// The element an entry sent, in short.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputSummary {
+    /// The sequence number the runtime assigned.
+    pub sequence: u64,
+    /// The timestamp the runtime assigned (engine clock, ns).
+    pub timestamp_ns: u64,
+    /// The content type.
+    pub content_type: String,
+    /// The absolute deadline, if any (engine clock, ns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ns: Option<u64>,
+    /// The payload.
+    pub payload: PayloadPreview,
+}
+
+/// A short view of some bytes: UTF-8 text when valid and printable, else
+/// hex; at most [`PREVIEW_BYTES`] bytes, with the full length.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayloadPreview {
+    /// The full length in bytes.
+    pub len: usize,
+    /// The bytes as text, when they are printable UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The bytes as lower-case hex, otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hex: Option<String>,
+    /// Whether the preview is cut short of `len`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub truncated: bool,
+    /// Guest output only: bytes the engine discarded past its capture cap.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub discarded: u64,
+}
+
+impl PayloadPreview {
+    /// A preview of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        let truncated = bytes.len() > PREVIEW_BYTES;
+        let mut cut = bytes.len().min(PREVIEW_BYTES);
+        // Text: back off to a character boundary when cutting mid-character.
+        let text = loop {
+            match std::str::from_utf8(&bytes[..cut]) {
+                Ok(s) => break Some(s),
+                Err(e) if truncated && e.error_len().is_none() && e.valid_up_to() > 0 => {
+                    cut = e.valid_up_to();
+                }
+                Err(_) => break None,
+            }
+        };
+        match text.filter(|s| printable(s)) {
+            Some(s) => Self {
+                len: bytes.len(),
+                text: Some(s.to_string()),
+                hex: None,
+                truncated,
+                discarded: 0,
+            },
+            None => Self {
+                len: bytes.len(),
+                text: None,
+                hex: Some(hex(&bytes[..bytes.len().min(PREVIEW_BYTES)])),
+                truncated,
+                discarded: 0,
+            },
+        }
+    }
+
+    /// A preview of guest output, or `None` when the guest wrote nothing.
+    pub fn of_guest_output(out: &GuestOutput) -> Option<Self> {
+        if out.bytes.is_empty() && out.discarded == 0 {
+            return None;
+        }
+        Some(Self {
+            discarded: out.discarded,
+            ..Self::of(&out.bytes)
+        })
+    }
+
+    /// The preview on one line: `"text"` or `0x..`, with `…(N bytes)` when
+    /// truncated.
+    pub fn short(&self) -> String {
+        let body = match (&self.text, &self.hex) {
+            (Some(t), _) => format!("{t:?}"),
+            (None, Some(h)) => format!("0x{h}"),
+            (None, None) => "\"\"".into(),
+        };
+        if self.truncated {
+            format!("{body}…({} bytes)", self.len)
+        } else {
+            body
+        }
+    }
+}
+
+fn printable(s: &str) -> bool {
+    s.chars().all(|c| !c.is_control() || c == '\n' || c == '\t')
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// What a call returned.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// `process` emitted, or `pull` produced, an element.
+    Emit {
+        /// The sequence number the component put in the meta (advisory).
+        sequence: u64,
+        /// The content type of the meta.
+        content_type: String,
+        /// The content type set on the buffer itself, when it differs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        buffer_content_type: Option<String>,
+        /// The payload.
+        payload: PayloadPreview,
+    },
+    /// `process` consumed the element and emitted nothing.
+    Drop,
+    /// `pull` said the source is exhausted.
+    PulledNone,
+    /// `push` answered with a backpressure signal.
+    Backpressure(Signal),
+    /// The call succeeded with no value (`init`, `complete`, ...).
+    Ok,
+    /// The guest returned a `process-error`.
+    ProcessError {
+        /// `invalid-input`, `unavailable`, `internal`, `deadline-exceeded`
+        /// or `fatal`.
+        kind: String,
+        /// The guest's message.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+    },
+    /// The engine stopped the call.
+    Fault {
+        /// [`torvyn_engine::FaultKind::name`] (`trap`, `fuel-exhausted`...).
+        kind: String,
+        /// The engine's message.
+        message: String,
+        /// Whether the fault poisoned the instance.
+        poisons: bool,
+    },
+}
+
+impl Outcome {
+    /// The outcome of an emitted or pulled element.
+    pub fn emit(out: &OutputElement) -> Self {
+        Self::Emit {
+            sequence: out.meta.sequence,
+            content_type: out.meta.content_type.clone(),
+            buffer_content_type: (out.buffer_content_type != out.meta.content_type)
+                .then(|| out.buffer_content_type.clone()),
+            payload: PayloadPreview::of(&out.payload),
+        }
+    }
+
+    /// The outcome of a failed call.
+    pub fn error(e: &InvokeError) -> Self {
+        match e {
+            InvokeError::Guest(g) => Self::ProcessError {
+                kind: g.kind().into(),
+                message: g.message().map(str::to_string),
+            },
+            InvokeError::Fault(f) => Self::Fault {
+                kind: f.kind.name().into(),
+                message: f.kind.to_string(),
+                poisons: f.poisons(),
+            },
+        }
+    }
+
+    /// The outcome of a `push`.
+    pub fn backpressure(s: BackpressureSignal) -> Self {
+        Self::Backpressure(Signal::from_engine(s))
+    }
+
+    /// The outcome on one line.
+    pub fn short(&self) -> String {
+        match self {
+            Self::Emit {
+                sequence,
+                content_type,
+                payload,
+                ..
+            } => format!("emit seq={sequence} {content_type} {}", payload.short()),
+            Self::Drop => "drop".into(),
+            Self::PulledNone => "none".into(),
+            Self::Backpressure(s) => s.name().into(),
+            Self::Ok => "ok".into(),
+            Self::ProcessError {
+                kind,
+                message: Some(m),
+            } => format!("process-error {kind}: {m}"),
+            Self::ProcessError {
+                kind,
+                message: None,
+            } => format!("process-error {kind}"),
+            Self::Fault { kind, .. } => format!("FAULT {kind}"),
+        }
+    }
+}
+
+/// Fuel per element call: nearest-rank percentiles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FuelStats {
+    /// Median.
+    pub p50: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// Maximum.
+    pub max: u64,
+}
+
+impl FuelStats {
+    /// Percentiles of `values` (zeros when empty).
+    pub fn of(values: &[u64]) -> Self {
+        if values.is_empty() {
+            return Self::default();
+        }
+        let mut v = values.to_vec();
+        v.sort_unstable();
+        let rank = |p: f64| {
+            let r = (p * v.len() as f64).ceil() as usize;
+            v[r.clamp(1, v.len()) - 1]
+        };
+        Self {
+            p50: rank(0.50),
+            p99: rank(0.99),
+            max: *v.last().expect("non-empty"),
+        }
+    }
+}
+
+/// Real time a run took. Never deterministic: kept out of snapshots.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WallStats {
+    /// Wall-clock nanoseconds from the first call to the last.
+    pub wall_ns: u64,
+    /// Elements in per wall-clock second.
+    pub elements_per_second: f64,
+}
+
+/// Totals of a run (or of one pipeline stage).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Calls made.
+    pub calls: u64,
+    /// Elements sent in (`process`, `push`) or pulled out of a source.
+    pub elements_in: u64,
+    /// Elements emitted (`process`), pulled (`pull`) or accepted (`push`).
+    pub elements_out: u64,
+    /// Elements a processor dropped.
+    pub elements_dropped: u64,
+    /// Element calls that failed (`process-error` or fault).
+    pub elements_failed: u64,
+    /// Guest `process-error`s, on any call.
+    pub process_errors: u64,
+    /// Engine faults, on any call.
+    pub faults: u64,
+    /// Fuel of every call.
+    pub fuel_total: u64,
+    /// Fuel per element call (`process`, `pull`, `push`).
+    pub fuel_per_element: FuelStats,
+    /// Bytes copied into the guest.
+    pub bytes_in: u64,
+    /// Bytes copied out of the guest.
+    pub bytes_out: u64,
+    /// Time the calls took, summed (engine clock, ns).
+    pub busy_ns: u64,
+    /// Time on the engine clock from before the first call to after the
+    /// last (virtual nanoseconds under the virtual clock).
+    pub virtual_time_ns: u64,
+    /// Elements in per second of engine-clock time (0 when no time passed).
+    pub elements_per_virtual_second: u64,
+    /// Real time; absent in the snapshot form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wall: Option<WallStats>,
+}
+
+impl Summary {
+    /// Totals over `entries`, with `virtual_time_ns` elapsed on the engine
+    /// clock; `wall` is left empty.
+    pub fn of<'a>(entries: impl IntoIterator<Item = &'a Entry>, virtual_time_ns: u64) -> Self {
+        let mut s = Summary {
+            virtual_time_ns,
+            ..Summary::default()
+        };
+        let mut fuel = Vec::new();
+        for e in entries {
+            s.calls += 1;
+            s.fuel_total += e.fuel;
+            s.bytes_in += e.bytes_in;
+            s.bytes_out += e.bytes_out;
+            s.busy_ns += e.duration_ns;
+            match &e.outcome {
+                Outcome::ProcessError { .. } => s.process_errors += 1,
+                Outcome::Fault { .. } => s.faults += 1,
+                _ => {}
+            }
+            if !e.call.is_element_call() {
+                continue;
+            }
+            fuel.push(e.fuel);
+            if e.call != Call::Pull {
+                s.elements_in += 1;
+            }
+            match &e.outcome {
+                Outcome::Emit { .. } if e.call == Call::Pull => {
+                    s.elements_in += 1;
+                    s.elements_out += 1;
+                }
+                Outcome::Emit { .. } | Outcome::Backpressure(_) => s.elements_out += 1,
+                Outcome::Drop => s.elements_dropped += 1,
+                _ if e.failed() => s.elements_failed += 1,
+                _ => {}
+            }
+        }
+        s.fuel_per_element = FuelStats::of(&fuel);
+        s.elements_per_virtual_second = per_second(s.elements_in, virtual_time_ns);
+        s
+    }
+
+    /// Fills in [`Summary::wall`] from real time spent.
+    pub fn set_wall(&mut self, wall: std::time::Duration) {
+        let wall_ns = u64::try_from(wall.as_nanos()).unwrap_or(u64::MAX);
+        self.wall = Some(WallStats {
+            wall_ns,
+            elements_per_second: if wall_ns == 0 {
+                0.0
+            } else {
+                self.elements_in as f64 * 1e9 / wall_ns as f64
+            },
+        });
+    }
+
+    /// The summary as a few lines of text.
+    pub fn render_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "elements: {} in, {} out, {} dropped, {} failed ({} process-errors, {} faults in {} calls)",
+            self.elements_in,
+            self.elements_out,
+            self.elements_dropped,
+            self.elements_failed,
+            self.process_errors,
+            self.faults,
+            self.calls
+        );
+        let _ = writeln!(
+            s,
+            "fuel: {} total; per element p50 {} p99 {} max {}",
+            self.fuel_total,
+            self.fuel_per_element.p50,
+            self.fuel_per_element.p99,
+            self.fuel_per_element.max
+        );
+        let _ = writeln!(
+            s,
+            "bytes: {} into the guest, {} out of it",
+            self.bytes_in, self.bytes_out
+        );
+        let _ = writeln!(
+            s,
+            "time: {} ns on the engine clock ({} elements/s)",
+            self.virtual_time_ns, self.elements_per_virtual_second
+        );
+        if let Some(w) = &self.wall {
+            let _ = writeln!(
+                s,
+                "wall: {} ns ({:.0} elements/s)",
+                w.wall_ns, w.elements_per_second
+            );
+        }
+        s
+    }
+}
+
+/// `count` per second over `ns` nanoseconds (0 when `ns` is 0).
+pub(crate) fn per_second(count: u64, ns: u64) -> u64 {
+    if ns == 0 {
+        0
+    } else {
+        u64::try_from(u128::from(count) * 1_000_000_000 / u128::from(ns)).unwrap_or(u64::MAX)
+    }
+}
+
+/// How to write a transcript.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OutputFormat {
+    /// YAML (serde_yaml_ng).
+    #[default]
+    Yaml,
+    /// Pretty-printed JSON.
+    Json,
+    /// One line per call, then the summary.
+    Text,
+}
+
+impl std::str::FromStr for OutputFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "yaml" | "yml" => Ok(Self::Yaml),
+            "json" => Ok(Self::Json),
+            "text" | "txt" => Ok(Self::Text),
+            other => Err(format!("unknown format `{other}`; use yaml, json or text")),
+        }
+    }
+}
+
+/// Serializes any transcript-like value as YAML.
+pub fn to_yaml<T: Serialize>(value: &T) -> Result<String, HarnessError> {
+    serde_yaml_ng::to_string(value).map_err(|e| HarnessError::Serialize {
+        format: "YAML",
+        message: e.to_string(),
+    })
+}
+
+/// Serializes any transcript-like value as pretty JSON.
+pub fn to_json<T: Serialize>(value: &T) -> Result<String, HarnessError> {
+    serde_json::to_string_pretty(value).map_err(|e| HarnessError::Serialize {
+        format: "JSON",
+        message: e.to_string(),
+    })
+}
+
+/// Entries as text, one line per call.
+pub fn render_entries(entries: &[Entry]) -> String {
+    let mut s = String::new();
+    for e in entries {
+        let stage = e
+            .stage
+            .as_deref()
+            .map(|st| format!("[{st}] "))
+            .unwrap_or_default();
+        let arg = match (&e.argument, &e.input) {
+            (_, Some(i)) => format!("seq={} {}", i.sequence, i.payload.short()),
+            (Some(a), None) => format!("{a:?}"),
+            (None, None) => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "#{:<3} {stage}{:<19} {:<28} -> {:<40} fuel={} t={}ns",
+            e.index,
+            e.call.name(),
+            arg,
+            e.outcome.short(),
+            e.fuel,
+            e.now_ns
+        );
+        if let Outcome::Fault { message, .. } = &e.outcome {
+            let _ = writeln!(s, "       {message}");
+        }
+        if let Some(out) = &e.stdout {
+            let _ = writeln!(s, "       stdout: {}", out.short());
+        }
+        if let Some(err) = &e.stderr {
+            let _ = writeln!(s, "       stderr: {}", err.short());
+        }
+    }
+    s
+}
+
+impl Transcript {
+    /// The form snapshots and equality checks use: no wall-clock figures,
+    /// and under the system clock no times at all.
+    pub fn snapshot_form(&self) -> Self {
+        let mut t = self.clone();
+        t.summary.wall = None;
+        if t.clock == ClockSetting::System {
+            mask_times(&mut t.entries);
+            t.summary.busy_ns = 0;
+            t.summary.virtual_time_ns = 0;
+            t.summary.elements_per_virtual_second = 0;
+        }
+        t
+    }
+
+    /// The snapshot form with fuel and time zeroed too: what must agree
+    /// between compilers (outputs, errors, fault kinds), and not the cost.
+    pub fn without_costs(&self) -> Self {
+        let mut t = self.snapshot_form();
+        mask_times(&mut t.entries);
+        for e in &mut t.entries {
+            e.fuel = 0;
+        }
+        t.summary.fuel_total = 0;
+        t.summary.fuel_per_element = FuelStats::default();
+        t.summary.busy_ns = 0;
+        t.summary.virtual_time_ns = 0;
+        t.summary.elements_per_virtual_second = 0;
+        t
+    }
+
+    /// The transcript in `format`.
+    pub fn render(&self, format: OutputFormat) -> Result<String, HarnessError> {
+        match format {
+            OutputFormat::Yaml => to_yaml(self),
+            OutputFormat::Json => to_json(self),
+            OutputFormat::Text => Ok(self.render_text()),
+        }
+    }
+
+    /// The transcript as YAML.
+    pub fn to_yaml(&self) -> Result<String, HarnessError> {
+        to_yaml(self)
+    }
+
+    /// The transcript as pretty JSON.
+    pub fn to_json(&self) -> Result<String, HarnessError> {
+        to_json(self)
+    }
+
+    /// A header line, one line per call, then the summary.
+    pub fn render_text(&self) -> String {
+        format!(
+            "scenario {} ({} as {}, seed {}, {}, {} clock)\n{}{}",
+            self.scenario,
+            self.component,
+            self.role,
+            self.seed,
+            self.strategy.name(),
+            match self.clock {
+                ClockSetting::Virtual => "virtual",
+                ClockSetting::System => "system",
+            },
+            render_entries(&self.entries),
+            self.summary.render_text()
+        )
+    }
+}
+
+/// Zeroes the clock readings and durations of `entries`.
+pub(crate) fn mask_times(entries: &mut [Entry]) {
+    for e in entries {
+        e.now_ns = 0;
+        e.duration_ns = 0;
+        if let Some(i) = &mut e.input {
+            i.timestamp_ns = 0;
+            i.deadline_ns = i.deadline_ns.map(|_| 0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_show_text_or_hex_and_cut_long_payloads() {
+        let p = PayloadPreview::of(b"hello");
+        assert_eq!(
+            (p.text.as_deref(), p.len, p.truncated),
+            (Some("hello"), 5, false)
+        );
+        let p = PayloadPreview::of(&[0, 1, 0xff]);
+        assert_eq!(p.hex.as_deref(), Some("0001ff"));
+        let long = "é".repeat(40); // 80 bytes; byte 64 is a boundary
+        let p = PayloadPreview::of(long.as_bytes());
+        assert!(p.truncated && p.len == 80);
+        assert_eq!(p.text.as_deref().map(str::len), Some(64));
+        let odd = format!("a{}", "é".repeat(40)); // cut falls mid-character
+        let p = PayloadPreview::of(odd.as_bytes());
+        assert_eq!(p.text.as_deref().map(str::len), Some(63));
+        assert!(
+            PayloadPreview::of(b"a\x07b").hex.is_some(),
+            "control characters are hex"
+        );
+    }
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(
+            FuelStats::of(&v),
+            FuelStats {
+                p50: 50,
+                p99: 99,
+                max: 100
+            }
+        );
+        assert_eq!(
+            FuelStats::of(&[7]),
+            FuelStats {
+                p50: 7,
+                p99: 7,
+                max: 7
+            }
+        );
+        assert_eq!(FuelStats::of(&[]), FuelStats::default());
+    }
+}

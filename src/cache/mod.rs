@@ -1,0 +1,41 @@
+//! The compiled-component cache: compile a component once, reuse the
+//! machine code from memory or from a disk directory afterwards.
+//!
+//! Cold path with a fast hit path. [`CompiledComponentCache::get_or_compile`]
+//! hashes the component bytes with the engine's
+//! [`fingerprint`](crate::WasmEngine::fingerprint) into a [`CacheKey`], then
+//! looks in a bounded least-recently-used memory tier (a hit takes a shared
+//! read lock and clones an `Arc`-like handle), then in an optional disk
+//! directory (every entry sealed with a header and a SHA-256 digest that is
+//! checked before the bytes reach `unsafe` deserialization), and only then
+//! compiles. Concurrent requests for one key compile once; requests for other
+//! keys never wait for it.
+//!
+//! The cache is generic over [`crate::WasmEngine`], so it works with any
+//! backend.
+//!
+//! ```
+//! use torvyn_engine::cache::{CacheConfig, CacheTier, CompiledComponentCache};
+//! use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let engine = WasmtimeEngine::new(WasmtimeEngineConfig::default())?;
+//! let cache = CompiledComponentCache::new(engine, CacheConfig::with_disk(dir.path().join("c")))?;
+//! let bytes = torvyn_harness::fixtures::load_fixture("uppercase")?;
+//!
+//! assert_eq!(cache.get_or_compile(&bytes)?.tier, CacheTier::Compiled);
+//! assert_eq!(cache.get_or_compile(&bytes)?.tier, CacheTier::Memory);
+//! assert_eq!(cache.stats().compiles, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod compiled;
+mod disk;
+mod key;
+mod memory;
+mod stats;
+
+pub use compiled::{CacheConfig, CacheOutcome, CompiledComponentCache};
+pub use disk::{ENTRY_EXTENSION, FORMAT_VERSION, HEADER_LEN, MAGIC};
+pub use key::{CacheKey, FingerprintHasher};
+pub use stats::{CacheStats, CacheTier, RejectReason, RejectionCounts};

@@ -1,0 +1,487 @@
+//! [`MockInvoker`]: the hot path of the mock backend, with the Wasmtime
+//! backend's semantics.
+//!
+//! Hot path. Each call: the same checks as the real backend (poisoned,
+//! missing role, payload cap, deadline already past), the modelled fuel
+//! against the budget (and, on a virtual clock, against the deadline turned
+//! into fuel), simulated memory growth, the model run against the instance's
+//! [`HostResources`] (inputs lent, outputs moved, leftovers reclaimed), the
+//! virtual clock charged, the journal written.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::engine::MockInner;
+use super::faults::ColdOp;
+use super::journal::{JournalEntry, JournalOutcome, digest};
+use super::model::{MemoryModel, MockComponent, MockCtx, MockError, MockModel, ModelElement};
+use crate::config::MAX_PAYLOAD_BYTES;
+use crate::error::{Fault, FaultKind, InvokeError, TrapCode};
+use crate::host::HostResources;
+use crate::traits::ComponentInvoker;
+use crate::types::{
+    BackpressureSignal, ComponentId, Function, Invocation, InvocationMetrics, OutputElement,
+    ProcessResult, Role, Roles, StreamElement,
+};
+
+/// A live mock instance. Offers every call through [`ComponentInvoker`]
+/// and as `*_sync` methods, like the Wasmtime invoker.
+pub struct MockInvoker {
+    engine: Arc<MockInner>,
+    id: ComponentId,
+    roles: Roles,
+    model: Box<dyn MockModel>,
+    memory_model: MemoryModel,
+    res: HostResources,
+    memory_bytes: u64,
+    fuel_budget: u64,
+    fuel_remaining: Option<u64>,
+    poisoned: Option<Fault>,
+}
+
+/// How a call's value is journaled.
+trait Journaled {
+    fn outcome(&self) -> JournalOutcome;
+}
+
+impl Journaled for () {
+    fn outcome(&self) -> JournalOutcome {
+        JournalOutcome::Ok
+    }
+}
+
+impl Journaled for ProcessResult {
+    fn outcome(&self) -> JournalOutcome {
+        match self {
+            ProcessResult::Emit(out) => out.outcome(),
+            ProcessResult::Drop => JournalOutcome::Drop,
+        }
+    }
+}
+
+impl Journaled for OutputElement {
+    fn outcome(&self) -> JournalOutcome {
+        JournalOutcome::Element {
+            len: self.payload.len(),
+            digest: digest(&self.payload),
+        }
+    }
+}
+
+impl Journaled for Option<OutputElement> {
+    fn outcome(&self) -> JournalOutcome {
+        self.as_ref()
+            .map_or(JournalOutcome::Exhausted, Journaled::outcome)
+    }
+}
+
+impl Journaled for BackpressureSignal {
+    fn outcome(&self) -> JournalOutcome {
+        JournalOutcome::Signal(*self)
+    }
+}
+
+impl MockInvoker {
+    pub(crate) fn new(engine: Arc<MockInner>, component: &MockComponent, id: ComponentId) -> Self {
+        let fuel_budget = engine.config.fuel_per_call;
+        Self {
+            res: HostResources::new(engine.resource_limits(), engine.clock.clone()),
+            fuel_remaining: engine.config.fuel_enabled.then_some(fuel_budget),
+            fuel_budget,
+            memory_bytes: component.memory.initial,
+            memory_model: component.memory,
+            model: (component.factory)(),
+            roles: component.roles,
+            poisoned: None,
+            engine,
+            id,
+        }
+    }
+
+    pub(crate) fn set_fuel_budget(&mut self, fuel: u64) {
+        self.fuel_budget = fuel;
+        if self.poisoned.is_none() {
+            self.fuel_remaining = Some(fuel);
+        }
+    }
+
+    pub(crate) fn fuel_remaining(&self) -> Option<u64> {
+        self.fuel_remaining
+    }
+
+    /// The simulated linear memory, in bytes.
+    pub fn memory_bytes(&self) -> u64 {
+        self.memory_bytes
+    }
+
+    /// `processor.process`, synchronously.
+    pub fn process_sync(&mut self, element: StreamElement) -> Invocation<ProcessResult> {
+        self.call(Function::Process, Some(element), |m, ctx, el| {
+            m.process(ctx, el.expect("process has an input"))
+        })
+    }
+
+    /// `source.pull`, synchronously.
+    pub fn pull_sync(&mut self) -> Invocation<Option<OutputElement>> {
+        self.call(Function::Pull, None, |m, ctx, _| m.pull(ctx))
+    }
+
+    /// `sink.push`, synchronously.
+    pub fn push_sync(&mut self, element: StreamElement) -> Invocation<BackpressureSignal> {
+        self.call(Function::Push, Some(element), |m, ctx, el| {
+            m.push(ctx, el.expect("push has an input"))
+        })
+    }
+
+    /// `source.notify-backpressure`, synchronously.
+    pub fn notify_backpressure_sync(&mut self, signal: BackpressureSignal) -> Invocation<()> {
+        self.call(Function::NotifyBackpressure, None, |m, ctx, _| {
+            m.notify_backpressure(ctx, signal)
+        })
+    }
+
+    /// `sink.complete`, synchronously.
+    pub fn complete_sync(&mut self) -> Invocation<()> {
+        self.call(Function::Complete, None, |m, ctx, _| m.complete(ctx))
+    }
+
+    /// `lifecycle.init`, synchronously (same rules as the real backend).
+    pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
+        if !self.roles.contains(Role::Lifecycle) && config.is_empty() {
+            return noop();
+        }
+        let inject = self.roles.contains(Role::Lifecycle)
+            && self.poisoned.is_none()
+            && self.engine.faults.should_fail(ColdOp::Init);
+        self.call(Function::Init, None, |m, ctx, _| {
+            if inject {
+                return Err(MockError::Trap(TrapCode::Unreachable));
+            }
+            m.init(ctx, config)
+        })
+    }
+
+    /// `lifecycle.teardown`, synchronously and best effort.
+    pub fn teardown_sync(&mut self) -> Invocation<()> {
+        if !self.roles.contains(Role::Lifecycle) {
+            return noop();
+        }
+        self.call(Function::Teardown, None, |m, ctx, _| m.teardown(ctx))
+    }
+
+    fn fault<T>(&self, function: Function, kind: FaultKind) -> Invocation<T> {
+        Invocation {
+            outcome: Err(InvokeError::Fault(Fault {
+                component: self.id.clone(),
+                function,
+                kind,
+            })),
+            metrics: InvocationMetrics::default(),
+        }
+    }
+
+    fn call<T: Journaled>(
+        &mut self,
+        function: Function,
+        element: Option<StreamElement>,
+        body: impl FnOnce(
+            &mut dyn MockModel,
+            &mut MockCtx<'_>,
+            Option<&ModelElement>,
+        ) -> Result<T, MockError>,
+    ) -> Invocation<T> {
+        let journal_input = element.as_ref().and_then(|el| {
+            self.engine
+                .journal
+                .is_on()
+                .then(|| (el.meta.clone(), (el.payload.len(), digest(&el.payload))))
+        });
+        let invocation = self.run(function, element, body);
+        let engine = &self.engine;
+        engine.journal.record(|index| {
+            let (meta, payload) = journal_input.map_or((None, None), |(m, p)| (Some(m), Some(p)));
+            JournalEntry {
+                index,
+                component: self.id.clone(),
+                function,
+                meta,
+                payload,
+                outcome: match &invocation.outcome {
+                    Ok(v) => v.outcome(),
+                    Err(InvokeError::Guest(e)) => JournalOutcome::GuestError(e.kind()),
+                    Err(InvokeError::Fault(f)) => JournalOutcome::Fault(f.kind.name()),
+                },
+                fuel: invocation.metrics.fuel_consumed,
+                time_ns: engine.clock.now_ns(),
+            }
+        });
+        invocation
+    }
+
+    fn run<T>(
+        &mut self,
+        function: Function,
+        element: Option<StreamElement>,
+        body: impl FnOnce(
+            &mut dyn MockModel,
+            &mut MockCtx<'_>,
+            Option<&ModelElement>,
+        ) -> Result<T, MockError>,
+    ) -> Invocation<T> {
+        if let Some(cause) = &self.poisoned {
+            let cause = cause.kind.to_string();
+            return self.fault(function, FaultKind::Poisoned { cause });
+        }
+        let role = function
+            .role()
+            .expect("hot-path functions belong to a role");
+        if !self.roles.contains(role) {
+            return self.fault(function, FaultKind::MissingExport { role });
+        }
+        let engine = Arc::clone(&self.engine);
+        let (config, clock) = (&engine.config, &engine.clock);
+
+        let now = clock.now_ns();
+        let mut allowed = config.call_deadline;
+        let mut payload_len = 0;
+        if let Some(el) = &element {
+            payload_len = el.payload.len();
+            if payload_len as u64 > MAX_PAYLOAD_BYTES {
+                let reason = format!(
+                    "the payload is {payload_len} bytes, over the {MAX_PAYLOAD_BYTES}-byte buffer cap; split it"
+                );
+                return self.fault(function, FaultKind::Rejected { reason });
+            }
+            if let Some(deadline) = el.context.deadline_ns {
+                if deadline <= now {
+                    let reason = format!(
+                        "the flow's deadline passed {}ns before the call",
+                        now - deadline
+                    );
+                    return self.fault(function, FaultKind::Rejected { reason });
+                }
+                let left = Duration::from_nanos(deadline - now);
+                allowed = Some(allowed.map_or(left, |a| a.min(left)));
+            }
+        }
+
+        // The modelled cost against the budget, the deadline (as fuel on a
+        // virtual clock) and the memory limit.
+        let mut budget = self.fuel_budget;
+        let mut deadline_in_fuel = false;
+        if let Some(fuel) = allowed.and_then(|a| clock.fuel_for(a))
+            && fuel < budget
+        {
+            budget = fuel;
+            deadline_in_fuel = true;
+        }
+        let cost = if config.fuel_enabled {
+            config.cost.fuel(function, payload_len)
+        } else {
+            0
+        };
+        let early = if config.fuel_enabled && cost > budget {
+            Some(if deadline_in_fuel {
+                FaultKind::DeadlineExceeded {
+                    allowed: allowed.unwrap_or_default(),
+                }
+            } else {
+                FaultKind::FuelExhausted {
+                    budget: self.fuel_budget,
+                }
+            })
+        } else {
+            let grown = self
+                .memory_bytes
+                .saturating_add(self.memory_model.growth_per_call);
+            (grown > config.max_memory_bytes).then_some(FaultKind::MemoryLimitExceeded {
+                limit: config.max_memory_bytes,
+                requested: grown,
+            })
+        };
+        let start = now;
+        if let Some(kind) = early {
+            let consumed = if matches!(kind, FaultKind::MemoryLimitExceeded { .. }) {
+                cost
+            } else {
+                budget
+            };
+            let metrics = self.finish_metrics(consumed, start, &[]);
+            return self.poison(function, kind, metrics);
+        }
+        self.memory_bytes += self.memory_model.growth_per_call;
+
+        self.res.begin_call();
+        let mut lent = [0u32; 2];
+        let mut n_lent = 0;
+        let mut model_input = None;
+        if let Some(StreamElement {
+            meta,
+            payload,
+            context,
+        }) = element
+        {
+            let reps = self
+                .res
+                .lend_buffer(payload, meta.content_type.clone())
+                .and_then(|p| Ok((p, self.res.lend_flow(context)?)));
+            match reps {
+                Ok((p, c)) => {
+                    lent = [p, c];
+                    n_lent = 2;
+                    model_input = Some(ModelElement { meta });
+                }
+                Err(v) => {
+                    let reason = format!("cannot lend the input to the guest: {v}");
+                    self.res.end_call(&[], &mut InvocationMetrics::default());
+                    return self.fault(function, FaultKind::Rejected { reason });
+                }
+            }
+        }
+        let mut memory_denied = None;
+        let result = {
+            let mut ctx = MockCtx {
+                res: &mut self.res,
+                input: (n_lent == 2).then_some((lent[0], lent[1])),
+                memory_bytes: &mut self.memory_bytes,
+                memory_limit: config.max_memory_bytes,
+                memory_denied: &mut memory_denied,
+            };
+            body(&mut *self.model, &mut ctx, model_input.as_ref())
+        };
+        let metrics = self.finish_metrics(cost, start, &lent[..n_lent]);
+        match result {
+            Ok(v) => Invocation {
+                outcome: Ok(v),
+                metrics,
+            },
+            Err(MockError::Guest(e)) => Invocation {
+                outcome: Err(InvokeError::Guest(e)),
+                metrics,
+            },
+            Err(e) => {
+                let kind = match e {
+                    MockError::Guest(_) => unreachable!("handled above"),
+                    MockError::Contract(v) => FaultKind::ContractViolation(v),
+                    MockError::FuelExhausted => FaultKind::FuelExhausted {
+                        budget: self.fuel_budget,
+                    },
+                    MockError::DeadlineExceeded => FaultKind::DeadlineExceeded {
+                        allowed: allowed.unwrap_or_default(),
+                    },
+                    MockError::MemoryLimitExceeded => FaultKind::MemoryLimitExceeded {
+                        limit: config.max_memory_bytes,
+                        requested: config.max_memory_bytes.saturating_add(1),
+                    },
+                    MockError::Trap(_) | MockError::Buffer(_) => {
+                        match (memory_denied, self.res.counters.budget_denied) {
+                            (Some((limit, requested)), _) => {
+                                FaultKind::MemoryLimitExceeded { limit, requested }
+                            }
+                            (None, Some((limit, requested))) => {
+                                FaultKind::BufferBudgetExceeded { limit, requested }
+                            }
+                            (None, None) => FaultKind::Trap {
+                                code: match e {
+                                    MockError::Trap(code) => code,
+                                    _ => TrapCode::Unreachable,
+                                },
+                                detail: format!("mock component trapped ({e:?})"),
+                            },
+                        }
+                    }
+                };
+                self.poison(function, kind, metrics)
+            }
+        }
+    }
+
+    /// Charges `fuel` to the clock, ends the call on the host resources and
+    /// returns the call's metrics.
+    fn finish_metrics(&mut self, fuel: u64, start: u64, lent: &[u32]) -> InvocationMetrics {
+        let clock = &self.engine.clock;
+        let mut metrics = InvocationMetrics::default();
+        if self.engine.config.fuel_enabled {
+            metrics.fuel_consumed = fuel;
+            self.fuel_remaining = Some(self.fuel_budget.saturating_sub(fuel));
+            clock.charge_fuel(fuel);
+        }
+        self.res.end_call(lent, &mut metrics);
+        metrics.duration = Duration::from_nanos(clock.now_ns().saturating_sub(start));
+        metrics.memory_bytes = self.memory_bytes;
+        metrics
+    }
+
+    fn poison<T>(
+        &mut self,
+        function: Function,
+        kind: FaultKind,
+        metrics: InvocationMetrics,
+    ) -> Invocation<T> {
+        let fault = Fault {
+            component: self.id.clone(),
+            function,
+            kind,
+        };
+        if fault.poisons() {
+            self.poisoned = Some(fault.clone());
+        }
+        Invocation {
+            outcome: Err(InvokeError::Fault(fault)),
+            metrics,
+        }
+    }
+}
+
+fn noop() -> Invocation<()> {
+    Invocation {
+        outcome: Ok(()),
+        metrics: InvocationMetrics::default(),
+    }
+}
+
+impl ComponentInvoker for MockInvoker {
+    fn component_id(&self) -> &ComponentId {
+        &self.id
+    }
+
+    fn roles(&self) -> Roles {
+        self.roles
+    }
+
+    fn live_resources(&self) -> usize {
+        self.res.live()
+    }
+
+    fn poisoned(&self) -> Option<&Fault> {
+        self.poisoned.as_ref()
+    }
+
+    async fn init(&mut self, config: &str) -> Invocation<()> {
+        self.init_sync(config)
+    }
+
+    async fn process(&mut self, element: StreamElement) -> Invocation<ProcessResult> {
+        self.process_sync(element)
+    }
+
+    async fn pull(&mut self) -> Invocation<Option<OutputElement>> {
+        self.pull_sync()
+    }
+
+    async fn push(&mut self, element: StreamElement) -> Invocation<BackpressureSignal> {
+        self.push_sync(element)
+    }
+
+    async fn notify_backpressure(&mut self, signal: BackpressureSignal) -> Invocation<()> {
+        self.notify_backpressure_sync(signal)
+    }
+
+    async fn complete(&mut self) -> Invocation<()> {
+        self.complete_sync()
+    }
+
+    async fn teardown(&mut self) -> Invocation<()> {
+        self.teardown_sync()
+    }
+}

@@ -1,0 +1,342 @@
+//! The mock's journal of calls, and expectations checked against it.
+//!
+//! Hot path when on: one entry per call, appended under a mutex (bounded,
+//! or off with [`JournalMode::Off`] for zero cost). Cold path to query and
+//! verify.
+
+use std::fmt::{self, Write as _};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::types::{BackpressureSignal, ComponentId, ElementMeta, Function};
+
+/// How much the journal keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum JournalMode {
+    /// Nothing: no cost per call.
+    Off,
+    /// Every call.
+    #[default]
+    Unbounded,
+    /// The last `n` calls (older ones are counted, then forgotten).
+    Bounded(usize),
+}
+
+/// What a journaled call ended with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JournalOutcome {
+    /// Success with no element (`init`, `complete`, `notify`, `teardown`).
+    Ok,
+    /// An element was emitted or pulled: its length and digest.
+    Element {
+        /// Payload length.
+        len: usize,
+        /// FNV-1a digest of the payload.
+        digest: u64,
+    },
+    /// `process` dropped the element.
+    Drop,
+    /// `pull` returned none.
+    Exhausted,
+    /// `push` answered with a signal.
+    Signal(BackpressureSignal),
+    /// The guest returned a `process-error` of this kind.
+    GuestError(&'static str),
+    /// An engine fault of this kind (`FaultKind::name`).
+    Fault(&'static str),
+}
+
+/// One call, as the journal keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JournalEntry {
+    /// Position among all calls the engine's instances made.
+    pub index: u64,
+    /// The instance called.
+    pub component: ComponentId,
+    /// The function called.
+    pub function: Function,
+    /// The input element's metadata, for `process` and `push`.
+    pub meta: Option<ElementMeta>,
+    /// FNV-1a digest and length of the input payload, for `process` and `push`.
+    pub payload: Option<(usize, u64)>,
+    /// How the call ended.
+    pub outcome: JournalOutcome,
+    /// Modelled fuel the call consumed.
+    pub fuel: u64,
+    /// The engine clock when the call ended.
+    pub time_ns: u64,
+}
+
+impl fmt::Display for JournalEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{} {}.{}", self.index, self.component, self.function)?;
+        if let Some(meta) = &self.meta {
+            write!(f, "(seq {})", meta.sequence)?;
+        }
+        write!(f, " -> {:?}", self.outcome)
+    }
+}
+
+/// The FNV-1a digest the journal uses for payloads (cheap, not
+/// cryptographic).
+pub fn digest(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+#[derive(Default)]
+struct Inner {
+    entries: std::collections::VecDeque<JournalEntry>,
+    recorded: u64,
+}
+
+/// The journal of a mock engine, shared by all its instances. Clones share it.
+#[derive(Clone)]
+pub struct Journal {
+    mode: JournalMode,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl fmt::Debug for Journal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Journal")
+            .field("mode", &self.mode)
+            .field("recorded", &self.recorded())
+            .finish()
+    }
+}
+
+impl Journal {
+    pub(crate) fn new(mode: JournalMode) -> Self {
+        Self {
+            mode,
+            inner: Arc::default(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Whether entries are kept at all.
+    pub fn is_on(&self) -> bool {
+        self.mode != JournalMode::Off
+    }
+
+    pub(crate) fn record(&self, make: impl FnOnce(u64) -> JournalEntry) {
+        if self.mode == JournalMode::Off {
+            return;
+        }
+        let mut inner = self.lock();
+        let entry = make(inner.recorded);
+        inner.recorded += 1;
+        if let JournalMode::Bounded(n) = self.mode
+            && inner.entries.len() >= n
+        {
+            inner.entries.pop_front();
+        }
+        inner.entries.push_back(entry);
+    }
+
+    /// Every entry kept, oldest first.
+    pub fn entries(&self) -> Vec<JournalEntry> {
+        self.lock().entries.iter().cloned().collect()
+    }
+
+    /// Calls recorded since the start or the last reset (kept or not).
+    pub fn recorded(&self) -> u64 {
+        self.lock().recorded
+    }
+
+    /// Entries of calls to `function`.
+    pub fn calls(&self, function: Function) -> Vec<JournalEntry> {
+        self.filter(|e| e.function == function)
+    }
+
+    /// Entries of calls to `component`.
+    pub fn for_component(&self, component: &str) -> Vec<JournalEntry> {
+        self.filter(|e| e.component.as_str() == component)
+    }
+
+    /// Entries that ended in an engine fault.
+    pub fn faults(&self) -> Vec<JournalEntry> {
+        self.filter(|e| matches!(e.outcome, JournalOutcome::Fault(_)))
+    }
+
+    /// Entries matching `keep`.
+    pub fn filter(&self, keep: impl Fn(&JournalEntry) -> bool) -> Vec<JournalEntry> {
+        self.lock()
+            .entries
+            .iter()
+            .filter(|e| keep(e))
+            .cloned()
+            .collect()
+    }
+
+    /// How many kept entries are calls to `function` of `component`.
+    pub fn count(&self, component: &str, function: Function) -> usize {
+        self.filter(|e| e.component.as_str() == component && e.function == function)
+            .len()
+    }
+
+    /// Forgets every entry.
+    pub fn reset(&self) {
+        *self.lock() = Inner::default();
+    }
+
+    /// Checks `expectations` against the entries kept; the error shows
+    /// what was expected next to what happened.
+    pub fn verify(&self, expectations: &Expectations) -> Result<(), VerifyError> {
+        let entries = self.entries();
+        let mut failures = Vec::new();
+        for exp in &expectations.counts {
+            let n = entries
+                .iter()
+                .filter(|e| e.component.as_str() == exp.component && e.function == exp.function)
+                .count();
+            if n != exp.times {
+                failures.push(format!(
+                    "expected {} call(s) to {}.{}, saw {n}",
+                    exp.times, exp.component, exp.function
+                ));
+            }
+        }
+        for exp in &expectations.payloads {
+            let hit = entries
+                .iter()
+                .filter(|e| e.component.as_str() == exp.component && e.function == exp.function)
+                .nth(exp.nth);
+            let want = (exp.payload.len(), digest(&exp.payload));
+            match hit {
+                Some(e) if e.payload == Some(want) => {}
+                Some(e) => failures.push(format!(
+                    "call #{} to {}.{}: expected a payload of {} bytes (digest {:016x}), saw {}",
+                    exp.nth,
+                    exp.component,
+                    exp.function,
+                    want.0,
+                    want.1,
+                    e.payload.map_or("none".into(), |(l, d)| format!(
+                        "{l} bytes (digest {d:016x})"
+                    ))
+                )),
+                None => failures.push(format!(
+                    "call #{} to {}.{}: expected a payload, but there was no such call",
+                    exp.nth, exp.component, exp.function
+                )),
+            }
+        }
+        if let Some(order) = &expectations.order {
+            let actual: Vec<(String, Function)> = entries
+                .iter()
+                .map(|e| (e.component.to_string(), e.function))
+                .filter(|c| order.iter().any(|o| o == c))
+                .collect();
+            if &actual != order {
+                let mut diff = String::from("calls out of order (- expected, + actual):");
+                let n = order.len().max(actual.len());
+                for i in 0..n {
+                    let show = |c: Option<&(String, Function)>| {
+                        c.map_or("(nothing)".into(), |(comp, f)| format!("{comp}.{f}"))
+                    };
+                    let (want, got) = (order.get(i), actual.get(i));
+                    if want == got {
+                        let _ = write!(diff, "\n    {}", show(want));
+                    } else {
+                        let _ = write!(diff, "\n  - {}\n  + {}", show(want), show(got));
+                    }
+                }
+                failures.push(diff);
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(VerifyError { failures })
+        }
+    }
+}
+
+struct CountExpectation {
+    component: String,
+    function: Function,
+    times: usize,
+}
+
+struct PayloadExpectation {
+    component: String,
+    function: Function,
+    nth: usize,
+    payload: Vec<u8>,
+}
+
+/// What a test expects of the calls a mock engine saw: counts, order and
+/// arguments. Checked by [`Journal::verify`].
+#[derive(Default)]
+pub struct Expectations {
+    counts: Vec<CountExpectation>,
+    payloads: Vec<PayloadExpectation>,
+    order: Option<Vec<(String, Function)>>,
+}
+
+impl Expectations {
+    /// No expectations.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `component` receives exactly `times` calls to `function`.
+    pub fn calls(mut self, component: &str, function: Function, times: usize) -> Self {
+        self.counts.push(CountExpectation {
+            component: component.into(),
+            function,
+            times,
+        });
+        self
+    }
+
+    /// The `nth` (from 0) call to `function` of `component` carries `payload`.
+    pub fn payload(
+        mut self,
+        component: &str,
+        function: Function,
+        nth: usize,
+        payload: impl Into<Vec<u8>>,
+    ) -> Self {
+        self.payloads.push(PayloadExpectation {
+            component: component.into(),
+            function,
+            nth,
+            payload: payload.into(),
+        });
+        self
+    }
+
+    /// The calls to these (component, function) pairs happen in exactly
+    /// this order (calls to other pairs are ignored).
+    pub fn in_order<'a>(mut self, calls: impl IntoIterator<Item = (&'a str, Function)>) -> Self {
+        self.order = Some(calls.into_iter().map(|(c, f)| (c.to_owned(), f)).collect());
+        self
+    }
+}
+
+/// Expectations that did not hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyError {
+    /// One readable line (or diff) per failed expectation.
+    pub failures: Vec<String>,
+}
+
+impl fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} expectation(s) failed:", self.failures.len())?;
+        for failure in &self.failures {
+            write!(f, "\n- {failure}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for VerifyError {}

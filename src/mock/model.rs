@@ -1,0 +1,361 @@
+//! What a mock component does: a [`MockModel`] (Rust code with the
+//! contract's host operations at hand through [`MockCtx`]) built per
+//! instance by a [`MockComponent`].
+//!
+//! Hot path of the mock. A model reads its input and builds its outputs
+//! through the same [`HostResources`] the Wasmtime backend uses, so copies,
+//! allocations, host calls, budgets and leak accounting are the real ones.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::{ContractViolation, TrapCode};
+use crate::host::{BufferError, HostResources};
+use crate::types::{
+    BackpressureSignal, ElementMeta, OutputElement, ProcessError, ProcessResult, Role, Roles,
+};
+
+/// Why a model call did not return a value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MockError {
+    /// The component answers with a contract `process-error`.
+    Guest(ProcessError),
+    /// A buffer operation failed and the model gave up, as a Rust guest
+    /// that unwraps it would: reported as a trap (or as the budget fault
+    /// when the buffer budget refused it).
+    Buffer(BufferError),
+    /// The model broke the contract (a stale handle, a use after freeze).
+    Contract(ContractViolation),
+    /// The component traps.
+    Trap(TrapCode),
+    /// The component runs out of fuel.
+    FuelExhausted,
+    /// The component runs past its deadline.
+    DeadlineExceeded,
+    /// The component grows its memory past the limit and traps.
+    MemoryLimitExceeded,
+}
+
+impl From<ProcessError> for MockError {
+    fn from(e: ProcessError) -> Self {
+        Self::Guest(e)
+    }
+}
+
+impl From<BufferError> for MockError {
+    fn from(e: BufferError) -> Self {
+        Self::Buffer(e)
+    }
+}
+
+impl From<ContractViolation> for MockError {
+    fn from(e: ContractViolation) -> Self {
+        Self::Contract(e)
+    }
+}
+
+/// The result type of model calls.
+pub type MockResult<T> = Result<T, MockError>;
+
+/// A mutable buffer the model allocated (a `mutable-buffer` handle).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MutBuf(u32);
+
+/// A frozen buffer the model owns (an owned `buffer` handle).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Buf(u32);
+
+/// The input element of a `process` or `push` call, as the model sees it:
+/// its metadata, and its payload and context behind [`MockCtx`].
+#[derive(Clone, Debug)]
+pub struct ModelElement {
+    /// The element's metadata.
+    pub meta: ElementMeta,
+}
+
+/// The contract's host operations, for a model. Every method is one host
+/// call, counted and charged to the clock exactly as a guest's would be.
+pub struct MockCtx<'a> {
+    pub(crate) res: &'a mut HostResources,
+    pub(crate) input: Option<(u32, u32)>,
+    pub(crate) memory_bytes: &'a mut u64,
+    pub(crate) memory_limit: u64,
+    pub(crate) memory_denied: &'a mut Option<(u64, u64)>,
+}
+
+impl MockCtx<'_> {
+    fn input(&self) -> MockResult<(u32, u32)> {
+        self.input.ok_or(MockError::Trap(TrapCode::Unreachable))
+    }
+
+    /// `buffer.size` of the input payload.
+    pub fn payload_size(&mut self) -> MockResult<u64> {
+        Ok(self.res.buffer_size(self.input()?.0)?)
+    }
+
+    /// `buffer.read-all` of the input payload (copied "into the guest").
+    pub fn read_payload(&mut self) -> MockResult<Vec<u8>> {
+        Ok(self.res.buffer_read_all(self.input()?.0)?)
+    }
+
+    /// `buffer.read` of the input payload.
+    pub fn read_payload_range(&mut self, offset: u64, len: u64) -> MockResult<Vec<u8>> {
+        Ok(self.res.buffer_read(self.input()?.0, offset, len)?)
+    }
+
+    /// `buffer.content-type` of the input payload.
+    pub fn payload_content_type(&mut self) -> MockResult<String> {
+        Ok(self.res.buffer_content_type(self.input()?.0)?)
+    }
+
+    /// `flow-context.flow-id` of the input.
+    pub fn flow_id(&mut self) -> MockResult<String> {
+        Ok(self.res.flow_id(self.input()?.1)?)
+    }
+
+    /// `flow-context.trace-id` of the input.
+    pub fn trace_id(&mut self) -> MockResult<String> {
+        Ok(self.res.flow_trace_id(self.input()?.1)?)
+    }
+
+    /// `flow-context.deadline-ns` of the input (0: none).
+    pub fn deadline_ns(&mut self) -> MockResult<u64> {
+        Ok(self.res.flow_deadline_ns(self.input()?.1)?)
+    }
+
+    /// `buffer-allocator.allocate`.
+    pub fn allocate(&mut self, capacity: u64) -> MockResult<MutBuf> {
+        Ok(MutBuf(self.res.allocate(capacity)?))
+    }
+
+    /// `buffer-allocator.clone-into-mutable` of the input payload (shares
+    /// the bytes until written).
+    pub fn clone_payload(&mut self) -> MockResult<MutBuf> {
+        Ok(MutBuf(self.res.clone_into_mutable(self.input()?.0)??))
+    }
+
+    /// `mutable-buffer.append`.
+    pub fn append(&mut self, buf: MutBuf, bytes: &[u8]) -> MockResult<()> {
+        Ok(self.res.mutable_append(buf.0, bytes)??)
+    }
+
+    /// `mutable-buffer.write`.
+    pub fn write(&mut self, buf: MutBuf, offset: u64, bytes: &[u8]) -> MockResult<()> {
+        Ok(self.res.mutable_write(buf.0, offset, bytes)??)
+    }
+
+    /// `mutable-buffer.set-content-type`.
+    pub fn set_content_type(&mut self, buf: MutBuf, content_type: &str) -> MockResult<()> {
+        Ok(self
+            .res
+            .mutable_set_content_type(buf.0, content_type.to_owned())?)
+    }
+
+    /// `mutable-buffer.freeze` (the mutable handle stays to be dropped).
+    pub fn freeze(&mut self, buf: MutBuf) -> MockResult<Buf> {
+        Ok(Buf(self.res.mutable_freeze(buf.0)?))
+    }
+
+    /// Drops a mutable-buffer handle (frozen or not).
+    pub fn drop_mutable(&mut self, buf: MutBuf) {
+        self.res.drop_mutable(buf.0);
+    }
+
+    /// Returns a frozen buffer to the host as an output element's payload.
+    pub fn output(&mut self, meta: ElementMeta, buf: Buf) -> MockResult<OutputElement> {
+        let taken = self.res.take_buffer(buf.0)?;
+        Ok(OutputElement {
+            meta,
+            payload: taken.bytes,
+            buffer_content_type: taken.content_type,
+        })
+    }
+
+    /// Allocates, appends `bytes`, sets the content type, freezes and drops
+    /// the mutable handle: the host calls a typical producer makes.
+    pub fn emit_bytes(
+        &mut self,
+        meta: ElementMeta,
+        bytes: &[u8],
+        content_type: &str,
+    ) -> MockResult<OutputElement> {
+        let m = self.allocate(bytes.len() as u64)?;
+        self.append(m, bytes)?;
+        self.set_content_type(m, content_type)?;
+        let b = self.freeze(m)?;
+        self.drop_mutable(m);
+        self.output(meta, b)
+    }
+
+    /// Clones the input payload, freezes and drops the mutable handle: the
+    /// zero-copy passthrough.
+    pub fn emit_input(&mut self, meta: ElementMeta) -> MockResult<OutputElement> {
+        let m = self.clone_payload()?;
+        let b = self.freeze(m)?;
+        self.drop_mutable(m);
+        self.output(meta, b)
+    }
+
+    /// Grows the simulated linear memory by `bytes`; `false` (and a
+    /// memory-limit fault if the model then fails) past the limit.
+    pub fn grow_memory(&mut self, bytes: u64) -> bool {
+        let wanted = self.memory_bytes.saturating_add(bytes);
+        if wanted > self.memory_limit {
+            *self.memory_denied = Some((self.memory_limit, wanted));
+            return false;
+        }
+        *self.memory_bytes = wanted;
+        true
+    }
+}
+
+/// The behaviour of one mock instance. Every method has a default that
+/// succeeds doing nothing; which of them can be called depends on the
+/// component's roles, not on which are overridden.
+#[expect(
+    unused_variables,
+    reason = "the default methods ignore their arguments"
+)]
+pub trait MockModel: Send + 'static {
+    /// `lifecycle.init`.
+    fn init(&mut self, ctx: &mut MockCtx<'_>, config: &str) -> MockResult<()> {
+        Ok(())
+    }
+    /// `processor.process`.
+    fn process(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        input: &ModelElement,
+    ) -> MockResult<ProcessResult> {
+        Ok(ProcessResult::Drop)
+    }
+    /// `source.pull`.
+    fn pull(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<Option<OutputElement>> {
+        Ok(None)
+    }
+    /// `source.notify-backpressure`.
+    fn notify_backpressure(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        signal: BackpressureSignal,
+    ) -> MockResult<()> {
+        Ok(())
+    }
+    /// `sink.push`.
+    fn push(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        input: &ModelElement,
+    ) -> MockResult<BackpressureSignal> {
+        Ok(BackpressureSignal::Ready)
+    }
+    /// `sink.complete`.
+    fn complete(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<()> {
+        Ok(())
+    }
+    /// `lifecycle.teardown`.
+    fn teardown(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<()> {
+        Ok(())
+    }
+}
+
+/// How much simulated linear memory an instance has, and how it grows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryModel {
+    /// Bytes at instantiation.
+    pub initial: u64,
+    /// Bytes added by every call.
+    pub growth_per_call: u64,
+}
+
+impl Default for MemoryModel {
+    /// One 64 KiB page, no growth.
+    fn default() -> Self {
+        Self {
+            initial: 65536,
+            growth_per_call: 0,
+        }
+    }
+}
+
+type Factory = dyn Fn() -> Box<dyn MockModel> + Send + Sync;
+
+/// A mock component: a name, the roles it exports, and a factory that
+/// builds a fresh model for every instance.
+#[derive(Clone)]
+pub struct MockComponent {
+    pub(crate) name: Arc<str>,
+    pub(crate) roles: Roles,
+    pub(crate) factory: Arc<Factory>,
+    pub(crate) memory: MemoryModel,
+}
+
+impl fmt::Debug for MockComponent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockComponent")
+            .field("name", &self.name)
+            .field("roles", &self.roles)
+            .field("memory", &self.memory)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockComponent {
+    /// A component whose instances each get `factory()` as their model.
+    pub fn new<M: MockModel>(
+        name: impl AsRef<str>,
+        roles: impl IntoIterator<Item = Role>,
+        factory: impl Fn() -> M + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            name: Arc::from(name.as_ref()),
+            roles: roles.into_iter().collect(),
+            factory: Arc::new(move || Box::new(factory()) as Box<dyn MockModel>),
+            memory: MemoryModel::default(),
+        }
+    }
+
+    /// A processor from a closure (`lifecycle` not exported).
+    pub fn processor(
+        name: impl AsRef<str>,
+        process: impl Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<ProcessResult>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        let process: Arc<ProcessFn> = Arc::new(process);
+        Self::new(name, [Role::Processor], move || {
+            FnProcessor(Arc::clone(&process))
+        })
+    }
+
+    /// The same component with another memory model.
+    pub fn with_memory(mut self, memory: MemoryModel) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    /// The component's name (what [`crate::mock::MockEngine::compile`] looks up).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The roles it exports.
+    pub fn roles(&self) -> Roles {
+        self.roles
+    }
+}
+
+type ProcessFn = dyn Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<ProcessResult> + Send + Sync;
+
+struct FnProcessor(Arc<ProcessFn>);
+
+impl MockModel for FnProcessor {
+    fn process(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        input: &ModelElement,
+    ) -> MockResult<ProcessResult> {
+        (self.0)(ctx, input)
+    }
+}

@@ -1,0 +1,248 @@
+//! The snapshot suite: every scenario in `fixtures/scenarios/` and every
+//! pipeline in `fixtures/pipelines/` is run, and its transcript (in the
+//! snapshot form: no wall-clock figures) must match the snapshot committed
+//! in `tests/all/snapshots/`.
+//!
+//! To accept intended changes: `INSTA_UPDATE=always cargo test --test all
+//! snapshots` (or `cargo insta review`), then read the diff. Under `CI=true`
+//! insta writes nothing and a missing snapshot fails.
+//!
+//! Besides the snapshots, the tests here check what the snapshots must
+//! show, so a wrong snapshot cannot be accepted unnoticed: no call leaks a
+//! host resource, uppercase output is the upper case of its input,
+//! passthrough returns its input, filter drops odd sequence numbers, and a
+//! pipeline delivers what its processors let through.
+
+use torvyn_harness::pipeline::{Pipeline, PipelineTranscript, pipelines_dir, run_pipeline};
+use torvyn_harness::runner::run_scenario;
+use torvyn_harness::scenario::{Scenario, scenario_files, scenarios_dir};
+use torvyn_harness::transcript::{Call, Entry, Outcome, Transcript};
+
+fn run(path: &std::path::Path) -> Transcript {
+    let scenario = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
+    run_scenario(&scenario).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn pipeline(path: &std::path::Path) -> PipelineTranscript {
+    let p = Pipeline::load(path).unwrap_or_else(|e| panic!("{e}"));
+    run_pipeline(&p).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn no_leaks(entries: &[Entry], what: &str) {
+    for e in entries {
+        assert_eq!(e.live_resources, 0, "{what}: entry {} leaked", e.index);
+    }
+}
+
+#[test]
+fn scenarios() {
+    insta::glob!("../../fixtures/scenarios", "*.yaml", |path| {
+        let t = run(path);
+        no_leaks(&t.entries, &t.scenario);
+        insta::assert_yaml_snapshot!(t.snapshot_form());
+    });
+}
+
+#[test]
+fn pipelines() {
+    insta::glob!("../../fixtures/pipelines", "*.yaml", |path| {
+        let t = pipeline(path);
+        no_leaks(&t.entries, &t.pipeline);
+        insta::assert_yaml_snapshot!(t.snapshot_form());
+    });
+}
+
+#[test]
+fn the_suite_covers_at_least_three_pipelines_and_every_benign_fixture() {
+    let pipelines = scenario_files(pipelines_dir()).unwrap();
+    assert!(pipelines.len() >= 3, "{pipelines:?}");
+    let components: Vec<String> = scenario_files(scenarios_dir())
+        .unwrap()
+        .iter()
+        .map(|p| Scenario::load(p).unwrap().component)
+        .collect();
+    for fixture in [
+        "passthrough",
+        "uppercase",
+        "filter",
+        "counter-source",
+        "sink",
+        "lifecycle",
+        "wasi-hello",
+        "component-text",
+        "trap",
+        "spin",
+        "memory-hog",
+        "buffer-hog",
+        "use-after-freeze",
+        "source-only",
+    ] {
+        assert!(
+            components.iter().any(|c| c == fixture),
+            "no scenario for {fixture}"
+        );
+    }
+}
+
+/// `(input text, output text)` of every process call that emitted text.
+fn text_pairs(entries: &[Entry]) -> Vec<(String, String)> {
+    entries
+        .iter()
+        .filter(|e| e.call == Call::Process)
+        .filter_map(|e| match (&e.input, &e.outcome) {
+            (Some(i), Outcome::Emit { payload, .. }) => {
+                Some((i.payload.text.clone()?, payload.text.clone()?))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_transcripts_show_correct_behaviour() {
+    let dir = scenarios_dir();
+    let upper = run(&dir.join("uppercase.yaml"));
+    let pairs = text_pairs(&upper.entries);
+    assert_eq!(pairs.len(), 4);
+    for (input, output) in pairs {
+        assert_eq!(output, input.to_ascii_uppercase());
+    }
+    let gen_upper = run(&dir.join("uppercase-generated.yaml"));
+    assert_eq!(gen_upper.summary.elements_out, 5);
+    for (input, output) in text_pairs(&gen_upper.entries) {
+        assert_eq!(output, input.to_ascii_uppercase());
+    }
+
+    let pass = run(&dir.join("passthrough.yaml"));
+    for e in pass.entries.iter().filter(|e| e.call == Call::Process) {
+        let Outcome::Emit { payload, .. } = &e.outcome else {
+            panic!("{e:?}")
+        };
+        assert_eq!(payload, &e.input.as_ref().unwrap().payload);
+    }
+
+    let filter = run(&dir.join("filter.yaml"));
+    for e in filter.entries.iter().filter(|e| e.call == Call::Process) {
+        let odd = e.input.as_ref().unwrap().sequence % 2 == 1;
+        assert_eq!(matches!(e.outcome, Outcome::Drop), odd, "{e:?}");
+    }
+
+    let counter = run(&dir.join("counter-source.yaml"));
+    let pulled: Vec<String> = counter
+        .entries
+        .iter()
+        .filter_map(|e| match &e.outcome {
+            Outcome::Emit { payload, .. } => payload.text.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pulled, ["0", "1", "2", "3", "4"]);
+    assert!(counter.entries.iter().any(|e| matches!(
+        &e.outcome,
+        Outcome::ProcessError { kind, message: Some(m) } if kind == "unavailable" && m == "paused"
+    )));
+
+    let sink = run(&dir.join("sink.yaml"));
+    let signals: Vec<&Outcome> = sink
+        .entries
+        .iter()
+        .filter(|e| e.call == Call::Push)
+        .map(|e| &e.outcome)
+        .collect();
+    use torvyn_harness::scenario::Signal::{Pause, Ready};
+    assert_eq!(
+        signals,
+        [Ready, Pause, Ready, Pause, Ready]
+            .map(Outcome::Backpressure)
+            .iter()
+            .collect::<Vec<_>>()
+    );
+
+    let hello = run(&dir.join("wasi-hello.yaml"));
+    let out = hello
+        .entries
+        .iter()
+        .find(|e| e.call == Call::Process)
+        .unwrap();
+    assert_eq!(
+        out.stdout.as_ref().unwrap().text.as_deref(),
+        Some("hello\n")
+    );
+
+    for (file, kind) in [
+        ("trap.yaml", "trap"),
+        ("spin-fuel.yaml", "fuel-exhausted"),
+        ("spin-deadline.yaml", "deadline-exceeded"),
+        ("memory-hog.yaml", "memory-limit-exceeded"),
+        ("buffer-hog.yaml", "buffer-budget-exceeded"),
+        ("use-after-freeze.yaml", "contract-violation"),
+        ("source-only-as-processor.yaml", "missing-export"),
+    ] {
+        let t = run(&dir.join(file));
+        let first = t
+            .entries
+            .iter()
+            .find_map(|e| match &e.outcome {
+                Outcome::Fault { kind, .. } => Some(kind.as_str()),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("{file}: no fault"));
+        assert_eq!(first, kind, "{file}");
+    }
+}
+
+#[test]
+fn pipelines_deliver_what_the_processors_let_through() {
+    let dir = pipelines_dir();
+    let t = pipeline(&dir.join("counter-filter-upper-sink.yaml"));
+    let delivered: Vec<(u64, String)> = t
+        .stage_entries("sink")
+        .filter(|e| e.call == Call::Push)
+        .map(|e| {
+            let i = e.input.as_ref().unwrap();
+            (i.sequence, i.payload.text.clone().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        delivered,
+        [
+            (0, "0".into()),
+            (2, "2".into()),
+            (4, "4".into()),
+            (6, "6".into())
+        ]
+    );
+    assert_eq!(t.summary.elements_pulled, 8);
+    assert_eq!(t.summary.elements_dropped, 4);
+    assert_eq!(t.summary.elements_delivered, 4);
+    assert_eq!(t.summary.pauses, 2);
+    // Every pause is followed by the source being told, then resumed after
+    // the drain, before the next pull.
+    let source_calls: Vec<String> = t
+        .stage_entries("counter-source")
+        .map(|e| match &e.argument {
+            Some(a) if e.call == Call::NotifyBackpressure => a.clone(),
+            _ => e.call.name().to_string(),
+        })
+        .collect();
+    let text = source_calls.join(" ");
+    assert!(text.contains("pull pause ready pull"), "{text}");
+    assert!(
+        !t.entries.iter().any(|e| matches!(
+            &e.outcome,
+            Outcome::ProcessError { kind, .. } if kind == "unavailable"
+        )),
+        "the source is never pulled while paused"
+    );
+
+    let t = pipeline(&dir.join("counter-upper-sink.yaml"));
+    assert_eq!(t.summary.elements_delivered, 3);
+    assert_eq!(t.summary.pauses, 0);
+    let last = t
+        .entries
+        .iter()
+        .rev()
+        .find(|e| e.call == Call::Complete)
+        .unwrap();
+    assert_eq!(last.outcome, Outcome::Ok);
+}
