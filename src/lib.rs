@@ -48,6 +48,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod host;
+mod invoke;
 pub mod random;
 pub mod traits;
 pub mod types;

@@ -15,10 +15,9 @@ use super::engine::MockInner;
 use super::faults::ColdOp;
 use super::journal::{JournalEntry, JournalOutcome, digest};
 use super::model::{MemoryModel, MockComponent, MockCtx, MockError, MockModel, ModelElement};
-use crate::config::MAX_PAYLOAD_BYTES;
 use crate::error::{Fault, FaultKind, InvokeError, TrapCode};
 use crate::host::HostResources;
-use crate::traits::ComponentInvoker;
+use crate::invoke;
 use crate::types::{
     BackpressureSignal, ComponentId, Function, Invocation, InvocationMetrics, OutputElement,
     ProcessResult, Role, Roles, StreamElement,
@@ -109,6 +108,10 @@ impl MockInvoker {
         self.fuel_remaining
     }
 
+    fn live(&self) -> usize {
+        self.res.live()
+    }
+
     /// The simulated linear memory, in bytes.
     pub fn memory_bytes(&self) -> u64 {
         self.memory_bytes
@@ -148,7 +151,7 @@ impl MockInvoker {
     /// `lifecycle.init`, synchronously (same rules as the real backend).
     pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
         if !self.roles.contains(Role::Lifecycle) && config.is_empty() {
-            return noop();
+            return invoke::noop();
         }
         let inject = self.roles.contains(Role::Lifecycle)
             && self.poisoned.is_none()
@@ -164,20 +167,9 @@ impl MockInvoker {
     /// `lifecycle.teardown`, synchronously and best effort.
     pub fn teardown_sync(&mut self) -> Invocation<()> {
         if !self.roles.contains(Role::Lifecycle) {
-            return noop();
+            return invoke::noop();
         }
         self.call(Function::Teardown, None, |m, ctx, _| m.teardown(ctx))
-    }
-
-    fn fault<T>(&self, function: Function, kind: FaultKind) -> Invocation<T> {
-        Invocation {
-            outcome: Err(InvokeError::Fault(Fault {
-                component: self.id.clone(),
-                function,
-                kind,
-            })),
-            metrics: InvocationMetrics::default(),
-        }
     }
 
     fn call<T: Journaled>(
@@ -228,53 +220,26 @@ impl MockInvoker {
             Option<&ModelElement>,
         ) -> Result<T, MockError>,
     ) -> Invocation<T> {
-        if let Some(cause) = &self.poisoned {
-            let cause = cause.kind.to_string();
-            return self.fault(function, FaultKind::Poisoned { cause });
-        }
-        let role = function
-            .role()
-            .expect("hot-path functions belong to a role");
-        if !self.roles.contains(role) {
-            return self.fault(function, FaultKind::MissingExport { role });
-        }
         let engine = Arc::clone(&self.engine);
         let (config, clock) = (&engine.config, &engine.clock);
-
+        let admitted = invoke::admit(
+            self.poisoned.as_ref(),
+            self.roles,
+            function,
+            element.as_ref(),
+            clock,
+            config.call_deadline,
+        );
+        let allowed = match admitted {
+            Ok(allowed) => allowed,
+            Err(kind) => return invoke::refused(&self.id, function, kind),
+        };
+        let payload_len = element.as_ref().map_or(0, |el| el.payload.len());
         let now = clock.now_ns();
-        let mut allowed = config.call_deadline;
-        let mut payload_len = 0;
-        if let Some(el) = &element {
-            payload_len = el.payload.len();
-            if payload_len as u64 > MAX_PAYLOAD_BYTES {
-                let reason = format!(
-                    "the payload is {payload_len} bytes, over the {MAX_PAYLOAD_BYTES}-byte buffer cap; split it"
-                );
-                return self.fault(function, FaultKind::Rejected { reason });
-            }
-            if let Some(deadline) = el.context.deadline_ns {
-                if deadline <= now {
-                    let reason = format!(
-                        "the flow's deadline passed {}ns before the call",
-                        now - deadline
-                    );
-                    return self.fault(function, FaultKind::Rejected { reason });
-                }
-                let left = Duration::from_nanos(deadline - now);
-                allowed = Some(allowed.map_or(left, |a| a.min(left)));
-            }
-        }
 
         // The modelled cost against the budget, the deadline (as fuel on a
         // virtual clock) and the memory limit.
-        let mut budget = self.fuel_budget;
-        let mut deadline_in_fuel = false;
-        if let Some(fuel) = allowed.and_then(|a| clock.fuel_for(a))
-            && fuel < budget
-        {
-            budget = fuel;
-            deadline_in_fuel = true;
-        }
+        let (budget, deadline_in_fuel) = invoke::fuel_budget(clock, allowed, self.fuel_budget);
         let cost = if config.fuel_enabled {
             config.cost.fuel(function, payload_len)
         } else {
@@ -334,7 +299,7 @@ impl MockInvoker {
                 Err(v) => {
                     let reason = format!("cannot lend the input to the guest: {v}");
                     self.res.end_call(&[], &mut InvocationMetrics::default());
-                    return self.fault(function, FaultKind::Rejected { reason });
+                    return invoke::refused(&self.id, function, FaultKind::Rejected { reason });
                 }
             }
         }
@@ -433,55 +398,4 @@ impl MockInvoker {
     }
 }
 
-fn noop() -> Invocation<()> {
-    Invocation {
-        outcome: Ok(()),
-        metrics: InvocationMetrics::default(),
-    }
-}
-
-impl ComponentInvoker for MockInvoker {
-    fn component_id(&self) -> &ComponentId {
-        &self.id
-    }
-
-    fn roles(&self) -> Roles {
-        self.roles
-    }
-
-    fn live_resources(&self) -> usize {
-        self.res.live()
-    }
-
-    fn poisoned(&self) -> Option<&Fault> {
-        self.poisoned.as_ref()
-    }
-
-    async fn init(&mut self, config: &str) -> Invocation<()> {
-        self.init_sync(config)
-    }
-
-    async fn process(&mut self, element: StreamElement) -> Invocation<ProcessResult> {
-        self.process_sync(element)
-    }
-
-    async fn pull(&mut self) -> Invocation<Option<OutputElement>> {
-        self.pull_sync()
-    }
-
-    async fn push(&mut self, element: StreamElement) -> Invocation<BackpressureSignal> {
-        self.push_sync(element)
-    }
-
-    async fn notify_backpressure(&mut self, signal: BackpressureSignal) -> Invocation<()> {
-        self.notify_backpressure_sync(signal)
-    }
-
-    async fn complete(&mut self) -> Invocation<()> {
-        self.complete_sync()
-    }
-
-    async fn teardown(&mut self) -> Invocation<()> {
-        self.teardown_sync()
-    }
-}
+invoke::async_invoker_from_sync!(MockInvoker);

@@ -482,22 +482,7 @@ impl WasmEngine for WasmtimeEngine {
     }
 
     fn set_fuel(&self, instance: &mut WasmtimeInvoker, fuel: u64) -> Result<(), EngineError> {
-        if !self.inner.config.fuel_enabled {
-            return Err(EngineError::Unsupported(
-                "fuel metering is off in this engine (`fuel_enabled: false`); enable it to set \
-                 a fuel budget"
-                    .into(),
-            ));
-        }
-        if fuel == 0 || fuel > i64::MAX as u64 {
-            return Err(EngineError::InvalidArgument {
-                name: "fuel",
-                problem: format!(
-                    "{fuel} is outside 1..={}: a zero budget fails every call at once",
-                    i64::MAX
-                ),
-            });
-        }
+        crate::invoke::check_fuel(self.inner.config.fuel_enabled, fuel)?;
         instance.set_fuel_budget(fuel);
         Ok(())
     }

@@ -19,9 +19,8 @@ use super::bindings::exports::torvyn::streaming::{lifecycle, processor, sink, so
 use super::bindings::torvyn::streaming::types;
 use super::engine::EngineInner;
 use super::host::{HostState, HostTrap};
-use crate::config::MAX_PAYLOAD_BYTES;
 use crate::error::{Fault, FaultKind, InvokeError, TrapCode};
-use crate::traits::ComponentInvoker;
+use crate::invoke;
 use crate::types::{
     BackpressureSignal, ComponentId, ElementMeta, Function, GuestOutput, Invocation,
     InvocationMetrics, OutputElement, ProcessError, ProcessResult, Roles, StreamElement,
@@ -82,6 +81,10 @@ impl WasmtimeInvoker {
         if self.poisoned.is_none() {
             self.fuel_remaining = Some(fuel);
         }
+    }
+
+    fn live(&self) -> usize {
+        self.store.data().res.live()
     }
 
     /// The fuel budget each call starts with.
@@ -170,7 +173,7 @@ impl WasmtimeInvoker {
     /// `lifecycle.init`, synchronously (see [`ComponentInvoker::init`]).
     pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
         if !self.roles.contains(crate::Role::Lifecycle) && config.is_empty() {
-            return ok_noop();
+            return invoke::noop();
         }
         self.call(Function::Init, None, |store, ex, _| {
             let guest = ex.lifecycle.as_ref().expect("role checked before the call");
@@ -182,24 +185,13 @@ impl WasmtimeInvoker {
     /// [`ComponentInvoker::teardown`]).
     pub fn teardown_sync(&mut self) -> Invocation<()> {
         if !self.roles.contains(crate::Role::Lifecycle) {
-            return ok_noop();
+            return invoke::noop();
         }
         self.call(Function::Teardown, None, |store, ex, _| {
             let guest = ex.lifecycle.as_ref().expect("role checked before the call");
             guest.call_teardown(&mut *store)?;
             Ok(Ok(()))
         })
-    }
-
-    fn fault<T>(&self, function: Function, kind: FaultKind) -> Invocation<T> {
-        Invocation {
-            outcome: Err(InvokeError::Fault(Fault {
-                component: self.id.clone(),
-                function,
-                kind,
-            })),
-            metrics: InvocationMetrics::default(),
-        }
     }
 
     /// Runs one call: checks, budget, deadline, lending, the typed call,
@@ -210,67 +202,35 @@ impl WasmtimeInvoker {
         element: Option<StreamElement>,
         body: impl FnOnce(&mut Store<HostState>, &Exports, Option<types::StreamElement>) -> Body<T>,
     ) -> Invocation<T> {
-        if let Some(cause) = &self.poisoned {
-            let cause = cause.kind.to_string();
-            return self.fault(function, FaultKind::Poisoned { cause });
-        }
-        let role = function
-            .role()
-            .expect("hot-path functions belong to a role");
-        if !self.roles.contains(role) {
-            return self.fault(function, FaultKind::MissingExport { role });
-        }
         let engine = Arc::clone(&self.engine);
-        let clock = &engine.clock;
-        let config = &engine.config;
-
-        // The earlier of the config's deadline and the flow's.
-        let now = clock.now_ns();
-        let mut allowed = config.call_deadline;
-        if let Some(el) = &element {
-            if el.payload.len() as u64 > MAX_PAYLOAD_BYTES {
-                let reason = format!(
-                    "the payload is {} bytes, over the {MAX_PAYLOAD_BYTES}-byte buffer cap; split it",
-                    el.payload.len()
-                );
-                return self.fault(function, FaultKind::Rejected { reason });
-            }
-            if let Some(deadline) = el.context.deadline_ns {
-                if deadline <= now {
-                    let reason = format!(
-                        "the flow's deadline passed {}ns before the call",
-                        now - deadline
-                    );
-                    return self.fault(function, FaultKind::Rejected { reason });
-                }
-                let left = Duration::from_nanos(deadline - now);
-                allowed = Some(allowed.map_or(left, |a| a.min(left)));
-            }
-        }
+        let (clock, config) = (&engine.clock, &engine.config);
+        let admitted = invoke::admit(
+            self.poisoned.as_ref(),
+            self.roles,
+            function,
+            element.as_ref(),
+            clock,
+            config.call_deadline,
+        );
+        let allowed = match admitted {
+            Ok(allowed) => allowed,
+            Err(kind) => return invoke::refused(&self.id, function, kind),
+        };
 
         // System clock: the deadline is an epoch deadline. Virtual clock: it
         // is a fuel budget, so an overrun stops at the same instruction in
         // every run.
         let store = &mut self.store;
-        let mut budget = self.fuel_budget;
-        let mut deadline_in_fuel = false;
-        match (allowed, clock.is_virtual()) {
-            (Some(a), true) => {
-                store.set_epoch_deadline(u64::MAX / 2);
-                let fuel = clock.fuel_for(a).unwrap_or(u64::MAX);
-                if fuel < budget {
-                    budget = fuel;
-                    deadline_in_fuel = true;
-                }
-            }
-            (Some(a), false) => store.set_epoch_deadline(engine.ticks_for(a)),
-            (None, _) => store.set_epoch_deadline(u64::MAX / 2),
-        }
+        let (budget, deadline_in_fuel) = invoke::fuel_budget(clock, allowed, self.fuel_budget);
+        store.set_epoch_deadline(match allowed {
+            Some(a) if !clock.is_virtual() => engine.ticks_for(a),
+            _ => u64::MAX / 2,
+        });
         if config.fuel_enabled
             && let Err(e) = store.set_fuel(budget)
         {
             let detail = format!("cannot set fuel: {e:#}");
-            return self.fault(function, FaultKind::Host { detail });
+            return invoke::refused(&self.id, function, FaultKind::Host { detail });
         }
         let data = store.data_mut();
         data.res.begin_call();
@@ -292,7 +252,7 @@ impl WasmtimeInvoker {
                     Err(v) => {
                         let reason = format!("cannot lend the input to the guest: {v}");
                         data.res.end_call(&[], &mut InvocationMetrics::default());
-                        return self.fault(function, FaultKind::Rejected { reason });
+                        return invoke::refused(&self.id, function, FaultKind::Rejected { reason });
                     }
                 };
                 lent = [payload, context];
@@ -346,13 +306,6 @@ impl WasmtimeInvoker {
             }
         };
         Invocation { outcome, metrics }
-    }
-}
-
-fn ok_noop() -> Invocation<()> {
-    Invocation {
-        outcome: Ok(()),
-        metrics: InvocationMetrics::default(),
     }
 }
 
@@ -460,48 +413,4 @@ impl From<BackpressureSignal> for types::BackpressureSignal {
     }
 }
 
-impl ComponentInvoker for WasmtimeInvoker {
-    fn component_id(&self) -> &ComponentId {
-        &self.id
-    }
-
-    fn roles(&self) -> Roles {
-        self.roles
-    }
-
-    fn live_resources(&self) -> usize {
-        self.store.data().res.live()
-    }
-
-    fn poisoned(&self) -> Option<&Fault> {
-        self.poisoned.as_ref()
-    }
-
-    async fn init(&mut self, config: &str) -> Invocation<()> {
-        self.init_sync(config)
-    }
-
-    async fn process(&mut self, element: StreamElement) -> Invocation<ProcessResult> {
-        self.process_sync(element)
-    }
-
-    async fn pull(&mut self) -> Invocation<Option<OutputElement>> {
-        self.pull_sync()
-    }
-
-    async fn push(&mut self, element: StreamElement) -> Invocation<BackpressureSignal> {
-        self.push_sync(element)
-    }
-
-    async fn notify_backpressure(&mut self, signal: BackpressureSignal) -> Invocation<()> {
-        self.notify_backpressure_sync(signal)
-    }
-
-    async fn complete(&mut self) -> Invocation<()> {
-        self.complete_sync()
-    }
-
-    async fn teardown(&mut self) -> Invocation<()> {
-        self.teardown_sync()
-    }
-}
+invoke::async_invoker_from_sync!(WasmtimeInvoker);
