@@ -50,6 +50,7 @@ pub mod error;
 pub mod host;
 mod invoke;
 pub mod random;
+mod trace;
 pub mod traits;
 pub mod types;
 

@@ -418,10 +418,16 @@ mod tests {
     #[test]
     fn errors_say_what_failed_and_where() {
         let e = error_of("no-such-fixture");
-        assert!(e.contains("no-such-fixture") && e.contains("uppercase"), "{e}");
+        assert!(
+            e.contains("no-such-fixture") && e.contains("uppercase"),
+            "{e}"
+        );
 
         let e = error_of("/nonexistent/dir/x.wat");
-        assert!(e.contains("/nonexistent/dir/x.wat") && e.contains("read"), "{e}");
+        assert!(
+            e.contains("/nonexistent/dir/x.wat") && e.contains("read"),
+            "{e}"
+        );
 
         let bad = Scratch::new("bad.wat", b"(module\n  (func (result i32) oops))\n");
         let e = error_of(bad.0.to_str().unwrap());
@@ -455,7 +461,10 @@ mod tests {
         let text = t.render_text();
         assert!(text.contains("process") && text.contains("\"a\""), "{text}");
         let json: serde_json::Value = serde_json::from_str(&t.to_json().unwrap()).unwrap();
-        assert_eq!(json["entries"][1]["outcome"]["emit"]["payload"]["text"], "a");
+        assert_eq!(
+            json["entries"][1]["outcome"]["emit"]["payload"]["text"],
+            "a"
+        );
         let back: Transcript = serde_yaml_ng::from_str(&t.to_yaml().unwrap()).unwrap();
         assert_eq!(back, t);
     }

@@ -17,13 +17,13 @@ use super::journal::{JournalEntry, JournalOutcome, digest};
 use super::model::{MemoryModel, MockComponent, MockCtx, MockError, MockModel, ModelElement};
 use crate::error::{Fault, FaultKind, InvokeError, TrapCode};
 use crate::host::HostResources;
-use crate::invoke;
 use crate::types::{
     BackpressureSignal, ComponentId, Function, Invocation, InvocationMetrics, OutputElement,
     ProcessResult, Role, Roles, StreamElement,
 };
+use crate::{invoke, trace};
 
-/// A live mock instance. Offers every call through [`ComponentInvoker`]
+/// A live mock instance. Offers every call through [`ComponentInvoker`](crate::ComponentInvoker)
 /// and as `*_sync` methods, like the Wasmtime invoker.
 pub struct MockInvoker {
     engine: Arc<MockInner>,
@@ -188,7 +188,14 @@ impl MockInvoker {
                 .is_on()
                 .then(|| (el.meta.clone(), (el.payload.len(), digest(&el.payload))))
         });
+        let span = trace::call(&self.id, function);
         let invocation = self.run(function, element, body);
+        let fault = invocation.fault().map(|f| f as &dyn std::fmt::Display);
+        span.finish(
+            &invocation.metrics,
+            trace::outcome_name(&invocation.outcome),
+            fault,
+        );
         let engine = &self.engine;
         engine.journal.record(|index| {
             let (meta, payload) = journal_input.map_or((None, None), |(m, p)| (Some(m), Some(p)));

@@ -335,7 +335,7 @@ impl MockComponent {
         self
     }
 
-    /// The component's name (what [`crate::mock::MockEngine::compile`] looks up).
+    /// The component's name (what `MockEngine::compile` looks up).
     pub fn name(&self) -> &str {
         &self.name
     }

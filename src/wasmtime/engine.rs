@@ -185,6 +185,7 @@ impl WasmtimeEngine {
         bytes: &[u8],
         origin: &str,
     ) -> Result<WasmtimeCompiled, EngineError> {
+        let _span = crate::trace::cold("compile", origin);
         if bytes.is_empty() {
             return Err(EngineError::Compile {
                 origin: origin.into(),
@@ -397,6 +398,7 @@ impl WasmEngine for WasmtimeEngine {
         compiled: &WasmtimeCompiled,
         id: ComponentId,
     ) -> Result<WasmtimeInvoker, EngineError> {
+        let _span = crate::trace::cold("instantiate", id.as_str());
         let inner = &self.inner;
         let config = &inner.config;
         let stdout = CapturedOutput::new(config.max_captured_output);

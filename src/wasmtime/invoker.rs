@@ -20,11 +20,11 @@ use super::bindings::torvyn::streaming::types;
 use super::engine::EngineInner;
 use super::host::{HostState, HostTrap};
 use crate::error::{Fault, FaultKind, InvokeError, TrapCode};
-use crate::invoke;
 use crate::types::{
     BackpressureSignal, ComponentId, ElementMeta, Function, GuestOutput, Invocation,
     InvocationMetrics, OutputElement, ProcessError, ProcessResult, Roles, StreamElement,
 };
+use crate::{invoke, trace};
 
 /// The typed exports of one instance, loaded (and type-checked) at
 /// instantiation.
@@ -37,7 +37,7 @@ pub(crate) struct Exports {
 
 /// A live instance of a component on the Wasmtime backend.
 ///
-/// Offers every contract call twice: through [`ComponentInvoker`] (async)
+/// Offers every contract call twice: through [`ComponentInvoker`](crate::ComponentInvoker) (async)
 /// and as `*_sync` methods for callers without an async runtime. Both run
 /// the same code.
 pub struct WasmtimeInvoker {
@@ -170,7 +170,7 @@ impl WasmtimeInvoker {
         })
     }
 
-    /// `lifecycle.init`, synchronously (see [`ComponentInvoker::init`]).
+    /// `lifecycle.init`, synchronously (see [`ComponentInvoker::init`](crate::ComponentInvoker::init)).
     pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
         if !self.roles.contains(crate::Role::Lifecycle) && config.is_empty() {
             return invoke::noop();
@@ -182,7 +182,7 @@ impl WasmtimeInvoker {
     }
 
     /// `lifecycle.teardown`, synchronously and best effort (see
-    /// [`ComponentInvoker::teardown`]).
+    /// [`ComponentInvoker::teardown`](crate::ComponentInvoker::teardown)).
     pub fn teardown_sync(&mut self) -> Invocation<()> {
         if !self.roles.contains(crate::Role::Lifecycle) {
             return invoke::noop();
@@ -194,9 +194,27 @@ impl WasmtimeInvoker {
         })
     }
 
+    /// Runs one call inside its trace span.
+    fn call<T>(
+        &mut self,
+        function: Function,
+        element: Option<StreamElement>,
+        body: impl FnOnce(&mut Store<HostState>, &Exports, Option<types::StreamElement>) -> Body<T>,
+    ) -> Invocation<T> {
+        let span = trace::call(&self.id, function);
+        let invocation = self.run(function, element, body);
+        let fault = invocation.fault().map(|f| f as &dyn std::fmt::Display);
+        span.finish(
+            &invocation.metrics,
+            trace::outcome_name(&invocation.outcome),
+            fault,
+        );
+        invocation
+    }
+
     /// Runs one call: checks, budget, deadline, lending, the typed call,
     /// metrics, classification.
-    fn call<T>(
+    fn run<T>(
         &mut self,
         function: Function,
         element: Option<StreamElement>,

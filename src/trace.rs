@@ -1,0 +1,104 @@
+//! Spans and events through `tracing` (feature `tracing-support`).
+//!
+//! Hot path. With the feature on, every invocation runs inside a
+//! `torvyn.invoke` span (component, function) that records fuel, duration
+//! and outcome when the call ends, and faults are logged as events; cold-path
+//! operations get `torvyn.compile` and `torvyn.instantiate` spans. With the
+//! feature off this module is empty stand-ins that compile to nothing: the
+//! callers do not change.
+
+#[cfg(feature = "tracing-support")]
+mod imp {
+    use tracing::field::Empty;
+
+    use crate::types::{ComponentId, Function, InvocationMetrics};
+
+    /// The span of one invocation.
+    pub(crate) struct CallSpan(tracing::span::EnteredSpan);
+
+    /// Enters the span of a call.
+    pub(crate) fn call(component: &ComponentId, function: Function) -> CallSpan {
+        CallSpan(
+            tracing::debug_span!(
+                "torvyn.invoke",
+                component = %component,
+                function = function.name(),
+                fuel = Empty,
+                duration_ns = Empty,
+                outcome = Empty,
+            )
+            .entered(),
+        )
+    }
+
+    impl CallSpan {
+        /// Records what the call cost and how it ended; `fault` is the
+        /// message of an engine fault, if there was one.
+        pub(crate) fn finish(
+            self,
+            metrics: &InvocationMetrics,
+            outcome: &str,
+            fault: Option<&dyn std::fmt::Display>,
+        ) {
+            let span = &self.0;
+            span.record("fuel", metrics.fuel_consumed);
+            span.record("duration_ns", metrics.duration.as_nanos() as u64);
+            span.record("outcome", outcome);
+            if let Some(fault) = fault {
+                tracing::warn!(%fault, "guest call faulted");
+            }
+        }
+    }
+
+    /// The span of a cold-path operation (`compile`, `instantiate`).
+    pub(crate) fn cold(operation: &'static str, subject: &str) -> tracing::span::EnteredSpan {
+        tracing::info_span!("torvyn.cold", operation, subject).entered()
+    }
+}
+
+#[cfg(not(feature = "tracing-support"))]
+mod imp {
+    use crate::types::{ComponentId, Function, InvocationMetrics};
+
+    /// No span: tracing is off.
+    pub(crate) struct CallSpan;
+
+    /// Nothing to enter: tracing is off.
+    #[inline(always)]
+    pub(crate) fn call(_component: &ComponentId, _function: Function) -> CallSpan {
+        CallSpan
+    }
+
+    impl CallSpan {
+        /// Nothing to record: tracing is off.
+        #[inline(always)]
+        pub(crate) fn finish(
+            self,
+            _metrics: &InvocationMetrics,
+            _outcome: &str,
+            _fault: Option<&dyn std::fmt::Display>,
+        ) {
+        }
+    }
+
+    /// No span: tracing is off.
+    pub(crate) struct ColdSpan;
+
+    /// Nothing to enter: tracing is off.
+    #[inline(always)]
+    pub(crate) fn cold(_operation: &'static str, _subject: &str) -> ColdSpan {
+        ColdSpan
+    }
+}
+
+pub(crate) use imp::*;
+
+/// The name of an outcome for the span: `ok`, the guest error's kind or the
+/// fault's kind.
+pub(crate) fn outcome_name<T>(outcome: &Result<T, crate::InvokeError>) -> &'static str {
+    match outcome {
+        Ok(_) => "ok",
+        Err(crate::InvokeError::Guest(e)) => e.kind(),
+        Err(crate::InvokeError::Fault(f)) => f.kind.name(),
+    }
+}
