@@ -13,20 +13,31 @@ use wit_component::DecodedWasm;
 /// Fixture name → the world its core module is componentized for (`None`
 /// for components written in component text).
 const EXPECTED: &[(&str, Option<&str>)] = &[
+    ("abandon-buffers", Some("transform")),
     ("buffer-hog", Some("transform")),
     ("component-text", None),
     ("counter-source", Some("data-source")),
+    ("deep-recursion", Some("transform")),
+    ("fatal-sink", Some("data-sink")),
     ("filter", Some("transform")),
+    ("forged-handle", Some("transform")),
+    ("hostile-source", Some("data-source")),
+    ("huge-offsets", Some("transform")),
+    ("leak-borrow", Some("transform")),
     ("lifecycle", Some("managed-transform")),
     ("memory-hog", Some("transform")),
+    ("oversized-output", Some("transform")),
     ("passthrough", Some("transform")),
     ("sink", Some("data-sink")),
     ("source-only", Some("data-source")),
     ("spin", Some("transform")),
+    ("stdout-flood", Some("managed-transform")),
     ("trap", Some("transform")),
     ("uppercase", Some("transform")),
+    ("use-after-drop", Some("transform")),
     ("use-after-freeze", Some("transform")),
     ("wasi-hello", Some("managed-transform")),
+    ("wrong-types", None),
 ];
 
 fn validate(bytes: &[u8]) {

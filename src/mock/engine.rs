@@ -196,6 +196,7 @@ impl WasmEngine for MockEngine {
 
     fn compile(&self, bytes: &[u8]) -> Result<MockCompiled, EngineError> {
         let origin = "<mock component bytes>";
+        let _span = crate::trace::cold("compile", origin);
         self.injected(ColdOp::Compile, origin)?;
         if bytes.is_empty() {
             return Err(EngineError::Compile {
@@ -262,6 +263,7 @@ impl WasmEngine for MockEngine {
         compiled: &MockCompiled,
         id: ComponentId,
     ) -> Result<MockInvoker, EngineError> {
+        let _span = crate::trace::cold("instantiate", id.as_str());
         if self.inner.faults.should_fail(ColdOp::Instantiate) {
             return Err(EngineError::Instantiate {
                 component: id,
