@@ -220,7 +220,7 @@ impl WasmtimeInvoker {
         element: Option<StreamElement>,
         body: impl FnOnce(&mut Store<HostState>, &Exports, Option<types::StreamElement>) -> Body<T>,
     ) -> Invocation<T> {
-        let engine = Arc::clone(&self.engine);
+        let engine = &*self.engine;
         let (clock, config) = (&engine.clock, &engine.config);
         let admitted = invoke::admit(
             self.poisoned.as_ref(),
