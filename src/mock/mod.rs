@@ -25,7 +25,7 @@ pub use journal::{
     Expectations, Journal, JournalEntry, JournalMode, JournalOutcome, VerifyError, digest,
 };
 pub use model::{
-    Buf, MemoryModel, MockComponent, MockCtx, MockError, MockModel, MockResult, ModelElement,
-    MutBuf,
+    Buf, MemoryModel, MockBuilder, MockComponent, MockCtx, MockError, MockModel, MockResult,
+    ModelElement, MutBuf,
 };
 pub use script::{Response, Script, ScriptMode, Scripts};

@@ -315,7 +315,8 @@ impl MockComponent {
         }
     }
 
-    /// A processor from a closure (`lifecycle` not exported).
+    /// A processor from a closure (`lifecycle` not exported); see
+    /// [`MockBuilder`] for the other functions.
     pub fn processor(
         name: impl AsRef<str>,
         process: impl Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<ProcessResult>
@@ -323,10 +324,7 @@ impl MockComponent {
         + Sync
         + 'static,
     ) -> Self {
-        let process: Arc<ProcessFn> = Arc::new(process);
-        Self::new(name, [Role::Processor], move || {
-            FnProcessor(Arc::clone(&process))
-        })
+        MockBuilder::new(name.as_ref()).on_process(process).build()
     }
 
     /// The same component with another memory model.
@@ -348,14 +346,185 @@ impl MockComponent {
 
 type ProcessFn = dyn Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<ProcessResult> + Send + Sync;
 
-struct FnProcessor(Arc<ProcessFn>);
+type InitFn = dyn Fn(&mut MockCtx<'_>, &str) -> MockResult<()> + Send + Sync;
+type PullFn = dyn Fn(&mut MockCtx<'_>) -> MockResult<Option<OutputElement>> + Send + Sync;
+type PushFn =
+    dyn Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<BackpressureSignal> + Send + Sync;
+type NotifyFn = dyn Fn(&mut MockCtx<'_>, BackpressureSignal) -> MockResult<()> + Send + Sync;
+type UnitFn = dyn Fn(&mut MockCtx<'_>) -> MockResult<()> + Send + Sync;
 
-impl MockModel for FnProcessor {
+/// Builds a [`MockComponent`] from closures, one per contract function.
+/// The roles follow from the closures given (`process` → processor, `pull`
+/// or `notify_backpressure` → source, `push` or `complete` → sink, `init`
+/// or `teardown` → lifecycle) unless set with [`MockBuilder::roles`].
+/// Closures are shared by all instances; keep per-instance state in a
+/// [`MockModel`] instead, or behind a lock.
+#[derive(Clone, Default)]
+pub struct MockBuilder {
+    name: String,
+    roles: Option<Roles>,
+    memory: MemoryModel,
+    init: Option<Arc<InitFn>>,
+    process: Option<Arc<ProcessFn>>,
+    pull: Option<Arc<PullFn>>,
+    push: Option<Arc<PushFn>>,
+    notify: Option<Arc<NotifyFn>>,
+    complete: Option<Arc<UnitFn>>,
+    teardown: Option<Arc<UnitFn>>,
+}
+
+impl MockBuilder {
+    /// A builder for a component named `name`.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the exported roles explicitly.
+    pub fn roles(mut self, roles: impl IntoIterator<Item = Role>) -> Self {
+        self.roles = Some(roles.into_iter().collect());
+        self
+    }
+
+    /// Sets the memory model.
+    pub fn memory(mut self, memory: MemoryModel) -> Self {
+        self.memory = memory;
+        self
+    }
+
+    /// `lifecycle.init`.
+    pub fn on_init(
+        mut self,
+        f: impl Fn(&mut MockCtx<'_>, &str) -> MockResult<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.init = Some(Arc::new(f));
+        self
+    }
+
+    /// `processor.process`.
+    pub fn on_process(
+        mut self,
+        f: impl Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<ProcessResult> + Send + Sync + 'static,
+    ) -> Self {
+        self.process = Some(Arc::new(f));
+        self
+    }
+
+    /// `source.pull`.
+    pub fn on_pull(
+        mut self,
+        f: impl Fn(&mut MockCtx<'_>) -> MockResult<Option<OutputElement>> + Send + Sync + 'static,
+    ) -> Self {
+        self.pull = Some(Arc::new(f));
+        self
+    }
+
+    /// `sink.push`.
+    pub fn on_push(
+        mut self,
+        f: impl Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<BackpressureSignal>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.push = Some(Arc::new(f));
+        self
+    }
+
+    /// `source.notify-backpressure`.
+    pub fn on_notify_backpressure(
+        mut self,
+        f: impl Fn(&mut MockCtx<'_>, BackpressureSignal) -> MockResult<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.notify = Some(Arc::new(f));
+        self
+    }
+
+    /// `sink.complete`.
+    pub fn on_complete(
+        mut self,
+        f: impl Fn(&mut MockCtx<'_>) -> MockResult<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.complete = Some(Arc::new(f));
+        self
+    }
+
+    /// `lifecycle.teardown`.
+    pub fn on_teardown(
+        mut self,
+        f: impl Fn(&mut MockCtx<'_>) -> MockResult<()> + Send + Sync + 'static,
+    ) -> Self {
+        self.teardown = Some(Arc::new(f));
+        self
+    }
+
+    /// The component.
+    pub fn build(self) -> MockComponent {
+        let inferred = [
+            (Role::Processor, self.process.is_some()),
+            (Role::Source, self.pull.is_some() || self.notify.is_some()),
+            (Role::Sink, self.push.is_some() || self.complete.is_some()),
+            (
+                Role::Lifecycle,
+                self.init.is_some() || self.teardown.is_some(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(role, set)| set.then_some(role));
+        let roles: Vec<Role> = match self.roles {
+            Some(roles) => roles.iter().collect(),
+            None => inferred.collect(),
+        };
+        let name = self.name.clone();
+        let memory = self.memory;
+        MockComponent::new(name, roles, move || self.clone()).with_memory(memory)
+    }
+}
+
+impl MockModel for MockBuilder {
+    fn init(&mut self, ctx: &mut MockCtx<'_>, config: &str) -> MockResult<()> {
+        self.init.as_ref().map_or(Ok(()), |f| f(ctx, config))
+    }
+
     fn process(
         &mut self,
         ctx: &mut MockCtx<'_>,
         input: &ModelElement,
     ) -> MockResult<ProcessResult> {
-        (self.0)(ctx, input)
+        self.process
+            .as_ref()
+            .map_or(Ok(ProcessResult::Drop), |f| f(ctx, input))
+    }
+
+    fn pull(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<Option<OutputElement>> {
+        self.pull.as_ref().map_or(Ok(None), |f| f(ctx))
+    }
+
+    fn notify_backpressure(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        signal: BackpressureSignal,
+    ) -> MockResult<()> {
+        self.notify.as_ref().map_or(Ok(()), |f| f(ctx, signal))
+    }
+
+    fn push(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        input: &ModelElement,
+    ) -> MockResult<BackpressureSignal> {
+        self.push
+            .as_ref()
+            .map_or(Ok(BackpressureSignal::Ready), |f| f(ctx, input))
+    }
+
+    fn complete(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<()> {
+        self.complete.as_ref().map_or(Ok(()), |f| f(ctx))
+    }
+
+    fn teardown(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<()> {
+        self.teardown.as_ref().map_or(Ok(()), |f| f(ctx))
     }
 }

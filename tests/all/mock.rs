@@ -419,3 +419,93 @@ fn expectations_report_a_readable_diff() {
     assert!(text.contains("expected a payload of 5 bytes"), "{text}");
     assert!(text.contains("  - p.pull\n  + p.process"), "{text}");
 }
+
+#[test]
+fn closures_define_every_function_and_imply_the_roles() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use torvyn_engine::mock::MockBuilder;
+    use torvyn_engine::{ElementMeta, Roles};
+
+    let engine = MockEngine::new(MockEngineConfig::default());
+    let pulled = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&pulled);
+    engine.register(
+        MockBuilder::new("closure-source")
+            .on_init(|_, config| {
+                if config.is_empty() {
+                    Err(ProcessError::InvalidInput("empty config".into()).into())
+                } else {
+                    Ok(())
+                }
+            })
+            .on_pull(move |ctx| {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                if n == 2 {
+                    return Ok(None);
+                }
+                Ok(Some(ctx.emit_bytes(
+                    ElementMeta::new(n, "t"),
+                    format!("item {n}").as_bytes(),
+                    "t",
+                )?))
+            })
+            .build(),
+    );
+    engine.register(
+        MockBuilder::new("closure-sink")
+            .on_push(|ctx, input| {
+                let bytes = ctx.read_payload()?;
+                Ok(if bytes.len() as u64 > input.meta.sequence + 5 {
+                    BackpressureSignal::Pause
+                } else {
+                    BackpressureSignal::Ready
+                })
+            })
+            .on_teardown(|_| {
+                Err(torvyn_engine::mock::MockError::Trap(
+                    torvyn_engine::TrapCode::Unreachable,
+                ))
+            })
+            .build(),
+    );
+    let instance = |name: &str| {
+        let c = engine.compile(&MockEngine::component_bytes(name)).unwrap();
+        engine.instantiate(&c, ComponentId::new(name)).unwrap()
+    };
+    let mut src = instance("closure-source");
+    let mut sink = instance("closure-sink");
+    assert_eq!(
+        src.roles(),
+        [Role::Source, Role::Lifecycle]
+            .into_iter()
+            .collect::<Roles>()
+    );
+    assert_eq!(
+        sink.roles(),
+        [Role::Sink, Role::Lifecycle].into_iter().collect::<Roles>()
+    );
+    assert_eq!(
+        src.init_sync("").guest_error().map(|e| e.kind()),
+        Some("invalid-input")
+    );
+    let mut signals = Vec::new();
+    while let Some(out) = src.pull_sync().outcome.unwrap() {
+        assert_eq!(out.buffer_content_type, "t");
+        signals.push(
+            sink.push_sync(out.into_stream_element(FlowContext::default()))
+                .outcome
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        signals,
+        [BackpressureSignal::Pause, BackpressureSignal::Ready]
+    );
+    assert_eq!(pulled.load(Ordering::Relaxed), 3);
+    assert_eq!(
+        sink.teardown_sync().fault().map(|f| f.kind.name()),
+        Some("trap")
+    );
+    assert_eq!((src.live_resources(), sink.live_resources()), (0, 0));
+}
