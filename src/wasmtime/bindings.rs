@@ -5,8 +5,8 @@
 //! export), which is what the engine links and calls. The four contract
 //! worlds are bound as well (`worlds`), sharing the host's import bindings,
 //! so a component can be checked against each world.
-
-#![expect(missing_docs, reason = "bindgen-generated items carry no docs")]
+//!
+//! Private to the backend: no generated type appears in the public API.
 
 /// Marker for the contract's `buffer` resource; the host keeps the data in
 /// [`crate::host::HostResources`] under the handle's rep.

@@ -5,7 +5,7 @@
 //! [`WasmtimeInvoker`]s, each in its own store with fuel, an epoch deadline,
 //! memory/table/instance limits and its own host resources.
 
-pub mod bindings;
+mod bindings;
 mod engine;
 mod host;
 mod invoker;
