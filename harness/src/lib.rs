@@ -18,6 +18,8 @@
 //! * [`backend`]: what the runner needs from an engine backend, and the
 //!   Wasmtime implementation.
 //! * [`error`] defines [`HarnessError`], the one error type.
+//! * `cli` (with the `wasmtime-backend` feature): the `torvyn-sim` command
+//!   line, whose binary is `src/bin/torvyn-sim.rs`.
 //!
 //! ```
 //! use torvyn_harness::runner::run_scenario;
@@ -35,6 +37,10 @@
 #![deny(missing_docs)]
 
 pub mod backend;
+#[cfg(feature = "wasmtime-backend")]
+pub mod bench;
+#[cfg(feature = "wasmtime-backend")]
+pub mod cli;
 pub mod error;
 pub mod fixtures;
 pub mod pipeline;

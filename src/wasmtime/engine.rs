@@ -401,6 +401,14 @@ impl WasmEngine for WasmtimeEngine {
         let _span = crate::trace::cold("instantiate", id.as_str());
         let inner = &self.inner;
         let config = &inner.config;
+        if !Engine::same(compiled.inner.component.engine(), &inner.engine) {
+            return Err(EngineError::Instantiate {
+                component: id,
+                message: "it was compiled by another engine; compile (or deserialize) it with \
+                          the engine that instantiates it"
+                    .into(),
+            });
+        }
         let stdout = CapturedOutput::new(config.max_captured_output);
         let stderr = CapturedOutput::new(config.max_captured_output);
         let wasi = wasi::context(

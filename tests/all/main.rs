@@ -1,11 +1,14 @@
 //! Integration tests, one binary so Wasmtime links once.
 
+mod bad_input;
 mod cache;
 mod cold_path;
 mod conformance;
 mod determinism;
 mod differential;
+mod hostile;
 mod limits;
+mod load;
 mod mock;
 mod roles;
 mod snapshots;

@@ -1,0 +1,74 @@
+//! Helpers shared by the benches: criterion settings, engines, instances,
+//! elements, and a loop of async calls inside one long-lived task.
+
+#![allow(dead_code, reason = "each bench uses a different subset")]
+
+use std::time::Duration;
+
+use criterion::Criterion;
+use torvyn_engine::wasmtime::WasmtimeEngine;
+use torvyn_engine::{
+    Bytes, Clock, ComponentId, StreamElement, WasmEngine, WasmtimeEngineConfig, WasmtimeInvoker,
+};
+use torvyn_harness::bench::Baseline;
+use torvyn_harness::fixtures::load_fixture;
+
+/// Every bench: 1 s of warm-up, 2 s of measurement, 20 samples, no plots.
+pub fn criterion() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(20)
+        .without_plots()
+        .configure_from_args()
+}
+
+/// The content type of every bench element.
+pub const CONTENT_TYPE: &str = "text/plain";
+
+/// The fixture's component bytes.
+pub fn fixture(name: &str) -> Vec<u8> {
+    load_fixture(name).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// An engine with `config` on `clock`.
+pub fn engine(config: WasmtimeEngineConfig, clock: Clock) -> WasmtimeEngine {
+    WasmtimeEngine::with_clock(config, clock).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// An instance of `name` on `engine`, after `lifecycle.init(init)` when
+/// `init` is not empty.
+pub fn instance(engine: &WasmtimeEngine, name: &str, init: &str) -> WasmtimeInvoker {
+    let compiled = engine
+        .compile(&fixture(name))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut inv = engine
+        .instantiate(&compiled, ComponentId::new(name))
+        .unwrap_or_else(|e| panic!("{e}"));
+    if !init.is_empty() {
+        inv.init_sync(init)
+            .outcome
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    inv
+}
+
+/// A baseline instance of `name`, built with `config`'s code-generation
+/// settings, after `init` when not empty.
+pub fn baseline(
+    config: &WasmtimeEngineConfig,
+    name: &str,
+    init: &str,
+) -> torvyn_harness::bench::BaselineInstance {
+    let base = Baseline::new(config, &fixture(name), name).unwrap_or_else(|e| panic!("{e}"));
+    let mut inst = base.instantiate().unwrap_or_else(|e| panic!("{e}"));
+    if !init.is_empty() {
+        inst.init(init).unwrap_or_else(|e| panic!("{e}"));
+    }
+    inst
+}
+
+/// An element carrying `payload` (a reference-counted clone: no copy).
+pub fn element(seq: u64, payload: &Bytes) -> StreamElement {
+    StreamElement::new(seq, payload.clone(), CONTENT_TYPE)
+}

@@ -1,0 +1,156 @@
+//! The input elements of `torvyn-sim run`: JSON Lines or plain lines.
+//!
+//! The format is chosen per file: when the first non-blank line starts with
+//! `{`, every non-blank line is a JSON object
+//!
+//! ```text
+//! {"payload": "hello", "content_type": "text/plain", "deadline_ms": 5}
+//! {"payload_hex": "00ff10", "content_type": "application/octet-stream"}
+//! {"payload": {"id": 7}}
+//! ```
+//!
+//! with `payload` (a string is sent as its UTF-8 bytes; any other JSON value
+//! as its compact JSON text, with content type `application/json` unless
+//! `content_type` says otherwise) or `payload_hex` (bytes in hex), an
+//! optional `content_type` (default `text/plain`) and an optional deadline
+//! relative to the element's call (`deadline_ms` or `deadline_ns`). Unknown
+//! fields are errors. Otherwise every non-blank line is one `text/plain`
+//! element whose payload is the line (without its line ending). Blank lines
+//! are skipped in both formats.
+
+use serde::Deserialize;
+
+use super::error::CliError;
+use crate::scenario::{InputElement, decode_hex};
+
+/// How an input file was read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputFormat {
+    /// One JSON object per line.
+    JsonLines,
+    /// One text element per line.
+    PlainLines,
+}
+
+/// One JSON Lines record.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Record {
+    #[serde(default)]
+    payload: Option<serde_json::Value>,
+    #[serde(default)]
+    payload_hex: Option<String>,
+    #[serde(default)]
+    content_type: Option<String>,
+    #[serde(default)]
+    deadline_ms: Option<u64>,
+    #[serde(default)]
+    deadline_ns: Option<u64>,
+}
+
+/// Which format `text` is in: JSON Lines when its first non-blank line
+/// starts with `{`.
+pub fn detect(text: &str) -> InputFormat {
+    match text.lines().map(str::trim_start).find(|l| !l.is_empty()) {
+        Some(l) if l.starts_with('{') => InputFormat::JsonLines,
+        _ => InputFormat::PlainLines,
+    }
+}
+
+/// Parses the input elements of `text`; `origin` (a path, or `<stdin>`)
+/// names it in errors, which also give the line number.
+pub fn parse_inputs(text: &str, origin: &str) -> Result<Vec<InputElement>, CliError> {
+    let format = detect(text);
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if line.trim().is_empty() {
+            continue;
+        }
+        match format {
+            InputFormat::PlainLines => out.push(InputElement::text(line)),
+            InputFormat::JsonLines => out.push(parse_record(line, origin, i + 1)?),
+        }
+    }
+    Ok(out)
+}
+
+fn parse_record(line: &str, origin: &str, n: usize) -> Result<InputElement, CliError> {
+    let bad = |problem: String| {
+        CliError::input(format!(
+            "bad input in {origin} at line {n}: {problem}; each line of a JSON Lines input is an \
+             object like {{\"payload\": \"hello\", \"content_type\": \"text/plain\"}} (fields: \
+             payload or payload_hex, content_type, deadline_ms or deadline_ns)"
+        ))
+    };
+    let record: Record = serde_json::from_str(line).map_err(|e| {
+        // serde_json ends its message with "at line 1 column C"; the line is
+        // ours to give, the column is kept.
+        let text = e.to_string();
+        let suffix = format!(" at line {} column {}", e.line(), e.column());
+        match text.strip_suffix(&suffix) {
+            Some(msg) if e.column() > 0 => bad(format!("{msg} (column {})", e.column())),
+            _ => bad(text),
+        }
+    })?;
+    if record.payload.is_some() && record.payload_hex.is_some() {
+        return Err(bad("both `payload` and `payload_hex`; keep one".into()));
+    }
+    if record.deadline_ms.is_some() && record.deadline_ns.is_some() {
+        return Err(bad("both `deadline_ms` and `deadline_ns`; keep one".into()));
+    }
+    if let Some(hex) = &record.payload_hex {
+        decode_hex(hex).map_err(|p| bad(format!("payload_hex: {p}")))?;
+    }
+    let (payload, default_type) = match record.payload {
+        None => (None, None),
+        Some(serde_json::Value::String(s)) => (Some(s), None),
+        Some(other) => (
+            Some(other.to_string()),
+            Some("application/json".to_string()),
+        ),
+    };
+    Ok(InputElement {
+        payload,
+        payload_hex: record.payload_hex,
+        content_type: record.content_type.or(default_type),
+        deadline_ns: record
+            .deadline_ns
+            .or(record.deadline_ms.map(|ms| ms.saturating_mul(1_000_000))),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_and_plain_lines() {
+        let j = "\n{\"payload\": \"a\", \"deadline_ms\": 2}\n\n{\"payload_hex\": \"00ff\", \"content_type\": \"x/y\"}\n{\"payload\": {\"k\": 1}}\n";
+        assert_eq!(detect(j), InputFormat::JsonLines);
+        let v = parse_inputs(j, "in.jsonl").unwrap();
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0].payload.as_deref(), Some("a"));
+        assert_eq!(v[0].deadline_ns, Some(2_000_000));
+        assert_eq!(v[1].payload_hex.as_deref(), Some("00ff"));
+        assert_eq!(v[2].payload.as_deref(), Some("{\"k\":1}"));
+        assert_eq!(v[2].content_type.as_deref(), Some("application/json"));
+
+        let p = "hello\r\n\n{not json at first}\n";
+        assert_eq!(detect("hello\n{x}"), InputFormat::PlainLines);
+        let v = parse_inputs(p, "in.txt").unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].payload.as_deref(), Some("hello"));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let e =
+            parse_inputs("{\"payload\": \"a\"}\n\n{\"payload\": oops}\n", "in.jsonl").unwrap_err();
+        assert!(e.message().contains("in.jsonl at line 3"), "{e}");
+        let e = parse_inputs("{\"payload\": \"a\", \"colour\": 1}", "x").unwrap_err();
+        assert!(e.message().contains("colour"), "{e}");
+        let e = parse_inputs("{\"payload_hex\": \"zz\"}", "x").unwrap_err();
+        assert!(e.message().contains("not a hex byte"), "{e}");
+    }
+}

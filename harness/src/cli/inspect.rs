@@ -1,0 +1,330 @@
+//! `torvyn-sim inspect COMPONENT`: roles, imports, exports, the contract
+//! worlds the component satisfies ([`WasmtimeCompiled::worlds`]) and, for
+//! every other world, what is missing.
+//!
+//! A component the engine cannot link (it imports something no world
+//! offers, say) is still described: its imports and exports are read from
+//! the binary, the report says why it does not link, and the command exits
+//! with [`super::EXIT_INPUT`].
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use torvyn_engine::{EngineError, Role, Roles, WasmtimeCompiled, World};
+
+use super::error::CliError;
+use super::{Format, InspectArgs, Report, check_component_ref};
+use crate::HarnessError;
+use crate::backend::{EngineSettings, WasmtimeBackend};
+use crate::fixtures;
+use crate::runner::infer_role;
+use crate::scenario::ComponentSource;
+use crate::sim::DEFAULT_SEED;
+
+/// The imports every contract world allows, besides WASI (`wasi:*`), as the
+/// contract's WIT declares them (`wit/`).
+const TYPES: &str = "torvyn:streaming/types@0.1.0";
+const ALLOCATOR: &str = "torvyn:streaming/buffer-allocator@0.1.0";
+
+/// The contract imports `world` allows (WASI aside).
+pub fn allowed_imports(world: World) -> &'static [&'static str] {
+    match world {
+        World::DataSink => &[TYPES],
+        _ => &[TYPES, ALLOCATOR],
+    }
+}
+
+/// What `inspect` found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Inspection {
+    /// The component as given.
+    pub component: String,
+    /// Where it was read from.
+    pub origin: String,
+    /// Whether the engine links it (every import provided).
+    pub links: bool,
+    /// Why it does not link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_error: Option<String>,
+    /// The contract roles it exports (by name).
+    pub roles: Vec<String>,
+    /// The role `torvyn-sim run` drives it in by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_role: Option<String>,
+    /// The worlds it satisfies, by short name (`data-source`).
+    pub worlds: Vec<String>,
+    /// Its imports.
+    pub imports: Vec<String>,
+    /// Its exports.
+    pub exports: Vec<String>,
+    /// Every world it does not satisfy, and why.
+    pub other_worlds: Vec<WorldGap>,
+}
+
+/// Why a component does not satisfy a world.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WorldGap {
+    /// The world's short name.
+    pub world: String,
+    /// Interfaces the world exports that the component does not.
+    pub missing_exports: Vec<String>,
+    /// Imports of the component the world does not allow.
+    pub disallowed_imports: Vec<String>,
+    /// Anything else (exports with the wrong types, a link failure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Reads the component bytes for `source` as the runner would.
+fn load_bytes(source: &ComponentSource, label: &str) -> Result<(Vec<u8>, String), HarnessError> {
+    let fixture_err = |source| HarnessError::Fixture {
+        component: label.to_string(),
+        source,
+    };
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|source| HarnessError::Io {
+            action: "read the component",
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    Ok(match source {
+        ComponentSource::Fixture(name) => (
+            fixtures::load_fixture(name).map_err(fixture_err)?,
+            fixtures::fixture_path(name).display().to_string(),
+        ),
+        ComponentSource::Wat(path) => {
+            let origin = path.display().to_string();
+            let text = String::from_utf8(read(path)?).map_err(|e| {
+                fixture_err(fixtures::FixtureError::Wat {
+                    origin: origin.clone(),
+                    message: format!("the file is not UTF-8: {e}"),
+                })
+            })?;
+            (
+                fixtures::component_from_wat(&text, &origin).map_err(fixture_err)?,
+                origin,
+            )
+        }
+        ComponentSource::Wasm(path) => (read(path)?, path.display().to_string()),
+    })
+}
+
+/// The top-level import and export names of a component binary.
+fn binary_names(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
+    use wasmparser::{Parser, Payload};
+    let (mut imports, mut exports) = (Vec::new(), Vec::new());
+    let mut depth = 0usize;
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) if depth > 0 => depth -= 1,
+            Payload::ComponentImportSection(r) if depth == 0 => {
+                imports.extend(r.into_iter().flatten().map(|i| i.name.name.to_string()));
+            }
+            Payload::ComponentExportSection(r) if depth == 0 => {
+                exports.extend(r.into_iter().flatten().map(|e| e.name.name.to_string()));
+            }
+            _ => {}
+        }
+    }
+    (imports, exports)
+}
+
+fn roles_from_exports(exports: &[String]) -> Roles {
+    Role::ALL
+        .into_iter()
+        .filter(|r| exports.iter().any(|e| e == r.interface()))
+        .collect()
+}
+
+fn gaps(roles: Roles, satisfied: &[World], imports: &[String], linked: bool) -> Vec<WorldGap> {
+    World::ALL
+        .into_iter()
+        .filter(|w| !satisfied.contains(w))
+        .map(|w| {
+            let missing_exports: Vec<String> = w
+                .exports()
+                .iter()
+                .filter(|r| !roles.contains(**r))
+                .map(|r| r.interface().to_string())
+                .collect();
+            let disallowed_imports: Vec<String> = imports
+                .iter()
+                .filter(|i| !i.starts_with("wasi:") && !allowed_imports(w).contains(&i.as_str()))
+                .cloned()
+                .collect();
+            let note = (missing_exports.is_empty() && disallowed_imports.is_empty()).then(|| {
+                if linked {
+                    "its exports have the right names but not the contract's types".to_string()
+                } else {
+                    "the component does not link".to_string()
+                }
+            });
+            WorldGap {
+                world: w.name().to_string(),
+                missing_exports,
+                disallowed_imports,
+                note,
+            }
+        })
+        .collect()
+}
+
+fn from_compiled(component: &str, origin: String, c: &WasmtimeCompiled) -> Inspection {
+    let roles = c.roles();
+    Inspection {
+        component: component.to_string(),
+        origin,
+        links: true,
+        link_error: None,
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        default_role: Some(infer_role(roles).name().to_string()),
+        worlds: c.worlds().iter().map(|w| w.name().to_string()).collect(),
+        imports: c.imports().to_vec(),
+        exports: c.exports().to_vec(),
+        other_worlds: gaps(roles, c.worlds(), c.imports(), true),
+    }
+}
+
+fn from_binary(component: &str, origin: String, bytes: &[u8], error: String) -> Inspection {
+    let (imports, exports) = binary_names(bytes);
+    let roles = roles_from_exports(&exports);
+    Inspection {
+        component: component.to_string(),
+        origin,
+        links: false,
+        link_error: Some(error),
+        roles: roles.iter().map(|r| r.to_string()).collect(),
+        default_role: None,
+        worlds: Vec::new(),
+        other_worlds: gaps(roles, &[], &imports, false),
+        imports,
+        exports,
+    }
+}
+
+/// Inspects `component`. `Err` for a component that cannot be read at all;
+/// a component that reads but does not link gives an [`Inspection`] with
+/// `links: false`.
+pub fn inspect(component: &str) -> Result<Inspection, CliError> {
+    check_component_ref(component)?;
+    let source = ComponentSource::parse(component, None);
+    let (bytes, origin) = load_bytes(&source, component)?;
+    let backend = WasmtimeBackend::new(&EngineSettings::deterministic(DEFAULT_SEED))?;
+    match backend.wasmtime().compile_named(&bytes, &origin) {
+        Ok(c) => Ok(from_compiled(component, origin, &c)),
+        Err(
+            e @ (EngineError::Link { .. }
+            | EngineError::NoRoles { .. }
+            | EngineError::WrongExportTypes { .. }),
+        ) => Ok(from_binary(component, origin, &bytes, e.to_string())),
+        Err(e) => Err(HarnessError::Engine {
+            action: "compile",
+            component: component.to_string(),
+            source: e,
+        }
+        .into()),
+    }
+}
+
+/// Runs `torvyn-sim inspect`.
+pub fn run(args: &InspectArgs) -> Result<Report, CliError> {
+    let i = inspect(&args.component)?;
+    let stdout = match args.format {
+        Format::Table => render_table(&i),
+        Format::Yaml => crate::transcript::to_yaml(&i)?,
+        Format::Json => format!("{}\n", crate::transcript::to_json(&i)?),
+    };
+    Ok(Report {
+        failure: i.link_error.clone().map(CliError::input),
+        ..Report::ok(stdout)
+    })
+}
+
+fn list(items: &[String]) -> String {
+    if items.is_empty() {
+        "(none)".into()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// The inspection as text.
+pub fn render_table(i: &Inspection) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "component     {} ({})", i.component, i.origin);
+    let _ = writeln!(
+        s,
+        "links         {}",
+        if i.links {
+            "yes"
+        } else {
+            "no: the engine cannot link it (see the error below)"
+        }
+    );
+    let _ = writeln!(s, "roles         {}", list(&i.roles));
+    if let Some(r) = &i.default_role {
+        let _ = writeln!(s, "run drives it as {r}");
+    }
+    let satisfied: Vec<String> = i
+        .worlds
+        .iter()
+        .map(|w| format!("{w} (torvyn:streaming/{w}@0.1.0)"))
+        .collect();
+    let _ = writeln!(s, "satisfies     {}", list(&satisfied));
+    let _ = writeln!(s, "imports");
+    for x in &i.imports {
+        let _ = writeln!(s, "  {x}");
+    }
+    if i.imports.is_empty() {
+        let _ = writeln!(s, "  (none)");
+    }
+    let _ = writeln!(s, "exports");
+    for x in &i.exports {
+        let _ = writeln!(s, "  {x}");
+    }
+    if i.exports.is_empty() {
+        let _ = writeln!(s, "  (none)");
+    }
+    if !i.other_worlds.is_empty() {
+        let _ = writeln!(s, "other worlds");
+    }
+    for g in &i.other_worlds {
+        let mut why = Vec::new();
+        if !g.missing_exports.is_empty() {
+            why.push(format!("lacks exports {}", g.missing_exports.join(", ")));
+        }
+        if !g.disallowed_imports.is_empty() {
+            why.push(format!(
+                "imports what the world does not allow: {}",
+                g.disallowed_imports.join(", ")
+            ));
+        }
+        if let Some(n) = &g.note {
+            why.push(n.clone());
+        }
+        let _ = writeln!(s, "  {:<18} {}", g.world, why.join("; "));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_source_lacks_the_processor_export_for_transforms() {
+        let g = gaps(
+            Roles::NONE.with(Role::Source).with(Role::Lifecycle),
+            &[World::DataSource],
+            &[TYPES.to_string(), ALLOCATOR.to_string()],
+            true,
+        );
+        let mt = g.iter().find(|g| g.world == "managed-transform").unwrap();
+        assert_eq!(mt.missing_exports, ["torvyn:streaming/processor@0.1.0"]);
+        let sink = g.iter().find(|g| g.world == "data-sink").unwrap();
+        assert_eq!(sink.disallowed_imports, [ALLOCATOR]);
+    }
+}

@@ -1,0 +1,406 @@
+//! The `torvyn-sim` command line: run a component or a pipeline, inspect a
+//! component, check a scenario against a snapshot, or run the bundled demo.
+//!
+//! The binary (`src/bin/torvyn-sim.rs`) only parses the arguments into
+//! [`Cli`], calls [`execute`] and maps the result to an exit code. Every
+//! command builds a [`crate::scenario::Scenario`] or
+//! [`crate::pipeline::Pipeline`] and runs it through
+//! [`crate::runner::run_scenario`] or [`crate::pipeline::run_pipeline`],
+//! the same code path as the snapshot suite.
+//!
+//! | command | module |
+//! |---|---|
+//! | `torvyn-sim run COMPONENT [--input FILE\|-] ...` | [`run`] (inputs: [`input`]) |
+//! | `torvyn-sim pipeline SOURCE [PROCESSOR...] SINK` or `--file PIPELINE.yaml` | [`pipeline`] |
+//! | `torvyn-sim inspect COMPONENT` | [`inspect`] |
+//! | `torvyn-sim check SCENARIO --snapshot FILE [--update]` | [`check`] |
+//! | `torvyn-sim demo` | [`demo`] |
+//!
+//! Exit codes are in [`error`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::scenario::{ClockSetting, ScenarioRole, Strategy};
+
+pub mod check;
+pub mod demo;
+pub mod error;
+pub mod input;
+pub mod inspect;
+pub mod pipeline;
+pub mod progress;
+pub mod run;
+pub mod table;
+
+pub use error::{CliError, EXIT_DIFFERS, EXIT_ENGINE, EXIT_INPUT, EXIT_OK, EXIT_USAGE};
+
+const MAIN_HELP: &str = "\
+Examples:
+  torvyn-sim demo
+  torvyn-sim run uppercase --input words.txt
+  echo '{\"payload\": \"hello\"}' | torvyn-sim run uppercase --input - --format json
+  torvyn-sim run counter-source --config '{\"count\": 5}'
+  torvyn-sim run ./my-filter.wasm --input events.jsonl --fuel 1000000 --deadline-ms 5
+  torvyn-sim pipeline counter-source uppercase sink --max-pulls 10
+  torvyn-sim pipeline --file fixtures/pipelines/counter-sink.yaml --format yaml
+  torvyn-sim inspect counter-source
+  torvyn-sim check fixtures/scenarios/uppercase.yaml --snapshot uppercase.yaml --update
+
+COMPONENT is a fixture name (fixtures/components/NAME.wat), a .wat file (a core
+module is componentized for the world its exports imply, or the one a
+`;; world: NAME` line names) or a .wasm component.
+
+Exit codes:
+  0  success
+  1  the run completed but its transcript differs from the snapshot (check)
+  2  usage error: unknown option, bad value, missing argument
+  3  input error: a missing file, invalid WAT (the message has the line), a core
+     module where a component is needed, a component for another world, a bad
+     scenario, pipeline or input line (the message has the line number)
+  4  engine or system error: the engine or an instance could not be created,
+     a file could not be written";
+
+const RUN_HELP: &str = "\
+Input (--input FILE, or - for stdin), one element per line; blank lines are skipped:
+  JSON Lines, when the first non-blank line starts with `{`:
+    {\"payload\": \"hello\", \"content_type\": \"text/plain\", \"deadline_ms\": 5}
+    {\"payload_hex\": \"00ff10\", \"content_type\": \"application/octet-stream\"}
+    {\"payload\": {\"id\": 7}}      (non-string JSON is sent as its text, application/json)
+  plain lines otherwise: each line is one text/plain element.
+A processor gets `process` per element, a sink `push` per element then
+`complete`; a source is pulled until `none` (or --pull-limit) and ignores input.
+
+Examples:
+  torvyn-sim run uppercase --input words.txt
+  torvyn-sim run uppercase --input events.jsonl --format json
+  torvyn-sim run sink --config '{\"count\": 2}' --input words.txt
+  torvyn-sim run counter-source --config '{\"count\": 5}' --pull-limit 3
+
+Exit codes: 0 ok, 2 usage, 3 input (file, WAT, world, input line), 4 engine.";
+
+const PIPELINE_HELP: &str = "\
+The first component is the source, the last the sink, any in between are
+processors, in order. Stages are named after their components (`-2`, `-3`...
+when one repeats); --config STAGE=CONFIG gives a stage its init config.
+
+Examples:
+  torvyn-sim pipeline counter-source uppercase sink
+  torvyn-sim pipeline counter-source filter uppercase sink --config counter-source='{\"count\": 8}'
+  torvyn-sim pipeline --file fixtures/pipelines/counter-filter-upper-sink.yaml --format json
+
+Exit codes: 0 ok, 2 usage, 3 input (file, WAT, world), 4 engine.";
+
+const INSPECT_HELP: &str = "\
+Shows the component's roles, imports and exports, the contract worlds it
+satisfies and, for every other world, what it lacks: exports the world needs,
+imports the world does not allow. A component that cannot be linked is still
+described (from its binary), and the command exits with 3.
+
+Examples:
+  torvyn-sim inspect counter-source
+  torvyn-sim inspect ./my-component.wasm --format json
+
+Exit codes: 0 ok, 2 usage, 3 input (file, WAT, a component that cannot be linked), 4 engine.";
+
+const CHECK_HELP: &str = "\
+Runs the scenario (or pipeline) file and compares the snapshot form of its
+transcript (YAML, without wall-clock figures) with FILE. An insta `.snap` file
+is accepted too: its `---` header block is skipped. Both sides are compared as
+YAML documents, so formatting differences do not count.
+
+Examples:
+  torvyn-sim check fixtures/scenarios/uppercase.yaml --snapshot uppercase.yaml --update
+  torvyn-sim check fixtures/scenarios/uppercase.yaml --snapshot uppercase.yaml
+  torvyn-sim check fixtures/pipelines/counter-sink.yaml \\
+      --snapshot tests/all/snapshots/all__snapshots__pipelines@counter-sink.yaml.snap
+
+Exit codes: 0 same, 1 differs (a line diff is printed), 2 usage, 3 input, 4 engine.";
+
+const DEMO_HELP: &str = "\
+Runs a bundled pipeline: a source of five lines of text → the uppercase
+fixture → the sink fixture (which asks for a pause every third element). The
+components are compiled into the binary, so it works from any directory.
+
+Exit codes: 0 ok, 4 engine.";
+
+/// `torvyn-sim`: simulate torvyn:streaming components deterministically.
+#[derive(Debug, Parser)]
+#[command(
+    name = "torvyn-sim",
+    version,
+    about = "Run torvyn:streaming@0.1.0 components and pipelines deterministically and print what every call did",
+    after_help = MAIN_HELP
+)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one component in its role over input elements
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
+    /// Run source → processors → sink with backpressure on one clock
+    #[command(after_help = PIPELINE_HELP)]
+    Pipeline(PipelineArgs),
+    /// Show a component's roles, imports, exports and contract worlds
+    #[command(after_help = INSPECT_HELP)]
+    Inspect(InspectArgs),
+    /// Run a scenario and compare its transcript with a snapshot file
+    #[command(after_help = CHECK_HELP)]
+    Check(CheckArgs),
+    /// Run the bundled source → uppercase → sink demo (no files needed)
+    #[command(after_help = DEMO_HELP)]
+    Demo(DemoArgs),
+}
+
+/// How to print a transcript or report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A human-readable table, then a summary.
+    #[default]
+    Table,
+    /// The transcript's snapshot form as YAML (deterministic: no wall time).
+    Yaml,
+    /// The transcript's snapshot form as pretty JSON (deterministic: no wall time).
+    Json,
+}
+
+/// The compiler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StrategyArg {
+    /// Cranelift, the optimizing compiler.
+    Cranelift,
+    /// Winch, the baseline compiler.
+    Winch,
+}
+
+impl From<StrategyArg> for Strategy {
+    fn from(s: StrategyArg) -> Self {
+        match s {
+            StrategyArg::Cranelift => Strategy::Cranelift,
+            StrategyArg::Winch => Strategy::Winch,
+        }
+    }
+}
+
+/// The clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ClockArg {
+    /// Time advances only with fuel and host calls: deterministic.
+    Virtual,
+    /// The system's monotonic clock: times vary per run.
+    System,
+}
+
+impl From<ClockArg> for ClockSetting {
+    fn from(c: ClockArg) -> Self {
+        match c {
+            ClockArg::Virtual => ClockSetting::Virtual,
+            ClockArg::System => ClockSetting::System,
+        }
+    }
+}
+
+/// A role to drive a component in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// `process` every input.
+    Processor,
+    /// `pull` until `none`.
+    Source,
+    /// `push` every input, then `complete`.
+    Sink,
+}
+
+impl From<RoleArg> for ScenarioRole {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Processor => ScenarioRole::Processor,
+            RoleArg::Source => ScenarioRole::Source,
+            RoleArg::Sink => ScenarioRole::Sink,
+        }
+    }
+}
+
+/// Engine options shared by the commands that run something.
+#[derive(Clone, Debug, Default, Args)]
+pub struct EngineArgs {
+    /// Seed of ids, generated inputs and WASI randomness, decimal or 0x hex
+    /// [default: 1880579821 (0x70175eed), or the file's]
+    #[arg(long, value_name = "N", value_parser = parse_seed_arg)]
+    pub seed: Option<u64>,
+    /// Compiler [default: cranelift, or the file's]
+    #[arg(long, value_enum)]
+    pub strategy: Option<StrategyArg>,
+    /// Clock [default: virtual, or the file's]
+    #[arg(long, value_enum)]
+    pub clock: Option<ClockArg>,
+}
+
+fn parse_seed_arg(text: &str) -> Result<u64, String> {
+    crate::sim::parse_seed(text)
+        .map_err(|_| format!("`{text}` is not a u64 seed; write it in decimal (42) or hex (0x2a)"))
+}
+
+/// `torvyn-sim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A fixture name, a .wat file or a .wasm component
+    #[arg(value_name = "COMPONENT")]
+    pub component: String,
+    /// Input elements: a JSON Lines or plain-lines file, or - for stdin
+    #[arg(long, short, value_name = "FILE|-")]
+    pub input: Option<String>,
+    /// Call init(CONFIG) first (usually JSON, passed as is)
+    #[arg(long, value_name = "JSON")]
+    pub config: Option<String>,
+    /// The role to drive [default: processor if exported, else source, else sink]
+    #[arg(long, value_enum)]
+    pub role: Option<RoleArg>,
+    /// Fuel budget of every call [default: 50000000]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub fuel: Option<u64>,
+    /// Deadline of every element without its own, in ms after its call starts
+    #[arg(long, value_name = "N")]
+    pub deadline_ms: Option<u64>,
+    /// Sources: the most pulls [default: 1000]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub pull_limit: Option<u64>,
+    /// Engine options.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output format
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `torvyn-sim pipeline`.
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// SOURCE [PROCESSOR...] SINK: fixture names, .wat or .wasm files
+    #[arg(
+        value_name = "COMPONENT",
+        num_args = 2..,
+        required_unless_present = "file",
+        conflicts_with = "file"
+    )]
+    pub components: Vec<String>,
+    /// Run a pipeline file (YAML or JSON) instead
+    #[arg(long, value_name = "PIPELINE.yaml")]
+    pub file: Option<PathBuf>,
+    /// init config of a stage, as STAGE=CONFIG (repeatable)
+    #[arg(long, value_name = "STAGE=JSON")]
+    pub config: Vec<String>,
+    /// Fuel budget of every call of every stage [default: 50000000]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub fuel: Option<u64>,
+    /// The most pulls from the source [default: 1000]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_pulls: Option<u64>,
+    /// Virtual time the sink takes to drain after a pause, in ns [default: 10000]
+    #[arg(long, value_name = "NS")]
+    pub drain_ns: Option<u64>,
+    /// Engine options.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output format
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `torvyn-sim inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A fixture name, a .wat file or a .wasm component
+    #[arg(value_name = "COMPONENT")]
+    pub component: String,
+    /// Output format (yaml and json give the same fields)
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `torvyn-sim check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A scenario or pipeline file (YAML or JSON), or the name of one in
+    /// fixtures/scenarios/ or fixtures/pipelines/
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: String,
+    /// The snapshot to compare with (YAML, or an insta .snap file)
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: PathBuf,
+    /// Write the snapshot instead of comparing
+    #[arg(long)]
+    pub update: bool,
+}
+
+/// `torvyn-sim demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Engine options.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    /// Output format
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// What a command printed, and its exit code.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// For stdout.
+    pub stdout: String,
+    /// For stderr (notes; errors come as [`CliError`]).
+    pub stderr: String,
+    /// The exit code ([`EXIT_OK`] or [`EXIT_DIFFERS`]) when there is no
+    /// `failure`.
+    pub code: u8,
+    /// An error to report after printing `stdout` (its code is the exit
+    /// code): `inspect` describes a component that does not link, then
+    /// fails.
+    pub failure: Option<CliError>,
+}
+
+impl Report {
+    /// A successful report printing `stdout`.
+    pub fn ok(stdout: String) -> Self {
+        Self {
+            stdout,
+            ..Self::default()
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn execute(cli: Cli) -> Result<Report, CliError> {
+    match cli.command {
+        Command::Run(a) => run::run(&a),
+        Command::Pipeline(a) => pipeline::run(&a),
+        Command::Inspect(a) => inspect::run(&a),
+        Command::Check(a) => check::run(&a),
+        Command::Demo(a) => demo::run(&a),
+    }
+}
+
+/// Checks that a component reference means what it says: a name without
+/// `.wat` or `.wasm` is a fixture, so an existing file under another name
+/// is a usage error rather than a confusing "fixture not found".
+pub(crate) fn check_component_ref(component: &str) -> Result<(), CliError> {
+    if component.ends_with(".wat") || component.ends_with(".wasm") {
+        return Ok(());
+    }
+    if component.contains('/') || std::path::Path::new(component).is_file() {
+        return Err(CliError::usage(format!(
+            "`{component}` looks like a file, but only names ending in .wat or .wasm are read \
+             as files (anything else is a fixture name); rename it to .wat (text) or .wasm \
+             (a binary component)"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,184 @@
+//! `torvyn-sim pipeline SOURCE [PROCESSOR...] SINK` (or `--file
+//! PIPELINE.yaml`): runs a pipeline through
+//! [`crate::pipeline::run_pipeline`].
+
+use std::fmt::Write as _;
+
+use super::error::CliError;
+use super::run::clock_name;
+use super::{EngineArgs, Format, PipelineArgs, Report, check_component_ref, progress, table};
+use crate::pipeline::{Pipeline, PipelineTranscript, StageSpec, run_pipeline};
+use crate::runner::stage_id;
+use crate::transcript::to_yaml;
+
+/// The pipeline `torvyn-sim pipeline` runs for these arguments.
+pub fn pipeline(args: &PipelineArgs) -> Result<Pipeline, CliError> {
+    let mut p = match &args.file {
+        Some(path) => Pipeline::load(path)?,
+        None => {
+            let [source, processors @ .., sink] = args.components.as_slice() else {
+                return Err(CliError::usage(
+                    "a pipeline needs at least a source and a sink: SOURCE [PROCESSOR...] SINK",
+                ));
+            };
+            for c in &args.components {
+                check_component_ref(c)?;
+            }
+            let name = args
+                .components
+                .iter()
+                .map(|c| stage_id(c))
+                .collect::<Vec<_>>()
+                .join("-");
+            Pipeline::new(
+                name,
+                StageSpec::new(source.clone()),
+                processors.iter().cloned().map(StageSpec::new).collect(),
+                StageSpec::new(sink.clone()),
+            )
+        }
+    };
+    apply_configs(&mut p, &args.config)?;
+    if let Some(fuel) = args.fuel {
+        for s in stages_mut(&mut p) {
+            s.fuel = Some(fuel);
+        }
+    }
+    if let Some(n) = args.max_pulls {
+        p.max_pulls = Some(n);
+    }
+    if let Some(ns) = args.drain_ns {
+        p.drain_ns = Some(ns);
+    }
+    apply_engine(&mut p, &args.engine);
+    Ok(p)
+}
+
+pub(crate) fn apply_engine(p: &mut Pipeline, e: &EngineArgs) {
+    if let Some(seed) = e.seed {
+        p.seed = Some(seed);
+    }
+    if let Some(strategy) = e.strategy {
+        p.strategy = strategy.into();
+    }
+    if let Some(clock) = e.clock {
+        p.clock = clock.into();
+    }
+}
+
+fn stages_mut(p: &mut Pipeline) -> impl Iterator<Item = &mut StageSpec> {
+    std::iter::once(&mut p.source)
+        .chain(p.processors.iter_mut())
+        .chain(std::iter::once(&mut p.sink))
+}
+
+/// Applies `--config STAGE=CONFIG` arguments.
+fn apply_configs(p: &mut Pipeline, configs: &[String]) -> Result<(), CliError> {
+    if configs.is_empty() {
+        return Ok(());
+    }
+    let names = p.stage_names();
+    for arg in configs {
+        let Some((stage, config)) = arg.split_once('=') else {
+            return Err(CliError::usage(format!(
+                "--config `{arg}` is not STAGE=CONFIG; for example --config {}='{{\"count\": 5}}'",
+                names[0]
+            )));
+        };
+        let Some(i) = names.iter().position(|n| n == stage) else {
+            return Err(CliError::usage(format!(
+                "--config names stage `{stage}`, but the stages are: {}",
+                names.join(", ")
+            )));
+        };
+        let spec = stages_mut(p).nth(i).expect("a stage per name");
+        spec.config = Some(config.to_string());
+    }
+    Ok(())
+}
+
+/// Runs `torvyn-sim pipeline`.
+pub fn run(args: &PipelineArgs) -> Result<Report, CliError> {
+    let p = pipeline(args)?;
+    let t = progress::with_spinner(&format!("running pipeline {}", p.name), || run_pipeline(&p))?;
+    Ok(Report::ok(render(&t, args.format)?))
+}
+
+/// A pipeline transcript in the chosen format: tables and a summary, or the
+/// snapshot form as YAML or JSON.
+pub fn render(t: &PipelineTranscript, format: Format) -> Result<String, CliError> {
+    Ok(match format {
+        Format::Table => render_table(t),
+        Format::Yaml => to_yaml(&t.snapshot_form())?,
+        Format::Json => {
+            let mut s = crate::transcript::to_json(&t.snapshot_form())?;
+            s.push('\n');
+            s
+        }
+    })
+}
+
+fn render_table(t: &PipelineTranscript) -> String {
+    let mut out = format!(
+        "pipeline {} (seed {}, {}, {} clock)\n\n{}\n",
+        t.pipeline,
+        t.seed,
+        t.strategy.name(),
+        clock_name(t.clock),
+        table::entries(&t.entries, true)
+    );
+    let mut stages = table::Table::new(
+        vec![
+            "stage", "role", "calls", "in", "out", "dropped", "failed", "fuel p50", "fuel max",
+            "busy",
+        ],
+        vec![false, false, true, true, true, true, true, true, true, true],
+    );
+    for s in &t.stages {
+        let x = &s.totals;
+        stages.row(
+            vec![
+                s.name.clone(),
+                s.role.name().to_string(),
+                x.calls.to_string(),
+                x.elements_in.to_string(),
+                x.elements_out.to_string(),
+                x.elements_dropped.to_string(),
+                x.elements_failed.to_string(),
+                table::group(x.fuel_per_element.p50),
+                table::group(x.fuel_per_element.max),
+                table::duration(x.busy_ns),
+            ],
+            Vec::new(),
+        );
+    }
+    out.push_str(&stages.render());
+    out.push('\n');
+    let m = &t.summary;
+    let _ = writeln!(
+        out,
+        "elements      {} pulled, {} delivered, {} dropped, {} failed; {} pauses",
+        m.elements_pulled, m.elements_delivered, m.elements_dropped, m.elements_failed, m.pauses
+    );
+    let _ = writeln!(
+        out,
+        "fuel          {} in {} calls",
+        table::group(m.fuel_total),
+        m.calls
+    );
+    let _ = writeln!(
+        out,
+        "engine time   {}  ({} elements delivered/s)",
+        table::duration(m.virtual_time_ns),
+        table::group(m.elements_per_virtual_second)
+    );
+    if let Some(w) = &m.wall {
+        let _ = writeln!(
+            out,
+            "wall time     {}  ({} elements delivered/s)",
+            table::duration(w.wall_ns),
+            table::group(w.elements_per_second.round() as u64)
+        );
+    }
+    out
+}

@@ -1,0 +1,123 @@
+//! `torvyn-sim run COMPONENT`: runs one component in its role over input
+//! elements, through [`crate::runner::run_scenario`].
+
+use std::io::Read as _;
+
+use super::error::CliError;
+use super::{EngineArgs, Format, Report, RunArgs, check_component_ref, input, progress, table};
+use crate::runner::{run_scenario, stage_id};
+use crate::scenario::{InputElement, Scenario};
+use crate::transcript::Transcript;
+
+/// The scenario `torvyn-sim run` runs for these arguments and inputs.
+pub fn scenario(args: &RunArgs, inputs: Vec<InputElement>) -> Scenario {
+    let mut s = Scenario {
+        config: args.config.clone(),
+        role: args.role.map(Into::into),
+        fuel: args.fuel,
+        pull_limit: args.pull_limit,
+        inputs,
+        ..Scenario::new(stage_id(&args.component), args.component.clone())
+    };
+    if let Some(ms) = args.deadline_ms {
+        let ns = ms.saturating_mul(1_000_000);
+        for i in &mut s.inputs {
+            i.deadline_ns.get_or_insert(ns);
+        }
+    }
+    apply_engine(&mut s, &args.engine);
+    s
+}
+
+fn apply_engine(s: &mut Scenario, e: &EngineArgs) {
+    if let Some(seed) = e.seed {
+        s.seed = Some(seed);
+    }
+    if let Some(strategy) = e.strategy {
+        s.strategy = strategy.into();
+    }
+    if let Some(clock) = e.clock {
+        s.clock = clock.into();
+    }
+}
+
+/// Reads the input elements named by `--input` (a file, or `-` for stdin).
+pub fn read_inputs(arg: Option<&str>) -> Result<Vec<InputElement>, CliError> {
+    let Some(arg) = arg else {
+        return Ok(Vec::new());
+    };
+    let (bytes, origin) = if arg == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| CliError::input(format!("cannot read the input from stdin: {e}")))?;
+        (buf, "<stdin>".to_string())
+    } else {
+        let bytes = std::fs::read(arg).map_err(|e| {
+            CliError::input(format!(
+                "cannot read the input file {arg}: {e}; check the path, or pass - to read stdin"
+            ))
+        })?;
+        (bytes, arg.to_string())
+    };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        CliError::input(format!(
+            "the input {origin} is not UTF-8 (byte {}); write binary payloads as JSON Lines with \
+             \"payload_hex\"",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    input::parse_inputs(&text, &origin)
+}
+
+/// Runs `torvyn-sim run`.
+pub fn run(args: &RunArgs) -> Result<Report, CliError> {
+    check_component_ref(&args.component)?;
+    let inputs = read_inputs(args.input.as_deref())?;
+    let had_inputs = !inputs.is_empty();
+    let scenario = scenario(args, inputs);
+    let label = format!("running {}", args.component);
+    let transcript = progress::with_spinner(&label, || run_scenario(&scenario))?;
+    let mut report = Report::ok(render(&transcript, args.format)?);
+    if had_inputs && transcript.role == "source" {
+        report.stderr = format!(
+            "note: {} was driven as a source, which is pulled and takes no input; the input \
+             elements were not sent (use --role processor or --role sink to send them)\n",
+            args.component
+        );
+    }
+    Ok(report)
+}
+
+/// A transcript in the chosen format: the table with a summary, or the
+/// snapshot form (no wall-clock figures) as YAML or JSON.
+pub fn render(t: &Transcript, format: Format) -> Result<String, CliError> {
+    Ok(match format {
+        Format::Table => {
+            format!(
+                "{} as {} (seed {}, {}, {} clock)\n\n{}\n{}",
+                t.component,
+                t.role,
+                t.seed,
+                t.strategy.name(),
+                clock_name(t.clock),
+                table::entries(&t.entries, false),
+                table::summary(&t.summary)
+            )
+        }
+        Format::Yaml => t.snapshot_form().to_yaml()?,
+        Format::Json => {
+            let mut s = t.snapshot_form().to_json()?;
+            s.push('\n');
+            s
+        }
+    })
+}
+
+/// `virtual` or `system`.
+pub(crate) fn clock_name(c: crate::scenario::ClockSetting) -> &'static str {
+    match c {
+        crate::scenario::ClockSetting::Virtual => "virtual",
+        crate::scenario::ClockSetting::System => "system",
+    }
+}

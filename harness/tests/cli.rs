@@ -1,0 +1,376 @@
+//! The `torvyn-sim` binary, run as a user would: every command, its output
+//! formats, and its errors with their exit codes.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn sim() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_torvyn-sim"));
+    // Errors and notes must not depend on where the binary is run from.
+    cmd.current_dir(std::env::temp_dir());
+    cmd
+}
+
+fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn json(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(out)))
+}
+
+/// The payload texts a transcript's entries emitted.
+fn emitted(t: &serde_json::Value) -> Vec<String> {
+    t["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["outcome"]["emit"]["payload"]["text"].as_str())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn demo_runs_with_no_files_and_prints_upper_case() {
+    sim()
+        .arg("demo")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("HELLO FROM TORVYN"))
+        .stdout(predicate::str::contains("5 delivered"))
+        .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn run_json_lines_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        "{\"payload\": \"hello\"}\n\n{\"payload_hex\": \"616263\", \"content_type\": \"x/y\"}\n{\"payload\": \"MiXeD 1\", \"deadline_ms\": 5}\n",
+    );
+    let out = sim()
+        .args([
+            "run",
+            "uppercase",
+            "--input",
+            path_str(&input),
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let t = json(&out);
+    assert_eq!(t["role"], "processor");
+    assert_eq!(emitted(&t), ["HELLO", "ABC", "MIXED 1"]);
+    assert_eq!(t["entries"][1]["outcome"]["emit"]["content_type"], "x/y");
+    assert!(t["entries"][2]["input"]["deadline_ns"].is_u64());
+    assert_eq!(t["summary"]["elements_in"], 3);
+    assert!(
+        t["summary"].get("wall").is_none(),
+        "yaml/json are the snapshot form"
+    );
+}
+
+#[test]
+fn run_plain_lines_from_stdin_as_table_and_yaml() {
+    sim()
+        .args(["run", "uppercase", "--input", "-"])
+        .write_stdin("one\ntwo words\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"TWO WORDS\""))
+        .stdout(predicate::str::contains("2 in, 2 out, 0 dropped, 0 failed"))
+        .stdout(predicate::str::contains("fuel/element  p50"))
+        .stdout(predicate::str::contains("wall time"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.txt", "abc\n");
+    let out = sim()
+        .args([
+            "run",
+            "uppercase",
+            "-i",
+            path_str(&input),
+            "--format",
+            "yaml",
+            "--seed",
+            "0x2a",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let yaml = String::from_utf8(out).unwrap();
+    assert!(
+        yaml.contains("seed: 42") && yaml.contains("text: ABC"),
+        "{yaml}"
+    );
+}
+
+#[test]
+fn run_a_source_with_config() {
+    let out = sim()
+        .args([
+            "run",
+            "counter-source",
+            "--config",
+            "{\"count\": 2}",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let t = json(&out);
+    assert_eq!(t["role"], "source");
+    assert_eq!(emitted(&t), ["0", "1"]);
+}
+
+#[test]
+fn a_missing_component_file_is_an_input_error_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere.wasm");
+    sim()
+        .args(["run", path_str(&missing)])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::starts_with("error: "))
+        .stderr(predicate::str::contains(path_str(&missing)));
+}
+
+#[test]
+fn invalid_wat_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "bad.wat",
+        "(module\n  (func (result i32) oops))\n",
+    );
+    sim()
+        .args(["run", path_str(&bad)])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("bad.wat:2:"));
+}
+
+#[test]
+fn a_core_module_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let core = write(dir.path(), "core.wasm", b"\0asm\x01\0\0\0");
+    sim()
+        .args(["run", path_str(&core)])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("core WebAssembly module"))
+        .stderr(predicate::str::contains("componentize"));
+}
+
+/// A component for another world is an input error (3), not an engine
+/// error: the component is what is wrong.
+#[test]
+fn a_component_for_another_world_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = write(
+        dir.path(),
+        "wrong.wat",
+        "(component (import \"acme:db/query@1.0.0\" (instance)))",
+    );
+    sim()
+        .args(["run", path_str(&wrong)])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("torvyn:streaming@0.1.0"))
+        .stderr(predicate::str::contains("torvyn-sim inspect"));
+    sim()
+        .args(["inspect", path_str(&wrong)])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("acme:db/query@1.0.0"))
+        .stdout(predicate::str::contains("links         no"));
+}
+
+#[test]
+fn bad_json_input_names_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(
+        dir.path(),
+        "in.jsonl",
+        "{\"payload\": \"a\"}\n\n{\"payload\": nope}\n",
+    );
+    sim()
+        .args(["run", "uppercase", "--input", path_str(&input)])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("in.jsonl at line 3"));
+    let input = write(dir.path(), "typo.jsonl", "{\"paylod\": \"a\"}\n");
+    sim()
+        .args(["run", "uppercase", "--input", path_str(&input)])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("line 1").and(predicate::str::contains("paylod")));
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    sim().args(["run"]).assert().code(2);
+    sim()
+        .args(["run", "uppercase", "--format", "xml"])
+        .assert()
+        .code(2);
+    sim()
+        .args(["pipeline", "counter-source", "sink", "--config", "nope={}"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("counter-source, sink"));
+}
+
+#[test]
+fn pipeline_from_the_command_line() {
+    sim()
+        .args([
+            "pipeline",
+            "counter-source",
+            "uppercase",
+            "sink",
+            "--max-pulls",
+            "10",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("counter-source"))
+        .stdout(predicate::str::contains("3 pulled, 3 delivered"));
+    let out = sim()
+        .args([
+            "pipeline",
+            "counter-source",
+            "uppercase",
+            "sink",
+            "--config",
+            "counter-source={\"count\": 4}",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let t = json(&out);
+    assert_eq!(t["summary"]["elements_delivered"], 4);
+    assert_eq!(t["stages"][1]["name"], "uppercase");
+}
+
+#[test]
+fn inspect_lists_roles_worlds_and_what_other_worlds_lack() {
+    sim()
+        .args(["inspect", "counter-source"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("data-source"))
+        .stdout(
+            predicate::str::is_match(
+                r"managed-transform +lacks exports torvyn:streaming/processor@0\.1\.0",
+            )
+            .unwrap(),
+        );
+    let out = sim()
+        .args(["inspect", "counter-source", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let i = json(&out);
+    assert_eq!(i["worlds"], serde_json::json!(["data-source"]));
+    let mt = i["other_worlds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["world"] == "managed-transform")
+        .unwrap();
+    assert_eq!(
+        mt["missing_exports"],
+        serde_json::json!(["torvyn:streaming/processor@0.1.0"])
+    );
+}
+
+#[test]
+fn check_passes_after_update_and_fails_with_a_diff_after_an_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "upper.yaml",
+        "name: upper\ncomponent: uppercase\ninputs:\n  - payload: hello world\n",
+    );
+    let snap = dir.path().join("upper.snap.yaml");
+    let args = |extra: &[&str]| {
+        let mut v = vec![
+            "check".to_string(),
+            path_str(&scenario).to_string(),
+            "--snapshot".to_string(),
+            path_str(&snap).to_string(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    sim().args(args(&[])).assert().code(1);
+    sim().args(args(&["--update"])).assert().success();
+    sim()
+        .args(args(&[]))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("matches"));
+
+    let text = std::fs::read_to_string(&snap).unwrap();
+    assert!(text.contains("text: HELLO WORLD"), "{text}");
+    std::fs::write(&snap, text.replace("HELLO WORLD", "HELLO THERE")).unwrap();
+    sim()
+        .args(args(&[]))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("-        text: HELLO THERE"))
+        .stdout(predicate::str::contains("+        text: HELLO WORLD"))
+        .stderr(predicate::str::contains("--update"));
+}
+
+#[test]
+fn check_accepts_the_suites_insta_snapshots() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let snap = root.join("tests/all/snapshots/all__snapshots__scenarios@uppercase.yaml.snap");
+    sim()
+        .args(["check", "uppercase", "--snapshot", path_str(&snap)])
+        .assert()
+        .success();
+}
+
+#[test]
+fn help_lists_examples_and_exit_codes() {
+    sim()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit codes:"))
+        .stdout(predicate::str::contains("3  input error"))
+        .stdout(predicate::str::contains("torvyn-sim demo"));
+    sim()
+        .args(["run", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("JSON Lines"));
+}
