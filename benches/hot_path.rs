@@ -71,7 +71,7 @@ fn process(c: &mut Criterion, fixture: &str, v: &Variant) {
                     block_on(async {
                         let start = Instant::now();
                         for seq in 0..iters {
-                            black_box(inv.process(element(seq, p)).await);
+                            let _ = black_box(inv.process(element(seq, p)).await);
                         }
                         start.elapsed()
                     })

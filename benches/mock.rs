@@ -57,7 +57,7 @@ fn mock_vs_wasmtime(c: &mut Criterion) {
                     block_on(async {
                         let start = Instant::now();
                         for seq in 0..iters {
-                            black_box(inv.process(element(seq, p)).await);
+                            let _ = black_box(inv.process(element(seq, p)).await);
                         }
                         start.elapsed()
                     })
@@ -71,7 +71,7 @@ fn mock_vs_wasmtime(c: &mut Criterion) {
                 block_on(async {
                     let start = Instant::now();
                     for seq in 0..iters {
-                        black_box(inv.process(element(seq, p)).await);
+                        let _ = black_box(inv.process(element(seq, p)).await);
                     }
                     start.elapsed()
                 })
