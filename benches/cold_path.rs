@@ -4,7 +4,7 @@
 //! compiled-component cache (memory hit, disk hit with digest verification,
 //! compile).
 //!
-//! Benchmark ids: `compile/<cranelift|winch>/<fixture>`,
+//! Benchmark ids: `compile/<cranelift|winch>/<uppercase|uppercase+400fn>`,
 //! `instantiate/<engine-pooled-instancepre|engine-ondemand-instancepre|baseline-ondemand-linking>/<fixture>`,
 //! `cache/<memory-hit|disk-hit|compile-cranelift>/<fixture>`.
 
@@ -29,19 +29,59 @@ fn cold() -> Criterion {
         .measurement_time(Duration::from_secs(3))
 }
 
+/// Functions added to the `uppercase` core module for the `uppercase+400fn`
+/// compile input: a tiny fixture is mostly component glue (trampolines
+/// and adapters, which Wasmtime compiles with Cranelift whatever the
+/// strategy), a real guest is mostly function bodies.
+const EXTRA_FUNCTIONS: usize = 400;
+
+/// `uppercase` with [`EXTRA_FUNCTIONS`] more functions (loops, arithmetic,
+/// stores), componentized like the fixture.
+fn uppercase_with_functions() -> Vec<u8> {
+    let path = torvyn_harness::fixtures::fixture_path(FIXTURE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let end = text.rfind(')').expect("the module's closing parenthesis");
+    let mut extra = String::new();
+    for n in 0..EXTRA_FUNCTIONS {
+        extra.push_str(&format!(
+            "(func $extra{n} (param $x i32) (result i32)
+               (local $i i32) (local $acc i32)
+               (loop $l
+                 (local.set $acc (i32.add (local.get $acc) (i32.mul (local.get $i) (local.get $x))))
+                 (local.set $acc (i32.xor (local.get $acc) (i32.shl (local.get $acc) (i32.const {k}))))
+                 (local.set $acc (i32.rotl (local.get $acc) (local.get $i)))
+                 (i32.store (i32.and (local.get $acc) (i32.const 0xfff0)) (local.get $acc))
+                 (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                 (br_if $l (i32.lt_u (local.get $i) (i32.const {m}))))
+               (if (result i32) (i32.gt_s (local.get $acc) (i32.const 0))
+                 (then (i32.sub (local.get $acc) (local.get $x)))
+                 (else (i32.load (i32.and (local.get $x) (i32.const 0xfff0))))))\n",
+            k = n % 7 + 1,
+            m = n % 50 + 10,
+        ));
+    }
+    let text = format!("{}{extra}{}", &text[..end], &text[end..]);
+    torvyn_harness::fixtures::component_from_wat(&text, "uppercase+400fn").unwrap()
+}
+
 fn compile(c: &mut Criterion) {
-    let bytes = fixture(FIXTURE);
+    let inputs = [
+        (FIXTURE, fixture(FIXTURE)),
+        ("uppercase+400fn", uppercase_with_functions()),
+    ];
     let mut group = c.benchmark_group("compile");
     for strategy in [CompilationStrategy::Cranelift, CompilationStrategy::Winch] {
         let eng = engine(
             WasmtimeEngineConfig::with_strategy(strategy),
             Clock::system(),
         );
-        group.bench_with_input(
-            BenchmarkId::new(strategy.name(), FIXTURE),
-            &bytes,
-            |b, bytes| b.iter(|| black_box(eng.compile(bytes).unwrap())),
-        );
+        for (name, bytes) in &inputs {
+            group.bench_with_input(
+                BenchmarkId::new(strategy.name(), name),
+                bytes,
+                |b, bytes| b.iter(|| black_box(eng.compile(bytes).unwrap())),
+            );
+        }
     }
     group.finish();
 }

@@ -126,8 +126,10 @@ ratio("disk cache hit ÷ Cranelift compile",
       "cache/disk-hit/uppercase", "cache/compile-cranelift/uppercase", 0.03)
 ratio("memory cache hit ÷ Cranelift compile",
       "cache/memory-hit/uppercase", "cache/compile-cranelift/uppercase")
-ratio("Winch compile ÷ Cranelift compile",
+ratio("Winch compile ÷ Cranelift compile: uppercase fixture",
       "compile/winch/uppercase", "compile/cranelift/uppercase", 0.35)
+ratio("Winch compile ÷ Cranelift compile: uppercase + 400 functions",
+      "compile/winch/uppercase+400fn", "compile/cranelift/uppercase+400fn", 0.35)
 ratio("pull ÷ baseline: counter-source",
       "pull_counter_source/engine-sync/0", "pull_counter_source/baseline/0", 1.05)
 for s in (64, 1024):

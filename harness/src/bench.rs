@@ -33,8 +33,8 @@ use std::time::{Duration, Instant};
 
 use torvyn_engine::wasmtime::WasmtimeEngine;
 use torvyn_engine::{
-    Bytes, CompilationStrategy, ComponentId, FlowContext, ProcessResult, Role, StreamElement,
-    WasmEngine, WasmtimeEngineConfig, WasmtimeInvoker,
+    Bytes, CompilationStrategy, ComponentId, ProcessResult, Role, StreamElement, WasmEngine,
+    WasmtimeEngineConfig, WasmtimeInvoker,
 };
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker, Resource, ResourceTable};
 use wasmtime::{Engine, Store, Strategy};
@@ -63,7 +63,8 @@ mod bindings {
         pub content_type: String,
     }
 
-    /// A flow context: only its id.
+    /// A flow context: only its id (empty, like the engine's default
+    /// context, so neither side allocates for it).
     pub struct BaselineFlow {
         pub flow_id: String,
     }
@@ -438,7 +439,7 @@ impl Baseline {
                 .transpose()
                 .map_err(load)?,
             store,
-            flow_id: String::from("bench"),
+            flow_id: String::new(),
         })
     }
 
@@ -896,10 +897,7 @@ fn engine_call(
     payload: &Bytes,
     content_type: &str,
 ) -> Result<(), String> {
-    let element = || {
-        StreamElement::new(seq, payload.clone(), content_type)
-            .with_context(FlowContext::new("bench"))
-    };
+    let element = || StreamElement::new(seq, payload.clone(), content_type);
     let outcome = match function {
         "process" => inv
             .process_sync(element())

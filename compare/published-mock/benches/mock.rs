@@ -56,7 +56,14 @@ fn block_on<F: Future>(future: F) -> F::Output {
 const CONTENT_TYPE: &str = "text/plain";
 
 fn payload(len: usize) -> ours::Bytes {
-    ours::Bytes::from(b"abcdefgh".iter().copied().cycle().take(len).collect::<Vec<u8>>())
+    ours::Bytes::from(
+        b"abcdefgh"
+            .iter()
+            .copied()
+            .cycle()
+            .take(len)
+            .collect::<Vec<u8>>(),
+    )
 }
 
 fn our_instance(journal: JournalMode) -> (MockEngine, ours::mock::MockInvoker) {
@@ -121,7 +128,8 @@ fn compare(c: &mut Criterion) {
                     block_on(async {
                         let start = Instant::now();
                         for seq in 0..iters {
-                            let element = ours::StreamElement::new(seq, bytes.clone(), CONTENT_TYPE);
+                            let element =
+                                ours::StreamElement::new(seq, bytes.clone(), CONTENT_TYPE);
                             black_box(inv.process(element).await).outcome.unwrap();
                         }
                         start.elapsed()
