@@ -6,8 +6,8 @@
 #   benches/report.sh                 run every bench, then print the tables
 #   benches/report.sh --no-run        print the tables from the last run
 #   benches/report.sh hot_path mock   run only these benches (of hot_path,
-#                                     source_sink, mock, cold_path, published),
-#                                     then print
+#                                     source_sink, mock, cold_path, interleaved,
+#                                     published), then print
 #
 # Every goal is a ratio of two figures from the same run, so a busy machine
 # moves both sides; still, run it on a quiet machine. The medians are used.
@@ -24,7 +24,7 @@ for arg in "$@"; do
   esac
 done
 if [ ${#benches[@]} -eq 0 ]; then
-  benches=(hot_path source_sink mock cold_path published)
+  benches=(hot_path source_sink mock cold_path interleaved published)
 fi
 
 if [ "$run" = 1 ]; then
@@ -34,11 +34,16 @@ if [ "$run" = 1 ]; then
         echo "== published-mock comparison" >&2
         cargo bench --quiet --manifest-path compare/published-mock/Cargo.toml --bench mock >&2
         ;;
+      interleaved)
+        echo "== interleaved" >&2
+        mkdir -p target/criterion
+        cargo bench --quiet --bench interleaved > target/criterion/interleaved.md
+        ;;
       hot_path|source_sink|mock|cold_path)
         echo "== $b" >&2
         cargo bench --quiet --bench "$b" >&2
         ;;
-      *) echo "unknown bench '$b' (hot_path, source_sink, mock, cold_path, published)" >&2; exit 2 ;;
+      *) echo "unknown bench '$b' (hot_path, source_sink, mock, cold_path, interleaved, published)" >&2; exit 2 ;;
     esac
   done
 fi
@@ -156,3 +161,10 @@ for bid in ("pull_counter_source/baseline/0", "pull_counter_source/engine-sync/0
     if bid in est:
         print(f"| {bid} | {1e9 / est[bid]:,.0f} |")
 PY
+
+if [ -s target/criterion/interleaved.md ]; then
+  echo
+  echo "Interleaved rounds (torvyn_harness::bench::compare_with, medians of 15 rounds):"
+  echo
+  cat target/criterion/interleaved.md
+fi
