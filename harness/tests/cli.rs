@@ -374,3 +374,39 @@ fn help_lists_examples_and_exit_codes() {
         .success()
         .stdout(predicate::str::contains("JSON Lines"));
 }
+
+#[test]
+fn bench_prints_engine_and_baseline_figures() {
+    let out = assert_cmd::Command::cargo_bin("torvyn-sim")
+        .unwrap()
+        .args([
+            "bench",
+            "passthrough",
+            "--payload",
+            "64",
+            "--elements",
+            "500",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("engine") && text.contains("baseline"),
+        "{text}"
+    );
+    let ratio: f64 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ratio"))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(|| panic!("no ratio in {text}"));
+    assert!(ratio > 0.0 && ratio.is_finite(), "{ratio}");
+    assert_cmd::Command::cargo_bin("torvyn-sim")
+        .unwrap()
+        .args(["bench", "passthrough", "--elements", "0"])
+        .assert()
+        .code(2);
+}
