@@ -129,7 +129,6 @@ mod wasmtime_backend {
 
     use super::{EngineSettings, SimBackend};
     use crate::error::HarnessError;
-    use crate::fixtures;
     use crate::scenario::{ClockSetting, ComponentSource};
 
     /// The Wasmtime backend: a fresh [`WasmtimeEngine`] per run, fixtures
@@ -201,37 +200,7 @@ mod wasmtime_backend {
             source: &ComponentSource,
             label: &str,
         ) -> Result<WasmtimeCompiled, HarnessError> {
-            let fixture_err = |source| HarnessError::Fixture {
-                component: label.to_string(),
-                source,
-            };
-            let read = |path: &std::path::Path| {
-                std::fs::read(path).map_err(|source| HarnessError::Io {
-                    action: "read the component",
-                    path: path.to_path_buf(),
-                    source,
-                })
-            };
-            let (bytes, origin) = match source {
-                ComponentSource::Fixture(name) => (
-                    fixtures::load_fixture(name).map_err(fixture_err)?,
-                    fixtures::fixture_path(name).display().to_string(),
-                ),
-                ComponentSource::Wat(path) => {
-                    let origin = path.display().to_string();
-                    let text = String::from_utf8(read(path)?).map_err(|e| {
-                        fixture_err(fixtures::FixtureError::Wat {
-                            origin: origin.clone(),
-                            message: format!("the file is not UTF-8: {e}"),
-                        })
-                    })?;
-                    (
-                        fixtures::component_from_wat(&text, &origin).map_err(fixture_err)?,
-                        origin,
-                    )
-                }
-                ComponentSource::Wasm(path) => (read(path)?, path.display().to_string()),
-            };
+            let (bytes, origin) = source.load(label)?;
             self.engine
                 .compile_named(&bytes, &origin)
                 .map_err(|source| HarnessError::Engine {

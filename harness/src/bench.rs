@@ -28,7 +28,6 @@
 //! the ratio is the cost of the engine's per-call work.
 
 use std::fmt;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use torvyn_engine::wasmtime::WasmtimeEngine;
@@ -40,7 +39,6 @@ use wasmtime::component::{Component, HasSelf, InstancePre, Linker, Resource, Res
 use wasmtime::{Engine, Store, Strategy};
 
 use crate::error::HarnessError;
-use crate::fixtures;
 use crate::scenario::ComponentSource;
 
 use self::bindings::exports::torvyn::streaming::{lifecycle, processor, sink, source};
@@ -646,37 +644,14 @@ impl BaselineInstance {
 /// Loads a component for a benchmark: a fixture name, a `.wat` file or a
 /// `.wasm` component. Returns its bytes and a name for messages.
 pub fn load_component(reference: &str) -> Result<(Vec<u8>, String), HarnessError> {
-    let label = reference.to_string();
-    let fixture_err = |source| HarnessError::Fixture {
-        component: label.clone(),
-        source,
+    let source = ComponentSource::parse(reference, None);
+    let (bytes, origin) = source.load(reference)?;
+    // A fixture is named by its name; a file by its path.
+    let name = match source {
+        ComponentSource::Fixture(name) => name,
+        ComponentSource::Wat(_) | ComponentSource::Wasm(_) => origin,
     };
-    let read = |path: &Path| {
-        std::fs::read(path).map_err(|source| HarnessError::Io {
-            action: "read the component",
-            path: path.to_path_buf(),
-            source,
-        })
-    };
-    match ComponentSource::parse(reference, None) {
-        ComponentSource::Fixture(name) => {
-            Ok((fixtures::load_fixture(&name).map_err(fixture_err)?, name))
-        }
-        ComponentSource::Wat(path) => {
-            let origin = path.display().to_string();
-            let text = String::from_utf8(read(&path)?).map_err(|e| {
-                fixture_err(fixtures::FixtureError::Wat {
-                    origin: origin.clone(),
-                    message: format!("the file is not UTF-8: {e}"),
-                })
-            })?;
-            Ok((
-                fixtures::component_from_wat(&text, &origin).map_err(fixture_err)?,
-                origin,
-            ))
-        }
-        ComponentSource::Wasm(path) => Ok((read(&path)?, path.display().to_string())),
-    }
+    Ok((bytes, name))
 }
 
 /// A payload of `len` bytes of lower-case ASCII text (so `uppercase` has
@@ -925,7 +900,7 @@ mod tests {
     #[test]
     fn the_baseline_runs_the_fixtures_like_the_engine() {
         let config = WasmtimeEngineConfig::default();
-        let bytes = fixtures::load_fixture("uppercase").unwrap();
+        let bytes = crate::fixtures::load_fixture("uppercase").unwrap();
         let base = Baseline::new(&config, &bytes, "uppercase").unwrap();
         let mut inst = base.instantiate().unwrap();
         assert_eq!(
@@ -939,7 +914,7 @@ mod tests {
             Some(&b"ABC"[..])
         );
 
-        let bytes = fixtures::load_fixture("counter-source").unwrap();
+        let bytes = crate::fixtures::load_fixture("counter-source").unwrap();
         let base = Baseline::new(&config, &bytes, "counter-source").unwrap();
         let mut src = base.instantiate().unwrap();
         src.init("{\"count\": 2}").unwrap();
@@ -947,7 +922,7 @@ mod tests {
         assert_eq!(src.pull().unwrap().as_deref(), Some(&b"1"[..]));
         assert_eq!(src.pull().unwrap(), None);
 
-        let bytes = fixtures::load_fixture("sink").unwrap();
+        let bytes = crate::fixtures::load_fixture("sink").unwrap();
         let base = Baseline::new(&config, &bytes, "sink").unwrap();
         let mut sink = base.instantiate().unwrap();
         sink.init("{\"count\": 2}").unwrap();

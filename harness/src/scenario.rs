@@ -322,6 +322,43 @@ pub enum ComponentSource {
 }
 
 impl ComponentSource {
+    /// The component's binary bytes (a fixture or core-module WAT is
+    /// componentized) and its origin for messages (the file it came from);
+    /// errors name `label`.
+    pub fn load(&self, label: &str) -> Result<(Vec<u8>, String), HarnessError> {
+        let fixture_err = |source| HarnessError::Fixture {
+            component: label.to_string(),
+            source,
+        };
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|source| HarnessError::Io {
+                action: "read the component",
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        Ok(match self {
+            Self::Fixture(name) => (
+                crate::fixtures::load_fixture(name).map_err(fixture_err)?,
+                crate::fixtures::fixture_path(name).display().to_string(),
+            ),
+            Self::Wat(path) => {
+                let origin = path.display().to_string();
+                let text = String::from_utf8(read(path)?).map_err(|e| {
+                    fixture_err(crate::fixtures::FixtureError::Wat {
+                        origin: origin.clone(),
+                        message: format!("the file is not UTF-8: {e}"),
+                    })
+                })?;
+                (
+                    crate::fixtures::component_from_wat(&text, &origin).map_err(fixture_err)?,
+                    origin,
+                )
+            }
+            Self::Wasm(path) => (read(path)?, path.display().to_string()),
+        })
+    }
+
     /// Reads a component reference: a name ending in `.wat` or `.wasm` is a
     /// path (relative ones resolved against `base_dir`), anything else a
     /// fixture name.

@@ -16,7 +16,6 @@ use super::error::CliError;
 use super::{Format, InspectArgs, Report, check_component_ref};
 use crate::HarnessError;
 use crate::backend::{EngineSettings, WasmtimeBackend};
-use crate::fixtures;
 use crate::runner::infer_role;
 use crate::scenario::ComponentSource;
 use crate::sim::DEFAULT_SEED;
@@ -77,37 +76,7 @@ pub struct WorldGap {
 
 /// Reads the component bytes for `source` as the runner would.
 fn load_bytes(source: &ComponentSource, label: &str) -> Result<(Vec<u8>, String), HarnessError> {
-    let fixture_err = |source| HarnessError::Fixture {
-        component: label.to_string(),
-        source,
-    };
-    let read = |path: &std::path::Path| {
-        std::fs::read(path).map_err(|source| HarnessError::Io {
-            action: "read the component",
-            path: path.to_path_buf(),
-            source,
-        })
-    };
-    Ok(match source {
-        ComponentSource::Fixture(name) => (
-            fixtures::load_fixture(name).map_err(fixture_err)?,
-            fixtures::fixture_path(name).display().to_string(),
-        ),
-        ComponentSource::Wat(path) => {
-            let origin = path.display().to_string();
-            let text = String::from_utf8(read(path)?).map_err(|e| {
-                fixture_err(fixtures::FixtureError::Wat {
-                    origin: origin.clone(),
-                    message: format!("the file is not UTF-8: {e}"),
-                })
-            })?;
-            (
-                fixtures::component_from_wat(&text, &origin).map_err(fixture_err)?,
-                origin,
-            )
-        }
-        ComponentSource::Wasm(path) => (read(path)?, path.display().to_string()),
-    })
+    source.load(label)
 }
 
 /// The top-level import and export names of a component binary.
