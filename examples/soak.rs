@@ -24,23 +24,7 @@ const USAGE: &str = "usage: soak [--elements N] [--winch]";
 
 /// Resident memory of this process, in bytes.
 fn rss_bytes() -> u64 {
-    let pages = std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .unwrap_or(0);
-    pages * page_size()
-}
-
-/// The kernel's page size, from `/proc/self/smaps` (4 KiB if unreadable).
-fn page_size() -> u64 {
-    std::fs::read_to_string("/proc/self/smaps")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("KernelPageSize:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(4096, |kb| kb * 1024)
+    torvyn_harness::sim::resident_bytes().unwrap_or(0)
 }
 
 fn mib(bytes: u64) -> f64 {

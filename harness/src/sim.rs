@@ -224,6 +224,23 @@ impl Drop for ReplayGuard {
     }
 }
 
+/// Resident memory of this process in bytes, from `/proc/self/statm`
+/// (`None` where that file does not exist). Soak and fault-storm figures
+/// are measured with it.
+pub fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    let page_size = std::fs::read_to_string("/proc/self/smaps")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("KernelPageSize:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(4096, |kb| kb * 1024);
+    Some(pages * page_size)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,25 +25,7 @@ const CHILD_ENV: &str = "TORVYN_LOAD_CHILD";
 
 /// Resident memory of this process, in bytes.
 fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm");
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|f| f.parse().ok())
-        .expect("resident pages in statm");
-    pages * page_size()
-}
-
-/// The kernel's page size, from `/proc/self/smaps` (4 KiB if unreadable).
-fn page_size() -> u64 {
-    std::fs::read_to_string("/proc/self/smaps")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("KernelPageSize:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(4096, |kb| kb * 1024)
+    torvyn_harness::sim::resident_bytes().expect("resident memory from /proc/self/statm")
 }
 
 fn mib(bytes: u64) -> f64 {
