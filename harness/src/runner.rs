@@ -102,7 +102,7 @@ pub fn run_scenario_on<B: SimBackend>(
         let _ = d.init(&mut inst, None, config);
     }
     match role {
-        ScenarioRole::Processor => {
+        ScenarioRole::Processor | ScenarioRole::Sink => {
             for (seq, input) in inputs.into_iter().enumerate() {
                 let el = d.element(
                     seq as u64,
@@ -113,23 +113,15 @@ pub fn run_scenario_on<B: SimBackend>(
                     &mut ids,
                     input.deadline_ns,
                 );
-                let _ = d.process(&mut inst, None, el);
+                if role == ScenarioRole::Processor {
+                    let _ = d.process(&mut inst, None, el);
+                } else {
+                    let _ = d.push(&mut inst, None, el);
+                }
             }
-        }
-        ScenarioRole::Sink => {
-            for (seq, input) in inputs.into_iter().enumerate() {
-                let el = d.element(
-                    seq as u64,
-                    input.payload,
-                    input.content_type,
-                    &trace_id,
-                    &flow_id,
-                    &mut ids,
-                    input.deadline_ns,
-                );
-                let _ = d.push(&mut inst, None, el);
+            if role == ScenarioRole::Sink {
+                let _ = d.complete(&mut inst, None);
             }
-            let _ = d.complete(&mut inst, None);
         }
         ScenarioRole::Source => {
             let limit = scenario.pull_limit.unwrap_or(DEFAULT_PULL_LIMIT);
