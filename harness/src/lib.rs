@@ -18,6 +18,9 @@
 //! * [`backend`]: what the runner needs from an engine backend, and the
 //!   Wasmtime implementation.
 //! * [`error`] defines [`HarnessError`], the one error type.
+//! * `fuzz` (with the `wasmtime-backend` feature): generators, oracles and
+//!   the five fuzz targets `fuzz/` wraps for cargo-fuzz, also replayed by
+//!   the main test suite.
 //! * `cli` (with the `wasmtime-backend` feature): the `torvyn-sim` command
 //!   line, whose binary is `src/bin/torvyn-sim.rs`.
 //!
@@ -43,6 +46,8 @@ pub mod bench;
 pub mod cli;
 pub mod error;
 pub mod fixtures;
+#[cfg(feature = "wasmtime-backend")]
+pub mod fuzz;
 pub mod pipeline;
 pub mod runner;
 pub mod scenario;

@@ -1,0 +1,381 @@
+//! Oracles: what must hold after every call, whatever the input.
+//!
+//! * [`CallCheck::check`]: no resource outlives the call, fuel consumed
+//!   never exceeds the budget, poisoning is consistent (a poisoning fault
+//!   poisons, a poisoned instance refuses everything with `poisoned` and no
+//!   cost, nothing else poisons), and the outcome is one the fixture may
+//!   give for that function ([`allowed`]).
+//! * [`Observed`]: what the mock and Wasmtime backends must agree on.
+
+use std::fmt::Debug;
+
+use torvyn_engine::{
+    ComponentInvoker, Function, Invocation, InvocationMetrics, InvokeError, Role, Roles,
+};
+
+/// The kind of a call's outcome: success, a guest error of a kind
+/// (`ProcessError::kind`), or a fault of a kind (`FaultKind::name`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutcomeKind {
+    /// `Ok`.
+    Ok,
+    /// The guest's `process-error` of this kind.
+    Guest(&'static str),
+    /// A fault of this kind.
+    Fault(&'static str),
+}
+
+impl OutcomeKind {
+    /// The kind of `call`'s outcome.
+    pub fn of<T>(call: &Invocation<T>) -> Self {
+        match &call.outcome {
+            Ok(_) => Self::Ok,
+            Err(InvokeError::Guest(e)) => Self::Guest(e.kind()),
+            Err(InvokeError::Fault(f)) => Self::Fault(f.kind.name()),
+        }
+    }
+}
+
+use OutcomeKind::{Fault, Guest, Ok as Success};
+
+const OK: &[OutcomeKind] = &[Success];
+const OK_OR_INVALID: &[OutcomeKind] = &[Success, Guest("invalid-input")];
+const TRAP: &[OutcomeKind] = &[Fault("trap")];
+const NOTHING_ELSE: &[OutcomeKind] = &[];
+
+/// A fixture and, per function, the outcomes it may give.
+pub type FixtureRow = (&'static str, &'static [(Function, &'static [OutcomeKind])]);
+
+/// What a fixture's functions may answer, besides what any call may
+/// (fuel and deadline exhaustion, refusals; see [`CallCheck`]). One row per
+/// fixture the fuzz targets run, one entry per function of the roles it
+/// exports.
+pub const FIXTURE_OUTCOMES: &[FixtureRow] = &[
+    ("passthrough", &[(Function::Process, OK)]),
+    ("uppercase", &[(Function::Process, OK)]),
+    ("filter", &[(Function::Process, OK)]),
+    ("huge-offsets", &[(Function::Process, OK)]),
+    (
+        "wasi-hello",
+        &[
+            (Function::Init, OK),
+            (Function::Process, OK),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "stdout-flood",
+        &[
+            (Function::Init, OK),
+            (Function::Process, OK),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "lifecycle",
+        &[
+            (Function::Init, OK_OR_INVALID),
+            (Function::Process, &[Success, Guest("unavailable")]),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "counter-source",
+        &[
+            (Function::Init, OK_OR_INVALID),
+            (Function::Pull, &[Success, Guest("unavailable")]),
+            (Function::NotifyBackpressure, OK),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "sink",
+        &[
+            (Function::Init, OK_OR_INVALID),
+            (Function::Push, &[Success, Guest("fatal")]),
+            (Function::Complete, OK),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "source-only",
+        &[
+            (Function::Init, OK),
+            (Function::Pull, OK),
+            (Function::NotifyBackpressure, OK),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "component-text",
+        &[(Function::Pull, OK), (Function::NotifyBackpressure, OK)],
+    ),
+    ("trap", &[(Function::Process, TRAP)]),
+    ("spin", &[(Function::Process, NOTHING_ELSE)]),
+    ("deep-recursion", &[(Function::Process, TRAP)]),
+    (
+        "memory-hog",
+        &[(Function::Process, &[Fault("memory-limit-exceeded")])],
+    ),
+    (
+        "buffer-hog",
+        &[(Function::Process, &[Fault("buffer-budget-exceeded")])],
+    ),
+    (
+        "use-after-freeze",
+        &[(Function::Process, &[Fault("contract-violation")])],
+    ),
+    ("use-after-drop", &[(Function::Process, TRAP)]),
+    ("forged-handle", &[(Function::Process, TRAP)]),
+    ("leak-borrow", &[(Function::Process, TRAP)]),
+    (
+        "oversized-output",
+        &[(Function::Process, &[Guest("internal")])],
+    ),
+    (
+        "abandon-buffers",
+        &[(Function::Process, &[Success, Fault("contract-violation")])],
+    ),
+    (
+        "hostile-source",
+        &[
+            (Function::Init, TRAP),
+            (Function::Pull, NOTHING_ELSE),
+            (Function::NotifyBackpressure, TRAP),
+            (Function::Teardown, TRAP),
+        ],
+    ),
+    (
+        "fatal-sink",
+        &[
+            (Function::Init, OK),
+            (Function::Push, &[Guest("fatal")]),
+            (Function::Complete, TRAP),
+            (Function::Teardown, OK),
+        ],
+    ),
+];
+
+/// The fixtures [`FIXTURE_OUTCOMES`] describes, in its order.
+pub fn fuzzed_fixtures() -> impl Iterator<Item = &'static str> {
+    FIXTURE_OUTCOMES.iter().map(|(name, _)| *name)
+}
+
+/// What `fixture`'s `function` may answer beyond the universal outcomes;
+/// `None` when the table has no entry (the fixture or the function is not
+/// described).
+pub fn allowed(fixture: &str, function: Function) -> Option<&'static [OutcomeKind]> {
+    let (_, calls) = FIXTURE_OUTCOMES.iter().find(|(n, _)| *n == fixture)?;
+    calls.iter().find(|(f, _)| *f == function).map(|(_, k)| *k)
+}
+
+/// The role a function needs, and whether calling it without that role is
+/// a no-op that succeeds (`teardown`, and `init` with an empty config).
+fn needs(function: Function, config_empty: bool) -> (Role, bool) {
+    match function {
+        Function::Init => (Role::Lifecycle, config_empty),
+        Function::Teardown => (Role::Lifecycle, true),
+        Function::Process => (Role::Processor, false),
+        Function::Pull | Function::NotifyBackpressure => (Role::Source, false),
+        Function::Push | Function::Complete => (Role::Sink, false),
+        Function::Instantiate => unreachable!("not a call"),
+    }
+}
+
+/// Everything the oracle needs to know about a call besides its result.
+#[derive(Clone, Debug)]
+pub struct CallCheck<'a> {
+    /// The fixture (a row of [`FIXTURE_OUTCOMES`]), or `None` for a
+    /// component whose behaviour is unknown (generated or mutated): then
+    /// only the universal invariants are checked.
+    pub fixture: Option<&'a str>,
+    /// The function called.
+    pub function: Function,
+    /// For `init`: whether the config was empty.
+    pub config_empty: bool,
+    /// The instance's roles.
+    pub roles: Roles,
+    /// Whether the instance was poisoned before the call.
+    pub was_poisoned: bool,
+    /// Whether admission must refuse the input (see
+    /// [`super::generate::ElementSpec::must_be_rejected`]).
+    pub must_reject: bool,
+    /// The fuel budget the call started with, if fuel is metered.
+    pub fuel_budget: Option<u64>,
+}
+
+impl CallCheck<'_> {
+    /// Checks `call` and the instance after it; panics with the call and
+    /// the broken invariant otherwise. Returns whether the guest ran (the
+    /// call was neither refused nor a no-op).
+    #[track_caller]
+    pub fn check<T: Debug>(&self, call: &Invocation<T>, inst: &impl ComponentInvoker) -> bool {
+        let kind = OutcomeKind::of(call);
+        let what = || format!("{self:?} answered {:?}", call.outcome);
+        assert_eq!(
+            inst.live_resources(),
+            0,
+            "host resources outlived the call: {}",
+            what()
+        );
+        if let Some(budget) = self.fuel_budget {
+            assert!(
+                call.metrics.fuel_consumed <= budget,
+                "fuel consumed {} exceeds the budget {budget}: {}",
+                call.metrics.fuel_consumed,
+                what()
+            );
+        }
+        let (role, noop_without) = needs(self.function, self.config_empty);
+        if !self.roles.contains(role) && noop_without {
+            assert_eq!(
+                kind,
+                Success,
+                "a call the instance lacks is a no-op: {}",
+                what()
+            );
+            assert_eq!(call.metrics, InvocationMetrics::default(), "{}", what());
+            return false;
+        }
+        if self.was_poisoned {
+            assert_eq!(
+                kind,
+                Fault("poisoned"),
+                "a poisoned instance refuses every call: {}",
+                what()
+            );
+            assert_eq!(
+                call.metrics,
+                InvocationMetrics::default(),
+                "a refused call costs nothing: {}",
+                what()
+            );
+            assert!(inst.poisoned().is_some(), "{}", what());
+            return false;
+        }
+        if !self.roles.contains(role) {
+            assert_eq!(kind, Fault("missing-export"), "{}", what());
+            assert!(
+                inst.poisoned().is_none(),
+                "a missing export does not poison"
+            );
+            return false;
+        }
+        if self.must_reject {
+            assert_eq!(kind, Fault("rejected"), "{}", what());
+            assert_eq!(call.metrics, InvocationMetrics::default(), "{}", what());
+            assert!(inst.poisoned().is_none(), "a refusal does not poison");
+            return false;
+        }
+        let poisons = match &call.outcome {
+            Err(InvokeError::Fault(f)) => {
+                assert!(
+                    !matches!(kind, Fault("poisoned" | "missing-export" | "rejected")),
+                    "a refusal without a cause: {}",
+                    what()
+                );
+                assert_eq!(
+                    &f.component,
+                    inst.component_id(),
+                    "the fault names the component"
+                );
+                assert_eq!(f.function, self.function, "the fault names the function");
+                f.poisons()
+            }
+            _ => false,
+        };
+        assert_eq!(
+            inst.poisoned().is_some(),
+            poisons,
+            "poisoned exactly when the fault poisons: {}",
+            what()
+        );
+        if matches!(kind, Fault("fuel-exhausted" | "deadline-exceeded")) {
+            return true;
+        }
+        if let Some(fixture) = self.fixture {
+            let allowed = allowed(fixture, self.function).unwrap_or_else(|| {
+                panic!(
+                    "FIXTURE_OUTCOMES lacks {fixture}'s {}",
+                    self.function.name()
+                )
+            });
+            assert!(
+                allowed.contains(&kind),
+                "{fixture}'s {} may answer {allowed:?} (or run out of fuel or time): {}",
+                self.function.name(),
+                what()
+            );
+        }
+        true
+    }
+}
+
+/// What the mock and Wasmtime backends must agree on for one call: the
+/// outcome and the accounting, not fuel or time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    /// The outcome, as debug text of the value or display text of the
+    /// error.
+    pub outcome: String,
+    /// Bytes copied into the guest.
+    pub bytes_in: u64,
+    /// Bytes copied out of the guest.
+    pub bytes_out: u64,
+    /// Buffers allocated.
+    pub buffers: u32,
+    /// Host calls made.
+    pub host_calls: u32,
+    /// Resources reclaimed after the call.
+    pub reclaimed: u32,
+    /// `live_resources()` after the call.
+    pub live_after: usize,
+}
+
+impl Observed {
+    /// Observes `call`, then the instance.
+    pub fn of<T: Debug>(call: &Invocation<T>, inst: &impl ComponentInvoker) -> Self {
+        let InvocationMetrics {
+            bytes_into_guest,
+            bytes_out_of_guest,
+            buffers_allocated,
+            host_calls,
+            resources_reclaimed,
+            ..
+        } = call.metrics;
+        Self {
+            outcome: match &call.outcome {
+                Ok(v) => format!("{v:?}"),
+                Err(e) => format!("error: {e}"),
+            },
+            bytes_in: bytes_into_guest,
+            bytes_out: bytes_out_of_guest,
+            buffers: buffers_allocated,
+            host_calls,
+            reclaimed: resources_reclaimed,
+            live_after: inst.live_resources(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_row_is_a_fixture_and_names_each_function_once() {
+        let fixtures = crate::fixtures::list_fixtures();
+        for (name, calls) in FIXTURE_OUTCOMES {
+            assert!(
+                fixtures.iter().any(|f| f == name),
+                "{name} is not a fixture"
+            );
+            for (i, (f, _)) in calls.iter().enumerate() {
+                assert!(
+                    !calls[..i].iter().any(|(g, _)| g == f),
+                    "{name} names {f:?} twice"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! [`SpyEngine`]: a [`WasmEngine`] that watches what a cache feeds
+//! `deserialize`, and the `cache_entry` oracle built on it.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use sha2::{Digest, Sha256};
+use torvyn_engine::cache::{CacheConfig, CacheTier, CompiledComponentCache, HEADER_LEN};
+use torvyn_engine::{ComponentId, EngineError, WasmEngine};
+
+use super::generate::EntryCase;
+
+/// A [`WasmEngine`] that delegates to another and watches a cache use it:
+/// it remembers the digest of every artifact `serialize` produced, records
+/// every `deserialize` input that is not one of them ("foreign" bytes,
+/// which a correct cache never passes on), counts compiles and
+/// deserializations, and can hold the compile of one component until
+/// released (to line up racing threads).
+pub struct SpyEngine<E>(Arc<SpyState<E>>);
+
+impl<E> Clone for SpyEngine<E> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+struct SpyState<E> {
+    inner: E,
+    produced: Mutex<HashSet<[u8; 32]>>,
+    foreign: Mutex<Vec<Vec<u8>>>,
+    deserialized: Mutex<u64>,
+    compiles: Mutex<u64>,
+    gate: Mutex<Option<Gate>>,
+}
+
+struct Gate {
+    bytes: Vec<u8>,
+    entered: Sender<()>,
+    release: Receiver<()>,
+}
+
+/// The two ends of a held compile (see [`SpyEngine::hold_compile_of`]).
+pub struct HeldCompile {
+    /// Receives once the held compile has started.
+    pub entered: Receiver<()>,
+    /// Send once to let it go on.
+    pub release: Sender<()>,
+}
+
+impl<E: WasmEngine> SpyEngine<E> {
+    /// A spy over `inner`.
+    pub fn new(inner: E) -> Self {
+        Self(Arc::new(SpyState {
+            inner,
+            produced: Mutex::default(),
+            foreign: Mutex::default(),
+            deserialized: Mutex::default(),
+            compiles: Mutex::default(),
+            gate: Mutex::default(),
+        }))
+    }
+
+    /// The engine spied on.
+    pub fn inner(&self) -> &E {
+        &self.0.inner
+    }
+
+    /// The inputs `deserialize` received that `serialize` never produced.
+    pub fn foreign(&self) -> Vec<Vec<u8>> {
+        self.0.foreign.lock().unwrap().clone()
+    }
+
+    /// How many times `deserialize` ran.
+    pub fn deserialized(&self) -> u64 {
+        *self.0.deserialized.lock().unwrap()
+    }
+
+    /// How many compiles ran.
+    pub fn compiles(&self) -> u64 {
+        *self.0.compiles.lock().unwrap()
+    }
+
+    /// Makes the next compile of exactly `bytes` wait: it signals
+    /// `entered` when it starts and goes on when `release` is sent.
+    pub fn hold_compile_of(&self, bytes: &[u8]) -> HeldCompile {
+        let (entered_tx, entered) = channel();
+        let (release, release_rx) = channel();
+        *self.0.gate.lock().unwrap() = Some(Gate {
+            bytes: bytes.to_vec(),
+            entered: entered_tx,
+            release: release_rx,
+        });
+        HeldCompile { entered, release }
+    }
+}
+
+impl<E: WasmEngine> WasmEngine for SpyEngine<E> {
+    type Compiled = E::Compiled;
+    type Instance = E::Instance;
+
+    fn compile(&self, bytes: &[u8]) -> Result<E::Compiled, EngineError> {
+        *self.0.compiles.lock().unwrap() += 1;
+        let gate = {
+            let mut gate = self.0.gate.lock().unwrap();
+            if gate.as_ref().is_some_and(|g| g.bytes == bytes) {
+                gate.take()
+            } else {
+                None
+            }
+        };
+        if let Some(gate) = gate {
+            let _ = gate.entered.send(());
+            let _ = gate.release.recv();
+        }
+        self.0.inner.compile(bytes)
+    }
+
+    fn compile_wat(&self, text: &str) -> Result<E::Compiled, EngineError> {
+        *self.0.compiles.lock().unwrap() += 1;
+        self.0.inner.compile_wat(text)
+    }
+
+    fn serialize(&self, compiled: &E::Compiled) -> Result<Vec<u8>, EngineError> {
+        let artifact = self.0.inner.serialize(compiled)?;
+        self.0
+            .produced
+            .lock()
+            .unwrap()
+            .insert(Sha256::digest(&artifact).into());
+        Ok(artifact)
+    }
+
+    unsafe fn deserialize(&self, bytes: &[u8]) -> Result<E::Compiled, EngineError> {
+        *self.0.deserialized.lock().unwrap() += 1;
+        let digest: [u8; 32] = Sha256::digest(bytes).into();
+        if !self.0.produced.lock().unwrap().contains(&digest) {
+            self.0.foreign.lock().unwrap().push(bytes.to_vec());
+        }
+        // SAFETY: the caller's obligation, passed on; the spy records any
+        // input `serialize` did not produce, which fails the caller's test.
+        unsafe { self.0.inner.deserialize(bytes) }
+    }
+
+    fn instantiate(
+        &self,
+        compiled: &E::Compiled,
+        id: ComponentId,
+    ) -> Result<E::Instance, EngineError> {
+        self.0.inner.instantiate(compiled, id)
+    }
+
+    fn set_fuel(&self, instance: &mut E::Instance, fuel: u64) -> Result<(), EngineError> {
+        self.0.inner.set_fuel(instance, fuel)
+    }
+
+    fn fuel_remaining(&self, instance: &E::Instance) -> Option<u64> {
+        self.0.inner.fuel_remaining(instance)
+    }
+
+    fn memory_usage(&self, instance: &E::Instance) -> u64 {
+        self.0.inner.memory_usage(instance)
+    }
+
+    fn fingerprint(&self) -> [u8; 32] {
+        self.0.inner.fingerprint()
+    }
+}
+
+/// The disk-only cache the `cache_entry` target writes entries into, with
+/// the valid entry of one fixture.
+struct EntryBench {
+    // Kept for its lifetime: the directory goes when the process ends.
+    _dir: tempfile::TempDir,
+    spy: SpyEngine<torvyn_engine::WasmtimeEngine>,
+    cache: CompiledComponentCache<SpyEngine<torvyn_engine::WasmtimeEngine>>,
+    component: Vec<u8>,
+    path: PathBuf,
+    valid: Vec<u8>,
+}
+
+static BENCH: LazyLock<Mutex<EntryBench>> = LazyLock::new(|| {
+    let dir = tempfile::Builder::new()
+        .prefix("torvyn-fuzz-cache-")
+        .tempdir()
+        .expect("a temporary directory");
+    let spy = SpyEngine::new(super::world::engine(super::world::Setup::Winch).clone());
+    let cache = CompiledComponentCache::new(
+        spy.clone(),
+        CacheConfig {
+            max_memory_entries: 0,
+            ..CacheConfig::with_disk(dir.path())
+        },
+    )
+    .expect("a disk cache");
+    let component = crate::fixtures::load_fixture("passthrough").expect("fixture");
+    let key = cache.get_or_compile(&component).expect("compiles").key;
+    let path = cache.entry_path(&key).expect("a disk tier");
+    let valid = std::fs::read(&path).expect("the entry was written");
+    Mutex::new(EntryBench {
+        _dir: dir,
+        spy,
+        cache,
+        component,
+        path,
+        valid,
+    })
+});
+
+/// The `cache_entry` oracle: writes the case's bytes as the entry, looks
+/// the component up, and checks that nothing foreign reached
+/// `deserialize`, that only the valid entry loads from disk, that anything
+/// else is counted as a rejection and recompiled, and that the entry is
+/// valid afterwards.
+pub fn check_entry(case: &EntryCase) {
+    let bench = BENCH.lock().unwrap_or_else(|p| p.into_inner());
+    let bytes = case.bytes(&bench.valid, HEADER_LEN);
+    std::fs::write(&bench.path, &bytes).expect("write the entry");
+    let before = bench.cache.stats();
+    let out = bench
+        .cache
+        .get_or_compile(&bench.component)
+        .unwrap_or_else(|e| panic!("a bad entry must fall back to compiling: {e}"));
+    let after = bench.cache.stats();
+    let foreign = bench.spy.foreign();
+    assert!(
+        foreign.is_empty(),
+        "{} unverified artifact(s) reached deserialize; entry case {case:?}",
+        foreign.len()
+    );
+    if bytes == bench.valid {
+        assert_eq!(out.tier, CacheTier::Disk, "the valid entry loads from disk");
+    } else {
+        assert_eq!(
+            out.tier,
+            CacheTier::Compiled,
+            "a damaged entry is recompiled: {case:?}"
+        );
+        assert_eq!(
+            after.rejected.total(),
+            before.rejected.total() + 1,
+            "the rejection is counted: {case:?}"
+        );
+    }
+    assert_eq!(
+        bench
+            .cache
+            .get_or_compile(&bench.component)
+            .expect("compiles")
+            .tier,
+        CacheTier::Disk,
+        "the entry is valid again after {case:?}"
+    );
+}

@@ -1,0 +1,671 @@
+//! The five fuzz targets. Each takes the fuzzer's bytes, builds a case
+//! with the generators, runs it and checks the oracles, panicking when one
+//! fails. `fuzz/fuzz_targets/*.rs` call these, and so does the replay test.
+
+use arbitrary::Unstructured;
+use torvyn_engine::{
+    BackpressureSignal, Clock, ComponentId, ComponentInvoker, FaultKind, Function, Invocation,
+    Role, TrapCode, WasmEngine,
+};
+
+use super::Verdict;
+use super::generate::{self, ApiOp, ElementLimits, ElementSpec};
+use super::oracle::{CallCheck, FIXTURE_OUTCOMES, Observed};
+use super::world::{self, MODELLED, Setup};
+use crate::backend::block_on;
+
+fn setup(u: &mut Unstructured<'_>) -> arbitrary::Result<Setup> {
+    Ok(Setup::ALL[u.choose_index(Setup::ALL.len())?])
+}
+
+/// One step of an element stream: the element (processors get it through
+/// `process`, sinks through `push`; sources `pull` instead), maybe a new
+/// fuel budget first, maybe a backpressure signal (sources) or `complete`
+/// (sinks) after.
+#[derive(Clone, Debug)]
+struct Step {
+    element: ElementSpec,
+    fuel: Option<u64>,
+    signal: Option<BackpressureSignal>,
+    complete: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Stream {
+    setup: Setup,
+    init: Option<String>,
+    steps: Vec<Step>,
+    teardown: bool,
+}
+
+fn stream(
+    u: &mut Unstructured<'_>,
+    limits: ElementLimits,
+    max: usize,
+) -> arbitrary::Result<Stream> {
+    let setup = setup(u)?;
+    let init = if u.arbitrary()? {
+        Some(generate::config_text(u)?)
+    } else {
+        None
+    };
+    let n = u.int_in_range(1..=max)?;
+    let mut steps = Vec::with_capacity(n);
+    for _ in 0..n {
+        steps.push(Step {
+            fuel: generate::fuel_budget(u)?,
+            element: generate::element_spec(u, limits)?,
+            signal: if generate::one_in(u, 4)? {
+                Some(generate::signal(u)?)
+            } else {
+                None
+            },
+            complete: generate::one_in(u, 8)?,
+        });
+        if u.is_empty() {
+            break;
+        }
+    }
+    Ok(Stream {
+        setup,
+        init,
+        steps,
+        teardown: u.arbitrary()?,
+    })
+}
+
+/// Calls on one instance with the oracle checked after each.
+struct Checked<'e, E: WasmEngine> {
+    engine: &'e E,
+    clock: &'e Clock,
+    fixture: Option<&'e str>,
+    inst: E::Instance,
+    budget: u64,
+}
+
+impl<E: WasmEngine> Checked<'_, E> {
+    fn set_fuel(&mut self, fuel: u64) {
+        let result = self.engine.set_fuel(&mut self.inst, fuel);
+        if fuel == 0 {
+            assert!(result.is_err(), "a zero fuel budget must be refused");
+        } else {
+            result.unwrap_or_else(|e| panic!("set_fuel({fuel}): {e}"));
+            self.budget = fuel;
+        }
+    }
+
+    fn check<T: std::fmt::Debug>(
+        &self,
+        call: &Invocation<T>,
+        function: Function,
+        was_poisoned: bool,
+        element: Option<&ElementSpec>,
+        config_empty: bool,
+    ) {
+        let ran = CallCheck {
+            fixture: self.fixture,
+            function,
+            config_empty,
+            roles: self.inst.roles(),
+            was_poisoned,
+            must_reject: element.is_some_and(ElementSpec::must_be_rejected),
+            fuel_budget: Some(self.budget),
+        }
+        .check(call, &self.inst);
+        let left = self.engine.fuel_remaining(&self.inst);
+        if ran {
+            assert_eq!(
+                left,
+                Some(self.budget.saturating_sub(call.metrics.fuel_consumed)),
+                "fuel left after a call is its budget less what it consumed"
+            );
+        }
+        let _ = self.engine.memory_usage(&self.inst);
+    }
+
+    fn poisoned(&self) -> bool {
+        self.inst.poisoned().is_some()
+    }
+
+    fn process(&mut self, e: &ElementSpec) -> Observed {
+        let p = self.poisoned();
+        let call = block_on(self.inst.process(e.build(self.clock)));
+        self.check(&call, Function::Process, p, Some(e), false);
+        Observed::of(&call, &self.inst)
+    }
+
+    fn push(&mut self, e: &ElementSpec) -> Observed {
+        let p = self.poisoned();
+        let call = block_on(self.inst.push(e.build(self.clock)));
+        self.check(&call, Function::Push, p, Some(e), false);
+        Observed::of(&call, &self.inst)
+    }
+
+    fn pull(&mut self) -> Observed {
+        let p = self.poisoned();
+        let call = block_on(self.inst.pull());
+        self.check(&call, Function::Pull, p, None, false);
+        Observed::of(&call, &self.inst)
+    }
+
+    fn notify(&mut self, signal: BackpressureSignal) -> Observed {
+        let p = self.poisoned();
+        let call = block_on(self.inst.notify_backpressure(signal));
+        self.check(&call, Function::NotifyBackpressure, p, None, false);
+        Observed::of(&call, &self.inst)
+    }
+
+    fn complete(&mut self) -> Observed {
+        let p = self.poisoned();
+        let call = block_on(self.inst.complete());
+        self.check(&call, Function::Complete, p, None, false);
+        Observed::of(&call, &self.inst)
+    }
+
+    fn init(&mut self, config: &str) -> Observed {
+        let p = self.poisoned();
+        let call = block_on(self.inst.init(config));
+        self.check(&call, Function::Init, p, None, config.is_empty());
+        Observed::of(&call, &self.inst)
+    }
+
+    fn teardown(&mut self) -> Observed {
+        let p = self.poisoned();
+        let call = block_on(self.inst.teardown());
+        self.check(&call, Function::Teardown, p, None, false);
+        Observed::of(&call, &self.inst)
+    }
+
+    /// Runs one stream step the way the instance's roles take it.
+    fn step(&mut self, step: &Step) -> Vec<Observed> {
+        if let Some(fuel) = step.fuel {
+            self.set_fuel(fuel);
+        }
+        let roles = self.inst.roles();
+        let mut seen = Vec::with_capacity(2);
+        if roles.contains(Role::Processor) {
+            seen.push(self.process(&step.element));
+        } else if roles.contains(Role::Sink) {
+            seen.push(self.push(&step.element));
+            if step.complete {
+                seen.push(self.complete());
+            }
+        } else if roles.contains(Role::Source) {
+            if let Some(signal) = step.signal {
+                seen.push(self.notify(signal));
+            }
+            seen.push(self.pull());
+        }
+        seen
+    }
+}
+
+fn instantiate<'e, E: WasmEngine>(
+    engine: &'e E,
+    clock: &'e Clock,
+    compiled: &E::Compiled,
+    fixture: Option<&'e str>,
+    default_budget: u64,
+) -> Result<Checked<'e, E>, torvyn_engine::EngineError> {
+    let inst = engine.instantiate(compiled, ComponentId::new(fixture.unwrap_or("generated")))?;
+    assert_eq!(
+        inst.live_resources(),
+        0,
+        "a new instance holds no resources"
+    );
+    assert!(inst.poisoned().is_none(), "a new instance is not poisoned");
+    Ok(Checked {
+        engine,
+        clock,
+        fixture,
+        inst,
+        budget: default_budget,
+    })
+}
+
+/// Target `invoke_elements`: an arbitrary element stream (payloads, content
+/// types, sequence numbers, deadlines, fuel budgets, signals) through every
+/// fixture of [`FIXTURE_OUTCOMES`], hostile ones included, on one of the
+/// engine setups. Oracle: [`CallCheck`] after every call.
+pub fn invoke_elements(data: &[u8]) -> Verdict {
+    let mut u = Unstructured::new(data);
+    let Ok(stream) = stream(&mut u, ElementLimits::ANY, 12) else {
+        return Verdict::Discarded;
+    };
+    let engine = world::engine(stream.setup);
+    let default_budget = engine.config().fuel_per_call;
+    for (fixture, _) in FIXTURE_OUTCOMES {
+        let compiled = world::compiled(stream.setup, fixture);
+        let mut c = instantiate(
+            engine,
+            engine.clock(),
+            &compiled,
+            Some(fixture),
+            default_budget,
+        )
+        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
+        if let Some(config) = &stream.init {
+            c.init(config);
+        }
+        for step in &stream.steps {
+            c.step(step);
+        }
+        if stream.teardown {
+            c.teardown();
+        }
+    }
+    Verdict::Checked
+}
+
+/// Whether a Wasmtime outcome depends on the host rather than the input
+/// (stack depth, memory, host failures): such cases are discarded by the
+/// differential target instead of compared.
+fn host_dependent(kind: &FaultKind) -> bool {
+    matches!(
+        kind,
+        FaultKind::Trap {
+            code: TrapCode::StackOverflow,
+            ..
+        } | FaultKind::MemoryLimitExceeded { .. }
+            | FaultKind::Host { .. }
+    )
+}
+
+/// Target `differential`: an arbitrary element stream through a benign
+/// fixture and through its mock model ([`torvyn_engine::mock::models`]);
+/// both must agree on every call's outcome and accounting ([`Observed`]),
+/// fuel and time aside. Cases where the fixture's outcome depends on the
+/// host (stack overflow, out of memory, host failures) are discarded.
+pub fn differential(data: &[u8]) -> Verdict {
+    let mut u = Unstructured::new(data);
+    let case = (|| -> arbitrary::Result<_> {
+        let fixture = MODELLED[u.choose_index(MODELLED.len())?];
+        let mut s = stream(&mut u, ElementLimits::COMPARABLE, 16)?;
+        // Budgets are the defaults: modelled fuel is not real fuel.
+        for step in &mut s.steps {
+            step.fuel = None;
+        }
+        if s.setup == Setup::Pooled {
+            s.setup = Setup::Cranelift;
+        }
+        Ok((fixture, s))
+    })();
+    let Ok((fixture, stream)) = case else {
+        return Verdict::Discarded;
+    };
+
+    let real_engine = world::engine(stream.setup);
+    let compiled = world::compiled(stream.setup, fixture);
+    let mut real = instantiate(
+        real_engine,
+        real_engine.clock(),
+        &compiled,
+        Some(fixture),
+        real_engine.config().fuel_per_call,
+    )
+    .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
+    let mock_engine = world::mock_engine();
+    let mock_compiled = mock_engine
+        .compile(&torvyn_engine::mock::MockEngine::component_bytes(fixture))
+        .unwrap_or_else(|e| panic!("the mock model of {fixture}: {e}"));
+    let mut mock = instantiate(
+        mock_engine,
+        mock_engine.clock(),
+        &mock_compiled,
+        Some(fixture),
+        mock_engine.config().fuel_per_call,
+    )
+    .unwrap_or_else(|e| panic!("instantiate the mock {fixture}: {e}"));
+
+    let compare = |r: Vec<Observed>, m: Vec<Observed>, what: &dyn std::fmt::Debug| {
+        let (r, m) = (comparable(r), comparable(m));
+        assert_eq!(
+            m, r,
+            "{fixture}: the mock differs from the fixture ({:?}) at {what:?}",
+            stream.setup
+        );
+    };
+    if let Some(config) = &stream.init {
+        let r = real.init(config);
+        let m = mock.init(config);
+        compare(vec![r], vec![m], &format!("init({config:?})"));
+    }
+    for step in &stream.steps {
+        // Run the real step first: a host-dependent outcome discards the
+        // case before the mock is compared.
+        let before = real.inst.poisoned().is_some();
+        let r = real.step(step);
+        if !before
+            && real
+                .inst
+                .poisoned()
+                .is_some_and(|f| host_dependent(&f.kind))
+        {
+            return Verdict::Discarded;
+        }
+        let m = mock.step(step);
+        compare(r, m, step);
+    }
+    if stream.teardown {
+        let r = real.teardown();
+        let m = mock.teardown();
+        compare(vec![r], vec![m], &"teardown");
+    }
+    Verdict::Checked
+}
+
+/// Observations with the clock-dependent part of a refusal removed: how
+/// long ago a deadline passed depends on each engine's clock history.
+fn comparable(mut seen: Vec<Observed>) -> Vec<Observed> {
+    for o in &mut seen {
+        if let Some(at) = o.outcome.find("the flow's deadline passed ") {
+            o.outcome.truncate(at + "the flow's deadline passed".len());
+        }
+    }
+    seen
+}
+
+/// The backends `api_sequence` drives.
+#[derive(Clone, Copy, Debug)]
+enum ApiBackend {
+    Wasmtime(Setup),
+    Mock,
+}
+
+/// Target `api_sequence`: arbitrary sequences of engine and invoker calls
+/// (instantiate, set fuel, process, pull, push, notify, complete, init,
+/// teardown, drop) over several live instances, on a Wasmtime setup (every
+/// fixture) or the mock (the modelled ones). The generator names only live
+/// instances; the oracle ([`CallCheck`]) runs after every call, so
+/// poisoning and resource accounting are checked at every step, and every
+/// other live instance must be untouched by a call on one.
+pub fn api_sequence(data: &[u8]) -> Verdict {
+    let mut u = Unstructured::new(data);
+    let backend = match u.int_in_range(0..=3u8) {
+        Ok(3) => ApiBackend::Mock,
+        Ok(i) => ApiBackend::Wasmtime(Setup::ALL[usize::from(i)]),
+        Err(_) => return Verdict::Discarded,
+    };
+    match backend {
+        ApiBackend::Wasmtime(setup) => {
+            let fixtures: Vec<&str> = super::oracle::fuzzed_fixtures().collect();
+            let Ok(ops) = generate::api_ops(&mut u, fixtures.len(), 48) else {
+                return Verdict::Discarded;
+            };
+            let engine = world::engine(setup);
+            run_api(
+                engine,
+                engine.clock(),
+                &fixtures,
+                &ops,
+                engine.config().fuel_per_call,
+                |f| world::compiled(setup, f),
+            );
+        }
+        ApiBackend::Mock => {
+            let Ok(ops) = generate::api_ops(&mut u, MODELLED.len(), 48) else {
+                return Verdict::Discarded;
+            };
+            let engine = world::mock_engine();
+            run_api(
+                engine,
+                engine.clock(),
+                &MODELLED,
+                &ops,
+                engine.config().fuel_per_call,
+                |f| {
+                    engine
+                        .compile(&torvyn_engine::mock::MockEngine::component_bytes(f))
+                        .unwrap_or_else(|e| panic!("the mock model of {f}: {e}"))
+                },
+            );
+        }
+    }
+    Verdict::Checked
+}
+
+fn run_api<'e, E: WasmEngine>(
+    engine: &'e E,
+    clock: &'e Clock,
+    fixtures: &[&'e str],
+    ops: &[ApiOp],
+    default_budget: u64,
+    compile: impl Fn(&str) -> E::Compiled,
+) {
+    let mut live: Vec<Checked<'e, E>> = Vec::new();
+    for op in ops {
+        // What every other instance looks like before the call.
+        let others = |live: &[Checked<'e, E>], skip: usize| -> Vec<(bool, usize)> {
+            live.iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, c)| (c.poisoned(), c.inst.live_resources()))
+                .collect()
+        };
+        let index = match op {
+            ApiOp::Instantiate(_) => usize::MAX,
+            ApiOp::Drop(i)
+            | ApiOp::SetFuel(i, _)
+            | ApiOp::Process(i, _)
+            | ApiOp::Pull(i)
+            | ApiOp::Push(i, _)
+            | ApiOp::Notify(i, _)
+            | ApiOp::Complete(i)
+            | ApiOp::Init(i, _)
+            | ApiOp::Teardown(i) => *i,
+        };
+        let before = others(&live, index);
+        match op {
+            ApiOp::Instantiate(f) => {
+                let fixture = fixtures[*f];
+                let compiled = compile(fixture);
+                live.push(
+                    instantiate(engine, clock, &compiled, Some(fixture), default_budget)
+                        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}")),
+                );
+            }
+            ApiOp::Drop(i) => {
+                live.remove(*i);
+            }
+            ApiOp::SetFuel(i, fuel) => live[*i].set_fuel(*fuel),
+            ApiOp::Process(i, e) => {
+                live[*i].process(e);
+            }
+            ApiOp::Pull(i) => {
+                live[*i].pull();
+            }
+            ApiOp::Push(i, e) => {
+                live[*i].push(e);
+            }
+            ApiOp::Notify(i, s) => {
+                live[*i].notify(*s);
+            }
+            ApiOp::Complete(i) => {
+                live[*i].complete();
+            }
+            ApiOp::Init(i, config) => {
+                live[*i].init(config);
+            }
+            ApiOp::Teardown(i) => {
+                live[*i].teardown();
+            }
+        }
+        let after = match op {
+            ApiOp::Instantiate(_) => others(&live, live.len() - 1),
+            ApiOp::Drop(_) => others(&live, usize::MAX),
+            _ => others(&live, index),
+        };
+        assert_eq!(after, before, "{op:?} changed another instance");
+    }
+}
+
+/// A candidate component: arbitrary bytes, a fixture with byte edits, or a
+/// core module wasm-smith generated with the exports and imports of a
+/// fixture's canonical-ABI module, componentized for its world.
+#[derive(Debug)]
+enum Candidate {
+    Raw(Vec<u8>),
+    Mutated(&'static str, Vec<generate::Edit>),
+    Generated(&'static str, Vec<u8>),
+}
+
+/// The fixtures whose core modules give wasm-smith its shapes, one per
+/// contract world.
+const SHAPES: [&str; 4] = ["uppercase", "lifecycle", "counter-source", "sink"];
+
+/// A fixture's canonical-ABI core module and its world.
+struct Shape {
+    module: Vec<u8>,
+    world: String,
+}
+
+/// The [`Shape`] of `fixture`, parsed once per process.
+fn shape(fixture: &str) -> &'static Shape {
+    use std::collections::HashMap;
+    use std::sync::{LazyLock, Mutex};
+    type Shapes = HashMap<String, &'static Shape>;
+    static SHAPES_CACHE: LazyLock<Mutex<Shapes>> = LazyLock::new(Mutex::default);
+    let mut cache = SHAPES_CACHE.lock().unwrap();
+    cache.entry(fixture.to_string()).or_insert_with(|| {
+        let path = crate::fixtures::fixture_path(fixture);
+        let text = std::fs::read_to_string(&path).expect("fixture text");
+        let module = wat::parse_str(&text).expect("fixture parses");
+        let world = match crate::fixtures::world_directive(&text) {
+            Some(w) => w,
+            None => crate::fixtures::infer_world(&module)
+                .expect("world")
+                .to_string(),
+        };
+        // One per shape fixture, for the life of the process.
+        Box::leak(Box::new(Shape { module, world }))
+    })
+}
+
+fn smith_config(shape: &[u8]) -> wasm_smith::Config {
+    wasm_smith::Config {
+        available_imports: Some(shape.to_vec()),
+        exports: Some(shape.to_vec()),
+        max_funcs: 20,
+        max_instructions: 200,
+        max_memories: 1,
+        max_tables: 2,
+        max_data_segments: 4,
+        max_memory32_bytes: 4 << 20,
+        simd_enabled: false,
+        relaxed_simd_enabled: false,
+        threads_enabled: false,
+        shared_everything_threads_enabled: false,
+        exceptions_enabled: false,
+        gc_enabled: false,
+        custom_descriptors_enabled: false,
+        memory64_enabled: false,
+        custom_page_sizes_enabled: false,
+        wide_arithmetic_enabled: false,
+        tail_call_enabled: false,
+        ..wasm_smith::Config::default()
+    }
+}
+
+fn candidate(u: &mut Unstructured<'_>) -> arbitrary::Result<Candidate> {
+    Ok(match u.int_in_range(0..=9u8)? {
+        0 | 1 => {
+            let len = u.int_in_range(0..=2048usize)?.min(u.len());
+            Candidate::Raw(u.bytes(len)?.to_vec())
+        }
+        2..=4 => {
+            let names: Vec<&'static str> = super::oracle::fuzzed_fixtures()
+                .chain(["wrong-types"])
+                .collect();
+            let fixture = names[u.choose_index(names.len())?];
+            Candidate::Mutated(fixture, generate::edits(u, 6)?)
+        }
+        _ => {
+            let fixture = SHAPES[u.choose_index(SHAPES.len())?];
+            let module = wasm_smith::Module::new(smith_config(&shape(fixture).module), u)?;
+            Candidate::Generated(fixture, module.to_bytes())
+        }
+    })
+}
+
+/// Target `component_bytes`: arbitrary bytes, fixtures with byte edits, and
+/// wasm-smith modules with a fixture's imports and exports (componentized
+/// for its world) through compile, instantiate and one call of each
+/// exported function with a small fuel budget. Errors are expected;
+/// panics, hangs and broken invariants ([`CallCheck`] without a fixture
+/// row) are not.
+pub fn component_bytes(data: &[u8]) -> Verdict {
+    let mut u = Unstructured::new(data);
+    let case = (|| -> arbitrary::Result<_> {
+        let setup = setup(&mut u)?;
+        let candidate = candidate(&mut u)?;
+        let element = generate::element_spec(&mut u, ElementLimits::COMPARABLE)?;
+        let config = generate::config_text(&mut u)?;
+        let fuel = u.int_in_range(1..=generate::MAX_GENERATED_FUEL / 4)?;
+        Ok((setup, candidate, element, config, fuel))
+    })();
+    let Ok((setup, candidate, element, config, fuel)) = case else {
+        return Verdict::Discarded;
+    };
+    let bytes = match &candidate {
+        Candidate::Raw(b) => b.clone(),
+        Candidate::Mutated(fixture, edits) => {
+            let original = crate::fixtures::load_fixture(fixture).expect("fixture loads");
+            generate::apply_edits(&original, edits)
+        }
+        Candidate::Generated(fixture, module) => {
+            match crate::fixtures::componentize(module, Some(&shape(fixture).world)) {
+                Ok(c) => c,
+                // wit-component refused the module: nothing reaches the
+                // engine, which is not what this target tests.
+                Err(_) => return Verdict::Discarded,
+            }
+        }
+    };
+    let engine = world::engine(setup);
+    let Ok(compiled) = engine.compile(&bytes) else {
+        return Verdict::Checked;
+    };
+    let Ok(mut c) = instantiate(
+        engine,
+        engine.clock(),
+        &compiled,
+        None,
+        engine.config().fuel_per_call,
+    ) else {
+        return Verdict::Checked;
+    };
+    c.set_fuel(fuel);
+    let roles = c.inst.roles();
+    if roles.contains(Role::Lifecycle) {
+        c.init(&config);
+    }
+    if roles.contains(Role::Processor) {
+        c.process(&element);
+    }
+    if roles.contains(Role::Source) {
+        c.notify(BackpressureSignal::Pause);
+        c.pull();
+    }
+    if roles.contains(Role::Sink) {
+        c.push(&element);
+        c.complete();
+    }
+    c.teardown();
+    Verdict::Checked
+}
+
+/// Target `cache_entry`: arbitrary bytes as the disk cache entry of a
+/// compiled fixture ([`generate::cache_entry`]: raw bytes, edits of the valid
+/// entry, its header over a foreign payload, or the valid entry). Oracle:
+/// nothing that `serialize` did not produce reaches `deserialize`
+/// ([`super::spy::SpyEngine`]); an entry other than the valid one is
+/// rejected and recompiled; nothing panics; afterwards the entry is valid
+/// again.
+pub fn cache_entry(data: &[u8]) -> Verdict {
+    let mut u = Unstructured::new(data);
+    let Ok(case) = generate::cache_entry(&mut u) else {
+        return Verdict::Discarded;
+    };
+    super::spy::check_entry(&case);
+    Verdict::Checked
+}

@@ -1,0 +1,112 @@
+//! The engines and compiled fixtures the targets share within a process,
+//! built once: compiling every fixture for every input would leave no time
+//! to fuzz.
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
+use torvyn_engine::clock::VirtualTime;
+use torvyn_engine::mock::{JournalMode, MockEngine, MockEngineConfig, models};
+use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
+use torvyn_engine::{
+    Clock, CompilationStrategy, PoolingConfig, RandomSource, WasmEngine, WasmtimeCompiled,
+};
+
+/// The seed of the guests' WASI randomness in every fuzz engine.
+pub const FUZZ_SEED: u64 = 0xF022_5EED;
+
+/// A Wasmtime engine setup a target can pick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Setup {
+    /// Cranelift, on-demand allocation.
+    Cranelift,
+    /// Winch, on-demand allocation.
+    Winch,
+    /// Cranelift with the pooling allocator.
+    Pooled,
+}
+
+impl Setup {
+    /// Every setup.
+    pub const ALL: [Setup; 3] = [Setup::Cranelift, Setup::Winch, Setup::Pooled];
+
+    fn config(self) -> WasmtimeEngineConfig {
+        let strategy = match self {
+            Setup::Winch => CompilationStrategy::Winch,
+            _ => CompilationStrategy::Cranelift,
+        };
+        WasmtimeEngineConfig {
+            random: RandomSource::Seeded(FUZZ_SEED),
+            pooling: (self == Setup::Pooled).then(PoolingConfig::default),
+            ..WasmtimeEngineConfig::with_strategy(strategy)
+        }
+    }
+}
+
+struct World {
+    engines: HashMap<Setup, WasmtimeEngine>,
+    compiled: Mutex<HashMap<(Setup, String), WasmtimeCompiled>>,
+}
+
+static WORLD: LazyLock<World> = LazyLock::new(|| World {
+    engines: Setup::ALL
+        .into_iter()
+        .map(|s| {
+            let engine =
+                WasmtimeEngine::with_clock(s.config(), Clock::virtual_time(VirtualTime::default()))
+                    .unwrap_or_else(|e| panic!("the fuzz engine {s:?}: {e}"));
+            (s, engine)
+        })
+        .collect(),
+    compiled: Mutex::default(),
+});
+
+/// The shared engine for `setup` (virtual clock, seeded randomness).
+pub fn engine(setup: Setup) -> &'static WasmtimeEngine {
+    &WORLD.engines[&setup]
+}
+
+/// `fixture` compiled on [`engine`]`(setup)`, once per process.
+pub fn compiled(setup: Setup, fixture: &str) -> WasmtimeCompiled {
+    let key = (setup, fixture.to_string());
+    if let Some(c) = WORLD.compiled.lock().unwrap().get(&key) {
+        return c.clone();
+    }
+    let bytes =
+        crate::fixtures::load_fixture(fixture).unwrap_or_else(|e| panic!("fixture {fixture}: {e}"));
+    let compiled = engine(setup)
+        .compile(&bytes)
+        .unwrap_or_else(|e| panic!("compile fixture {fixture} ({setup:?}): {e}"));
+    WORLD
+        .compiled
+        .lock()
+        .unwrap()
+        .entry(key)
+        .or_insert(compiled)
+        .clone()
+}
+
+/// A mock engine with the models of the benign fixtures and no journal
+/// (a long fuzz run would fill it).
+pub fn mock_engine() -> &'static MockEngine {
+    static MOCK: LazyLock<MockEngine> = LazyLock::new(|| {
+        let engine = MockEngine::new(MockEngineConfig {
+            journal: JournalMode::Off,
+            ..MockEngineConfig::default()
+        });
+        for c in models::all() {
+            engine.register(c);
+        }
+        engine
+    });
+    &MOCK
+}
+
+/// The fixtures the mock has models of.
+pub const MODELLED: [&str; 5] = [
+    "passthrough",
+    "uppercase",
+    "filter",
+    "counter-source",
+    "sink",
+];

@@ -1,0 +1,136 @@
+//! Every fuzz target, replayed on stable in every test run: its committed
+//! seed corpus (`fuzz/corpus/<target>/`), every crash a fuzzing run found
+//! (`fuzz/regressions/<target>/`), and a fixed number of seeded random
+//! inputs (`TORVYN_SIM_SEED` changes them; a failure prints the seed).
+
+use torvyn_harness::fuzz::{self, TARGETS, Verdict};
+use torvyn_harness::sim::{ReplayGuard, seed_from_env};
+
+fn replay(name: &str) {
+    let target = fuzz::target(name).expect("a target of that name");
+    let seed = seed_from_env();
+    let _guard = ReplayGuard::new(seed).with_label(format!("fuzz target {name}"));
+    let committed = fuzz::committed_inputs(name);
+    assert!(
+        !committed.is_empty(),
+        "fuzz/corpus/{name}/ holds the target's seed corpus; it is empty"
+    );
+    let report = fuzz::replay(target, seed);
+    assert_eq!(report.ran, committed.len() + target.random_inputs);
+    let failures: Vec<String> = report
+        .failures
+        .iter()
+        .map(|(origin, message)| format!("{origin}:\n  {message}"))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} inputs of {name} failed an oracle:\n{}",
+        failures.len(),
+        report.ran,
+        failures.join("\n")
+    );
+    assert!(
+        report.discarded < report.ran,
+        "{name} discarded every input: the replay checks nothing"
+    );
+}
+
+#[test]
+fn invoke_elements() {
+    replay("invoke_elements");
+}
+
+#[test]
+fn differential() {
+    replay("differential");
+}
+
+#[test]
+fn api_sequence() {
+    replay("api_sequence");
+}
+
+#[test]
+fn component_bytes() {
+    replay("component_bytes");
+}
+
+#[test]
+fn cache_entry() {
+    replay("cache_entry");
+}
+
+#[test]
+fn every_target_is_replayed_here() {
+    let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
+    assert_eq!(
+        names,
+        [
+            "invoke_elements",
+            "differential",
+            "api_sequence",
+            "component_bytes",
+            "cache_entry"
+        ]
+    );
+}
+
+/// The oracles catch what they are meant to: a target fed a case that
+/// breaks an invariant panics. A leaked resource cannot be produced through
+/// the public API, so this checks the weakest link instead: the fixture
+/// table names the allowed outcomes, and a fixture answering outside them
+/// fails.
+#[test]
+fn an_outcome_outside_the_table_fails_the_oracle() {
+    use torvyn_engine::{ComponentInvoker, Function, StreamElement, WasmEngine};
+    use torvyn_harness::fuzz::oracle::CallCheck;
+    use torvyn_harness::fuzz::world::{self, Setup};
+
+    let engine = world::engine(Setup::Cranelift);
+    let mut inst = engine
+        .instantiate(
+            &world::compiled(Setup::Cranelift, "trap"),
+            torvyn_engine::ComponentId::new("trap"),
+        )
+        .unwrap();
+    let call = inst.process_sync(StreamElement::new(0, "x", "text/plain"));
+    let check = |fixture| CallCheck {
+        fixture: Some(fixture),
+        function: Function::Process,
+        config_empty: false,
+        roles: inst.roles(),
+        was_poisoned: false,
+        must_reject: false,
+        fuel_budget: Some(engine.config().fuel_per_call),
+    };
+    // `trap` may trap...
+    check("trap").check(&call, &inst);
+    // ...`passthrough` may not.
+    let err = fuzz::run_caught(
+        &fuzz::Target {
+            name: "probe",
+            run: |_| Verdict::Checked,
+            random_inputs: 0,
+        },
+        b"",
+    );
+    assert_eq!(err, Ok(Verdict::Checked));
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        check("passthrough").check(&call, &inst)
+    }));
+    let message = caught.expect_err("a trap is not an outcome of passthrough");
+    let message = message.downcast_ref::<String>().unwrap();
+    assert!(
+        message.contains("passthrough's process may answer"),
+        "{message}"
+    );
+    // A budget smaller than what was consumed fails too.
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        CallCheck {
+            fuel_budget: Some(call.metrics.fuel_consumed - 1),
+            ..check("trap")
+        }
+        .check(&call, &inst)
+    }));
+    assert!(caught.is_err(), "fuel over the budget is caught");
+}
