@@ -19,9 +19,31 @@
 //!
 //! ## Backends
 //!
-//! - [`wasmtime`] (feature `wasmtime-backend`, default): Cranelift or Winch,
+//! - `wasmtime` (feature `wasmtime-backend`, default): Cranelift or Winch,
 //!   fuel per call, epoch deadlines, memory/table/instance limits, WASI p2
-//!   with nothing granted, `InstancePre` per compiled component.
+//!   with nothing granted, `InstancePre` per compiled component, the pooling
+//!   allocator on request.
+//! - `mock` (feature `mock`): the same two traits without Wasmtime. Guests
+//!   are models (a trait, or closures per function) or scripts; fuel and
+//!   memory follow a cost model; cold-path failures can be injected; a
+//!   journal records every call for `Expectations::verify`. It shares the
+//!   host-resource rules, admission checks and poisoning with the Wasmtime
+//!   backend, so a host tested against it sees the same behaviour.
+//! - [`cache`]: [`CompiledComponentCache`] over any [`WasmEngine`], a
+//!   memory tier and a disk tier keyed by SHA-256 of the component and the
+//!   engine's [`WasmEngine::fingerprint`]. Disk entries are sealed and
+//!   verified before `deserialize` sees a byte.
+//!
+//! ## Determinism
+//!
+//! A run replays exactly when nothing in it reads the real world:
+//! [`Clock::virtual_time`] makes time a function of work done (fuel consumed
+//! and host calls made), so deadlines fire at the same instruction on every
+//! run; [`RandomSource::Seeded`] gives each instance a WASI random stream
+//! derived from the seed and the instance's id, not from creation order.
+//! Fuel is deterministic for a given compiler (Cranelift and Winch can
+//! differ by a few units). The harness crate (`torvyn-harness`) builds
+//! seeded scenarios, transcripts and snapshot tests on top.
 //!
 //! ## Feature flags
 //!
@@ -29,7 +51,7 @@
 //! |---|---|---|
 //! | `wasmtime-backend` | yes | a full Wasmtime build (minutes on 2 cores) |
 //! | `mock` | no | nothing heavy: builds without Wasmtime |
-//! | `tracing-support` | no | the `tracing` crate; spans per call when on |
+//! | `tracing-support` | no | the `tracing` crate. A `torvyn.invoke` span per call (component, function, fuel, duration, outcome), `torvyn.cold` spans for compile and instantiate, a `torvyn.cache` span per lookup (its tier), and events for faults and rejected cache entries. With no subscriber listening, a span costs a cached-interest check. Off: nothing is compiled in |
 //!
 //! ## Limits a guest cannot pass
 //!

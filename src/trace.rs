@@ -3,7 +3,10 @@
 //! Hot path. With the feature on, every invocation runs inside a
 //! `torvyn.invoke` span (component, function) that records fuel, duration
 //! and outcome when the call ends, and faults are logged as events; cold-path
-//! operations get `torvyn.compile` and `torvyn.instantiate` spans. With the
+//! operations get `torvyn.cold` spans (`operation` = `compile` or
+//! `instantiate`), and each compiled-component cache lookup a `torvyn.cache`
+//! span recording the tier that answered (a compile on a miss runs inside
+//! it); rejected cache entries are logged as events. With the
 //! feature off this module is empty stand-ins that compile to nothing: the
 //! callers do not change.
 
@@ -54,6 +57,22 @@ mod imp {
     pub(crate) fn cold(operation: &'static str, subject: &str) -> tracing::span::EnteredSpan {
         tracing::info_span!("torvyn.cold", operation, subject).entered()
     }
+
+    /// The span of one compiled-component cache lookup.
+    pub(crate) struct CacheSpan(tracing::span::EnteredSpan);
+
+    /// Enters the span of a cache lookup for `key`.
+    pub(crate) fn cache_lookup(key: &crate::cache::CacheKey) -> CacheSpan {
+        CacheSpan(tracing::info_span!("torvyn.cache", key = %key, tier = Empty).entered())
+    }
+
+    impl CacheSpan {
+        /// Records which tier answered (`memory`, `disk`, `compiled`), or
+        /// `failed`.
+        pub(crate) fn finish(self, tier: &'static str) {
+            self.0.record("tier", tier);
+        }
+    }
 }
 
 #[cfg(not(feature = "tracing-support"))]
@@ -88,6 +107,21 @@ mod imp {
     #[inline(always)]
     pub(crate) fn cold(_operation: &'static str, _subject: &str) -> ColdSpan {
         ColdSpan
+    }
+
+    /// No span: tracing is off.
+    pub(crate) struct CacheSpan;
+
+    /// Nothing to enter: tracing is off.
+    #[inline(always)]
+    pub(crate) fn cache_lookup(_key: &crate::cache::CacheKey) -> CacheSpan {
+        CacheSpan
+    }
+
+    impl CacheSpan {
+        /// Nothing to record: tracing is off.
+        #[inline(always)]
+        pub(crate) fn finish(self, _tier: &'static str) {}
     }
 }
 

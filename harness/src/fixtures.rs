@@ -127,22 +127,23 @@ fn list_or_none(items: &[String]) -> String {
 }
 
 /// The workspace root: the parent of this crate's directory.
-fn workspace_dir() -> PathBuf {
-    let harness = Path::new(env!("CARGO_MANIFEST_DIR"));
-    harness
-        .parent()
-        .map_or_else(|| harness.join(".."), Path::to_path_buf)
+/// The harness package's directory. `fixtures` and `wit` in it are links
+/// to the workspace's `fixtures/` and `wit/` (a packaged crate carries
+/// copies), so the paths below hold in the workspace and in a published
+/// package alike.
+fn package_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The `fixtures/` directory of the workspace (`harness/../fixtures`).
+/// The fixtures directory (the workspace's `fixtures/`).
 pub fn fixtures_dir() -> PathBuf {
-    workspace_dir().join("fixtures")
+    package_dir().join("fixtures")
 }
 
-/// The `wit/` directory holding the `torvyn:streaming@0.1.0` contract
-/// (`harness/../wit`).
+/// The `wit/` directory holding the `torvyn:streaming@0.1.0` contract (the
+/// workspace's `wit/`).
 pub fn contract_wit_dir() -> PathBuf {
-    workspace_dir().join("wit")
+    package_dir().join("wit")
 }
 
 /// The directory of fixture-only WIT (the `torvyn:fixtures` package and its

@@ -410,3 +410,61 @@ fn bench_prints_engine_and_baseline_figures() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn verbose_logs_calls_and_faults_to_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "in.txt", "a\nb\n");
+    // -vv: every call's span closes with its fields.
+    let out = sim()
+        .args(["-vv", "run", "uppercase", "--input", path_str(&input)])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("torvyn.invoke"), "{stderr}");
+    assert!(stderr.contains("function=\"process\""), "{stderr}");
+    assert!(stderr.contains("outcome=\"ok\""), "{stderr}");
+    assert!(stderr.contains("operation=\"compile\""), "{stderr}");
+    // stdout is the same with and without logging.
+    let quiet = sim()
+        .args(["run", "uppercase", "--input", path_str(&input)])
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, quiet.stdout);
+    assert!(quiet.stderr.is_empty(), "no -v, no log");
+
+    // RUST_LOG alone turns it on; a fault is logged as an event.
+    let out = sim()
+        .args(["run", "trap", "--input", path_str(&input)])
+        .env("RUST_LOG", "torvyn_engine=warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("guest call faulted"), "{stderr}");
+    assert!(!stderr.contains("torvyn.invoke{"), "warn level: no spans: {stderr}");
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef torvyn-sim"),
+        ("fish", "complete -c torvyn-sim"),
+    ] {
+        let out = sim().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&out.stdout);
+        assert!(script.contains(marker), "{shell}: {script}");
+        for sub in ["run", "pipeline", "inspect", "check", "demo", "bench"] {
+            assert!(script.contains(sub), "{shell} completes {sub}");
+        }
+    }
+    sim()
+        .args(["completions", "tcsh"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("possible values"));
+}

@@ -243,6 +243,17 @@ impl<E: WasmEngine> CompiledComponentCache<E> {
     fn lookup(&self, source: Source<'_>) -> Result<CacheOutcome<E::Compiled>, EngineError> {
         bump(&self.counters.lookups);
         let key = CacheKey::derive(&self.fingerprint, source.kind(), source.bytes());
+        let span = crate::trace::cache_lookup(&key);
+        let result = self.lookup_key(key, source);
+        span.finish(result.as_ref().map_or("failed", |o| o.tier.name()));
+        result
+    }
+
+    fn lookup_key(
+        &self,
+        key: CacheKey,
+        source: Source<'_>,
+    ) -> Result<CacheOutcome<E::Compiled>, EngineError> {
         let outcome = |(compiled, tier)| CacheOutcome {
             compiled,
             tier,

@@ -16,7 +16,6 @@
 //! handle kept from an earlier call gets a stale-handle contract violation.
 
 use bytes::Bytes;
-use rustc_hash::FxHashMap;
 
 use crate::clock::Clock;
 use crate::error::ContractViolation;
@@ -127,6 +126,80 @@ impl Entry {
     }
 }
 
+/// The live resources of one call. Every resource is call-scoped (what the
+/// guest still holds when a call ends is reclaimed), so the reps handed out
+/// during a call are consecutive from `base` and a rep is an index. A new
+/// call starts past every rep handed out before, so reps are not reused
+/// (until 2^32 have been handed out) and a stale guest handle cannot alias
+/// a newer resource.
+struct Slab {
+    base: u32,
+    slots: Vec<Option<Entry>>,
+    live: usize,
+}
+
+impl Slab {
+    fn new() -> Self {
+        Self {
+            base: 1,
+            slots: Vec::new(),
+            live: 0,
+        }
+    }
+
+    fn index(&self, rep: u32) -> Option<usize> {
+        let i = rep.checked_sub(self.base)? as usize;
+        (i < self.slots.len()).then_some(i)
+    }
+
+    fn len(&self) -> usize {
+        self.live
+    }
+
+    fn get(&self, rep: u32) -> Option<&Entry> {
+        self.slots[self.index(rep)?].as_ref()
+    }
+
+    fn get_mut(&mut self, rep: u32) -> Option<&mut Entry> {
+        let i = self.index(rep)?;
+        self.slots[i].as_mut()
+    }
+
+    fn remove(&mut self, rep: u32) -> Option<Entry> {
+        let i = self.index(rep)?;
+        let entry = self.slots[i].take();
+        self.live -= usize::from(entry.is_some());
+        entry
+    }
+
+    /// Replaces a live entry, returning the old one.
+    fn replace(&mut self, rep: u32, entry: Entry) -> Option<Entry> {
+        let slot = self.get_mut(rep)?;
+        Some(std::mem::replace(slot, entry))
+    }
+
+    /// Adds an entry under the next rep; `None` once reps of this call
+    /// would pass `u32::MAX`.
+    fn push(&mut self, entry: Entry) -> Option<u32> {
+        let rep = self.base.checked_add(u32::try_from(self.slots.len()).ok()?)?;
+        self.slots.push(Some(entry));
+        self.live += 1;
+        Some(rep)
+    }
+
+    /// Drops every entry and returns how many were live; the next reps
+    /// start past the ones handed out.
+    fn clear(&mut self) -> usize {
+        let live = self.live;
+        let used = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+        // After about 4 billion reps: start over (no rep is live then).
+        self.base = self.base.checked_add(used).unwrap_or(1);
+        self.slots.clear();
+        self.live = 0;
+        live
+    }
+}
+
 /// A buffer the guest handed back to the host (an output's payload).
 #[derive(Debug)]
 pub struct TakenBuffer {
@@ -139,8 +212,7 @@ pub struct TakenBuffer {
 /// The host resources of one instance. See the module docs for the
 /// ownership model.
 pub struct HostResources {
-    entries: FxHashMap<u32, Entry>,
-    next_rep: u32,
+    entries: Slab,
     limits: ResourceLimits,
     held_bytes: u64,
     pub(crate) counters: CallCounters,
@@ -151,8 +223,7 @@ impl HostResources {
     /// An empty store with the given limits, reading deadlines from `clock`.
     pub fn new(limits: ResourceLimits, clock: Clock) -> Self {
         Self {
-            entries: FxHashMap::default(),
-            next_rep: 1,
+            entries: Slab::new(),
             limits,
             held_bytes: 0,
             counters: CallCounters::default(),
@@ -185,12 +256,9 @@ impl HostResources {
     /// `metrics`.
     pub fn end_call(&mut self, inputs: &[u32], metrics: &mut InvocationMetrics) {
         for rep in inputs {
-            self.entries.remove(rep);
+            self.entries.remove(*rep);
         }
-        let reclaimed = self.entries.len();
-        if reclaimed > 0 {
-            self.entries.clear();
-        }
+        let reclaimed = self.entries.clear();
         self.held_bytes = 0;
         metrics.resources_reclaimed = u32::try_from(reclaimed).unwrap_or(u32::MAX);
         metrics.bytes_into_guest = self.counters.bytes_into_guest;
@@ -205,16 +273,13 @@ impl HostResources {
                 live: self.entries.len(),
             });
         }
-        // Reps are never reused while live, and in practice never reused at
-        // all (2^32 creations per instance), so a stale guest handle cannot
+        // Reps are not reused (see `Slab`), so a stale guest handle cannot
         // alias a newer resource.
-        let mut rep = self.next_rep;
-        while rep == 0 || self.entries.contains_key(&rep) {
-            rep = rep.wrapping_add(1);
-        }
-        self.next_rep = rep.wrapping_add(1);
-        self.entries.insert(rep, entry);
-        Ok(rep)
+        self.entries
+            .push(entry)
+            .ok_or(ContractViolation::TooManyResources {
+                live: self.entries.len(),
+            })
     }
 
     /// Counts one guest call into the host (and charges a virtual clock).
@@ -225,7 +290,7 @@ impl HostResources {
 
     fn get(&self, rep: u32, resource: &'static str) -> Result<&Entry, ContractViolation> {
         self.entries
-            .get(&rep)
+            .get(rep)
             .ok_or(ContractViolation::StaleHandle { resource, rep })
     }
 
@@ -309,7 +374,7 @@ impl HostResources {
     fn drop_rep(&mut self, rep: u32) {
         // A rep that is gone was reclaimed at the end of an earlier call:
         // the guest dropping its stale handle now is harmless.
-        if let Some(entry) = self.entries.remove(&rep) {
+        if let Some(entry) = self.entries.remove(rep) {
             self.held_bytes -= Self::budgeted_bytes(&entry);
         }
     }
@@ -329,7 +394,7 @@ impl HostResources {
     /// Moves a buffer the guest returned (an output payload) to the caller.
     pub fn take_buffer(&mut self, rep: u32) -> Result<TakenBuffer, ContractViolation> {
         self.buffer(rep)?;
-        let Some(entry) = self.entries.remove(&rep) else {
+        let Some(entry) = self.entries.remove(rep) else {
             unreachable!("checked just above")
         };
         self.held_bytes -= Self::budgeted_bytes(&entry);
@@ -413,7 +478,7 @@ impl HostResources {
         &mut self,
         rep: u32,
     ) -> Result<(&mut MutData, &mut u64, &mut String), ContractViolation> {
-        match self.entries.get_mut(&rep) {
+        match self.entries.get_mut(rep) {
             Some(Entry::Mutable {
                 data,
                 capacity,
@@ -513,7 +578,7 @@ impl HostResources {
             data,
             capacity,
             content_type,
-        }) = self.entries.insert(rep, Entry::Frozen)
+        }) = self.entries.replace(rep, Entry::Frozen)
         else {
             unreachable!("checked to be a live mutable buffer just above")
         };

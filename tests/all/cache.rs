@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
+use torvyn_harness::fuzz::spy::{HeldCompile, SpyEngine};
 use torvyn_engine::cache::{
     CacheConfig, CacheKey, CacheTier, CompiledComponentCache, FORMAT_VERSION, HEADER_LEN, MAGIC,
     RejectReason,
@@ -253,127 +254,9 @@ fn engines_with_other_settings_miss() {
     assert_eq!(names_in(dir.path()).len(), 4);
 }
 
-/// A `WasmEngine` that delegates to Wasmtime and watches the cache: it
-/// remembers the digest of every artifact `serialize` produced, records
-/// every `deserialize` input that is not one of them, counts compiles, and
-/// can hold the compile of one component until released.
-#[derive(Clone)]
-struct Spy(Arc<SpyState>);
-
-struct SpyState {
-    inner: WasmtimeEngine,
-    produced: Mutex<HashSet<[u8; 32]>>,
-    foreign: Mutex<Vec<Vec<u8>>>,
-    deserialized: Mutex<u64>,
-    compiles: Mutex<u64>,
-    gate: Mutex<Option<Gate>>,
-}
-
-struct Gate {
-    bytes: Vec<u8>,
-    entered: Sender<()>,
-    release: Receiver<()>,
-}
-
-impl std::ops::Deref for Spy {
-    type Target = SpyState;
-
-    fn deref(&self) -> &SpyState {
-        &self.0
-    }
-}
-
-impl Spy {
-    fn new(inner: WasmtimeEngine) -> Self {
-        Self(Arc::new(SpyState {
-            inner,
-            produced: Mutex::default(),
-            foreign: Mutex::default(),
-            deserialized: Mutex::default(),
-            compiles: Mutex::default(),
-            gate: Mutex::default(),
-        }))
-    }
-
-    fn foreign(&self) -> usize {
-        self.foreign.lock().unwrap().len()
-    }
-
-    fn compiles(&self) -> u64 {
-        *self.compiles.lock().unwrap()
-    }
-}
-
-impl WasmEngine for Spy {
-    type Compiled = WasmtimeCompiled;
-    type Instance = WasmtimeInvoker;
-
-    fn compile(&self, bytes: &[u8]) -> Result<WasmtimeCompiled, EngineError> {
-        *self.compiles.lock().unwrap() += 1;
-        let gate = {
-            let mut gate = self.gate.lock().unwrap();
-            if gate.as_ref().is_some_and(|g| g.bytes == bytes) {
-                gate.take()
-            } else {
-                None
-            }
-        };
-        if let Some(gate) = gate {
-            gate.entered.send(()).unwrap();
-            gate.release.recv().unwrap();
-        }
-        self.inner.compile(bytes)
-    }
-
-    fn compile_wat(&self, text: &str) -> Result<WasmtimeCompiled, EngineError> {
-        *self.compiles.lock().unwrap() += 1;
-        self.inner.compile_wat(text)
-    }
-
-    fn serialize(&self, compiled: &WasmtimeCompiled) -> Result<Vec<u8>, EngineError> {
-        let artifact = self.inner.serialize(compiled)?;
-        self.produced
-            .lock()
-            .unwrap()
-            .insert(Sha256::digest(&artifact).into());
-        Ok(artifact)
-    }
-
-    unsafe fn deserialize(&self, bytes: &[u8]) -> Result<WasmtimeCompiled, EngineError> {
-        *self.deserialized.lock().unwrap() += 1;
-        let digest: [u8; 32] = Sha256::digest(bytes).into();
-        if !self.produced.lock().unwrap().contains(&digest) {
-            self.foreign.lock().unwrap().push(bytes.to_vec());
-        }
-        // SAFETY: the caller's obligation, passed on; and the spy records any
-        // input that `serialize` did not produce, which fails the test.
-        unsafe { self.inner.deserialize(bytes) }
-    }
-
-    fn instantiate(
-        &self,
-        compiled: &WasmtimeCompiled,
-        id: ComponentId,
-    ) -> Result<WasmtimeInvoker, EngineError> {
-        self.inner.instantiate(compiled, id)
-    }
-
-    fn set_fuel(&self, instance: &mut WasmtimeInvoker, fuel: u64) -> Result<(), EngineError> {
-        self.inner.set_fuel(instance, fuel)
-    }
-
-    fn fuel_remaining(&self, instance: &WasmtimeInvoker) -> Option<u64> {
-        self.inner.fuel_remaining(instance)
-    }
-
-    fn memory_usage(&self, instance: &WasmtimeInvoker) -> u64 {
-        self.inner.memory_usage(instance)
-    }
-
-    fn fingerprint(&self) -> [u8; 32] {
-        self.inner.fingerprint()
-    }
-}
+/// The spy the fuzz target `cache_entry` uses: it records every
+/// `deserialize` input that `serialize` did not produce.
+type Spy = SpyEngine<WasmtimeEngine>;
 
 /// A disk-only cache with one valid uppercase entry, and a copy of it.
 struct Damage {
@@ -445,7 +328,7 @@ impl Damage {
             "{what}: the rewritten entry is valid"
         );
         assert_eq!(
-            self.spy.foreign(),
+            self.spy.foreign().len(),
             0,
             "{what}: unverified bytes deserialized"
         );
@@ -550,7 +433,7 @@ fn an_entry_for_another_key_is_refused() {
     let out = d.cache.get_or_compile(&PASSTHROUGH).unwrap();
     assert_eq!(out.tier, CacheTier::Compiled);
     assert_eq!(d.cache.stats().rejected.get(RejectReason::WrongKey), 2);
-    assert_eq!(d.spy.foreign(), 0);
+    assert_eq!(d.spy.foreign().len(), 0);
 }
 
 #[test]
@@ -595,7 +478,7 @@ fn a_sealed_entry_the_engine_refuses_is_removed() {
         1
     );
     assert_eq!(
-        *d.spy.foreign.lock().unwrap(),
+        d.spy.foreign(),
         [garbage],
         "only the sealed bytes"
     );
@@ -730,13 +613,7 @@ fn a_compile_in_progress_blocks_only_its_own_key() {
     let spy = Spy::new(engine(CompilationStrategy::Winch));
     let cache = Arc::new(CompiledComponentCache::new(spy.clone(), CacheConfig::default()).unwrap());
     cache.get_or_compile(&PASSTHROUGH).unwrap();
-    let (entered_tx, entered) = channel();
-    let (release, release_rx) = channel();
-    *spy.gate.lock().unwrap() = Some(Gate {
-        bytes: UPPERCASE.clone(),
-        entered: entered_tx,
-        release: release_rx,
-    });
+    let HeldCompile { entered, release } = spy.hold_compile_of(&UPPERCASE);
     let slow = {
         let cache = Arc::clone(&cache);
         std::thread::spawn(move || cache.get_or_compile(&UPPERCASE).unwrap().tier)
@@ -870,7 +747,7 @@ fn arbitrary_entry_bytes_never_reach_deserialize() {
             let before = d.cache.stats();
             let out = d.cache.get_or_compile(&UPPERCASE).unwrap();
             let after = d.cache.stats();
-            prop_assert_eq!(d.spy.foreign(), 0, "unverified bytes were deserialized");
+            prop_assert_eq!(d.spy.foreign().len(), 0, "unverified bytes were deserialized");
             if bytes == d.golden {
                 prop_assert_eq!(out.tier, CacheTier::Disk);
             } else {
@@ -885,7 +762,7 @@ fn arbitrary_entry_bytes_never_reach_deserialize() {
         })
         .unwrap();
     assert!(
-        *d.spy.deserialized.lock().unwrap() >= 64,
+        d.spy.deserialized() >= 64,
         "verified entries were loaded"
     );
 }

@@ -9,42 +9,14 @@ use proptest::prelude::*;
 use torvyn_engine::mock::{MockEngine, MockEngineConfig, models};
 use torvyn_engine::{
     BackpressureSignal, CompilationStrategy, ComponentId, ComponentInvoker, FlowContext,
-    Invocation, InvocationMetrics, StreamElement, WasmEngine,
+    Invocation, StreamElement, WasmEngine,
 };
+use torvyn_harness::fuzz::oracle::Observed;
 
-/// What both backends must agree on: the outcome and the accounting.
-#[derive(Debug, PartialEq)]
-struct Observed {
-    outcome: String,
-    bytes_in: u64,
-    bytes_out: u64,
-    buffers: u32,
-    host_calls: u32,
-    reclaimed: u32,
-    live_after: usize,
-}
-
-fn observe<T: std::fmt::Debug>(call: Invocation<T>, live_after: usize) -> Observed {
-    let InvocationMetrics {
-        bytes_into_guest,
-        bytes_out_of_guest,
-        buffers_allocated,
-        host_calls,
-        resources_reclaimed,
-        ..
-    } = call.metrics;
-    Observed {
-        outcome: match call.outcome {
-            Ok(v) => format!("{v:?}"),
-            Err(e) => format!("error: {e}"),
-        },
-        bytes_in: bytes_into_guest,
-        bytes_out: bytes_out_of_guest,
-        buffers: buffers_allocated,
-        host_calls,
-        reclaimed: resources_reclaimed,
-        live_after,
-    }
+/// What both backends must agree on: the outcome and the accounting (the
+/// fuzz targets' oracle, `torvyn_harness::fuzz::oracle::Observed`).
+fn observe<T: std::fmt::Debug>(call: Invocation<T>, inst: &impl ComponentInvoker) -> Observed {
+    Observed::of(&call, inst)
 }
 
 fn mock_engine() -> MockEngine {
@@ -100,9 +72,9 @@ fn run_processor(fixture: &str, elements: &[(Vec<u8>, String, u64, bool)]) {
         .unwrap();
     for e in elements {
         let r = real.process_sync(to_element(e.clone(), real_engine.clock()));
-        let r = observe(r, real.live_resources());
+        let r = observe(r, &real);
         let m = mock.process_sync(to_element(e.clone(), mock_engine.clock()));
-        let m = observe(m, mock.live_resources());
+        let m = observe(m, &mock);
         assert_eq!(m, r, "{fixture}: mock differs from the fixture");
     }
 }
@@ -139,23 +111,23 @@ proptest! {
             .instantiate(&mock_engine.compile(&MockEngine::component_bytes("counter-source")).unwrap(), ComponentId::new("src"))
             .unwrap();
         if let Some(config) = &config {
-            let r = observe(real.init_sync(config), real.live_resources());
-            let m = observe(mock.init_sync(config), mock.live_resources());
+            let r = observe(real.init_sync(config), &real);
+            let m = observe(mock.init_sync(config), &mock);
             prop_assert_eq!(m, r);
         }
         for op in ops {
             let (r, m) = match op {
                 0 => (
-                    observe(real.notify_backpressure_sync(BackpressureSignal::Pause), real.live_resources()),
-                    observe(mock.notify_backpressure_sync(BackpressureSignal::Pause), mock.live_resources()),
+                    observe(real.notify_backpressure_sync(BackpressureSignal::Pause), &real),
+                    observe(mock.notify_backpressure_sync(BackpressureSignal::Pause), &mock),
                 ),
                 1 => (
-                    observe(real.notify_backpressure_sync(BackpressureSignal::Ready), real.live_resources()),
-                    observe(mock.notify_backpressure_sync(BackpressureSignal::Ready), mock.live_resources()),
+                    observe(real.notify_backpressure_sync(BackpressureSignal::Ready), &real),
+                    observe(mock.notify_backpressure_sync(BackpressureSignal::Ready), &mock),
                 ),
                 _ => (
-                    observe(real.pull_sync(), real.live_resources()),
-                    observe(mock.pull_sync(), mock.live_resources()),
+                    observe(real.pull_sync(), &real),
+                    observe(mock.pull_sync(), &mock),
                 ),
             };
             prop_assert_eq!(m, r);
@@ -178,18 +150,18 @@ proptest! {
             .unwrap();
         let config = format!("{{\"every\": {every}}}");
         prop_assert_eq!(
-            observe(mock.init_sync(&config), mock.live_resources()),
-            observe(real.init_sync(&config), real.live_resources())
+            observe(mock.init_sync(&config), &mock),
+            observe(real.init_sync(&config), &real)
         );
         for (i, e) in elements.into_iter().enumerate() {
             if i == complete_at {
                 prop_assert_eq!(
-                    observe(mock.complete_sync(), mock.live_resources()),
-                    observe(real.complete_sync(), real.live_resources())
+                    observe(mock.complete_sync(), &mock),
+                    observe(real.complete_sync(), &real)
                 );
             }
-            let r = observe(real.push_sync(to_element(e.clone(), real_engine.clock())), real.live_resources());
-            let m = observe(mock.push_sync(to_element(e, mock_engine.clock())), mock.live_resources());
+            let r = observe(real.push_sync(to_element(e.clone(), real_engine.clock())), &real);
+            let m = observe(mock.push_sync(to_element(e, mock_engine.clock())), &mock);
             prop_assert_eq!(m, r);
         }
     }

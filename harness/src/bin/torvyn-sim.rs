@@ -7,10 +7,13 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use torvyn_harness::cli::{Cli, execute};
+use torvyn_harness::cli::{Cli, execute, init_logging};
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit with 2, --help with 0
+    if let Some(note) = init_logging(cli.verbose) {
+        eprintln!("{note}");
+    }
     let (report, failure) = match execute(cli) {
         Ok(mut r) => {
             let f = r.failure.take();

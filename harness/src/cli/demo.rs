@@ -22,9 +22,9 @@ use crate::scenario::ComponentSource;
 /// The demo's source: five lines of lower-case text, one per pull.
 pub const DEMO_SOURCE_WAT: &str = include_str!("demo-source.wat");
 /// The `uppercase` fixture.
-pub const UPPERCASE_WAT: &str = include_str!("../../../fixtures/components/uppercase.wat");
+pub const UPPERCASE_WAT: &str = include_str!("../../fixtures/components/uppercase.wat");
 /// The `sink` fixture.
-pub const SINK_WAT: &str = include_str!("../../../fixtures/components/sink.wat");
+pub const SINK_WAT: &str = include_str!("../../fixtures/components/sink.wat");
 
 /// The demo's components by name, as WAT text.
 pub const EMBEDDED: [(&str, &str); 3] = [

@@ -15,6 +15,11 @@
 //! | `torvyn-sim inspect COMPONENT` | [`inspect`] |
 //! | `torvyn-sim check SCENARIO --snapshot FILE [--update]` | [`check`] |
 //! | `torvyn-sim demo` | [`demo`] |
+//! | `torvyn-sim bench COMPONENT` | [`bench`] |
+//! | `torvyn-sim completions SHELL` | clap_complete |
+//!
+//! `-v` (or `RUST_LOG`) sends the engine's `tracing` spans to stderr
+//! ([`init_logging`]).
 //!
 //! Exit codes are in [`error`].
 
@@ -48,6 +53,8 @@ Examples:
   torvyn-sim pipeline --file fixtures/pipelines/counter-sink.yaml --format yaml
   torvyn-sim inspect counter-source
   torvyn-sim check fixtures/scenarios/uppercase.yaml --snapshot uppercase.yaml --update
+  torvyn-sim -vv run trap --input words.txt     (log every call and fault to stderr)
+  torvyn-sim completions bash > /etc/bash_completion.d/torvyn-sim
 
 COMPONENT is a fixture name (fixtures/components/NAME.wat), a .wat file (a core
 module is componentized for the world its exports imply, or the one a
@@ -135,6 +142,13 @@ Exit codes: 0 ok, 4 engine.";
     after_help = MAIN_HELP
 )]
 pub struct Cli {
+    /// Log to stderr what the engine does: -v compiles, instantiations,
+    /// cache lookups (with the tier that answered), faults and rejected
+    /// cache entries; -vv also every call (component, function, fuel,
+    /// duration, outcome). RUST_LOG, when set, overrides it (e.g.
+    /// RUST_LOG=torvyn_engine=debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -161,6 +175,25 @@ pub enum Command {
     /// Quick figures: ns per element, engine vs a minimal bindgen! host
     #[command(after_help = BENCH_HELP)]
     Bench(BenchArgs),
+    /// Print a shell completion script.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+}
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  torvyn-sim completions bash > ~/.local/share/bash-completion/completions/torvyn-sim
+  torvyn-sim completions zsh > ~/.zfunc/_torvyn-sim
+  torvyn-sim completions fish > ~/.config/fish/completions/torvyn-sim.fish
+
+Exit codes: 0 ok, 2 usage.";
+
+/// `torvyn-sim completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 const BENCH_HELP: &str = "\
@@ -416,6 +449,69 @@ pub fn execute(cli: Cli) -> Result<Report, CliError> {
         Command::Check(a) => check::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Bench(a) => bench::run(&a),
+        Command::Completions(a) => Ok(completions(a.shell)),
+    }
+}
+
+/// The completion script of `torvyn-sim` for `shell`.
+fn completions(shell: clap_complete::Shell) -> Report {
+    use clap::CommandFactory as _;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "torvyn-sim", &mut script);
+    Report {
+        stdout: String::from_utf8_lossy(&script).into_owned(),
+        ..Report::default()
+    }
+}
+
+/// Sends the engine's `tracing` spans and events to stderr: `RUST_LOG` if
+/// it is set, else the level `verbose` (the count of `-v`) asks for.
+/// Returns a note for stderr when logging was asked for but cannot be
+/// given.
+pub fn init_logging(verbose: u8) -> Option<String> {
+    let from_env = std::env::var_os("RUST_LOG").is_some_and(|v| !v.is_empty());
+    if verbose == 0 && !from_env {
+        return None;
+    }
+    logging::init(verbose, from_env)
+}
+
+#[cfg(feature = "tracing")]
+mod logging {
+    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::fmt::format::FmtSpan;
+
+    pub(super) fn init(verbose: u8, from_env: bool) -> Option<String> {
+        let filter = if from_env {
+            match EnvFilter::try_from_default_env() {
+                Ok(f) => f,
+                Err(e) => return Some(format!("note: RUST_LOG ignored: {e}")),
+            }
+        } else {
+            let level = match verbose {
+                1 => "info",
+                2 => "debug",
+                _ => "trace",
+            };
+            EnvFilter::new(format!("torvyn_engine={level},torvyn_harness={level}"))
+        };
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .with_span_events(FmtSpan::CLOSE)
+            .try_init()
+            .err()
+            .map(|e| format!("note: logging not set up: {e}"))
+    }
+}
+
+#[cfg(not(feature = "tracing"))]
+mod logging {
+    pub(super) fn init(_verbose: u8, _from_env: bool) -> Option<String> {
+        Some(
+            "note: -v and RUST_LOG need torvyn-harness built with its `tracing` feature".into(),
+        )
     }
 }
 

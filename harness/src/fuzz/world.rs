@@ -35,9 +35,17 @@ impl Setup {
             Setup::Winch => CompilationStrategy::Winch,
             _ => CompilationStrategy::Cranelift,
         };
+        // Smaller limits than the defaults, so that the hostile fixtures
+        // reach them (and fault) in a few milliseconds: the fuzzer then
+        // runs many more inputs. The limits' enforcement is the same.
         WasmtimeEngineConfig {
             random: RandomSource::Seeded(FUZZ_SEED),
             pooling: (self == Setup::Pooled).then(PoolingConfig::default),
+            max_memory_bytes: 4 << 20,
+            max_buffer_bytes_per_instance: 4 << 20,
+            max_wasm_stack: 256 << 10,
+            max_captured_output: 4 << 10,
+            fuel_per_call: 5_000_000,
             ..WasmtimeEngineConfig::with_strategy(strategy)
         }
     }
