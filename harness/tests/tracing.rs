@@ -37,8 +37,10 @@ struct Fields<'a>(&'a mut BTreeMap<String, String>);
 
 impl Visit for Fields<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0
-            .insert(field.name().to_string(), format!("{value:?}").trim_matches('"').to_string());
+        self.0.insert(
+            field.name().to_string(),
+            format!("{value:?}").trim_matches('"').to_string(),
+        );
     }
 }
 
@@ -119,8 +121,14 @@ fn every_call_has_a_span_with_its_cost_and_outcome() {
         let trap = engine
             .compile(&torvyn_harness::fixtures::load_fixture("trap").unwrap())
             .unwrap();
-        let mut inst = engine.instantiate(&trap, ComponentId::new("trap-1")).unwrap();
-        assert!(inst.process_sync(StreamElement::new(0, "x", "text/plain")).fault().is_some());
+        let mut inst = engine
+            .instantiate(&trap, ComponentId::new("trap-1"))
+            .unwrap();
+        assert!(
+            inst.process_sync(StreamElement::new(0, "x", "text/plain"))
+                .fault()
+                .is_some()
+        );
     });
 
     let calls = capture.spans("torvyn.invoke");
@@ -136,10 +144,17 @@ fn every_call_has_a_span_with_its_cost_and_outcome() {
     let faults = capture.events("guest call faulted");
     assert_eq!(faults.len(), 1, "one fault, one event");
     assert_eq!(faults[0].parent.as_deref(), Some("torvyn.invoke"));
-    assert!(faults[0].fields["fault"].contains("trap-1"), "{:?}", faults[0]);
+    assert!(
+        faults[0].fields["fault"].contains("trap-1"),
+        "{:?}",
+        faults[0]
+    );
 
     let cold = capture.spans("torvyn.cold");
-    let ops: Vec<&str> = cold.iter().map(|s| s.fields["operation"].as_str()).collect();
+    let ops: Vec<&str> = cold
+        .iter()
+        .map(|s| s.fields["operation"].as_str())
+        .collect();
     assert_eq!(ops, ["compile", "instantiate", "compile", "instantiate"]);
     assert_eq!(cold[1].fields["subject"], "upper-1");
 }
@@ -153,7 +168,8 @@ fn cache_lookups_record_their_tier_and_rejections_are_events() {
             torvyn_engine::CompilationStrategy::Winch,
         ))
         .unwrap();
-        let cache = CompiledComponentCache::new(engine, CacheConfig::with_disk(dir.path())).unwrap();
+        let cache =
+            CompiledComponentCache::new(engine, CacheConfig::with_disk(dir.path())).unwrap();
         let key = cache.get_or_compile(&bytes).unwrap().key; // compiled
         cache.get_or_compile(&bytes).unwrap(); // memory
         cache.clear_memory();

@@ -27,9 +27,8 @@ fn readme() -> Option<String> {
 
 /// The steps of the walkthrough, in order.
 fn steps(readme: &str) -> Vec<Step> {
-    let start = readme
-        .find("<!-- walkthrough:start -->")
-        .expect("README has a walkthrough");
+    const START: &str = "<!-- walkthrough:start -->";
+    let start = readme.find(START).expect("README has a walkthrough") + START.len();
     let end = readme
         .find("<!-- walkthrough:end -->")
         .expect("the walkthrough ends");
@@ -100,7 +99,11 @@ fn the_readme_walkthrough_runs_as_written() {
     let dir = tempfile::tempdir().unwrap();
     let steps = steps(&readme);
     assert!(
-        steps.iter().filter(|s| matches!(s, Step::Shell { .. })).count() >= 4,
+        steps
+            .iter()
+            .filter(|s| matches!(s, Step::Shell { .. }))
+            .count()
+            >= 4,
         "the walkthrough has its commands: {steps:?}"
     );
     let mut last_stdout: Option<String> = None;
@@ -151,7 +154,10 @@ fn the_readme_walkthrough_runs_as_written() {
             }
         }
     }
-    assert!(aliased, "the walkthrough defines the torvyn-sim alias first");
+    assert!(
+        aliased,
+        "the walkthrough defines the torvyn-sim alias first"
+    );
     // What the commands left behind: the JSON is a transcript, the
     // snapshot was written, and the failed check printed a diff.
     let json: serde_json::Value =
@@ -161,5 +167,8 @@ fn the_readme_walkthrough_runs_as_written() {
     let snapshot = std::fs::read_to_string(dir.path().join("exclaim.snap.yaml")).unwrap();
     assert!(snapshot.contains("hello!"), "{snapshot}");
     let diff = last_stdout.unwrap_or_default();
-    assert!(diff.contains("hello?"), "the failed check shows the change: {diff}");
+    assert!(
+        diff.contains("hello?"),
+        "the failed check shows the change: {diff}"
+    );
 }

@@ -181,7 +181,9 @@ impl Slab {
     /// Adds an entry under the next rep; `None` once reps of this call
     /// would pass `u32::MAX`.
     fn push(&mut self, entry: Entry) -> Option<u32> {
-        let rep = self.base.checked_add(u32::try_from(self.slots.len()).ok()?)?;
+        let rep = self
+            .base
+            .checked_add(u32::try_from(self.slots.len()).ok()?)?;
         self.slots.push(Some(entry));
         self.live += 1;
         Some(rep)

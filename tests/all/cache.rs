@@ -7,22 +7,21 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Barrier, LazyLock, Mutex};
+use std::sync::{Arc, Barrier, LazyLock};
 use std::time::Duration;
 
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
-use torvyn_harness::fuzz::spy::{HeldCompile, SpyEngine};
 use torvyn_engine::cache::{
     CacheConfig, CacheKey, CacheTier, CompiledComponentCache, FORMAT_VERSION, HEADER_LEN, MAGIC,
     RejectReason,
 };
-use torvyn_engine::wasmtime::{WasmtimeCompiled, WasmtimeEngine, WasmtimeEngineConfig};
+use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     CompilationStrategy, ComponentId, EngineError, ProcessResult, StreamElement, WasmEngine,
     WasmtimeInvoker,
 };
+use torvyn_harness::fuzz::spy::{HeldCompile, SpyEngine};
 
 use crate::support::{engine, ok};
 
@@ -477,11 +476,7 @@ fn a_sealed_entry_the_engine_refuses_is_removed() {
             .get(RejectReason::DeserializeFailed),
         1
     );
-    assert_eq!(
-        d.spy.foreign(),
-        [garbage],
-        "only the sealed bytes"
-    );
+    assert_eq!(d.spy.foreign(), [garbage], "only the sealed bytes");
     assert_eq!(
         d.cache.get_or_compile(&UPPERCASE).unwrap().tier,
         CacheTier::Disk
@@ -747,7 +742,11 @@ fn arbitrary_entry_bytes_never_reach_deserialize() {
             let before = d.cache.stats();
             let out = d.cache.get_or_compile(&UPPERCASE).unwrap();
             let after = d.cache.stats();
-            prop_assert_eq!(d.spy.foreign().len(), 0, "unverified bytes were deserialized");
+            prop_assert_eq!(
+                d.spy.foreign().len(),
+                0,
+                "unverified bytes were deserialized"
+            );
             if bytes == d.golden {
                 prop_assert_eq!(out.tier, CacheTier::Disk);
             } else {
@@ -761,8 +760,5 @@ fn arbitrary_entry_bytes_never_reach_deserialize() {
             Ok(())
         })
         .unwrap();
-    assert!(
-        d.spy.deserialized() >= 64,
-        "verified entries were loaded"
-    );
+    assert!(d.spy.deserialized() >= 64, "verified entries were loaded");
 }

@@ -509,9 +509,7 @@ mod logging {
 #[cfg(not(feature = "tracing"))]
 mod logging {
     pub(super) fn init(_verbose: u8, _from_env: bool) -> Option<String> {
-        Some(
-            "note: -v and RUST_LOG need torvyn-harness built with its `tracing` feature".into(),
-        )
+        Some("note: -v and RUST_LOG need torvyn-harness built with its `tracing` feature".into())
     }
 }
 
