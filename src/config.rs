@@ -41,6 +41,11 @@ pub struct PoolingConfig {
     pub total_memories: u32,
     /// Tables live at once.
     pub total_tables: u32,
+    /// Bytes at the start of each linear memory and table that stay
+    /// resident when a slot is reused: they are zeroed with `memset`
+    /// instead of returned to the kernel, so the next instance does not
+    /// page-fault them back in. Default 64 KiB (one wasm page).
+    pub keep_resident_bytes: u64,
 }
 
 impl Default for PoolingConfig {
@@ -50,6 +55,7 @@ impl Default for PoolingConfig {
             total_core_instances: 1024,
             total_memories: 256,
             total_tables: 512,
+            keep_resident_bytes: 64 * 1024,
         }
     }
 }

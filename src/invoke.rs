@@ -94,7 +94,10 @@ pub(crate) fn check_fuel(fuel_enabled: bool, fuel: u64) -> Result<(), EngineErro
     Ok(())
 }
 
-/// A faulted call that never reached the guest.
+/// A faulted call that never reached the guest. Out of line, like every
+/// failure path, so the hot path stays compact.
+#[cold]
+#[inline(never)]
 pub(crate) fn refused<T>(
     component: &ComponentId,
     function: Function,

@@ -857,4 +857,33 @@ mod tests {
             "passed reads as 1, not 0 (none)"
         );
     }
+
+    #[test]
+    fn reps_are_not_reused_across_calls() {
+        let mut res = store();
+        res.begin_call();
+        let a = res.lend_flow(FlowContext::new("a")).unwrap();
+        let kept = res.allocate(8).unwrap();
+        let metrics = end(&mut res, &[a]);
+        assert_eq!(
+            metrics.resources_reclaimed, 1,
+            "the kept buffer is reclaimed"
+        );
+        res.begin_call();
+        let b = res.lend_flow(FlowContext::new("b")).unwrap();
+        assert!(b > kept && kept > a, "reps only grow: {a} {kept} {b}");
+        assert!(matches!(
+            res.flow_id(a),
+            Err(ContractViolation::StaleHandle { .. })
+        ));
+        assert!(matches!(
+            res.mutable_size(kept),
+            Err(ContractViolation::StaleHandle { .. })
+        ));
+        assert_eq!(res.flow_id(b).unwrap(), "b");
+        res.drop_flow(a); // a stale drop is harmless
+        assert_eq!(res.live(), 1);
+        end(&mut res, &[b]);
+        assert_eq!(res.live(), 0);
+    }
 }

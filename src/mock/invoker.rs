@@ -11,6 +11,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use super::engine::MockInner;
 use super::faults::ColdOp;
 use super::journal::{JournalEntry, JournalOutcome, digest};
@@ -38,44 +40,52 @@ pub struct MockInvoker {
     poisoned: Option<Fault>,
 }
 
-/// How a call's value is journaled.
+/// How a call's value is journaled. `input` is the call's input payload
+/// and its digest, if it had one: an output that is the very same bytes (a
+/// passthrough) reuses the digest instead of hashing them again.
 trait Journaled {
-    fn outcome(&self) -> JournalOutcome;
+    fn outcome(&self, input: Option<(&Bytes, u64)>) -> JournalOutcome;
 }
 
 impl Journaled for () {
-    fn outcome(&self) -> JournalOutcome {
+    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
         JournalOutcome::Ok
     }
 }
 
 impl Journaled for ProcessResult {
-    fn outcome(&self) -> JournalOutcome {
+    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
         match self {
-            ProcessResult::Emit(out) => out.outcome(),
+            ProcessResult::Emit(out) => out.outcome(_input),
             ProcessResult::Drop => JournalOutcome::Drop,
         }
     }
 }
 
 impl Journaled for OutputElement {
-    fn outcome(&self) -> JournalOutcome {
+    fn outcome(&self, input: Option<(&Bytes, u64)>) -> JournalOutcome {
+        let same = |(bytes, _): &(&Bytes, u64)| {
+            bytes.as_ptr() == self.payload.as_ptr() && bytes.len() == self.payload.len()
+        };
         JournalOutcome::Element {
             len: self.payload.len(),
-            digest: digest(&self.payload),
+            digest: match input.filter(same) {
+                Some((_, d)) => d,
+                None => digest(&self.payload),
+            },
         }
     }
 }
 
 impl Journaled for Option<OutputElement> {
-    fn outcome(&self) -> JournalOutcome {
+    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
         self.as_ref()
-            .map_or(JournalOutcome::Exhausted, Journaled::outcome)
+            .map_or(JournalOutcome::Exhausted, |out| out.outcome(_input))
     }
 }
 
 impl Journaled for BackpressureSignal {
-    fn outcome(&self) -> JournalOutcome {
+    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
         JournalOutcome::Signal(*self)
     }
 }
@@ -182,11 +192,13 @@ impl MockInvoker {
             Option<&ModelElement>,
         ) -> Result<T, MockError>,
     ) -> Invocation<T> {
+        // The input as journaled: its meta, its payload (a cheap `Bytes`
+        // clone, to recognise an output that is the same bytes) and digest.
         let journal_input = element.as_ref().and_then(|el| {
             self.engine
                 .journal
                 .is_on()
-                .then(|| (el.meta.clone(), (el.payload.len(), digest(&el.payload))))
+                .then(|| (el.meta.clone(), el.payload.clone(), digest(&el.payload)))
         });
         let span = trace::call(&self.id, function);
         let invocation = self.run(function, element, body);
@@ -198,18 +210,22 @@ impl MockInvoker {
         );
         let engine = &self.engine;
         engine.journal.record(|index| {
-            let (meta, payload) = journal_input.map_or((None, None), |(m, p)| (Some(m), Some(p)));
+            let input = journal_input.as_ref().map(|(_, bytes, d)| (bytes, *d));
+            let outcome = match &invocation.outcome {
+                Ok(v) => v.outcome(input),
+                Err(InvokeError::Guest(e)) => JournalOutcome::GuestError(e.kind()),
+                Err(InvokeError::Fault(f)) => JournalOutcome::Fault(f.kind.name()),
+            };
+            let (meta, payload) = journal_input.map_or((None, None), |(m, bytes, d)| {
+                (Some(m), Some((bytes.len(), d)))
+            });
             JournalEntry {
                 index,
                 component: self.id.clone(),
                 function,
                 meta,
                 payload,
-                outcome: match &invocation.outcome {
-                    Ok(v) => v.outcome(),
-                    Err(InvokeError::Guest(e)) => JournalOutcome::GuestError(e.kind()),
-                    Err(InvokeError::Fault(f)) => JournalOutcome::Fault(f.kind.name()),
-                },
+                outcome,
                 fuel: invocation.metrics.fuel_consumed,
                 time_ns: engine.clock.now_ns(),
             }

@@ -76,14 +76,21 @@ impl fmt::Display for JournalEntry {
     }
 }
 
-/// The FNV-1a digest the journal uses for payloads (cheap, not
-/// cryptographic).
+/// The digest the journal keeps of payloads: FNV-1a over 8-byte
+/// little-endian words, then the remaining bytes, then the length (cheap,
+/// not cryptographic; 8 bytes per step).
 pub fn digest(bytes: &[u8]) -> u64 {
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let word = u64::from_le_bytes(w.try_into().expect("chunks of 8"));
+        h = (h ^ word).wrapping_mul(PRIME);
     }
-    h
+    for b in words.remainder() {
+        h = (h ^ u64::from(*b)).wrapping_mul(PRIME);
+    }
+    (h ^ bytes.len() as u64).wrapping_mul(PRIME)
 }
 
 #[derive(Default)]

@@ -335,7 +335,9 @@ fn wasmtime_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
             .total_core_instances(pool.total_core_instances)
             .total_memories(pool.total_memories)
             .total_tables(pool.total_tables)
-            .max_memory_size(usize::try_from(config.max_memory_bytes).unwrap_or(usize::MAX));
+            .max_memory_size(usize::try_from(config.max_memory_bytes).unwrap_or(usize::MAX))
+            .linear_memory_keep_resident(usize::try_from(pool.keep_resident_bytes).unwrap_or(0))
+            .table_keep_resident(usize::try_from(pool.keep_resident_bytes).unwrap_or(0));
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));
     }
     c

@@ -306,24 +306,33 @@ impl WasmtimeInvoker {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(InvokeError::Guest(e)),
             Err(e) => {
-                let fault = Fault {
-                    component: self.id.clone(),
-                    function,
-                    kind: classify(
-                        store.data(),
-                        &e,
-                        self.fuel_budget,
-                        deadline_in_fuel,
-                        allowed,
-                    ),
-                };
-                if fault.poisons() {
-                    self.poisoned = Some(fault.clone());
-                }
-                Err(InvokeError::Fault(fault))
+                let kind = classify(
+                    store.data(),
+                    &e,
+                    self.fuel_budget,
+                    deadline_in_fuel,
+                    allowed,
+                );
+                Err(self.fault(function, kind))
             }
         };
         Invocation { outcome, metrics }
+    }
+
+    /// The fault of a call that failed in the guest; poisons the instance
+    /// when the fault does. Out of line: the hot path stays compact.
+    #[cold]
+    #[inline(never)]
+    fn fault(&mut self, function: Function, kind: FaultKind) -> InvokeError {
+        let fault = Fault {
+            component: self.id.clone(),
+            function,
+            kind,
+        };
+        if fault.poisons() {
+            self.poisoned = Some(fault.clone());
+        }
+        InvokeError::Fault(fault)
     }
 }
 
@@ -351,6 +360,8 @@ fn take_output(
 /// Turns a failed call into a fault kind. Limits come first: a trap that
 /// follows a refused memory growth or buffer allocation in the same call is
 /// reported as the limit it hit.
+#[cold]
+#[inline(never)]
 fn classify(
     data: &HostState,
     e: &wasmtime::Error,

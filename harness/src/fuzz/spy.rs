@@ -168,88 +168,122 @@ impl<E: WasmEngine> WasmEngine for SpyEngine<E> {
     }
 }
 
-/// The disk-only cache the `cache_entry` target writes entries into, with
-/// the valid entry of one fixture.
-struct EntryBench {
+/// A disk-only cache the `cache_entry` target writes entries into, with
+/// the valid entry of one component.
+struct EntryBench<E: WasmEngine> {
     // Kept for its lifetime: the directory goes when the process ends.
     _dir: tempfile::TempDir,
-    spy: SpyEngine<torvyn_engine::WasmtimeEngine>,
-    cache: CompiledComponentCache<SpyEngine<torvyn_engine::WasmtimeEngine>>,
+    spy: SpyEngine<E>,
+    cache: CompiledComponentCache<SpyEngine<E>>,
     component: Vec<u8>,
     path: PathBuf,
     valid: Vec<u8>,
 }
 
-static BENCH: LazyLock<Mutex<EntryBench>> = LazyLock::new(|| {
-    let dir = tempfile::Builder::new()
-        .prefix("torvyn-fuzz-cache-")
-        .tempdir()
-        .expect("a temporary directory");
-    let spy = SpyEngine::new(super::world::engine(super::world::Setup::Winch).clone());
-    let cache = CompiledComponentCache::new(
-        spy.clone(),
-        CacheConfig {
-            max_memory_entries: 0,
-            ..CacheConfig::with_disk(dir.path())
-        },
-    )
-    .expect("a disk cache");
-    let component = crate::fixtures::load_fixture("passthrough").expect("fixture");
-    let key = cache.get_or_compile(&component).expect("compiles").key;
-    let path = cache.entry_path(&key).expect("a disk tier");
-    let valid = std::fs::read(&path).expect("the entry was written");
-    Mutex::new(EntryBench {
-        _dir: dir,
-        spy,
-        cache,
-        component,
-        path,
-        valid,
-    })
-});
+impl<E: WasmEngine> EntryBench<E> {
+    fn new(engine: E, component: Vec<u8>) -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("torvyn-fuzz-cache-")
+            .tempdir()
+            .expect("a temporary directory");
+        let spy = SpyEngine::new(engine);
+        let cache = CompiledComponentCache::new(
+            spy.clone(),
+            CacheConfig {
+                max_memory_entries: 0,
+                ..CacheConfig::with_disk(dir.path())
+            },
+        )
+        .expect("a disk cache");
+        let key = cache.get_or_compile(&component).expect("compiles").key;
+        let path = cache.entry_path(&key).expect("a disk tier");
+        let valid = std::fs::read(&path).expect("the entry was written");
+        Self {
+            _dir: dir,
+            spy,
+            cache,
+            component,
+            path,
+            valid,
+        }
+    }
+
+    /// The oracle, for one entry.
+    fn check(&self, case: &EntryCase) {
+        let bytes = case.bytes(&self.valid, HEADER_LEN);
+        std::fs::write(&self.path, &bytes).expect("write the entry");
+        let before = self.cache.stats();
+        let out = self
+            .cache
+            .get_or_compile(&self.component)
+            .unwrap_or_else(|e| panic!("a bad entry must fall back to compiling: {e}"));
+        let after = self.cache.stats();
+        let foreign = self.spy.foreign();
+        assert!(
+            foreign.is_empty(),
+            "{} unverified artifact(s) reached deserialize; entry case {case:?}",
+            foreign.len()
+        );
+        if bytes == self.valid {
+            assert_eq!(out.tier, CacheTier::Disk, "the valid entry loads from disk");
+        } else {
+            assert_eq!(
+                out.tier,
+                CacheTier::Compiled,
+                "a damaged entry is recompiled: {case:?}"
+            );
+            assert_eq!(
+                after.rejected.total(),
+                before.rejected.total() + 1,
+                "the rejection is counted: {case:?}"
+            );
+        }
+        assert_eq!(
+            self.cache
+                .get_or_compile(&self.component)
+                .expect("compiles")
+                .tier,
+            CacheTier::Disk,
+            "the entry is valid again after {case:?}"
+        );
+    }
+}
+
+/// Which engine's cache an entry goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryEngine {
+    /// The mock: its artifacts are small and a recompile is free, so the
+    /// fuzzer spends its time in the cache's checks.
+    Mock,
+    /// Wasmtime (Winch): real artifacts, a real compile per rejection.
+    Wasmtime,
+}
 
 /// The `cache_entry` oracle: writes the case's bytes as the entry, looks
 /// the component up, and checks that nothing foreign reached
 /// `deserialize`, that only the valid entry loads from disk, that anything
 /// else is counted as a rejection and recompiled, and that the entry is
 /// valid afterwards.
-pub fn check_entry(case: &EntryCase) {
-    let bench = BENCH.lock().unwrap_or_else(|p| p.into_inner());
-    let bytes = case.bytes(&bench.valid, HEADER_LEN);
-    std::fs::write(&bench.path, &bytes).expect("write the entry");
-    let before = bench.cache.stats();
-    let out = bench
-        .cache
-        .get_or_compile(&bench.component)
-        .unwrap_or_else(|e| panic!("a bad entry must fall back to compiling: {e}"));
-    let after = bench.cache.stats();
-    let foreign = bench.spy.foreign();
-    assert!(
-        foreign.is_empty(),
-        "{} unverified artifact(s) reached deserialize; entry case {case:?}",
-        foreign.len()
-    );
-    if bytes == bench.valid {
-        assert_eq!(out.tier, CacheTier::Disk, "the valid entry loads from disk");
-    } else {
-        assert_eq!(
-            out.tier,
-            CacheTier::Compiled,
-            "a damaged entry is recompiled: {case:?}"
-        );
-        assert_eq!(
-            after.rejected.total(),
-            before.rejected.total() + 1,
-            "the rejection is counted: {case:?}"
-        );
+pub fn check_entry(engine: EntryEngine, case: &EntryCase) {
+    type Bench<E> = LazyLock<Mutex<EntryBench<E>>>;
+    static MOCK: Bench<torvyn_engine::mock::MockEngine> = LazyLock::new(|| {
+        let engine = torvyn_engine::mock::MockEngine::new(Default::default());
+        for c in torvyn_engine::mock::models::all() {
+            engine.register(c);
+        }
+        let component = torvyn_engine::mock::MockEngine::component_bytes("passthrough");
+        Mutex::new(EntryBench::new(engine, component))
+    });
+    static WASMTIME: Bench<torvyn_engine::WasmtimeEngine> = LazyLock::new(|| {
+        let engine = super::world::engine(super::world::Setup::Winch).clone();
+        let component = crate::fixtures::load_fixture("passthrough").expect("fixture");
+        Mutex::new(EntryBench::new(engine, component))
+    });
+    match engine {
+        EntryEngine::Mock => MOCK.lock().unwrap_or_else(|p| p.into_inner()).check(case),
+        EntryEngine::Wasmtime => WASMTIME
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .check(case),
     }
-    assert_eq!(
-        bench
-            .cache
-            .get_or_compile(&bench.component)
-            .expect("compiles")
-            .tier,
-        CacheTier::Disk,
-        "the entry is valid again after {case:?}"
-    );
 }

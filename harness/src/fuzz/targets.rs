@@ -11,6 +11,7 @@ use torvyn_engine::{
 use super::Verdict;
 use super::generate::{self, ApiOp, ElementLimits, ElementSpec};
 use super::oracle::{CallCheck, FIXTURE_OUTCOMES, Observed};
+use super::spy::EntryEngine;
 use super::world::{self, MODELLED, Setup};
 use crate::backend::block_on;
 
@@ -667,7 +668,8 @@ pub fn component_bytes(data: &[u8]) -> Verdict {
 }
 
 /// Target `cache_entry`: arbitrary bytes as the disk cache entry of a
-/// compiled fixture ([`generate::cache_entry`]: raw bytes, edits of the valid
+/// compiled component (on the mock engine, or one input in 32 on Wasmtime
+/// with Winch, whose recompile per rejected entry is slow) ([`generate::cache_entry`]: raw bytes, edits of the valid
 /// entry, its header over a foreign payload, or the valid entry). Oracle:
 /// nothing that `serialize` did not produce reaches `deserialize`
 /// ([`super::spy::SpyEngine`]); an entry other than the valid one is
@@ -675,9 +677,17 @@ pub fn component_bytes(data: &[u8]) -> Verdict {
 /// again.
 pub fn cache_entry(data: &[u8]) -> Verdict {
     let mut u = Unstructured::new(data);
-    let Ok(case) = generate::cache_entry(&mut u) else {
+    let case = (|| -> arbitrary::Result<_> {
+        let engine = if generate::one_in(&mut u, 32)? {
+            EntryEngine::Wasmtime
+        } else {
+            EntryEngine::Mock
+        };
+        Ok((engine, generate::cache_entry(&mut u)?))
+    })();
+    let Ok((engine, case)) = case else {
         return Verdict::Discarded;
     };
-    super::spy::check_entry(&case);
+    super::spy::check_entry(engine, &case);
     Verdict::Checked
 }
