@@ -15,7 +15,7 @@
 //! | `torvyn-sim inspect COMPONENT` | [`inspect`] |
 //! | `torvyn-sim check SCENARIO --snapshot FILE [--update]` | [`check`] |
 //! | `torvyn-sim demo` | [`demo`] |
-//! | `torvyn-sim bench COMPONENT` | [`bench`] |
+//! | `torvyn-sim bench COMPONENT` | [`mod@bench`] |
 //! | `torvyn-sim completions SHELL` | clap_complete |
 //!
 //! `-v` (or `RUST_LOG`) sends the engine's `tracing` spans to stderr

@@ -235,7 +235,7 @@ const HEAVY: [&str; 1] = ["stdout-flood"];
 
 /// Target `invoke_elements`: an arbitrary element stream (payloads, content
 /// types, sequence numbers, deadlines, fuel budgets, signals) through every
-/// fixture of [`FIXTURE_OUTCOMES`], hostile ones included (the [`HEAVY`]
+/// fixture of [`FIXTURE_OUTCOMES`], hostile ones included (the heavy
 /// ones in one input of eight), on one of the engine setups. Oracle: [`CallCheck`] after every call.
 pub fn invoke_elements(data: &[u8]) -> Verdict {
     let mut u = Unstructured::new(data);
