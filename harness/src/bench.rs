@@ -68,7 +68,7 @@ mod bindings {
     }
 
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "wit",
         inline: "
             package torvyn:bench-host;
 

@@ -134,3 +134,38 @@ fn an_outcome_outside_the_table_fails_the_oracle() {
     }));
     assert!(caught.is_err(), "fuel over the budget is caught");
 }
+
+/// The generated and mutated candidates of `component_bytes` get past
+/// compile and instantiate often enough for their calls to be fuzzed: a
+/// generator whose output the engine always refused would fuzz nothing but
+/// the parser.
+#[test]
+fn component_bytes_candidates_reach_the_guest() {
+    use std::collections::HashMap;
+    use torvyn_harness::fuzz::targets::{Reach, component_bytes_case};
+
+    let mut seen: HashMap<(&str, Reach), usize> = HashMap::new();
+    for input in fuzz::random_inputs(seed_from_env(), "reach", 160, 4096) {
+        let (reach, kind) = component_bytes_case(&input);
+        *seen.entry((kind, reach)).or_default() += 1;
+    }
+    eprintln!("component_bytes, how far 160 seeded candidates got: {seen:?}");
+    let count = |kind, reach| seen.get(&(kind, reach)).copied().unwrap_or(0);
+    let generated: usize = seen
+        .iter()
+        .filter(|((kind, _), _)| *kind == "generated")
+        .map(|(_, n)| n)
+        .sum();
+    assert!(
+        count("generated", Reach::Called) * 4 >= generated && generated > 0,
+        "most wasm-smith modules must reach their calls: {seen:?}"
+    );
+    assert!(
+        count("mutated", Reach::Called) + count("mutated", Reach::Instantiate) > 0,
+        "no mutated fixture got past compile: {seen:?}"
+    );
+    assert!(
+        count("raw", Reach::Called) == 0,
+        "random bytes are not a component: {seen:?}"
+    );
+}

@@ -560,8 +560,9 @@ fn smith_config(shape: &[u8]) -> wasm_smith::Config {
         exports: Some(shape.to_vec()),
         max_funcs: 20,
         max_instructions: 200,
-        max_memories: 1,
-        max_tables: 2,
+        max_memories: 0,
+        max_tables: 1,
+        reference_types_enabled: false,
         max_data_segments: 4,
         max_memory32_bytes: 4 << 20,
         simd_enabled: false,
@@ -607,6 +608,34 @@ fn candidate(u: &mut Unstructured<'_>) -> arbitrary::Result<Candidate> {
 /// panics, hangs and broken invariants ([`CallCheck`] without a fixture
 /// row) are not.
 pub fn component_bytes(data: &[u8]) -> Verdict {
+    match component_bytes_reach(data) {
+        Reach::Discarded => Verdict::Discarded,
+        _ => Verdict::Checked,
+    }
+}
+
+/// How far a `component_bytes` candidate got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reach {
+    /// The input made no candidate, or wit-component refused the generated
+    /// module (nothing reached the engine).
+    Discarded,
+    /// `compile` refused it.
+    Compile,
+    /// `instantiate` refused it.
+    Instantiate,
+    /// Its exported functions were called.
+    Called,
+}
+
+/// [`component_bytes`], telling how far the candidate got and what it was
+/// (`raw`, `mutated` or `generated`).
+pub fn component_bytes_reach(data: &[u8]) -> Reach {
+    component_bytes_case(data).0
+}
+
+/// [`component_bytes_reach`] and the kind of candidate.
+pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
     let mut u = Unstructured::new(data);
     let case = (|| -> arbitrary::Result<_> {
         let setup = setup(&mut u)?;
@@ -617,26 +646,32 @@ pub fn component_bytes(data: &[u8]) -> Verdict {
         Ok((setup, candidate, element, config, fuel))
     })();
     let Ok((setup, candidate, element, config, fuel)) = case else {
-        return Verdict::Discarded;
+        return (Reach::Discarded, "none");
     };
-    let bytes = match &candidate {
-        Candidate::Raw(b) => b.clone(),
+    let (bytes, kind) = match &candidate {
+        Candidate::Raw(b) => (b.clone(), "raw"),
         Candidate::Mutated(fixture, edits) => {
             let original = crate::fixtures::load_fixture(fixture).expect("fixture loads");
-            generate::apply_edits(&original, edits)
+            (generate::apply_edits(&original, edits), "mutated")
         }
         Candidate::Generated(fixture, module) => {
             match crate::fixtures::componentize(module, Some(&shape(fixture).world)) {
-                Ok(c) => c,
+                Ok(c) => (c, "generated"),
                 // wit-component refused the module: nothing reaches the
                 // engine, which is not what this target tests.
-                Err(_) => return Verdict::Discarded,
+                Err(_) => return (Reach::Discarded, "generated"),
             }
         }
     };
     let engine = world::engine(setup);
-    let Ok(compiled) = engine.compile(&bytes) else {
-        return Verdict::Checked;
+    let compiled = match engine.compile(&bytes) {
+        Ok(c) => c,
+        Err(e) => {
+            if kind == "generated" && std::env::var_os("TORVYN_FUZZ_DEBUG").is_some() {
+                eprintln!("generated candidate refused: {e}");
+            }
+            return (Reach::Compile, kind);
+        }
     };
     let Ok(mut c) = instantiate(
         engine,
@@ -645,7 +680,7 @@ pub fn component_bytes(data: &[u8]) -> Verdict {
         None,
         engine.config().fuel_per_call,
     ) else {
-        return Verdict::Checked;
+        return (Reach::Instantiate, kind);
     };
     c.set_fuel(fuel);
     let roles = c.inst.roles();
@@ -664,7 +699,7 @@ pub fn component_bytes(data: &[u8]) -> Verdict {
         c.complete();
     }
     c.teardown();
-    Verdict::Checked
+    (Reach::Called, kind)
 }
 
 /// Target `cache_entry`: arbitrary bytes as the disk cache entry of a
