@@ -651,7 +651,7 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
     let (bytes, kind) = match &candidate {
         Candidate::Raw(b) => (b.clone(), "raw"),
         Candidate::Mutated(fixture, edits) => {
-            let original = crate::fixtures::load_fixture(fixture).expect("fixture loads");
+            let original = world::fixture_bytes(fixture);
             (generate::apply_edits(&original, edits), "mutated")
         }
         Candidate::Generated(fixture, module) => {

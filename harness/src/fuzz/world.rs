@@ -94,6 +94,23 @@ pub fn compiled(setup: Setup, fixture: &str) -> WasmtimeCompiled {
         .clone()
 }
 
+/// The component bytes of `fixture` (loaded and componentized once per
+/// process).
+pub fn fixture_bytes(fixture: &str) -> std::sync::Arc<Vec<u8>> {
+    static BYTES: LazyLock<Mutex<HashMap<String, std::sync::Arc<Vec<u8>>>>> =
+        LazyLock::new(Mutex::default);
+    let mut cache = BYTES.lock().unwrap();
+    cache
+        .entry(fixture.to_string())
+        .or_insert_with(|| {
+            std::sync::Arc::new(
+                crate::fixtures::load_fixture(fixture)
+                    .unwrap_or_else(|e| panic!("fixture {fixture}: {e}")),
+            )
+        })
+        .clone()
+}
+
 /// A mock engine with the models of the benign fixtures and no journal
 /// (a long fuzz run would fill it).
 pub fn mock_engine() -> &'static MockEngine {
