@@ -10,15 +10,13 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::Instant;
 
-use common::{CONTENT_TYPE, baseline, element, engine, instance};
+use common::{CONTENT_TYPE, baseline, element, engine, instance, time_async_process};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use torvyn_engine::clock::VirtualTime;
 use torvyn_engine::{
     Clock, CompilationStrategy, ComponentInvoker, ProcessResult, WasmtimeEngineConfig,
 };
-use torvyn_harness::backend::block_on;
 use torvyn_harness::bench::text_payload;
 
 const SIZES: [usize; 3] = [64, 1024, 64 * 1024];
@@ -67,15 +65,7 @@ fn process(c: &mut Criterion, fixture: &str, v: &Variant) {
         });
         if v.with_async {
             group.bench_with_input(BenchmarkId::new("engine-async", size), &payload, |b, p| {
-                b.iter_custom(|iters| {
-                    block_on(async {
-                        let start = Instant::now();
-                        for seq in 0..iters {
-                            let _ = black_box(inv.process(element(seq, p)).await);
-                        }
-                        start.elapsed()
-                    })
-                })
+                b.iter_custom(|iters| time_async_process(&mut inv, p, iters))
             });
         }
     }

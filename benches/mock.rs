@@ -8,16 +8,10 @@
 
 mod common;
 
-use std::hint::black_box;
-use std::time::Instant;
-
-use common::{element, engine, instance};
+use common::{element, engine, instance, time_async_process};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use torvyn_engine::mock::{JournalMode, MockEngine, MockEngineConfig, models};
-use torvyn_engine::{
-    Clock, ComponentId, ComponentInvoker, ProcessResult, WasmEngine, WasmtimeEngineConfig,
-};
-use torvyn_harness::backend::block_on;
+use torvyn_engine::{Clock, ComponentId, ProcessResult, WasmEngine, WasmtimeEngineConfig};
 use torvyn_harness::bench::text_payload;
 
 fn mock_engine(journal: JournalMode) -> MockEngine {
@@ -54,28 +48,14 @@ fn mock_vs_wasmtime(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new(name, size), &payload, |b, p| {
                 b.iter_custom(|iters| {
                     engine.journal().reset();
-                    block_on(async {
-                        let start = Instant::now();
-                        for seq in 0..iters {
-                            let _ = black_box(inv.process(element(seq, p)).await);
-                        }
-                        start.elapsed()
-                    })
+                    time_async_process(&mut inv, p, iters)
                 })
             });
         }
         let eng = engine(WasmtimeEngineConfig::default(), Clock::system());
         let mut inv = instance(&eng, "passthrough", "");
         group.bench_with_input(BenchmarkId::new("wasmtime", size), &payload, |b, p| {
-            b.iter_custom(|iters| {
-                block_on(async {
-                    let start = Instant::now();
-                    for seq in 0..iters {
-                        let _ = black_box(inv.process(element(seq, p)).await);
-                    }
-                    start.elapsed()
-                })
-            })
+            b.iter_custom(|iters| time_async_process(&mut inv, p, iters))
         });
     }
     group.finish();

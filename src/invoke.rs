@@ -113,6 +113,28 @@ pub(crate) fn refused<T>(
     }
 }
 
+/// The fault of a call that failed inside the guest, recorded as the
+/// instance's poison when the fault poisons (both backends' rule, in one
+/// place). Out of line: the hot path stays compact.
+#[cold]
+#[inline(never)]
+pub(crate) fn fault(
+    poisoned: &mut Option<Fault>,
+    component: &ComponentId,
+    function: Function,
+    kind: FaultKind,
+) -> InvokeError {
+    let fault = Fault {
+        component: component.clone(),
+        function,
+        kind,
+    };
+    if fault.poisons() {
+        *poisoned = Some(fault.clone());
+    }
+    InvokeError::Fault(fault)
+}
+
 /// A call that has nothing to do (`teardown` without the lifecycle role...).
 pub(crate) fn noop() -> Invocation<()> {
     Invocation {

@@ -3,12 +3,14 @@
 
 #![allow(dead_code, reason = "each bench uses a different subset")]
 
-use std::time::Duration;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use torvyn_engine::wasmtime::WasmtimeEngine;
 use torvyn_engine::{
-    Bytes, Clock, ComponentId, StreamElement, WasmEngine, WasmtimeEngineConfig, WasmtimeInvoker,
+    Bytes, Clock, ComponentId, ComponentInvoker, StreamElement, WasmEngine, WasmtimeEngineConfig,
+    WasmtimeInvoker,
 };
 use torvyn_harness::bench::Baseline;
 use torvyn_harness::fixtures::load_fixture;
@@ -71,4 +73,20 @@ pub fn baseline(
 /// An element carrying `payload` (a reference-counted clone: no copy).
 pub fn element(seq: u64, payload: &Bytes) -> StreamElement {
     StreamElement::new(seq, payload.clone(), CONTENT_TYPE)
+}
+
+/// Times `iters` calls of `process` through the async trait, inside one
+/// long-lived task polled on this thread (how a runtime drives an invoker).
+pub fn time_async_process(
+    inv: &mut impl ComponentInvoker,
+    payload: &Bytes,
+    iters: u64,
+) -> Duration {
+    torvyn_harness::backend::block_on(async {
+        let start = Instant::now();
+        for seq in 0..iters {
+            let _ = black_box(inv.process(element(seq, payload)).await);
+        }
+        start.elapsed()
+    })
 }

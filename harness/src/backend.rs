@@ -182,6 +182,23 @@ mod wasmtime_backend {
         pub fn wasmtime(&self) -> &WasmtimeEngine {
             &self.engine
         }
+
+        /// Compiles component `bytes` read from `origin`; `label` names the
+        /// component in errors.
+        pub fn compile_bytes(
+            &self,
+            bytes: &[u8],
+            origin: &str,
+            label: &str,
+        ) -> Result<WasmtimeCompiled, HarnessError> {
+            self.engine
+                .compile_named(bytes, origin)
+                .map_err(|source| HarnessError::Engine {
+                    action: "compile",
+                    component: label.to_string(),
+                    source,
+                })
+        }
     }
 
     impl SimBackend for WasmtimeBackend {
@@ -201,13 +218,7 @@ mod wasmtime_backend {
             label: &str,
         ) -> Result<WasmtimeCompiled, HarnessError> {
             let (bytes, origin) = source.load(label)?;
-            self.engine
-                .compile_named(&bytes, &origin)
-                .map_err(|source| HarnessError::Engine {
-                    action: "compile",
-                    component: label.to_string(),
-                    source,
-                })
+            self.compile_bytes(&bytes, &origin, label)
         }
 
         fn take_output(&self, instance: &mut WasmtimeInvoker) -> (GuestOutput, GuestOutput) {

@@ -36,7 +36,7 @@ use torvyn_engine::{
     WasmtimeEngineConfig, WasmtimeInvoker,
 };
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker, Resource, ResourceTable};
-use wasmtime::{Engine, Store, Strategy};
+use wasmtime::{Engine, Store};
 
 use crate::error::HarnessError;
 use crate::scenario::ComponentSource;
@@ -305,17 +305,7 @@ impl buffer_allocator::Host for BaselineState {
 /// interruption and stack limit, so baseline and engine run the same
 /// machine code.
 pub fn baseline_wasmtime_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
-    let mut c = wasmtime::Config::new();
-    c.wasm_component_model(true)
-        .strategy(match config.strategy {
-            CompilationStrategy::Cranelift => Strategy::Cranelift,
-            CompilationStrategy::Winch => Strategy::Winch,
-        })
-        .consume_fuel(config.fuel_enabled)
-        .epoch_interruption(true)
-        .max_wasm_stack(config.max_wasm_stack)
-        .parallel_compilation(config.parallel_compilation);
-    c
+    torvyn_engine::wasmtime::codegen_config(config)
 }
 
 /// A linker with the contract's host functions (and nothing else).

@@ -406,16 +406,8 @@ impl MockInvoker {
         kind: FaultKind,
         metrics: InvocationMetrics,
     ) -> Invocation<T> {
-        let fault = Fault {
-            component: self.id.clone(),
-            function,
-            kind,
-        };
-        if fault.poisons() {
-            self.poisoned = Some(fault.clone());
-        }
         Invocation {
-            outcome: Err(InvokeError::Fault(fault)),
+            outcome: Err(invoke::fault(&mut self.poisoned, &self.id, function, kind)),
             metrics,
         }
     }

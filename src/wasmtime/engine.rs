@@ -318,7 +318,12 @@ fn satisfied_worlds(pre: &InstancePre<HostState>, imports: &[String]) -> Vec<Wor
     out
 }
 
-fn wasmtime_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
+/// The Wasmtime configuration that shapes the engine's machine code for
+/// `config`: compiler, fuel metering, epoch interruption, stack limit,
+/// parallel compilation, the component model. The engine adds its instance
+/// allocator on top. For a host that wants to run exactly the engine's code
+/// outside it (the benchmarks' minimal `bindgen!` baseline does).
+pub fn codegen_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
     let mut c = wasmtime::Config::new();
     c.wasm_component_model(true)
         .strategy(match config.strategy {
@@ -329,6 +334,11 @@ fn wasmtime_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
         .epoch_interruption(true)
         .max_wasm_stack(config.max_wasm_stack)
         .parallel_compilation(config.parallel_compilation);
+    c
+}
+
+fn wasmtime_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
+    let mut c = codegen_config(config);
     if let Some(pool) = &config.pooling {
         let mut p = PoolingAllocationConfig::default();
         p.total_component_instances(pool.total_component_instances)

@@ -313,26 +313,10 @@ impl WasmtimeInvoker {
                     deadline_in_fuel,
                     allowed,
                 );
-                Err(self.fault(function, kind))
+                Err(invoke::fault(&mut self.poisoned, &self.id, function, kind))
             }
         };
         Invocation { outcome, metrics }
-    }
-
-    /// The fault of a call that failed in the guest; poisons the instance
-    /// when the fault does. Out of line: the hot path stays compact.
-    #[cold]
-    #[inline(never)]
-    fn fault(&mut self, function: Function, kind: FaultKind) -> InvokeError {
-        let fault = Fault {
-            component: self.id.clone(),
-            function,
-            kind,
-        };
-        if fault.poisons() {
-            self.poisoned = Some(fault.clone());
-        }
-        InvokeError::Fault(fault)
     }
 }
 

@@ -14,5 +14,5 @@ mod ticker;
 mod wasi;
 
 pub use crate::config::{CompilationStrategy, PoolingConfig, WasmtimeEngineConfig};
-pub use engine::{WasmtimeCompiled, WasmtimeEngine};
+pub use engine::{WasmtimeCompiled, WasmtimeEngine, codegen_config};
 pub use invoker::WasmtimeInvoker;

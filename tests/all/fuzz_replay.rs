@@ -3,7 +3,7 @@
 //! (`fuzz/regressions/<target>/`), and a fixed number of seeded random
 //! inputs (`TORVYN_SIM_SEED` changes them; a failure prints the seed).
 
-use torvyn_harness::fuzz::{self, TARGETS, Verdict};
+use torvyn_harness::fuzz::{self, TARGETS};
 use torvyn_harness::sim::{ReplayGuard, seed_from_env};
 
 fn replay(name: &str) {
@@ -106,15 +106,16 @@ fn an_outcome_outside_the_table_fails_the_oracle() {
     // `trap` may trap...
     check("trap").check(&call, &inst);
     // ...`passthrough` may not.
-    let err = fuzz::run_caught(
+    // The replay turns an oracle's panic into a failure with its message.
+    let caught = fuzz::run_caught(
         &fuzz::Target {
             name: "probe",
-            run: |_| Verdict::Checked,
+            run: |input| panic!("probe oracle failed on {} bytes", input.len()),
             random_inputs: 0,
         },
-        b"",
+        b"abc",
     );
-    assert_eq!(err, Ok(Verdict::Checked));
+    assert_eq!(caught, Err("probe oracle failed on 3 bytes".to_string()));
     let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         check("passthrough").check(&call, &inst)
     }));

@@ -74,14 +74,7 @@ impl SimBackend for EmbeddedBackend {
             component: label.to_string(),
             source,
         })?;
-        self.inner
-            .wasmtime()
-            .compile_named(&bytes, &origin)
-            .map_err(|source| HarnessError::Engine {
-                action: "compile",
-                component: label.to_string(),
-                source,
-            })
+        self.inner.compile_bytes(&bytes, &origin, label)
     }
 
     fn take_output(&self, instance: &mut WasmtimeInvoker) -> (GuestOutput, GuestOutput) {

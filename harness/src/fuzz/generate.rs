@@ -233,6 +233,24 @@ pub enum ApiOp {
     Drop(usize),
 }
 
+impl ApiOp {
+    /// The live instance the step acts on (`None` for `Instantiate`).
+    pub fn instance(&self) -> Option<usize> {
+        match self {
+            Self::Instantiate(_) => None,
+            Self::SetFuel(i, _)
+            | Self::Process(i, _)
+            | Self::Pull(i)
+            | Self::Push(i, _)
+            | Self::Notify(i, _)
+            | Self::Complete(i)
+            | Self::Init(i, _)
+            | Self::Teardown(i)
+            | Self::Drop(i) => Some(*i),
+        }
+    }
+}
+
 /// At most this many instances are alive at once in an API sequence.
 pub const MAX_LIVE_INSTANCES: usize = 4;
 
@@ -459,29 +477,16 @@ mod tests {
             let ops = api_ops(&mut Unstructured::new(&bytes), 3, 64).unwrap();
             let mut live = 0usize;
             for op in ops {
-                let used = match &op {
-                    ApiOp::Instantiate(f) => {
-                        assert!(*f < 3);
-                        live += 1;
-                        None
-                    }
-                    ApiOp::Drop(i) => {
-                        let i = *i;
-                        assert!(i < live, "{op:?} with {live} alive");
-                        live -= 1;
-                        None
-                    }
-                    ApiOp::SetFuel(i, _)
-                    | ApiOp::Process(i, _)
-                    | ApiOp::Pull(i)
-                    | ApiOp::Push(i, _)
-                    | ApiOp::Notify(i, _)
-                    | ApiOp::Complete(i)
-                    | ApiOp::Init(i, _)
-                    | ApiOp::Teardown(i) => Some(*i),
-                };
-                if let Some(i) = used {
+                if let Some(i) = op.instance() {
                     assert!(i < live, "{op:?} with {live} alive");
+                }
+                match op {
+                    ApiOp::Instantiate(f) => {
+                        assert!(f < 3);
+                        live += 1;
+                    }
+                    ApiOp::Drop(_) => live -= 1,
+                    _ => {}
                 }
                 assert!(live <= MAX_LIVE_INSTANCES);
             }

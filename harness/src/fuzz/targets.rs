@@ -99,14 +99,15 @@ impl<E: WasmEngine> Checked<'_, E> {
         }
     }
 
-    fn check<T: std::fmt::Debug>(
+    /// Checks a finished call with the oracle and returns what it did.
+    fn checked<T: std::fmt::Debug>(
         &self,
-        call: &Invocation<T>,
+        call: Invocation<T>,
         function: Function,
         was_poisoned: bool,
         element: Option<&ElementSpec>,
         config_empty: bool,
-    ) {
+    ) -> Observed {
         let ran = CallCheck {
             fixture: self.fixture,
             function,
@@ -116,16 +117,20 @@ impl<E: WasmEngine> Checked<'_, E> {
             must_reject: element.is_some_and(ElementSpec::must_be_rejected),
             fuel_budget: Some(self.budget),
         }
-        .check(call, &self.inst);
-        let left = self.engine.fuel_remaining(&self.inst);
+        .check(&call, &self.inst);
         if ran {
             assert_eq!(
-                left,
+                self.engine.fuel_remaining(&self.inst),
                 Some(self.budget.saturating_sub(call.metrics.fuel_consumed)),
                 "fuel left after a call is its budget less what it consumed"
             );
+            assert_eq!(
+                self.engine.memory_usage(&self.inst),
+                call.metrics.memory_bytes,
+                "the engine reports the memory the call's metrics do"
+            );
         }
-        let _ = self.engine.memory_usage(&self.inst);
+        Observed::of(&call, &self.inst)
     }
 
     fn poisoned(&self) -> bool {
@@ -135,50 +140,43 @@ impl<E: WasmEngine> Checked<'_, E> {
     fn process(&mut self, e: &ElementSpec) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.process(e.build(self.clock)));
-        self.check(&call, Function::Process, p, Some(e), false);
-        Observed::of(&call, &self.inst)
+        self.checked(call, Function::Process, p, Some(e), false)
     }
 
     fn push(&mut self, e: &ElementSpec) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.push(e.build(self.clock)));
-        self.check(&call, Function::Push, p, Some(e), false);
-        Observed::of(&call, &self.inst)
+        self.checked(call, Function::Push, p, Some(e), false)
     }
 
     fn pull(&mut self) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.pull());
-        self.check(&call, Function::Pull, p, None, false);
-        Observed::of(&call, &self.inst)
+        self.checked(call, Function::Pull, p, None, false)
     }
 
     fn notify(&mut self, signal: BackpressureSignal) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.notify_backpressure(signal));
-        self.check(&call, Function::NotifyBackpressure, p, None, false);
-        Observed::of(&call, &self.inst)
+        self.checked(call, Function::NotifyBackpressure, p, None, false)
     }
 
     fn complete(&mut self) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.complete());
-        self.check(&call, Function::Complete, p, None, false);
-        Observed::of(&call, &self.inst)
+        self.checked(call, Function::Complete, p, None, false)
     }
 
     fn init(&mut self, config: &str) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.init(config));
-        self.check(&call, Function::Init, p, None, config.is_empty());
-        Observed::of(&call, &self.inst)
+        self.checked(call, Function::Init, p, None, config.is_empty())
     }
 
     fn teardown(&mut self) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.teardown());
-        self.check(&call, Function::Teardown, p, None, false);
-        Observed::of(&call, &self.inst)
+        self.checked(call, Function::Teardown, p, None, false)
     }
 
     /// Runs one stream step the way the instance's roles take it.
@@ -401,7 +399,7 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
     };
     match backend {
         ApiBackend::Wasmtime(setup) => {
-            let fixtures: Vec<&str> = super::oracle::fuzzed_fixtures().collect();
+            let fixtures: Vec<&'static str> = super::oracle::fuzzed_fixtures().collect();
             let Ok(ops) = generate::api_ops(&mut u, fixtures.len(), 48) else {
                 return Verdict::Discarded;
             };
@@ -440,10 +438,10 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
 fn run_api<'e, E: WasmEngine>(
     engine: &'e E,
     clock: &'e Clock,
-    fixtures: &[&'e str],
+    fixtures: &[&'static str],
     ops: &[ApiOp],
     default_budget: u64,
-    compile: impl Fn(&str) -> E::Compiled,
+    compile: impl Fn(&'static str) -> E::Compiled,
 ) {
     let mut live: Vec<Checked<'e, E>> = Vec::new();
     for op in ops {
@@ -455,18 +453,7 @@ fn run_api<'e, E: WasmEngine>(
                 .map(|(_, c)| (c.poisoned(), c.inst.live_resources()))
                 .collect()
         };
-        let index = match op {
-            ApiOp::Instantiate(_) => usize::MAX,
-            ApiOp::Drop(i)
-            | ApiOp::SetFuel(i, _)
-            | ApiOp::Process(i, _)
-            | ApiOp::Pull(i)
-            | ApiOp::Push(i, _)
-            | ApiOp::Notify(i, _)
-            | ApiOp::Complete(i)
-            | ApiOp::Init(i, _)
-            | ApiOp::Teardown(i) => *i,
-        };
+        let index = op.instance().unwrap_or(usize::MAX);
         let before = others(&live, index);
         match op {
             ApiOp::Instantiate(f) => {
@@ -519,7 +506,8 @@ fn run_api<'e, E: WasmEngine>(
 enum Candidate {
     Raw(Vec<u8>),
     Mutated(&'static str, Vec<generate::Edit>),
-    Generated(&'static str, Vec<u8>),
+    /// A wasm-smith module shaped like `SHAPES[index]`.
+    Generated(usize, Vec<u8>),
 }
 
 /// The fixtures whose core modules give wasm-smith its shapes, one per
@@ -532,26 +520,27 @@ struct Shape {
     world: String,
 }
 
-/// The [`Shape`] of `fixture`, parsed once per process.
-fn shape(fixture: &str) -> &'static Shape {
-    use std::collections::HashMap;
-    use std::sync::{LazyLock, Mutex};
-    type Shapes = HashMap<String, &'static Shape>;
-    static SHAPES_CACHE: LazyLock<Mutex<Shapes>> = LazyLock::new(Mutex::default);
-    let mut cache = SHAPES_CACHE.lock().unwrap();
-    cache.entry(fixture.to_string()).or_insert_with(|| {
-        let path = crate::fixtures::fixture_path(fixture);
-        let text = std::fs::read_to_string(&path).expect("fixture text");
-        let module = wat::parse_str(&text).expect("fixture parses");
-        let world = match crate::fixtures::world_directive(&text) {
-            Some(w) => w,
-            None => crate::fixtures::infer_world(&module)
-                .expect("world")
-                .to_string(),
-        };
-        // One per shape fixture, for the life of the process.
-        Box::leak(Box::new(Shape { module, world }))
-    })
+/// The [`Shape`] of every fixture in [`SHAPES`], in its order, parsed once
+/// per process.
+fn shapes() -> &'static [Shape] {
+    static PARSED: std::sync::LazyLock<Vec<Shape>> = std::sync::LazyLock::new(|| {
+        SHAPES
+            .iter()
+            .map(|fixture| {
+                let path = crate::fixtures::fixture_path(fixture);
+                let text = std::fs::read_to_string(&path).expect("fixture text");
+                let module = wat::parse_str(&text).expect("fixture parses");
+                let world = match crate::fixtures::world_directive(&text) {
+                    Some(w) => w,
+                    None => crate::fixtures::infer_world(&module)
+                        .expect("world")
+                        .to_string(),
+                };
+                Shape { module, world }
+            })
+            .collect()
+    });
+    &PARSED
 }
 
 fn smith_config(shape: &[u8]) -> wasm_smith::Config {
@@ -594,9 +583,9 @@ fn candidate(u: &mut Unstructured<'_>) -> arbitrary::Result<Candidate> {
             Candidate::Mutated(fixture, generate::edits(u, 6)?)
         }
         _ => {
-            let fixture = SHAPES[u.choose_index(SHAPES.len())?];
-            let module = wasm_smith::Module::new(smith_config(&shape(fixture).module), u)?;
-            Candidate::Generated(fixture, module.to_bytes())
+            let shape = u.choose_index(SHAPES.len())?;
+            let module = wasm_smith::Module::new(smith_config(&shapes()[shape].module), u)?;
+            Candidate::Generated(shape, module.to_bytes())
         }
     })
 }
@@ -654,8 +643,8 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
             let original = world::fixture_bytes(fixture);
             (generate::apply_edits(&original, edits), "mutated")
         }
-        Candidate::Generated(fixture, module) => {
-            match crate::fixtures::componentize(module, Some(&shape(fixture).world)) {
+        Candidate::Generated(shape, module) => {
+            match crate::fixtures::componentize(module, Some(&shapes()[*shape].world)) {
                 Ok(c) => (c, "generated"),
                 // wit-component refused the module: nothing reaches the
                 // engine, which is not what this target tests.

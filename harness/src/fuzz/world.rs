@@ -53,7 +53,7 @@ impl Setup {
 
 struct World {
     engines: HashMap<Setup, WasmtimeEngine>,
-    compiled: Mutex<HashMap<(Setup, String), WasmtimeCompiled>>,
+    compiled: Mutex<HashMap<(Setup, &'static str), WasmtimeCompiled>>,
 }
 
 static WORLD: LazyLock<World> = LazyLock::new(|| World {
@@ -74,9 +74,10 @@ pub fn engine(setup: Setup) -> &'static WasmtimeEngine {
     &WORLD.engines[&setup]
 }
 
-/// `fixture` compiled on [`engine`]`(setup)`, once per process.
-pub fn compiled(setup: Setup, fixture: &str) -> WasmtimeCompiled {
-    let key = (setup, fixture.to_string());
+/// `fixture` compiled on [`engine`]`(setup)`, once per process (keyed by
+/// the static name: no allocation per lookup in the fuzz loop).
+pub fn compiled(setup: Setup, fixture: &'static str) -> WasmtimeCompiled {
+    let key = (setup, fixture);
     if let Some(c) = WORLD.compiled.lock().unwrap().get(&key) {
         return c.clone();
     }
@@ -96,12 +97,12 @@ pub fn compiled(setup: Setup, fixture: &str) -> WasmtimeCompiled {
 
 /// The component bytes of `fixture` (loaded and componentized once per
 /// process).
-pub fn fixture_bytes(fixture: &str) -> std::sync::Arc<Vec<u8>> {
-    static BYTES: LazyLock<Mutex<HashMap<String, std::sync::Arc<Vec<u8>>>>> =
-        LazyLock::new(Mutex::default);
+pub fn fixture_bytes(fixture: &'static str) -> std::sync::Arc<Vec<u8>> {
+    type Cache = HashMap<&'static str, std::sync::Arc<Vec<u8>>>;
+    static BYTES: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
     let mut cache = BYTES.lock().unwrap();
     cache
-        .entry(fixture.to_string())
+        .entry(fixture)
         .or_insert_with(|| {
             std::sync::Arc::new(
                 crate::fixtures::load_fixture(fixture)
