@@ -128,28 +128,41 @@ impl Entry {
 
 /// The live resources of one call. Every resource is call-scoped (what the
 /// guest still holds when a call ends is reclaimed), so the reps handed out
-/// during a call are consecutive from `base` and a rep is an index. A new
-/// call starts past every rep handed out before, so reps are not reused
-/// (until 2^32 have been handed out) and a stale guest handle cannot alias
-/// a newer resource.
+/// during a call are consecutive from `base`: the first [`SLAB_SLOTS`] of
+/// them are indices into `slots`, later ones (a guest churning through
+/// resources) go to the `overflow` map, which frees what is removed. So the
+/// store stays bounded by [`ResourceLimits::max_resources`] plus the fixed
+/// slots however many resources one call creates and drops. A new call
+/// starts past every rep handed out before, so reps are not reused (until
+/// 2^32 have been handed out) and a stale guest handle cannot alias a newer
+/// resource.
 struct Slab {
     base: u32,
+    /// Reps handed out this call (the next rep is `base + next`).
+    next: u32,
     slots: Vec<Option<Entry>>,
+    overflow: rustc_hash::FxHashMap<u32, Entry>,
     live: usize,
 }
+
+/// Reps of one call that are plain indices (more go to a map).
+const SLAB_SLOTS: usize = 256;
 
 impl Slab {
     fn new() -> Self {
         Self {
             base: 1,
+            next: 0,
             slots: Vec::new(),
+            overflow: rustc_hash::FxHashMap::default(),
             live: 0,
         }
     }
 
-    fn index(&self, rep: u32) -> Option<usize> {
-        let i = rep.checked_sub(self.base)? as usize;
-        (i < self.slots.len()).then_some(i)
+    /// The offset of `rep` in this call, if it was handed out this call.
+    fn offset(&self, rep: u32) -> Option<usize> {
+        let off = rep.checked_sub(self.base)?;
+        (off < self.next).then_some(off as usize)
     }
 
     fn len(&self) -> usize {
@@ -157,17 +170,24 @@ impl Slab {
     }
 
     fn get(&self, rep: u32) -> Option<&Entry> {
-        self.slots[self.index(rep)?].as_ref()
+        match self.offset(rep)? {
+            off if off < SLAB_SLOTS => self.slots[off].as_ref(),
+            _ => self.overflow.get(&rep),
+        }
     }
 
     fn get_mut(&mut self, rep: u32) -> Option<&mut Entry> {
-        let i = self.index(rep)?;
-        self.slots[i].as_mut()
+        match self.offset(rep)? {
+            off if off < SLAB_SLOTS => self.slots[off].as_mut(),
+            _ => self.overflow.get_mut(&rep),
+        }
     }
 
     fn remove(&mut self, rep: u32) -> Option<Entry> {
-        let i = self.index(rep)?;
-        let entry = self.slots[i].take();
+        let entry = match self.offset(rep)? {
+            off if off < SLAB_SLOTS => self.slots[off].take(),
+            _ => self.overflow.remove(&rep),
+        };
         self.live -= usize::from(entry.is_some());
         entry
     }
@@ -178,13 +198,17 @@ impl Slab {
         Some(std::mem::replace(slot, entry))
     }
 
-    /// Adds an entry under the next rep; `None` once reps of this call
-    /// would pass `u32::MAX`.
+    /// Adds an entry under the next rep; `None` once reps would pass
+    /// `u32::MAX`.
     fn push(&mut self, entry: Entry) -> Option<u32> {
-        let rep = self
-            .base
-            .checked_add(u32::try_from(self.slots.len()).ok()?)?;
-        self.slots.push(Some(entry));
+        let rep = self.base.checked_add(self.next)?;
+        let off = self.next as usize;
+        self.next = self.next.checked_add(1)?;
+        if off < SLAB_SLOTS {
+            self.slots.push(Some(entry));
+        } else {
+            self.overflow.insert(rep, entry);
+        }
         self.live += 1;
         Some(rep)
     }
@@ -193,10 +217,13 @@ impl Slab {
     /// start past the ones handed out.
     fn clear(&mut self) -> usize {
         let live = self.live;
-        let used = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
         // After about 4 billion reps: start over (no rep is live then).
-        self.base = self.base.checked_add(used).unwrap_or(1);
+        self.base = self.base.checked_add(self.next).unwrap_or(1);
+        self.next = 0;
         self.slots.clear();
+        if !self.overflow.is_empty() {
+            self.overflow = rustc_hash::FxHashMap::default();
+        }
         self.live = 0;
         live
     }
@@ -885,5 +912,45 @@ mod tests {
         assert_eq!(res.live(), 1);
         end(&mut res, &[b]);
         assert_eq!(res.live(), 0);
+    }
+
+    #[test]
+    fn churning_resources_in_one_call_keeps_the_store_bounded() {
+        let mut res = store();
+        res.begin_call();
+        let first = res.allocate(8).unwrap();
+        let mut last = first;
+        for _ in 0..100_000 {
+            last = res.allocate(8).unwrap();
+            res.drop_mutable(last);
+        }
+        assert_eq!(res.live(), 1);
+        assert_eq!(
+            res.entries.slots.len(),
+            SLAB_SLOTS,
+            "the slots stop growing"
+        );
+        assert!(
+            res.entries.overflow.is_empty(),
+            "dropped overflow reps are freed"
+        );
+        // Reps past the slots behave like the others.
+        let late = res.allocate(4).unwrap();
+        assert!(late > last);
+        res.mutable_append(late, b"abcd").unwrap().unwrap();
+        assert_eq!(res.mutable_size(late).unwrap(), 4);
+        assert_eq!(res.mutable_size(first).unwrap(), 0);
+        assert!(matches!(
+            res.mutable_size(last),
+            Err(ContractViolation::StaleHandle { .. })
+        ));
+        let metrics = end(&mut res, &[]);
+        assert_eq!(metrics.resources_reclaimed, 2);
+        res.begin_call();
+        assert!(matches!(
+            res.mutable_size(late),
+            Err(ContractViolation::StaleHandle { .. })
+        ));
+        assert!(res.allocate(1).unwrap() > late, "reps only grow");
     }
 }
