@@ -121,6 +121,10 @@ for s in (64, 1024):
           f"published_mock/ours-journal-off/{s}", f"published_mock/published-0.1.1/{s}", 1.0)
     ratio(f"our mock ÷ published 0.1.1 mock, journal on, {size_name(s)}",
           f"published_mock/ours-journal-on/{s}", f"published_mock/published-0.1.1/{s}", 2.0)
+    ratio(f"our mock ÷ published 0.1.1 mock, journal off, const content type, {size_name(s)}",
+          f"published_mock/ours-journal-off-static-type/{s}", f"published_mock/published-0.1.1/{s}")
+    ratio(f"our mock ÷ published 0.1.1 mock, journal on, const content type, {size_name(s)}",
+          f"published_mock/ours-journal-on-static-type/{s}", f"published_mock/published-0.1.1/{s}")
 ratio("pooled instantiate (InstancePre) ÷ on-demand with linking",
       "instantiate/engine-pooled-instancepre/uppercase",
       "instantiate/baseline-ondemand-linking/uppercase", 0.3)

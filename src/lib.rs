@@ -95,9 +95,9 @@ pub use error::{
 pub use random::RandomSource;
 pub use traits::{ComponentInvoker, WasmEngine};
 pub use types::{
-    BackpressureSignal, Bytes, ComponentId, ElementMeta, FlowContext, Function, GuestOutput,
-    Invocation, InvocationMetrics, OutputElement, ProcessError, ProcessResult, Role, Roles,
-    StreamElement, World,
+    BackpressureSignal, Bytes, ComponentId, ContentType, ElementMeta, FlowContext, Function,
+    GuestOutput, Invocation, InvocationMetrics, OutputElement, ProcessError, ProcessResult, Role,
+    Roles, StreamElement, World,
 };
 
 /// Runs the Rust code blocks of README.md as doc tests.

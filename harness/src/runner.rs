@@ -209,7 +209,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         &self,
         sequence: u64,
         payload: impl Into<torvyn_engine::Bytes>,
-        content_type: String,
+        content_type: impl Into<torvyn_engine::ContentType>,
         trace_id: &str,
         flow_id: &str,
         ids: &mut SimRng,
@@ -224,7 +224,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
             meta: ElementMeta {
                 sequence,
                 timestamp_ns: now,
-                content_type,
+                content_type: content_type.into(),
             },
             payload: payload.into(),
             context,
@@ -370,7 +370,7 @@ fn summarize(el: &StreamElement) -> InputSummary {
     InputSummary {
         sequence: el.meta.sequence,
         timestamp_ns: el.meta.timestamp_ns,
-        content_type: el.meta.content_type.clone(),
+        content_type: el.meta.content_type.to_string(),
         deadline_ns: el.context.deadline_ns,
         payload: PayloadPreview::of(&el.payload),
     }

@@ -340,9 +340,9 @@ impl Outcome {
     pub fn emit(out: &OutputElement) -> Self {
         Self::Emit {
             sequence: out.meta.sequence,
-            content_type: out.meta.content_type.clone(),
+            content_type: out.meta.content_type.to_string(),
             buffer_content_type: (out.buffer_content_type != out.meta.content_type)
-                .then(|| out.buffer_content_type.clone()),
+                .then(|| out.buffer_content_type.to_string()),
             payload: PayloadPreview::of(&out.payload),
         }
     }

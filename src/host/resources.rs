@@ -19,7 +19,7 @@ use bytes::Bytes;
 
 use crate::clock::Clock;
 use crate::error::ContractViolation;
-use crate::types::{FlowContext, InvocationMetrics};
+use crate::types::{ContentType, FlowContext, InvocationMetrics};
 
 /// The most bytes one buffer may hold: 16 MiB.
 pub const MAX_BUFFER_BYTES: u64 = 16 * 1024 * 1024;
@@ -101,14 +101,14 @@ impl MutData {
 enum Entry {
     Buffer {
         bytes: Bytes,
-        content_type: String,
+        content_type: ContentType,
         /// Counted against the buffer budget (made by the guest).
         budgeted: bool,
     },
     Mutable {
         data: MutData,
         capacity: u64,
-        content_type: String,
+        content_type: ContentType,
     },
     /// A mutable buffer that `freeze` consumed; the guest still holds the
     /// handle and must drop it, but any other use is a violation.
@@ -160,6 +160,7 @@ impl Slab {
     }
 
     /// The offset of `rep` in this call, if it was handed out this call.
+    #[inline(always)]
     fn offset(&self, rep: u32) -> Option<usize> {
         let off = rep.checked_sub(self.base)?;
         (off < self.next).then_some(off as usize)
@@ -169,6 +170,7 @@ impl Slab {
         self.live
     }
 
+    #[inline(always)]
     fn get(&self, rep: u32) -> Option<&Entry> {
         match self.offset(rep)? {
             off if off < SLAB_SLOTS => self.slots[off].as_ref(),
@@ -176,6 +178,7 @@ impl Slab {
         }
     }
 
+    #[inline(always)]
     fn get_mut(&mut self, rep: u32) -> Option<&mut Entry> {
         match self.offset(rep)? {
             off if off < SLAB_SLOTS => self.slots[off].as_mut(),
@@ -183,6 +186,7 @@ impl Slab {
         }
     }
 
+    #[inline(always)]
     fn remove(&mut self, rep: u32) -> Option<Entry> {
         let entry = match self.offset(rep)? {
             off if off < SLAB_SLOTS => self.slots[off].take(),
@@ -192,14 +196,21 @@ impl Slab {
         entry
     }
 
-    /// Replaces a live entry, returning the old one.
-    fn replace(&mut self, rep: u32, entry: Entry) -> Option<Entry> {
-        let slot = self.get_mut(rep)?;
-        Some(std::mem::replace(slot, entry))
+    /// Puts back an entry just removed from `rep`.
+    fn restore(&mut self, rep: u32, entry: Entry) {
+        match self.offset(rep) {
+            Some(off) if off < SLAB_SLOTS => self.slots[off] = Some(entry),
+            Some(_) => {
+                self.overflow.insert(rep, entry);
+            }
+            None => unreachable!("restore takes a rep of this call"),
+        }
+        self.live += 1;
     }
 
     /// Adds an entry under the next rep; `None` once reps would pass
     /// `u32::MAX`.
+    #[inline(always)]
     fn push(&mut self, entry: Entry) -> Option<u32> {
         let rep = self.base.checked_add(self.next)?;
         let off = self.next as usize;
@@ -235,7 +246,7 @@ pub struct TakenBuffer {
     /// The bytes.
     pub bytes: Bytes,
     /// The content type set on the buffer.
-    pub content_type: String,
+    pub content_type: ContentType,
 }
 
 /// The host resources of one instance. See the module docs for the
@@ -246,6 +257,13 @@ pub struct HostResources {
     held_bytes: u64,
     pub(crate) counters: CallCounters,
     clock: Clock,
+    /// The rep of this call's lent input buffer (0: none), whose content
+    /// type a guest that names the same one on its output (the usual case)
+    /// shares instead of allocating.
+    lent_buffer: u32,
+    /// The last other content type the guest named (a source's, say),
+    /// shared the same way across calls.
+    recent_content_type: ContentType,
 }
 
 impl HostResources {
@@ -257,6 +275,8 @@ impl HostResources {
             held_bytes: 0,
             counters: CallCounters::default(),
             clock,
+            lent_buffer: 0,
+            recent_content_type: ContentType::EMPTY,
         }
     }
 
@@ -284,11 +304,15 @@ impl HostResources {
     /// whatever the guest still holds, and writes the counters into
     /// `metrics`.
     pub fn end_call(&mut self, inputs: &[u32], metrics: &mut InvocationMetrics) {
-        for rep in inputs {
-            self.entries.remove(*rep);
-        }
-        let reclaimed = self.entries.clear();
+        // Lent inputs are released with everything else; they are not
+        // counted as reclaimed.
+        let lent_live = inputs
+            .iter()
+            .filter(|rep| self.entries.get(**rep).is_some())
+            .count();
+        let reclaimed = self.entries.clear() - lent_live;
         self.held_bytes = 0;
+        self.lent_buffer = 0;
         metrics.resources_reclaimed = u32::try_from(reclaimed).unwrap_or(u32::MAX);
         metrics.bytes_into_guest = self.counters.bytes_into_guest;
         metrics.bytes_out_of_guest = self.counters.bytes_out_of_guest;
@@ -296,6 +320,7 @@ impl HostResources {
         metrics.host_calls = self.counters.host_calls;
     }
 
+    #[inline(always)]
     fn insert(&mut self, entry: Entry) -> Result<u32, ContractViolation> {
         if self.entries.len() >= self.limits.max_resources {
             return Err(ContractViolation::TooManyResources {
@@ -312,6 +337,7 @@ impl HostResources {
     }
 
     /// Counts one guest call into the host (and charges a virtual clock).
+    #[inline(always)]
     fn host_call(&mut self) {
         self.counters.host_calls += 1;
         self.clock.charge_host_call();
@@ -327,13 +353,15 @@ impl HostResources {
     pub fn lend_buffer(
         &mut self,
         bytes: Bytes,
-        content_type: String,
+        content_type: ContentType,
     ) -> Result<u32, ContractViolation> {
-        self.insert(Entry::Buffer {
+        let rep = self.insert(Entry::Buffer {
             bytes,
             content_type,
             budgeted: false,
-        })
+        })?;
+        self.lent_buffer = rep;
+        Ok(rep)
     }
 
     /// Lends a flow context to the guest; returns its rep.
@@ -341,7 +369,32 @@ impl HostResources {
         self.insert(Entry::Flow(ctx))
     }
 
-    fn buffer(&self, rep: u32) -> Result<(&Bytes, &str), ContractViolation> {
+    /// A content type the guest named, as a [`ContentType`]: the input's
+    /// own, or the last one named, when it is the same string (no
+    /// allocation); a new one otherwise.
+    pub fn content_type(&mut self, content_type: &str) -> ContentType {
+        /// Longer ones are not kept for the next call.
+        const KEEP_AT_MOST: usize = 256;
+        if let Some(Entry::Buffer {
+            content_type: lent, ..
+        }) = self.entries.get(self.lent_buffer)
+            && lent.as_str() == content_type
+        {
+            lent.clone()
+        } else if content_type.is_empty() {
+            ContentType::EMPTY
+        } else if content_type == self.recent_content_type.as_str() {
+            self.recent_content_type.clone()
+        } else {
+            let new = ContentType::from(content_type);
+            if content_type.len() <= KEEP_AT_MOST {
+                self.recent_content_type = new.clone();
+            }
+            new
+        }
+    }
+
+    fn buffer(&self, rep: u32) -> Result<(&Bytes, &ContentType), ContractViolation> {
         match self.get(rep, "buffer")? {
             Entry::Buffer {
                 bytes,
@@ -364,7 +417,7 @@ impl HostResources {
     /// `buffer.content-type`.
     pub fn buffer_content_type(&mut self, rep: u32) -> Result<String, ContractViolation> {
         self.host_call();
-        Ok(self.buffer(rep)?.1.to_owned())
+        Ok(self.buffer(rep)?.1.as_str().to_owned())
     }
 
     /// `buffer.read`: up to `len` bytes from `offset`, clamped to the bytes
@@ -422,21 +475,31 @@ impl HostResources {
 
     /// Moves a buffer the guest returned (an output payload) to the caller.
     pub fn take_buffer(&mut self, rep: u32) -> Result<TakenBuffer, ContractViolation> {
-        self.buffer(rep)?;
-        let Some(entry) = self.entries.remove(rep) else {
-            unreachable!("checked just above")
-        };
-        self.held_bytes -= Self::budgeted_bytes(&entry);
-        match entry {
-            Entry::Buffer {
+        // One lookup: take the entry out, and put it back if it is not a
+        // buffer (the rare, violating case).
+        match self.entries.remove(rep) {
+            Some(Entry::Buffer {
                 bytes,
                 content_type,
-                ..
-            } => Ok(TakenBuffer {
-                bytes,
-                content_type,
+                budgeted,
+            }) => {
+                if budgeted {
+                    self.held_bytes -= bytes.len() as u64;
+                }
+                Ok(TakenBuffer {
+                    bytes,
+                    content_type,
+                })
+            }
+            Some(other) => {
+                let resource = other.kind();
+                self.entries.restore(rep, other);
+                Err(ContractViolation::StaleHandle { resource, rep })
+            }
+            None => Err(ContractViolation::StaleHandle {
+                resource: "buffer",
+                rep,
             }),
-            _ => unreachable!("checked to be a buffer just above"),
         }
     }
 
@@ -463,7 +526,7 @@ impl HostResources {
         Ok(())
     }
 
-    fn insert_mutable(&mut self, data: MutData, capacity: u64, content_type: String) -> u32 {
+    fn insert_mutable(&mut self, data: MutData, capacity: u64, content_type: ContentType) -> u32 {
         self.held_bytes += capacity;
         self.counters.buffers_allocated += 1;
         self.insert(Entry::Mutable {
@@ -479,7 +542,11 @@ impl HostResources {
     pub fn allocate(&mut self, capacity_hint: u64) -> Result<u32, BufferError> {
         self.host_call();
         self.reserve(capacity_hint)?;
-        Ok(self.insert_mutable(MutData::Owned(Vec::new()), capacity_hint, String::new()))
+        Ok(self.insert_mutable(
+            MutData::Owned(Vec::new()),
+            capacity_hint,
+            ContentType::EMPTY,
+        ))
     }
 
     /// `buffer-allocator.clone-into-mutable`: a mutable buffer holding the
@@ -491,7 +558,7 @@ impl HostResources {
     ) -> Result<Result<u32, BufferError>, ContractViolation> {
         self.host_call();
         let (bytes, content_type) = self.buffer(source)?;
-        let (bytes, content_type) = (bytes.clone(), content_type.to_owned());
+        let (bytes, content_type) = (bytes.clone(), content_type.clone());
         let capacity = bytes.len() as u64;
         if let Err(e) = self.reserve(capacity) {
             return Ok(Err(e));
@@ -506,13 +573,21 @@ impl HostResources {
     fn mutable(
         &mut self,
         rep: u32,
-    ) -> Result<(&mut MutData, &mut u64, &mut String), ContractViolation> {
-        match self.entries.get_mut(rep) {
-            Some(Entry::Mutable {
+    ) -> Result<(&mut MutData, &mut u64, &mut ContentType), ContractViolation> {
+        match self.mutable_entry(rep)? {
+            Entry::Mutable {
                 data,
                 capacity,
                 content_type,
-            }) => Ok((data, capacity, content_type)),
+            } => Ok((data, capacity, content_type)),
+            _ => unreachable!("mutable_entry returns a live mutable buffer"),
+        }
+    }
+
+    /// The entry of a live (not frozen) mutable buffer.
+    fn mutable_entry(&mut self, rep: u32) -> Result<&mut Entry, ContractViolation> {
+        match self.entries.get_mut(rep) {
+            Some(entry @ Entry::Mutable { .. }) => Ok(entry),
             Some(Entry::Frozen) => Err(ContractViolation::UseAfterFreeze { rep }),
             Some(other) => Err(ContractViolation::StaleHandle {
                 resource: other.kind(),
@@ -590,9 +665,10 @@ impl HostResources {
     pub fn mutable_set_content_type(
         &mut self,
         rep: u32,
-        content_type: String,
+        content_type: &str,
     ) -> Result<(), ContractViolation> {
         self.host_call();
+        let content_type = self.content_type(content_type);
         *self.mutable(rep)?.2 = content_type;
         Ok(())
     }
@@ -602,14 +678,15 @@ impl HostResources {
     /// new owned buffer.
     pub fn mutable_freeze(&mut self, rep: u32) -> Result<u32, ContractViolation> {
         self.host_call();
-        self.mutable(rep)?;
-        let Some(Entry::Mutable {
+        // One lookup: check the kind and leave `Frozen` in its place.
+        let entry = self.mutable_entry(rep)?;
+        let Entry::Mutable {
             data,
             capacity,
             content_type,
-        }) = self.entries.replace(rep, Entry::Frozen)
+        } = std::mem::replace(entry, Entry::Frozen)
         else {
-            unreachable!("checked to be a live mutable buffer just above")
+            unreachable!("mutable_entry returns a live mutable buffer")
         };
         let bytes = data.freeze();
         self.held_bytes = self.held_bytes - capacity + bytes.len() as u64;
@@ -738,7 +815,7 @@ mod tests {
         );
         assert_eq!(r.mutable_size(m).unwrap(), 8);
         assert_eq!(r.mutable_capacity(m).unwrap(), 8);
-        r.mutable_set_content_type(m, "text/plain".into()).unwrap();
+        r.mutable_set_content_type(m, "text/plain").unwrap();
         let b = r.mutable_freeze(m).unwrap();
         let taken = r.take_buffer(b).unwrap();
         assert_eq!(&taken.bytes[..], b"abcdXYZW");
@@ -814,7 +891,7 @@ mod tests {
         assert_eq!(r.counters.budget_denied, Some((1024, 1025)));
         r.drop_mutable(a);
         let src = r
-            .lend_buffer(Bytes::from(vec![1u8; 600]), String::new())
+            .lend_buffer(Bytes::from(vec![1u8; 600]), ContentType::EMPTY)
             .unwrap();
         let c1 = r.clone_into_mutable(src).unwrap().unwrap();
         assert_eq!(r.mutable_capacity(c1).unwrap(), 600);
@@ -860,6 +937,50 @@ mod tests {
         let taken = r.take_buffer(b).unwrap();
         assert_eq!(&taken.bytes[..], b"Shared");
         assert_eq!(&src_bytes[..], b"shared", "the source is untouched");
+    }
+
+    #[test]
+    fn content_types_are_shared_not_copied() {
+        let mut r = store();
+        r.begin_call();
+        let lent = ContentType::from("text/x-lent");
+        let src = r.lend_buffer(Bytes::new(), lent.clone()).unwrap();
+        // Cloned with the bytes: the same string, not a copy of it.
+        let m = r.clone_into_mutable(src).unwrap().unwrap();
+        let b = r.mutable_freeze(m).unwrap();
+        let taken = r.take_buffer(b).unwrap();
+        assert_eq!(taken.content_type.as_ptr(), lent.as_ptr());
+        // Set by the guest to the input's content type: shared again.
+        let m = r.allocate(0).unwrap();
+        r.mutable_set_content_type(m, "text/x-lent").unwrap();
+        let b = r.mutable_freeze(m).unwrap();
+        let taken = r.take_buffer(b).unwrap();
+        assert_eq!(taken.content_type.as_ptr(), lent.as_ptr());
+        // Any other string is its own.
+        let m = r.allocate(0).unwrap();
+        r.mutable_set_content_type(m, "text/x-other").unwrap();
+        let b = r.mutable_freeze(m).unwrap();
+        let taken = r.take_buffer(b).unwrap();
+        assert_eq!(taken.content_type, "text/x-other");
+        assert_ne!(taken.content_type.as_ptr(), lent.as_ptr());
+        end(&mut r, &[src]);
+        // The next call does not match against the last call's input...
+        r.begin_call();
+        let again = r.content_type("text/x-lent");
+        assert_eq!(again, lent);
+        assert_ne!(again.as_ptr(), lent.as_ptr());
+        assert_eq!(r.content_type("").as_ptr(), ContentType::EMPTY.as_ptr());
+        // ...but the last string named is shared from call to call (a
+        // source's), unless it is long.
+        end(&mut r, &[]);
+        r.begin_call();
+        assert_eq!(r.content_type("text/x-lent").as_ptr(), again.as_ptr());
+        let long = "x".repeat(300);
+        assert_ne!(
+            r.content_type(&long).as_ptr(),
+            r.content_type(&long).as_ptr()
+        );
+        assert_eq!(r.content_type("text/x-lent").as_ptr(), again.as_ptr());
     }
 
     #[test]

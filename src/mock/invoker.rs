@@ -38,6 +38,9 @@ pub struct MockInvoker {
     fuel_budget: u64,
     fuel_remaining: Option<u64>,
     poisoned: Option<Fault>,
+    /// The clock reading that ended the last admitted call, taken for its
+    /// duration and reused for its journal entry (`None`: refused).
+    ended_ns: Option<u64>,
 }
 
 /// How a call's value is journaled. `input` is the call's input payload
@@ -102,6 +105,7 @@ impl MockInvoker {
             model: (component.factory)(),
             roles: component.roles,
             poisoned: None,
+            ended_ns: None,
             engine,
             id,
         }
@@ -201,6 +205,7 @@ impl MockInvoker {
                 .then(|| (el.meta.clone(), el.payload.clone(), digest(&el.payload)))
         });
         let span = trace::call(&self.id, function);
+        self.ended_ns = None;
         let invocation = self.run(function, element, body);
         let fault = invocation.fault().map(|f| f as &dyn std::fmt::Display);
         span.finish(
@@ -227,7 +232,7 @@ impl MockInvoker {
                 payload,
                 outcome,
                 fuel: invocation.metrics.fuel_consumed,
-                time_ns: engine.clock.now_ns(),
+                time_ns: self.ended_ns.unwrap_or_else(|| engine.clock.now_ns()),
             }
         });
         invocation
@@ -243,11 +248,34 @@ impl MockInvoker {
             Option<&ModelElement>,
         ) -> Result<T, MockError>,
     ) -> Invocation<T> {
-        let engine = Arc::clone(&self.engine);
+        // Disjoint borrows of the fields (no `Arc` clone of the engine per
+        // call: two atomic operations on the hot path).
+        let Self {
+            engine,
+            id,
+            roles,
+            model,
+            memory_model,
+            res,
+            memory_bytes,
+            fuel_budget,
+            fuel_remaining,
+            poisoned,
+            ended_ns,
+        } = self;
+        let engine: &MockInner = engine;
         let (config, clock) = (&engine.config, &engine.clock);
+        let fuel_budget = *fuel_budget;
+        let mut finish = Finish {
+            engine,
+            fuel_remaining,
+            fuel_budget,
+            start: 0,
+            ended_ns,
+        };
         let admitted = invoke::admit(
-            self.poisoned.as_ref(),
-            self.roles,
+            poisoned.as_ref(),
+            *roles,
             function,
             element.as_ref(),
             clock,
@@ -255,14 +283,14 @@ impl MockInvoker {
         );
         let allowed = match admitted {
             Ok(allowed) => allowed,
-            Err(kind) => return invoke::refused(&self.id, function, kind),
+            Err(kind) => return invoke::refused(id, function, kind),
         };
         let payload_len = element.as_ref().map_or(0, |el| el.payload.len());
-        let now = clock.now_ns();
+        finish.start = clock.now_ns();
 
         // The modelled cost against the budget, the deadline (as fuel on a
         // virtual clock) and the memory limit.
-        let (budget, deadline_in_fuel) = invoke::fuel_budget(clock, allowed, self.fuel_budget);
+        let (budget, deadline_in_fuel) = invoke::fuel_budget(clock, allowed, fuel_budget);
         let cost = if config.fuel_enabled {
             config.cost.fuel(function, payload_len)
         } else {
@@ -275,31 +303,28 @@ impl MockInvoker {
                 }
             } else {
                 FaultKind::FuelExhausted {
-                    budget: self.fuel_budget,
+                    budget: fuel_budget,
                 }
             })
         } else {
-            let grown = self
-                .memory_bytes
-                .saturating_add(self.memory_model.growth_per_call);
+            let grown = memory_bytes.saturating_add(memory_model.growth_per_call);
             (grown > config.max_memory_bytes).then_some(FaultKind::MemoryLimitExceeded {
                 limit: config.max_memory_bytes,
                 requested: grown,
             })
         };
-        let start = now;
         if let Some(kind) = early {
             let consumed = if matches!(kind, FaultKind::MemoryLimitExceeded { .. }) {
                 cost
             } else {
                 budget
             };
-            let metrics = self.finish_metrics(consumed, start, &[]);
-            return self.poison(function, kind, metrics);
+            let metrics = finish.metrics(res, *memory_bytes, consumed, &[]);
+            return poison(poisoned, id, function, kind, metrics);
         }
-        self.memory_bytes += self.memory_model.growth_per_call;
+        *memory_bytes += memory_model.growth_per_call;
 
-        self.res.begin_call();
+        res.begin_call();
         let mut lent = [0u32; 2];
         let mut n_lent = 0;
         let mut model_input = None;
@@ -309,10 +334,9 @@ impl MockInvoker {
             context,
         }) = element
         {
-            let reps = self
-                .res
+            let reps = res
                 .lend_buffer(payload, meta.content_type.clone())
-                .and_then(|p| Ok((p, self.res.lend_flow(context)?)));
+                .and_then(|p| Ok((p, res.lend_flow(context)?)));
             match reps {
                 Ok((p, c)) => {
                     lent = [p, c];
@@ -321,23 +345,23 @@ impl MockInvoker {
                 }
                 Err(v) => {
                     let reason = format!("cannot lend the input to the guest: {v}");
-                    self.res.end_call(&[], &mut InvocationMetrics::default());
-                    return invoke::refused(&self.id, function, FaultKind::Rejected { reason });
+                    res.end_call(&[], &mut InvocationMetrics::default());
+                    return invoke::refused(id, function, FaultKind::Rejected { reason });
                 }
             }
         }
         let mut memory_denied = None;
         let result = {
             let mut ctx = MockCtx {
-                res: &mut self.res,
+                res,
                 input: (n_lent == 2).then_some((lent[0], lent[1])),
-                memory_bytes: &mut self.memory_bytes,
+                memory_bytes,
                 memory_limit: config.max_memory_bytes,
                 memory_denied: &mut memory_denied,
             };
-            body(&mut *self.model, &mut ctx, model_input.as_ref())
+            body(&mut **model, &mut ctx, model_input.as_ref())
         };
-        let metrics = self.finish_metrics(cost, start, &lent[..n_lent]);
+        let metrics = finish.metrics(res, *memory_bytes, cost, &lent[..n_lent]);
         match result {
             Ok(v) => Invocation {
                 outcome: Ok(v),
@@ -352,7 +376,7 @@ impl MockInvoker {
                     MockError::Guest(_) => unreachable!("handled above"),
                     MockError::Contract(v) => FaultKind::ContractViolation(v),
                     MockError::FuelExhausted => FaultKind::FuelExhausted {
-                        budget: self.fuel_budget,
+                        budget: fuel_budget,
                     },
                     MockError::DeadlineExceeded => FaultKind::DeadlineExceeded {
                         allowed: allowed.unwrap_or_default(),
@@ -362,7 +386,7 @@ impl MockInvoker {
                         requested: config.max_memory_bytes.saturating_add(1),
                     },
                     MockError::Trap(_) | MockError::Buffer(_) => {
-                        match (memory_denied, self.res.counters.budget_denied) {
+                        match (memory_denied, res.counters.budget_denied) {
                             (Some((limit, requested)), _) => {
                                 FaultKind::MemoryLimitExceeded { limit, requested }
                             }
@@ -379,37 +403,60 @@ impl MockInvoker {
                         }
                     }
                 };
-                self.poison(function, kind, metrics)
+                poison(poisoned, id, function, kind, metrics)
             }
         }
     }
+}
 
+/// What ends every admitted call: the fuel charged, the resources
+/// released, the metrics written.
+struct Finish<'a> {
+    engine: &'a MockInner,
+    fuel_remaining: &'a mut Option<u64>,
+    fuel_budget: u64,
+    start: u64,
+    ended_ns: &'a mut Option<u64>,
+}
+
+impl Finish<'_> {
     /// Charges `fuel` to the clock, ends the call on the host resources and
     /// returns the call's metrics.
-    fn finish_metrics(&mut self, fuel: u64, start: u64, lent: &[u32]) -> InvocationMetrics {
+    fn metrics(
+        &mut self,
+        res: &mut HostResources,
+        memory_bytes: u64,
+        fuel: u64,
+        lent: &[u32],
+    ) -> InvocationMetrics {
         let clock = &self.engine.clock;
         let mut metrics = InvocationMetrics::default();
         if self.engine.config.fuel_enabled {
             metrics.fuel_consumed = fuel;
-            self.fuel_remaining = Some(self.fuel_budget.saturating_sub(fuel));
+            *self.fuel_remaining = Some(self.fuel_budget.saturating_sub(fuel));
             clock.charge_fuel(fuel);
         }
-        self.res.end_call(lent, &mut metrics);
-        metrics.duration = Duration::from_nanos(clock.now_ns().saturating_sub(start));
-        metrics.memory_bytes = self.memory_bytes;
+        res.end_call(lent, &mut metrics);
+        let now = clock.now_ns();
+        *self.ended_ns = Some(now);
+        metrics.duration = Duration::from_nanos(now.saturating_sub(self.start));
+        metrics.memory_bytes = memory_bytes;
         metrics
     }
+}
 
-    fn poison<T>(
-        &mut self,
-        function: Function,
-        kind: FaultKind,
-        metrics: InvocationMetrics,
-    ) -> Invocation<T> {
-        Invocation {
-            outcome: Err(invoke::fault(&mut self.poisoned, &self.id, function, kind)),
-            metrics,
-        }
+#[cold]
+#[inline(never)]
+fn poison<T>(
+    poisoned: &mut Option<Fault>,
+    id: &ComponentId,
+    function: Function,
+    kind: FaultKind,
+    metrics: InvocationMetrics,
+) -> Invocation<T> {
+    Invocation {
+        outcome: Err(invoke::fault(poisoned, id, function, kind)),
+        metrics,
     }
 }
 

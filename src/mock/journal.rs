@@ -190,7 +190,12 @@ impl Journal {
 
     /// Forgets every entry.
     pub fn reset(&self) {
-        *self.lock() = Inner::default();
+        /// Entries' worth of memory a reset keeps for the next calls.
+        const KEEP_CAPACITY: usize = 1 << 16;
+        let mut inner = self.lock();
+        inner.entries.clear();
+        inner.entries.shrink_to(KEEP_CAPACITY);
+        inner.recorded = 0;
     }
 
     /// Checks `expectations` against the entries kept; the error shows

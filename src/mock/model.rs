@@ -146,9 +146,7 @@ impl MockCtx<'_> {
 
     /// `mutable-buffer.set-content-type`.
     pub fn set_content_type(&mut self, buf: MutBuf, content_type: &str) -> MockResult<()> {
-        Ok(self
-            .res
-            .mutable_set_content_type(buf.0, content_type.to_owned())?)
+        Ok(self.res.mutable_set_content_type(buf.0, content_type)?)
     }
 
     /// `mutable-buffer.freeze` (the mutable handle stays to be dropped).

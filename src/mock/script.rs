@@ -194,14 +194,11 @@ impl MockModel for ScriptedModel {
             Some(Response::EmitInput) => {
                 Ok(ProcessResult::Emit(ctx.emit_input(input.meta.clone())?))
             }
-            Some(Response::Emit(bytes)) => {
-                let ct = input.meta.content_type.clone();
-                Ok(ProcessResult::Emit(ctx.emit_bytes(
-                    input.meta.clone(),
-                    &bytes,
-                    &ct,
-                )?))
-            }
+            Some(Response::Emit(bytes)) => Ok(ProcessResult::Emit(ctx.emit_bytes(
+                input.meta.clone(),
+                &bytes,
+                &input.meta.content_type,
+            )?)),
             Some(other) => Err(fail(&other).expect("the remaining responses are failures")),
         }
     }

@@ -147,7 +147,7 @@ impl types::HostMutableBuffer for HostState {
         content_type: String,
     ) -> wasmtime::Result<()> {
         self.res
-            .mutable_set_content_type(this.rep(), content_type)
+            .mutable_set_content_type(this.rep(), &content_type)
             .map_err(trap)
     }
 

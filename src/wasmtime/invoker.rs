@@ -49,7 +49,13 @@ pub struct WasmtimeInvoker {
     fuel_budget: u64,
     fuel_remaining: Option<u64>,
     poisoned: Option<Fault>,
+    /// The `String` the bindings lower an input's content type from, kept
+    /// between calls so lowering does not allocate (see `run`).
+    lowered_content_type: String,
 }
+
+/// Longer lowered content types are not kept for the next call.
+const KEEP_LOWERED_CONTENT_TYPE: usize = 1024;
 
 /// What a call body returns: a value or the guest's error, or a trap.
 type Body<T> = wasmtime::Result<Result<T, ProcessError>>;
@@ -73,6 +79,7 @@ impl WasmtimeInvoker {
             fuel_budget,
             fuel_remaining,
             poisoned: None,
+            lowered_content_type: String::new(),
         }
     }
 
@@ -119,7 +126,7 @@ impl WasmtimeInvoker {
         self.call(Function::Process, Some(element), |store, ex, input| {
             let guest = ex.processor.as_ref().expect("role checked before the call");
             let input = input.expect("process has an input element");
-            match guest.call_process(&mut *store, &input)? {
+            match guest.call_process(&mut *store, input)? {
                 Ok(types::ProcessResult::Emit(out)) => {
                     Ok(Ok(ProcessResult::Emit(take_output(store, out)?)))
                 }
@@ -147,7 +154,7 @@ impl WasmtimeInvoker {
             let guest = ex.sink.as_ref().expect("role checked before the call");
             let input = input.expect("push has an input element");
             Ok(guest
-                .call_push(&mut *store, &input)?
+                .call_push(&mut *store, input)?
                 .map(Into::into)
                 .map_err(Into::into))
         })
@@ -199,7 +206,7 @@ impl WasmtimeInvoker {
         &mut self,
         function: Function,
         element: Option<StreamElement>,
-        body: impl FnOnce(&mut Store<HostState>, &Exports, Option<types::StreamElement>) -> Body<T>,
+        body: impl FnOnce(&mut Store<HostState>, &Exports, Option<&types::StreamElement>) -> Body<T>,
     ) -> Invocation<T> {
         let span = trace::call(&self.id, function);
         let invocation = self.run(function, element, body);
@@ -218,7 +225,7 @@ impl WasmtimeInvoker {
         &mut self,
         function: Function,
         element: Option<StreamElement>,
-        body: impl FnOnce(&mut Store<HostState>, &Exports, Option<types::StreamElement>) -> Body<T>,
+        body: impl FnOnce(&mut Store<HostState>, &Exports, Option<&types::StreamElement>) -> Body<T>,
     ) -> Invocation<T> {
         let engine = &*self.engine;
         let (clock, config) = (&engine.clock, &engine.config);
@@ -274,11 +281,16 @@ impl WasmtimeInvoker {
                     }
                 };
                 lent = [payload, context];
+                // The bindings lower from an owned `String`: refill the one
+                // kept from the last call instead of allocating one.
+                let mut content_type = std::mem::take(&mut self.lowered_content_type);
+                content_type.clear();
+                content_type.push_str(&meta.content_type);
                 Some(types::StreamElement {
                     meta: types::ElementMeta {
                         sequence: meta.sequence,
                         timestamp_ns: meta.timestamp_ns,
-                        content_type: meta.content_type,
+                        content_type,
                     },
                     payload: Resource::new_borrow(payload),
                     context: Resource::new_borrow(context),
@@ -288,7 +300,12 @@ impl WasmtimeInvoker {
         };
 
         let start = clock.now_ns();
-        let result = body(store, &self.exports, input);
+        let result = body(store, &self.exports, input.as_ref());
+        if let Some(input) = input
+            && input.meta.content_type.capacity() <= KEEP_LOWERED_CONTENT_TYPE
+        {
+            self.lowered_content_type = input.meta.content_type;
+        }
         let mut metrics = InvocationMetrics::default();
         if config.fuel_enabled {
             let left = store.get_fuel().unwrap_or(0);
@@ -330,11 +347,12 @@ fn take_output(
         .res
         .take_buffer(out.payload.rep())
         .map_err(|v| wasmtime::Error::new(HostTrap(v)))?;
+    let data = store.data_mut();
     Ok(OutputElement {
         meta: ElementMeta {
             sequence: out.meta.sequence,
             timestamp_ns: out.meta.timestamp_ns,
-            content_type: out.meta.content_type,
+            content_type: data.res.content_type(&out.meta.content_type),
         },
         payload: taken.bytes,
         buffer_content_type: taken.content_type,

@@ -40,6 +40,34 @@ fn passthrough_emits_the_same_bytes_without_copying_them() {
     }
 }
 
+/// Content types are lowered from a string the invoker keeps between calls
+/// and shared with the input when the guest returns the same one: each
+/// output still carries its own input's, whatever came before (longer,
+/// shorter, empty, past the length the invoker keeps).
+#[test]
+fn each_call_returns_its_own_content_type() {
+    let long = format!("application/x-{}", "z".repeat(2000));
+    for s in STRATEGIES {
+        let mut p = instance(s, "passthrough");
+        let mut u = instance(s, "uppercase");
+        for ct in [
+            "application/json",
+            "x/y",
+            "",
+            long.as_str(),
+            "text/plain",
+            "x/y",
+        ] {
+            let out = emitted(ok(p.process_sync(StreamElement::new(0, "a", ct)), &p));
+            assert_eq!(out.meta.content_type, ct, "{s:?}");
+            assert_eq!(out.buffer_content_type, ct, "{s:?}");
+            let out = emitted(ok(u.process_sync(StreamElement::new(0, "a", ct)), &u));
+            assert_eq!(out.meta.content_type, ct, "{s:?}");
+            assert_eq!(out.buffer_content_type, ct, "{s:?}");
+        }
+    }
+}
+
 #[test]
 fn uppercase_reads_allocates_appends_and_freezes() {
     for s in STRATEGIES {
