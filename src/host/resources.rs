@@ -160,7 +160,6 @@ impl Slab {
     }
 
     /// The offset of `rep` in this call, if it was handed out this call.
-    #[inline(always)]
     fn offset(&self, rep: u32) -> Option<usize> {
         let off = rep.checked_sub(self.base)?;
         (off < self.next).then_some(off as usize)
@@ -170,7 +169,6 @@ impl Slab {
         self.live
     }
 
-    #[inline(always)]
     fn get(&self, rep: u32) -> Option<&Entry> {
         match self.offset(rep)? {
             off if off < SLAB_SLOTS => self.slots[off].as_ref(),
@@ -178,7 +176,6 @@ impl Slab {
         }
     }
 
-    #[inline(always)]
     fn get_mut(&mut self, rep: u32) -> Option<&mut Entry> {
         match self.offset(rep)? {
             off if off < SLAB_SLOTS => self.slots[off].as_mut(),
@@ -186,7 +183,6 @@ impl Slab {
         }
     }
 
-    #[inline(always)]
     fn remove(&mut self, rep: u32) -> Option<Entry> {
         let entry = match self.offset(rep)? {
             off if off < SLAB_SLOTS => self.slots[off].take(),
@@ -210,7 +206,6 @@ impl Slab {
 
     /// Adds an entry under the next rep; `None` once reps would pass
     /// `u32::MAX`.
-    #[inline(always)]
     fn push(&mut self, entry: Entry) -> Option<u32> {
         let rep = self.base.checked_add(self.next)?;
         let off = self.next as usize;
@@ -320,7 +315,6 @@ impl HostResources {
         metrics.host_calls = self.counters.host_calls;
     }
 
-    #[inline(always)]
     fn insert(&mut self, entry: Entry) -> Result<u32, ContractViolation> {
         if self.entries.len() >= self.limits.max_resources {
             return Err(ContractViolation::TooManyResources {
@@ -337,7 +331,6 @@ impl HostResources {
     }
 
     /// Counts one guest call into the host (and charges a virtual clock).
-    #[inline(always)]
     fn host_call(&mut self) {
         self.counters.host_calls += 1;
         self.clock.charge_host_call();

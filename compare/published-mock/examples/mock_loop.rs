@@ -1,0 +1,63 @@
+//! Our mock's `process` (the `passthrough` model, 64 B) in a plain loop, for
+//! profilers: `valgrind --tool=callgrind` counts its instructions per call,
+//! `perf record` shows where the time goes.
+//!
+//! ```sh
+//! cargo build --release --manifest-path compare/published-mock/Cargo.toml --example mock_loop
+//! valgrind --tool=callgrind compare/published-mock/target/release/examples/mock_loop 100000
+//! perf record -g compare/published-mock/target/release/examples/mock_loop 3000000
+//! ```
+//!
+//! Arguments: the number of calls (default 1 000 000), then `on` for the
+//! journal on, then `static` for a `const` content type instead of one built
+//! per element. Prints ns per call (wall time; use a quiet machine).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use ours::mock::{JournalMode, MockEngine, MockEngineConfig, models};
+use ours::{Bytes, ComponentId, ContentType, ProcessResult, StreamElement, WasmEngine as _};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let calls: u64 = args.first().map_or(1_000_000, |s| {
+        s.parse().expect("the first argument is a number of calls")
+    });
+    let journal = if args.iter().any(|a| a == "on") {
+        JournalMode::Unbounded
+    } else {
+        JournalMode::Off
+    };
+    let fixed = args.iter().any(|a| a == "static");
+    const TEXT: ContentType = ContentType::from_static("text/plain");
+
+    let engine = MockEngine::new(MockEngineConfig {
+        journal,
+        ..MockEngineConfig::default()
+    });
+    engine.register(models::passthrough_component());
+    let compiled = engine
+        .compile(&MockEngine::component_bytes("passthrough"))
+        .expect("the passthrough model is registered");
+    let mut inv = engine
+        .instantiate(&compiled, ComponentId::new("passthrough"))
+        .expect("a mock instance");
+    let payload = Bytes::from(vec![b'a'; 64]);
+    let start = Instant::now();
+    for seq in 0..calls {
+        let element = if fixed {
+            StreamElement::new(seq, payload.clone(), TEXT)
+        } else {
+            StreamElement::new(seq, payload.clone(), "text/plain")
+        };
+        match black_box(inv.process_sync(element)).outcome {
+            Ok(ProcessResult::Emit(_)) => {}
+            other => panic!("passthrough emits: {other:?}"),
+        }
+        if seq % 10_000 == 0 {
+            engine.journal().reset();
+        }
+    }
+    let ns = start.elapsed().as_nanos() as f64 / calls.max(1) as f64;
+    println!("{ns:.1} ns/call");
+}
