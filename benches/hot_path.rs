@@ -4,8 +4,10 @@
 //! and off, Cranelift and Winch, system and virtual clock.
 //!
 //! Benchmark ids: `process_<fixture>_<compiler>_<fuel|nofuel>/<side>/<bytes>`
-//! with side `baseline`, `engine-sync` or `engine-async`, and
-//! `process_clock_<fixture>/<system|virtual>/<bytes>`.
+//! with side `baseline`, `engine-sync` or `engine-async`,
+//! `process_clock_<fixture>/<system|virtual>/<bytes>`, and
+//! `clock_read/<engine-system|engine-virtual|std-instant>` (one reading of
+//! the clock each call pays twice).
 
 mod common;
 
@@ -119,9 +121,26 @@ fn clocks(c: &mut Criterion) {
     }
 }
 
+/// One reading of the engine clock (a call takes two, for its duration):
+/// the system clock (the time-stamp counter through `quanta`) and the
+/// virtual clock, against `std::time::Instant::now` + `elapsed`, which the
+/// system clock used before.
+fn clock_read(c: &mut Criterion) {
+    let mut group = c.benchmark_group("clock_read");
+    let system = Clock::system();
+    group.bench_function("engine-system", |b| b.iter(|| black_box(system.now_ns())));
+    let virt = Clock::virtual_time(VirtualTime::default());
+    group.bench_function("engine-virtual", |b| b.iter(|| black_box(virt.now_ns())));
+    let origin = std::time::Instant::now();
+    group.bench_function("std-instant", |b| {
+        b.iter(|| black_box(origin.elapsed().as_nanos() as u64))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = hot_path, clocks
+    targets = hot_path, clocks, clock_read
 }
 criterion_main!(benches);

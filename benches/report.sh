@@ -111,6 +111,8 @@ ratio("fuel on ÷ fuel off: passthrough 1 KiB",
 for fx in ("uppercase", "passthrough"):
     ratio(f"virtual clock ÷ system clock: {fx} 1 KiB",
           f"process_clock_{fx}/virtual/1024", f"process_clock_{fx}/system/1024", 1.05)
+ratio("one system-clock reading (quanta) ÷ Instant::now + elapsed",
+      "clock_read/engine-system", "clock_read/std-instant")
 for s in (64, 1024):
     ratio(f"our mock (journal off) ÷ Wasmtime process: passthrough {size_name(s)}",
           f"mock_passthrough/mock-journal-off/{s}", f"mock_passthrough/wasmtime/{s}", 0.1)

@@ -7,7 +7,7 @@
 //!   with epoch interruption. Not deterministic. Read through `quanta`: the
 //!   CPU's invariant time-stamp counter, calibrated once per process against
 //!   the OS monotonic clock (or that clock itself on CPUs without one). A
-//!   reading costs ~15 ns here against ~40 ns for `std::time::Instant` (a
+//!   reading costs ~15 ns here against ~50 ns for `std::time::Instant` (a
 //!   vDSO `clock_gettime` in this KVM guest), and every call reads it twice
 //!   for its duration.
 //! - [`Clock::virtual_time`]: time advances only as a function of work —
