@@ -300,14 +300,6 @@ impl buffer_allocator::Host for BaselineState {
     }
 }
 
-/// The Wasmtime configuration the engine would use for `config`, minus the
-/// engine's instance allocator: the same compiler, fuel metering, epoch
-/// interruption and stack limit, so baseline and engine run the same
-/// machine code.
-pub fn baseline_wasmtime_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
-    torvyn_engine::wasmtime::codegen_config(config)
-}
-
 /// A linker with the contract's host functions (and nothing else).
 fn contract_linker(engine: &Engine) -> wasmtime::Result<Linker<BaselineState>> {
     let mut linker = Linker::new(engine);
@@ -351,8 +343,10 @@ impl Baseline {
                 message: format!("{e:#}"),
             }
         };
-        let engine =
-            Engine::new(&baseline_wasmtime_config(config)).map_err(fail("create an engine for"))?;
+        // The engine's own code-generation settings, so baseline and engine
+        // run the same machine code.
+        let engine = Engine::new(&torvyn_engine::wasmtime::codegen_config(config))
+            .map_err(fail("create an engine for"))?;
         let component = Component::from_binary(&engine, bytes).map_err(fail("compile"))?;
         let pre = contract_linker(&engine)
             .and_then(|l| l.instantiate_pre(&component))

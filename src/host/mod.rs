@@ -2,4 +2,6 @@
 
 mod resources;
 
+#[cfg(feature = "wasmtime-backend")]
+pub(crate) use resources::KEEP_CONTENT_TYPE_BYTES;
 pub use resources::{BufferError, HostResources, MAX_BUFFER_BYTES, ResourceLimits, TakenBuffer};

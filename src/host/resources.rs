@@ -21,6 +21,11 @@ use crate::clock::Clock;
 use crate::error::ContractViolation;
 use crate::types::{ContentType, FlowContext, InvocationMetrics};
 
+/// The longest content type kept from one call for the next (the last one
+/// a guest named, the string the Wasmtime invoker lowers from); longer ones
+/// are made anew each time rather than held on to.
+pub(crate) const KEEP_CONTENT_TYPE_BYTES: usize = 1024;
+
 /// The most bytes one buffer may hold: 16 MiB.
 pub const MAX_BUFFER_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -366,8 +371,6 @@ impl HostResources {
     /// own, or the last one named, when it is the same string (no
     /// allocation); a new one otherwise.
     pub fn content_type(&mut self, content_type: &str) -> ContentType {
-        /// Longer ones are not kept for the next call.
-        const KEEP_AT_MOST: usize = 256;
         if let Some(Entry::Buffer {
             content_type: lent, ..
         }) = self.entries.get(self.lent_buffer)
@@ -380,7 +383,7 @@ impl HostResources {
             self.recent_content_type.clone()
         } else {
             let new = ContentType::from(content_type);
-            if content_type.len() <= KEEP_AT_MOST {
+            if content_type.len() <= KEEP_CONTENT_TYPE_BYTES {
                 self.recent_content_type = new.clone();
             }
             new
@@ -761,6 +764,14 @@ mod tests {
         m
     }
 
+    #[track_caller]
+    fn assert_stale<T: std::fmt::Debug>(result: Result<T, ContractViolation>) {
+        assert!(
+            matches!(result, Err(ContractViolation::StaleHandle { .. })),
+            "expected a stale handle, got {result:?}"
+        );
+    }
+
     #[test]
     fn reads_clamp_to_the_bytes_in_bounds() {
         let mut r = store();
@@ -968,7 +979,7 @@ mod tests {
         end(&mut r, &[]);
         r.begin_call();
         assert_eq!(r.content_type("text/x-lent").as_ptr(), again.as_ptr());
-        let long = "x".repeat(300);
+        let long = "x".repeat(KEEP_CONTENT_TYPE_BYTES + 1);
         assert_ne!(
             r.content_type(&long).as_ptr(),
             r.content_type(&long).as_ptr()
@@ -1013,14 +1024,8 @@ mod tests {
         res.begin_call();
         let b = res.lend_flow(FlowContext::new("b")).unwrap();
         assert!(b > kept && kept > a, "reps only grow: {a} {kept} {b}");
-        assert!(matches!(
-            res.flow_id(a),
-            Err(ContractViolation::StaleHandle { .. })
-        ));
-        assert!(matches!(
-            res.mutable_size(kept),
-            Err(ContractViolation::StaleHandle { .. })
-        ));
+        assert_stale(res.flow_id(a));
+        assert_stale(res.mutable_size(kept));
         assert_eq!(res.flow_id(b).unwrap(), "b");
         res.drop_flow(a); // a stale drop is harmless
         assert_eq!(res.live(), 1);
@@ -1054,17 +1059,11 @@ mod tests {
         res.mutable_append(late, b"abcd").unwrap().unwrap();
         assert_eq!(res.mutable_size(late).unwrap(), 4);
         assert_eq!(res.mutable_size(first).unwrap(), 0);
-        assert!(matches!(
-            res.mutable_size(last),
-            Err(ContractViolation::StaleHandle { .. })
-        ));
+        assert_stale(res.mutable_size(last));
         let metrics = end(&mut res, &[]);
         assert_eq!(metrics.resources_reclaimed, 2);
         res.begin_call();
-        assert!(matches!(
-            res.mutable_size(late),
-            Err(ContractViolation::StaleHandle { .. })
-        ));
+        assert_stale(res.mutable_size(late));
         assert!(res.allocate(1).unwrap() > late, "reps only grow");
     }
 }

@@ -38,9 +38,6 @@ pub struct MockInvoker {
     fuel_budget: u64,
     fuel_remaining: Option<u64>,
     poisoned: Option<Fault>,
-    /// The clock reading that ended the last admitted call, taken for its
-    /// duration and reused for its journal entry (`None`: refused).
-    ended_ns: Option<u64>,
 }
 
 /// How a call's value is journaled. `input` is the call's input payload
@@ -57,9 +54,9 @@ impl Journaled for () {
 }
 
 impl Journaled for ProcessResult {
-    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
+    fn outcome(&self, input: Option<(&Bytes, u64)>) -> JournalOutcome {
         match self {
-            ProcessResult::Emit(out) => out.outcome(_input),
+            ProcessResult::Emit(out) => out.outcome(input),
             ProcessResult::Drop => JournalOutcome::Drop,
         }
     }
@@ -81,9 +78,9 @@ impl Journaled for OutputElement {
 }
 
 impl Journaled for Option<OutputElement> {
-    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
+    fn outcome(&self, input: Option<(&Bytes, u64)>) -> JournalOutcome {
         self.as_ref()
-            .map_or(JournalOutcome::Exhausted, |out| out.outcome(_input))
+            .map_or(JournalOutcome::Exhausted, |out| out.outcome(input))
     }
 }
 
@@ -105,7 +102,6 @@ impl MockInvoker {
             model: (component.factory)(),
             roles: component.roles,
             poisoned: None,
-            ended_ns: None,
             engine,
             id,
         }
@@ -205,8 +201,9 @@ impl MockInvoker {
                 .then(|| (el.meta.clone(), el.payload.clone(), digest(&el.payload)))
         });
         let span = trace::call(&self.id, function);
-        self.ended_ns = None;
-        let invocation = self.run(function, element, body);
+        // `ended_ns`: the clock reading that ended an admitted call, taken
+        // for its duration and reused for its journal entry.
+        let (invocation, ended_ns) = self.run(function, element, body);
         let fault = invocation.fault().map(|f| f as &dyn std::fmt::Display);
         span.finish(
             &invocation.metrics,
@@ -232,7 +229,7 @@ impl MockInvoker {
                 payload,
                 outcome,
                 fuel: invocation.metrics.fuel_consumed,
-                time_ns: self.ended_ns.unwrap_or_else(|| engine.clock.now_ns()),
+                time_ns: ended_ns.unwrap_or_else(|| engine.clock.now_ns()),
             }
         });
         invocation
@@ -247,7 +244,7 @@ impl MockInvoker {
             &mut MockCtx<'_>,
             Option<&ModelElement>,
         ) -> Result<T, MockError>,
-    ) -> Invocation<T> {
+    ) -> (Invocation<T>, Option<u64>) {
         // Disjoint borrows of the fields (no `Arc` clone of the engine per
         // call: two atomic operations on the hot path).
         let Self {
@@ -261,7 +258,6 @@ impl MockInvoker {
             fuel_budget,
             fuel_remaining,
             poisoned,
-            ended_ns,
         } = self;
         let engine: &MockInner = engine;
         let (config, clock) = (&engine.config, &engine.clock);
@@ -271,7 +267,7 @@ impl MockInvoker {
             fuel_remaining,
             fuel_budget,
             start: 0,
-            ended_ns,
+            ended_ns: None,
         };
         let admitted = invoke::admit(
             poisoned.as_ref(),
@@ -283,7 +279,7 @@ impl MockInvoker {
         );
         let allowed = match admitted {
             Ok(allowed) => allowed,
-            Err(kind) => return invoke::refused(id, function, kind),
+            Err(kind) => return (invoke::refused(id, function, kind), None),
         };
         let payload_len = element.as_ref().map_or(0, |el| el.payload.len());
         finish.start = clock.now_ns();
@@ -320,7 +316,10 @@ impl MockInvoker {
                 budget
             };
             let metrics = finish.metrics(res, *memory_bytes, consumed, &[]);
-            return poison(poisoned, id, function, kind, metrics);
+            return (
+                poison(poisoned, id, function, kind, metrics),
+                finish.ended_ns,
+            );
         }
         *memory_bytes += memory_model.growth_per_call;
 
@@ -346,7 +345,8 @@ impl MockInvoker {
                 Err(v) => {
                     let reason = format!("cannot lend the input to the guest: {v}");
                     res.end_call(&[], &mut InvocationMetrics::default());
-                    return invoke::refused(id, function, FaultKind::Rejected { reason });
+                    let refused = invoke::refused(id, function, FaultKind::Rejected { reason });
+                    return (refused, None);
                 }
             }
         }
@@ -362,7 +362,7 @@ impl MockInvoker {
             body(&mut **model, &mut ctx, model_input.as_ref())
         };
         let metrics = finish.metrics(res, *memory_bytes, cost, &lent[..n_lent]);
-        match result {
+        let invocation = match result {
             Ok(v) => Invocation {
                 outcome: Ok(v),
                 metrics,
@@ -405,7 +405,8 @@ impl MockInvoker {
                 };
                 poison(poisoned, id, function, kind, metrics)
             }
-        }
+        };
+        (invocation, finish.ended_ns)
     }
 }
 
@@ -416,7 +417,8 @@ struct Finish<'a> {
     fuel_remaining: &'a mut Option<u64>,
     fuel_budget: u64,
     start: u64,
-    ended_ns: &'a mut Option<u64>,
+    /// The clock reading that ended the call, once `metrics` has run.
+    ended_ns: Option<u64>,
 }
 
 impl Finish<'_> {
@@ -438,7 +440,7 @@ impl Finish<'_> {
         }
         res.end_call(lent, &mut metrics);
         let now = clock.now_ns();
-        *self.ended_ns = Some(now);
+        self.ended_ns = Some(now);
         metrics.duration = Duration::from_nanos(now.saturating_sub(self.start));
         metrics.memory_bytes = memory_bytes;
         metrics

@@ -20,6 +20,7 @@ use super::bindings::torvyn::streaming::types;
 use super::engine::EngineInner;
 use super::host::{HostState, HostTrap};
 use crate::error::{Fault, FaultKind, InvokeError, TrapCode};
+use crate::host::KEEP_CONTENT_TYPE_BYTES;
 use crate::types::{
     BackpressureSignal, ComponentId, ElementMeta, Function, GuestOutput, Invocation,
     InvocationMetrics, OutputElement, ProcessError, ProcessResult, Roles, StreamElement,
@@ -53,9 +54,6 @@ pub struct WasmtimeInvoker {
     /// between calls so lowering does not allocate (see `run`).
     lowered_content_type: String,
 }
-
-/// Longer lowered content types are not kept for the next call.
-const KEEP_LOWERED_CONTENT_TYPE: usize = 1024;
 
 /// What a call body returns: a value or the guest's error, or a trap.
 type Body<T> = wasmtime::Result<Result<T, ProcessError>>;
@@ -302,7 +300,7 @@ impl WasmtimeInvoker {
         let start = clock.now_ns();
         let result = body(store, &self.exports, input.as_ref());
         if let Some(input) = input
-            && input.meta.content_type.capacity() <= KEEP_LOWERED_CONTENT_TYPE
+            && input.meta.content_type.capacity() <= KEEP_CONTENT_TYPE_BYTES
         {
             self.lowered_content_type = input.meta.content_type;
         }
@@ -342,17 +340,15 @@ fn take_output(
     store: &mut Store<HostState>,
     out: types::OutputElement,
 ) -> wasmtime::Result<OutputElement> {
-    let taken = store
-        .data_mut()
-        .res
+    let res = &mut store.data_mut().res;
+    let taken = res
         .take_buffer(out.payload.rep())
         .map_err(|v| wasmtime::Error::new(HostTrap(v)))?;
-    let data = store.data_mut();
     Ok(OutputElement {
         meta: ElementMeta {
             sequence: out.meta.sequence,
             timestamp_ns: out.meta.timestamp_ns,
-            content_type: data.res.content_type(&out.meta.content_type),
+            content_type: res.content_type(&out.meta.content_type),
         },
         payload: taken.bytes,
         buffer_content_type: taken.content_type,

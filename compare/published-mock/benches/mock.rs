@@ -30,10 +30,11 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
-use ours::mock::{JournalMode, MockEngine, MockEngineConfig, models};
-use ours::{ComponentInvoker as _, WasmEngine as _};
+use ours::ComponentInvoker as _;
+use ours::mock::JournalMode;
 use torvyn_engine::ComponentInvoker as _;
 use torvyn_engine::WasmEngine as _;
+use torvyn_published_mock_compare::{CONTENT_TYPE, STATIC_TYPE, our_instance, payload};
 use torvyn_types::{BufferHandle, ComponentId, ElementMeta, ResourceId};
 
 /// Polls a future to completion on this thread (the futures here are
@@ -52,35 +53,6 @@ fn block_on<F: Future>(future: F) -> F::Output {
         }
         std::thread::yield_now();
     }
-}
-
-const CONTENT_TYPE: &str = "text/plain";
-const STATIC_TYPE: ours::ContentType = ours::ContentType::from_static(CONTENT_TYPE);
-
-fn payload(len: usize) -> ours::Bytes {
-    ours::Bytes::from(
-        b"abcdefgh"
-            .iter()
-            .copied()
-            .cycle()
-            .take(len)
-            .collect::<Vec<u8>>(),
-    )
-}
-
-fn our_instance(journal: JournalMode) -> (MockEngine, ours::mock::MockInvoker) {
-    let engine = MockEngine::new(MockEngineConfig {
-        journal,
-        ..MockEngineConfig::default()
-    });
-    engine.register(models::passthrough_component());
-    let compiled = engine
-        .compile(&MockEngine::component_bytes("passthrough"))
-        .unwrap();
-    let inv = engine
-        .instantiate(&compiled, ours::ComponentId::new("passthrough"))
-        .unwrap();
-    (engine, inv)
 }
 
 fn compare(c: &mut Criterion) {
@@ -118,9 +90,17 @@ fn compare(c: &mut Criterion) {
             })
         });
 
-        for (name, journal) in [
-            ("ours-journal-off", JournalMode::Off),
-            ("ours-journal-on", JournalMode::Unbounded),
+        // Ours, with the content type built per element as the published
+        // API must (a `String` there, an `Arc<str>` here), and with a
+        // `const` one (as a host with a fixed content type would write it:
+        // no allocation per element at all).
+        let per_element: fn() -> ours::ContentType = || CONTENT_TYPE.into();
+        let fixed: fn() -> ours::ContentType = || STATIC_TYPE;
+        for (name, journal, content_type) in [
+            ("ours-journal-off", JournalMode::Off, per_element),
+            ("ours-journal-on", JournalMode::Unbounded, per_element),
+            ("ours-journal-off-static-type", JournalMode::Off, fixed),
+            ("ours-journal-on-static-type", JournalMode::Unbounded, fixed),
         ] {
             let (engine, mut inv) = our_instance(journal);
             group.bench_function(BenchmarkId::new(name, size), |b| {
@@ -131,30 +111,7 @@ fn compare(c: &mut Criterion) {
                         let start = Instant::now();
                         for seq in 0..iters {
                             let element =
-                                ours::StreamElement::new(seq, bytes.clone(), CONTENT_TYPE);
-                            black_box(inv.process(element).await).outcome.unwrap();
-                        }
-                        start.elapsed()
-                    })
-                })
-            });
-        }
-        // The same, with the content type a `const` (as a host with a fixed
-        // content type would write it): no allocation per element at all,
-        // where the published API needs a `String` per element.
-        for (name, journal) in [
-            ("ours-journal-off-static-type", JournalMode::Off),
-            ("ours-journal-on-static-type", JournalMode::Unbounded),
-        ] {
-            let (engine, mut inv) = our_instance(journal);
-            group.bench_function(BenchmarkId::new(name, size), |b| {
-                b.iter_custom(|iters| {
-                    engine.journal().reset();
-                    block_on(async {
-                        let start = Instant::now();
-                        for seq in 0..iters {
-                            let element =
-                                ours::StreamElement::new(seq, bytes.clone(), STATIC_TYPE);
+                                ours::StreamElement::new(seq, bytes.clone(), content_type());
                             black_box(inv.process(element).await).outcome.unwrap();
                         }
                         start.elapsed()

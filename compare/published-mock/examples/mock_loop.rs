@@ -15,8 +15,9 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use ours::mock::{JournalMode, MockEngine, MockEngineConfig, models};
-use ours::{Bytes, ComponentId, ContentType, ProcessResult, StreamElement, WasmEngine as _};
+use ours::mock::JournalMode;
+use ours::{ProcessResult, StreamElement};
+use torvyn_published_mock_compare::{CONTENT_TYPE, STATIC_TYPE, our_instance, payload};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,26 +30,14 @@ fn main() {
         JournalMode::Off
     };
     let fixed = args.iter().any(|a| a == "static");
-    const TEXT: ContentType = ContentType::from_static("text/plain");
-
-    let engine = MockEngine::new(MockEngineConfig {
-        journal,
-        ..MockEngineConfig::default()
-    });
-    engine.register(models::passthrough_component());
-    let compiled = engine
-        .compile(&MockEngine::component_bytes("passthrough"))
-        .expect("the passthrough model is registered");
-    let mut inv = engine
-        .instantiate(&compiled, ComponentId::new("passthrough"))
-        .expect("a mock instance");
-    let payload = Bytes::from(vec![b'a'; 64]);
+    let (engine, mut inv) = our_instance(journal);
+    let payload = payload(64);
     let start = Instant::now();
     for seq in 0..calls {
         let element = if fixed {
-            StreamElement::new(seq, payload.clone(), TEXT)
+            StreamElement::new(seq, payload.clone(), STATIC_TYPE)
         } else {
-            StreamElement::new(seq, payload.clone(), "text/plain")
+            StreamElement::new(seq, payload.clone(), CONTENT_TYPE)
         };
         match black_box(inv.process_sync(element)).outcome {
             Ok(ProcessResult::Emit(_)) => {}
