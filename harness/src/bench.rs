@@ -30,6 +30,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use torvyn_engine::mock::{JournalMode, MockEngineConfig, MockInvoker};
 use torvyn_engine::wasmtime::WasmtimeEngine;
 use torvyn_engine::{
     Bytes, CompilationStrategy, ComponentId, ProcessResult, Role, StreamElement, WasmEngine,
@@ -38,6 +39,7 @@ use torvyn_engine::{
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker, Resource, ResourceTable};
 use wasmtime::{Engine, Store};
 
+use crate::backend::SimBackend;
 use crate::error::HarnessError;
 use crate::scenario::ComponentSource;
 
@@ -633,7 +635,7 @@ pub fn load_component(reference: &str) -> Result<(Vec<u8>, String), HarnessError
     // A fixture is named by its name; a file by its path.
     let name = match source {
         ComponentSource::Fixture(name) => name,
-        ComponentSource::Wat(_) | ComponentSource::Wasm(_) => origin,
+        ComponentSource::Wat(_) | ComponentSource::Wasm(_) | ComponentSource::Scripted(_) => origin,
     };
     Ok((bytes, name))
 }
@@ -658,8 +660,22 @@ pub struct CompareOptions {
     /// alternating which goes first. The figures are the medians.
     pub rounds: u32,
     /// The engine configuration; the baseline copies its code-generation
-    /// settings.
+    /// settings, the mock its limits.
     pub config: WasmtimeEngineConfig,
+    /// What the engine is measured against.
+    pub against: Against,
+}
+
+/// The other side of a comparison.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Against {
+    /// A minimal `bindgen!` host running the same component: the ratio is
+    /// engine / baseline, the engine's fixed cost.
+    #[default]
+    Baseline,
+    /// The mock backend running the fixture's model: the ratio is mock /
+    /// engine, what a host's mock-only tests save per call.
+    Mock,
 }
 
 impl CompareOptions {
@@ -672,6 +688,7 @@ impl CompareOptions {
             elements: 20_000,
             rounds: 7,
             config: WasmtimeEngineConfig::default(),
+            against: Against::Baseline,
         }
     }
 }
@@ -697,9 +714,13 @@ pub struct BenchReport {
     /// The engine (`WasmtimeInvoker`, synchronous calls): median ns per
     /// element over the rounds.
     pub engine_ns: f64,
-    /// The minimal `bindgen!` host: median ns per element.
+    /// The other side ([`BenchReport::against`]): median ns per element.
     pub baseline_ns: f64,
-    /// `engine_ns / baseline_ns` (1.05 means the engine costs 5% more).
+    /// What the other side was.
+    pub against: Against,
+    /// Against the baseline: `engine_ns / baseline_ns` (1.05 means the
+    /// engine costs 5% more). Against the mock: `baseline_ns / engine_ns`,
+    /// the mock's cost as a share of the engine's.
     pub ratio: f64,
 }
 
@@ -717,8 +738,16 @@ impl fmt::Display for BenchReport {
             if self.fuel { "on" } else { "off" },
         )?;
         writeln!(f, "  engine    {:>10.1} ns/element", self.engine_ns)?;
-        writeln!(f, "  baseline  {:>10.1} ns/element", self.baseline_ns)?;
-        write!(f, "  ratio     {:>10.3} (engine / baseline)", self.ratio)
+        match self.against {
+            Against::Baseline => {
+                writeln!(f, "  baseline  {:>10.1} ns/element", self.baseline_ns)?;
+                write!(f, "  ratio     {:>10.3} (engine / baseline)", self.ratio)
+            }
+            Against::Mock => {
+                writeln!(f, "  mock      {:>10.1} ns/element", self.baseline_ns)?;
+                write!(f, "  ratio     {:>10.3} (mock / engine)", self.ratio)
+            }
+        }
     }
 }
 
@@ -764,9 +793,6 @@ pub fn compare_with(options: &CompareOptions) -> Result<BenchReport, BenchError>
     let mut invoker = engine
         .instantiate(&compiled, ComponentId::new(&name))
         .map_err(engine_err("instantiate"))?;
-    let baseline = Baseline::new(&options.config, &bytes, &name)?;
-    let mut base = baseline.instantiate()?;
-
     let roles = compiled.roles();
     let (function, payload_bytes) = if roles.contains(Role::Processor) {
         ("process", options.payload_bytes)
@@ -782,7 +808,7 @@ pub fn compare_with(options: &CompareOptions) -> Result<BenchReport, BenchError>
 
     let mut engine_side: Side<'_> = {
         let payload = payload.clone();
-        let inv: &mut WasmtimeInvoker = &mut invoker;
+        let inv = &mut invoker;
         Box::new(move |n| {
             let start = Instant::now();
             for seq in 0..n {
@@ -791,21 +817,38 @@ pub fn compare_with(options: &CompareOptions) -> Result<BenchReport, BenchError>
             Ok(start.elapsed())
         })
     };
-    let mut baseline_side: Side<'_> = {
-        let base = &mut base;
-        let payload = &payload[..];
-        Box::new(move |n| {
-            let start = Instant::now();
-            for seq in 0..n {
-                match function {
-                    "process" => base.process(seq, payload, CONTENT_TYPE).map(drop),
-                    "push" => base.push(seq, payload, CONTENT_TYPE).map(drop),
-                    _ => base.pull().map(drop),
+    let mut base;
+    let mut mock;
+    let mut baseline_side: Side<'_> = match options.against {
+        Against::Baseline => {
+            base = Baseline::new(&options.config, &bytes, &name)?.instantiate()?;
+            let base = &mut base;
+            let payload = &payload[..];
+            Box::new(move |n| {
+                let start = Instant::now();
+                for seq in 0..n {
+                    match function {
+                        "process" => base.process(seq, payload, CONTENT_TYPE).map(drop),
+                        "push" => base.push(seq, payload, CONTENT_TYPE).map(drop),
+                        _ => base.pull().map(drop),
+                    }
+                    .map_err(|e| e.to_string())?;
                 }
-                .map_err(|e| e.to_string())?;
-            }
-            Ok(start.elapsed())
-        })
+                Ok(start.elapsed())
+            })
+        }
+        Against::Mock => {
+            mock = mock_instance(options, &name)?;
+            let inv = &mut mock;
+            let payload = payload.clone();
+            Box::new(move |n| {
+                let start = Instant::now();
+                for seq in 0..n {
+                    engine_call(inv, function, seq, &payload, CONTENT_TYPE)?;
+                }
+                Ok(start.elapsed())
+            })
+        }
     };
 
     let rounds = options.rounds.max(1);
@@ -834,6 +877,10 @@ pub fn compare_with(options: &CompareOptions) -> Result<BenchReport, BenchError>
         }
     }
     let (engine_ns, baseline_ns) = (median(&mut e_ns), median(&mut b_ns));
+    let ratio = match options.against {
+        Against::Baseline => engine_ns / baseline_ns,
+        Against::Mock => baseline_ns / engine_ns,
+    };
     Ok(BenchReport {
         component: name,
         function,
@@ -844,13 +891,38 @@ pub fn compare_with(options: &CompareOptions) -> Result<BenchReport, BenchError>
         fuel: options.config.fuel_enabled,
         engine_ns,
         baseline_ns,
-        ratio: engine_ns / baseline_ns,
+        against: options.against,
+        ratio,
     })
 }
 
+/// A mock instance of the fixture `name`'s model, with the engine's limits
+/// and its journal off (as a host's mock-only suite would run it).
+fn mock_instance(options: &CompareOptions, name: &str) -> Result<MockInvoker, BenchError> {
+    let c = &options.config;
+    let config = MockEngineConfig {
+        fuel_enabled: c.fuel_enabled,
+        fuel_per_call: c.fuel_per_call,
+        call_deadline: c.call_deadline,
+        max_memory_bytes: c.max_memory_bytes,
+        max_buffer_bytes_per_instance: c.max_buffer_bytes_per_instance,
+        max_host_resources: c.max_host_resources,
+        journal: JournalMode::Off,
+        ..MockEngineConfig::default()
+    };
+    let settings = crate::backend::EngineSettings {
+        clock: crate::scenario::ClockSetting::System,
+        ..crate::backend::EngineSettings::deterministic(0)
+    };
+    let backend = crate::backend::MockBackend::with_config(config, &settings)?;
+    let source = ComponentSource::parse(&options.component, None);
+    let compiled = backend.compile(&source, name)?;
+    Ok(backend.instantiate(&compiled, name)?)
+}
+
 /// One engine call of a comparison; an error or fault ends the run.
-fn engine_call(
-    inv: &mut WasmtimeInvoker,
+fn engine_call<I: Synchronous>(
+    inv: &mut I,
     function: &str,
     seq: u64,
     payload: &Bytes,
@@ -859,14 +931,52 @@ fn engine_call(
     let element = || StreamElement::new(seq, payload.clone(), content_type);
     let outcome = match function {
         "process" => inv
-            .process_sync(element())
+            .process_now(element())
             .outcome
             .map(|_: ProcessResult| ()),
-        "push" => inv.push_sync(element()).outcome.map(drop),
-        _ => inv.pull_sync().outcome.map(drop),
+        "push" => inv.push_now(element()).outcome.map(drop),
+        _ => inv.pull_now().outcome.map(drop),
     };
     outcome.map_err(|e| e.to_string())
 }
+
+/// The synchronous calls both invokers offer (`*_sync`), so a comparison
+/// measures the same path on each, without an executor.
+trait Synchronous {
+    fn process_now(&mut self, el: StreamElement) -> torvyn_engine::Invocation<ProcessResult>;
+    fn push_now(
+        &mut self,
+        el: StreamElement,
+    ) -> torvyn_engine::Invocation<torvyn_engine::BackpressureSignal>;
+    fn pull_now(&mut self) -> torvyn_engine::Invocation<Option<torvyn_engine::OutputElement>>;
+}
+
+macro_rules! synchronous {
+    ($ty:ty) => {
+        impl Synchronous for $ty {
+            fn process_now(
+                &mut self,
+                el: StreamElement,
+            ) -> torvyn_engine::Invocation<ProcessResult> {
+                self.process_sync(el)
+            }
+            fn push_now(
+                &mut self,
+                el: StreamElement,
+            ) -> torvyn_engine::Invocation<torvyn_engine::BackpressureSignal> {
+                self.push_sync(el)
+            }
+            fn pull_now(
+                &mut self,
+            ) -> torvyn_engine::Invocation<Option<torvyn_engine::OutputElement>> {
+                self.pull_sync()
+            }
+        }
+    };
+}
+
+synchronous!(WasmtimeInvoker);
+synchronous!(MockInvoker);
 
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);

@@ -76,6 +76,16 @@ pub enum HarnessError {
         #[source]
         source: EngineError,
     },
+    /// The backend cannot run this component: WebAssembly on the mock, a
+    /// fixture the mock has no model of, a scripted mock component on
+    /// Wasmtime, or a backend this build does not include.
+    #[error("cannot run component `{component}` here: {problem}")]
+    Unsupported {
+        /// The component as the scenario named it.
+        component: String,
+        /// Why, and what to do instead.
+        problem: String,
+    },
     /// Serializing a transcript failed.
     #[error("cannot serialize the transcript as {format}: {message}")]
     Serialize {
@@ -95,6 +105,15 @@ fn location(line: Option<usize>, column: Option<usize>) -> String {
 }
 
 impl HarnessError {
+    /// An engine error while doing `action` to `component`.
+    pub(crate) fn engine(action: &'static str, component: &str, source: EngineError) -> Self {
+        Self::Engine {
+            action,
+            component: component.to_string(),
+            source,
+        }
+    }
+
     /// A YAML parse error, with its location.
     pub(crate) fn yaml(origin: &str, e: &serde_yaml_ng::Error) -> Self {
         let loc = e.location();

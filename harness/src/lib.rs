@@ -15,8 +15,10 @@
 //! * [`pipeline`]: [`pipeline::run_pipeline`] simulates source → processors
 //!   → sink with backpressure on one shared clock.
 //! * [`transcript`]: the records of runs, as YAML, JSON or text.
-//! * [`backend`]: what the runner needs from an engine backend, and the
-//!   Wasmtime implementation.
+//! * [`backend`]: the one backend abstraction ([`backend::SimBackend`]) and
+//!   its two implementations, the mock and Wasmtime; [`with_backend!`]
+//!   picks one at run time.
+//! * [`script`]: scripted mock components written in scenario files.
 //! * [`error`] defines [`HarnessError`], the one error type.
 //! * `fuzz` (with the `wasmtime-backend` feature): generators, oracles and
 //!   the five fuzz targets `fuzz/` wraps for cargo-fuzz, also replayed by
@@ -25,11 +27,15 @@
 //!   line, whose binary is `src/bin/torvyn-sim.rs`.
 //!
 //! ```
+//! use torvyn_harness::backend::BackendKind;
 //! use torvyn_harness::runner::run_scenario;
 //! use torvyn_harness::scenario::{InputElement, Scenario};
 //!
+//! // The mock runs the fixture's model; leave `backend` out (or say
+//! // `BackendKind::Wasmtime`) to run the WebAssembly fixture itself.
 //! let scenario = Scenario {
 //!     inputs: vec![InputElement::text("hello")],
+//!     backend: Some(BackendKind::Mock),
 //!     ..Scenario::new("upper", "uppercase")
 //! };
 //! let transcript = run_scenario(&scenario)?;
@@ -51,6 +57,7 @@ pub mod fuzz;
 pub mod pipeline;
 pub mod runner;
 pub mod scenario;
+pub mod script;
 pub mod sim;
 pub mod transcript;
 

@@ -4,7 +4,11 @@
 //!
 //! The loop, which plays the runtime:
 //!
-//! 1. `init` every stage that has a config (source, processors, sink).
+//! 1. `init` every stage, source first, as the runtime does: once, on every
+//!    stage that exports `lifecycle` (with `""` when it has no config) or
+//!    has a config. When a stage's `init` fails, the stream does not start:
+//!    no element could pass that stage. Its totals' `stopped` and the
+//!    summary's `stopped` say so.
 //! 2. Pull one element from the source (`none` ends the stream). The runtime
 //!    stamps it: sequence numbers 0, 1, ... in pull order, the clock as
 //!    timestamp, the run's trace and flow ids, a fresh span id, and
@@ -17,8 +21,11 @@
 //!    pulling and sends `notify-backpressure(pause)` to the source; before
 //!    the next pull it models the sink draining by advancing the virtual
 //!    clock by `drain_ns`, then sends `notify-backpressure(ready)`.
-//! 5. Repeat until the source is exhausted, `max_pulls` pulls were made, or
-//!    the source fails for good (`fatal`, or a fault that poisons it).
+//! 5. Repeat until the source is exhausted, `max_pulls` pulls were made,
+//!    the source fails for good (`fatal`, or a fault that poisons it), or a
+//!    processor or the sink answers `fatal`: `fatal` is terminal for every
+//!    role, so that stage gets no further element and, with the chain
+//!    broken, the runtime pulls no more. A `fatal` sink gets no `complete`.
 //! 6. `complete` the sink, then `teardown` every stage, source first.
 //!
 //! As in [`crate::runner`], faults never abort the run: they are recorded,
@@ -35,24 +42,30 @@
 //! max_pulls: 100          # default 1000
 //! element_deadline_ns: 1000000   # optional
 //! seed: 7
+//! backend: wasmtime       # wasmtime | mock (fixture models, `mock:` stages)
 //! strategy: cranelift
 //! clock: virtual
 //! ```
+//!
+//! A stage may script a mock component instead of naming a fixture
+//! (`{component: flaky, mock: {process: {cycle: [emit-input, drop]}}}`,
+//! see [`crate::script::MockSpec`]); such a pipeline runs on the mock.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use torvyn_engine::{BackpressureSignal, ElementMeta, InvokeError, ProcessResult, WasmEngine};
+use torvyn_engine::{BackpressureSignal, ElementMeta, ProcessResult, WasmEngine};
 
-use crate::backend::{EngineSettings, SimBackend};
+use crate::backend::{BackendKind, EngineSettings, SimBackend};
 use crate::error::HarnessError;
-use crate::runner::{Driver, ends_source, stage_id};
+use crate::runner::{Driver, ends_source, fatal, stage_id};
 use crate::scenario::{ClockSetting, ComponentSource, Strategy, VirtualTimeSpec};
+use crate::script::MockSpec;
 use crate::sim::{DEFAULT_SEED, SimRng};
 use crate::transcript::{
-    Call, Entry, OutputFormat, Summary, WallStats, mask_times, per_second, render_entries, to_json,
-    to_yaml,
+    Call, Entry, OutputFormat, Summary, WallStats, mask_memory, mask_times, per_second,
+    render_entries, to_json, to_yaml,
 };
 
 /// The virtual time a sink takes to drain after `pause`, when a pipeline
@@ -92,6 +105,10 @@ pub struct Pipeline {
     /// The seed ([`DEFAULT_SEED`] when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// The backend; [`BackendKind::default_for_build`] when absent (the
+    /// mock when a stage has a `mock:` section).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<BackendKind>,
     /// The compiler.
     #[serde(default)]
     pub strategy: Strategy,
@@ -114,14 +131,28 @@ pub struct StageSpec {
     /// with `-2`, `-3`... added when it repeats).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// A fixture name, a `.wat` path or a `.wasm` path.
+    /// A fixture name, a `.wat` path or a `.wasm` path (with `mock`: the
+    /// scripted component's name).
     pub component: String,
+    /// A scripted mock component (mock backend only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mock: Option<MockSpec>,
     /// `init(config)`; no `init` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,
     /// The stage's per-call fuel budget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fuel: Option<u64>,
+}
+
+impl StageSpec {
+    /// Where the stage's component comes from.
+    pub fn component_source(&self, base_dir: Option<&Path>) -> ComponentSource {
+        match &self.mock {
+            Some(spec) => ComponentSource::Scripted(Box::new(spec.clone())),
+            None => ComponentSource::parse(&self.component, base_dir),
+        }
+    }
 }
 
 impl StageSpec {
@@ -199,6 +230,10 @@ pub struct PipelineSummary {
     pub virtual_time_ns: u64,
     /// Elements delivered per second of engine-clock time.
     pub elements_per_virtual_second: u64,
+    /// Why the stream ended early: the first stage whose `init` failed or
+    /// that answered `fatal`. Absent when it ran to its end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
     /// Real time; absent in the snapshot form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wall: Option<WallStats>,
@@ -211,7 +246,9 @@ pub struct PipelineTranscript {
     pub pipeline: String,
     /// The seed.
     pub seed: u64,
-    /// The compiler.
+    /// The backend that ran it.
+    pub backend: BackendKind,
+    /// The compiler (Wasmtime only).
     pub strategy: Strategy,
     /// The clock.
     pub clock: ClockSetting,
@@ -275,6 +312,16 @@ impl Pipeline {
         self.seed.unwrap_or(DEFAULT_SEED)
     }
 
+    /// The backend in effect: the one named; else the mock when a stage is
+    /// scripted; else [`BackendKind::default_for_build`].
+    pub fn effective_backend(&self) -> BackendKind {
+        match self.backend {
+            Some(b) => b,
+            None if self.stages().any(|(_, s)| s.mock.is_some()) => BackendKind::Mock,
+            None => BackendKind::default_for_build(),
+        }
+    }
+
     /// The engine settings the pipeline asks for.
     pub fn settings(&self) -> EngineSettings {
         EngineSettings {
@@ -307,6 +354,19 @@ impl Pipeline {
                 "`max_pulls` is 0; leave it out or make it at least 1".into()
             ));
         }
+        for (what, s) in self.stages() {
+            if let Some(spec) = &s.mock {
+                spec.validate()
+                    .map_err(|p| bad(format!("the {} stage's `mock:` {p}", what.name())))?;
+                if self.backend == Some(BackendKind::Wasmtime) {
+                    return Err(bad(format!(
+                        "the {} stage is a `mock:` component, which runs only on the mock \
+                         backend; set `backend: mock` (or leave `backend` out)",
+                        what.name()
+                    )));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -334,11 +394,20 @@ impl Pipeline {
     }
 }
 
-/// Runs `pipeline` on a new Wasmtime engine configured from it.
-#[cfg(feature = "wasmtime-backend")]
+/// Runs `pipeline` on a new engine of the backend it names.
 pub fn run_pipeline(pipeline: &Pipeline) -> Result<PipelineTranscript, HarnessError> {
-    let backend = crate::backend::WasmtimeBackend::new(&pipeline.settings())?;
-    run_pipeline_on(&backend, pipeline)
+    run_pipeline_with(pipeline.effective_backend(), pipeline)
+}
+
+/// Runs `pipeline` on a new engine of `backend`, whatever the file names
+/// (the CLI's `--backend`).
+pub fn run_pipeline_with(
+    backend: BackendKind,
+    pipeline: &Pipeline,
+) -> Result<PipelineTranscript, HarnessError> {
+    crate::with_backend!(backend, &pipeline.settings(), |b| run_pipeline_on(
+        b, pipeline
+    ))?
 }
 
 type Instance<B> = <<B as SimBackend>::Engine as WasmEngine>::Instance;
@@ -364,7 +433,7 @@ pub fn run_pipeline_on<B: SimBackend>(
 
     let mut stages: Vec<Live<B>> = Vec::new();
     for ((role, spec), name) in pipeline.stages().zip(pipeline.stage_names()) {
-        let source = ComponentSource::parse(&spec.component, pipeline.base_dir.as_deref());
+        let source = spec.component_source(pipeline.base_dir.as_deref());
         let compiled = backend.compile(&source, &spec.component)?;
         let mut inst = backend.instantiate(&compiled, &name)?;
         if let Some(fuel) = spec.fuel {
@@ -386,20 +455,24 @@ pub fn run_pipeline_on<B: SimBackend>(
     let mut d = Driver::new(backend);
     let mut sum = PipelineSummary::default();
 
-    for st in std::iter::once(&mut *source)
+    // Why each stage stopped taking elements, by stage index.
+    let mut stopped: Vec<Option<String>> = vec![None; processors.len() + 2];
+    for (i, st) in std::iter::once(&mut *source)
         .chain(processors.iter_mut())
         .chain(std::iter::once(&mut *sink))
+        .enumerate()
     {
-        if let Some(config) = st.spec.config.clone() {
-            let _ = d.init(&mut st.inst, Some(&st.name), &config);
-        }
+        stopped[i] = d.init_if_needed(&mut st.inst, Some(&st.name), st.spec.config.as_deref());
     }
+    let sink_index = processors.len() + 1;
 
     let max_pulls = pipeline.max_pulls.unwrap_or(DEFAULT_MAX_PULLS);
     let drain_ns = pipeline.drain_ns.unwrap_or(DEFAULT_DRAIN_NS);
     let mut paused = false;
     let mut sequence = 0u64;
-    for _ in 0..max_pulls {
+    let mut pulls = 0u64;
+    while pulls < max_pulls && stopped.iter().all(Option::is_none) {
+        pulls += 1;
         if paused {
             clock.advance(drain_ns);
             let _ = d.notify(
@@ -414,6 +487,7 @@ pub fn run_pipeline_on<B: SimBackend>(
             Ok(None) => break,
             Err(e) => {
                 sum.elements_failed += 1;
+                stopped[0] = fatal(&e, sequence);
                 if ends_source(&e) {
                     break;
                 }
@@ -432,7 +506,7 @@ pub fn run_pipeline_on<B: SimBackend>(
         );
         sequence += 1;
         let mut alive = true;
-        for p in processors.iter_mut() {
+        for (i, p) in processors.iter_mut().enumerate() {
             match d.process(&mut p.inst, Some(&p.name), el.clone()) {
                 Ok(ProcessResult::Emit(out)) => {
                     el = torvyn_engine::StreamElement {
@@ -449,8 +523,9 @@ pub fn run_pipeline_on<B: SimBackend>(
                     alive = false;
                     break;
                 }
-                Err(_) => {
+                Err(e) => {
                     sum.elements_failed += 1;
+                    stopped[i + 1] = fatal(&e, el.meta.sequence);
                     alive = false;
                     break;
                 }
@@ -472,10 +547,15 @@ pub fn run_pipeline_on<B: SimBackend>(
                     );
                 }
             }
-            Err(InvokeError::Guest(_) | InvokeError::Fault(_)) => sum.elements_failed += 1,
+            Err(e) => {
+                sum.elements_failed += 1;
+                stopped[sink_index] = fatal(&e, sequence - 1);
+            }
         }
     }
-    let _ = d.complete(&mut sink.inst, Some(&sink.name));
+    if stopped[sink_index].is_none() {
+        let _ = d.complete(&mut sink.inst, Some(&sink.name));
+    }
     for st in std::iter::once(&mut *source)
         .chain(processors.iter_mut())
         .chain(std::iter::once(&mut *sink))
@@ -487,18 +567,27 @@ pub fn run_pipeline_on<B: SimBackend>(
     let entries = d.entries;
     let reports = stages
         .iter()
-        .map(|st| StageReport {
-            name: st.name.clone(),
-            component: st.spec.component.clone(),
-            role: st.role,
-            totals: Summary::of(
+        .zip(&stopped)
+        .map(|(st, stopped)| {
+            let mut totals = Summary::of(
                 entries
                     .iter()
                     .filter(|e| e.stage.as_deref() == Some(st.name.as_str())),
                 virtual_ns,
-            ),
+            );
+            totals.stopped = stopped.clone();
+            StageReport {
+                name: st.name.clone(),
+                component: st.spec.component.clone(),
+                role: st.role,
+                totals,
+            }
         })
         .collect();
+    sum.stopped = stages
+        .iter()
+        .zip(&stopped)
+        .find_map(|(st, why)| Some(format!("stage `{}`: {}", st.name, why.as_ref()?)));
     sum.calls = entries.len() as u64;
     sum.fuel_total = entries.iter().map(|e| e.fuel).sum();
     sum.virtual_time_ns = virtual_ns;
@@ -516,6 +605,7 @@ pub fn run_pipeline_on<B: SimBackend>(
     Ok(PipelineTranscript {
         pipeline: pipeline.name.clone(),
         seed,
+        backend: B::KIND,
         strategy: pipeline.strategy,
         clock: pipeline.clock,
         trace_id,
@@ -568,6 +658,16 @@ impl PipelineTranscript {
         t
     }
 
+    /// What must agree between backends (see
+    /// [`crate::transcript::Transcript::backend_neutral`]).
+    pub fn backend_neutral(&self) -> Self {
+        let mut t = self.without_costs();
+        t.backend = BackendKind::Mock;
+        t.strategy = Strategy::default();
+        mask_memory(&mut t.entries);
+        t
+    }
+
     /// Entries of one stage.
     pub fn stage_entries<'a>(&'a self, stage: &'a str) -> impl Iterator<Item = &'a Entry> + 'a {
         self.entries
@@ -591,7 +691,7 @@ impl PipelineTranscript {
             "pipeline {} (seed {}, {})\n{}",
             self.pipeline,
             self.seed,
-            self.strategy.name(),
+            self.backend.engine_label(self.strategy),
             render_entries(&self.entries)
         );
         let _ = writeln!(
@@ -623,6 +723,9 @@ impl PipelineTranscript {
             m.elements_failed,
             m.pauses
         );
+        if let Some(why) = &m.stopped {
+            let _ = writeln!(s, "stopped: {why}");
+        }
         let _ = writeln!(
             s,
             "fuel {} in {} calls; {} ns on the engine clock ({} elements/s)",

@@ -1,21 +1,31 @@
 //! Runs a [`Scenario`] against one component and records every call in a
 //! [`Transcript`].
 //!
-//! Each run gets a new engine (by default: the virtual clock and WASI
-//! randomness seeded from the scenario's seed), compiles the component,
-//! instantiates it, calls `init` if the scenario has a config, then drives
-//! it by role, then calls `teardown`:
+//! Each run gets a new engine on the backend the scenario names (by
+//! default Wasmtime; `backend: mock` runs a fixture's model or a scripted
+//! component), with the virtual clock and WASI randomness seeded from the
+//! scenario's seed. It compiles the component, instantiates it, calls
+//! `init`, then drives it by role, then calls `teardown`, as the Torvyn
+//! runtime does:
 //!
+//! - **init**: once, before any element, on every component that exports
+//!   `lifecycle`, with the scenario's config or `""` when it has none (and
+//!   on a component without `lifecycle` when a config is given, which the
+//!   engine refuses as a missing export). A component whose `init` fails
+//!   (a `process-error` or a fault) takes no elements: the summary's
+//!   `stopped` says why and `elements_skipped` how many were not sent.
 //! - **processor**: `process` every input. The runner is the runtime: it
 //!   assigns sequence numbers (0, 1, ...) and timestamps (the engine clock
 //!   when the call starts), gives every element the run's trace and flow ids
 //!   and a fresh span id from the [`SimRng`], and sets the deadline to the
 //!   call's start plus the element's `deadline_ns`.
-//! - **source**: `pull` until `none`, the pull limit, a `fatal` error or a
-//!   fault that poisons the instance; after the nth pull, the scenario's
-//!   backpressure steps for `after_pull: n` are sent with
-//!   `notify-backpressure`.
+//! - **source**: `pull` until `none`, the pull limit, or a fault that
+//!   poisons the instance; after the nth pull, the scenario's backpressure
+//!   steps for `after_pull: n` are sent with `notify-backpressure`.
 //! - **sink**: `push` every input, then `complete`.
+//! - **fatal** is terminal for every role: after a `fatal` answer the
+//!   component gets no further element or pull (a sink no `complete`),
+//!   and the summary's `stopped` records it.
 //!
 //! **Faults do not abort a run.** They are recorded and the run goes on, so
 //! a transcript shows what a runtime would see: after a fault that poisons
@@ -32,7 +42,7 @@ use torvyn_engine::{
     OutputElement, ProcessResult, Role, Roles, StreamElement, WasmEngine,
 };
 
-use crate::backend::{EngineSettings, SimBackend, block_on};
+use crate::backend::{BackendKind, EngineSettings, SimBackend, block_on};
 use crate::error::HarnessError;
 use crate::scenario::{DEFAULT_PULL_LIMIT, Scenario, ScenarioRole, Signal, VirtualTimeSpec};
 use crate::sim::SimRng;
@@ -40,12 +50,20 @@ use crate::transcript::{Call, Entry, InputSummary, Outcome, PayloadPreview, Summ
 
 type Instance<B> = <<B as SimBackend>::Engine as WasmEngine>::Instance;
 
-/// Runs `scenario` on a new Wasmtime engine configured from it (compiler,
-/// clock, seed).
-#[cfg(feature = "wasmtime-backend")]
+/// Runs `scenario` on a new engine of the backend it names (compiler,
+/// clock, seed as it says).
 pub fn run_scenario(scenario: &Scenario) -> Result<Transcript, HarnessError> {
-    let backend = crate::backend::WasmtimeBackend::new(&scenario_settings(scenario))?;
-    run_scenario_on(&backend, scenario)
+    run_scenario_with(scenario.effective_backend(), scenario)
+}
+
+/// Runs `scenario` on a new engine of `backend`, whatever the scenario
+/// names (the CLI's `--backend`).
+pub fn run_scenario_with(
+    backend: BackendKind,
+    scenario: &Scenario,
+) -> Result<Transcript, HarnessError> {
+    let settings = scenario_settings(scenario);
+    crate::with_backend!(backend, &settings, |b| run_scenario_on(b, scenario))?
 }
 
 /// The engine settings a scenario asks for.
@@ -98,12 +116,16 @@ pub fn run_scenario_on<B: SimBackend>(
     let wall = Instant::now();
     let start_ns = backend.clock().now_ns();
     let mut d = Driver::new(backend);
-    if let Some(config) = &scenario.config {
-        let _ = d.init(&mut inst, None, config);
-    }
+    let mut stopped = d.init_if_needed(&mut inst, None, scenario.config.as_deref());
+    let mut skipped = 0u64;
     match role {
         ScenarioRole::Processor | ScenarioRole::Sink => {
+            let total = inputs.len() as u64;
             for (seq, input) in inputs.into_iter().enumerate() {
+                if stopped.is_some() {
+                    skipped = total - seq as u64;
+                    break;
+                }
                 let el = d.element(
                     seq as u64,
                     input.payload,
@@ -113,23 +135,33 @@ pub fn run_scenario_on<B: SimBackend>(
                     &mut ids,
                     input.deadline_ns,
                 );
-                if role == ScenarioRole::Processor {
-                    let _ = d.process(&mut inst, None, el);
+                let result = if role == ScenarioRole::Processor {
+                    d.process(&mut inst, None, el).map(drop)
                 } else {
-                    let _ = d.push(&mut inst, None, el);
+                    d.push(&mut inst, None, el).map(drop)
+                };
+                if let Err(e) = &result {
+                    stopped = fatal(e, seq as u64);
                 }
             }
-            if role == ScenarioRole::Sink {
+            if role == ScenarioRole::Sink && stopped.is_none() {
                 let _ = d.complete(&mut inst, None);
             }
         }
         ScenarioRole::Source => {
             let limit = scenario.pull_limit.unwrap_or(DEFAULT_PULL_LIMIT);
             for pulls in 1..=limit {
+                if stopped.is_some() {
+                    skipped = limit - pulls + 1;
+                    break;
+                }
                 let stop = match d.pull(&mut inst, None) {
                     Ok(Some(_)) => false,
                     Ok(None) => true,
-                    Err(e) => ends_source(&e),
+                    Err(e) => {
+                        stopped = fatal(&e, pulls - 1);
+                        stopped.is_some() || ends_source(&e)
+                    }
                 };
                 if stop {
                     break;
@@ -148,12 +180,15 @@ pub fn run_scenario_on<B: SimBackend>(
 
     let virtual_ns = backend.clock().now_ns().saturating_sub(start_ns);
     let mut summary = Summary::of(&d.entries, virtual_ns);
+    summary.stopped = stopped;
+    summary.elements_skipped = skipped;
     summary.set_wall(wall.elapsed());
     Ok(Transcript {
         scenario: scenario.name.clone(),
         component: scenario.component.clone(),
         role: role.name().into(),
         seed,
+        backend: B::KIND,
         strategy: scenario.strategy,
         clock: scenario.clock,
         trace_id,
@@ -169,6 +204,18 @@ pub(crate) fn ends_source(e: &InvokeError) -> bool {
     match e {
         InvokeError::Guest(g) => g.is_fatal(),
         InvokeError::Fault(f) => f.poisons() || f.kind.name() == "poisoned",
+    }
+}
+
+/// Why a component stops taking elements after `e` on element `n` (0-based):
+/// `Some` for the contract's terminal `fatal`, `None` otherwise.
+pub(crate) fn fatal(e: &InvokeError, n: u64) -> Option<String> {
+    match e {
+        InvokeError::Guest(g) if g.is_fatal() => Some(format!(
+            "fatal at element {n} ({}): the contract's terminal error",
+            Outcome::error(e).short()
+        )),
+        _ => None,
     }
 }
 
@@ -257,6 +304,26 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         entry.stderr = PayloadPreview::of_guest_output(&stderr);
         self.entries.push(entry);
         inv.outcome
+    }
+
+    /// `init` as the runtime calls it: on a component that exports
+    /// `lifecycle` (with `""` when there is no config), or on any when a
+    /// config is given (the engine refuses it without `lifecycle`). Returns
+    /// why the component must take no elements, if its `init` failed.
+    pub fn init_if_needed(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+        config: Option<&str>,
+    ) -> Option<String> {
+        if config.is_none() && !inst.roles().contains(Role::Lifecycle) {
+            return None;
+        }
+        let e = self.init(inst, stage, config.unwrap_or("")).err()?;
+        Some(format!(
+            "init failed ({}): the component took no elements",
+            Outcome::error(&e).short()
+        ))
     }
 
     pub fn init(

@@ -25,10 +25,16 @@
 //!   - {after_pull: 2, signal: pause}
 //!   - {after_pull: 3, signal: ready}
 //! seed: 42                      # default torvyn_harness::sim::DEFAULT_SEED
-//! strategy: cranelift           # cranelift | winch
+//! backend: wasmtime             # wasmtime | mock; default wasmtime (mock in a mock-only build)
+//! strategy: cranelift           # cranelift | winch (Wasmtime only)
 //! clock: virtual                # virtual | system
 //! virtual_time: {ns_per_fuel: 1, ns_per_host_call: 100}
 //! ```
+//!
+//! On the mock backend (`backend: mock`, or `--backend mock`), `component`
+//! names a fixture with a model (`passthrough`, `uppercase`, `filter`,
+//! `counter-source`, `sink`), or any name when a `mock:` section scripts
+//! the component's responses ([`crate::script::MockSpec`]).
 //!
 //! Unknown fields are errors, so a typo does not go unnoticed.
 
@@ -36,9 +42,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use torvyn_engine::clock::VirtualTime;
-use torvyn_engine::{BackpressureSignal, CompilationStrategy, Role};
+use torvyn_engine::{BackpressureSignal, Role};
 
+use crate::backend::BackendKind;
 use crate::error::HarnessError;
+use crate::script::MockSpec;
 use crate::sim::{DEFAULT_SEED, SimRng};
 
 /// The pull limit of a source scenario that sets none.
@@ -60,6 +68,10 @@ pub struct Scenario {
     /// is componentized like a fixture) or a path to a `.wasm` component.
     /// Relative paths are resolved against the scenario file's directory.
     pub component: String,
+    /// A scripted mock component instead of a fixture or file (mock
+    /// backend only); `component` is then its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mock: Option<MockSpec>,
     /// The role to drive; default: processor if exported, else source,
     /// else sink.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,6 +100,9 @@ pub struct Scenario {
     /// ([`DEFAULT_SEED`] when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
+    /// The backend; [`BackendKind::default_for_build`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backend: Option<BackendKind>,
     /// The compiler.
     #[serde(default)]
     pub strategy: Strategy,
@@ -148,16 +163,20 @@ pub enum Strategy {
 
 impl Strategy {
     /// The engine's strategy.
-    pub fn compilation(self) -> CompilationStrategy {
+    #[cfg(feature = "wasmtime-backend")]
+    pub fn compilation(self) -> torvyn_engine::CompilationStrategy {
         match self {
-            Self::Cranelift => CompilationStrategy::Cranelift,
-            Self::Winch => CompilationStrategy::Winch,
+            Self::Cranelift => torvyn_engine::CompilationStrategy::Cranelift,
+            Self::Winch => torvyn_engine::CompilationStrategy::Winch,
         }
     }
 
     /// The lower-case name.
     pub fn name(self) -> &'static str {
-        self.compilation().name()
+        match self {
+            Self::Cranelift => "cranelift",
+            Self::Winch => "winch",
+        }
     }
 }
 
@@ -319,6 +338,8 @@ pub enum ComponentSource {
     Wat(PathBuf),
     /// A binary component.
     Wasm(PathBuf),
+    /// A scripted mock component (mock backend only).
+    Scripted(Box<MockSpec>),
 }
 
 impl ComponentSource {
@@ -356,6 +377,14 @@ impl ComponentSource {
                 )
             }
             Self::Wasm(path) => (read(path)?, path.display().to_string()),
+            Self::Scripted(_) => {
+                return Err(HarnessError::Unsupported {
+                    component: label.to_string(),
+                    problem: "a scripted mock component has no WebAssembly bytes; run it on \
+                              the mock backend"
+                        .into(),
+                });
+            }
         })
     }
 
@@ -461,7 +490,20 @@ impl Scenario {
 
     /// Where the component comes from.
     pub fn component_source(&self) -> ComponentSource {
-        ComponentSource::parse(&self.component, self.base_dir.as_deref())
+        match &self.mock {
+            Some(spec) => ComponentSource::Scripted(Box::new(spec.clone())),
+            None => ComponentSource::parse(&self.component, self.base_dir.as_deref()),
+        }
+    }
+
+    /// The backend in effect: the one named, else
+    /// [`BackendKind::default_for_build`].
+    pub fn effective_backend(&self) -> BackendKind {
+        match (self.backend, &self.mock) {
+            (Some(b), _) => b,
+            (None, Some(_)) => BackendKind::Mock,
+            (None, None) => BackendKind::default_for_build(),
+        }
     }
 
     /// Checks what parsing cannot: a name, a component, exclusive and valid
@@ -505,6 +547,16 @@ impl Scenario {
             return Err(bad(
                 "`pull_limit` is 0; leave it out or make it at least 1".into()
             ));
+        }
+        if let Some(spec) = &self.mock {
+            spec.validate().map_err(|p| bad(format!("`mock:` {p}")))?;
+            if self.backend == Some(BackendKind::Wasmtime) {
+                return Err(bad(
+                    "a `mock:` component runs only on the mock backend; set `backend: mock` \
+                     (or leave `backend` out)"
+                        .into(),
+                ));
+            }
         }
         Ok(())
     }

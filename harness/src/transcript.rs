@@ -13,6 +13,7 @@ use torvyn_engine::{
     BackpressureSignal, Function, GuestOutput, InvocationMetrics, InvokeError, OutputElement,
 };
 
+use crate::backend::BackendKind;
 use crate::error::HarnessError;
 use crate::scenario::{ClockSetting, Signal, Strategy};
 
@@ -30,7 +31,9 @@ pub struct Transcript {
     pub role: String,
     /// The seed of the run.
     pub seed: u64,
-    /// The compiler.
+    /// The backend that ran it.
+    pub backend: BackendKind,
+    /// The compiler (Wasmtime; the mock compiles nothing).
     pub strategy: Strategy,
     /// The clock.
     pub clock: ClockSetting,
@@ -465,6 +468,14 @@ pub struct Summary {
     pub virtual_time_ns: u64,
     /// Elements in per second of engine-clock time (0 when no time passed).
     pub elements_per_virtual_second: u64,
+    /// Why the component took no more elements before its stream ended:
+    /// its `init` failed, or it answered `fatal` (the contract's terminal
+    /// error). Absent when it took every element it was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    /// Elements (or pulls) not sent because the component had stopped.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub elements_skipped: u64,
     /// Real time; absent in the snapshot form.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wall: Option<WallStats>,
@@ -540,6 +551,13 @@ impl Summary {
             self.faults,
             self.calls
         );
+        if let Some(why) = &self.stopped {
+            let _ = writeln!(
+                s,
+                "stopped: {why}; {} elements not sent",
+                self.elements_skipped
+            );
+        }
         let _ = writeln!(
             s,
             "fuel: {} total; per element p50 {} p99 {} max {}",
@@ -687,6 +705,18 @@ impl Transcript {
         t
     }
 
+    /// What must agree between backends: [`Transcript::without_costs`]
+    /// with the backend, the compiler and linear memory (the mock models
+    /// it) masked too. Outputs, errors, fault kinds, copies, allocations,
+    /// host calls and reclaimed resources stay.
+    pub fn backend_neutral(&self) -> Self {
+        let mut t = self.without_costs();
+        t.backend = BackendKind::Mock;
+        t.strategy = Strategy::default();
+        mask_memory(&mut t.entries);
+        t
+    }
+
     /// The transcript in `format`.
     pub fn render(&self, format: OutputFormat) -> Result<String, HarnessError> {
         match format {
@@ -714,7 +744,7 @@ impl Transcript {
             self.component,
             self.role,
             self.seed,
-            self.strategy.name(),
+            self.backend.engine_label(self.strategy),
             match self.clock {
                 ClockSetting::Virtual => "virtual",
                 ClockSetting::System => "system",
@@ -722,6 +752,13 @@ impl Transcript {
             render_entries(&self.entries),
             self.summary.render_text()
         )
+    }
+}
+
+/// Zeroes the linear-memory readings of `entries`.
+pub(crate) fn mask_memory(entries: &mut [Entry]) {
+    for e in entries {
+        e.memory_bytes = 0;
     }
 }
 

@@ -114,6 +114,10 @@ struct CounterSource {
 
 impl MockModel for CounterSource {
     fn init(&mut self, _ctx: &mut MockCtx<'_>, config: &str) -> MockResult<()> {
+        // "" is the runtime's "no config": keep the default, as the fixture.
+        if config.is_empty() {
+            return Ok(());
+        }
         self.count = first_number(config).ok_or(ProcessError::InvalidInput(NO_COUNT.into()))?;
         Ok(())
     }
@@ -172,6 +176,9 @@ struct Sink {
 
 impl MockModel for Sink {
     fn init(&mut self, _ctx: &mut MockCtx<'_>, config: &str) -> MockResult<()> {
+        if config.is_empty() {
+            return Ok(());
+        }
         match first_number(config) {
             None => Err(ProcessError::InvalidInput(NO_COUNT.into()).into()),
             Some(0) => Err(ProcessError::InvalidInput("count must be at least 1".into()).into()),

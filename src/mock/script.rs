@@ -16,6 +16,13 @@ use crate::types::{BackpressureSignal, ElementMeta, ProcessError, ProcessResult}
 pub enum Response {
     /// Emit these bytes (`process`), or produce them (`pull`).
     Emit(Vec<u8>),
+    /// Emit these bytes with this content type.
+    EmitTyped {
+        /// The payload.
+        payload: Vec<u8>,
+        /// The output's content type.
+        content_type: String,
+    },
     /// Emit the input payload unchanged (zero-copy clone).
     EmitInput,
     /// `process`: drop the element. `pull`: the source is exhausted.
@@ -199,6 +206,18 @@ impl MockModel for ScriptedModel {
                 &bytes,
                 &input.meta.content_type,
             )?)),
+            Some(Response::EmitTyped {
+                payload,
+                content_type,
+            }) => {
+                let mut meta = input.meta.clone();
+                meta.content_type = content_type.as_str().into();
+                Ok(ProcessResult::Emit(ctx.emit_bytes(
+                    meta,
+                    &payload,
+                    &content_type,
+                )?))
+            }
             Some(other) => Err(fail(&other).expect("the remaining responses are failures")),
         }
     }
@@ -214,6 +233,13 @@ impl MockModel for ScriptedModel {
                     &bytes,
                     "application/octet-stream",
                 )?))
+            }
+            Some(Response::EmitTyped {
+                payload,
+                content_type,
+            }) => {
+                let meta = ElementMeta::new(n, content_type.as_str());
+                Ok(Some(ctx.emit_bytes(meta, &payload, &content_type)?))
             }
             Some(Response::EmitInput) => Err(MockError::Trap(TrapCode::Unreachable)),
             Some(other) => Err(fail(&other).expect("the remaining responses are failures")),

@@ -13,8 +13,11 @@
 //! passthrough returns its input, filter drops odd sequence numbers, and a
 //! pipeline delivers what its processors let through.
 
-use torvyn_harness::pipeline::{Pipeline, PipelineTranscript, pipelines_dir, run_pipeline};
-use torvyn_harness::runner::run_scenario;
+use torvyn_harness::backend::{BackendKind, EngineSettings, MockBackend};
+use torvyn_harness::pipeline::{
+    Pipeline, PipelineTranscript, pipelines_dir, run_pipeline, run_pipeline_with,
+};
+use torvyn_harness::runner::{run_scenario, run_scenario_with};
 use torvyn_harness::scenario::{Scenario, scenario_files, scenarios_dir};
 use torvyn_harness::transcript::{Call, Entry, Outcome, Transcript};
 
@@ -245,4 +248,189 @@ fn pipelines_deliver_what_the_processors_let_through() {
         .find(|e| e.call == Call::Complete)
         .unwrap();
     assert_eq!(last.outcome, Outcome::Ok);
+}
+
+/// The components of a scenario or pipeline file, if every one of them has
+/// a mock model (none scripted, no backend forced): the files the
+/// transcript-level differential runs on both backends.
+fn modelled(components: &[(&str, bool)], backend: Option<BackendKind>) -> bool {
+    let models = MockBackend::new(&EngineSettings::deterministic(0))
+        .unwrap()
+        .models()
+        .to_vec();
+    backend.is_none()
+        && components
+            .iter()
+            .all(|(c, scripted)| !scripted && models.iter().any(|m| m == c))
+}
+
+/// The differential at transcript level: every scenario and pipeline whose
+/// components all have mock models runs on Wasmtime and on the mock, and
+/// the two transcripts agree in everything but fuel, time and linear
+/// memory (`backend_neutral`): every call, outcome, payload, error,
+/// copy, allocation, host call and reclaimed resource.
+#[test]
+fn modelled_scenarios_and_pipelines_agree_on_both_backends() {
+    let mut compared = Vec::new();
+    for path in scenario_files(scenarios_dir()).unwrap() {
+        let s = Scenario::load(&path).unwrap();
+        if !modelled(&[(&s.component, s.mock.is_some())], s.backend) {
+            continue;
+        }
+        let real = run_scenario_with(BackendKind::Wasmtime, &s).unwrap();
+        let mock = run_scenario_with(BackendKind::Mock, &s).unwrap();
+        assert_eq!(mock.backend, BackendKind::Mock);
+        no_leaks(&mock.entries, &s.name);
+        assert_eq!(
+            mock.backend_neutral(),
+            real.backend_neutral(),
+            "{}: the mock's transcript differs from Wasmtime's",
+            path.display()
+        );
+        compared.push(s.name);
+    }
+    for path in scenario_files(pipelines_dir()).unwrap() {
+        let p = Pipeline::load(&path).unwrap();
+        let stages: Vec<(&str, bool)> = std::iter::once(&p.source)
+            .chain(&p.processors)
+            .chain(std::iter::once(&p.sink))
+            .map(|s| (s.component.as_str(), s.mock.is_some()))
+            .collect();
+        if !modelled(&stages, p.backend) {
+            continue;
+        }
+        let real = run_pipeline_with(BackendKind::Wasmtime, &p).unwrap();
+        let mock = run_pipeline_with(BackendKind::Mock, &p).unwrap();
+        no_leaks(&mock.entries, &p.name);
+        assert_eq!(
+            mock.backend_neutral(),
+            real.backend_neutral(),
+            "{}: the mock's transcript differs from Wasmtime's",
+            path.display()
+        );
+        compared.push(p.name);
+    }
+    // Every benign fixture has a model and a scenario, and three pipelines
+    // are made of modelled fixtures only: the comparison cannot pass by
+    // comparing nothing.
+    assert!(compared.len() >= 10, "compared only {compared:?}");
+}
+
+#[test]
+fn scripted_mock_components_run_from_yaml() {
+    let t = run(&scenarios_dir().join("mock-flaky-processor.yaml"));
+    assert_eq!(t.backend, BackendKind::Mock);
+    let outcomes: Vec<String> = t
+        .entries
+        .iter()
+        .filter(|e| e.call == Call::Process)
+        .map(|e| e.outcome.short())
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            "emit seq=0 text/plain \"a\"",
+            "emit seq=1 application/x-replaced \"replaced\"",
+            "drop",
+            "process-error invalid-input: not a word",
+            "process-error fatal: giving up",
+        ]
+    );
+    // `fatal` is terminal: the last two inputs were never sent.
+    assert_eq!(t.summary.elements_skipped, 2);
+    assert!(t.summary.stopped.as_deref().unwrap().contains("fatal"));
+
+    let p = pipeline(&pipelines_dir().join("mock-ticker-upper-sink.yaml"));
+    let delivered: Vec<String> = p
+        .stage_entries("sink")
+        .filter(|e| e.call == Call::Push)
+        .map(|e| e.input.as_ref().unwrap().payload.text.clone().unwrap())
+        .collect();
+    assert_eq!(delivered, ["ONE", "TWO", "THREE"]);
+    assert_eq!(p.summary.pauses, 1);
+}
+
+/// The runtime's contract semantics in the runner and the pipeline: `init`
+/// once before any element on every lifecycle component (`""` without a
+/// config), no elements after a failed `init`, and `fatal` terminal for
+/// every role.
+#[test]
+fn init_always_runs_and_fatal_is_terminal() {
+    // No config: init("") still runs, and a refused init stops the run.
+    let t = run(&scenarios_dir().join("lifecycle-empty-config.yaml"));
+    let calls: Vec<&str> = t.entries.iter().map(|e| e.call.name()).collect();
+    assert_eq!(calls, ["init", "teardown"]);
+    assert_eq!(t.entries[0].argument.as_deref(), Some(""));
+    assert_eq!(t.summary.elements_skipped, 1);
+    assert!(
+        t.summary
+            .stopped
+            .as_deref()
+            .unwrap()
+            .starts_with("init failed")
+    );
+    // The default config path: counter-source counts to its default.
+    let t = run(&scenarios_dir().join("counter-source-default.yaml"));
+    assert_eq!(t.entries[0].call, Call::Init);
+    assert_eq!(t.summary.elements_out, 3);
+
+    let yaml = |text: &str| Pipeline::from_yaml_str(text, "<test>").unwrap();
+    // A processor that answers fatal on its second element gets no third:
+    // with the chain broken the runtime pulls no more; the sink completes.
+    for backend in [BackendKind::Wasmtime, BackendKind::Mock] {
+        let p = yaml(
+            "name: fatal-processor\nsource: {component: counter-source, config: '{\"count\": 6}'}\n\
+             processors:\n  - component: uppercase\nsink: {component: sink}\n",
+        );
+        let t = run_pipeline_with(backend, &p).unwrap();
+        assert!(t.summary.stopped.is_none(), "{backend}: {:?}", t.summary);
+        assert_eq!(t.summary.elements_delivered, 6, "{backend}");
+    }
+    let p = yaml(
+        "name: fatal-processor\nbackend: mock\n\
+         source: {component: counter-source, config: '{\"count\": 6}'}\n\
+         processors:\n  - component: gate\n    mock: {process: {in-order: [emit-input, {error: {fatal: closed}}, emit-input]}}\n\
+         sink: {component: sink}\n",
+    );
+    let t = run_pipeline_with(BackendKind::Mock, &p).unwrap();
+    let calls = |t: &PipelineTranscript, stage, call| {
+        t.stage_entries(stage).filter(|e| e.call == call).count()
+    };
+    assert_eq!(calls(&t, "gate", Call::Process), 2);
+    assert_eq!(t.summary.elements_pulled, 2);
+    assert_eq!(t.summary.elements_delivered, 1);
+    assert!(t.summary.stopped.as_deref().unwrap().contains("`gate`"));
+    assert!(t.has_call(Call::Complete), "the sink still completes");
+    let gate = t.stages.iter().find(|s| s.name == "gate").unwrap();
+    assert!(gate.totals.stopped.as_deref().unwrap().contains("fatal"));
+
+    // A sink that answers fatal gets no further push and no complete.
+    let p = yaml(
+        "name: fatal-sink\nsource: {component: counter-source, config: '{\"count\": 5}'}\n\
+         sink:\n  component: last\n  mock: {push: {in-order: [ready, {error: {fatal: full}}]}}\n",
+    );
+    let t = run_pipeline(&p).unwrap();
+    assert_eq!(
+        t.backend,
+        BackendKind::Mock,
+        "a scripted stage runs on the mock"
+    );
+    assert_eq!(calls(&t, "last", Call::Push), 2);
+    assert!(!t.has_call(Call::Complete));
+
+    // A stage whose init fails: the stream never starts.
+    let p = yaml(
+        "name: bad-init\nsource: {component: counter-source, config: 'no count'}\n\
+         sink: {component: sink}\n",
+    );
+    for backend in [BackendKind::Wasmtime, BackendKind::Mock] {
+        let t = run_pipeline_with(backend, &p).unwrap();
+        assert!(!t.has_call(Call::Pull), "{backend}");
+        assert!(!t.has_call(Call::Push), "{backend}");
+        let why = t.summary.stopped.as_deref().unwrap();
+        assert!(
+            why.contains("counter-source") && why.contains("init failed"),
+            "{why}"
+        );
+    }
 }

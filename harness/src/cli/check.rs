@@ -17,8 +17,9 @@ use similar::{ChangeTag, TextDiff};
 use super::error::CliError;
 use super::{CheckArgs, EXIT_DIFFERS, Report};
 use crate::HarnessError;
-use crate::pipeline::{Pipeline, pipelines_dir, run_pipeline};
-use crate::runner::run_scenario;
+use crate::backend::BackendKind;
+use crate::pipeline::{Pipeline, pipelines_dir, run_pipeline_with};
+use crate::runner::run_scenario_with;
 use crate::scenario::{Scenario, scenarios_dir};
 use crate::transcript::to_yaml;
 
@@ -66,16 +67,20 @@ fn is_pipeline(path: &Path) -> bool {
     }
 }
 
-/// Runs the scenario or pipeline file at `path` and returns the snapshot
-/// form of its transcript as YAML, and its name.
-pub fn snapshot_of(path: &Path) -> Result<(String, String), CliError> {
+/// Runs the scenario or pipeline file at `path` (on `backend`, else the
+/// one the file names) and returns the snapshot form of its transcript as
+/// YAML, and its name.
+pub fn snapshot_of(
+    path: &Path,
+    backend: Option<BackendKind>,
+) -> Result<(String, String), CliError> {
     if is_pipeline(path) {
         let p = Pipeline::load(path)?;
-        let t = run_pipeline(&p)?;
+        let t = run_pipeline_with(backend.unwrap_or_else(|| p.effective_backend()), &p)?;
         Ok((to_yaml(&t.snapshot_form())?, t.pipeline))
     } else {
         let s = Scenario::load(path)?;
-        let t = run_scenario(&s)?;
+        let t = run_scenario_with(backend.unwrap_or_else(|| s.effective_backend()), &s)?;
         Ok((t.snapshot_form().to_yaml()?, t.scenario))
     }
 }
@@ -134,7 +139,7 @@ pub fn run(args: &CheckArgs) -> Result<Report, CliError> {
         )));
     }
     let path = resolve(&args.scenario)?;
-    let (yaml, name) = snapshot_of(&path)?;
+    let (yaml, name) = snapshot_of(&path, args.backend.map(Into::into))?;
     let actual = canonical(&yaml).unwrap_or(yaml);
     let snap = args.snapshot.display().to_string();
 

@@ -14,7 +14,7 @@ use super::error::CliError;
 use super::pipeline::{apply_engine, render};
 use super::{DemoArgs, Report, progress};
 use crate::HarnessError;
-use crate::backend::{SimBackend, WasmtimeBackend};
+use crate::backend::{BackendKind, EngineSettings, SimBackend, WasmtimeBackend};
 use crate::fixtures::component_from_wat;
 use crate::pipeline::{Pipeline, StageSpec, run_pipeline_on};
 use crate::scenario::ComponentSource;
@@ -42,13 +42,19 @@ pub struct EmbeddedBackend {
 
 impl EmbeddedBackend {
     /// Wraps `inner`.
-    pub fn new(inner: WasmtimeBackend) -> Self {
+    pub fn wrap(inner: WasmtimeBackend) -> Self {
         Self { inner }
     }
 }
 
 impl SimBackend for EmbeddedBackend {
     type Engine = WasmtimeEngine;
+
+    const KIND: BackendKind = BackendKind::Wasmtime;
+
+    fn new(settings: &EngineSettings) -> Result<Self, HarnessError> {
+        WasmtimeBackend::new(settings).map(Self::wrap)
+    }
 
     fn engine(&self) -> &WasmtimeEngine {
         self.inner.wasmtime()
@@ -101,7 +107,7 @@ pub fn pipeline() -> Pipeline {
 pub fn run(args: &DemoArgs) -> Result<Report, CliError> {
     let mut p = pipeline();
     apply_engine(&mut p, &args.engine);
-    let backend = EmbeddedBackend::new(WasmtimeBackend::new(&p.settings())?);
+    let backend = EmbeddedBackend::new(&p.settings())?;
     let t = progress::with_spinner("running the demo", || run_pipeline_on(&backend, &p))?;
     let mut out = render(&t, args.format)?;
     if args.format == super::Format::Table {

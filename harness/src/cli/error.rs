@@ -97,7 +97,8 @@ impl From<HarnessError> for CliError {
             HarnessError::Io { .. }
             | HarnessError::Parse { .. }
             | HarnessError::InvalidScenario { .. }
-            | HarnessError::Fixture { .. } => Self::input(message),
+            | HarnessError::Fixture { .. }
+            | HarnessError::Unsupported { .. } => Self::input(message),
             HarnessError::Engine {
                 source:
                     EngineError::Link { .. }

@@ -27,6 +27,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::backend::BackendKind;
 use crate::scenario::{ClockSetting, ScenarioRole, Strategy};
 
 pub mod bench;
@@ -46,6 +47,7 @@ const MAIN_HELP: &str = "\
 Examples:
   torvyn-sim demo
   torvyn-sim run uppercase --input words.txt
+  torvyn-sim run passthrough --backend mock --input words.txt   (the fixture's mock model)
   echo '{\"payload\": \"hello\"}' | torvyn-sim run uppercase --input - --format json
   torvyn-sim run counter-source --config '{\"count\": 5}'
   torvyn-sim run ./my-filter.wasm --input events.jsonl --fuel 1000000 --deadline-ms 5
@@ -58,7 +60,9 @@ Examples:
 
 COMPONENT is a fixture name (fixtures/components/NAME.wat), a .wat file (a core
 module is componentized for the world its exports imply, or the one a
-`;; world: NAME` line names) or a .wasm component.
+`;; world: NAME` line names) or a .wasm component. With --backend mock it is a
+fixture with a mock model (passthrough, uppercase, filter, counter-source,
+sink); a scenario or pipeline file can also script a mock component (`mock:`).
 
 Exit codes:
   0  success
@@ -220,6 +224,10 @@ pub struct BenchArgs {
     /// Elements per side
     #[arg(long, default_value_t = 20_000)]
     pub elements: u64,
+    /// wasmtime: the engine against a minimal bindgen! host; mock: the
+    /// mock (the fixture's model) against the engine
+    #[arg(long, value_enum, default_value_t = BackendArg::Wasmtime)]
+    pub backend: BackendArg,
 }
 
 /// How to print a transcript or report.
@@ -291,9 +299,31 @@ impl From<RoleArg> for ScenarioRole {
     }
 }
 
+/// A backend to run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// The Wasmtime engine: runs the WebAssembly.
+    Wasmtime,
+    /// The mock engine: the fixtures' models and scripted components.
+    Mock,
+}
+
+impl From<BackendArg> for BackendKind {
+    fn from(b: BackendArg) -> Self {
+        match b {
+            BackendArg::Wasmtime => BackendKind::Wasmtime,
+            BackendArg::Mock => BackendKind::Mock,
+        }
+    }
+}
+
 /// Engine options shared by the commands that run something.
 #[derive(Clone, Debug, Default, Args)]
 pub struct EngineArgs {
+    /// Backend: wasmtime runs the WebAssembly, mock runs the fixture's
+    /// model [default: wasmtime, or the file's]
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendArg>,
     /// Seed of ids, generated inputs and WASI randomness, decimal or 0x hex
     /// [default: 1880579821 (0x70175eed), or the file's]
     #[arg(long, value_name = "N", value_parser = parse_seed_arg)]
@@ -401,6 +431,9 @@ pub struct CheckArgs {
     /// Write the snapshot instead of comparing
     #[arg(long)]
     pub update: bool,
+    /// Backend [default: the file's, else wasmtime]
+    #[arg(long, value_enum)]
+    pub backend: Option<BackendArg>,
 }
 
 /// `torvyn-sim demo`.

@@ -64,6 +64,9 @@ pub(crate) fn apply_engine(p: &mut Pipeline, e: &EngineArgs) {
     if let Some(clock) = e.clock {
         p.clock = clock.into();
     }
+    if let Some(backend) = e.backend {
+        p.backend = Some(backend.into());
+    }
 }
 
 fn stages_mut(p: &mut Pipeline) -> impl Iterator<Item = &mut StageSpec> {
@@ -123,7 +126,7 @@ fn render_table(t: &PipelineTranscript) -> String {
         "pipeline {} (seed {}, {}, {} clock)\n\n{}\n",
         t.pipeline,
         t.seed,
-        t.strategy.name(),
+        t.backend.engine_label(t.strategy),
         clock_name(t.clock),
         table::entries(&t.entries, true)
     );

@@ -39,6 +39,9 @@ fn apply_engine(s: &mut Scenario, e: &EngineArgs) {
     if let Some(clock) = e.clock {
         s.clock = clock.into();
     }
+    if let Some(backend) = e.backend {
+        s.backend = Some(backend.into());
+    }
 }
 
 /// Reads the input elements named by `--input` (a file, or `-` for stdin).
@@ -99,7 +102,7 @@ pub fn render(t: &Transcript, format: Format) -> Result<String, CliError> {
                 t.component,
                 t.role,
                 t.seed,
-                t.strategy.name(),
+                t.backend.engine_label(t.strategy),
                 clock_name(t.clock),
                 table::entries(&t.entries, false),
                 table::summary(&t.summary)

@@ -1,0 +1,146 @@
+//! [`MockBackend`]: the harness on the mock engine. A fixture name runs
+//! the fixture's model (`torvyn_engine::mock::models`); a `mock:` section
+//! in a scenario or pipeline stage runs a scripted component
+//! ([`crate::script::MockSpec`]). WebAssembly files are refused with a
+//! message that says which backend runs them.
+//!
+//! Built in every configuration of the harness: it compiles no Wasmtime.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use torvyn_engine::mock::{JournalMode, MockCompiled, MockEngine, MockEngineConfig, models};
+use torvyn_engine::{Clock, WasmEngine};
+
+use super::{BackendKind, EngineSettings, SimBackend};
+use crate::error::HarnessError;
+use crate::scenario::{ClockSetting, ComponentSource};
+
+/// The mock backend: a fresh [`MockEngine`] per run with a model of every
+/// benign fixture registered, the clock the settings say, and no journal
+/// (the run's transcript records every call).
+#[derive(Clone)]
+pub struct MockBackend {
+    engine: MockEngine,
+    models: Vec<String>,
+    scripted: std::sync::Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for MockBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockBackend")
+            .field("models", &self.models)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockBackend {
+    /// A mock engine with the default limits (the Wasmtime backend's) and
+    /// the clock `settings` say.
+    pub fn new(settings: &EngineSettings) -> Result<Self, HarnessError> {
+        Self::with_config(
+            MockEngineConfig {
+                journal: JournalMode::Off,
+                ..MockEngineConfig::default()
+            },
+            settings,
+        )
+    }
+
+    /// A mock engine with `config` and the clock `settings` say, with
+    /// every fixture model registered.
+    pub fn with_config(
+        config: MockEngineConfig,
+        settings: &EngineSettings,
+    ) -> Result<Self, HarnessError> {
+        let clock = match settings.clock {
+            ClockSetting::Virtual => Clock::virtual_time(settings.virtual_time),
+            ClockSetting::System => Clock::system(),
+        };
+        let engine = MockEngine::with_clock(config, clock);
+        let all = models::all();
+        let models = all.iter().map(|c| c.name().to_string()).collect();
+        for c in all {
+            engine.register(c);
+        }
+        Ok(Self {
+            engine,
+            models,
+            scripted: Default::default(),
+        })
+    }
+
+    /// The mock engine (its journal, its registry).
+    pub fn mock(&self) -> &MockEngine {
+        &self.engine
+    }
+
+    /// The fixtures this backend has models of.
+    pub fn models(&self) -> &[String] {
+        &self.models
+    }
+
+    fn unsupported(&self, label: &str, what: String) -> HarnessError {
+        HarnessError::Unsupported {
+            component: label.to_string(),
+            problem: format!(
+                "{what}; the mock backend runs the models of the fixtures {} and scripted \
+                 components (a `mock:` section in the scenario or stage); run it with \
+                 `--backend wasmtime` (or `backend: wasmtime`)",
+                self.models.join(", ")
+            ),
+        }
+    }
+}
+
+impl SimBackend for MockBackend {
+    type Engine = MockEngine;
+
+    const KIND: BackendKind = BackendKind::Mock;
+
+    fn new(settings: &EngineSettings) -> Result<Self, HarnessError> {
+        MockBackend::new(settings)
+    }
+
+    fn engine(&self) -> &MockEngine {
+        &self.engine
+    }
+
+    fn clock(&self) -> &Clock {
+        self.engine.clock()
+    }
+
+    fn compile(&self, source: &ComponentSource, label: &str) -> Result<MockCompiled, HarnessError> {
+        let name = match source {
+            ComponentSource::Fixture(name) if self.models.contains(name) => name.clone(),
+            ComponentSource::Fixture(name) => {
+                return Err(self.unsupported(label, format!("the mock has no model of `{name}`")));
+            }
+            ComponentSource::Wat(path) | ComponentSource::Wasm(path) => {
+                return Err(self.unsupported(
+                    label,
+                    format!(
+                        "{} is WebAssembly, which the mock does not run",
+                        path.display()
+                    ),
+                ));
+            }
+            ComponentSource::Scripted(spec) => {
+                // A registry name of its own, so two stages with the same
+                // component name and different scripts do not collide.
+                let n = self.scripted.fetch_add(1, Ordering::Relaxed);
+                let name = format!("{label}#scripted-{n}");
+                let component =
+                    spec.component(&name)
+                        .map_err(|problem| HarnessError::InvalidScenario {
+                            scenario: label.to_string(),
+                            problem: format!("`mock:` {problem}"),
+                        })?;
+                self.engine.register(component);
+                name
+            }
+        };
+        self.engine
+            .compile(&MockEngine::component_bytes(&name))
+            .map_err(|source| HarnessError::engine("compile", label, source))
+    }
+}

@@ -1,0 +1,295 @@
+//! The one backend abstraction of the harness: what the scenario runner,
+//! the pipeline simulation, the CLI, the conformance suite, the fuzz
+//! targets and the benches need from an engine backend. [`SimBackend`] is
+//! the engine traits, a clock, loading a component, and (where the backend
+//! can) the guest's captured stdout and stderr.
+//!
+//! Two implementations, one file each:
+//!
+//! * [`MockBackend`] (always built): the mock engine with a model of every
+//!   benign fixture registered, and scripted components described in
+//!   scenario files. It compiles no Wasmtime.
+//! * `WasmtimeBackend` (feature `wasmtime-backend`): fixtures, `.wat` and
+//!   `.wasm` components on Wasmtime.
+//!
+//! [`BackendKind`] names one in files and on the command line, and
+//! [`with_backend!`](crate::with_backend) runs generic code on the one a
+//! run asks for.
+//!
+//! The async trait methods are driven by [`block_on`], a minimal
+//! current-thread executor. It deliberately does not enter a Tokio runtime:
+//! the Wasmtime backend's synchronous WASI calls would otherwise try
+//! `block_in_place`, which a current-thread Tokio runtime forbids.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use serde::{Deserialize, Serialize};
+use torvyn_engine::clock::VirtualTime;
+use torvyn_engine::{Clock, ComponentId, GuestOutput, RandomSource, WasmEngine};
+
+use crate::error::HarnessError;
+use crate::scenario::{ClockSetting, ComponentSource, Strategy};
+
+mod mock;
+#[cfg(feature = "wasmtime-backend")]
+mod wasmtime;
+
+pub use self::mock::MockBackend;
+#[cfg(feature = "wasmtime-backend")]
+pub use self::wasmtime::WasmtimeBackend;
+
+/// Which backend runs a scenario, a pipeline or a CLI command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendKind {
+    /// The Wasmtime engine (feature `wasmtime-backend`).
+    Wasmtime,
+    /// The mock engine: fixture models and scripted components.
+    Mock,
+}
+
+impl BackendKind {
+    /// `wasmtime` or `mock`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Wasmtime => "wasmtime",
+            Self::Mock => "mock",
+        }
+    }
+
+    /// The backend of a file that names none: Wasmtime when this build has
+    /// it, else the mock.
+    pub fn default_for_build() -> Self {
+        if cfg!(feature = "wasmtime-backend") {
+            Self::Wasmtime
+        } else {
+            Self::Mock
+        }
+    }
+
+    /// What ran a transcript, for its header: the compiler's name on
+    /// Wasmtime (`cranelift`, `winch`), `mock` on the mock.
+    pub fn engine_label(self, strategy: Strategy) -> &'static str {
+        match self {
+            Self::Wasmtime => strategy.name(),
+            Self::Mock => "mock",
+        }
+    }
+
+    /// Whether this build of the harness includes the backend.
+    pub fn is_built(self) -> bool {
+        match self {
+            Self::Wasmtime => cfg!(feature = "wasmtime-backend"),
+            Self::Mock => true,
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "wasmtime" => Ok(Self::Wasmtime),
+            "mock" => Ok(Self::Mock),
+            other => Err(format!(
+                "unknown backend `{other}`; use `wasmtime` or `mock`"
+            )),
+        }
+    }
+}
+
+/// Runs `$body` with `$b` bound to a new backend of kind `$kind` built
+/// from `$settings` (a `&EngineSettings`), and evaluates to
+/// `Result<_, HarnessError>`: `Ok` of the body's value, or the error of
+/// creating the backend (for Wasmtime in a build without it, an
+/// [`HarnessError::Unsupported`] that says so). The body is generic code
+/// over [`SimBackend`], monomorphized once per backend.
+///
+/// ```
+/// use torvyn_harness::backend::{BackendKind, EngineSettings, SimBackend};
+/// use torvyn_harness::with_backend;
+///
+/// let settings = EngineSettings::deterministic(7);
+/// let name = with_backend!(BackendKind::Mock, &settings, |b| {
+///     let _ = b.clock().now_ns();
+///     b.kind().name()
+/// })?;
+/// assert_eq!(name, "mock");
+/// # Ok::<(), torvyn_harness::HarnessError>(())
+/// ```
+#[macro_export]
+macro_rules! with_backend {
+    ($kind:expr, $settings:expr, |$b:ident| $body:expr) => {{
+        let settings: &$crate::backend::EngineSettings = $settings;
+        match $kind {
+            $crate::backend::BackendKind::Mock => {
+                $crate::backend::MockBackend::new(settings).map(|$b| {
+                    let $b = &$b;
+                    $body
+                })
+            }
+            $crate::backend::BackendKind::Wasmtime => {
+                $crate::__with_wasmtime!(settings, |$b| $body)
+            }
+        }
+    }};
+}
+
+#[cfg(feature = "wasmtime-backend")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_wasmtime {
+    ($settings:expr, |$b:ident| $body:expr) => {
+        $crate::backend::WasmtimeBackend::new($settings).map(|$b| {
+            let $b = &$b;
+            $body
+        })
+    };
+}
+
+#[cfg(not(feature = "wasmtime-backend"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_wasmtime {
+    ($settings:expr, |$b:ident| $body:expr) => {{
+        let _ = $settings;
+        Err($crate::backend::wasmtime_not_built())
+    }};
+}
+
+/// The error of asking a build without the feature for Wasmtime.
+#[doc(hidden)]
+pub fn wasmtime_not_built() -> HarnessError {
+    HarnessError::Unsupported {
+        component: "<engine>".into(),
+        problem: "this build of torvyn-harness has no Wasmtime backend (feature \
+                  `wasmtime-backend` is off); use `backend: mock` or build with the feature"
+            .into(),
+    }
+}
+
+/// Runs a future to completion on the current thread, parking between
+/// polls.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(v) => return v,
+            Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+/// How to build the engine of one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineSettings {
+    /// The compiler.
+    pub strategy: Strategy,
+    /// Virtual or system clock.
+    pub clock: ClockSetting,
+    /// The virtual clock's cost model.
+    pub virtual_time: VirtualTime,
+    /// The seed of the guests' WASI randomness.
+    pub seed: u64,
+}
+
+/// An engine backend the harness can drive.
+pub trait SimBackend: Sized {
+    /// The engine.
+    type Engine: WasmEngine;
+
+    /// Which backend this is.
+    const KIND: BackendKind;
+
+    /// A fresh backend (a new engine and clock) as `settings` say.
+    fn new(settings: &EngineSettings) -> Result<Self, HarnessError>;
+
+    /// Which backend this is ([`SimBackend::KIND`], for a value).
+    fn kind(&self) -> BackendKind {
+        Self::KIND
+    }
+
+    /// The engine.
+    fn engine(&self) -> &Self::Engine;
+
+    /// The clock every instance of the engine reads.
+    fn clock(&self) -> &Clock;
+
+    /// Loads and compiles a component; `label` names it in errors.
+    fn compile(
+        &self,
+        source: &ComponentSource,
+        label: &str,
+    ) -> Result<<Self::Engine as WasmEngine>::Compiled, HarnessError>;
+
+    /// Creates an instance named `id`.
+    fn instantiate(
+        &self,
+        compiled: &<Self::Engine as WasmEngine>::Compiled,
+        id: &str,
+    ) -> Result<<Self::Engine as WasmEngine>::Instance, HarnessError> {
+        self.engine()
+            .instantiate(compiled, ComponentId::new(id))
+            .map_err(|source| HarnessError::engine("instantiate", id, source))
+    }
+
+    /// Sets the per-call fuel budget of an instance.
+    fn set_fuel(
+        &self,
+        instance: &mut <Self::Engine as WasmEngine>::Instance,
+        fuel: u64,
+        id: &str,
+    ) -> Result<(), HarnessError> {
+        self.engine()
+            .set_fuel(instance, fuel)
+            .map_err(|source| HarnessError::engine("set the fuel of", id, source))
+    }
+
+    /// What the instance wrote to stdout and stderr since the last call of
+    /// this method; empty for backends that do not capture it.
+    fn take_output(
+        &self,
+        instance: &mut <Self::Engine as WasmEngine>::Instance,
+    ) -> (GuestOutput, GuestOutput) {
+        let _ = instance;
+        (GuestOutput::default(), GuestOutput::default())
+    }
+}
+
+/// Settings from a seed and the defaults: Cranelift, virtual clock.
+impl EngineSettings {
+    /// Cranelift, the virtual clock with its default cost model, `seed`.
+    pub fn deterministic(seed: u64) -> Self {
+        Self {
+            strategy: Strategy::Cranelift,
+            clock: ClockSetting::Virtual,
+            virtual_time: VirtualTime::default(),
+            seed,
+        }
+    }
+
+    /// The WASI randomness these settings give guests.
+    pub fn random(&self) -> RandomSource {
+        RandomSource::Seeded(self.seed)
+    }
+}
