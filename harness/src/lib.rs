@@ -62,3 +62,13 @@ pub mod sim;
 pub mod transcript;
 
 pub use error::HarnessError;
+
+/// Runs the Rust blocks of the workspace README as doc tests in the
+/// mock-only build (CI: `cargo test -p torvyn-harness --no-default-features
+/// --features mock --doc`): the mock section runs, the blocks that need
+/// Wasmtime are wrapped in `#[cfg(feature = "wasmtime-backend")]` and
+/// compile to nothing. The full build runs them all through the engine
+/// crate's own README doc tests.
+#[cfg(all(doctest, not(feature = "wasmtime-backend")))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -310,6 +310,19 @@ impl ScriptSpec {
 }
 
 impl MockSpec {
+    /// Parses a spec written in YAML (the `mock:` section's body);
+    /// `origin` names it in errors.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Self, crate::HarnessError> {
+        let spec: Self =
+            serde_yaml_ng::from_str(text).map_err(|e| crate::HarnessError::yaml(origin, &e))?;
+        spec.validate()
+            .map_err(|problem| crate::HarnessError::InvalidScenario {
+                scenario: origin.to_string(),
+                problem: format!("`mock:` {problem}"),
+            })?;
+        Ok(spec)
+    }
+
     /// The roles: as given, else from the functions scripted.
     pub fn roles(&self) -> Vec<Role> {
         if let Some(roles) = &self.roles {

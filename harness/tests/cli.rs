@@ -1,6 +1,10 @@
 //! The `torvyn-sim` binary, run as a user would: every command, its output
 //! formats, and its errors with their exit codes.
 
+// The mock-only build (`--no-default-features --features mock`) skips
+// this file: the `torvyn-sim` binary needs the Wasmtime backend.
+#![cfg(feature = "wasmtime-backend")]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

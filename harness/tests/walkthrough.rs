@@ -10,6 +10,10 @@
 //!   previous `sh` block printed (the `wall time` line, which varies, is
 //!   left out of the comparison).
 
+// The mock-only build (`--no-default-features --features mock`) skips
+// this file: the walkthrough runs torvyn-sim on WAT.
+#![cfg(feature = "wasmtime-backend")]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

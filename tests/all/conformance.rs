@@ -2,73 +2,50 @@
 //! backend and the mock backend: roles, lifecycle order, error kinds,
 //! poisoning, missing roles, teardown best effort, resource accounting.
 
-use torvyn_engine::mock::{
-    MockComponent, MockEngine, MockEngineConfig, Response, Script, Scripts, models,
-};
-use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    BackpressureSignal, ComponentId, ComponentInvoker, FaultKind, Function, InvokeError,
-    ProcessError, ProcessResult, Role, StreamElement, TrapCode, WasmEngine,
+    BackpressureSignal, ComponentInvoker, FaultKind, Function, InvokeError, ProcessError,
+    ProcessResult, Role, StreamElement, TrapCode, WasmEngine,
 };
+use torvyn_harness::backend::{
+    BackendKind, EngineSettings, MockBackend, SimBackend, WasmtimeBackend,
+};
+use torvyn_harness::scenario::{ClockSetting, ComponentSource};
+use torvyn_harness::script::MockSpec;
 
-/// A backend under test: an engine and the conformance components on it.
-trait Backend {
-    type E: WasmEngine;
-    fn engine(&self) -> Self::E;
-    fn compile(&self, engine: &Self::E, name: &str) -> <Self::E as WasmEngine>::Compiled;
+type Instance<B> = <<B as SimBackend>::Engine as WasmEngine>::Instance;
+type Compiled<B> = <<B as SimBackend>::Engine as WasmEngine>::Compiled;
+
+/// A fresh backend under test (the harness's one backend abstraction):
+/// default limits, the system clock.
+fn backend<B: SimBackend>() -> B {
+    B::new(&EngineSettings {
+        clock: ClockSetting::System,
+        ..EngineSettings::deterministic(0)
+    })
+    .unwrap()
 }
 
-struct Real;
-
-impl Backend for Real {
-    type E = WasmtimeEngine;
-    fn engine(&self) -> WasmtimeEngine {
-        WasmtimeEngine::new(WasmtimeEngineConfig::default()).unwrap()
-    }
-    fn compile(&self, engine: &WasmtimeEngine, name: &str) -> torvyn_engine::WasmtimeCompiled {
-        crate::support::compile_on(engine, name)
-    }
+/// A conformance component: the fixture, or on the mock a scripted
+/// stand-in for the two fixtures it has no model of (`trap` traps on every
+/// `process`; `source-only` is a lifecycle source whose `pull` is `none`).
+fn compile<B: SimBackend>(b: &B, name: &str) -> Compiled<B> {
+    let scripted = |yaml: &str| {
+        let spec = MockSpec::from_yaml(yaml, name).unwrap();
+        ComponentSource::Scripted(Box::new(spec))
+    };
+    let source = match (B::KIND, name) {
+        (BackendKind::Mock, "trap") => scripted("process: {cycle: [trap]}"),
+        (BackendKind::Mock, "source-only") => scripted("roles: [source, lifecycle]"),
+        _ => ComponentSource::Fixture(name.into()),
+    };
+    b.compile(&source, name).unwrap_or_else(|e| panic!("{e}"))
 }
 
-struct Mock;
-
-impl Backend for Mock {
-    type E = MockEngine;
-    fn engine(&self) -> MockEngine {
-        let engine = MockEngine::new(MockEngineConfig::default());
-        for c in models::all() {
-            engine.register(c);
-        }
-        let scripted = |name, roles: &[Role], scripts| {
-            MockComponent::scripted(name, roles.iter().copied(), scripts)
-        };
-        engine.register(scripted(
-            "trap",
-            &[Role::Processor],
-            Scripts {
-                process: Some(Script::cycle([Response::Trap])),
-                ..Scripts::default()
-            },
-        ));
-        engine.register(scripted(
-            "source-only",
-            &[Role::Source, Role::Lifecycle],
-            Scripts::default(),
-        ));
-        engine
-    }
-    fn compile(&self, engine: &MockEngine, name: &str) -> torvyn_engine::mock::MockCompiled {
-        engine.compile(&MockEngine::component_bytes(name)).unwrap()
-    }
-}
-
-async fn instance<B: Backend>(b: &B, name: &str) -> (B::E, <B::E as WasmEngine>::Instance) {
-    let engine = b.engine();
-    let compiled = b.compile(&engine, name);
-    let inst = engine
-        .instantiate(&compiled, ComponentId::new(name))
-        .unwrap();
-    (engine, inst)
+async fn instance<B: SimBackend>(name: &str) -> (B, Instance<B>) {
+    let b = backend::<B>();
+    let compiled = compile(&b, name);
+    let inst = b.instantiate(&compiled, name).unwrap();
+    (b, inst)
 }
 
 fn el(seq: u64, payload: &str) -> StreamElement {
@@ -83,7 +60,7 @@ fn fault_kind<T: std::fmt::Debug>(outcome: &Result<T, InvokeError>) -> &FaultKin
     }
 }
 
-async fn roles_are_read<B: Backend>(b: &B) {
+async fn roles_are_read<B: SimBackend>() {
     for (name, roles) in [
         ("passthrough", vec![Role::Processor]),
         ("uppercase", vec![Role::Processor]),
@@ -91,14 +68,14 @@ async fn roles_are_read<B: Backend>(b: &B) {
         ("sink", vec![Role::Sink, Role::Lifecycle]),
         ("source-only", vec![Role::Source, Role::Lifecycle]),
     ] {
-        let (_, i) = instance(b, name).await;
+        let (_, i) = instance::<B>(name).await;
         assert_eq!(i.roles().iter().collect::<Vec<_>>(), roles, "{name}");
         assert_eq!(i.component_id().as_str(), name);
     }
 }
 
-async fn lifecycle_runs_in_order<B: Backend>(b: &B) {
-    let (_, mut src) = instance(b, "counter-source").await;
+async fn lifecycle_runs_in_order<B: SimBackend>() {
+    let (_, mut src) = instance::<B>("counter-source").await;
     assert_eq!(
         src.init("no count").await.outcome.unwrap_err(),
         InvokeError::Guest(ProcessError::InvalidInput(
@@ -113,7 +90,7 @@ async fn lifecycle_runs_in_order<B: Backend>(b: &B) {
     assert_eq!(seen, ["0", "1"]);
     src.teardown().await.outcome.unwrap();
 
-    let (_, mut sink) = instance(b, "sink").await;
+    let (_, mut sink) = instance::<B>("sink").await;
     sink.init("{\"every\": 2}").await.outcome.unwrap();
     let mut signals = Vec::new();
     for n in 0..4 {
@@ -129,8 +106,8 @@ async fn lifecycle_runs_in_order<B: Backend>(b: &B) {
     sink.teardown().await.outcome.unwrap();
 }
 
-async fn errors_have_the_same_kinds<B: Backend>(b: &B) {
-    let (_, mut t) = instance(b, "trap").await;
+async fn errors_have_the_same_kinds<B: SimBackend>() {
+    let (_, mut t) = instance::<B>("trap").await;
     let call = t.process(el(0, "x")).await;
     assert!(
         matches!(
@@ -144,16 +121,16 @@ async fn errors_have_the_same_kinds<B: Backend>(b: &B) {
         call.outcome
     );
 
-    let (engine, mut u) = instance(b, "uppercase").await;
-    engine.set_fuel(&mut u, 1).unwrap();
+    let (b, mut u) = instance::<B>("uppercase").await;
+    b.engine().set_fuel(&mut u, 1).unwrap();
     let call = u.process(el(0, "x")).await;
     assert_eq!(
         fault_kind(&call.outcome),
         &FaultKind::FuelExhausted { budget: 1 }
     );
-    assert!(engine.set_fuel(&mut u, 0).is_err());
+    assert!(b.engine().set_fuel(&mut u, 0).is_err());
 
-    let (_, mut src) = instance(b, "counter-source").await;
+    let (_, mut src) = instance::<B>("counter-source").await;
     src.notify_backpressure(BackpressureSignal::Pause)
         .await
         .outcome
@@ -165,10 +142,10 @@ async fn errors_have_the_same_kinds<B: Backend>(b: &B) {
     assert!(src.poisoned().is_none(), "a guest error does not poison");
 }
 
-async fn a_fault_poisons_only_its_instance<B: Backend>(b: &B) {
-    let engine = b.engine();
-    let trap = b.compile(&engine, "trap");
-    let mut t = engine.instantiate(&trap, ComponentId::new("t1")).unwrap();
+async fn a_fault_poisons_only_its_instance<B: SimBackend>() {
+    let b = backend::<B>();
+    let trap = compile(&b, "trap");
+    let mut t = b.instantiate(&trap, "t1").unwrap();
     let _ = t.process(el(0, "x")).await;
     assert!(t.poisoned().is_some());
     let again = t.process(el(1, "x")).await;
@@ -183,16 +160,16 @@ async fn a_fault_poisons_only_its_instance<B: Backend>(b: &B) {
             .to_string()
             .contains("re-instantiate")
     );
-    let mut fresh = engine.instantiate(&trap, ComponentId::new("t2")).unwrap();
+    let mut fresh = b.instantiate(&trap, "t2").unwrap();
     assert!(fresh.poisoned().is_none());
-    let pass = b.compile(&engine, "passthrough");
-    let mut p = engine.instantiate(&pass, ComponentId::new("p")).unwrap();
+    let pass = compile(&b, "passthrough");
+    let mut p = b.instantiate(&pass, "p").unwrap();
     assert!(p.process(el(0, "ok")).await.is_ok());
     let _ = fresh.process(el(0, "x")).await;
 }
 
-async fn missing_roles_fail_clearly<B: Backend>(b: &B) {
-    let (_, mut src) = instance(b, "source-only").await;
+async fn missing_roles_fail_clearly<B: SimBackend>() {
+    let (_, mut src) = instance::<B>("source-only").await;
     let call = src.process(el(0, "x")).await;
     assert_eq!(
         fault_kind(&call.outcome),
@@ -210,7 +187,7 @@ async fn missing_roles_fail_clearly<B: Backend>(b: &B) {
     assert!(src.poisoned().is_none());
     assert_eq!(src.pull().await.outcome.unwrap(), None);
 
-    let (_, mut p) = instance(b, "passthrough").await;
+    let (_, mut p) = instance::<B>("passthrough").await;
     assert!(
         p.init("").await.is_ok(),
         "an empty config without lifecycle is a no-op"
@@ -223,11 +200,11 @@ async fn missing_roles_fail_clearly<B: Backend>(b: &B) {
     ));
 }
 
-async fn teardown_is_best_effort<B: Backend>(b: &B) {
-    let (_, mut p) = instance(b, "passthrough").await;
+async fn teardown_is_best_effort<B: SimBackend>() {
+    let (_, mut p) = instance::<B>("passthrough").await;
     assert!(p.teardown().await.is_ok(), "no lifecycle: a no-op");
-    let (engine, mut src) = instance(b, "counter-source").await;
-    engine.set_fuel(&mut src, 1).unwrap();
+    let (b, mut src) = instance::<B>("counter-source").await;
+    b.engine().set_fuel(&mut src, 1).unwrap();
     let _ = src.pull().await;
     assert!(src.poisoned().is_some());
     let call = src.teardown().await;
@@ -237,8 +214,8 @@ async fn teardown_is_best_effort<B: Backend>(b: &B) {
     ));
 }
 
-async fn resources_are_accounted<B: Backend>(b: &B) {
-    let (_, mut u) = instance(b, "uppercase").await;
+async fn resources_are_accounted<B: SimBackend>() {
+    let (_, mut u) = instance::<B>("uppercase").await;
     let call = u.process(el(0, "abcdef")).await;
     assert_eq!(u.live_resources(), 0);
     let m = call.metrics;
@@ -256,7 +233,7 @@ async fn resources_are_accounted<B: Backend>(b: &B) {
         ProcessResult::Emit(out) => assert_eq!(&out.payload[..], b"ABCDEF"),
         ProcessResult::Drop => panic!("uppercase emits"),
     }
-    let (_, mut p) = instance(b, "passthrough").await;
+    let (_, mut p) = instance::<B>("passthrough").await;
     let input = el(0, "zero-copy");
     let ptr = input.payload.as_ptr();
     let call = p.process(input).await;
@@ -277,10 +254,10 @@ async fn resources_are_accounted<B: Backend>(b: &B) {
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod real {
-            $( #[tokio::test] async fn $name() { super::$name(&super::Real).await } )*
+            $( #[tokio::test] async fn $name() { super::$name::<super::WasmtimeBackend>().await } )*
         }
         mod mock {
-            $( #[tokio::test] async fn $name() { super::$name(&super::Mock).await } )*
+            $( #[tokio::test] async fn $name() { super::$name::<super::MockBackend>().await } )*
         }
     };
 }
