@@ -4,8 +4,8 @@
 
 use arbitrary::Unstructured;
 use torvyn_engine::{
-    BackpressureSignal, Clock, ComponentId, ComponentInvoker, FaultKind, Function, Invocation,
-    Role, TrapCode, WasmEngine,
+    BackpressureSignal, ComponentId, ComponentInvoker, FaultKind, Function, Invocation, Role,
+    TrapCode, WasmEngine,
 };
 
 use super::Verdict;
@@ -13,7 +13,7 @@ use super::generate::{self, ApiOp, ElementLimits, ElementSpec};
 use super::oracle::{CallCheck, FIXTURE_OUTCOMES, Observed};
 use super::spy::EntryEngine;
 use super::world::{self, MODELLED, Setup};
-use crate::backend::block_on;
+use crate::backend::{SimBackend, block_on};
 
 fn setup(u: &mut Unstructured<'_>) -> arbitrary::Result<Setup> {
     Ok(Setup::ALL[u.choose_index(Setup::ALL.len())?])
@@ -79,18 +79,20 @@ fn stream(
     })
 }
 
-/// Calls on one instance with the oracle checked after each.
-struct Checked<'e, E: WasmEngine> {
-    engine: &'e E,
-    clock: &'e Clock,
+type Instance<B> = <<B as SimBackend>::Engine as WasmEngine>::Instance;
+type Compiled<B> = <<B as SimBackend>::Engine as WasmEngine>::Compiled;
+
+/// Calls on one instance of a backend with the oracle checked after each.
+struct Checked<'e, B: SimBackend> {
+    backend: &'e B,
     fixture: Option<&'e str>,
-    inst: E::Instance,
+    inst: Instance<B>,
     budget: u64,
 }
 
-impl<E: WasmEngine> Checked<'_, E> {
+impl<B: SimBackend> Checked<'_, B> {
     fn set_fuel(&mut self, fuel: u64) {
-        let result = self.engine.set_fuel(&mut self.inst, fuel);
+        let result = self.backend.engine().set_fuel(&mut self.inst, fuel);
         if fuel == 0 {
             assert!(result.is_err(), "a zero fuel budget must be refused");
         } else {
@@ -120,12 +122,12 @@ impl<E: WasmEngine> Checked<'_, E> {
         .check(&call, &self.inst);
         if ran {
             assert_eq!(
-                self.engine.fuel_remaining(&self.inst),
+                self.backend.engine().fuel_remaining(&self.inst),
                 Some(self.budget.saturating_sub(call.metrics.fuel_consumed)),
                 "fuel left after a call is its budget less what it consumed"
             );
             assert_eq!(
-                self.engine.memory_usage(&self.inst),
+                self.backend.engine().memory_usage(&self.inst),
                 call.metrics.memory_bytes,
                 "the engine reports the memory the call's metrics do"
             );
@@ -139,13 +141,13 @@ impl<E: WasmEngine> Checked<'_, E> {
 
     fn process(&mut self, e: &ElementSpec) -> Observed {
         let p = self.poisoned();
-        let call = block_on(self.inst.process(e.build(self.clock)));
+        let call = block_on(self.inst.process(e.build(self.backend.clock())));
         self.checked(call, Function::Process, p, Some(e), false)
     }
 
     fn push(&mut self, e: &ElementSpec) -> Observed {
         let p = self.poisoned();
-        let call = block_on(self.inst.push(e.build(self.clock)));
+        let call = block_on(self.inst.push(e.build(self.backend.clock())));
         self.checked(call, Function::Push, p, Some(e), false)
     }
 
@@ -203,14 +205,15 @@ impl<E: WasmEngine> Checked<'_, E> {
     }
 }
 
-fn instantiate<'e, E: WasmEngine>(
-    engine: &'e E,
-    clock: &'e Clock,
-    compiled: &E::Compiled,
+fn instantiate<'e, B: SimBackend>(
+    backend: &'e B,
+    compiled: &Compiled<B>,
     fixture: Option<&'e str>,
     default_budget: u64,
-) -> Result<Checked<'e, E>, torvyn_engine::EngineError> {
-    let inst = engine.instantiate(compiled, ComponentId::new(fixture.unwrap_or("generated")))?;
+) -> Result<Checked<'e, B>, torvyn_engine::EngineError> {
+    let inst = backend
+        .engine()
+        .instantiate(compiled, ComponentId::new(fixture.unwrap_or("generated")))?;
     assert_eq!(
         inst.live_resources(),
         0,
@@ -218,8 +221,7 @@ fn instantiate<'e, E: WasmEngine>(
     );
     assert!(inst.poisoned().is_none(), "a new instance is not poisoned");
     Ok(Checked {
-        engine,
-        clock,
+        backend,
         fixture,
         inst,
         budget: default_budget,
@@ -240,21 +242,15 @@ pub fn invoke_elements(data: &[u8]) -> Verdict {
     let Ok(stream) = stream(&mut u, ElementLimits::ANY, 12) else {
         return Verdict::Discarded;
     };
-    let engine = world::engine(stream.setup);
-    let default_budget = engine.config().fuel_per_call;
+    let backend = world::backend(stream.setup);
+    let default_budget = backend.wasmtime().config().fuel_per_call;
     for (fixture, _) in FIXTURE_OUTCOMES {
         if !stream.heavy && HEAVY.contains(fixture) {
             continue;
         }
         let compiled = world::compiled(stream.setup, fixture);
-        let mut c = instantiate(
-            engine,
-            engine.clock(),
-            &compiled,
-            Some(fixture),
-            default_budget,
-        )
-        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
+        let mut c = instantiate(backend, &compiled, Some(fixture), default_budget)
+            .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
         if let Some(config) = &stream.init {
             c.init(config);
         }
@@ -305,26 +301,18 @@ pub fn differential(data: &[u8]) -> Verdict {
         return Verdict::Discarded;
     };
 
-    let real_engine = world::engine(stream.setup);
+    let real_backend = world::backend(stream.setup);
     let compiled = world::compiled(stream.setup, fixture);
-    let mut real = instantiate(
-        real_engine,
-        real_engine.clock(),
-        &compiled,
-        Some(fixture),
-        real_engine.config().fuel_per_call,
-    )
-    .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
-    let mock_engine = world::mock_engine();
-    let mock_compiled = mock_engine
-        .compile(&torvyn_engine::mock::MockEngine::component_bytes(fixture))
-        .unwrap_or_else(|e| panic!("the mock model of {fixture}: {e}"));
+    let budget = real_backend.wasmtime().config().fuel_per_call;
+    let mut real = instantiate(real_backend, &compiled, Some(fixture), budget)
+        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
+    let mock_backend = world::mock();
+    let budget = mock_backend.mock().config().fuel_per_call;
     let mut mock = instantiate(
-        mock_engine,
-        mock_engine.clock(),
-        &mock_compiled,
+        mock_backend,
+        &world::mock_compiled(fixture),
         Some(fixture),
-        mock_engine.config().fuel_per_call,
+        budget,
     )
     .unwrap_or_else(|e| panic!("instantiate the mock {fixture}: {e}"));
 
@@ -403,13 +391,12 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
             let Ok(ops) = generate::api_ops(&mut u, fixtures.len(), 48) else {
                 return Verdict::Discarded;
             };
-            let engine = world::engine(setup);
+            let backend = world::backend(setup);
             run_api(
-                engine,
-                engine.clock(),
+                backend,
                 &fixtures,
                 &ops,
-                engine.config().fuel_per_call,
+                backend.wasmtime().config().fuel_per_call,
                 |f| world::compiled(setup, f),
             );
         }
@@ -417,36 +404,30 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
             let Ok(ops) = generate::api_ops(&mut u, MODELLED.len(), 48) else {
                 return Verdict::Discarded;
             };
-            let engine = world::mock_engine();
+            let backend = world::mock();
             run_api(
-                engine,
-                engine.clock(),
+                backend,
                 &MODELLED,
                 &ops,
-                engine.config().fuel_per_call,
-                |f| {
-                    engine
-                        .compile(&torvyn_engine::mock::MockEngine::component_bytes(f))
-                        .unwrap_or_else(|e| panic!("the mock model of {f}: {e}"))
-                },
+                backend.mock().config().fuel_per_call,
+                world::mock_compiled,
             );
         }
     }
     Verdict::Checked
 }
 
-fn run_api<'e, E: WasmEngine>(
-    engine: &'e E,
-    clock: &'e Clock,
+fn run_api<'e, B: SimBackend>(
+    backend: &'e B,
     fixtures: &[&'static str],
     ops: &[ApiOp],
     default_budget: u64,
-    compile: impl Fn(&'static str) -> E::Compiled,
+    compile: impl Fn(&'static str) -> Compiled<B>,
 ) {
-    let mut live: Vec<Checked<'e, E>> = Vec::new();
+    let mut live: Vec<Checked<'e, B>> = Vec::new();
     for op in ops {
         // What every other instance looks like before the call.
-        let others = |live: &[Checked<'e, E>], skip: usize| -> Vec<(bool, usize)> {
+        let others = |live: &[Checked<'e, B>], skip: usize| -> Vec<(bool, usize)> {
             live.iter()
                 .enumerate()
                 .filter(|(i, _)| *i != skip)
@@ -460,7 +441,7 @@ fn run_api<'e, E: WasmEngine>(
                 let fixture = fixtures[*f];
                 let compiled = compile(fixture);
                 live.push(
-                    instantiate(engine, clock, &compiled, Some(fixture), default_budget)
+                    instantiate(backend, &compiled, Some(fixture), default_budget)
                         .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}")),
                 );
             }
@@ -652,7 +633,8 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
             }
         }
     };
-    let engine = world::engine(setup);
+    let backend = world::backend(setup);
+    let engine = backend.wasmtime();
     let compiled = match engine.compile(&bytes) {
         Ok(c) => c,
         Err(e) => {
@@ -662,13 +644,7 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
             return (Reach::Compile, kind);
         }
     };
-    let Ok(mut c) = instantiate(
-        engine,
-        engine.clock(),
-        &compiled,
-        None,
-        engine.config().fuel_per_call,
-    ) else {
+    let Ok(mut c) = instantiate(backend, &compiled, None, engine.config().fuel_per_call) else {
         return (Reach::Instantiate, kind);
     };
     c.set_fuel(fuel);

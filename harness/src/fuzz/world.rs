@@ -5,12 +5,14 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
-use torvyn_engine::clock::VirtualTime;
-use torvyn_engine::mock::{JournalMode, MockEngine, MockEngineConfig, models};
+use torvyn_engine::mock::MockCompiled;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    Clock, CompilationStrategy, PoolingConfig, RandomSource, WasmEngine, WasmtimeCompiled,
+    CompilationStrategy, PoolingConfig, RandomSource, WasmEngine, WasmtimeCompiled,
 };
+
+use crate::backend::{EngineSettings, MockBackend, SimBackend, WasmtimeBackend};
+use crate::scenario::ComponentSource;
 
 /// The seed of the guests' WASI randomness in every fuzz engine.
 pub const FUZZ_SEED: u64 = 0xF022_5EED;
@@ -52,26 +54,36 @@ impl Setup {
 }
 
 struct World {
-    engines: HashMap<Setup, WasmtimeEngine>,
+    backends: HashMap<Setup, WasmtimeBackend>,
     compiled: Mutex<HashMap<(Setup, &'static str), WasmtimeCompiled>>,
 }
 
+/// What every fuzz backend runs with: the virtual clock (a case replays
+/// the same way whatever the machine does) and the fuzz seed.
+fn settings() -> EngineSettings {
+    EngineSettings::deterministic(FUZZ_SEED)
+}
+
 static WORLD: LazyLock<World> = LazyLock::new(|| World {
-    engines: Setup::ALL
+    backends: Setup::ALL
         .into_iter()
         .map(|s| {
-            let engine =
-                WasmtimeEngine::with_clock(s.config(), Clock::virtual_time(VirtualTime::default()))
-                    .unwrap_or_else(|e| panic!("the fuzz engine {s:?}: {e}"));
-            (s, engine)
+            let backend = WasmtimeBackend::with_config(s.config(), &settings())
+                .unwrap_or_else(|e| panic!("the fuzz engine {s:?}: {e}"));
+            (s, backend)
         })
         .collect(),
     compiled: Mutex::default(),
 });
 
+/// The shared backend for `setup` (virtual clock, seeded randomness).
+pub fn backend(setup: Setup) -> &'static WasmtimeBackend {
+    &WORLD.backends[&setup]
+}
+
 /// The shared engine for `setup` (virtual clock, seeded randomness).
 pub fn engine(setup: Setup) -> &'static WasmtimeEngine {
-    &WORLD.engines[&setup]
+    backend(setup).wasmtime()
 }
 
 /// `fixture` compiled on [`engine`]`(setup)`, once per process (keyed by
@@ -112,20 +124,20 @@ pub fn fixture_bytes(fixture: &'static str) -> std::sync::Arc<Vec<u8>> {
         .clone()
 }
 
-/// A mock engine with the models of the benign fixtures and no journal
-/// (a long fuzz run would fill it).
-pub fn mock_engine() -> &'static MockEngine {
-    static MOCK: LazyLock<MockEngine> = LazyLock::new(|| {
-        let engine = MockEngine::new(MockEngineConfig {
-            journal: JournalMode::Off,
-            ..MockEngineConfig::default()
-        });
-        for c in models::all() {
-            engine.register(c);
-        }
-        engine
+/// The mock backend with the models of the benign fixtures, the virtual
+/// clock and no journal (a long fuzz run would fill it).
+pub fn mock() -> &'static MockBackend {
+    static MOCK: LazyLock<MockBackend> = LazyLock::new(|| {
+        MockBackend::new(&settings()).unwrap_or_else(|e| panic!("the fuzz mock: {e}"))
     });
     &MOCK
+}
+
+/// `fixture`'s model compiled on [`mock`].
+pub fn mock_compiled(fixture: &'static str) -> MockCompiled {
+    mock()
+        .compile(&ComponentSource::Fixture(fixture.into()), fixture)
+        .unwrap_or_else(|e| panic!("the mock model of {fixture}: {e}"))
 }
 
 /// The fixtures the mock has models of.
