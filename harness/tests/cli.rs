@@ -482,3 +482,90 @@ fn completions_for_each_shell() {
         .code(2)
         .stderr(predicate::str::contains("possible values"));
 }
+
+#[test]
+fn the_mock_backend_runs_fixtures_by_name_from_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "words.txt", "hello\nworld\n");
+    // run: the fixture's model, and the same outputs as Wasmtime.
+    let mut outs = Vec::new();
+    for backend in ["mock", "wasmtime"] {
+        let out = sim()
+            .args(["run", "uppercase", "--backend", backend, "-f", "json"])
+            .args(["--input", path_str(&input)])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let t = json(&out);
+        assert_eq!(t["backend"], backend);
+        outs.push(emitted(&t));
+    }
+    assert_eq!(outs[0], ["HELLO", "WORLD"]);
+    assert_eq!(outs[0], outs[1]);
+    sim()
+        .args(["run", "passthrough", "--backend", "mock"])
+        .args(["--input", path_str(&input)])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("(seed 1880579821, mock, virtual clock)"));
+
+    // A fixture without a model, or a WebAssembly file: an input error
+    // that says what the mock runs and how to run this one.
+    sim()
+        .args(["run", "trap", "--backend", "mock"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no model of `trap`"))
+        .stderr(predicate::str::contains("--backend wasmtime"));
+
+    // pipeline, on the mock's models.
+    let out = sim()
+        .args(["pipeline", "counter-source", "uppercase", "sink"])
+        .args(["--backend", "mock", "--format", "json"])
+        .args(["--config", "counter-source={\"count\": 4}"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let t = json(&out);
+    assert_eq!(t["backend"], "mock");
+    assert_eq!(t["summary"]["elements_delivered"], 4);
+
+    // check: a scripted scenario, written and then checked, on the mock.
+    let snap = dir.path().join("flaky.yaml");
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/scenarios/mock-flaky-processor.yaml"
+    );
+    sim()
+        .args(["check", scenario, "--snapshot", path_str(&snap), "--update"])
+        .assert()
+        .success();
+    sim()
+        .args(["check", scenario, "--snapshot", path_str(&snap)])
+        .assert()
+        .success();
+    // The same file forced onto Wasmtime is refused: scripted components
+    // run only on the mock.
+    sim()
+        .args(["check", scenario, "--snapshot", path_str(&snap)])
+        .args(["--backend", "wasmtime"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("only the mock backend runs it"));
+
+    // bench: the mock against the engine.
+    let out = sim()
+        .args(["bench", "passthrough", "--backend", "mock"])
+        .args(["--payload", "64", "--elements", "300"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("mock") && text.contains("(mock / engine)"), "{text}");
+}
