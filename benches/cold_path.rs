@@ -71,10 +71,11 @@ fn compile(c: &mut Criterion) {
     ];
     let mut group = c.benchmark_group("compile");
     for strategy in [CompilationStrategy::Cranelift, CompilationStrategy::Winch] {
-        let eng = engine(
+        let backend = engine(
             WasmtimeEngineConfig::with_strategy(strategy),
             Clock::system(),
         );
+        let eng = backend.wasmtime();
         for (name, bytes) in &inputs {
             group.bench_with_input(
                 BenchmarkId::new(strategy.name(), name),
@@ -93,13 +94,14 @@ fn instantiate(c: &mut Criterion) {
         ("engine-pooled-instancepre", Some(PoolingConfig::default())),
         ("engine-ondemand-instancepre", None),
     ] {
-        let eng = engine(
+        let backend = engine(
             WasmtimeEngineConfig {
                 pooling,
                 ..WasmtimeEngineConfig::default()
             },
             Clock::system(),
         );
+        let eng = backend.wasmtime();
         let compiled = eng.compile(&bytes).unwrap();
         let id = ComponentId::new(FIXTURE);
         group.bench_function(BenchmarkId::new(name, FIXTURE), |b| {
@@ -117,7 +119,8 @@ fn instantiate(c: &mut Criterion) {
 fn cache(c: &mut Criterion) {
     let bytes = fixture(FIXTURE);
     let dir = tempfile::tempdir().unwrap();
-    let eng = engine(WasmtimeEngineConfig::default(), Clock::system());
+    let backend = engine(WasmtimeEngineConfig::default(), Clock::system());
+    let eng = backend.wasmtime();
     let mut group = c.benchmark_group("cache");
 
     let memory = CompiledComponentCache::new(eng.clone(), CacheConfig::default()).unwrap();

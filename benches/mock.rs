@@ -10,17 +10,16 @@ mod common;
 
 use common::{element, engine, instance, time_async_process};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use torvyn_engine::mock::{JournalMode, MockEngine, MockEngineConfig, models};
-use torvyn_engine::{Clock, ComponentId, ProcessResult, WasmEngine, WasmtimeEngineConfig};
+use torvyn_engine::mock::{JournalMode, MockEngine, MockEngineConfig};
+use torvyn_engine::{Clock, ProcessResult, WasmtimeEngineConfig};
+use torvyn_harness::backend::MockBackend;
 use torvyn_harness::bench::text_payload;
 
-fn mock_engine(journal: JournalMode) -> MockEngine {
-    let engine = MockEngine::new(MockEngineConfig {
+fn mock_backend(journal: JournalMode) -> MockBackend {
+    MockBackend::from_engine(MockEngine::new(MockEngineConfig {
         journal,
         ..MockEngineConfig::default()
-    });
-    engine.register(models::passthrough_component());
-    engine
+    }))
 }
 
 fn mock_vs_wasmtime(c: &mut Criterion) {
@@ -34,13 +33,9 @@ fn mock_vs_wasmtime(c: &mut Criterion) {
             // samples (outside the timing) so memory stays flat.
             ("mock-journal-on", JournalMode::Unbounded),
         ] {
-            let engine = mock_engine(journal);
-            let compiled = engine
-                .compile(&MockEngine::component_bytes("passthrough"))
-                .unwrap();
-            let mut inv = engine
-                .instantiate(&compiled, ComponentId::new("passthrough"))
-                .unwrap();
+            let backend = mock_backend(journal);
+            let engine = backend.mock();
+            let mut inv = instance(&backend, "passthrough", "");
             match inv.process_sync(element(0, &payload)).outcome {
                 Ok(ProcessResult::Emit(out)) => assert_eq!(out.payload, payload),
                 other => panic!("{other:?}"),

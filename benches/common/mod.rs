@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use criterion::Criterion;
 use torvyn_engine::wasmtime::WasmtimeEngine;
 use torvyn_engine::{
-    Bytes, Clock, ComponentId, ComponentInvoker, StreamElement, WasmEngine, WasmtimeEngineConfig,
-    WasmtimeInvoker,
+    Bytes, Clock, ComponentInvoker, StreamElement, WasmEngine, WasmtimeEngineConfig,
 };
+use torvyn_harness::backend::{SimBackend, WasmtimeBackend};
 use torvyn_harness::bench::Baseline;
 use torvyn_harness::fixtures::load_fixture;
+use torvyn_harness::scenario::ComponentSource;
 
 /// Every bench: 1 s of warm-up, 2 s of measurement, 20 samples, no plots.
 pub fn criterion() -> Criterion {
@@ -33,22 +34,29 @@ pub fn fixture(name: &str) -> Vec<u8> {
     load_fixture(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// An engine with `config` on `clock`.
-pub fn engine(config: WasmtimeEngineConfig, clock: Clock) -> WasmtimeEngine {
-    WasmtimeEngine::with_clock(config, clock).unwrap_or_else(|e| panic!("{e}"))
+/// A Wasmtime backend (the harness's backend abstraction) with `config`
+/// on `clock`.
+pub fn engine(config: WasmtimeEngineConfig, clock: Clock) -> WasmtimeBackend {
+    WasmtimeBackend::from_engine(
+        WasmtimeEngine::with_clock(config, clock).unwrap_or_else(|e| panic!("{e}")),
+    )
 }
 
-/// An instance of `name` on `engine`, after `lifecycle.init(init)` when
-/// `init` is not empty.
-pub fn instance(engine: &WasmtimeEngine, name: &str, init: &str) -> WasmtimeInvoker {
-    let compiled = engine
-        .compile(&fixture(name))
+/// An instance of the fixture `name` on `backend` (Wasmtime, or the mock's
+/// model), after `lifecycle.init(init)` when `init` is not empty.
+pub fn instance<B: SimBackend>(
+    backend: &B,
+    name: &str,
+    init: &str,
+) -> <B::Engine as WasmEngine>::Instance {
+    let compiled = backend
+        .compile(&ComponentSource::Fixture(name.into()), name)
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut inv = engine
-        .instantiate(&compiled, ComponentId::new(name))
+    let mut inv = backend
+        .instantiate(&compiled, name)
         .unwrap_or_else(|e| panic!("{e}"));
     if !init.is_empty() {
-        inv.init_sync(init)
+        torvyn_harness::backend::block_on(inv.init(init))
             .outcome
             .unwrap_or_else(|e| panic!("{e}"));
     }

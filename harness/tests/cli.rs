@@ -509,7 +509,9 @@ fn the_mock_backend_runs_fixtures_by_name_from_every_command() {
         .args(["--input", path_str(&input)])
         .assert()
         .success()
-        .stdout(predicate::str::contains("(seed 1880579821, mock, virtual clock)"));
+        .stdout(predicate::str::contains(
+            "(seed 1880579821, mock, virtual clock)",
+        ));
 
     // A fixture without a model, or a WebAssembly file: an input error
     // that says what the mock runs and how to run this one.
@@ -567,5 +569,8 @@ fn the_mock_backend_runs_fixtures_by_name_from_every_command() {
         .stdout
         .clone();
     let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("mock") && text.contains("(mock / engine)"), "{text}");
+    assert!(
+        text.contains("mock") && text.contains("(mock / engine)"),
+        "{text}"
+    );
 }

@@ -56,17 +56,23 @@ impl MockBackend {
             ClockSetting::Virtual => Clock::virtual_time(settings.virtual_time),
             ClockSetting::System => Clock::system(),
         };
-        let engine = MockEngine::with_clock(config, clock);
+        Ok(Self::from_engine(MockEngine::with_clock(config, clock)))
+    }
+
+    /// A backend over a mock engine made elsewhere (its configuration,
+    /// clock and registry as they are), with every fixture model
+    /// registered in it.
+    pub fn from_engine(engine: MockEngine) -> Self {
         let all = models::all();
         let models = all.iter().map(|c| c.name().to_string()).collect();
         for c in all {
             engine.register(c);
         }
-        Ok(Self {
+        Self {
             engine,
             models,
             scripted: Default::default(),
-        })
+        }
     }
 
     /// The mock engine (its journal, its registry).

@@ -50,6 +50,12 @@ impl WasmtimeBackend {
         Ok(Self { engine })
     }
 
+    /// A backend over an engine made elsewhere (its configuration and
+    /// clock as they are).
+    pub fn from_engine(engine: WasmtimeEngine) -> Self {
+        Self { engine }
+    }
+
     /// The engine.
     pub fn wasmtime(&self) -> &WasmtimeEngine {
         &self.engine
