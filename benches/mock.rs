@@ -18,7 +18,8 @@ fn mock_engine(journal: JournalMode) -> MockEngine {
     let engine = MockEngine::new(MockEngineConfig {
         journal,
         ..MockEngineConfig::default()
-    });
+    })
+    .unwrap();
     engine.register(models::passthrough_component());
     engine
 }

@@ -35,8 +35,10 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "wasmtime-backend")]
+use torvyn_engine::CompilationStrategy;
 use torvyn_engine::clock::VirtualTime;
-use torvyn_engine::{BackpressureSignal, CompilationStrategy, Role};
+use torvyn_engine::{BackpressureSignal, Role};
 
 use crate::error::HarnessError;
 use crate::sim::{DEFAULT_SEED, SimRng};
@@ -148,6 +150,7 @@ pub enum Strategy {
 
 impl Strategy {
     /// The engine's strategy.
+    #[cfg(feature = "wasmtime-backend")]
     pub fn compilation(self) -> CompilationStrategy {
         match self {
             Self::Cranelift => CompilationStrategy::Cranelift,
@@ -155,9 +158,12 @@ impl Strategy {
         }
     }
 
-    /// The lower-case name.
+    /// The lower-case name (the engine's `CompilationStrategy::name`).
     pub fn name(self) -> &'static str {
-        self.compilation().name()
+        match self {
+            Self::Cranelift => "cranelift",
+            Self::Winch => "winch",
+        }
     }
 }
 

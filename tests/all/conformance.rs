@@ -2,12 +2,10 @@
 //! backend and the mock backend: roles, lifecycle order, error kinds,
 //! poisoning, missing roles, teardown best effort, resource accounting.
 
-use torvyn_engine::mock::{
-    MockComponent, MockEngine, MockEngineConfig, Response, Script, Scripts, models,
-};
+use torvyn_engine::mock::{MockComponent, MockEngine, MockEngineConfig, Response, Script, Scripts};
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    BackpressureSignal, ComponentId, ComponentInvoker, FaultKind, Function, InvokeError,
+    BackpressureSignal, Clock, ComponentId, ComponentInvoker, FaultKind, Function, InvokeError,
     ProcessError, ProcessResult, Role, StreamElement, TrapCode, WasmEngine,
 };
 
@@ -35,10 +33,7 @@ struct Mock;
 impl Backend for Mock {
     type E = MockEngine;
     fn engine(&self) -> MockEngine {
-        let engine = MockEngine::new(MockEngineConfig::default());
-        for c in models::all() {
-            engine.register(c);
-        }
+        let engine = MockEngine::with_models(MockEngineConfig::default(), Clock::system()).unwrap();
         let scripted = |name, roles: &[Role], scripts| {
             MockComponent::scripted(name, roles.iter().copied(), scripts)
         };

@@ -8,7 +8,7 @@ use torvyn_engine::mock::{
 };
 use torvyn_engine::{
     BackpressureSignal, Clock, ComponentId, ComponentInvoker, EngineError, FaultKind, FlowContext,
-    Function, InvokeError, ProcessError, ProcessResult, Role, StreamElement, WasmEngine,
+    Function, InvokeError, Limits, ProcessError, ProcessResult, Role, StreamElement, WasmEngine,
 };
 
 fn el(seq: u64) -> StreamElement {
@@ -42,7 +42,7 @@ fn outcome_name<T: std::fmt::Debug>(r: &Result<T, InvokeError>) -> String {
 
 #[test]
 fn scripts_play_in_order_in_a_cycle_and_by_sequence() {
-    let engine = MockEngine::new(MockEngineConfig::default());
+    let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
     let mut ordered = scripted(
         &engine,
         "ordered",
@@ -119,7 +119,7 @@ fn scripted_faults_poison_like_the_real_backend() {
         (Response::Deadline, "deadline-exceeded"),
         (Response::MemoryLimit, "memory-limit-exceeded"),
     ] {
-        let engine = MockEngine::new(MockEngineConfig::default());
+        let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
         let mut i = scripted(
             &engine,
             "faulty",
@@ -156,7 +156,8 @@ fn the_cost_model_consumes_fuel_and_virtual_time() {
             ..MockEngineConfig::default()
         },
         clock.clone(),
-    );
+    )
+    .unwrap();
     let mut up = {
         engine.register(torvyn_engine::mock::models::uppercase_component());
         let c = engine
@@ -172,7 +173,7 @@ fn the_cost_model_consumes_fuel_and_virtual_time() {
     assert_eq!(clock.now_ns() - before, 112 * 2 + 6 * 10);
     assert_eq!(
         engine.fuel_remaining(&up),
-        Some(engine.config().fuel_per_call - 112)
+        Some(engine.config().limits.fuel_per_call - 112)
     );
 
     // A budget below the cost is exhaustion; a deadline below it, on a
@@ -200,9 +201,13 @@ fn the_cost_model_consumes_fuel_and_virtual_time() {
 #[test]
 fn simulated_memory_grows_to_its_limit() {
     let engine = MockEngine::new(MockEngineConfig {
-        max_memory_bytes: 1 << 20,
+        limits: Limits {
+            max_memory_bytes: 1 << 20,
+            ..Limits::default()
+        },
         ..MockEngineConfig::default()
-    });
+    })
+    .unwrap();
     engine.register(
         torvyn_engine::mock::models::passthrough_component().with_memory(MemoryModel {
             initial: 1 << 19,
@@ -239,7 +244,8 @@ fn cold_path_operations_fail_on_schedule() {
             seed: 0,
         },
         ..MockEngineConfig::default()
-    });
+    })
+    .unwrap();
     engine.register(torvyn_engine::mock::models::counter_source_component());
     let bytes = MockEngine::component_bytes("counter-source");
     let compiled = engine.compile(&bytes).unwrap();
@@ -283,7 +289,8 @@ fn a_generated_fault_schedule_replays_from_its_seed() {
         let engine = MockEngine::new(MockEngineConfig {
             faults: ColdFaults::generate(seed, 0.5),
             ..MockEngineConfig::default()
-        });
+        })
+        .unwrap();
         engine.register(torvyn_engine::mock::models::passthrough_component());
         let bytes = MockEngine::component_bytes("passthrough");
         (0..64)
@@ -300,16 +307,20 @@ fn a_generated_fault_schedule_replays_from_its_seed() {
 
 #[test]
 fn artifacts_of_other_engines_and_garbage_are_refused() {
-    let engine = MockEngine::new(MockEngineConfig::default());
+    let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
     engine.register(torvyn_engine::mock::models::sink_component());
     let c = engine
         .compile(&MockEngine::component_bytes("sink"))
         .unwrap();
     let artifact = engine.serialize(&c).unwrap();
     let other = MockEngine::new(MockEngineConfig {
-        fuel_enabled: false,
+        limits: Limits {
+            fuel_enabled: false,
+            ..Limits::default()
+        },
         ..MockEngineConfig::default()
-    });
+    })
+    .unwrap();
     other.register(torvyn_engine::mock::models::sink_component());
     // SAFETY: mock artifacts are plain data.
     unsafe {
@@ -348,7 +359,8 @@ fn the_journal_records_queries_bounds_and_resets() {
     let engine = MockEngine::new(MockEngineConfig {
         journal: JournalMode::Bounded(3),
         ..MockEngineConfig::default()
-    });
+    })
+    .unwrap();
     engine.register(torvyn_engine::mock::models::filter_component());
     let c = engine
         .compile(&MockEngine::component_bytes("filter"))
@@ -374,7 +386,8 @@ fn the_journal_records_queries_bounds_and_resets() {
     let off = MockEngine::new(MockEngineConfig {
         journal: JournalMode::Off,
         ..MockEngineConfig::default()
-    });
+    })
+    .unwrap();
     off.register(torvyn_engine::mock::models::filter_component());
     let c = off.compile(&MockEngine::component_bytes("filter")).unwrap();
     let mut f = off.instantiate(&c, ComponentId::new("f")).unwrap();
@@ -384,7 +397,7 @@ fn the_journal_records_queries_bounds_and_resets() {
 
 #[test]
 fn expectations_report_a_readable_diff() {
-    let engine = MockEngine::new(MockEngineConfig::default());
+    let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
     engine.register(torvyn_engine::mock::models::passthrough_component());
     let c = engine
         .compile(&MockEngine::component_bytes("passthrough"))
@@ -427,7 +440,7 @@ fn closures_define_every_function_and_imply_the_roles() {
     use torvyn_engine::mock::MockBuilder;
     use torvyn_engine::{ElementMeta, Roles};
 
-    let engine = MockEngine::new(MockEngineConfig::default());
+    let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
     let pulled = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&pulled);
     engine.register(

@@ -241,7 +241,7 @@ pub fn invoke_elements(data: &[u8]) -> Verdict {
         return Verdict::Discarded;
     };
     let engine = world::engine(stream.setup);
-    let default_budget = engine.config().fuel_per_call;
+    let default_budget = engine.config().limits.fuel_per_call;
     for (fixture, _) in FIXTURE_OUTCOMES {
         if !stream.heavy && HEAVY.contains(fixture) {
             continue;
@@ -312,7 +312,7 @@ pub fn differential(data: &[u8]) -> Verdict {
         real_engine.clock(),
         &compiled,
         Some(fixture),
-        real_engine.config().fuel_per_call,
+        real_engine.config().limits.fuel_per_call,
     )
     .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
     let mock_engine = world::mock_engine();
@@ -324,7 +324,7 @@ pub fn differential(data: &[u8]) -> Verdict {
         mock_engine.clock(),
         &mock_compiled,
         Some(fixture),
-        mock_engine.config().fuel_per_call,
+        mock_engine.config().limits.fuel_per_call,
     )
     .unwrap_or_else(|e| panic!("instantiate the mock {fixture}: {e}"));
 
@@ -409,7 +409,7 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
                 engine.clock(),
                 &fixtures,
                 &ops,
-                engine.config().fuel_per_call,
+                engine.config().limits.fuel_per_call,
                 |f| world::compiled(setup, f),
             );
         }
@@ -423,7 +423,7 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
                 engine.clock(),
                 &MODELLED,
                 &ops,
-                engine.config().fuel_per_call,
+                engine.config().limits.fuel_per_call,
                 |f| {
                     engine
                         .compile(&torvyn_engine::mock::MockEngine::component_bytes(f))
@@ -667,7 +667,7 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
         engine.clock(),
         &compiled,
         None,
-        engine.config().fuel_per_call,
+        engine.config().limits.fuel_per_call,
     ) else {
         return (Reach::Instantiate, kind);
     };

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
-use torvyn_engine::clock::VirtualTime;
-use torvyn_engine::mock::{JournalMode, MockEngine, MockEngineConfig, models};
+use torvyn_engine::mock::{JournalMode, MockEngine, MockEngineConfig};
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    Clock, CompilationStrategy, PoolingConfig, RandomSource, WasmEngine, WasmtimeCompiled,
+    Clock, CompilationStrategy, Limits, PoolingConfig, RandomSource, VirtualTime, WasmEngine,
+    WasmtimeCompiled,
 };
 
 /// The seed of the guests' WASI randomness in every fuzz engine.
@@ -39,13 +39,16 @@ impl Setup {
         // reach them (and fault) in a few milliseconds: the fuzzer then
         // runs many more inputs. The limits' enforcement is the same.
         WasmtimeEngineConfig {
+            limits: Limits {
+                max_memory_bytes: 4 << 20,
+                max_buffer_bytes_per_instance: 4 << 20,
+                fuel_per_call: 5_000_000,
+                ..Limits::default()
+            },
             random: RandomSource::Seeded(FUZZ_SEED),
             pooling: (self == Setup::Pooled).then(PoolingConfig::default),
-            max_memory_bytes: 4 << 20,
-            max_buffer_bytes_per_instance: 4 << 20,
             max_wasm_stack: 256 << 10,
             max_captured_output: 4 << 10,
-            fuel_per_call: 5_000_000,
             ..WasmtimeEngineConfig::with_strategy(strategy)
         }
     }
@@ -116,14 +119,12 @@ pub fn fixture_bytes(fixture: &'static str) -> std::sync::Arc<Vec<u8>> {
 /// (a long fuzz run would fill it).
 pub fn mock_engine() -> &'static MockEngine {
     static MOCK: LazyLock<MockEngine> = LazyLock::new(|| {
-        let engine = MockEngine::new(MockEngineConfig {
+        let config = MockEngineConfig {
             journal: JournalMode::Off,
             ..MockEngineConfig::default()
-        });
-        for c in models::all() {
-            engine.register(c);
-        }
-        engine
+        };
+        MockEngine::with_models(config, Clock::system())
+            .unwrap_or_else(|e| panic!("the fuzz mock engine: {e}"))
     });
     &MOCK
 }
