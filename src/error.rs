@@ -165,20 +165,11 @@ impl FaultKind {
     }
 
     /// What happened, on one line, without advice: a trap's code without
-    /// its backtrace (the first line of its detail only when that line says
-    /// something of its own rather than introducing a backtrace), a host
-    /// failure's first line.
+    /// its detail (the backend's description, with the guest backtrace), a
+    /// host failure's first line.
     fn write_headline(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Trap { code, detail } => {
-                write!(f, "guest trapped ({code})")?;
-                match detail.lines().next().map(str::trim) {
-                    Some(line) if !line.is_empty() && !line.ends_with(':') => {
-                        write!(f, ": {line}")
-                    }
-                    _ => Ok(()),
-                }
-            }
+            Self::Trap { code, .. } => write!(f, "guest trapped ({code})"),
             Self::Host { detail } => {
                 write!(f, "host failure: {}", detail.lines().next().unwrap_or(""))
             }
