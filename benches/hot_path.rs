@@ -17,7 +17,7 @@ use common::{CONTENT_TYPE, baseline, element, engine, instance, time_async_proce
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use torvyn_engine::clock::VirtualTime;
 use torvyn_engine::{
-    Clock, CompilationStrategy, ComponentInvoker, ProcessResult, WasmtimeEngineConfig,
+    Clock, CompilationStrategy, ComponentInvoker, Limits, ProcessResult, WasmtimeEngineConfig,
 };
 use torvyn_harness::bench::text_payload;
 
@@ -32,7 +32,10 @@ struct Variant {
 
 fn process(c: &mut Criterion, fixture: &str, v: &Variant) {
     let config = WasmtimeEngineConfig {
-        fuel_enabled: v.fuel,
+        limits: Limits {
+            fuel_enabled: v.fuel,
+            ..Limits::default()
+        },
         ..WasmtimeEngineConfig::with_strategy(v.strategy)
     };
     let eng = engine(config.clone(), Clock::system());

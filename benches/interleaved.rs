@@ -8,7 +8,7 @@
 //! Prints a Markdown table; `benches/report.sh` shows it under the
 //! criterion table. Not a criterion bench: no filter, no baseline saved.
 
-use torvyn_engine::{CompilationStrategy, WasmtimeEngineConfig};
+use torvyn_engine::{CompilationStrategy, Limits, WasmtimeEngineConfig};
 use torvyn_harness::bench::{CompareOptions, compare_with};
 
 fn main() {
@@ -47,7 +47,10 @@ fn main() {
                     elements,
                     rounds: 15,
                     config: WasmtimeEngineConfig {
-                        fuel_enabled: fuel,
+                        limits: Limits {
+                            fuel_enabled: fuel,
+                            ..Limits::default()
+                        },
                         ..WasmtimeEngineConfig::with_strategy(strategy)
                     },
                     ..CompareOptions::new(component)

@@ -16,10 +16,13 @@ use torvyn_harness::backend::MockBackend;
 use torvyn_harness::bench::text_payload;
 
 fn mock_backend(journal: JournalMode) -> MockBackend {
-    MockBackend::from_engine(MockEngine::new(MockEngineConfig {
-        journal,
-        ..MockEngineConfig::default()
-    }))
+    MockBackend::from_engine(
+        MockEngine::new(MockEngineConfig {
+            journal,
+            ..MockEngineConfig::default()
+        })
+        .unwrap(),
+    )
 }
 
 fn mock_vs_wasmtime(c: &mut Criterion) {

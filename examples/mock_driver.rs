@@ -35,7 +35,7 @@ async fn drive(source: &mut impl ComponentInvoker, sink: &mut impl ComponentInvo
 }
 
 fn main() {
-    let engine = MockEngine::new(MockEngineConfig::default());
+    let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
     engine.register(MockComponent::scripted(
         "numbers",
         [Role::Source],

@@ -1,154 +1,78 @@
-//! Engine configuration: limits, compiler choice, allocation strategy.
+//! The limits every backend enforces on a call and an instance, in one
+//! type both engines' configurations embed.
 //!
-//! Cold path. [`WasmtimeEngineConfig::validate`] reports every problem at
-//! once; [`crate::wasmtime::WasmtimeEngine::new`] refuses an invalid config.
+//! Cold path. [`Limits`] holds what a host configures the same way for the
+//! Wasmtime backend (`WasmtimeEngineConfig::limits`, feature
+//! `wasmtime-backend`) and for the mock (`MockEngineConfig::limits`, feature
+//! `mock`): fuel, the call deadline, memory, host buffers and resources.
+//! [`Limits::validate`] reports every problem at once, with the same field
+//! names and texts for both engines, and both engines refuse an invalid
+//! configuration when they are built.
 
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::error::{ConfigProblem, EngineError};
 use crate::host::{MAX_BUFFER_BYTES, ResourceLimits};
-use crate::random::RandomSource;
 
-/// Which compiler turns WebAssembly into machine code.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum CompilationStrategy {
-    /// The optimizing compiler: slower to compile, faster code.
-    #[default]
-    Cranelift,
-    /// The baseline compiler: compiles several times faster, slower code.
-    Winch,
-}
+/// The largest payload an element may carry: the contract's 16 MiB buffer cap.
+pub const MAX_PAYLOAD_BYTES: u64 = MAX_BUFFER_BYTES;
 
-impl CompilationStrategy {
-    /// The strategy's lower-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Cranelift => "cranelift",
-            Self::Winch => "winch",
-        }
-    }
-}
-
-/// Limits of the pooling instance allocator, which pre-reserves memory for
-/// a fixed number of instances so instantiation does no `mmap`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PoolingConfig {
-    /// Component instances live at once, across the engine.
-    pub total_component_instances: u32,
-    /// Core instances live at once (a component has several).
-    pub total_core_instances: u32,
-    /// Linear memories live at once.
-    pub total_memories: u32,
-    /// Tables live at once.
-    pub total_tables: u32,
-    /// Bytes at the start of each linear memory and table that stay
-    /// resident when a slot is reused: they are zeroed with `memset`
-    /// instead of returned to the kernel, so the next instance does not
-    /// page-fault them back in. Default 64 KiB (one wasm page).
-    pub keep_resident_bytes: u64,
-}
-
-impl Default for PoolingConfig {
-    fn default() -> Self {
-        Self {
-            total_component_instances: 128,
-            total_core_instances: 1024,
-            total_memories: 256,
-            total_tables: 512,
-            keep_resident_bytes: 64 * 1024,
-        }
-    }
-}
-
-/// Configuration of [`crate::wasmtime::WasmtimeEngine`].
+/// The limits both backends put on a call and on an instance; they mean the
+/// same on each.
 ///
-/// Defaults: Cranelift, fuel metering on with a budget of 50 million units
-/// per call, a 10-second deadline per call, 16 MiB of linear memory, a 1 MiB
-/// wasm stack, 64 MiB of host buffers per instance, on-demand allocation.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WasmtimeEngineConfig {
-    /// The compiler.
-    pub strategy: CompilationStrategy,
-    /// Meter fuel. Costs a few percent of execution speed; without it, only
-    /// deadlines stop a runaway guest.
+/// Defaults: fuel metering on with a budget of 50 million units per call, a
+/// 10-second deadline per call, 16 MiB of linear memory, 64 MiB of host
+/// buffers and 10 000 host resources per instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Limits {
+    /// Meter fuel. On Wasmtime it costs a few percent of execution speed;
+    /// without it, only deadlines stop a runaway guest. A virtual clock
+    /// needs it: virtual time and its deadlines are measured in fuel.
     pub fuel_enabled: bool,
     /// The fuel each call starts with, unless changed per instance with
-    /// [`crate::WasmEngine::set_fuel`]. Also the budget of instantiation.
+    /// [`crate::WasmEngine::set_fuel`]. On Wasmtime, also the budget of
+    /// instantiation.
     pub fuel_per_call: u64,
     /// The longest a call may run, on top of the flow context's deadline
     /// (the earlier of the two applies). `None`: only the flow context's.
     pub call_deadline: Option<Duration>,
-    /// How often the engine's ticker thread advances the epoch; deadlines
-    /// are enforced to this granularity.
-    pub epoch_tick: Duration,
     /// The most linear memory one instance may hold, in bytes (all its
-    /// memories together).
+    /// memories together; the mock's simulated memory).
     pub max_memory_bytes: u64,
-    /// The most elements one table may hold.
-    pub max_table_elements: u64,
-    /// The most core instances one component instance may create.
-    pub max_core_instances: usize,
-    /// The most tables one instance may create.
-    pub max_tables: usize,
-    /// The most linear memories one instance may create.
-    pub max_memories: usize,
-    /// The most stack the guest may use, in bytes.
-    pub max_wasm_stack: usize,
     /// Host buffers an instance may hold at once, in bytes (mutable buffers
     /// count their capacity).
     pub max_buffer_bytes_per_instance: u64,
     /// Host resources an instance may hold at once.
     pub max_host_resources: usize,
-    /// Bytes of guest stdout (and, separately, stderr) kept per instance;
-    /// more is counted and discarded.
-    pub max_captured_output: usize,
-    /// Use the pooling instance allocator with these limits; `None` for
-    /// on-demand allocation.
-    pub pooling: Option<PoolingConfig>,
-    /// Compile functions on several threads.
-    pub parallel_compilation: bool,
-    /// Where guests' WASI random bytes come from.
-    pub random: RandomSource,
 }
 
-impl Default for WasmtimeEngineConfig {
+impl Default for Limits {
     fn default() -> Self {
         Self {
-            strategy: CompilationStrategy::Cranelift,
             fuel_enabled: true,
             fuel_per_call: 50_000_000,
             call_deadline: Some(Duration::from_secs(10)),
-            epoch_tick: Duration::from_millis(1),
             max_memory_bytes: 16 * 1024 * 1024,
-            max_table_elements: 100_000,
-            max_core_instances: 64,
-            max_tables: 64,
-            max_memories: 8,
-            max_wasm_stack: 1024 * 1024,
             max_buffer_bytes_per_instance: 64 * 1024 * 1024,
             max_host_resources: 10_000,
-            max_captured_output: 64 * 1024,
-            pooling: None,
-            parallel_compilation: true,
-            random: RandomSource::System,
         }
     }
 }
 
 const GIB: u64 = 1024 * 1024 * 1024;
 
-impl WasmtimeEngineConfig {
-    /// The default configuration with another compiler.
-    pub fn with_strategy(strategy: CompilationStrategy) -> Self {
-        Self {
-            strategy,
-            ..Self::default()
-        }
-    }
-
-    /// Checks the configuration and lists every problem found.
+impl Limits {
+    /// Checks the limits and lists every problem found (fields named as
+    /// they are in an engine configuration, `limits.fuel_per_call`...).
     pub fn validate(&self) -> Result<(), EngineError> {
         let mut problems = Vec::new();
+        self.check(&mut problems);
+        problems_to_result(problems)
+    }
+
+    /// Adds the limits' problems to `problems`.
+    pub(crate) fn check(&self, problems: &mut Vec<ConfigProblem>) {
         let mut problem = |field, text: String| {
             problems.push(ConfigProblem {
                 field,
@@ -157,15 +81,15 @@ impl WasmtimeEngineConfig {
         };
         if self.fuel_enabled && self.fuel_per_call == 0 {
             problem(
-                "fuel_per_call",
+                "limits.fuel_per_call",
                 "is 0 with fuel metering on: every call would fail at once; give a budget \
-                 (the default is 50000000) or turn `fuel_enabled` off"
+                 (the default is 50000000) or turn `limits.fuel_enabled` off"
                     .into(),
             );
         }
         if self.fuel_per_call > i64::MAX as u64 {
             problem(
-                "fuel_per_call",
+                "limits.fuel_per_call",
                 format!(
                     "{} is over the engine's maximum {}",
                     self.fuel_per_call,
@@ -175,27 +99,13 @@ impl WasmtimeEngineConfig {
         }
         if self.call_deadline == Some(Duration::ZERO) {
             problem(
-                "call_deadline",
+                "limits.call_deadline",
                 "is zero: every call would fail; use None for no deadline".into(),
-            );
-        }
-        if self.epoch_tick.is_zero() {
-            problem(
-                "epoch_tick",
-                "is zero; use at least 100µs (1ms is the default)".into(),
-            );
-        } else if self.epoch_tick > Duration::from_secs(1) {
-            problem(
-                "epoch_tick",
-                format!(
-                    "{:?} makes deadlines coarser than a second; use 1ms to 100ms",
-                    self.epoch_tick
-                ),
             );
         }
         if self.max_memory_bytes < 64 * 1024 {
             problem(
-                "max_memory_bytes",
+                "limits.max_memory_bytes",
                 format!(
                     "{} is less than one 64 KiB Wasm page: no component could start",
                     self.max_memory_bytes
@@ -203,73 +113,43 @@ impl WasmtimeEngineConfig {
             );
         } else if self.max_memory_bytes > 4 * GIB {
             problem(
-                "max_memory_bytes",
+                "limits.max_memory_bytes",
                 format!(
                     "{} is over the 4 GiB of a 32-bit memory",
                     self.max_memory_bytes
                 ),
             );
         }
-        if self.max_wasm_stack < 64 * 1024 || self.max_wasm_stack > 64 * 1024 * 1024 {
+        if self.max_host_resources == 0 {
             problem(
-                "max_wasm_stack",
-                format!(
-                    "{} bytes is outside 64 KiB..=64 MiB (1 MiB is the default)",
-                    self.max_wasm_stack
-                ),
+                "limits.max_host_resources",
+                "is 0: no component could run".into(),
             );
-        }
-        for (field, value) in [
-            ("max_core_instances", self.max_core_instances),
-            ("max_tables", self.max_tables),
-            ("max_memories", self.max_memories),
-            ("max_host_resources", self.max_host_resources),
-        ] {
-            if value == 0 {
-                problem(field, "is 0: no component could run".into());
-            }
-        }
-        if self.max_table_elements == 0 {
-            problem("max_table_elements", "is 0: no component could run".into());
         }
         if self.max_buffer_bytes_per_instance == 0 {
             problem(
-                "max_buffer_bytes_per_instance",
+                "limits.max_buffer_bytes_per_instance",
                 "is 0: no guest could allocate a buffer".into(),
             );
         }
-        if let Some(pool) = &self.pooling {
-            if pool.total_component_instances == 0 {
-                problem(
-                    "pooling.total_component_instances",
-                    "is 0: no instance could be created".into(),
-                );
-            }
-            if (pool.total_core_instances as u64) < (pool.total_component_instances as u64) {
-                problem(
-                    "pooling.total_core_instances",
-                    format!(
-                        "{} is less than total_component_instances ({}): every component needs \
-                         at least one core instance",
-                        pool.total_core_instances, pool.total_component_instances
-                    ),
-                );
-            }
-            if pool.total_memories == 0 {
-                problem(
-                    "pooling.total_memories",
-                    "is 0: no component could run".into(),
-                );
-            }
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(EngineError::InvalidConfig(problems))
+    }
+
+    /// Adds a problem if `clock` is virtual and fuel metering is off: the
+    /// virtual clock advances by fuel and enforces deadlines through fuel,
+    /// so without it time would stand still and no deadline could fire.
+    /// Both engines' constructors run this one check.
+    pub(crate) fn check_clock(&self, clock: &Clock, problems: &mut Vec<ConfigProblem>) {
+        if clock.is_virtual() && !self.fuel_enabled {
+            problems.push(ConfigProblem {
+                field: "limits.fuel_enabled",
+                problem: "is false with a virtual clock: virtual time and deadlines are \
+                          measured in fuel; turn fuel on or use the system clock"
+                    .into(),
+            });
         }
     }
 
-    /// The host-resource limits this configuration gives each instance.
+    /// The host-resource limits these limits give each instance.
     pub fn resource_limits(&self) -> ResourceLimits {
         ResourceLimits {
             max_buffer_bytes: self.max_buffer_bytes_per_instance,
@@ -278,5 +158,11 @@ impl WasmtimeEngineConfig {
     }
 }
 
-/// The largest payload an element may carry: the contract's 16 MiB buffer cap.
-pub const MAX_PAYLOAD_BYTES: u64 = MAX_BUFFER_BYTES;
+/// `Ok` without problems, else [`EngineError::InvalidConfig`] listing them.
+pub(crate) fn problems_to_result(problems: Vec<ConfigProblem>) -> Result<(), EngineError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(EngineError::InvalidConfig(problems))
+    }
+}

@@ -108,9 +108,12 @@ pub enum FaultKind {
         /// The missing role.
         role: Role,
     },
-    /// An earlier fault left the instance unusable.
+    /// An earlier fault left the instance unusable: the call was refused.
+    /// [`FaultKind::poisons`] is true (the instance is poisoned).
     Poisoned {
-        /// A description of the fault that poisoned the instance.
+        /// The fault that poisoned the instance, on one line: its kind's
+        /// name, the function and what happened (no backtrace, no advice;
+        /// [`crate::ComponentInvoker::poisoned`] has the whole fault).
         cause: String,
     },
     /// The call was refused before reaching the guest: its input broke a
@@ -131,80 +134,189 @@ impl FaultKind {
     /// Whether this fault leaves the instance unusable: traps, fuel and
     /// deadline exhaustion, limit breaches, contract violations and host
     /// failures interrupt the guest mid-call, so its state can no longer be
-    /// trusted. A missing export or a rejected input leave it intact.
+    /// trusted; and an instance that answers [`FaultKind::Poisoned`] is
+    /// poisoned. A missing export or a rejected input leave it intact. So
+    /// `if fault.poisons() { /* re-instantiate */ }` is the whole recovery
+    /// rule.
     pub fn poisons(&self) -> bool {
-        !matches!(
-            self,
-            Self::MissingExport { .. } | Self::Poisoned { .. } | Self::Rejected { .. }
-        )
+        !matches!(self, Self::MissingExport { .. } | Self::Rejected { .. })
+    }
+
+    /// The kind without its data, as a value to compare and match.
+    pub fn fault_name(&self) -> FaultName {
+        match self {
+            Self::Trap { .. } => FaultName::Trap,
+            Self::FuelExhausted { .. } => FaultName::FuelExhausted,
+            Self::DeadlineExceeded { .. } => FaultName::DeadlineExceeded,
+            Self::MemoryLimitExceeded { .. } => FaultName::MemoryLimitExceeded,
+            Self::BufferBudgetExceeded { .. } => FaultName::BufferBudgetExceeded,
+            Self::ContractViolation(_) => FaultName::ContractViolation,
+            Self::MissingExport { .. } => FaultName::MissingExport,
+            Self::Poisoned { .. } => FaultName::Poisoned,
+            Self::Rejected { .. } => FaultName::Rejected,
+            Self::Host { .. } => FaultName::Host,
+        }
     }
 
     /// A short, stable name for the kind (`trap`, `fuel-exhausted`, ...),
     /// for transcripts and metrics labels.
     pub fn name(&self) -> &'static str {
+        self.fault_name().name()
+    }
+
+    /// What happened, on one line, without advice: a trap's code without
+    /// its detail (the backend's description, with the guest backtrace), a
+    /// host failure's first line.
+    fn write_headline(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Trap { .. } => "trap",
-            Self::FuelExhausted { .. } => "fuel-exhausted",
-            Self::DeadlineExceeded { .. } => "deadline-exceeded",
-            Self::MemoryLimitExceeded { .. } => "memory-limit-exceeded",
-            Self::BufferBudgetExceeded { .. } => "buffer-budget-exceeded",
-            Self::ContractViolation(_) => "contract-violation",
-            Self::MissingExport { .. } => "missing-export",
-            Self::Poisoned { .. } => "poisoned",
-            Self::Rejected { .. } => "rejected",
-            Self::Host { .. } => "host",
+            Self::Trap { code, .. } => write!(f, "guest trapped ({code})"),
+            Self::Host { detail } => {
+                write!(f, "host failure: {}", detail.lines().next().unwrap_or(""))
+            }
+            other => other.write_fact(f),
+        }
+    }
+
+    /// What happened, in full (a trap's detail with its backtrace), without
+    /// advice.
+    fn write_fact(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Trap { code, detail } => write!(f, "guest trapped ({code}): {detail}"),
+            Self::FuelExhausted { budget } => {
+                write!(f, "fuel exhausted (budget {budget} units)")
+            }
+            Self::DeadlineExceeded { allowed } => {
+                write!(f, "deadline exceeded (the call was allowed {allowed:?})")
+            }
+            Self::MemoryLimitExceeded { limit, requested } => write!(
+                f,
+                "memory limit exceeded (limit {limit}, requested {requested})"
+            ),
+            Self::BufferBudgetExceeded { limit, requested } => write!(
+                f,
+                "host buffer budget exceeded (budget {limit} bytes, the guest wanted \
+                 {requested})"
+            ),
+            Self::ContractViolation(v) => write!(f, "contract violation: {v}"),
+            Self::MissingExport { role } => write!(
+                f,
+                "the component does not export `{}` (it has no {role} role)",
+                role.interface()
+            ),
+            Self::Poisoned { cause } => {
+                write!(f, "instance poisoned by an earlier fault ({cause})")
+            }
+            Self::Rejected { reason } => {
+                write!(f, "call rejected before reaching the guest: {reason}")
+            }
+            Self::Host { detail } => write!(f, "host failure: {detail}"),
         }
     }
 }
 
 impl fmt::Display for FaultKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const POISONED: &str = "the instance is poisoned, re-instantiate it";
+        self.write_fact(f)?;
         match self {
-            Self::Trap { code, detail } => write!(
+            Self::Trap { .. } | Self::DeadlineExceeded { .. } => write!(f, "; {POISONED}"),
+            Self::FuelExhausted { .. } => write!(
                 f,
-                "guest trapped ({code}): {detail}; the instance is poisoned, re-instantiate it"
+                "; raise the fuel budget if the work is legitimate, else fix the guest; \
+                 {POISONED}"
             ),
-            Self::FuelExhausted { budget } => write!(
+            Self::MemoryLimitExceeded { .. } => write!(
                 f,
-                "fuel exhausted (budget {budget} units); raise the fuel budget if the work is \
-                 legitimate, else fix the guest; the instance is poisoned, re-instantiate it"
+                "; raise `limits.max_memory_bytes` or reduce the guest's memory use; {POISONED}"
             ),
-            Self::DeadlineExceeded { allowed } => write!(
+            Self::BufferBudgetExceeded { .. } => write!(
                 f,
-                "deadline exceeded (the call was allowed {allowed:?}); the instance is poisoned, \
-                 re-instantiate it"
+                "; raise `limits.max_buffer_bytes_per_instance` or drop buffers sooner; \
+                 {POISONED}"
             ),
-            Self::MemoryLimitExceeded { limit, requested } => write!(
-                f,
-                "memory limit exceeded (limit {limit}, requested {requested}); raise \
-                 `max_memory_bytes` or reduce the guest's memory use; the instance is poisoned, \
-                 re-instantiate it"
-            ),
-            Self::BufferBudgetExceeded { limit, requested } => write!(
-                f,
-                "host buffer budget exceeded (budget {limit} bytes, the guest wanted \
-                 {requested}); raise `max_buffer_bytes_per_instance` or drop buffers sooner; \
-                 the instance is poisoned, re-instantiate it"
-            ),
-            Self::ContractViolation(v) => write!(
-                f,
-                "contract violation: {v}; fix the guest; the instance is poisoned, re-instantiate it"
-            ),
+            Self::ContractViolation(_) => write!(f, "; fix the guest; {POISONED}"),
             Self::MissingExport { role } => write!(
                 f,
-                "the component does not export `{}` (it has no {role} role); call a function of \
-                 a role it exports, or build it for a world that exports {role}",
-                role.interface()
+                "; call a function of a role it exports, or build it for a world that \
+                 exports {role}"
             ),
-            Self::Poisoned { cause } => write!(
-                f,
-                "instance poisoned by an earlier fault ({cause}); re-instantiate it"
-            ),
-            Self::Rejected { reason } => {
-                write!(f, "call rejected before reaching the guest: {reason}")
-            }
-            Self::Host { detail } => write!(f, "host failure: {detail}"),
+            Self::Poisoned { .. } => f.write_str("; re-instantiate it"),
+            Self::Rejected { .. } | Self::Host { .. } => Ok(()),
         }
+    }
+}
+
+impl Fault {
+    /// The short cause a [`FaultKind::Poisoned`] carries for this fault:
+    /// its kind's name, the function, and what happened on one line (no
+    /// backtrace, no advice), e.g. ``trap in `process`: guest trapped
+    /// (unreachable)``.
+    pub(crate) fn poison_cause(&self) -> String {
+        struct Headline<'a>(&'a FaultKind);
+        impl fmt::Display for Headline<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write_headline(f)
+            }
+        }
+        format!(
+            "{} in `{}`: {}",
+            self.kind.name(),
+            self.function,
+            Headline(&self.kind)
+        )
+    }
+}
+
+/// Which [`FaultKind`] a fault is, without its data: a value to compare
+/// and match (the mock's journal keeps it), with [`FaultName::name`] as its
+/// stable text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FaultName {
+    /// [`FaultKind::Trap`].
+    Trap,
+    /// [`FaultKind::FuelExhausted`].
+    FuelExhausted,
+    /// [`FaultKind::DeadlineExceeded`].
+    DeadlineExceeded,
+    /// [`FaultKind::MemoryLimitExceeded`].
+    MemoryLimitExceeded,
+    /// [`FaultKind::BufferBudgetExceeded`].
+    BufferBudgetExceeded,
+    /// [`FaultKind::ContractViolation`].
+    ContractViolation,
+    /// [`FaultKind::MissingExport`].
+    MissingExport,
+    /// [`FaultKind::Poisoned`].
+    Poisoned,
+    /// [`FaultKind::Rejected`].
+    Rejected,
+    /// [`FaultKind::Host`].
+    Host,
+}
+
+impl FaultName {
+    /// The kind's short, stable name (`trap`, `fuel-exhausted`, ...), as
+    /// [`FaultKind::name`] gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Trap => "trap",
+            Self::FuelExhausted => "fuel-exhausted",
+            Self::DeadlineExceeded => "deadline-exceeded",
+            Self::MemoryLimitExceeded => "memory-limit-exceeded",
+            Self::BufferBudgetExceeded => "buffer-budget-exceeded",
+            Self::ContractViolation => "contract-violation",
+            Self::MissingExport => "missing-export",
+            Self::Poisoned => "poisoned",
+            Self::Rejected => "rejected",
+            Self::Host => "host",
+        }
+    }
+}
+
+impl fmt::Display for FaultName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -392,6 +504,19 @@ pub enum EngineError {
     /// The bytes are not a compiled artifact, or are damaged.
     #[error("compiled artifact is corrupt ({0}); recompile from the component bytes")]
     CorruptArtifact(String),
+    /// The mock engine has no component of this name: compiling its mock
+    /// binary, or deserializing a (valid) artifact made for it by an engine
+    /// where it was registered.
+    #[error(
+        "no mock component named `{name}` is registered with this engine (registered: \
+         {registered}); register it with MockEngine::register first"
+    )]
+    NotRegistered {
+        /// The component's name.
+        name: String,
+        /// The names that are registered, comma-separated (`none` if none).
+        registered: String,
+    },
     /// A value passed to the engine is out of range.
     #[error("invalid argument `{name}`: {problem}")]
     InvalidArgument {

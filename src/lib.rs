@@ -82,22 +82,26 @@ pub mod mock;
 pub mod wasmtime;
 
 #[cfg(feature = "wasmtime-backend")]
-pub use self::wasmtime::{WasmtimeCompiled, WasmtimeEngine, WasmtimeInvoker};
+pub use self::wasmtime::{
+    CompilationStrategy, PoolingConfig, WasmtimeCompiled, WasmtimeEngine, WasmtimeEngineConfig,
+    WasmtimeInvoker,
+};
 pub use cache::{
     CacheConfig, CacheKey, CacheOutcome, CacheStats, CacheTier, CompiledComponentCache,
     RejectReason,
 };
-pub use clock::Clock;
-pub use config::{CompilationStrategy, PoolingConfig, WasmtimeEngineConfig};
+pub use clock::{Clock, VirtualTime};
+pub use config::Limits;
 pub use error::{
-    ConfigProblem, ContractViolation, EngineError, Fault, FaultKind, InvokeError, TrapCode,
+    ConfigProblem, ContractViolation, EngineError, Fault, FaultKind, FaultName, InvokeError,
+    TrapCode,
 };
 pub use random::RandomSource;
 pub use traits::{ComponentInvoker, WasmEngine};
 pub use types::{
     BackpressureSignal, Bytes, ComponentId, ContentType, ElementMeta, FlowContext, Function,
-    GuestOutput, Invocation, InvocationMetrics, OutputElement, ProcessError, ProcessResult, Role,
-    Roles, StreamElement, World,
+    GuestOutput, Invocation, InvocationMetrics, OutputElement, ProcessError, ProcessErrorName,
+    ProcessResult, Role, Roles, StreamElement, World,
 };
 
 /// Runs the Rust code blocks of README.md as doc tests.

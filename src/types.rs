@@ -376,12 +376,17 @@ impl ProcessError {
 
     /// The contract's name of this variant (`invalid-input`, ...).
     pub fn kind(&self) -> &'static str {
+        self.name().name()
+    }
+
+    /// The variant without its message, as a value to compare and match.
+    pub fn name(&self) -> ProcessErrorName {
         match self {
-            Self::InvalidInput(_) => "invalid-input",
-            Self::Unavailable(_) => "unavailable",
-            Self::Internal(_) => "internal",
-            Self::DeadlineExceeded => "deadline-exceeded",
-            Self::Fatal(_) => "fatal",
+            Self::InvalidInput(_) => ProcessErrorName::InvalidInput,
+            Self::Unavailable(_) => ProcessErrorName::Unavailable,
+            Self::Internal(_) => ProcessErrorName::Internal,
+            Self::DeadlineExceeded => ProcessErrorName::DeadlineExceeded,
+            Self::Fatal(_) => ProcessErrorName::Fatal,
         }
     }
 
@@ -393,6 +398,42 @@ impl ProcessError {
             }
             Self::DeadlineExceeded => None,
         }
+    }
+}
+
+/// Which [`ProcessError`] a guest returned, without its message (what the
+/// mock's journal keeps of a guest error).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProcessErrorName {
+    /// [`ProcessError::InvalidInput`].
+    InvalidInput,
+    /// [`ProcessError::Unavailable`].
+    Unavailable,
+    /// [`ProcessError::Internal`].
+    Internal,
+    /// [`ProcessError::DeadlineExceeded`].
+    DeadlineExceeded,
+    /// [`ProcessError::Fatal`].
+    Fatal,
+}
+
+impl ProcessErrorName {
+    /// The contract's name of the variant (`invalid-input`, ...), as
+    /// [`ProcessError::kind`] gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalid-input",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+            Self::DeadlineExceeded => "deadline-exceeded",
+            Self::Fatal => "fatal",
+        }
+    }
+}
+
+impl fmt::Display for ProcessErrorName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -359,7 +359,7 @@ impl Baseline {
             source: source::GuestIndices::new(&pre).ok(),
             sink: sink::GuestIndices::new(&pre).ok(),
             lifecycle: lifecycle::GuestIndices::new(&pre).ok(),
-            fuel: config.fuel_enabled,
+            fuel: config.limits.fuel_enabled,
             engine,
             component,
             pre,
@@ -888,7 +888,7 @@ pub fn compare_with(options: &CompareOptions) -> Result<BenchReport, BenchError>
         elements: per_round * u64::from(rounds),
         rounds,
         strategy: options.config.strategy,
-        fuel: options.config.fuel_enabled,
+        fuel: options.config.limits.fuel_enabled,
         engine_ns,
         baseline_ns,
         against: options.against,
@@ -901,12 +901,7 @@ pub fn compare_with(options: &CompareOptions) -> Result<BenchReport, BenchError>
 fn mock_instance(options: &CompareOptions, name: &str) -> Result<MockInvoker, BenchError> {
     let c = &options.config;
     let config = MockEngineConfig {
-        fuel_enabled: c.fuel_enabled,
-        fuel_per_call: c.fuel_per_call,
-        call_deadline: c.call_deadline,
-        max_memory_bytes: c.max_memory_bytes,
-        max_buffer_bytes_per_instance: c.max_buffer_bytes_per_instance,
-        max_host_resources: c.max_host_resources,
+        limits: c.limits,
         journal: JournalMode::Off,
         ..MockEngineConfig::default()
     };

@@ -199,11 +199,11 @@ pub fn run_scenario_on<B: SimBackend>(
 }
 
 /// Whether a failed pull ends a source: a `fatal` error, or a fault that
-/// poisoned the instance (or found it poisoned).
+/// poisoned the instance (or found it poisoned: `Poisoned` poisons too).
 pub(crate) fn ends_source(e: &InvokeError) -> bool {
     match e {
         InvokeError::Guest(g) => g.is_fatal(),
-        InvokeError::Fault(f) => f.poisons() || f.kind.name() == "poisoned",
+        InvokeError::Fault(f) => f.poisons(),
     }
 }
 

@@ -41,6 +41,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "wasmtime-backend")]
 use torvyn_engine::clock::VirtualTime;
 use torvyn_engine::{BackpressureSignal, Role};
 
@@ -171,7 +172,7 @@ impl Strategy {
         }
     }
 
-    /// The lower-case name.
+    /// The lower-case name (the engine's `CompilationStrategy::name`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Cranelift => "cranelift",

@@ -14,7 +14,7 @@
 //!     cycle:                  # or in-order: [...], or by-sequence: {...}
 //!       - emit-input          # pass the input on (zero copy)
 //!       - emit: "replaced"    # emit these bytes (UTF-8)...
-//!       - emit: {payload_hex: 00ff, content_type: application/octet-stream}
+//!       - emit: {payload_hex: 00ff, content_type: application/octet-stream, sequence: 9}
 //!       - drop
 //!       - error: {invalid-input: "bad element"}
 //!       - trap                # or fuel-exhaustion, deadline, memory-limit
@@ -32,7 +32,8 @@
 //!     fallback: drop
 //! ```
 //!
-//! Responses: `emit` (text, or `{payload | payload_hex, content_type}`),
+//! Responses: `emit` (text, or `{payload | payload_hex, content_type,
+//! sequence, timestamp_ns}`),
 //! `emit-input`, `drop` (for `pull`: the source is exhausted), `ok`,
 //! `ready`, `pause` (for `push`), `error` (`invalid-input: MSG`,
 //! `unavailable: MSG`, `internal: MSG`, `deadline-exceeded`, `fatal: MSG`),
@@ -43,7 +44,7 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use torvyn_engine::mock::{MockComponent, Response, Script, Scripts};
+use torvyn_engine::mock::{MockComponent, Response, Script, ScriptedOutput, Scripts};
 use torvyn_engine::{BackpressureSignal, ProcessError, Role};
 
 use crate::scenario::decode_hex;
@@ -188,7 +189,7 @@ pub enum ResponseSpec {
 pub enum EmitSpec {
     /// UTF-8 text.
     Text(String),
-    /// Text or hex bytes, and a content type.
+    /// Text or hex bytes, and the output's metadata.
     Element {
         /// UTF-8 text.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -200,6 +201,14 @@ pub enum EmitSpec {
         /// `application/octet-stream` for a source).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         content_type: Option<String>,
+        /// The output's sequence number (default: the input's, or the
+        /// pull count for a source).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sequence: Option<u64>,
+        /// The output's timestamp (default: the input's, or 0 for a
+        /// source).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timestamp_ns: Option<u64>,
     },
 }
 
@@ -250,13 +259,15 @@ impl ResponseSpec {
 }
 
 impl EmitSpec {
-    fn bytes(&self) -> Result<(Vec<u8>, Option<&str>), String> {
+    fn engine(&self) -> Result<Response, String> {
         match self {
-            Self::Text(text) => Ok((text.clone().into_bytes(), None)),
+            Self::Text(text) => Ok(Response::Emit(text.clone().into_bytes())),
             Self::Element {
                 payload,
                 payload_hex,
                 content_type,
+                sequence,
+                timestamp_ns,
             } => {
                 let bytes = match (payload, payload_hex) {
                     (Some(_), Some(_)) => {
@@ -268,20 +279,14 @@ impl EmitSpec {
                     (None, Some(hex)) => decode_hex(hex).map_err(|p| format!("emit: {p}"))?,
                     (None, None) => Vec::new(),
                 };
-                Ok((bytes, content_type.as_deref()))
+                Ok(Response::EmitElement(ScriptedOutput {
+                    payload: bytes,
+                    content_type: content_type.clone(),
+                    sequence: *sequence,
+                    timestamp_ns: *timestamp_ns,
+                }))
             }
         }
-    }
-
-    fn engine(&self) -> Result<Response, String> {
-        let (bytes, content_type) = self.bytes()?;
-        Ok(match content_type {
-            None => Response::Emit(bytes),
-            Some(ct) => Response::EmitTyped {
-                payload: bytes,
-                content_type: ct.to_string(),
-            },
-        })
     }
 }
 
@@ -396,10 +401,7 @@ mod tests {
         let want = Script::in_order([
             Response::EmitInput,
             Response::Emit(b"hi".to_vec()),
-            Response::EmitTyped {
-                payload: vec![0, 0xff],
-                content_type: "a/b".into(),
-            },
+            Response::EmitElement(ScriptedOutput::new([0, 0xff]).with_content_type("a/b")),
             Response::Drop,
             Response::Error(ProcessError::InvalidInput("bad".into())),
             Response::Error(ProcessError::DeadlineExceeded),

@@ -8,60 +8,98 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
 
-use super::faults::{ColdFaults, ColdOp, CostModel, DeserializeFailure, FaultState};
+use super::faults::{ColdFaults, ColdOp, CostModel, DeserializeFailure, FailOn, FaultState};
 use super::invoker::MockInvoker;
 use super::journal::{Journal, JournalMode};
 use super::model::MockComponent;
-use crate::clock::Clock;
-use crate::error::EngineError;
-use crate::host::ResourceLimits;
+use crate::clock::{Clock, VirtualTime};
+use crate::config::{Limits, problems_to_result};
+use crate::error::{ConfigProblem, EngineError};
+use crate::random::RandomSource;
 use crate::traits::WasmEngine;
 use crate::types::ComponentId;
 
 const COMPONENT_MAGIC: &[u8] = b"\0torvyn-mock-component\0";
-const ARTIFACT_MAGIC: &[u8] = b"\0torvyn-mock-artifact\0";
+/// A mock artifact: this magic, the engine's 32-byte fingerprint, the
+/// component's name, then the name's length and [`super::digest`] (8 bytes
+/// each, little-endian), so that a truncated or damaged artifact is told
+/// from a valid one of a component this engine does not know.
+const ARTIFACT_MAGIC: &[u8] = b"\0torvyn-mock-artifact-2\0";
 
-/// Configuration of a [`MockEngine`]; the limits mean what they mean for
-/// the Wasmtime backend, and the defaults are the same.
-#[derive(Clone, Debug)]
+/// Configuration of a [`MockEngine`]. The [`Limits`] are the same type,
+/// with the same defaults and the same validation, as the Wasmtime
+/// backend's (`WasmtimeEngineConfig::limits`).
+#[derive(Clone, Debug, Default)]
 pub struct MockEngineConfig {
-    /// Meter (modelled) fuel.
-    pub fuel_enabled: bool,
-    /// The fuel each call starts with.
-    pub fuel_per_call: u64,
-    /// The longest a call may run, on top of the flow context's deadline.
-    /// The mock enforces deadlines through fuel on a virtual clock; on the
-    /// system clock only a scripted deadline fault ends a call.
-    pub call_deadline: Option<Duration>,
-    /// The most simulated linear memory an instance may have.
-    pub max_memory_bytes: u64,
-    /// Host buffers an instance may hold at once, in bytes.
-    pub max_buffer_bytes_per_instance: u64,
-    /// Host resources an instance may hold at once.
-    pub max_host_resources: usize,
+    /// Fuel (modelled), deadline, simulated memory, host buffers and
+    /// resources. The mock enforces deadlines through fuel on a virtual
+    /// clock; on the system clock only a scripted deadline fault ends a
+    /// call.
+    pub limits: Limits,
     /// The fuel each call consumes.
     pub cost: CostModel,
     /// What the journal keeps.
     pub journal: JournalMode,
     /// Injected cold-path failures.
     pub faults: ColdFaults,
+    /// Where the instances' random streams ([`super::MockCtx::random_u64`])
+    /// come from; with [`RandomSource::Seeded`] each instance's stream
+    /// depends only on the seed and its id.
+    pub random: RandomSource,
 }
 
-impl Default for MockEngineConfig {
-    fn default() -> Self {
-        let real = crate::config::WasmtimeEngineConfig::default();
+impl MockEngineConfig {
+    /// The default configuration with every random choice drawn from
+    /// `seed`: the instances' random streams and the fault schedule's
+    /// probabilities.
+    pub fn seeded(seed: u64) -> Self {
         Self {
-            fuel_enabled: real.fuel_enabled,
-            fuel_per_call: real.fuel_per_call,
-            call_deadline: real.call_deadline,
-            max_memory_bytes: real.max_memory_bytes,
-            max_buffer_bytes_per_instance: real.max_buffer_bytes_per_instance,
-            max_host_resources: real.max_host_resources,
-            cost: CostModel::default(),
-            journal: JournalMode::default(),
-            faults: ColdFaults::default(),
+            random: RandomSource::Seeded(seed),
+            faults: ColdFaults {
+                seed,
+                ..ColdFaults::default()
+            },
+            ..Self::default()
+        }
+    }
+
+    /// Checks the configuration and lists every problem found: the
+    /// [`Limits`]' (named and worded as for the Wasmtime backend), a
+    /// probability outside 0..=1 in the fault schedule, and a bounded
+    /// journal that would keep nothing.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let mut problems = Vec::new();
+        self.check(&mut problems);
+        problems_to_result(problems)
+    }
+
+    fn check(&self, problems: &mut Vec<ConfigProblem>) {
+        self.limits.check(problems);
+        let f = &self.faults;
+        for (field, rule) in [
+            ("faults.compile", f.compile),
+            ("faults.deserialize", f.deserialize),
+            ("faults.instantiate", f.instantiate),
+            ("faults.init", f.init),
+        ] {
+            if let FailOn::Probability(p) = rule
+                && !(0.0..=1.0).contains(&p)
+            {
+                problems.push(ConfigProblem {
+                    field,
+                    problem: format!("the probability {p} is outside 0.0..=1.0"),
+                });
+            }
+        }
+        if matches!(
+            self.journal,
+            JournalMode::Bounded(0) | JournalMode::WithOutputs(Some(0))
+        ) {
+            problems.push(ConfigProblem {
+                field: "journal",
+                problem: "keeps at most 0 entries; use JournalMode::Off to keep none".into(),
+            });
         }
     }
 }
@@ -72,15 +110,6 @@ pub(crate) struct MockInner {
     pub journal: Journal,
     pub faults: FaultState,
     registry: RwLock<BTreeMap<String, MockComponent>>,
-}
-
-impl MockInner {
-    pub fn resource_limits(&self) -> ResourceLimits {
-        ResourceLimits {
-            max_buffer_bytes: self.config.max_buffer_bytes_per_instance,
-            max_resources: self.config.max_host_resources,
-        }
-    }
 }
 
 /// The mock backend's engine. Cheap to clone; clones share the registry,
@@ -104,15 +133,22 @@ impl MockCompiled {
 }
 
 impl MockEngine {
-    /// An engine on the system clock.
-    pub fn new(config: MockEngineConfig) -> Self {
+    /// An engine on the system clock. An invalid configuration is refused
+    /// with [`EngineError::InvalidConfig`] listing every problem, as
+    /// `WasmtimeEngine::new` refuses one.
+    pub fn new(config: MockEngineConfig) -> Result<Self, EngineError> {
         Self::with_clock(config, Clock::system())
     }
 
     /// An engine reading `clock` (use the same virtual clock as a Wasmtime
-    /// engine to compare the two).
-    pub fn with_clock(config: MockEngineConfig, clock: Clock) -> Self {
-        Self {
+    /// engine to compare the two). A virtual clock needs fuel metering on:
+    /// it advances by fuel, so without it no deadline could ever fire.
+    pub fn with_clock(config: MockEngineConfig, clock: Clock) -> Result<Self, EngineError> {
+        let mut problems = Vec::new();
+        config.check(&mut problems);
+        config.limits.check_clock(&clock, &mut problems);
+        problems_to_result(problems)?;
+        Ok(Self {
             inner: Arc::new(MockInner {
                 journal: Journal::new(config.journal),
                 faults: FaultState::new(config.faults),
@@ -120,7 +156,38 @@ impl MockEngine {
                 clock,
                 registry: RwLock::default(),
             }),
+        })
+    }
+
+    /// A deterministic engine in one call: the default configuration
+    /// seeded with `seed` ([`MockEngineConfig::seeded`]: the instances'
+    /// random streams and the fault schedule's probabilities) on a fresh
+    /// virtual clock with the default [`VirtualTime`]. The same seed and the
+    /// same calls give the same outcomes, metrics, journal and times.
+    pub fn deterministic(seed: u64) -> Self {
+        Self::with_clock(
+            MockEngineConfig::seeded(seed),
+            Clock::virtual_time(VirtualTime::default()),
+        )
+        .expect("the default configuration is valid on a virtual clock")
+    }
+
+    /// An engine (see [`MockEngine::with_clock`]) with every model of the
+    /// benign fixtures registered ([`super::models::all`]): `passthrough`,
+    /// `uppercase`, `filter`, `counter-source` and `sink`.
+    pub fn with_models(config: MockEngineConfig, clock: Clock) -> Result<Self, EngineError> {
+        let engine = Self::with_clock(config, clock)?;
+        engine.register_models();
+        Ok(engine)
+    }
+
+    /// Registers every model of the benign fixtures
+    /// ([`super::models::all`]).
+    pub fn register_models(&self) -> &Self {
+        for component in super::models::all() {
+            self.register(component);
         }
+        self
     }
 
     /// Registers `component` under its name (replacing one of that name).
@@ -154,7 +221,7 @@ impl MockEngine {
         &self.inner.config
     }
 
-    fn lookup(&self, name: &str, origin: &str) -> Result<MockCompiled, EngineError> {
+    fn lookup(&self, name: &str) -> Result<MockCompiled, EngineError> {
         let registry = self
             .inner
             .registry
@@ -164,17 +231,13 @@ impl MockEngine {
             Some(c) => Ok(MockCompiled {
                 component: c.clone(),
             }),
-            None => Err(EngineError::Compile {
-                origin: origin.into(),
-                message: format!(
-                    "no mock component named `{name}` is registered (registered: {}); call \
-                     MockEngine::register first",
-                    if registry.is_empty() {
-                        "none".to_owned()
-                    } else {
-                        registry.keys().cloned().collect::<Vec<_>>().join(", ")
-                    }
-                ),
+            None => Err(EngineError::NotRegistered {
+                name: name.to_owned(),
+                registered: if registry.is_empty() {
+                    "none".to_owned()
+                } else {
+                    registry.keys().cloned().collect::<Vec<_>>().join(", ")
+                },
             }),
         }
     }
@@ -212,21 +275,23 @@ impl WasmEngine for MockEngine {
                     .into(),
             });
         };
-        let name = String::from_utf8_lossy(name);
-        self.lookup(&name, origin)
+        self.lookup(&String::from_utf8_lossy(name))
     }
 
     /// The mock reads the text as the name of a registered component.
     fn compile_wat(&self, text: &str) -> Result<MockCompiled, EngineError> {
         self.injected(ColdOp::Compile, "<mock wat>")?;
-        self.lookup(text.trim(), "<mock wat>")
+        self.lookup(text.trim())
     }
 
     fn serialize(&self, compiled: &MockCompiled) -> Result<Vec<u8>, EngineError> {
+        let name = compiled.component.name.as_bytes();
         Ok([
             ARTIFACT_MAGIC,
             &self.fingerprint(),
-            compiled.component.name.as_bytes(),
+            name,
+            &(name.len() as u64).to_le_bytes(),
+            &super::digest(name).to_le_bytes(),
         ]
         .concat())
     }
@@ -244,18 +309,26 @@ impl WasmEngine for MockEngine {
                 "the bytes are not a mock artifact".into(),
             ));
         };
-        let Some((fingerprint, name)) = rest.split_first_chunk::<32>() else {
+        let truncated = || EngineError::CorruptArtifact("the artifact is truncated".into());
+        let (fingerprint, rest) = rest.split_first_chunk::<32>().ok_or_else(truncated)?;
+        let (name, check) = rest.split_last_chunk::<16>().ok_or_else(truncated)?;
+        let (len, sum) = check.split_at(8);
+        if len != (name.len() as u64).to_le_bytes() {
+            return Err(truncated());
+        }
+        if sum != super::digest(name).to_le_bytes() {
             return Err(EngineError::CorruptArtifact(
-                "the artifact is truncated".into(),
+                "the component name does not match its checksum".into(),
             ));
-        };
+        }
         if fingerprint != &self.fingerprint() {
             return Err(EngineError::IncompatibleArtifact(
                 "made by a mock engine with other settings".into(),
             ));
         }
-        self.lookup(&String::from_utf8_lossy(name), "<mock artifact>")
-            .map_err(|e| EngineError::CorruptArtifact(e.to_string()))
+        // A valid artifact of a component this engine does not know: not
+        // corrupt, but to be registered (`EngineError::NotRegistered`).
+        self.lookup(&String::from_utf8_lossy(name))
     }
 
     fn instantiate(
@@ -270,12 +343,13 @@ impl WasmEngine for MockEngine {
                 message: "injected failure (mock fault schedule)".into(),
             });
         }
-        if compiled.component.memory.initial > self.inner.config.max_memory_bytes {
+        let limit = self.inner.config.limits.max_memory_bytes;
+        if compiled.component.memory.initial > limit {
             return Err(EngineError::Instantiate {
                 component: id,
                 message: format!(
-                    "the component starts with {} bytes of memory, over the {}-byte limit",
-                    compiled.component.memory.initial, self.inner.config.max_memory_bytes
+                    "the component starts with {} bytes of memory, over the {limit}-byte limit",
+                    compiled.component.memory.initial
                 ),
             });
         }
@@ -287,7 +361,7 @@ impl WasmEngine for MockEngine {
     }
 
     fn set_fuel(&self, instance: &mut MockInvoker, fuel: u64) -> Result<(), EngineError> {
-        crate::invoke::check_fuel(self.inner.config.fuel_enabled, fuel)?;
+        crate::invoke::check_fuel(self.inner.config.limits.fuel_enabled, fuel)?;
         instance.set_fuel_budget(fuel);
         Ok(())
     }
@@ -305,8 +379,8 @@ impl WasmEngine for MockEngine {
         let c = &self.inner.config;
         let mut h = crate::cache::FingerprintHasher::new("torvyn-engine/mock");
         env!("CARGO_PKG_VERSION").hash(&mut h);
-        c.fuel_enabled.hash(&mut h);
-        c.max_memory_bytes.hash(&mut h);
+        c.limits.fuel_enabled.hash(&mut h);
+        c.limits.max_memory_bytes.hash(&mut h);
         h.digest()
     }
 }

@@ -141,11 +141,26 @@ pub enum CostModel {
 }
 
 impl Default for CostModel {
-    /// 1000 fuel per call plus 10 per payload byte.
+    /// 100 fuel per call plus 1 per input payload byte, so that valid work
+    /// never runs out of the default budget: a payload at the 16 MiB cap
+    /// costs 16 777 316 fuel, a third of the default 50 000 000.
+    ///
+    /// What the Wasmtime backend charges for the fixtures the models mirror
+    /// (Cranelift, fuel per call): `passthrough` 83, `filter` 88 and `sink`
+    /// 94–107 whatever the payload's size (the payload is lent by handle;
+    /// `read-all` copies it into the guest through the canonical ABI, which
+    /// costs no fuel); `uppercase` 153 plus about 27 per byte (its guest
+    /// loops over every byte), so on Wasmtime it runs out of the default
+    /// budget past about 1.8 MiB. No one per-byte figure fits both kinds of
+    /// guest: the base is the fixtures' order of magnitude, and 1 per byte
+    /// keeps a virtual clock moving with the payload's size while a
+    /// passthrough of any valid payload fits the budget. Model a guest that
+    /// works on every byte with its own [`CostModel::Linear`] (`per_byte:
+    /// 27` for `uppercase`) or a [`CostModel::Custom`].
     fn default() -> Self {
         Self::Linear {
-            base: 1000,
-            per_byte: 10,
+            base: 100,
+            per_byte: 1,
         }
     }
 }

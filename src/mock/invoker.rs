@@ -1,15 +1,16 @@
 //! [`MockInvoker`]: the hot path of the mock backend, with the Wasmtime
 //! backend's semantics.
 //!
-//! Hot path. Each call: the same checks as the real backend (poisoned,
-//! missing role, payload cap, deadline already past), the modelled fuel
-//! against the budget (and, on a virtual clock, against the deadline turned
-//! into fuel), simulated memory growth, the model run against the instance's
-//! [`HostResources`] (inputs lent, outputs moved, leftovers reclaimed), the
-//! virtual clock charged, the journal written.
+//! Hot path. Every call goes through the engine's call frame
+//! (`crate::invoke::call`: admit, begin, body, finish, classify), the same
+//! code the Wasmtime invoker runs; this file holds what is the mock's in it
+//! ([`MockCall`]): the modelled fuel against the call's budget (on a
+//! virtual clock, the deadline turned into fuel), simulated memory growth,
+//! the model run against the instance's [`HostResources`], a model's
+//! [`MockError`] turned into a failure to classify, and the journal entry
+//! written after the call.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 
@@ -17,27 +18,28 @@ use super::engine::MockInner;
 use super::faults::ColdOp;
 use super::journal::{JournalEntry, JournalOutcome, digest};
 use super::model::{MemoryModel, MockComponent, MockCtx, MockError, MockModel, ModelElement};
-use crate::error::{Fault, FaultKind, InvokeError, TrapCode};
+use crate::clock::Clock;
+use crate::config::Limits;
+use crate::error::{FaultKind, InvokeError, TrapCode};
 use crate::host::HostResources;
+use crate::invoke::{self, BodyResult, CallBackend, CallFrame, CallState, Failure};
+use crate::random::{RandomSource, SplitMix64, derive_seed};
 use crate::types::{
-    BackpressureSignal, ComponentId, Function, Invocation, InvocationMetrics, OutputElement,
-    ProcessResult, Role, Roles, StreamElement,
+    BackpressureSignal, ComponentId, ElementMeta, Function, Invocation, OutputElement,
+    ProcessResult, Role, StreamElement,
 };
-use crate::{invoke, trace};
 
 /// A live mock instance. Offers every call through [`ComponentInvoker`](crate::ComponentInvoker)
 /// and as `*_sync` methods, like the Wasmtime invoker.
 pub struct MockInvoker {
     engine: Arc<MockInner>,
-    id: ComponentId,
-    roles: Roles,
+    state: CallState,
     model: Box<dyn MockModel>,
     memory_model: MemoryModel,
     res: HostResources,
     memory_bytes: u64,
-    fuel_budget: u64,
-    fuel_remaining: Option<u64>,
-    poisoned: Option<Fault>,
+    /// The instance's random stream ([`MockCtx::random_u64`]).
+    rng: SplitMix64,
     /// The clock reading that ended the last admitted call, taken for its
     /// duration and reused for its journal entry (`None`: refused). A field
     /// rather than a second value returned with the `Invocation`: returning
@@ -51,6 +53,11 @@ pub struct MockInvoker {
 /// passthrough) reuses the digest instead of hashing them again.
 trait Journaled {
     fn outcome(&self, input: Option<(&Bytes, u64)>) -> JournalOutcome;
+
+    /// The payload the call emitted, if any.
+    fn output(&self) -> Option<&Bytes> {
+        None
+    }
 }
 
 impl Journaled for () {
@@ -64,6 +71,13 @@ impl Journaled for ProcessResult {
         match self {
             ProcessResult::Emit(out) => out.outcome(input),
             ProcessResult::Drop => JournalOutcome::Drop,
+        }
+    }
+
+    fn output(&self) -> Option<&Bytes> {
+        match self {
+            ProcessResult::Emit(out) => out.output(),
+            ProcessResult::Drop => None,
         }
     }
 }
@@ -81,12 +95,20 @@ impl Journaled for OutputElement {
             },
         }
     }
+
+    fn output(&self) -> Option<&Bytes> {
+        Some(&self.payload)
+    }
 }
 
 impl Journaled for Option<OutputElement> {
     fn outcome(&self, input: Option<(&Bytes, u64)>) -> JournalOutcome {
         self.as_ref()
             .map_or(JournalOutcome::Exhausted, |out| out.outcome(input))
+    }
+
+    fn output(&self) -> Option<&Bytes> {
+        self.as_ref().and_then(Journaled::output)
     }
 }
 
@@ -96,33 +118,43 @@ impl Journaled for BackpressureSignal {
     }
 }
 
+/// The seed of an instance's random stream: with a seeded source it
+/// depends only on the seed and the instance's id, derived as the Wasmtime
+/// backend derives a guest's WASI random seed (so a mock instance and a
+/// Wasmtime instance of the same id and seed start from the same seed).
+fn instance_seed(random: &RandomSource, id: &ComponentId) -> u64 {
+    match random {
+        RandomSource::Seeded(seed) => derive_seed(*seed, id.as_str()),
+        RandomSource::System => {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write(id.as_str().as_bytes());
+            h.finish()
+        }
+    }
+}
+
 impl MockInvoker {
     pub(crate) fn new(engine: Arc<MockInner>, component: &MockComponent, id: ComponentId) -> Self {
-        let fuel_budget = engine.config.fuel_per_call;
+        let limits = &engine.config.limits;
         Self {
-            res: HostResources::new(engine.resource_limits(), engine.clock.clone()),
-            fuel_remaining: engine.config.fuel_enabled.then_some(fuel_budget),
-            fuel_budget,
+            res: HostResources::new(limits.resource_limits(), engine.clock.clone()),
+            rng: SplitMix64::new(instance_seed(&engine.config.random, &id)),
+            state: CallState::new(id, component.roles, limits),
             memory_bytes: component.memory.initial,
             memory_model: component.memory,
             model: (component.factory)(),
-            roles: component.roles,
-            poisoned: None,
             ended_ns: None,
             engine,
-            id,
         }
     }
 
     pub(crate) fn set_fuel_budget(&mut self, fuel: u64) {
-        self.fuel_budget = fuel;
-        if self.poisoned.is_none() {
-            self.fuel_remaining = Some(fuel);
-        }
+        self.state.set_fuel_budget(fuel);
     }
 
     pub(crate) fn fuel_remaining(&self) -> Option<u64> {
-        self.fuel_remaining
+        self.state.fuel_remaining
     }
 
     fn live(&self) -> usize {
@@ -167,11 +199,12 @@ impl MockInvoker {
 
     /// `lifecycle.init`, synchronously (same rules as the real backend).
     pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
-        if !self.roles.contains(Role::Lifecycle) && config.is_empty() {
+        let lifecycle = self.state.roles.contains(Role::Lifecycle);
+        if !lifecycle && config.is_empty() {
             return invoke::noop();
         }
-        let inject = self.roles.contains(Role::Lifecycle)
-            && self.poisoned.is_none()
+        let inject = lifecycle
+            && self.state.poisoned.is_none()
             && self.engine.faults.should_fail(ColdOp::Init);
         self.call(Function::Init, None, |m, ctx, _| {
             if inject {
@@ -183,12 +216,14 @@ impl MockInvoker {
 
     /// `lifecycle.teardown`, synchronously and best effort.
     pub fn teardown_sync(&mut self) -> Invocation<()> {
-        if !self.roles.contains(Role::Lifecycle) {
+        if !self.state.roles.contains(Role::Lifecycle) {
             return invoke::noop();
         }
         self.call(Function::Teardown, None, |m, ctx, _| m.teardown(ctx))
     }
 
+    /// Runs one call through the engine's call frame with the model call
+    /// `body`, and journals it.
     fn call<T: Journaled>(
         &mut self,
         function: Function,
@@ -201,265 +236,221 @@ impl MockInvoker {
     ) -> Invocation<T> {
         // The input as journaled: its meta, its payload (a cheap `Bytes`
         // clone, to recognise an output that is the same bytes) and digest.
+        let journal = &self.engine.journal;
         let journal_input = element.as_ref().and_then(|el| {
-            self.engine
-                .journal
+            journal
                 .is_on()
                 .then(|| (el.meta.clone(), el.payload.clone(), digest(&el.payload)))
         });
-        let span = trace::call(&self.id, function);
+        let payload_len = element.as_ref().map_or(0, |el| el.payload.len());
         self.ended_ns = None;
-        let invocation = self.run(function, element, body);
-        let fault = invocation.fault().map(|f| f as &dyn std::fmt::Display);
-        span.finish(
-            &invocation.metrics,
-            trace::outcome_name(&invocation.outcome),
-            fault,
-        );
-        let engine = &self.engine;
+        // Disjoint borrows of the fields (no `Arc` clone of the engine per
+        // call: two atomic operations on the hot path).
+        let Self {
+            engine,
+            state,
+            model,
+            memory_model,
+            res,
+            memory_bytes,
+            rng,
+            ended_ns,
+        } = self;
+        let engine: &MockInner = engine;
+        let mut call = MockCall {
+            engine,
+            res,
+            memory_bytes,
+            rng,
+            ended_ns,
+            input: None,
+            memory_denied: None,
+            fuel_used: 0,
+        };
+        let growth = memory_model.growth_per_call;
+        let invocation = invoke::call(&mut call, state, function, element, |call, frame, input| {
+            call.run(&mut **model, frame, payload_len, growth, input, body)
+        });
+        let ended = *call.ended_ns;
         engine.journal.record(|index| {
             let input = journal_input.as_ref().map(|(_, bytes, d)| (bytes, *d));
-            let outcome = match &invocation.outcome {
-                Ok(v) => v.outcome(input),
-                Err(InvokeError::Guest(e)) => JournalOutcome::GuestError(e.kind()),
-                Err(InvokeError::Fault(f)) => JournalOutcome::Fault(f.kind.name()),
+            let (outcome, output) = match &invocation.outcome {
+                Ok(v) => (
+                    v.outcome(input),
+                    v.output()
+                        .filter(|_| engine.journal.keeps_outputs())
+                        .cloned(),
+                ),
+                Err(InvokeError::Guest(e)) => (JournalOutcome::GuestError(e.name()), None),
+                Err(InvokeError::Fault(f)) => (JournalOutcome::Fault(f.kind.fault_name()), None),
             };
             let (meta, payload) = journal_input.map_or((None, None), |(m, bytes, d)| {
                 (Some(m), Some((bytes.len(), d)))
             });
             JournalEntry {
                 index,
-                component: self.id.clone(),
+                component: state.id.clone(),
                 function,
                 meta,
                 payload,
                 outcome,
+                output,
                 fuel: invocation.metrics.fuel_consumed,
-                time_ns: self.ended_ns.unwrap_or_else(|| engine.clock.now_ns()),
+                time_ns: ended.unwrap_or_else(|| engine.clock.now_ns()),
             }
         });
         invocation
     }
+}
 
+/// What is the mock's in a call: the per-call view of a [`MockInvoker`]
+/// the call frame drives.
+struct MockCall<'a> {
+    engine: &'a MockInner,
+    res: &'a mut HostResources,
+    memory_bytes: &'a mut u64,
+    rng: &'a mut SplitMix64,
+    ended_ns: &'a mut Option<u64>,
+    /// The reps of the lent payload and flow context.
+    input: Option<(u32, u32)>,
+    /// A memory growth refused in this call: `(limit, requested)`.
+    memory_denied: Option<(u64, u64)>,
+    /// The modelled fuel this call consumed.
+    fuel_used: u64,
+}
+
+impl MockCall<'_> {
+    /// The body: the modelled fuel against the call's budget (running out
+    /// burns all of it, as a guest's would), the memory the model grows by
+    /// per call, then the model.
     fn run<T>(
         &mut self,
-        function: Function,
-        element: Option<StreamElement>,
+        model: &mut dyn MockModel,
+        frame: &CallFrame,
+        payload_len: usize,
+        growth: u64,
+        input: Option<&ModelElement>,
         body: impl FnOnce(
             &mut dyn MockModel,
             &mut MockCtx<'_>,
             Option<&ModelElement>,
         ) -> Result<T, MockError>,
-    ) -> Invocation<T> {
-        // Disjoint borrows of the fields (no `Arc` clone of the engine per
-        // call: two atomic operations on the hot path).
-        let Self {
-            engine,
-            id,
-            roles,
-            model,
-            memory_model,
-            res,
-            memory_bytes,
-            fuel_budget,
-            fuel_remaining,
-            poisoned,
-            ended_ns,
-        } = self;
-        let engine: &MockInner = engine;
-        let (config, clock) = (&engine.config, &engine.clock);
-        let fuel_budget = *fuel_budget;
-        let mut finish = Finish {
-            engine,
-            fuel_remaining,
-            fuel_budget,
-            start: 0,
-            ended_ns,
-        };
-        let admitted = invoke::admit(
-            poisoned.as_ref(),
-            *roles,
-            function,
-            element.as_ref(),
-            clock,
-            config.call_deadline,
-        );
-        let allowed = match admitted {
-            Ok(allowed) => allowed,
-            Err(kind) => return invoke::refused(id, function, kind),
-        };
-        let payload_len = element.as_ref().map_or(0, |el| el.payload.len());
-        finish.start = clock.now_ns();
-
-        // The modelled cost against the budget, the deadline (as fuel on a
-        // virtual clock) and the memory limit.
-        let (budget, deadline_in_fuel) = invoke::fuel_budget(clock, allowed, fuel_budget);
-        let cost = if config.fuel_enabled {
-            config.cost.fuel(function, payload_len)
-        } else {
-            0
-        };
-        let early = if config.fuel_enabled && cost > budget {
-            Some(if deadline_in_fuel {
-                FaultKind::DeadlineExceeded {
-                    allowed: allowed.unwrap_or_default(),
-                }
-            } else {
-                FaultKind::FuelExhausted {
-                    budget: fuel_budget,
-                }
-            })
-        } else {
-            let grown = memory_bytes.saturating_add(memory_model.growth_per_call);
-            (grown > config.max_memory_bytes).then_some(FaultKind::MemoryLimitExceeded {
-                limit: config.max_memory_bytes,
-                requested: grown,
-            })
-        };
-        if let Some(kind) = early {
-            let consumed = if matches!(kind, FaultKind::MemoryLimitExceeded { .. }) {
-                cost
-            } else {
-                budget
-            };
-            let metrics = finish.metrics(res, *memory_bytes, consumed, &[]);
-            return poison(poisoned, id, function, kind, metrics);
-        }
-        *memory_bytes += memory_model.growth_per_call;
-
-        res.begin_call();
-        let mut lent = [0u32; 2];
-        let mut n_lent = 0;
-        let mut model_input = None;
-        if let Some(StreamElement {
-            meta,
-            payload,
-            context,
-        }) = element
-        {
-            let reps = res
-                .lend_buffer(payload, meta.content_type.clone())
-                .and_then(|p| Ok((p, res.lend_flow(context)?)));
-            match reps {
-                Ok((p, c)) => {
-                    lent = [p, c];
-                    n_lent = 2;
-                    model_input = Some(ModelElement { meta });
-                }
-                Err(v) => {
-                    let reason = format!("cannot lend the input to the guest: {v}");
-                    res.end_call(&[], &mut InvocationMetrics::default());
-                    return invoke::refused(id, function, FaultKind::Rejected { reason });
-                }
+    ) -> BodyResult<T> {
+        let config = &self.engine.config;
+        if config.limits.fuel_enabled {
+            let cost = config.cost.fuel(frame.function, payload_len);
+            if cost > frame.fuel {
+                self.fuel_used = frame.fuel;
+                return Err(Failure::OutOfFuel);
             }
+            self.fuel_used = cost;
         }
-        let mut memory_denied = None;
-        let result = {
-            let mut ctx = MockCtx {
-                res,
-                input: (n_lent == 2).then_some((lent[0], lent[1])),
-                memory_bytes,
-                memory_limit: config.max_memory_bytes,
-                memory_denied: &mut memory_denied,
-            };
-            body(&mut **model, &mut ctx, model_input.as_ref())
+        let mut ctx = MockCtx {
+            res: self.res,
+            input: self.input,
+            memory_bytes: self.memory_bytes,
+            memory_limit: config.limits.max_memory_bytes,
+            memory_denied: &mut self.memory_denied,
+            rng: self.rng,
         };
-        let metrics = finish.metrics(res, *memory_bytes, cost, &lent[..n_lent]);
+        let result = if growth > 0 && !ctx.grow_memory(growth) {
+            Err(MockError::Trap(TrapCode::Unreachable))
+        } else {
+            body(model, &mut ctx, input)
+        };
         match result {
-            Ok(v) => Invocation {
-                outcome: Ok(v),
-                metrics,
-            },
-            Err(MockError::Guest(e)) => Invocation {
-                outcome: Err(InvokeError::Guest(e)),
-                metrics,
-            },
-            Err(e) => {
-                let kind = match e {
-                    MockError::Guest(_) => unreachable!("handled above"),
-                    MockError::Contract(v) => FaultKind::ContractViolation(v),
-                    MockError::FuelExhausted => FaultKind::FuelExhausted {
-                        budget: fuel_budget,
-                    },
-                    MockError::DeadlineExceeded => FaultKind::DeadlineExceeded {
-                        allowed: allowed.unwrap_or_default(),
-                    },
-                    MockError::MemoryLimitExceeded => FaultKind::MemoryLimitExceeded {
-                        limit: config.max_memory_bytes,
-                        requested: config.max_memory_bytes.saturating_add(1),
-                    },
-                    MockError::Trap(_) | MockError::Buffer(_) => {
-                        match (memory_denied, res.counters.budget_denied) {
-                            (Some((limit, requested)), _) => {
-                                FaultKind::MemoryLimitExceeded { limit, requested }
-                            }
-                            (None, Some((limit, requested))) => {
-                                FaultKind::BufferBudgetExceeded { limit, requested }
-                            }
-                            (None, None) => FaultKind::Trap {
-                                code: match e {
-                                    MockError::Trap(code) => code,
-                                    _ => TrapCode::Unreachable,
-                                },
-                                detail: format!("mock component trapped ({e:?})"),
-                            },
-                        }
-                    }
-                };
-                poison(poisoned, id, function, kind, metrics)
+            Ok(v) => Ok(Ok(v)),
+            Err(MockError::Guest(e)) => Ok(Err(e)),
+            Err(e) => Err(self.failure(e, frame)),
+        }
+    }
+
+    /// What the real engine would have seen of a model's error: a fuel
+    /// exhaustion burns the call's whole fuel; a deadline, when it is what
+    /// bounds the call's fuel (a virtual clock), burns it too, so the
+    /// clock reaches the deadline; a memory fault is a refused growth then
+    /// a trap; a buffer error the model gave up on is a trap (reported as
+    /// the buffer budget when that refused it).
+    #[cold]
+    #[inline(never)]
+    fn failure(&mut self, e: MockError, frame: &CallFrame) -> Failure {
+        match e {
+            MockError::Contract(v) => Failure::Contract(v),
+            MockError::FuelExhausted => {
+                self.fuel_used = frame.fuel;
+                Failure::OutOfFuel
             }
+            MockError::DeadlineExceeded => {
+                if frame.deadline_in_fuel {
+                    self.fuel_used = frame.fuel;
+                }
+                Failure::Interrupted
+            }
+            MockError::MemoryLimitExceeded { requested } => {
+                let limit = self.engine.config.limits.max_memory_bytes;
+                self.memory_denied.get_or_insert((limit, requested));
+                Failure::Trap {
+                    code: TrapCode::Unreachable,
+                    detail: "mock component trapped after its memory growth was refused".into(),
+                }
+            }
+            MockError::Trap(code) => Failure::Trap {
+                code,
+                detail: format!("mock component trapped ({code})"),
+            },
+            MockError::Buffer(b) => Failure::Trap {
+                code: TrapCode::Unreachable,
+                detail: format!("mock component gave up after a buffer error ({b:?})"),
+            },
+            MockError::Guest(_) => unreachable!("a guest error is a value, not a failure"),
         }
     }
 }
 
-/// What ends every admitted call: the fuel charged, the resources
-/// released, the metrics written.
-struct Finish<'a> {
-    engine: &'a MockInner,
-    fuel_remaining: &'a mut Option<u64>,
-    fuel_budget: u64,
-    start: u64,
-    ended_ns: &'a mut Option<u64>,
-}
+impl CallBackend for MockCall<'_> {
+    type Input = ModelElement;
 
-impl Finish<'_> {
-    /// Charges `fuel` to the clock, ends the call on the host resources and
-    /// returns the call's metrics.
-    fn metrics(
-        &mut self,
-        res: &mut HostResources,
-        memory_bytes: u64,
-        fuel: u64,
-        lent: &[u32],
-    ) -> InvocationMetrics {
-        let clock = &self.engine.clock;
-        let mut metrics = InvocationMetrics::default();
-        if self.engine.config.fuel_enabled {
-            metrics.fuel_consumed = fuel;
-            *self.fuel_remaining = Some(self.fuel_budget.saturating_sub(fuel));
-            clock.charge_fuel(fuel);
-        }
-        res.end_call(lent, &mut metrics);
-        let now = clock.now_ns();
-        *self.ended_ns = Some(now);
-        metrics.duration = Duration::from_nanos(now.saturating_sub(self.start));
-        metrics.memory_bytes = memory_bytes;
-        metrics
+    fn clock(&self) -> &Clock {
+        &self.engine.clock
     }
-}
 
-#[cold]
-#[inline(never)]
-fn poison<T>(
-    poisoned: &mut Option<Fault>,
-    id: &ComponentId,
-    function: Function,
-    kind: FaultKind,
-    metrics: InvocationMetrics,
-) -> Invocation<T> {
-    Invocation {
-        outcome: Err(invoke::fault(poisoned, id, function, kind)),
-        metrics,
+    fn limits(&self) -> &Limits {
+        &self.engine.config.limits
+    }
+
+    fn arm(&mut self, _frame: &CallFrame) -> Result<(), FaultKind> {
+        Ok(())
+    }
+
+    fn resources(&mut self) -> &mut HostResources {
+        self.res
+    }
+
+    fn begin(&mut self) {
+        self.input = None;
+        self.memory_denied = None;
+        self.fuel_used = 0;
+    }
+
+    fn input(&mut self, meta: ElementMeta, payload: u32, context: u32) -> ModelElement {
+        self.input = Some((payload, context));
+        ModelElement { meta }
+    }
+
+    fn fuel_consumed(&mut self, _frame: &CallFrame) -> u64 {
+        self.fuel_used
+    }
+
+    fn memory_bytes(&self) -> u64 {
+        *self.memory_bytes
+    }
+
+    fn memory_denied(&self) -> Option<(u64, u64)> {
+        self.memory_denied
+    }
+
+    fn ended(&mut self, now_ns: u64) {
+        *self.ended_ns = Some(now_ns);
     }
 }
 

@@ -7,7 +7,10 @@
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::types::{BackpressureSignal, ComponentId, ElementMeta, Function};
+use crate::error::FaultName;
+use crate::types::{
+    BackpressureSignal, Bytes, ComponentId, ElementMeta, Function, ProcessErrorName,
+};
 
 /// How much the journal keeps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -19,6 +22,22 @@ pub enum JournalMode {
     Unbounded,
     /// The last `n` calls (older ones are counted, then forgotten).
     Bounded(usize),
+    /// Every call (`None`) or the last `n` (`Some(n)`), each entry also
+    /// keeping the payload the call emitted ([`JournalEntry::output`]): a
+    /// `Bytes` clone, so no copy, but the buffer lives as long as the
+    /// entry.
+    WithOutputs(Option<usize>),
+}
+
+impl JournalMode {
+    /// How many entries are kept (`None`: all).
+    fn bound(self) -> Option<usize> {
+        match self {
+            Self::Off => Some(0),
+            Self::Unbounded | Self::WithOutputs(None) => None,
+            Self::Bounded(n) | Self::WithOutputs(Some(n)) => Some(n),
+        }
+    }
 }
 
 /// What a journaled call ended with.
@@ -40,9 +59,9 @@ pub enum JournalOutcome {
     /// `push` answered with a signal.
     Signal(BackpressureSignal),
     /// The guest returned a `process-error` of this kind.
-    GuestError(&'static str),
-    /// An engine fault of this kind (`FaultKind::name`).
-    Fault(&'static str),
+    GuestError(ProcessErrorName),
+    /// An engine fault of this kind (`FaultKind::fault_name`).
+    Fault(FaultName),
 }
 
 /// One call, as the journal keeps it.
@@ -50,7 +69,9 @@ pub enum JournalOutcome {
 pub struct JournalEntry {
     /// Position among all calls the engine's instances made.
     pub index: u64,
-    /// The instance called.
+    /// The instance called: the id given to
+    /// [`crate::WasmEngine::instantiate`], not the registered component's
+    /// name (two instances of one component are told apart).
     pub component: ComponentId,
     /// The function called.
     pub function: Function,
@@ -60,6 +81,10 @@ pub struct JournalEntry {
     pub payload: Option<(usize, u64)>,
     /// How the call ended.
     pub outcome: JournalOutcome,
+    /// The payload the call emitted or produced, with
+    /// [`JournalMode::WithOutputs`] (`None` otherwise, and for calls that
+    /// emitted nothing).
+    pub output: Option<Bytes>,
     /// Modelled fuel the call consumed.
     pub fuel: u64,
     /// The engine clock when the call ended.
@@ -132,6 +157,11 @@ impl Journal {
         self.mode != JournalMode::Off
     }
 
+    /// Whether entries keep the payloads calls emitted.
+    pub fn keeps_outputs(&self) -> bool {
+        matches!(self.mode, JournalMode::WithOutputs(_))
+    }
+
     pub(crate) fn record(&self, make: impl FnOnce(u64) -> JournalEntry) {
         if self.mode == JournalMode::Off {
             return;
@@ -139,7 +169,7 @@ impl Journal {
         let mut inner = self.lock();
         let entry = make(inner.recorded);
         inner.recorded += 1;
-        if let JournalMode::Bounded(n) = self.mode
+        if let Some(n) = self.mode.bound()
             && inner.entries.len() >= n
         {
             inner.entries.pop_front();
@@ -162,7 +192,8 @@ impl Journal {
         self.filter(|e| e.function == function)
     }
 
-    /// Entries of calls to `component`.
+    /// Entries of calls to the instance with id `component` (see
+    /// [`JournalEntry::component`]).
     pub fn for_component(&self, component: &str) -> Vec<JournalEntry> {
         self.filter(|e| e.component.as_str() == component)
     }
@@ -182,7 +213,8 @@ impl Journal {
             .collect()
     }
 
-    /// How many kept entries are calls to `function` of `component`.
+    /// How many kept entries are calls to `function` of the instance with
+    /// id `component`.
     pub fn count(&self, component: &str, function: Function) -> usize {
         self.filter(|e| e.component.as_str() == component && e.function == function)
             .len()
@@ -286,6 +318,11 @@ struct PayloadExpectation {
 
 /// What a test expects of the calls a mock engine saw: counts, order and
 /// arguments. Checked by [`Journal::verify`].
+///
+/// Calls are named by **instance id** (the [`ComponentId`] given to
+/// [`crate::WasmEngine::instantiate`], as [`JournalEntry::component`]
+/// holds it), not by the registered component's name: two instances of one
+/// component are expected separately.
 #[derive(Default)]
 pub struct Expectations {
     counts: Vec<CountExpectation>,
@@ -299,26 +336,28 @@ impl Expectations {
         Self::default()
     }
 
-    /// `component` receives exactly `times` calls to `function`.
-    pub fn calls(mut self, component: &str, function: Function, times: usize) -> Self {
+    /// The instance with id `instance` receives exactly `times` calls to
+    /// `function`.
+    pub fn calls(mut self, instance: &str, function: Function, times: usize) -> Self {
         self.counts.push(CountExpectation {
-            component: component.into(),
+            component: instance.into(),
             function,
             times,
         });
         self
     }
 
-    /// The `nth` (from 0) call to `function` of `component` carries `payload`.
+    /// The `nth` (from 0) call to `function` of the instance with id
+    /// `instance` carries `payload`.
     pub fn payload(
         mut self,
-        component: &str,
+        instance: &str,
         function: Function,
         nth: usize,
         payload: impl Into<Vec<u8>>,
     ) -> Self {
         self.payloads.push(PayloadExpectation {
-            component: component.into(),
+            component: instance.into(),
             function,
             nth,
             payload: payload.into(),
@@ -326,7 +365,7 @@ impl Expectations {
         self
     }
 
-    /// The calls to these (component, function) pairs happen in exactly
+    /// The calls to these (instance id, function) pairs happen in exactly
     /// this order (calls to other pairs are ignored).
     pub fn in_order<'a>(mut self, calls: impl IntoIterator<Item = (&'a str, Function)>) -> Self {
         self.order = Some(calls.into_iter().map(|(c, f)| (c.to_owned(), f)).collect());

@@ -28,4 +28,8 @@ pub use model::{
     Buf, MemoryModel, MockBuilder, MockComponent, MockCtx, MockError, MockModel, MockResult,
     ModelElement, MutBuf,
 };
-pub use script::{Response, Script, ScriptMode, Scripts};
+pub use script::{Response, Script, ScriptMode, ScriptedOutput, Scripts};
+
+/// The virtual clock's cost model, for [`MockEngine::with_clock`] with
+/// [`crate::Clock::virtual_time`] (the same type as at the crate root).
+pub use crate::clock::VirtualTime;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::error::{ContractViolation, TrapCode};
 use crate::host::{BufferError, HostResources};
+use crate::random::SplitMix64;
 use crate::types::{
     BackpressureSignal, ElementMeta, OutputElement, ProcessError, ProcessResult, Role, Roles,
 };
@@ -32,8 +33,13 @@ pub enum MockError {
     FuelExhausted,
     /// The component runs past its deadline.
     DeadlineExceeded,
-    /// The component grows its memory past the limit and traps.
-    MemoryLimitExceeded,
+    /// The component grew its memory past the limit and trapped: it asked
+    /// for `requested` bytes in all (see
+    /// [`MockCtx::grow_memory_until_refused`], which returns this error).
+    MemoryLimitExceeded {
+        /// The memory size the component asked for, in bytes.
+        requested: u64,
+    },
 }
 
 impl From<ProcessError> for MockError {
@@ -81,7 +87,11 @@ pub struct MockCtx<'a> {
     pub(crate) memory_bytes: &'a mut u64,
     pub(crate) memory_limit: u64,
     pub(crate) memory_denied: &'a mut Option<(u64, u64)>,
+    pub(crate) rng: &'a mut SplitMix64,
 }
+
+/// A Wasm page: the unit linear memory grows by.
+const WASM_PAGE: u64 = 64 * 1024;
 
 impl MockCtx<'_> {
     fn input(&self) -> MockResult<(u32, u32)> {
@@ -204,6 +214,33 @@ impl MockCtx<'_> {
         }
         *self.memory_bytes = wanted;
         true
+    }
+
+    /// Grows the simulated memory one 64 KiB page at a time until the limit
+    /// refuses a page, as a guest that allocates without bound does, and
+    /// returns the error to give up with: the memory ends at the last page
+    /// that fit and the fault reports the size of the refused growth (what
+    /// the Wasmtime backend reports for such a guest).
+    pub fn grow_memory_until_refused(&mut self) -> MockError {
+        let room = self.memory_limit.saturating_sub(*self.memory_bytes);
+        *self.memory_bytes += room / WASM_PAGE * WASM_PAGE;
+        let requested = self.memory_bytes.saturating_add(WASM_PAGE);
+        *self.memory_denied = Some((self.memory_limit, requested));
+        MockError::MemoryLimitExceeded { requested }
+    }
+
+    /// The next 64 bits of the instance's random stream. With
+    /// [`crate::RandomSource::Seeded`] in the engine's configuration the
+    /// stream depends only on the seed and the instance's id (as a Wasmtime
+    /// guest's WASI random seed does), so a run replays.
+    pub fn random_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+
+    /// Fills `buf` from the instance's random stream (see
+    /// [`MockCtx::random_u64`]).
+    pub fn fill_random(&mut self, buf: &mut [u8]) {
+        self.rng.fill(buf);
     }
 }
 

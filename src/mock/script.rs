@@ -9,20 +9,33 @@ use std::collections::BTreeMap;
 
 use super::model::{MockCtx, MockError, MockModel, MockResult, ModelElement};
 use crate::error::TrapCode;
-use crate::types::{BackpressureSignal, ElementMeta, ProcessError, ProcessResult};
+use crate::types::{
+    BackpressureSignal, ContentType, ElementMeta, OutputElement, ProcessError, ProcessResult,
+};
+
+/// The content type of what a scripted source produces unless its
+/// response names one.
+const PULL_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// One scripted answer.
+///
+/// The failures are reported as the Wasmtime backend reports a guest that
+/// does the same: [`Response::FuelExhaustion`] burns the call's whole fuel
+/// (`fuel_consumed` is the budget, nothing remains); [`Response::Deadline`]
+/// reports the time the call was allowed, and on a virtual clock burns the
+/// fuel up to the deadline (zero allowed when no deadline was in force,
+/// which a real guest cannot hit); [`Response::MemoryLimit`] grows the
+/// simulated memory page by page until refused and reports the refused
+/// size ([`MockCtx::grow_memory_until_refused`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Response {
-    /// Emit these bytes (`process`), or produce them (`pull`).
+    /// Emit these bytes (`process`: with the input's metadata and content
+    /// type), or produce them (`pull`: the call count as the sequence
+    /// number, timestamp 0, `application/octet-stream`).
     Emit(Vec<u8>),
-    /// Emit these bytes with this content type.
-    EmitTyped {
-        /// The payload.
-        payload: Vec<u8>,
-        /// The output's content type.
-        content_type: String,
-    },
+    /// Emit an element with these bytes and, where given, this content
+    /// type and metadata (the rest as for [`Response::Emit`]).
+    EmitElement(ScriptedOutput),
     /// Emit the input payload unchanged (zero-copy clone).
     EmitInput,
     /// `process`: drop the element. `pull`: the source is exhausted.
@@ -41,6 +54,77 @@ pub enum Response {
     Deadline,
     /// Grow memory past the limit and trap.
     MemoryLimit,
+}
+
+/// An element a script emits: its payload and, optionally, its content
+/// type (of the element and of its buffer), sequence number and timestamp.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScriptedOutput {
+    /// The payload.
+    pub payload: Vec<u8>,
+    /// The content type; `None`: the input's (`process`) or
+    /// `application/octet-stream` (`pull`).
+    pub content_type: Option<String>,
+    /// The sequence number; `None`: the input's (`process`) or the call
+    /// count (`pull`).
+    pub sequence: Option<u64>,
+    /// The timestamp; `None`: the input's (`process`) or 0 (`pull`).
+    pub timestamp_ns: Option<u64>,
+}
+
+impl ScriptedOutput {
+    /// An element with `payload` and everything else as for
+    /// [`Response::Emit`].
+    pub fn new(payload: impl Into<Vec<u8>>) -> Self {
+        Self {
+            payload: payload.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The same element with this content type.
+    pub fn with_content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// The same element with this sequence number.
+    pub fn with_sequence(mut self, sequence: u64) -> Self {
+        self.sequence = Some(sequence);
+        self
+    }
+
+    /// The same element with this timestamp.
+    pub fn with_timestamp_ns(mut self, timestamp_ns: u64) -> Self {
+        self.timestamp_ns = Some(timestamp_ns);
+        self
+    }
+
+    /// Allocates, appends, sets the content type, freezes and returns the
+    /// element, from `meta` with this output's parts applied.
+    fn emit(
+        &self,
+        ctx: &mut MockCtx<'_>,
+        mut meta: ElementMeta,
+        default_content_type: &str,
+    ) -> MockResult<OutputElement> {
+        if let Some(sequence) = self.sequence {
+            meta.sequence = sequence;
+        }
+        if let Some(timestamp_ns) = self.timestamp_ns {
+            meta.timestamp_ns = timestamp_ns;
+        }
+        let content_type = self.content_type.as_deref();
+        let mut out = ctx.emit_bytes(
+            meta,
+            &self.payload,
+            content_type.unwrap_or(default_content_type),
+        )?;
+        if content_type.is_some() {
+            out.meta.content_type = out.buffer_content_type.clone();
+        }
+        Ok(out)
+    }
 }
 
 /// How a script picks the response for a call.
@@ -165,27 +249,28 @@ impl ScriptedModel {
     }
 }
 
-fn fail(r: &Response) -> Option<MockError> {
+/// The error a failure response answers with (`None`: not a failure).
+fn fail(r: &Response, ctx: &mut MockCtx<'_>) -> Option<MockError> {
     Some(match r {
         Response::Error(e) => MockError::Guest(e.clone()),
         Response::Trap => MockError::Trap(TrapCode::Unreachable),
         Response::FuelExhaustion => MockError::FuelExhausted,
         Response::Deadline => MockError::DeadlineExceeded,
-        Response::MemoryLimit => MockError::MemoryLimitExceeded,
+        Response::MemoryLimit => ctx.grow_memory_until_refused(),
         _ => return None,
     })
 }
 
-fn unit(r: Option<Response>) -> MockResult<()> {
-    match r.as_ref().and_then(fail) {
+fn unit(r: Option<Response>, ctx: &mut MockCtx<'_>) -> MockResult<()> {
+    match r.and_then(|r| fail(&r, ctx)) {
         Some(e) => Err(e),
         None => Ok(()),
     }
 }
 
 impl MockModel for ScriptedModel {
-    fn init(&mut self, _ctx: &mut MockCtx<'_>, _config: &str) -> MockResult<()> {
-        unit(self.next(3, None))
+    fn init(&mut self, ctx: &mut MockCtx<'_>, _config: &str) -> MockResult<()> {
+        unit(self.next(3, None), ctx)
     }
 
     fn process(
@@ -206,19 +291,12 @@ impl MockModel for ScriptedModel {
                 &bytes,
                 &input.meta.content_type,
             )?)),
-            Some(Response::EmitTyped {
-                payload,
-                content_type,
-            }) => {
-                let mut meta = input.meta.clone();
-                meta.content_type = content_type.as_str().into();
-                Ok(ProcessResult::Emit(ctx.emit_bytes(
-                    meta,
-                    &payload,
-                    &content_type,
-                )?))
-            }
-            Some(other) => Err(fail(&other).expect("the remaining responses are failures")),
+            Some(Response::EmitElement(out)) => Ok(ProcessResult::Emit(out.emit(
+                ctx,
+                input.meta.clone(),
+                &input.meta.content_type,
+            )?)),
+            Some(other) => Err(fail(&other, ctx).expect("the remaining responses are failures")),
         }
     }
 
@@ -227,41 +305,34 @@ impl MockModel for ScriptedModel {
         match self.next(1, None) {
             None | Some(Response::Drop | Response::Ok | Response::Signal(_)) => Ok(None),
             Some(Response::Emit(bytes)) => {
-                let meta = ElementMeta::new(n, "application/octet-stream");
-                Ok(Some(ctx.emit_bytes(
-                    meta,
-                    &bytes,
-                    "application/octet-stream",
-                )?))
+                let meta = ElementMeta::new(n, ContentType::from_static(PULL_CONTENT_TYPE));
+                Ok(Some(ctx.emit_bytes(meta, &bytes, PULL_CONTENT_TYPE)?))
             }
-            Some(Response::EmitTyped {
-                payload,
-                content_type,
-            }) => {
-                let meta = ElementMeta::new(n, content_type.as_str());
-                Ok(Some(ctx.emit_bytes(meta, &payload, &content_type)?))
+            Some(Response::EmitElement(out)) => {
+                let meta = ElementMeta::new(n, ContentType::from_static(PULL_CONTENT_TYPE));
+                Ok(Some(out.emit(ctx, meta, PULL_CONTENT_TYPE)?))
             }
             Some(Response::EmitInput) => Err(MockError::Trap(TrapCode::Unreachable)),
-            Some(other) => Err(fail(&other).expect("the remaining responses are failures")),
+            Some(other) => Err(fail(&other, ctx).expect("the remaining responses are failures")),
         }
     }
 
     fn notify_backpressure(
         &mut self,
-        _ctx: &mut MockCtx<'_>,
+        ctx: &mut MockCtx<'_>,
         _signal: BackpressureSignal,
     ) -> MockResult<()> {
-        unit(self.next(4, None))
+        unit(self.next(4, None), ctx)
     }
 
     fn push(
         &mut self,
-        _ctx: &mut MockCtx<'_>,
+        ctx: &mut MockCtx<'_>,
         input: &ModelElement,
     ) -> MockResult<BackpressureSignal> {
         match self.next(2, Some(input.meta.sequence)) {
             Some(Response::Signal(s)) => Ok(s),
-            Some(other) => match fail(&other) {
+            Some(other) => match fail(&other, ctx) {
                 Some(e) => Err(e),
                 None => Ok(BackpressureSignal::Ready),
             },
@@ -269,12 +340,12 @@ impl MockModel for ScriptedModel {
         }
     }
 
-    fn complete(&mut self, _ctx: &mut MockCtx<'_>) -> MockResult<()> {
-        unit(self.next(5, None))
+    fn complete(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<()> {
+        unit(self.next(5, None), ctx)
     }
 
-    fn teardown(&mut self, _ctx: &mut MockCtx<'_>) -> MockResult<()> {
-        unit(self.next(6, None))
+    fn teardown(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<()> {
+        unit(self.next(6, None), ctx)
     }
 }
 

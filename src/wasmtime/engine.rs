@@ -14,13 +14,13 @@ use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Stor
 
 use super::bindings::exports::torvyn::streaming::{lifecycle, processor, sink, source};
 use super::bindings::{TorvynHost, worlds};
+use super::config::{CompilationStrategy, WasmtimeEngineConfig};
 use super::host::HostState;
 use super::invoker::{Exports, WasmtimeInvoker};
 use super::limiter::Limiter;
 use super::ticker::EpochTicker;
 use super::wasi::{self, CapturedOutput};
 use crate::clock::Clock;
-use crate::config::{CompilationStrategy, WasmtimeEngineConfig};
 use crate::error::EngineError;
 use crate::host::HostResources;
 use crate::random::RandomSource;
@@ -114,17 +114,17 @@ impl WasmtimeEngine {
     /// An engine reading time from `clock`.
     ///
     /// A virtual clock ([`Clock::virtual_time`]) needs fuel metering on:
-    /// deadlines are enforced through fuel.
+    /// deadlines are enforced through fuel. An invalid configuration is
+    /// refused with [`EngineError::InvalidConfig`] listing every problem
+    /// (the clock's among them).
     pub fn with_clock(config: WasmtimeEngineConfig, clock: Clock) -> Result<Self, EngineError> {
-        config.validate()?;
-        if clock.is_virtual() && !config.fuel_enabled {
-            return Err(EngineError::InvalidConfig(vec![crate::ConfigProblem {
-                field: "fuel_enabled",
-                problem: "is false with a virtual clock: virtual time and deadlines are \
-                          measured in fuel; turn fuel on or use the system clock"
-                    .into(),
-            }]));
-        }
+        let mut problems = match config.validate() {
+            Err(EngineError::InvalidConfig(problems)) => problems,
+            Err(other) => return Err(other),
+            Ok(()) => Vec::new(),
+        };
+        config.limits.check_clock(&clock, &mut problems);
+        crate::config::problems_to_result(problems)?;
         let engine = Engine::new(&wasmtime_config(&config)).map_err(|e| {
             EngineError::Unsupported(format!("Wasmtime refused the configuration: {e:#}"))
         })?;
@@ -330,7 +330,7 @@ pub fn codegen_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
             CompilationStrategy::Cranelift => Strategy::Cranelift,
             CompilationStrategy::Winch => Strategy::Winch,
         })
-        .consume_fuel(config.fuel_enabled)
+        .consume_fuel(config.limits.fuel_enabled)
         .epoch_interruption(true)
         .max_wasm_stack(config.max_wasm_stack)
         .parallel_compilation(config.parallel_compilation);
@@ -345,7 +345,7 @@ fn wasmtime_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
             .total_core_instances(pool.total_core_instances)
             .total_memories(pool.total_memories)
             .total_tables(pool.total_tables)
-            .max_memory_size(usize::try_from(config.max_memory_bytes).unwrap_or(usize::MAX))
+            .max_memory_size(usize::try_from(config.limits.max_memory_bytes).unwrap_or(usize::MAX))
             .linear_memory_keep_resident(usize::try_from(pool.keep_resident_bytes).unwrap_or(0))
             .table_keep_resident(usize::try_from(pool.keep_resident_bytes).unwrap_or(0));
         c.allocation_strategy(InstanceAllocationStrategy::Pooling(p));
@@ -439,22 +439,22 @@ impl WasmEngine for WasmtimeEngine {
         );
         let mut store = Store::new(&inner.engine, state);
         store.limiter(|s| &mut s.limiter);
-        if config.fuel_enabled {
+        if config.limits.fuel_enabled {
             store
-                .set_fuel(config.fuel_per_call)
+                .set_fuel(config.limits.fuel_per_call)
                 .map_err(|e| EngineError::Unsupported(format!("{e:#}")))?;
         }
-        store.set_epoch_deadline(match config.call_deadline {
+        store.set_epoch_deadline(match config.limits.call_deadline {
             Some(d) => inner.ticks_for(d),
             None => u64::MAX / 2,
         });
         let p = &compiled.inner;
         let instantiated = p.pre.instantiate(&mut store);
-        if config.fuel_enabled {
+        if config.limits.fuel_enabled {
             let left = store.get_fuel().unwrap_or(0);
             inner
                 .clock
-                .charge_fuel(config.fuel_per_call.saturating_sub(left));
+                .charge_fuel(config.limits.fuel_per_call.saturating_sub(left));
         }
         let instance = instantiated.map_err(|e| EngineError::Instantiate {
             component: id.clone(),
@@ -504,7 +504,7 @@ impl WasmEngine for WasmtimeEngine {
     }
 
     fn set_fuel(&self, instance: &mut WasmtimeInvoker, fuel: u64) -> Result<(), EngineError> {
-        crate::invoke::check_fuel(self.inner.config.fuel_enabled, fuel)?;
+        crate::invoke::check_fuel(self.inner.config.limits.fuel_enabled, fuel)?;
         instance.set_fuel_budget(fuel);
         Ok(())
     }
@@ -536,9 +536,9 @@ fn engine_fingerprint(engine: &Engine, config: &WasmtimeEngineConfig) -> [u8; 32
     cfg!(target_endian = "little").hash(&mut h);
     usize::BITS.hash(&mut h);
     config.strategy.name().hash(&mut h);
-    config.fuel_enabled.hash(&mut h);
+    config.limits.fuel_enabled.hash(&mut h);
     config.max_wasm_stack.hash(&mut h);
-    config.max_memory_bytes.hash(&mut h);
+    config.limits.max_memory_bytes.hash(&mut h);
     config
         .pooling
         .map(|p| {

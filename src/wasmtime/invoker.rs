@@ -1,16 +1,16 @@
 //! [`WasmtimeInvoker`]: typed calls into one instance, with fuel,
 //! deadlines, limits, copy accounting and poisoning.
 //!
-//! Hot path. Every call goes through [`WasmtimeInvoker::call`], which
-//! applies the budget and deadline, lends the inputs, runs the typed export,
-//! moves the output out, ends the call on the host resources (releasing and
-//! reclaiming), measures, and classifies any failure into a [`FaultKind`].
-//! The async trait methods run the same synchronous code: a guest call is
-//! CPU-bound and bounded by its fuel and deadline, so it runs on the
-//! caller's task without a fiber switch.
+//! Hot path. Every call goes through the engine's call frame
+//! (`crate::invoke::call`: admit, begin, body, finish, classify); this file
+//! holds what is Wasmtime's in it ([`WasmtimeCall`]): the store's fuel and
+//! epoch deadline, the typed export as the body, lowering the input,
+//! reading fuel and memory back, and turning a `wasmtime::Error` into a
+//! failure to classify. The async trait methods run the same synchronous
+//! code: a guest call is CPU-bound and bounded by its fuel and deadline, so
+//! it runs on the caller's task without a fiber switch.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use wasmtime::component::Resource;
 use wasmtime::{Store, Trap};
@@ -19,13 +19,15 @@ use super::bindings::exports::torvyn::streaming::{lifecycle, processor, sink, so
 use super::bindings::torvyn::streaming::types;
 use super::engine::EngineInner;
 use super::host::{HostState, HostTrap};
-use crate::error::{Fault, FaultKind, InvokeError, TrapCode};
-use crate::host::KEEP_CONTENT_TYPE_BYTES;
+use crate::clock::Clock;
+use crate::config::Limits;
+use crate::error::{FaultKind, TrapCode};
+use crate::host::{HostResources, KEEP_CONTENT_TYPE_BYTES};
+use crate::invoke::{self, BodyResult, CallBackend, CallFrame, CallState, Failure};
 use crate::types::{
-    BackpressureSignal, ComponentId, ElementMeta, Function, GuestOutput, Invocation,
-    InvocationMetrics, OutputElement, ProcessError, ProcessResult, Roles, StreamElement,
+    BackpressureSignal, ComponentId, ElementMeta, Function, GuestOutput, Invocation, OutputElement,
+    ProcessError, ProcessResult, Roles, StreamElement,
 };
-use crate::{invoke, trace};
 
 /// The typed exports of one instance, loaded (and type-checked) at
 /// instantiation.
@@ -45,13 +47,10 @@ pub struct WasmtimeInvoker {
     engine: Arc<EngineInner>,
     store: Store<HostState>,
     exports: Exports,
-    roles: Roles,
-    id: ComponentId,
-    fuel_budget: u64,
-    fuel_remaining: Option<u64>,
-    poisoned: Option<Fault>,
+    state: CallState,
     /// The `String` the bindings lower an input's content type from, kept
-    /// between calls so lowering does not allocate (see `run`).
+    /// between calls so lowering does not allocate (see
+    /// [`WasmtimeCall::input`]).
     lowered_content_type: String,
 }
 
@@ -66,26 +65,18 @@ impl WasmtimeInvoker {
         roles: Roles,
         id: ComponentId,
     ) -> Self {
-        let fuel_budget = engine.config.fuel_per_call;
-        let fuel_remaining = engine.config.fuel_enabled.then_some(fuel_budget);
+        let state = CallState::new(id, roles, &engine.config.limits);
         Self {
             engine,
             store,
             exports,
-            roles,
-            id,
-            fuel_budget,
-            fuel_remaining,
-            poisoned: None,
+            state,
             lowered_content_type: String::new(),
         }
     }
 
     pub(crate) fn set_fuel_budget(&mut self, fuel: u64) {
-        self.fuel_budget = fuel;
-        if self.poisoned.is_none() {
-            self.fuel_remaining = Some(fuel);
-        }
+        self.state.set_fuel_budget(fuel);
     }
 
     fn live(&self) -> usize {
@@ -94,11 +85,11 @@ impl WasmtimeInvoker {
 
     /// The fuel budget each call starts with.
     pub fn fuel_budget(&self) -> u64 {
-        self.fuel_budget
+        self.state.fuel_budget
     }
 
     pub(crate) fn fuel_remaining(&self) -> Option<u64> {
-        self.fuel_remaining
+        self.state.fuel_remaining
     }
 
     /// The instance's linear memory, in bytes.
@@ -177,7 +168,7 @@ impl WasmtimeInvoker {
 
     /// `lifecycle.init`, synchronously (see [`ComponentInvoker::init`](crate::ComponentInvoker::init)).
     pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
-        if !self.roles.contains(crate::Role::Lifecycle) && config.is_empty() {
+        if !self.state.roles.contains(crate::Role::Lifecycle) && config.is_empty() {
             return invoke::noop();
         }
         self.call(Function::Init, None, |store, ex, _| {
@@ -189,7 +180,7 @@ impl WasmtimeInvoker {
     /// `lifecycle.teardown`, synchronously and best effort (see
     /// [`ComponentInvoker::teardown`](crate::ComponentInvoker::teardown)).
     pub fn teardown_sync(&mut self) -> Invocation<()> {
-        if !self.roles.contains(crate::Role::Lifecycle) {
+        if !self.state.roles.contains(crate::Role::Lifecycle) {
             return invoke::noop();
         }
         self.call(Function::Teardown, None, |store, ex, _| {
@@ -199,139 +190,125 @@ impl WasmtimeInvoker {
         })
     }
 
-    /// Runs one call inside its trace span.
+    /// Runs one call through the engine's call frame, with the typed
+    /// export `body` as its body.
     fn call<T>(
         &mut self,
         function: Function,
         element: Option<StreamElement>,
         body: impl FnOnce(&mut Store<HostState>, &Exports, Option<&types::StreamElement>) -> Body<T>,
     ) -> Invocation<T> {
-        let span = trace::call(&self.id, function);
-        let invocation = self.run(function, element, body);
-        let fault = invocation.fault().map(|f| f as &dyn std::fmt::Display);
-        span.finish(
-            &invocation.metrics,
-            trace::outcome_name(&invocation.outcome),
-            fault,
-        );
-        invocation
+        let Self {
+            engine,
+            store,
+            exports,
+            state,
+            lowered_content_type,
+        } = self;
+        let mut call = WasmtimeCall {
+            engine,
+            store,
+            exports,
+            lowered_content_type,
+        };
+        invoke::call(
+            &mut call,
+            state,
+            function,
+            element,
+            |call, _, input| -> BodyResult<T> {
+                body(call.store, call.exports, input).map_err(failure)
+            },
+        )
+    }
+}
+
+/// What is Wasmtime's in a call: the per-call view of a [`WasmtimeInvoker`]
+/// the call frame drives.
+struct WasmtimeCall<'a> {
+    engine: &'a EngineInner,
+    store: &'a mut Store<HostState>,
+    exports: &'a Exports,
+    lowered_content_type: &'a mut String,
+}
+
+impl CallBackend for WasmtimeCall<'_> {
+    type Input = types::StreamElement;
+
+    fn clock(&self) -> &Clock {
+        &self.engine.clock
     }
 
-    /// Runs one call: checks, budget, deadline, lending, the typed call,
-    /// metrics, classification.
-    fn run<T>(
-        &mut self,
-        function: Function,
-        element: Option<StreamElement>,
-        body: impl FnOnce(&mut Store<HostState>, &Exports, Option<&types::StreamElement>) -> Body<T>,
-    ) -> Invocation<T> {
-        let engine = &*self.engine;
-        let (clock, config) = (&engine.clock, &engine.config);
-        let admitted = invoke::admit(
-            self.poisoned.as_ref(),
-            self.roles,
-            function,
-            element.as_ref(),
-            clock,
-            config.call_deadline,
-        );
-        let allowed = match admitted {
-            Ok(allowed) => allowed,
-            Err(kind) => return invoke::refused(&self.id, function, kind),
-        };
+    fn limits(&self) -> &Limits {
+        &self.engine.config.limits
+    }
 
-        // System clock: the deadline is an epoch deadline. Virtual clock: it
-        // is a fuel budget, so an overrun stops at the same instruction in
-        // every run.
-        let store = &mut self.store;
-        let (budget, deadline_in_fuel) = invoke::fuel_budget(clock, allowed, self.fuel_budget);
-        store.set_epoch_deadline(match allowed {
-            Some(a) if !clock.is_virtual() => engine.ticks_for(a),
+    /// System clock: the deadline is an epoch deadline. Virtual clock: it
+    /// is the fuel budget, so an overrun stops at the same instruction in
+    /// every run.
+    fn arm(&mut self, frame: &CallFrame) -> Result<(), FaultKind> {
+        let engine = self.engine;
+        self.store.set_epoch_deadline(match frame.allowed {
+            Some(a) if !engine.clock.is_virtual() => engine.ticks_for(a),
             _ => u64::MAX / 2,
         });
-        if config.fuel_enabled
-            && let Err(e) = store.set_fuel(budget)
-        {
-            let detail = format!("cannot set fuel: {e:#}");
-            return invoke::refused(&self.id, function, FaultKind::Host { detail });
+        if engine.config.limits.fuel_enabled {
+            self.store.set_fuel(frame.fuel).map_err(fuel_refused)?;
         }
-        let data = store.data_mut();
-        data.res.begin_call();
-        data.limiter.denied = None;
+        Ok(())
+    }
 
-        let mut lent = [0u32; 2];
-        let input = match element {
-            Some(StreamElement {
-                meta,
-                payload,
-                context,
-            }) => {
-                let reps = data
-                    .res
-                    .lend_buffer(payload, meta.content_type.clone())
-                    .and_then(|p| Ok((p, data.res.lend_flow(context)?)));
-                let (payload, context) = match reps {
-                    Ok(reps) => reps,
-                    Err(v) => {
-                        let reason = format!("cannot lend the input to the guest: {v}");
-                        data.res.end_call(&[], &mut InvocationMetrics::default());
-                        return invoke::refused(&self.id, function, FaultKind::Rejected { reason });
-                    }
-                };
-                lent = [payload, context];
-                // The bindings lower from an owned `String`: refill the one
-                // kept from the last call instead of allocating one.
-                let mut content_type = std::mem::take(&mut self.lowered_content_type);
-                content_type.clear();
-                content_type.push_str(&meta.content_type);
-                Some(types::StreamElement {
-                    meta: types::ElementMeta {
-                        sequence: meta.sequence,
-                        timestamp_ns: meta.timestamp_ns,
-                        content_type,
-                    },
-                    payload: Resource::new_borrow(payload),
-                    context: Resource::new_borrow(context),
-                })
-            }
-            None => None,
-        };
+    fn resources(&mut self) -> &mut HostResources {
+        &mut self.store.data_mut().res
+    }
 
-        let start = clock.now_ns();
-        let result = body(store, &self.exports, input.as_ref());
-        if let Some(input) = input
-            && input.meta.content_type.capacity() <= KEEP_CONTENT_TYPE_BYTES
-        {
-            self.lowered_content_type = input.meta.content_type;
+    fn begin(&mut self) {
+        self.store.data_mut().limiter.denied = None;
+    }
+
+    /// The bindings lower from an owned `String`: refill the one kept from
+    /// the last call instead of allocating one.
+    fn input(&mut self, meta: ElementMeta, payload: u32, context: u32) -> types::StreamElement {
+        let mut content_type = std::mem::take(self.lowered_content_type);
+        content_type.clear();
+        content_type.push_str(&meta.content_type);
+        types::StreamElement {
+            meta: types::ElementMeta {
+                sequence: meta.sequence,
+                timestamp_ns: meta.timestamp_ns,
+                content_type,
+            },
+            payload: Resource::new_borrow(payload),
+            context: Resource::new_borrow(context),
         }
-        let mut metrics = InvocationMetrics::default();
-        if config.fuel_enabled {
-            let left = store.get_fuel().unwrap_or(0);
-            metrics.fuel_consumed = budget.saturating_sub(left);
-            self.fuel_remaining = Some(self.fuel_budget.saturating_sub(metrics.fuel_consumed));
-            clock.charge_fuel(metrics.fuel_consumed);
-        }
-        metrics.duration = Duration::from_nanos(clock.now_ns().saturating_sub(start));
-        let data = store.data_mut();
-        let inputs = if lent[0] == 0 { &lent[..0] } else { &lent[..] };
-        data.res.end_call(inputs, &mut metrics);
-        metrics.memory_bytes = data.limiter.memory_bytes;
+    }
 
-        let outcome = match result {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(InvokeError::Guest(e)),
-            Err(e) => {
-                let kind = classify(
-                    store.data(),
-                    &e,
-                    self.fuel_budget,
-                    deadline_in_fuel,
-                    allowed,
-                );
-                Err(invoke::fault(&mut self.poisoned, &self.id, function, kind))
-            }
-        };
-        Invocation { outcome, metrics }
+    fn release_input(&mut self, input: types::StreamElement) {
+        if input.meta.content_type.capacity() <= KEEP_CONTENT_TYPE_BYTES {
+            *self.lowered_content_type = input.meta.content_type;
+        }
+    }
+
+    fn fuel_consumed(&mut self, frame: &CallFrame) -> u64 {
+        frame
+            .fuel
+            .saturating_sub(self.store.get_fuel().unwrap_or(0))
+    }
+
+    fn memory_bytes(&self) -> u64 {
+        self.store.data().limiter.memory_bytes
+    }
+
+    fn memory_denied(&self) -> Option<(u64, u64)> {
+        self.store.data().limiter.denied
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn fuel_refused(e: wasmtime::Error) -> FaultKind {
+    FaultKind::Host {
+        detail: format!("cannot set fuel: {e:#}"),
     }
 }
 
@@ -355,40 +332,20 @@ fn take_output(
     })
 }
 
-/// Turns a failed call into a fault kind. Limits come first: a trap that
-/// follows a refused memory growth or buffer allocation in the same call is
-/// reported as the limit it hit.
+/// What a failed typed call was, for the call frame to classify: a
+/// contract violation the host raised, fuel or the epoch deadline, or a
+/// trap with its code and Wasmtime's description (with the guest
+/// backtrace).
 #[cold]
 #[inline(never)]
-fn classify(
-    data: &HostState,
-    e: &wasmtime::Error,
-    budget: u64,
-    deadline_in_fuel: bool,
-    allowed: Option<Duration>,
-) -> FaultKind {
+fn failure(e: wasmtime::Error) -> Failure {
     if let Some(HostTrap(v)) = e.downcast_ref::<HostTrap>() {
-        return FaultKind::ContractViolation(v.clone());
+        return Failure::Contract(v.clone());
     }
     let trap = e.downcast_ref::<Trap>().copied();
-    match trap {
-        Some(Trap::OutOfFuel) if !deadline_in_fuel => {
-            return FaultKind::FuelExhausted { budget };
-        }
-        Some(Trap::OutOfFuel | Trap::Interrupt) => {
-            return FaultKind::DeadlineExceeded {
-                allowed: allowed.unwrap_or_default(),
-            };
-        }
-        _ => {}
-    }
-    if let Some((limit, requested)) = data.limiter.denied {
-        return FaultKind::MemoryLimitExceeded { limit, requested };
-    }
-    if let Some((limit, requested)) = data.res.counters.budget_denied {
-        return FaultKind::BufferBudgetExceeded { limit, requested };
-    }
     let code = match trap {
+        Some(Trap::OutOfFuel) => return Failure::OutOfFuel,
+        Some(Trap::Interrupt) => return Failure::Interrupted,
         Some(Trap::UnreachableCodeReached) => TrapCode::Unreachable,
         Some(Trap::StackOverflow) => TrapCode::StackOverflow,
         Some(Trap::MemoryOutOfBounds) => TrapCode::MemoryOutOfBounds,
@@ -404,7 +361,7 @@ fn classify(
         // runtime checks (handles, borrows, strings, reallocs).
         None => TrapCode::ComponentModel,
     };
-    FaultKind::Trap {
+    Failure::Trap {
         code,
         detail: format!("{e:#}"),
     }

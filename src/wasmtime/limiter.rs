@@ -22,9 +22,9 @@ pub(crate) struct Limiter {
 }
 
 impl Limiter {
-    pub fn new(config: &crate::WasmtimeEngineConfig) -> Self {
+    pub fn new(config: &super::WasmtimeEngineConfig) -> Self {
         Self {
-            max_memory_bytes: config.max_memory_bytes,
+            max_memory_bytes: config.limits.max_memory_bytes,
             max_table_elements: config.max_table_elements,
             max_instances: config.max_core_instances,
             max_tables: config.max_tables,

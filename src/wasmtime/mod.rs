@@ -6,6 +6,7 @@
 //! memory/table/instance limits and its own host resources.
 
 mod bindings;
+mod config;
 mod engine;
 mod host;
 mod invoker;
@@ -13,6 +14,6 @@ mod limiter;
 mod ticker;
 mod wasi;
 
-pub use crate::config::{CompilationStrategy, PoolingConfig, WasmtimeEngineConfig};
+pub use config::{CompilationStrategy, PoolingConfig, WasmtimeEngineConfig};
 pub use engine::{WasmtimeCompiled, WasmtimeEngine, codegen_config};
 pub use invoker::WasmtimeInvoker;

@@ -17,7 +17,7 @@ use std::time::Duration;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     BackpressureSignal, CompilationStrategy, ComponentId, ComponentInvoker, EngineError,
-    FlowContext, PoolingConfig, ProcessResult, StreamElement, WasmEngine,
+    FlowContext, Limits, PoolingConfig, ProcessResult, StreamElement, WasmEngine,
 };
 use torvyn_harness::sim::{ReplayGuard, SimRng, seed_from_env};
 
@@ -181,17 +181,20 @@ fn components_for_another_contract_or_world_are_refused() {
 #[test]
 fn an_invalid_config_lists_every_problem_with_what_to_do() {
     let bad = WasmtimeEngineConfig {
-        fuel_per_call: u64::MAX,
-        call_deadline: Some(Duration::ZERO),
+        limits: Limits {
+            fuel_per_call: u64::MAX,
+            call_deadline: Some(Duration::ZERO),
+            max_memory_bytes: 8 << 30,
+            max_host_resources: 0,
+            max_buffer_bytes_per_instance: 0,
+            ..Limits::default()
+        },
         epoch_tick: Duration::from_secs(5),
-        max_memory_bytes: 8 << 30,
         max_wasm_stack: 1 << 30,
         max_core_instances: 0,
         max_tables: 0,
         max_memories: 0,
-        max_host_resources: 0,
         max_table_elements: 0,
-        max_buffer_bytes_per_instance: 0,
         pooling: Some(PoolingConfig {
             total_component_instances: 10,
             total_core_instances: 5,
@@ -211,14 +214,14 @@ fn an_invalid_config_lists_every_problem_with_what_to_do() {
     assert_eq!(
         fields,
         [
-            "call_deadline",
             "epoch_tick",
-            "fuel_per_call",
-            "max_buffer_bytes_per_instance",
+            "limits.call_deadline",
+            "limits.fuel_per_call",
+            "limits.max_buffer_bytes_per_instance",
+            "limits.max_host_resources",
+            "limits.max_memory_bytes",
             "max_core_instances",
-            "max_host_resources",
             "max_memories",
-            "max_memory_bytes",
             "max_table_elements",
             "max_tables",
             "max_wasm_stack",
@@ -306,7 +309,10 @@ fn deadlines_at_the_extremes() {
     let mut u = instance(s, "uppercase");
     assert_eq!(&emitted(ok(u.process_sync(far()), &u)).payload[..], b"FAR");
     let no_deadline = WasmtimeEngine::new(WasmtimeEngineConfig {
-        call_deadline: None,
+        limits: Limits {
+            call_deadline: None,
+            ..Limits::default()
+        },
         ..WasmtimeEngineConfig::default()
     })
     .unwrap();
@@ -357,11 +363,17 @@ fn a_16_mib_payload_needs_guest_room_only_when_the_guest_copies_it() {
     let big = || StreamElement::new(0, vec![b'a'; 16 * MIB], "text/plain");
     let mut tight = instance(s, "uppercase");
     let f = fault(tight.process_sync(big()), &tight, "memory-limit-exceeded");
-    assert!(f.to_string().contains("raise `max_memory_bytes`"), "{f}");
+    assert!(
+        f.to_string().contains("raise `limits.max_memory_bytes`"),
+        "{f}"
+    );
 
     let roomy = WasmtimeEngine::new(WasmtimeEngineConfig {
-        max_memory_bytes: 64 * MIB as u64,
-        fuel_per_call: 2_000_000_000,
+        limits: Limits {
+            max_memory_bytes: 64 * MIB as u64,
+            fuel_per_call: 2_000_000_000,
+            ..Limits::default()
+        },
         ..WasmtimeEngineConfig::default()
     })
     .unwrap();

@@ -18,8 +18,8 @@ use torvyn_engine::cache::{
 };
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    CompilationStrategy, ComponentId, EngineError, ProcessResult, StreamElement, WasmEngine,
-    WasmtimeInvoker,
+    CompilationStrategy, ComponentId, EngineError, Limits, ProcessResult, StreamElement,
+    WasmEngine, WasmtimeInvoker,
 };
 use torvyn_harness::fuzz::spy::{HeldCompile, SpyEngine};
 
@@ -215,7 +215,10 @@ fn engines_with_other_settings_miss() {
     let dir = tempfile::tempdir().unwrap();
     let cranelift = engine(CompilationStrategy::Cranelift);
     let no_fuel = WasmtimeEngine::new(WasmtimeEngineConfig {
-        fuel_enabled: false,
+        limits: Limits {
+            fuel_enabled: false,
+            ..Limits::default()
+        },
         ..WasmtimeEngineConfig::default()
     })
     .unwrap();

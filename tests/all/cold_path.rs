@@ -3,8 +3,8 @@
 
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    CompilationStrategy, ComponentId, ComponentInvoker, EngineError, PoolingConfig, ProcessResult,
-    StreamElement, WasmEngine,
+    CompilationStrategy, ComponentId, ComponentInvoker, EngineError, Limits, PoolingConfig,
+    ProcessResult, StreamElement, WasmEngine,
 };
 
 use crate::support::{STRATEGIES, compile_on, engine, ok};
@@ -99,7 +99,10 @@ fn garbage_and_foreign_artifacts_are_refused() {
 
     // An artifact of an engine with other settings is incompatible.
     let no_fuel = WasmtimeEngine::new(WasmtimeEngineConfig {
-        fuel_enabled: false,
+        limits: Limits {
+            fuel_enabled: false,
+            ..Limits::default()
+        },
         ..WasmtimeEngineConfig::default()
     })
     .unwrap();
@@ -136,11 +139,14 @@ fn winch_really_compiles_differently() {
 #[test]
 fn an_invalid_config_lists_every_problem() {
     let bad = WasmtimeEngineConfig {
-        fuel_per_call: 0,
-        max_memory_bytes: 10,
+        limits: Limits {
+            fuel_per_call: 0,
+            max_memory_bytes: 10,
+            max_host_resources: 0,
+            ..Limits::default()
+        },
         epoch_tick: std::time::Duration::ZERO,
         max_wasm_stack: 0,
-        max_host_resources: 0,
         pooling: Some(PoolingConfig {
             total_component_instances: 0,
             ..PoolingConfig::default()
@@ -157,11 +163,11 @@ fn an_invalid_config_lists_every_problem() {
     assert_eq!(
         fields,
         [
-            "fuel_per_call",
+            "limits.fuel_per_call",
+            "limits.max_memory_bytes",
+            "limits.max_host_resources",
             "epoch_tick",
-            "max_memory_bytes",
             "max_wasm_stack",
-            "max_host_resources",
             "pooling.total_component_instances"
         ]
     );

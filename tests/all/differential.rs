@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use torvyn_engine::mock::{MockEngine, MockEngineConfig, models};
+use torvyn_engine::mock::{MockEngine, MockEngineConfig};
 use torvyn_engine::{
-    BackpressureSignal, CompilationStrategy, ComponentId, ComponentInvoker, FlowContext,
+    BackpressureSignal, Clock, CompilationStrategy, ComponentId, ComponentInvoker, FlowContext,
     Invocation, StreamElement, WasmEngine,
 };
 use torvyn_harness::fuzz::oracle::Observed;
@@ -20,11 +20,7 @@ fn observe<T: std::fmt::Debug>(call: Invocation<T>, inst: &impl ComponentInvoker
 }
 
 fn mock_engine() -> MockEngine {
-    let engine = MockEngine::new(MockEngineConfig::default());
-    for c in models::all() {
-        engine.register(c);
-    }
-    engine
+    MockEngine::with_models(MockEngineConfig::default(), Clock::system()).unwrap()
 }
 
 /// An element: arbitrary bytes, a content type, a sequence number and
@@ -44,7 +40,7 @@ fn element() -> impl Strategy<Value = (Vec<u8>, String, u64, bool)> {
 
 fn to_element(
     (payload, ct, seq, deadline): (Vec<u8>, String, u64, bool),
-    clock: &torvyn_engine::Clock,
+    clock: &Clock,
 ) -> StreamElement {
     let mut ctx = FlowContext::new(format!("flow-{seq}"));
     if deadline {

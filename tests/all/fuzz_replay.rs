@@ -101,7 +101,7 @@ fn an_outcome_outside_the_table_fails_the_oracle() {
         roles: inst.roles(),
         was_poisoned: false,
         must_reject: false,
-        fuel_budget: Some(engine.config().fuel_per_call),
+        fuel_budget: Some(engine.config().limits.fuel_per_call),
     };
     // `trap` may trap...
     check("trap").check(&call, &inst);

@@ -18,8 +18,8 @@ use std::time::Duration;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     BackpressureSignal, CompilationStrategy, ComponentId, ComponentInvoker, ContractViolation,
-    EngineError, Fault, FaultKind, Invocation, InvocationMetrics, InvokeError, ProcessResult,
-    StreamElement, TrapCode, WasmEngine, WasmtimeInvoker,
+    EngineError, Fault, FaultKind, Invocation, InvocationMetrics, InvokeError, Limits,
+    ProcessResult, StreamElement, TrapCode, WasmEngine, WasmtimeInvoker,
 };
 
 use crate::support::{self, STRATEGIES};
@@ -291,8 +291,11 @@ fn engine_for(strategy: CompilationStrategy, setup: Setup) -> WasmtimeEngine {
     match setup {
         Shared | Budget(_) => support::engine(strategy),
         NoFuel(d) => WasmtimeEngine::new(WasmtimeEngineConfig {
-            fuel_enabled: false,
-            call_deadline: Some(d),
+            limits: Limits {
+                fuel_enabled: false,
+                call_deadline: Some(d),
+                ..Limits::default()
+            },
             ..WasmtimeEngineConfig::with_strategy(strategy)
         })
         .expect("valid config"),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     CompilationStrategy, ComponentId, ComponentInvoker, ContractViolation, FaultKind, FlowContext,
-    Function, ProcessResult, Role, StreamElement, TrapCode, WasmEngine,
+    Function, Limits, ProcessResult, Role, StreamElement, TrapCode, WasmEngine,
 };
 
 use crate::support::{STRATEGIES, compile_on, fault, instance, is_poisoned, ok};
@@ -104,8 +104,11 @@ fn no_fuel_engine(
     call_deadline: Option<Duration>,
 ) -> WasmtimeEngine {
     WasmtimeEngine::new(WasmtimeEngineConfig {
-        fuel_enabled: false,
-        call_deadline,
+        limits: Limits {
+            fuel_enabled: false,
+            call_deadline,
+            ..Limits::default()
+        },
         ..WasmtimeEngineConfig::with_strategy(strategy)
     })
     .unwrap()

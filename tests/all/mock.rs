@@ -1,14 +1,19 @@
 //! The mock backend's own features: scripts, cost model, simulated memory,
-//! cold-path faults, the journal and expectations.
+//! cold-path faults, the journal and expectations, validation, determinism.
 
-use torvyn_engine::clock::VirtualTime;
+use std::time::Duration;
+
+use torvyn_engine::host::MAX_BUFFER_BYTES;
 use torvyn_engine::mock::{
     ColdFaults, CostModel, DeserializeFailure, Expectations, FailOn, JournalMode, JournalOutcome,
-    MemoryModel, MockComponent, MockEngine, MockEngineConfig, Response, Script, Scripts,
+    MemoryModel, MockBuilder, MockComponent, MockEngine, MockEngineConfig, MockError, Response,
+    Script, ScriptedOutput, Scripts, VirtualTime, models,
 };
+use torvyn_engine::random::{SplitMix64, derive_seed};
 use torvyn_engine::{
-    BackpressureSignal, Clock, ComponentId, ComponentInvoker, EngineError, FaultKind, FlowContext,
-    Function, InvokeError, ProcessError, ProcessResult, Role, StreamElement, WasmEngine,
+    BackpressureSignal, Bytes, Clock, ComponentId, ComponentInvoker, ElementMeta, EngineError,
+    FaultKind, FaultName, FlowContext, Function, InvokeError, Limits, ProcessError,
+    ProcessErrorName, ProcessResult, RandomSource, Role, StreamElement, WasmEngine,
 };
 
 fn el(seq: u64) -> StreamElement {
@@ -42,7 +47,7 @@ fn outcome_name<T: std::fmt::Debug>(r: &Result<T, InvokeError>) -> String {
 
 #[test]
 fn scripts_play_in_order_in_a_cycle_and_by_sequence() {
-    let engine = MockEngine::new(MockEngineConfig::default());
+    let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
     let mut ordered = scripted(
         &engine,
         "ordered",
@@ -119,7 +124,7 @@ fn scripted_faults_poison_like_the_real_backend() {
         (Response::Deadline, "deadline-exceeded"),
         (Response::MemoryLimit, "memory-limit-exceeded"),
     ] {
-        let engine = MockEngine::new(MockEngineConfig::default());
+        let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
         let mut i = scripted(
             &engine,
             "faulty",
@@ -156,7 +161,8 @@ fn the_cost_model_consumes_fuel_and_virtual_time() {
             ..MockEngineConfig::default()
         },
         clock.clone(),
-    );
+    )
+    .unwrap();
     let mut up = {
         engine.register(torvyn_engine::mock::models::uppercase_component());
         let c = engine
@@ -172,7 +178,7 @@ fn the_cost_model_consumes_fuel_and_virtual_time() {
     assert_eq!(clock.now_ns() - before, 112 * 2 + 6 * 10);
     assert_eq!(
         engine.fuel_remaining(&up),
-        Some(engine.config().fuel_per_call - 112)
+        Some(engine.config().limits.fuel_per_call - 112)
     );
 
     // A budget below the cost is exhaustion; a deadline below it, on a
@@ -200,9 +206,13 @@ fn the_cost_model_consumes_fuel_and_virtual_time() {
 #[test]
 fn simulated_memory_grows_to_its_limit() {
     let engine = MockEngine::new(MockEngineConfig {
-        max_memory_bytes: 1 << 20,
+        limits: Limits {
+            max_memory_bytes: 1 << 20,
+            ..Limits::default()
+        },
         ..MockEngineConfig::default()
-    });
+    })
+    .unwrap();
     engine.register(
         torvyn_engine::mock::models::passthrough_component().with_memory(MemoryModel {
             initial: 1 << 19,
@@ -239,7 +249,8 @@ fn cold_path_operations_fail_on_schedule() {
             seed: 0,
         },
         ..MockEngineConfig::default()
-    });
+    })
+    .unwrap();
     engine.register(torvyn_engine::mock::models::counter_source_component());
     let bytes = MockEngine::component_bytes("counter-source");
     let compiled = engine.compile(&bytes).unwrap();
@@ -283,7 +294,8 @@ fn a_generated_fault_schedule_replays_from_its_seed() {
         let engine = MockEngine::new(MockEngineConfig {
             faults: ColdFaults::generate(seed, 0.5),
             ..MockEngineConfig::default()
-        });
+        })
+        .unwrap();
         engine.register(torvyn_engine::mock::models::passthrough_component());
         let bytes = MockEngine::component_bytes("passthrough");
         (0..64)
@@ -300,16 +312,20 @@ fn a_generated_fault_schedule_replays_from_its_seed() {
 
 #[test]
 fn artifacts_of_other_engines_and_garbage_are_refused() {
-    let engine = MockEngine::new(MockEngineConfig::default());
+    let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
     engine.register(torvyn_engine::mock::models::sink_component());
     let c = engine
         .compile(&MockEngine::component_bytes("sink"))
         .unwrap();
     let artifact = engine.serialize(&c).unwrap();
     let other = MockEngine::new(MockEngineConfig {
-        fuel_enabled: false,
+        limits: Limits {
+            fuel_enabled: false,
+            ..Limits::default()
+        },
         ..MockEngineConfig::default()
-    });
+    })
+    .unwrap();
     other.register(torvyn_engine::mock::models::sink_component());
     // SAFETY: mock artifacts are plain data.
     unsafe {
@@ -348,7 +364,8 @@ fn the_journal_records_queries_bounds_and_resets() {
     let engine = MockEngine::new(MockEngineConfig {
         journal: JournalMode::Bounded(3),
         ..MockEngineConfig::default()
-    });
+    })
+    .unwrap();
     engine.register(torvyn_engine::mock::models::filter_component());
     let c = engine
         .compile(&MockEngine::component_bytes("filter"))
@@ -374,7 +391,8 @@ fn the_journal_records_queries_bounds_and_resets() {
     let off = MockEngine::new(MockEngineConfig {
         journal: JournalMode::Off,
         ..MockEngineConfig::default()
-    });
+    })
+    .unwrap();
     off.register(torvyn_engine::mock::models::filter_component());
     let c = off.compile(&MockEngine::component_bytes("filter")).unwrap();
     let mut f = off.instantiate(&c, ComponentId::new("f")).unwrap();
@@ -384,7 +402,7 @@ fn the_journal_records_queries_bounds_and_resets() {
 
 #[test]
 fn expectations_report_a_readable_diff() {
-    let engine = MockEngine::new(MockEngineConfig::default());
+    let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
     engine.register(torvyn_engine::mock::models::passthrough_component());
     let c = engine
         .compile(&MockEngine::component_bytes("passthrough"))
@@ -427,7 +445,7 @@ fn closures_define_every_function_and_imply_the_roles() {
     use torvyn_engine::mock::MockBuilder;
     use torvyn_engine::{ElementMeta, Roles};
 
-    let engine = MockEngine::new(MockEngineConfig::default());
+    let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
     let pulled = Arc::new(AtomicU64::new(0));
     let counter = Arc::clone(&pulled);
     engine.register(
@@ -508,4 +526,453 @@ fn closures_define_every_function_and_imply_the_roles() {
         Some("trap")
     );
     assert_eq!((src.live_resources(), sink.live_resources()), (0, 0));
+}
+
+fn instance_of(engine: &MockEngine, name: &str, id: &str) -> torvyn_engine::mock::MockInvoker {
+    let compiled = engine.compile(&MockEngine::component_bytes(name)).unwrap();
+    engine.instantiate(&compiled, ComponentId::new(id)).unwrap()
+}
+
+#[track_caller]
+fn emitted(call: torvyn_engine::Invocation<ProcessResult>) -> torvyn_engine::OutputElement {
+    match call.outcome {
+        Ok(ProcessResult::Emit(out)) => out,
+        other => panic!("expected an emit, got {other:?}"),
+    }
+}
+
+#[test]
+fn valid_work_of_any_size_fits_the_default_fuel_budget() {
+    let engine = MockEngine::with_models(MockEngineConfig::default(), Clock::system()).unwrap();
+    let budget = Limits::default().fuel_per_call;
+    // 5 MiB ran out of the default budget with the old 10 fuel per byte.
+    for len in [0, 5 << 20, MAX_BUFFER_BYTES as usize] {
+        let payload = Bytes::from(vec![b'p'; len]);
+        for name in ["passthrough", "filter", "sink"] {
+            let mut i = instance_of(&engine, name, name);
+            let element = StreamElement::new(0, payload.clone(), "application/octet-stream");
+            let call = if name == "sink" {
+                let call = i.push_sync(element);
+                (call.metrics, call.outcome.map(|_| ()))
+            } else {
+                let call = i.process_sync(element);
+                (call.metrics, call.outcome.map(|_| ()))
+            };
+            let (metrics, outcome) = call;
+            assert_eq!(outcome, Ok(()), "{name} at {len} bytes");
+            assert!(i.poisoned().is_none(), "{name} at {len} bytes");
+            assert_eq!(metrics.fuel_consumed, 100 + len as u64, "{name} at {len}");
+            assert!(metrics.fuel_consumed < budget / 2, "{name} at {len}");
+            assert_eq!(
+                engine.fuel_remaining(&i),
+                Some(budget - metrics.fuel_consumed)
+            );
+        }
+    }
+}
+
+fn scripted_on(engine: &MockEngine, response: Response) -> torvyn_engine::mock::MockInvoker {
+    scripted(
+        engine,
+        "scripted",
+        &[Role::Processor],
+        Scripts {
+            process: Some(Script::cycle([response])),
+            ..Scripts::default()
+        },
+    )
+}
+
+#[test]
+fn a_scripted_fuel_exhaustion_burns_the_whole_budget() {
+    let clock = Clock::virtual_time(VirtualTime::default());
+    let engine = MockEngine::with_clock(MockEngineConfig::default(), clock.clone()).unwrap();
+    let mut i = scripted_on(&engine, Response::FuelExhaustion);
+    engine.set_fuel(&mut i, 10_000).unwrap();
+    let before = clock.now_ns();
+    let call = i.process_sync(el(0));
+    assert_eq!(
+        call.fault().unwrap().kind,
+        FaultKind::FuelExhausted { budget: 10_000 }
+    );
+    assert_eq!(call.metrics.fuel_consumed, 10_000);
+    assert_eq!(engine.fuel_remaining(&i), Some(0));
+    assert_eq!(call.metrics.duration, Duration::from_nanos(10_000));
+    assert_eq!(clock.now_ns() - before, 10_000);
+
+    // With the default budget too.
+    let mut i = scripted_on(&engine, Response::FuelExhaustion);
+    let call = i.process_sync(el(0));
+    let budget = Limits::default().fuel_per_call;
+    assert_eq!(
+        call.fault().unwrap().kind,
+        FaultKind::FuelExhausted { budget }
+    );
+    assert_eq!(call.metrics.fuel_consumed, budget);
+    assert_eq!(engine.fuel_remaining(&i), Some(0));
+}
+
+#[test]
+fn a_scripted_deadline_reports_the_allowance_the_call_had() {
+    // The system clock: the call deadline, or the flow's when it is sooner.
+    let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
+    let mut i = scripted_on(&engine, Response::Deadline);
+    assert_eq!(
+        i.process_sync(el(0)).fault().unwrap().kind,
+        FaultKind::DeadlineExceeded {
+            allowed: Duration::from_secs(10)
+        }
+    );
+    let mut i = scripted_on(&engine, Response::Deadline);
+    let deadline = engine.clock().deadline_after(Duration::from_millis(5));
+    let call = i.process_sync(el(0).with_context(FlowContext::new("f").with_deadline_ns(deadline)));
+    match call.fault().unwrap().kind {
+        FaultKind::DeadlineExceeded { allowed } => {
+            assert!(
+                allowed <= Duration::from_millis(5) && !allowed.is_zero(),
+                "{allowed:?}"
+            )
+        }
+        ref other => panic!("{other:?}"),
+    }
+
+    // A virtual clock: exactly the time to the deadline, and the call burns
+    // the fuel up to it, so the clock reaches the deadline.
+    let clock = Clock::virtual_time(VirtualTime::default());
+    let engine = MockEngine::with_clock(MockEngineConfig::default(), clock.clone()).unwrap();
+    let mut i = scripted_on(&engine, Response::Deadline);
+    let deadline = clock.deadline_after(Duration::from_millis(1));
+    let call = i.process_sync(el(0).with_context(FlowContext::new("f").with_deadline_ns(deadline)));
+    assert_eq!(
+        call.fault().unwrap().kind,
+        FaultKind::DeadlineExceeded {
+            allowed: Duration::from_millis(1)
+        }
+    );
+    assert_eq!(call.metrics.fuel_consumed, 1_000_000);
+    assert_eq!(call.metrics.duration, Duration::from_millis(1));
+    assert_eq!(clock.now_ns(), deadline);
+
+    // No deadline in force (which a real guest cannot exceed): zero allowed.
+    let engine = MockEngine::new(MockEngineConfig {
+        limits: Limits {
+            call_deadline: None,
+            ..Limits::default()
+        },
+        ..MockEngineConfig::default()
+    })
+    .unwrap();
+    let mut i = scripted_on(&engine, Response::Deadline);
+    assert_eq!(
+        i.process_sync(el(0)).fault().unwrap().kind,
+        FaultKind::DeadlineExceeded {
+            allowed: Duration::ZERO
+        }
+    );
+}
+
+#[test]
+fn a_scripted_memory_fault_reports_the_size_requested() {
+    let limit = 1 << 20;
+    let engine = MockEngine::new(MockEngineConfig {
+        limits: Limits {
+            max_memory_bytes: limit,
+            ..Limits::default()
+        },
+        ..MockEngineConfig::default()
+    })
+    .unwrap();
+    let mut i = scripted_on(&engine, Response::MemoryLimit);
+    assert_eq!(engine.memory_usage(&i), 65536);
+    let call = i.process_sync(el(0));
+    // Page by page from one page to the limit; the next page is refused.
+    assert_eq!(
+        call.fault().unwrap().kind,
+        FaultKind::MemoryLimitExceeded {
+            limit,
+            requested: limit + 65536
+        }
+    );
+    assert_eq!(call.metrics.memory_bytes, limit);
+    assert_eq!(engine.memory_usage(&i), limit);
+
+    // A model's own memory error carries what it asked for.
+    engine.register(
+        MockBuilder::new("asks")
+            .on_process(|_, _| Err(MockError::MemoryLimitExceeded { requested: 3 << 20 }))
+            .build(),
+    );
+    let mut asks = instance_of(&engine, "asks", "asks");
+    assert_eq!(
+        asks.process_sync(el(0)).fault().unwrap().kind,
+        FaultKind::MemoryLimitExceeded {
+            limit,
+            requested: 3 << 20
+        }
+    );
+}
+
+#[test]
+fn a_mock_config_is_validated_and_every_problem_listed() {
+    let bad = MockEngineConfig {
+        limits: Limits {
+            fuel_per_call: 0,
+            max_host_resources: 0,
+            ..Limits::default()
+        },
+        faults: ColdFaults {
+            instantiate: FailOn::Probability(1.5),
+            ..ColdFaults::default()
+        },
+        journal: JournalMode::Bounded(0),
+        ..MockEngineConfig::default()
+    };
+    assert!(bad.validate().is_err());
+    let Err(EngineError::InvalidConfig(problems)) = MockEngine::new(bad) else {
+        panic!("an invalid mock config was accepted")
+    };
+    let fields: Vec<&str> = problems.iter().map(|p| p.field).collect();
+    assert_eq!(
+        fields,
+        [
+            "limits.fuel_per_call",
+            "limits.max_host_resources",
+            "faults.instantiate",
+            "journal"
+        ]
+    );
+    assert!(MockEngineConfig::default().validate().is_ok());
+    assert!(MockEngineConfig::seeded(3).validate().is_ok());
+}
+
+/// A processor that emits 8 bytes of its instance's random stream.
+fn random_processor() -> MockComponent {
+    MockComponent::processor("random", |ctx, input| {
+        let mut bytes = [0u8; 8];
+        ctx.fill_random(&mut bytes);
+        Ok(ProcessResult::Emit(ctx.emit_bytes(
+            input.meta.clone(),
+            &bytes,
+            "application/octet-stream",
+        )?))
+    })
+}
+
+fn random_run(
+    engine: &MockEngine,
+    id: &str,
+) -> (Vec<Bytes>, Vec<torvyn_engine::mock::JournalEntry>) {
+    engine.register(random_processor());
+    let mut i = instance_of(engine, "random", id);
+    let outputs = (0..3)
+        .map(|n| emitted(i.process_sync(el(n))).payload)
+        .collect();
+    (outputs, engine.journal().entries())
+}
+
+#[test]
+fn determinism_is_one_call_away() {
+    let engine = MockEngine::deterministic(7);
+    assert!(engine.clock().is_virtual());
+    assert_eq!(engine.config().random, RandomSource::Seeded(7));
+    assert_eq!(engine.config().faults.seed, 7);
+
+    let (first, journal) = random_run(&engine, "a");
+    let (again, journal_again) = random_run(&MockEngine::deterministic(7), "a");
+    assert_eq!(first, again, "the same seed and id give the same stream");
+    assert_eq!(
+        journal, journal_again,
+        "and the same journal, times included"
+    );
+    assert!(journal.iter().all(|e| e.time_ns > 0));
+
+    // The stream is derived from the seed and the instance id, as a
+    // Wasmtime guest's WASI random seed is.
+    let mut expected = SplitMix64::new(derive_seed(7, "a"));
+    assert_eq!(&first[0][..], &expected.next_u64().to_le_bytes());
+    let (other_id, _) = random_run(&MockEngine::deterministic(7), "b");
+    let (other_seed, _) = random_run(&MockEngine::deterministic(8), "a");
+    assert_ne!(first, other_id);
+    assert_ne!(first, other_seed);
+}
+
+#[test]
+fn with_models_registers_every_fixture_model() {
+    let engine = MockEngine::with_models(MockEngineConfig::default(), Clock::system()).unwrap();
+    for c in models::all() {
+        let compiled = engine
+            .compile(&MockEngine::component_bytes(c.name()))
+            .unwrap();
+        assert_eq!(compiled.roles(), c.roles(), "{}", c.name());
+    }
+    let bare = MockEngine::deterministic(1);
+    assert!(bare.compile_wat("uppercase").is_err());
+    bare.register_models();
+    assert!(bare.compile_wat("uppercase").is_ok());
+}
+
+#[test]
+fn an_artifact_of_an_unregistered_component_is_not_corrupt() {
+    let maker = MockEngine::with_models(MockEngineConfig::default(), Clock::system()).unwrap();
+    let artifact = maker
+        .serialize(&maker.compile_wat("sink").unwrap())
+        .unwrap();
+    let stranger = MockEngine::new(MockEngineConfig::default()).unwrap();
+    // SAFETY: mock artifacts are plain data.
+    let err = unsafe { stranger.deserialize(&artifact) }.unwrap_err();
+    match &err {
+        EngineError::NotRegistered { name, registered } => {
+            assert_eq!((name.as_str(), registered.as_str()), ("sink", "none"))
+        }
+        other => panic!("{other}"),
+    }
+    let text = err.to_string();
+    assert!(
+        text.contains("`sink`") && text.contains("MockEngine::register"),
+        "{text}"
+    );
+    // Compiling an unknown name says the same.
+    assert!(matches!(
+        stranger.compile(&MockEngine::component_bytes("sink")),
+        Err(EngineError::NotRegistered { .. })
+    ));
+
+    // A damaged name is corrupt, not unknown.
+    let mut damaged = artifact.clone();
+    let at = damaged.len() - 17;
+    damaged[at] ^= 0x20;
+    // SAFETY: as above.
+    assert!(matches!(
+        unsafe { maker.deserialize(&damaged) },
+        Err(EngineError::CorruptArtifact(_))
+    ));
+    // SAFETY: as above.
+    assert!(unsafe { maker.deserialize(&artifact) }.is_ok());
+}
+
+#[test]
+fn the_journal_keeps_outputs_on_request_and_names_kinds_by_enum() {
+    let engine = MockEngine::with_models(
+        MockEngineConfig {
+            journal: JournalMode::WithOutputs(None),
+            ..MockEngineConfig::default()
+        },
+        Clock::system(),
+    )
+    .unwrap();
+    let mut p = instance_of(&engine, "passthrough", "p");
+    let input = el(0);
+    let ptr = input.payload.as_ptr();
+    let _ = p.process_sync(input);
+    let mut src = instance_of(&engine, "counter-source", "src");
+    let _ = src.notify_backpressure_sync(BackpressureSignal::Pause);
+    let _ = src.pull_sync();
+    let mut t = scripted_on(&engine, Response::Trap);
+    let _ = t.process_sync(el(1));
+    let _ = t.process_sync(el(2));
+    let entries = engine.journal().entries();
+    let output = entries[0]
+        .output
+        .as_ref()
+        .expect("the emitted payload is kept");
+    assert_eq!(&output[..], b"payload 0");
+    assert_eq!(output.as_ptr(), ptr, "kept without a copy");
+    let outcomes: Vec<_> = entries.iter().map(|e| e.outcome.clone()).collect();
+    assert_eq!(
+        outcomes[2..],
+        [
+            JournalOutcome::GuestError(ProcessErrorName::Unavailable),
+            JournalOutcome::Fault(FaultName::Trap),
+            JournalOutcome::Fault(FaultName::Poisoned),
+        ]
+    );
+    assert_eq!(FaultName::Poisoned.name(), "poisoned");
+    assert!(entries[1..].iter().all(|e| e.output.is_none()));
+
+    // By default nothing is kept.
+    let engine = MockEngine::with_models(MockEngineConfig::default(), Clock::system()).unwrap();
+    let mut p = instance_of(&engine, "passthrough", "p");
+    let _ = p.process_sync(el(0));
+    assert_eq!(engine.journal().entries()[0].output, None);
+}
+
+#[test]
+fn expectations_name_instances_not_components() {
+    let engine = MockEngine::with_models(MockEngineConfig::default(), Clock::system()).unwrap();
+    let mut a = instance_of(&engine, "passthrough", "a");
+    let mut b = instance_of(&engine, "passthrough", "b");
+    let _ = a.process_sync(el(0));
+    let _ = a.process_sync(el(1));
+    let _ = b.process_sync(el(2));
+    let journal = engine.journal();
+    journal
+        .verify(&Expectations::new().calls("a", Function::Process, 2).calls(
+            "b",
+            Function::Process,
+            1,
+        ))
+        .unwrap();
+    let err = journal
+        .verify(&Expectations::new().calls("passthrough", Function::Process, 3))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("expected 3 call(s) to passthrough.process, saw 0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn scripted_emits_set_content_type_and_metadata() {
+    let engine = MockEngine::new(MockEngineConfig::default()).unwrap();
+    let mut i = scripted(
+        &engine,
+        "emitter",
+        &[Role::Processor, Role::Source],
+        Scripts {
+            process: Some(Script::in_order([
+                Response::EmitElement(
+                    ScriptedOutput::new("{}")
+                        .with_content_type("application/json")
+                        .with_sequence(42)
+                        .with_timestamp_ns(7),
+                ),
+                Response::EmitElement(ScriptedOutput::new("same meta")),
+            ])),
+            pull: Some(Script::in_order([Response::EmitElement(
+                ScriptedOutput::new("pulled").with_sequence(9),
+            )])),
+            ..Scripts::default()
+        },
+    );
+    let input = StreamElement::new(3, "in", "text/plain");
+    let out = emitted(i.process_sync(input));
+    assert_eq!(
+        (out.meta.clone(), &out.payload[..]),
+        (
+            ElementMeta {
+                sequence: 42,
+                timestamp_ns: 7,
+                content_type: "application/json".into()
+            },
+            &b"{}"[..]
+        )
+    );
+    assert_eq!(out.buffer_content_type, "application/json");
+    let out = emitted(i.process_sync(StreamElement::new(4, "in", "text/plain")));
+    assert_eq!(
+        (out.meta.sequence, out.meta.content_type.as_str()),
+        (4, "text/plain")
+    );
+    assert_eq!(out.buffer_content_type, "text/plain");
+    let pulled = i.pull_sync().outcome.unwrap().unwrap();
+    assert_eq!(
+        (
+            pulled.meta.sequence,
+            pulled.meta.timestamp_ns,
+            pulled.meta.content_type.as_str()
+        ),
+        (9, 0, "application/octet-stream")
+    );
+    assert_eq!(i.live_resources(), 0);
 }

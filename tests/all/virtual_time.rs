@@ -7,7 +7,7 @@ use torvyn_engine::clock::VirtualTime;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     Clock, CompilationStrategy, ComponentId, EngineError, FaultKind, FlowContext,
-    InvocationMetrics, ProcessResult, RandomSource, StreamElement, WasmEngine,
+    InvocationMetrics, Limits, ProcessResult, RandomSource, StreamElement, WasmEngine,
 };
 
 use crate::support::{STRATEGIES, compile_on, fault};
@@ -107,7 +107,10 @@ fn a_virtual_deadline_stops_at_the_same_instruction_every_time() {
 fn a_virtual_clock_needs_fuel() {
     let Err(err) = WasmtimeEngine::with_clock(
         WasmtimeEngineConfig {
-            fuel_enabled: false,
+            limits: Limits {
+                fuel_enabled: false,
+                ..Limits::default()
+            },
             ..WasmtimeEngineConfig::default()
         },
         Clock::virtual_time(VirtualTime::default()),

@@ -29,7 +29,8 @@ pub fn our_instance(journal: JournalMode) -> (MockEngine, MockInvoker) {
     let engine = MockEngine::new(MockEngineConfig {
         journal,
         ..MockEngineConfig::default()
-    });
+    })
+    .expect("the default mock configuration is valid");
     engine.register(models::passthrough_component());
     let compiled = engine
         .compile(&MockEngine::component_bytes("passthrough"))

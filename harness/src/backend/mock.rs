@@ -34,13 +34,14 @@ impl std::fmt::Debug for MockBackend {
 }
 
 impl MockBackend {
-    /// A mock engine with the default limits (the Wasmtime backend's) and
-    /// the clock `settings` say.
+    /// A mock engine with the default limits (the Wasmtime backend's), the
+    /// clock `settings` say, and every random choice (the instances'
+    /// streams, fault probabilities) drawn from their seed.
     pub fn new(settings: &EngineSettings) -> Result<Self, HarnessError> {
         Self::with_config(
             MockEngineConfig {
                 journal: JournalMode::Off,
-                ..MockEngineConfig::default()
+                ..MockEngineConfig::seeded(settings.seed)
             },
             settings,
         )
@@ -56,18 +57,17 @@ impl MockBackend {
             ClockSetting::Virtual => Clock::virtual_time(settings.virtual_time),
             ClockSetting::System => Clock::system(),
         };
-        Ok(Self::from_engine(MockEngine::with_clock(config, clock)))
+        let engine = MockEngine::with_clock(config, clock)
+            .map_err(|source| HarnessError::engine("create an engine for", "<engine>", source))?;
+        Ok(Self::from_engine(engine))
     }
 
     /// A backend over a mock engine made elsewhere (its configuration,
     /// clock and registry as they are), with every fixture model
     /// registered in it.
     pub fn from_engine(engine: MockEngine) -> Self {
-        let all = models::all();
-        let models = all.iter().map(|c| c.name().to_string()).collect();
-        for c in all {
-            engine.register(c);
-        }
+        engine.register_models();
+        let models = models::all().iter().map(|c| c.name().to_string()).collect();
         Self {
             engine,
             models,

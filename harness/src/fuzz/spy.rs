@@ -267,10 +267,11 @@ pub enum EntryEngine {
 pub fn check_entry(engine: EntryEngine, case: &EntryCase) {
     type Bench<E> = LazyLock<Mutex<EntryBench<E>>>;
     static MOCK: Bench<torvyn_engine::mock::MockEngine> = LazyLock::new(|| {
-        let engine = torvyn_engine::mock::MockEngine::new(Default::default());
-        for c in torvyn_engine::mock::models::all() {
-            engine.register(c);
-        }
+        let engine = torvyn_engine::mock::MockEngine::with_models(
+            Default::default(),
+            torvyn_engine::Clock::system(),
+        )
+        .expect("the default mock configuration is valid");
         let component = torvyn_engine::mock::MockEngine::component_bytes("passthrough");
         Mutex::new(EntryBench::new(engine, component))
     });

@@ -243,7 +243,7 @@ pub fn invoke_elements(data: &[u8]) -> Verdict {
         return Verdict::Discarded;
     };
     let backend = world::backend(stream.setup);
-    let default_budget = backend.wasmtime().config().fuel_per_call;
+    let default_budget = backend.wasmtime().config().limits.fuel_per_call;
     for (fixture, _) in FIXTURE_OUTCOMES {
         if !stream.heavy && HEAVY.contains(fixture) {
             continue;
@@ -303,11 +303,11 @@ pub fn differential(data: &[u8]) -> Verdict {
 
     let real_backend = world::backend(stream.setup);
     let compiled = world::compiled(stream.setup, fixture);
-    let budget = real_backend.wasmtime().config().fuel_per_call;
+    let budget = real_backend.wasmtime().config().limits.fuel_per_call;
     let mut real = instantiate(real_backend, &compiled, Some(fixture), budget)
         .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
     let mock_backend = world::mock();
-    let budget = mock_backend.mock().config().fuel_per_call;
+    let budget = mock_backend.mock().config().limits.fuel_per_call;
     let mut mock = instantiate(
         mock_backend,
         &world::mock_compiled(fixture),
@@ -396,7 +396,7 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
                 backend,
                 &fixtures,
                 &ops,
-                backend.wasmtime().config().fuel_per_call,
+                backend.wasmtime().config().limits.fuel_per_call,
                 |f| world::compiled(setup, f),
             );
         }
@@ -409,7 +409,7 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
                 backend,
                 &MODELLED,
                 &ops,
-                backend.mock().config().fuel_per_call,
+                backend.mock().config().limits.fuel_per_call,
                 world::mock_compiled,
             );
         }
@@ -644,7 +644,12 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
             return (Reach::Compile, kind);
         }
     };
-    let Ok(mut c) = instantiate(backend, &compiled, None, engine.config().fuel_per_call) else {
+    let Ok(mut c) = instantiate(
+        backend,
+        &compiled,
+        None,
+        engine.config().limits.fuel_per_call,
+    ) else {
         return (Reach::Instantiate, kind);
     };
     c.set_fuel(fuel);

@@ -8,7 +8,7 @@ use std::sync::{LazyLock, Mutex};
 use torvyn_engine::mock::MockCompiled;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    CompilationStrategy, PoolingConfig, RandomSource, WasmEngine, WasmtimeCompiled,
+    CompilationStrategy, Limits, PoolingConfig, RandomSource, WasmEngine, WasmtimeCompiled,
 };
 
 use crate::backend::{EngineSettings, MockBackend, SimBackend, WasmtimeBackend};
@@ -41,13 +41,16 @@ impl Setup {
         // reach them (and fault) in a few milliseconds: the fuzzer then
         // runs many more inputs. The limits' enforcement is the same.
         WasmtimeEngineConfig {
+            limits: Limits {
+                max_memory_bytes: 4 << 20,
+                max_buffer_bytes_per_instance: 4 << 20,
+                fuel_per_call: 5_000_000,
+                ..Limits::default()
+            },
             random: RandomSource::Seeded(FUZZ_SEED),
             pooling: (self == Setup::Pooled).then(PoolingConfig::default),
-            max_memory_bytes: 4 << 20,
-            max_buffer_bytes_per_instance: 4 << 20,
             max_wasm_stack: 256 << 10,
             max_captured_output: 4 << 10,
-            fuel_per_call: 5_000_000,
             ..WasmtimeEngineConfig::with_strategy(strategy)
         }
     }

@@ -1,0 +1,93 @@
+//! Admission: whether a call may reach the guest and how long it may run,
+//! and the fuel a call (or an instance) may be given.
+//!
+//! Hot path (admission runs before every call; it allocates only when it
+//! refuses one).
+
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::config::MAX_PAYLOAD_BYTES;
+use crate::error::{EngineError, Fault, FaultKind};
+use crate::types::{Function, Roles, StreamElement};
+
+/// Decides whether a call may reach the guest, and how long it may run:
+/// the earlier of `call_deadline` and the element's flow deadline. Refuses
+/// calls on a poisoned instance, calls to a role the component lacks, a
+/// payload over the 16 MiB cap and a deadline already past.
+pub(crate) fn admit(
+    poisoned: Option<&Fault>,
+    roles: Roles,
+    function: Function,
+    element: Option<&StreamElement>,
+    clock: &Clock,
+    call_deadline: Option<Duration>,
+) -> Result<Option<Duration>, FaultKind> {
+    if let Some(first) = poisoned {
+        return Err(FaultKind::Poisoned {
+            cause: first.poison_cause(),
+        });
+    }
+    let role = function
+        .role()
+        .expect("hot-path functions belong to a role");
+    if !roles.contains(role) {
+        return Err(FaultKind::MissingExport { role });
+    }
+    let mut allowed = call_deadline;
+    if let Some(el) = element {
+        if el.payload.len() as u64 > MAX_PAYLOAD_BYTES {
+            return Err(FaultKind::Rejected {
+                reason: format!(
+                    "the payload is {} bytes, over the {MAX_PAYLOAD_BYTES}-byte buffer cap; split it",
+                    el.payload.len()
+                ),
+            });
+        }
+        if let Some(deadline) = el.context.deadline_ns {
+            let now = clock.now_ns();
+            if deadline <= now {
+                return Err(FaultKind::Rejected {
+                    reason: format!(
+                        "the flow's deadline passed {}ns before the call",
+                        now - deadline
+                    ),
+                });
+            }
+            let left = Duration::from_nanos(deadline - now);
+            allowed = Some(allowed.map_or(left, |a| a.min(left)));
+        }
+    }
+    Ok(allowed)
+}
+
+/// The fuel a call may burn: its budget, or on a virtual clock the time it
+/// is allowed turned into fuel when that is less. The flag says whether
+/// the deadline is what bounds it (running out is then a deadline fault).
+pub(crate) fn fuel_budget(clock: &Clock, allowed: Option<Duration>, budget: u64) -> (u64, bool) {
+    match allowed.and_then(|a| clock.fuel_for(a)) {
+        Some(fuel) if fuel < budget => (fuel, true),
+        _ => (budget, false),
+    }
+}
+
+/// Checks a per-instance fuel budget for [`crate::WasmEngine::set_fuel`].
+pub(crate) fn check_fuel(fuel_enabled: bool, fuel: u64) -> Result<(), EngineError> {
+    if !fuel_enabled {
+        return Err(EngineError::Unsupported(
+            "fuel metering is off in this engine (`limits.fuel_enabled: false`); enable it to \
+             set a fuel budget"
+                .into(),
+        ));
+    }
+    if fuel == 0 || fuel > i64::MAX as u64 {
+        return Err(EngineError::InvalidArgument {
+            name: "fuel",
+            problem: format!(
+                "{fuel} is outside 1..={}: a zero budget fails every call at once",
+                i64::MAX
+            ),
+        });
+    }
+    Ok(())
+}

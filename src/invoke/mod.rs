@@ -1,0 +1,77 @@
+//! What every backend does around a call, written once so that the
+//! Wasmtime and mock invokers cannot drift apart: the call frame (admit,
+//! begin, body, finish, classify; [`frame`]), admission and fuel budgets
+//! ([`admit`]), and the async face of the synchronous calls.
+//!
+//! Hot path.
+
+mod admit;
+mod frame;
+
+pub(crate) use admit::check_fuel;
+pub(crate) use frame::{BodyResult, CallBackend, CallFrame, CallState, Failure, call, noop};
+
+/// Implements [`crate::ComponentInvoker`] for an invoker type whose calls
+/// are its synchronous `*_sync` methods (a guest call is CPU-bound and
+/// bounded by fuel and deadline, so it runs on the caller's task), which
+/// has a `state: CallState` field and a `live()` method.
+macro_rules! async_invoker_from_sync {
+    ($ty:ty) => {
+        impl $crate::ComponentInvoker for $ty {
+            fn component_id(&self) -> &$crate::ComponentId {
+                &self.state.id
+            }
+
+            fn roles(&self) -> $crate::Roles {
+                self.state.roles
+            }
+
+            fn live_resources(&self) -> usize {
+                self.live()
+            }
+
+            fn poisoned(&self) -> Option<&$crate::Fault> {
+                self.state.poisoned.as_ref()
+            }
+
+            async fn init(&mut self, config: &str) -> $crate::Invocation<()> {
+                self.init_sync(config)
+            }
+
+            async fn process(
+                &mut self,
+                element: $crate::StreamElement,
+            ) -> $crate::Invocation<$crate::ProcessResult> {
+                self.process_sync(element)
+            }
+
+            async fn pull(&mut self) -> $crate::Invocation<Option<$crate::OutputElement>> {
+                self.pull_sync()
+            }
+
+            async fn push(
+                &mut self,
+                element: $crate::StreamElement,
+            ) -> $crate::Invocation<$crate::BackpressureSignal> {
+                self.push_sync(element)
+            }
+
+            async fn notify_backpressure(
+                &mut self,
+                signal: $crate::BackpressureSignal,
+            ) -> $crate::Invocation<()> {
+                self.notify_backpressure_sync(signal)
+            }
+
+            async fn complete(&mut self) -> $crate::Invocation<()> {
+                self.complete_sync()
+            }
+
+            async fn teardown(&mut self) -> $crate::Invocation<()> {
+                self.teardown_sync()
+            }
+        }
+    };
+}
+
+pub(crate) use async_invoker_from_sync;

@@ -1,0 +1,209 @@
+//! Configuration of the Wasmtime backend: the shared [`Limits`], and what
+//! only Wasmtime has (compiler choice, allocation strategy, stack, tables,
+//! epochs).
+//!
+//! Cold path. [`WasmtimeEngineConfig::validate`] reports every problem at
+//! once; [`super::WasmtimeEngine::new`] refuses an invalid config.
+
+use std::time::Duration;
+
+use crate::config::{Limits, problems_to_result};
+use crate::error::{ConfigProblem, EngineError};
+use crate::host::ResourceLimits;
+use crate::random::RandomSource;
+
+/// Which compiler turns WebAssembly into machine code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CompilationStrategy {
+    /// The optimizing compiler: slower to compile, faster code.
+    #[default]
+    Cranelift,
+    /// The baseline compiler: compiles several times faster, slower code.
+    Winch,
+}
+
+impl CompilationStrategy {
+    /// The strategy's lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cranelift => "cranelift",
+            Self::Winch => "winch",
+        }
+    }
+}
+
+/// Limits of the pooling instance allocator, which pre-reserves memory for
+/// a fixed number of instances so instantiation does no `mmap`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolingConfig {
+    /// Component instances live at once, across the engine.
+    pub total_component_instances: u32,
+    /// Core instances live at once (a component has several).
+    pub total_core_instances: u32,
+    /// Linear memories live at once.
+    pub total_memories: u32,
+    /// Tables live at once.
+    pub total_tables: u32,
+    /// Bytes at the start of each linear memory and table that stay
+    /// resident when a slot is reused: they are zeroed with `memset`
+    /// instead of returned to the kernel, so the next instance does not
+    /// page-fault them back in. Default 64 KiB (one wasm page).
+    pub keep_resident_bytes: u64,
+}
+
+impl Default for PoolingConfig {
+    fn default() -> Self {
+        Self {
+            total_component_instances: 128,
+            total_core_instances: 1024,
+            total_memories: 256,
+            total_tables: 512,
+            keep_resident_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Configuration of [`super::WasmtimeEngine`].
+///
+/// Defaults: Cranelift, the default [`Limits`] (fuel metering on with a
+/// budget of 50 million units per call, a 10-second deadline per call,
+/// 16 MiB of linear memory, 64 MiB of host buffers per instance), a 1 MiB
+/// wasm stack, on-demand allocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WasmtimeEngineConfig {
+    /// The compiler.
+    pub strategy: CompilationStrategy,
+    /// Fuel, deadline, memory, buffer and resource limits (the same type as
+    /// the mock's).
+    pub limits: Limits,
+    /// How often the engine's ticker thread advances the epoch; deadlines
+    /// are enforced to this granularity.
+    pub epoch_tick: Duration,
+    /// The most elements one table may hold.
+    pub max_table_elements: u64,
+    /// The most core instances one component instance may create.
+    pub max_core_instances: usize,
+    /// The most tables one instance may create.
+    pub max_tables: usize,
+    /// The most linear memories one instance may create.
+    pub max_memories: usize,
+    /// The most stack the guest may use, in bytes.
+    pub max_wasm_stack: usize,
+    /// Bytes of guest stdout (and, separately, stderr) kept per instance;
+    /// more is counted and discarded.
+    pub max_captured_output: usize,
+    /// Use the pooling instance allocator with these limits; `None` for
+    /// on-demand allocation.
+    pub pooling: Option<PoolingConfig>,
+    /// Compile functions on several threads.
+    pub parallel_compilation: bool,
+    /// Where guests' WASI random bytes come from.
+    pub random: RandomSource,
+}
+
+impl Default for WasmtimeEngineConfig {
+    fn default() -> Self {
+        Self {
+            strategy: CompilationStrategy::Cranelift,
+            limits: Limits::default(),
+            epoch_tick: Duration::from_millis(1),
+            max_table_elements: 100_000,
+            max_core_instances: 64,
+            max_tables: 64,
+            max_memories: 8,
+            max_wasm_stack: 1024 * 1024,
+            max_captured_output: 64 * 1024,
+            pooling: None,
+            parallel_compilation: true,
+            random: RandomSource::System,
+        }
+    }
+}
+
+impl WasmtimeEngineConfig {
+    /// The default configuration with another compiler.
+    pub fn with_strategy(strategy: CompilationStrategy) -> Self {
+        Self {
+            strategy,
+            ..Self::default()
+        }
+    }
+
+    /// Checks the configuration and lists every problem found (the
+    /// [`Limits`]' problems first, as [`Limits::validate`] names them).
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let mut problems = Vec::new();
+        self.limits.check(&mut problems);
+        let mut problem = |field, text: String| {
+            problems.push(ConfigProblem {
+                field,
+                problem: text,
+            })
+        };
+        if self.epoch_tick.is_zero() {
+            problem(
+                "epoch_tick",
+                "is zero; use at least 100µs (1ms is the default)".into(),
+            );
+        } else if self.epoch_tick > Duration::from_secs(1) {
+            problem(
+                "epoch_tick",
+                format!(
+                    "{:?} makes deadlines coarser than a second; use 1ms to 100ms",
+                    self.epoch_tick
+                ),
+            );
+        }
+        if self.max_wasm_stack < 64 * 1024 || self.max_wasm_stack > 64 * 1024 * 1024 {
+            problem(
+                "max_wasm_stack",
+                format!(
+                    "{} bytes is outside 64 KiB..=64 MiB (1 MiB is the default)",
+                    self.max_wasm_stack
+                ),
+            );
+        }
+        for (field, value) in [
+            ("max_core_instances", self.max_core_instances),
+            ("max_tables", self.max_tables),
+            ("max_memories", self.max_memories),
+        ] {
+            if value == 0 {
+                problem(field, "is 0: no component could run".into());
+            }
+        }
+        if self.max_table_elements == 0 {
+            problem("max_table_elements", "is 0: no component could run".into());
+        }
+        if let Some(pool) = &self.pooling {
+            if pool.total_component_instances == 0 {
+                problem(
+                    "pooling.total_component_instances",
+                    "is 0: no instance could be created".into(),
+                );
+            }
+            if (pool.total_core_instances as u64) < (pool.total_component_instances as u64) {
+                problem(
+                    "pooling.total_core_instances",
+                    format!(
+                        "{} is less than total_component_instances ({}): every component needs \
+                         at least one core instance",
+                        pool.total_core_instances, pool.total_component_instances
+                    ),
+                );
+            }
+            if pool.total_memories == 0 {
+                problem(
+                    "pooling.total_memories",
+                    "is 0: no component could run".into(),
+                );
+            }
+        }
+        problems_to_result(problems)
+    }
+
+    /// The host-resource limits this configuration gives each instance.
+    pub fn resource_limits(&self) -> ResourceLimits {
+        self.limits.resource_limits()
+    }
+}
