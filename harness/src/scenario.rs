@@ -41,7 +41,6 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-#[cfg(feature = "wasmtime-backend")]
 use torvyn_engine::clock::VirtualTime;
 use torvyn_engine::{BackpressureSignal, Role};
 
