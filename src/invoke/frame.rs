@@ -38,7 +38,7 @@ use crate::error::{ContractViolation, Fault, FaultKind, InvokeError, TrapCode};
 use crate::host::HostResources;
 use crate::trace;
 use crate::types::{
-    ComponentId, ElementMeta, Function, Invocation, InvocationMetrics, ProcessError, Roles,
+    ComponentId, ElementMeta, Function, Invocation, InvocationMetrics, ProcessError, Role, Roles,
     StreamElement,
 };
 
@@ -69,6 +69,20 @@ impl CallState {
             fuel_remaining: limits.fuel_enabled.then_some(limits.fuel_per_call),
             poisoned: None,
         }
+    }
+
+    /// Whether a lifecycle call has nothing to do and succeeds at once,
+    /// without reaching the guest: `init` with an empty config, and
+    /// `teardown`, on a component without the lifecycle role (see
+    /// [`crate::ComponentInvoker::init`] and
+    /// [`crate::ComponentInvoker::teardown`]).
+    pub fn skips(&self, function: Function, init_config: &str) -> bool {
+        !self.roles.contains(Role::Lifecycle)
+            && match function {
+                Function::Init => init_config.is_empty(),
+                Function::Teardown => true,
+                _ => false,
+            }
     }
 
     /// Gives every later call `fuel` (see [`crate::WasmEngine::set_fuel`]).

@@ -191,11 +191,10 @@ impl MockInvoker {
 
     /// `lifecycle.init`, synchronously (same rules as the real backend).
     pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
-        let lifecycle = self.state.roles.contains(Role::Lifecycle);
-        if !lifecycle && config.is_empty() {
+        if self.state.skips(Function::Init, config) {
             return invoke::noop();
         }
-        let inject = lifecycle
+        let inject = self.state.roles.contains(Role::Lifecycle)
             && self.state.poisoned.is_none()
             && self.inst.engine.faults.should_fail(ColdOp::Init);
         self.call(Function::Init, None, |m, ctx, _| {
@@ -208,7 +207,7 @@ impl MockInvoker {
 
     /// `lifecycle.teardown`, synchronously and best effort.
     pub fn teardown_sync(&mut self) -> Invocation<()> {
-        if !self.state.roles.contains(Role::Lifecycle) {
+        if self.state.skips(Function::Teardown, "") {
             return invoke::noop();
         }
         self.call(Function::Teardown, None, |m, ctx, _| m.teardown(ctx))

@@ -175,7 +175,7 @@ impl WasmtimeInvoker {
 
     /// `lifecycle.init`, synchronously (see [`ComponentInvoker::init`](crate::ComponentInvoker::init)).
     pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
-        if !self.state.roles.contains(crate::Role::Lifecycle) && config.is_empty() {
+        if self.state.skips(Function::Init, config) {
             return invoke::noop();
         }
         self.call(Function::Init, None, |store, ex, _| {
@@ -187,7 +187,7 @@ impl WasmtimeInvoker {
     /// `lifecycle.teardown`, synchronously and best effort (see
     /// [`ComponentInvoker::teardown`](crate::ComponentInvoker::teardown)).
     pub fn teardown_sync(&mut self) -> Invocation<()> {
-        if !self.state.roles.contains(crate::Role::Lifecycle) {
+        if self.state.skips(Function::Teardown, "") {
             return invoke::noop();
         }
         self.call(Function::Teardown, None, |store, ex, _| {
