@@ -26,9 +26,11 @@
 //! - `mock` (feature `mock`): the same two traits without Wasmtime. Guests
 //!   are models (a trait, or closures per function) or scripts; fuel and
 //!   memory follow a cost model; cold-path failures can be injected; a
-//!   journal records every call for `Expectations::verify`. It shares the
-//!   host-resource rules, admission checks and poisoning with the Wasmtime
-//!   backend, so a host tested against it sees the same behaviour.
+//!   journal records every call for `Expectations::verify`. Every call on
+//!   either backend runs through one call frame (admission, lending, the
+//!   metrics, fault classification, poisoning) over the same host-resource
+//!   rules and the same [`Limits`], so a host tested against the mock sees
+//!   the same behaviour.
 //! - [`cache`]: [`CompiledComponentCache`] over any [`WasmEngine`], a
 //!   memory tier and a disk tier keyed by SHA-256 of the component and the
 //!   engine's [`WasmEngine::fingerprint`]. Disk entries are sealed and

@@ -9,7 +9,7 @@ mod admit;
 mod frame;
 
 pub(crate) use admit::check_fuel;
-pub(crate) use frame::{BodyResult, CallBackend, CallFrame, CallState, Failure, call, noop};
+pub(crate) use frame::{CallBackend, CallFrame, CallState, Failure, call, noop};
 
 /// Implements [`crate::ComponentInvoker`] for an invoker type whose calls
 /// are its synchronous `*_sync` methods (a guest call is CPU-bound and

@@ -22,7 +22,7 @@ use crate::clock::Clock;
 use crate::config::Limits;
 use crate::error::{FaultKind, InvokeError, TrapCode};
 use crate::host::HostResources;
-use crate::invoke::{self, BodyResult, CallBackend, CallFrame, CallState, Failure};
+use crate::invoke::{self, CallBackend, CallFrame, CallState, Failure};
 use crate::random::{RandomSource, SplitMix64, derive_seed};
 use crate::types::{
     BackpressureSignal, ComponentId, ElementMeta, Function, Invocation, OutputElement,
@@ -32,20 +32,8 @@ use crate::types::{
 /// A live mock instance. Offers every call through [`ComponentInvoker`](crate::ComponentInvoker)
 /// and as `*_sync` methods, like the Wasmtime invoker.
 pub struct MockInvoker {
-    engine: Arc<MockInner>,
     state: CallState,
-    model: Box<dyn MockModel>,
-    memory_model: MemoryModel,
-    res: HostResources,
-    memory_bytes: u64,
-    /// The instance's random stream ([`MockCtx::random_u64`]).
-    rng: SplitMix64,
-    /// The clock reading that ended the last admitted call, taken for its
-    /// duration and reused for its journal entry (`None`: refused). A field
-    /// rather than a second value returned with the `Invocation`: returning
-    /// the pair cost 77 more instructions per call (callgrind on
-    /// `compare/published-mock/examples/mock_loop.rs`).
-    ended_ns: Option<u64>,
+    inst: MockCall,
 }
 
 /// How a call's value is journaled. `input` is the call's input payload
@@ -136,17 +124,21 @@ fn instance_seed(random: &RandomSource, id: &ComponentId) -> u64 {
 
 impl MockInvoker {
     pub(crate) fn new(engine: Arc<MockInner>, component: &MockComponent, id: ComponentId) -> Self {
-        let limits = &engine.config.limits;
-        Self {
+        let limits = engine.config.limits;
+        let state = CallState::new(id, component.roles, &limits);
+        let inst = MockCall {
             res: HostResources::new(limits.resource_limits(), engine.clock.clone()),
-            rng: SplitMix64::new(instance_seed(&engine.config.random, &id)),
-            state: CallState::new(id, component.roles, limits),
+            rng: SplitMix64::new(instance_seed(&engine.config.random, &state.id)),
             memory_bytes: component.memory.initial,
             memory_model: component.memory,
             model: (component.factory)(),
             ended_ns: None,
+            input: None,
+            memory_denied: None,
+            fuel_used: 0,
             engine,
-        }
+        };
+        Self { state, inst }
     }
 
     pub(crate) fn set_fuel_budget(&mut self, fuel: u64) {
@@ -158,12 +150,12 @@ impl MockInvoker {
     }
 
     fn live(&self) -> usize {
-        self.res.live()
+        self.inst.res.live()
     }
 
     /// The simulated linear memory, in bytes.
     pub fn memory_bytes(&self) -> u64 {
-        self.memory_bytes
+        self.inst.memory_bytes
     }
 
     /// `processor.process`, synchronously.
@@ -199,13 +191,12 @@ impl MockInvoker {
 
     /// `lifecycle.init`, synchronously (same rules as the real backend).
     pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
-        let lifecycle = self.state.roles.contains(Role::Lifecycle);
-        if !lifecycle && config.is_empty() {
+        if self.state.skips(Function::Init, config) {
             return invoke::noop();
         }
-        let inject = lifecycle
+        let inject = self.state.roles.contains(Role::Lifecycle)
             && self.state.poisoned.is_none()
-            && self.engine.faults.should_fail(ColdOp::Init);
+            && self.inst.engine.faults.should_fail(ColdOp::Init);
         self.call(Function::Init, None, |m, ctx, _| {
             if inject {
                 return Err(MockError::Trap(TrapCode::Unreachable));
@@ -216,7 +207,7 @@ impl MockInvoker {
 
     /// `lifecycle.teardown`, synchronously and best effort.
     pub fn teardown_sync(&mut self) -> Invocation<()> {
-        if !self.state.roles.contains(Role::Lifecycle) {
+        if self.state.skips(Function::Teardown, "") {
             return invoke::noop();
         }
         self.call(Function::Teardown, None, |m, ctx, _| m.teardown(ctx))
@@ -236,82 +227,75 @@ impl MockInvoker {
     ) -> Invocation<T> {
         // The input as journaled: its meta, its payload (a cheap `Bytes`
         // clone, to recognise an output that is the same bytes) and digest.
-        let journal = &self.engine.journal;
         let journal_input = element.as_ref().and_then(|el| {
-            journal
+            self.inst
+                .engine
+                .journal
                 .is_on()
                 .then(|| (el.meta.clone(), el.payload.clone(), digest(&el.payload)))
         });
         let payload_len = element.as_ref().map_or(0, |el| el.payload.len());
-        self.ended_ns = None;
-        // Disjoint borrows of the fields (no `Arc` clone of the engine per
-        // call: two atomic operations on the hot path).
-        let Self {
-            engine,
-            state,
-            model,
-            memory_model,
-            res,
-            memory_bytes,
-            rng,
-            ended_ns,
-        } = self;
-        let engine: &MockInner = engine;
-        let mut call = MockCall {
-            engine,
-            res,
-            memory_bytes,
-            rng,
-            ended_ns,
-            input: None,
-            memory_denied: None,
-            fuel_used: 0,
-        };
-        let growth = memory_model.growth_per_call;
-        let invocation = invoke::call(&mut call, state, function, element, |call, frame, input| {
-            call.run(&mut **model, frame, payload_len, growth, input, body)
-        });
-        let ended = *call.ended_ns;
-        engine.journal.record(|index| {
-            let input = journal_input.as_ref().map(|(_, bytes, d)| (bytes, *d));
-            let (outcome, output) = match &invocation.outcome {
-                Ok(v) => (
-                    v.outcome(input),
-                    v.output()
-                        .filter(|_| engine.journal.keeps_outputs())
-                        .cloned(),
-                ),
-                Err(InvokeError::Guest(e)) => (JournalOutcome::GuestError(e.name()), None),
-                Err(InvokeError::Fault(f)) => (JournalOutcome::Fault(f.kind.fault_name()), None),
-            };
-            let (meta, payload) = journal_input.map_or((None, None), |(m, bytes, d)| {
-                (Some(m), Some((bytes.len(), d)))
-            });
-            JournalEntry {
-                index,
-                component: state.id.clone(),
-                function,
-                meta,
-                payload,
-                outcome,
-                output,
-                fuel: invocation.metrics.fuel_consumed,
-                time_ns: ended.unwrap_or_else(|| engine.clock.now_ns()),
-            }
-        });
-        invocation
+        self.inst.ended_ns = None;
+        invoke::call(
+            &mut self.inst,
+            &mut self.state,
+            function,
+            element,
+            |inst, frame, input| inst.run(frame, payload_len, input, body),
+            |inst, state, invocation| {
+                let engine = &*inst.engine;
+                engine.journal.record(|index| {
+                    let input = journal_input.as_ref().map(|(_, bytes, d)| (bytes, *d));
+                    let (outcome, output) = match &invocation.outcome {
+                        Ok(v) => (
+                            v.outcome(input),
+                            v.output()
+                                .filter(|_| engine.journal.keeps_outputs())
+                                .cloned(),
+                        ),
+                        Err(InvokeError::Guest(e)) => (JournalOutcome::GuestError(e.name()), None),
+                        Err(InvokeError::Fault(f)) => {
+                            (JournalOutcome::Fault(f.kind.fault_name()), None)
+                        }
+                    };
+                    let (meta, payload) = journal_input.map_or((None, None), |(m, bytes, d)| {
+                        (Some(m), Some((bytes.len(), d)))
+                    });
+                    JournalEntry {
+                        index,
+                        component: state.id.clone(),
+                        function,
+                        meta,
+                        payload,
+                        outcome,
+                        output,
+                        fuel: invocation.metrics.fuel_consumed,
+                        time_ns: inst.ended_ns.unwrap_or_else(|| engine.clock.now_ns()),
+                    }
+                });
+            },
+        )
     }
 }
 
-/// What is the mock's in a call: the per-call view of a [`MockInvoker`]
-/// the call frame drives.
-struct MockCall<'a> {
-    engine: &'a MockInner,
-    res: &'a mut HostResources,
-    memory_bytes: &'a mut u64,
-    rng: &'a mut SplitMix64,
-    ended_ns: &'a mut Option<u64>,
-    /// The reps of the lent payload and flow context.
+/// What is the mock's in a call: the instance's model, memory and host
+/// resources, which the call frame drives, and what one call records. The
+/// invoker owns it beside its `CallState`, so nothing is built per call.
+struct MockCall {
+    engine: Arc<MockInner>,
+    model: Box<dyn MockModel>,
+    memory_model: MemoryModel,
+    res: HostResources,
+    memory_bytes: u64,
+    /// The instance's random stream ([`MockCtx::random_u64`]).
+    rng: SplitMix64,
+    /// The clock reading that ended the last admitted call, taken for its
+    /// duration and reused for its journal entry (`None`: refused). A field
+    /// rather than a second value returned with the `Invocation`: returning
+    /// the pair cost 77 more instructions per call (callgrind on
+    /// `compare/published-mock/examples/mock_loop.rs`).
+    ended_ns: Option<u64>,
+    /// The reps of this call's lent payload and flow context.
     input: Option<(u32, u32)>,
     /// A memory growth refused in this call: `(limit, requested)`.
     memory_denied: Option<(u64, u64)>,
@@ -319,96 +303,68 @@ struct MockCall<'a> {
     fuel_used: u64,
 }
 
-impl MockCall<'_> {
+impl MockCall {
     /// The body: the modelled fuel against the call's budget (running out
     /// burns all of it, as a guest's would), the memory the model grows by
     /// per call, then the model.
     fn run<T>(
         &mut self,
-        model: &mut dyn MockModel,
         frame: &CallFrame,
         payload_len: usize,
-        growth: u64,
         input: Option<&ModelElement>,
         body: impl FnOnce(
             &mut dyn MockModel,
             &mut MockCtx<'_>,
             Option<&ModelElement>,
         ) -> Result<T, MockError>,
-    ) -> BodyResult<T> {
+    ) -> Result<T, MockError> {
         let config = &self.engine.config;
         if config.limits.fuel_enabled {
             let cost = config.cost.fuel(frame.function, payload_len);
             if cost > frame.fuel {
                 self.fuel_used = frame.fuel;
-                return Err(Failure::OutOfFuel);
+                return Err(MockError::FuelExhausted);
             }
             self.fuel_used = cost;
         }
         let mut ctx = MockCtx {
-            res: self.res,
+            res: &mut self.res,
             input: self.input,
-            memory_bytes: self.memory_bytes,
+            memory_bytes: &mut self.memory_bytes,
             memory_limit: config.limits.max_memory_bytes,
             memory_denied: &mut self.memory_denied,
-            rng: self.rng,
+            rng: &mut self.rng,
         };
+        let growth = self.memory_model.growth_per_call;
         let result = if growth > 0 && !ctx.grow_memory(growth) {
             Err(MockError::Trap(TrapCode::Unreachable))
         } else {
-            body(model, &mut ctx, input)
+            body(&mut *self.model, &mut ctx, input)
         };
-        match result {
-            Ok(v) => Ok(Ok(v)),
-            Err(MockError::Guest(e)) => Ok(Err(e)),
-            Err(e) => Err(self.failure(e, frame)),
+        if let Err(e) = &result {
+            self.burn(e, frame);
         }
+        result
     }
 
-    /// What the real engine would have seen of a model's error: a fuel
-    /// exhaustion burns the call's whole fuel; a deadline, when it is what
-    /// bounds the call's fuel (a virtual clock), burns it too, so the
-    /// clock reaches the deadline; a memory fault is a refused growth then
-    /// a trap; a buffer error the model gave up on is a trap (reported as
-    /// the buffer budget when that refused it).
+    /// The fuel a failed model call burned, as a guest's would: running
+    /// out of fuel burns the call's whole fuel; running past the deadline,
+    /// when the deadline is what bounds the call's fuel (a virtual clock),
+    /// burns it too, so the clock reaches the deadline.
     #[cold]
     #[inline(never)]
-    fn failure(&mut self, e: MockError, frame: &CallFrame) -> Failure {
+    fn burn(&mut self, e: &MockError, frame: &CallFrame) {
         match e {
-            MockError::Contract(v) => Failure::Contract(v),
-            MockError::FuelExhausted => {
-                self.fuel_used = frame.fuel;
-                Failure::OutOfFuel
-            }
-            MockError::DeadlineExceeded => {
-                if frame.deadline_in_fuel {
-                    self.fuel_used = frame.fuel;
-                }
-                Failure::Interrupted
-            }
-            MockError::MemoryLimitExceeded { requested } => {
-                let limit = self.engine.config.limits.max_memory_bytes;
-                self.memory_denied.get_or_insert((limit, requested));
-                Failure::Trap {
-                    code: TrapCode::Unreachable,
-                    detail: "mock component trapped after its memory growth was refused".into(),
-                }
-            }
-            MockError::Trap(code) => Failure::Trap {
-                code,
-                detail: format!("mock component trapped ({code})"),
-            },
-            MockError::Buffer(b) => Failure::Trap {
-                code: TrapCode::Unreachable,
-                detail: format!("mock component gave up after a buffer error ({b:?})"),
-            },
-            MockError::Guest(_) => unreachable!("a guest error is a value, not a failure"),
+            MockError::FuelExhausted => self.fuel_used = frame.fuel,
+            MockError::DeadlineExceeded if frame.deadline_in_fuel => self.fuel_used = frame.fuel,
+            _ => {}
         }
     }
 }
 
-impl CallBackend for MockCall<'_> {
+impl CallBackend for MockCall {
     type Input = ModelElement;
+    type Error = MockError;
 
     fn clock(&self) -> &Clock {
         &self.engine.clock
@@ -423,7 +379,7 @@ impl CallBackend for MockCall<'_> {
     }
 
     fn resources(&mut self) -> &mut HostResources {
-        self.res
+        &mut self.res
     }
 
     fn begin(&mut self) {
@@ -442,7 +398,7 @@ impl CallBackend for MockCall<'_> {
     }
 
     fn memory_bytes(&self) -> u64 {
-        *self.memory_bytes
+        self.memory_bytes
     }
 
     fn memory_denied(&self) -> Option<(u64, u64)> {
@@ -450,7 +406,36 @@ impl CallBackend for MockCall<'_> {
     }
 
     fn ended(&mut self, now_ns: u64) {
-        *self.ended_ns = Some(now_ns);
+        self.ended_ns = Some(now_ns);
+    }
+
+    /// What the real engine would have seen of a model's error: a memory
+    /// fault is a refused growth then a trap; a buffer error the model gave
+    /// up on is a trap (reported as the buffer budget when that refused
+    /// it).
+    fn failure(&mut self, e: MockError, _frame: &CallFrame) -> Failure {
+        match e {
+            MockError::Guest(e) => Failure::Guest(e),
+            MockError::Contract(v) => Failure::Contract(v),
+            MockError::FuelExhausted => Failure::OutOfFuel,
+            MockError::DeadlineExceeded => Failure::Interrupted,
+            MockError::MemoryLimitExceeded { requested } => {
+                let limit = self.engine.config.limits.max_memory_bytes;
+                self.memory_denied.get_or_insert((limit, requested));
+                Failure::Trap {
+                    code: TrapCode::Unreachable,
+                    detail: "mock component trapped after its memory growth was refused".into(),
+                }
+            }
+            MockError::Trap(code) => Failure::Trap {
+                code,
+                detail: format!("mock component trapped ({code})"),
+            },
+            MockError::Buffer(b) => Failure::Trap {
+                code: TrapCode::Unreachable,
+                detail: format!("mock component gave up after a buffer error ({b:?})"),
+            },
+        }
     }
 }
 

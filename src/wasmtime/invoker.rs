@@ -23,7 +23,7 @@ use crate::clock::Clock;
 use crate::config::Limits;
 use crate::error::{FaultKind, TrapCode};
 use crate::host::{HostResources, KEEP_CONTENT_TYPE_BYTES};
-use crate::invoke::{self, BodyResult, CallBackend, CallFrame, CallState, Failure};
+use crate::invoke::{self, CallBackend, CallFrame, CallState, Failure};
 use crate::types::{
     BackpressureSignal, ComponentId, ElementMeta, Function, GuestOutput, Invocation, OutputElement,
     ProcessError, ProcessResult, Roles, StreamElement,
@@ -44,18 +44,31 @@ pub(crate) struct Exports {
 /// and as `*_sync` methods for callers without an async runtime. Both run
 /// the same code.
 pub struct WasmtimeInvoker {
-    engine: Arc<EngineInner>,
-    store: Store<HostState>,
-    exports: Exports,
     state: CallState,
-    /// The `String` the bindings lower an input's content type from, kept
-    /// between calls so lowering does not allocate (see
-    /// [`WasmtimeCall::input`]).
-    lowered_content_type: String,
+    inst: WasmtimeCall,
 }
 
-/// What a call body returns: a value or the guest's error, or a trap.
-type Body<T> = wasmtime::Result<Result<T, ProcessError>>;
+/// How a typed call failed: the guest's `process-error`, or a trap (any
+/// error Wasmtime or the host raised).
+pub(crate) enum CallError {
+    Guest(ProcessError),
+    Wasm(wasmtime::Error),
+}
+
+impl From<wasmtime::Error> for CallError {
+    fn from(e: wasmtime::Error) -> Self {
+        Self::Wasm(e)
+    }
+}
+
+impl From<types::ProcessError> for CallError {
+    fn from(e: types::ProcessError) -> Self {
+        Self::Guest(e.into())
+    }
+}
+
+/// What a call body returns: a value, or how it failed.
+type Body<T> = Result<T, CallError>;
 
 impl WasmtimeInvoker {
     pub(crate) fn new(
@@ -66,13 +79,13 @@ impl WasmtimeInvoker {
         id: ComponentId,
     ) -> Self {
         let state = CallState::new(id, roles, &engine.config.limits);
-        Self {
+        let inst = WasmtimeCall {
             engine,
             store,
             exports,
-            state,
             lowered_content_type: String::new(),
-        }
+        };
+        Self { state, inst }
     }
 
     pub(crate) fn set_fuel_budget(&mut self, fuel: u64) {
@@ -80,7 +93,7 @@ impl WasmtimeInvoker {
     }
 
     fn live(&self) -> usize {
-        self.store.data().res.live()
+        self.inst.store.data().res.live()
     }
 
     /// The fuel budget each call starts with.
@@ -94,19 +107,19 @@ impl WasmtimeInvoker {
 
     /// The instance's linear memory, in bytes.
     pub fn memory_bytes(&self) -> u64 {
-        self.store.data().limiter.memory_bytes
+        self.inst.store.data().limiter.memory_bytes
     }
 
     /// Takes what the guest wrote to stdout so far (kept up to
     /// `max_captured_output` bytes; the rest is counted as discarded).
     pub fn take_stdout(&mut self) -> GuestOutput {
-        let (bytes, discarded) = self.store.data().stdout.take();
+        let (bytes, discarded) = self.inst.store.data().stdout.take();
         GuestOutput { bytes, discarded }
     }
 
     /// Takes what the guest wrote to stderr so far.
     pub fn take_stderr(&mut self) -> GuestOutput {
-        let (bytes, discarded) = self.store.data().stderr.take();
+        let (bytes, discarded) = self.inst.store.data().stderr.take();
         GuestOutput { bytes, discarded }
     }
 
@@ -115,12 +128,11 @@ impl WasmtimeInvoker {
         self.call(Function::Process, Some(element), |store, ex, input| {
             let guest = ex.processor.as_ref().expect("role checked before the call");
             let input = input.expect("process has an input element");
-            match guest.call_process(&mut *store, input)? {
-                Ok(types::ProcessResult::Emit(out)) => {
-                    Ok(Ok(ProcessResult::Emit(take_output(store, out)?)))
+            match guest.call_process(&mut *store, input)?? {
+                types::ProcessResult::Emit(out) => {
+                    Ok(ProcessResult::Emit(take_output(store, out)?))
                 }
-                Ok(types::ProcessResult::Drop) => Ok(Ok(ProcessResult::Drop)),
-                Err(e) => Ok(Err(e.into())),
+                types::ProcessResult::Drop => Ok(ProcessResult::Drop),
             }
         })
     }
@@ -129,10 +141,9 @@ impl WasmtimeInvoker {
     pub fn pull_sync(&mut self) -> Invocation<Option<OutputElement>> {
         self.call(Function::Pull, None, |store, ex, _| {
             let guest = ex.source.as_ref().expect("role checked before the call");
-            match guest.call_pull(&mut *store)? {
-                Ok(Some(out)) => Ok(Ok(Some(take_output(store, out)?))),
-                Ok(None) => Ok(Ok(None)),
-                Err(e) => Ok(Err(e.into())),
+            match guest.call_pull(&mut *store)?? {
+                Some(out) => Ok(Some(take_output(store, out)?)),
+                None => Ok(None),
             }
         })
     }
@@ -142,10 +153,7 @@ impl WasmtimeInvoker {
         self.call(Function::Push, Some(element), |store, ex, input| {
             let guest = ex.sink.as_ref().expect("role checked before the call");
             let input = input.expect("push has an input element");
-            Ok(guest
-                .call_push(&mut *store, input)?
-                .map(Into::into)
-                .map_err(Into::into))
+            Ok(guest.call_push(&mut *store, input)??.into())
         })
     }
 
@@ -153,8 +161,7 @@ impl WasmtimeInvoker {
     pub fn notify_backpressure_sync(&mut self, signal: BackpressureSignal) -> Invocation<()> {
         self.call(Function::NotifyBackpressure, None, |store, ex, _| {
             let guest = ex.source.as_ref().expect("role checked before the call");
-            guest.call_notify_backpressure(&mut *store, signal.into())?;
-            Ok(Ok(()))
+            Ok(guest.call_notify_backpressure(&mut *store, signal.into())?)
         })
     }
 
@@ -162,31 +169,30 @@ impl WasmtimeInvoker {
     pub fn complete_sync(&mut self) -> Invocation<()> {
         self.call(Function::Complete, None, |store, ex, _| {
             let guest = ex.sink.as_ref().expect("role checked before the call");
-            Ok(guest.call_complete(&mut *store)?.map_err(Into::into))
+            Ok(guest.call_complete(&mut *store)??)
         })
     }
 
     /// `lifecycle.init`, synchronously (see [`ComponentInvoker::init`](crate::ComponentInvoker::init)).
     pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
-        if !self.state.roles.contains(crate::Role::Lifecycle) && config.is_empty() {
+        if self.state.skips(Function::Init, config) {
             return invoke::noop();
         }
         self.call(Function::Init, None, |store, ex, _| {
             let guest = ex.lifecycle.as_ref().expect("role checked before the call");
-            Ok(guest.call_init(&mut *store, config)?.map_err(Into::into))
+            Ok(guest.call_init(&mut *store, config)??)
         })
     }
 
     /// `lifecycle.teardown`, synchronously and best effort (see
     /// [`ComponentInvoker::teardown`](crate::ComponentInvoker::teardown)).
     pub fn teardown_sync(&mut self) -> Invocation<()> {
-        if !self.state.roles.contains(crate::Role::Lifecycle) {
+        if self.state.skips(Function::Teardown, "") {
             return invoke::noop();
         }
         self.call(Function::Teardown, None, |store, ex, _| {
             let guest = ex.lifecycle.as_ref().expect("role checked before the call");
-            guest.call_teardown(&mut *store)?;
-            Ok(Ok(()))
+            Ok(guest.call_teardown(&mut *store)?)
         })
     }
 
@@ -198,42 +204,32 @@ impl WasmtimeInvoker {
         element: Option<StreamElement>,
         body: impl FnOnce(&mut Store<HostState>, &Exports, Option<&types::StreamElement>) -> Body<T>,
     ) -> Invocation<T> {
-        let Self {
-            engine,
-            store,
-            exports,
-            state,
-            lowered_content_type,
-        } = self;
-        let mut call = WasmtimeCall {
-            engine,
-            store,
-            exports,
-            lowered_content_type,
-        };
         invoke::call(
-            &mut call,
-            state,
+            &mut self.inst,
+            &mut self.state,
             function,
             element,
-            |call, _, input| -> BodyResult<T> {
-                body(call.store, call.exports, input).map_err(failure)
-            },
+            |inst, _, input| body(&mut inst.store, &inst.exports, input),
+            |_, _, _| {},
         )
     }
 }
 
-/// What is Wasmtime's in a call: the per-call view of a [`WasmtimeInvoker`]
-/// the call frame drives.
-struct WasmtimeCall<'a> {
-    engine: &'a EngineInner,
-    store: &'a mut Store<HostState>,
-    exports: &'a Exports,
-    lowered_content_type: &'a mut String,
+/// What is Wasmtime's in a call: the instance's store and typed exports,
+/// which the call frame drives.
+struct WasmtimeCall {
+    engine: Arc<EngineInner>,
+    store: Store<HostState>,
+    exports: Exports,
+    /// The `String` the bindings lower an input's content type from, kept
+    /// between calls so lowering does not allocate (see
+    /// [`WasmtimeCall::input`]).
+    lowered_content_type: String,
 }
 
-impl CallBackend for WasmtimeCall<'_> {
+impl CallBackend for WasmtimeCall {
     type Input = types::StreamElement;
+    type Error = CallError;
 
     fn clock(&self) -> &Clock {
         &self.engine.clock
@@ -247,7 +243,7 @@ impl CallBackend for WasmtimeCall<'_> {
     /// is the fuel budget, so an overrun stops at the same instruction in
     /// every run.
     fn arm(&mut self, frame: &CallFrame) -> Result<(), FaultKind> {
-        let engine = self.engine;
+        let engine = &*self.engine;
         self.store.set_epoch_deadline(match frame.allowed {
             Some(a) if !engine.clock.is_virtual() => engine.ticks_for(a),
             _ => u64::MAX / 2,
@@ -269,7 +265,7 @@ impl CallBackend for WasmtimeCall<'_> {
     /// The bindings lower from an owned `String`: refill the one kept from
     /// the last call instead of allocating one.
     fn input(&mut self, meta: ElementMeta, payload: u32, context: u32) -> types::StreamElement {
-        let mut content_type = std::mem::take(self.lowered_content_type);
+        let mut content_type = std::mem::take(&mut self.lowered_content_type);
         content_type.clear();
         content_type.push_str(&meta.content_type);
         types::StreamElement {
@@ -285,7 +281,7 @@ impl CallBackend for WasmtimeCall<'_> {
 
     fn release_input(&mut self, input: types::StreamElement) {
         if input.meta.content_type.capacity() <= KEEP_CONTENT_TYPE_BYTES {
-            *self.lowered_content_type = input.meta.content_type;
+            self.lowered_content_type = input.meta.content_type;
         }
     }
 
@@ -301,6 +297,13 @@ impl CallBackend for WasmtimeCall<'_> {
 
     fn memory_denied(&self) -> Option<(u64, u64)> {
         self.store.data().limiter.denied
+    }
+
+    fn failure(&mut self, e: CallError, _frame: &CallFrame) -> Failure {
+        match e {
+            CallError::Guest(e) => Failure::Guest(e),
+            CallError::Wasm(e) => failure(e),
+        }
     }
 }
 
@@ -332,12 +335,10 @@ fn take_output(
     })
 }
 
-/// What a failed typed call was, for the call frame to classify: a
+/// What a trapped typed call was, for the call frame to classify: a
 /// contract violation the host raised, fuel or the epoch deadline, or a
 /// trap with its code and Wasmtime's description (with the guest
 /// backtrace).
-#[cold]
-#[inline(never)]
 fn failure(e: wasmtime::Error) -> Failure {
     if let Some(HostTrap(v)) = e.downcast_ref::<HostTrap>() {
         return Failure::Contract(v.clone());
