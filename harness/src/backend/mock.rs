@@ -13,7 +13,7 @@ use torvyn_engine::{Clock, WasmEngine};
 
 use super::{BackendKind, EngineSettings, SimBackend};
 use crate::error::HarnessError;
-use crate::scenario::{ClockSetting, ComponentSource};
+use crate::scenario::ComponentSource;
 
 /// The mock backend: a fresh [`MockEngine`] per run with a model of every
 /// benign fixture registered, the clock the settings say, and no journal
@@ -53,10 +53,7 @@ impl MockBackend {
         config: MockEngineConfig,
         settings: &EngineSettings,
     ) -> Result<Self, HarnessError> {
-        let clock = match settings.clock {
-            ClockSetting::Virtual => Clock::virtual_time(settings.virtual_time),
-            ClockSetting::System => Clock::system(),
-        };
+        let clock = settings.new_clock();
         let engine = MockEngine::with_clock(config, clock)
             .map_err(|source| HarnessError::engine("create an engine for", "<engine>", source))?;
         Ok(Self::from_engine(engine))

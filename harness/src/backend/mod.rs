@@ -288,6 +288,15 @@ impl EngineSettings {
         }
     }
 
+    /// A new clock of the kind these settings say (each backend gets its
+    /// own, so a run's timeline starts at zero).
+    pub fn new_clock(&self) -> Clock {
+        match self.clock {
+            ClockSetting::Virtual => Clock::virtual_time(self.virtual_time),
+            ClockSetting::System => Clock::system(),
+        }
+    }
+
     /// The WASI randomness these settings give guests.
     pub fn random(&self) -> RandomSource {
         RandomSource::Seeded(self.seed)

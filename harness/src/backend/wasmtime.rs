@@ -8,7 +8,7 @@ use torvyn_engine::{Clock, GuestOutput, RandomSource, WasmtimeCompiled, Wasmtime
 
 use super::{BackendKind, EngineSettings, SimBackend};
 use crate::error::HarnessError;
-use crate::scenario::{ClockSetting, ComponentSource};
+use crate::scenario::ComponentSource;
 
 /// The Wasmtime backend: a fresh [`WasmtimeEngine`] per run.
 #[derive(Clone)]
@@ -41,10 +41,7 @@ impl WasmtimeBackend {
         config: WasmtimeEngineConfig,
         settings: &EngineSettings,
     ) -> Result<Self, HarnessError> {
-        let clock = match settings.clock {
-            ClockSetting::Virtual => Clock::virtual_time(settings.virtual_time),
-            ClockSetting::System => Clock::system(),
-        };
+        let clock = settings.new_clock();
         let engine = WasmtimeEngine::with_clock(config, clock)
             .map_err(|source| HarnessError::engine("create an engine for", "<engine>", source))?;
         Ok(Self { engine })
