@@ -178,7 +178,7 @@ pub(crate) trait CallBackend {
 
     /// What the body's error was, for classification (after the call
     /// finished). May record what it implies (a refused memory growth).
-    fn failure(&mut self, e: Self::Error, frame: &CallFrame) -> Failure;
+    fn failure(&mut self, e: Self::Error) -> Failure;
 }
 
 /// Runs one call through the frame (see the module docs), inside its trace
@@ -306,7 +306,7 @@ fn failed<B: CallBackend>(
     frame: &CallFrame,
     e: B::Error,
 ) -> InvokeError {
-    let failure = match b.failure(e, frame) {
+    let failure = match b.failure(e) {
         Failure::Guest(e) => return InvokeError::Guest(e),
         failure => failure,
     };

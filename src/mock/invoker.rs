@@ -413,7 +413,7 @@ impl CallBackend for MockCall {
     /// fault is a refused growth then a trap; a buffer error the model gave
     /// up on is a trap (reported as the buffer budget when that refused
     /// it).
-    fn failure(&mut self, e: MockError, _frame: &CallFrame) -> Failure {
+    fn failure(&mut self, e: MockError) -> Failure {
         match e {
             MockError::Guest(e) => Failure::Guest(e),
             MockError::Contract(v) => Failure::Contract(v),

@@ -263,7 +263,9 @@ impl CallBackend for WasmtimeCall {
     }
 
     /// The bindings lower from an owned `String`: refill the one kept from
-    /// the last call instead of allocating one.
+    /// the last call instead of allocating one. Inlined: out of line, a
+    /// `process` cost 31 instructions more (callgrind, 64 B passthrough).
+    #[inline]
     fn input(&mut self, meta: ElementMeta, payload: u32, context: u32) -> types::StreamElement {
         let mut content_type = std::mem::take(&mut self.lowered_content_type);
         content_type.clear();
@@ -299,7 +301,7 @@ impl CallBackend for WasmtimeCall {
         self.store.data().limiter.denied
     }
 
-    fn failure(&mut self, e: CallError, _frame: &CallFrame) -> Failure {
+    fn failure(&mut self, e: CallError) -> Failure {
         match e {
             CallError::Guest(e) => Failure::Guest(e),
             CallError::Wasm(e) => failure(e),
