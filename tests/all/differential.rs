@@ -6,12 +6,14 @@
 use std::time::Duration;
 
 use proptest::prelude::*;
-use torvyn_engine::mock::{MockEngine, MockEngineConfig};
+use torvyn_engine::mock::MockInvoker;
 use torvyn_engine::{
-    BackpressureSignal, Clock, CompilationStrategy, ComponentId, ComponentInvoker, FlowContext,
-    Invocation, StreamElement, WasmEngine,
+    BackpressureSignal, Clock, CompilationStrategy, ComponentInvoker, FlowContext, Invocation,
+    StreamElement, WasmtimeInvoker,
 };
+use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend, WasmtimeBackend};
 use torvyn_harness::fuzz::oracle::Observed;
+use torvyn_harness::scenario::{ClockSetting, ComponentSource};
 
 /// What both backends must agree on: the outcome and the accounting (the
 /// fuzz targets' oracle, `torvyn_harness::fuzz::oracle::Observed`).
@@ -19,8 +21,31 @@ fn observe<T: std::fmt::Debug>(call: Invocation<T>, inst: &impl ComponentInvoker
     Observed::of(&call, inst)
 }
 
-fn mock_engine() -> MockEngine {
-    MockEngine::with_models(MockEngineConfig::default(), Clock::system()).unwrap()
+/// The fixture on Wasmtime, through the harness's backend abstraction
+/// (the suite's shared Cranelift engine and compiled fixtures: compiling
+/// per case would leave no time for cases).
+fn real(fixture: &str, id: &str) -> (WasmtimeBackend, WasmtimeInvoker) {
+    let strategy = CompilationStrategy::Cranelift;
+    let b = WasmtimeBackend::from_engine(crate::support::engine(strategy));
+    let inst = b
+        .instantiate(&crate::support::compiled(strategy, fixture), id)
+        .unwrap();
+    (b, inst)
+}
+
+/// The fixture's model on the mock, through the same abstraction (the
+/// default limits, the system clock, like the real side).
+fn mock(fixture: &str, id: &str) -> (MockBackend, MockInvoker) {
+    let b = MockBackend::new(&EngineSettings {
+        clock: ClockSetting::System,
+        ..EngineSettings::deterministic(0)
+    })
+    .unwrap();
+    let compiled = b
+        .compile(&ComponentSource::Fixture(fixture.into()), fixture)
+        .unwrap();
+    let inst = b.instantiate(&compiled, id).unwrap();
+    (b, inst)
 }
 
 /// An element: arbitrary bytes, a content type, a sequence number and
@@ -50,26 +75,12 @@ fn to_element(
 }
 
 fn run_processor(fixture: &str, elements: &[(Vec<u8>, String, u64, bool)]) {
-    let real_engine = crate::support::engine(CompilationStrategy::Cranelift);
-    let mut real = real_engine
-        .instantiate(
-            &crate::support::compiled(CompilationStrategy::Cranelift, fixture),
-            ComponentId::new(fixture),
-        )
-        .unwrap();
-    let mock_engine = mock_engine();
-    let mut mock = mock_engine
-        .instantiate(
-            &mock_engine
-                .compile(&MockEngine::component_bytes(fixture))
-                .unwrap(),
-            ComponentId::new(fixture),
-        )
-        .unwrap();
+    let (real_backend, mut real) = real(fixture, fixture);
+    let (mock_backend, mut mock) = mock(fixture, fixture);
     for e in elements {
-        let r = real.process_sync(to_element(e.clone(), real_engine.clock()));
+        let r = real.process_sync(to_element(e.clone(), real_backend.clock()));
         let r = observe(r, &real);
-        let m = mock.process_sync(to_element(e.clone(), mock_engine.clock()));
+        let m = mock.process_sync(to_element(e.clone(), mock_backend.clock()));
         let m = observe(m, &mock);
         assert_eq!(m, r, "{fixture}: mock differs from the fixture");
     }
@@ -98,14 +109,8 @@ proptest! {
         config in prop_oneof![Just(None), (0u64..20).prop_map(|n| Some(format!("{{\"count\": {n}}}"))), Just(Some("{}".to_owned()))],
         ops in prop::collection::vec(0u8..4, 1..30),
     ) {
-        let real_engine = crate::support::engine(CompilationStrategy::Cranelift);
-        let mut real = real_engine
-            .instantiate(&crate::support::compiled(CompilationStrategy::Cranelift, "counter-source"), ComponentId::new("src"))
-            .unwrap();
-        let mock_engine = mock_engine();
-        let mut mock = mock_engine
-            .instantiate(&mock_engine.compile(&MockEngine::component_bytes("counter-source")).unwrap(), ComponentId::new("src"))
-            .unwrap();
+        let (_real_engine, mut real) = real("counter-source", "src");
+        let (_mock_engine, mut mock) = mock("counter-source", "src");
         if let Some(config) = &config {
             let r = observe(real.init_sync(config), &real);
             let m = observe(mock.init_sync(config), &mock);
@@ -136,14 +141,8 @@ proptest! {
         elements in prop::collection::vec(element(), 0..10),
         complete_at in 0usize..10,
     ) {
-        let real_engine = crate::support::engine(CompilationStrategy::Cranelift);
-        let mut real = real_engine
-            .instantiate(&crate::support::compiled(CompilationStrategy::Cranelift, "sink"), ComponentId::new("sink"))
-            .unwrap();
-        let mock_engine = mock_engine();
-        let mut mock = mock_engine
-            .instantiate(&mock_engine.compile(&MockEngine::component_bytes("sink")).unwrap(), ComponentId::new("sink"))
-            .unwrap();
+        let (real_backend, mut real) = real("sink", "sink");
+        let (mock_backend, mut mock) = mock("sink", "sink");
         let config = format!("{{\"every\": {every}}}");
         prop_assert_eq!(
             observe(mock.init_sync(&config), &mock),
@@ -156,8 +155,8 @@ proptest! {
                     observe(real.complete_sync(), &real)
                 );
             }
-            let r = observe(real.push_sync(to_element(e.clone(), real_engine.clock())), &real);
-            let m = observe(mock.push_sync(to_element(e, mock_engine.clock())), &mock);
+            let r = observe(real.push_sync(to_element(e.clone(), real_backend.clock())), &real);
+            let m = observe(mock.push_sync(to_element(e, mock_backend.clock())), &mock);
             prop_assert_eq!(m, r);
         }
     }
