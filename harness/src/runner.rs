@@ -151,8 +151,9 @@ pub fn run_scenario_on<B: SimBackend>(
         ScenarioRole::Source => {
             let limit = scenario.pull_limit.unwrap_or(DEFAULT_PULL_LIMIT);
             for pulls in 1..=limit {
+                // A source is pulled, not sent elements: nothing counts as
+                // skipped when it stops (the pull limit is only a bound).
                 if stopped.is_some() {
-                    skipped = limit - pulls + 1;
                     break;
                 }
                 let stop = match d.pull(&mut inst, None) {

@@ -473,7 +473,8 @@ pub struct Summary {
     /// error). Absent when it took every element it was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
-    /// Elements (or pulls) not sent because the component had stopped.
+    /// Input elements not sent to a processor or sink because it had
+    /// stopped (a source is pulled, so it skips none).
     #[serde(default, skip_serializing_if = "is_zero_u64")]
     pub elements_skipped: u64,
     /// Real time; absent in the snapshot form.
@@ -551,12 +552,14 @@ impl Summary {
             self.faults,
             self.calls
         );
-        if let Some(why) = &self.stopped {
-            let _ = writeln!(
-                s,
-                "stopped: {why}; {} elements not sent",
-                self.elements_skipped
-            );
+        match (&self.stopped, self.elements_skipped) {
+            (Some(why), 0) => {
+                let _ = writeln!(s, "stopped: {why}");
+            }
+            (Some(why), n) => {
+                let _ = writeln!(s, "stopped: {why}; {n} elements not sent");
+            }
+            (None, _) => {}
         }
         let _ = writeln!(
             s,

@@ -574,3 +574,53 @@ fn the_mock_backend_runs_fixtures_by_name_from_every_command() {
         "{text}"
     );
 }
+
+#[test]
+fn init_runs_without_a_config_and_a_failed_init_or_fatal_stops_the_component() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write(dir.path(), "words.txt", "a\nb\n");
+    // No --config: init("") still runs; the lifecycle fixture refuses it,
+    // so neither element is sent, and the table says why.
+    sim()
+        .args(["run", "lifecycle", "--input", path_str(&input)])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("init"))
+        .stdout(predicate::str::contains(
+            "stopped       init failed (process-error invalid-input: config is not a JSON object)",
+        ))
+        .stdout(predicate::str::contains("2 elements not sent"));
+    // A source whose init fails is never pulled.
+    let out = sim()
+        .args([
+            "run",
+            "counter-source",
+            "--config",
+            "no count",
+            "-f",
+            "json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let t = json(&out);
+    let calls: Vec<&str> = t["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["call"].as_str().unwrap())
+        .collect();
+    assert_eq!(calls, ["init", "teardown"]);
+    assert!(
+        t["summary"]["stopped"]
+            .as_str()
+            .unwrap()
+            .contains("init failed")
+    );
+    assert!(
+        t["summary"].get("elements_skipped").is_none(),
+        "a source skips none"
+    );
+}

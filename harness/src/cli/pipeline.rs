@@ -163,6 +163,9 @@ fn render_table(t: &PipelineTranscript) -> String {
         "elements      {} pulled, {} delivered, {} dropped, {} failed; {} pauses",
         m.elements_pulled, m.elements_delivered, m.elements_dropped, m.elements_failed, m.pauses
     );
+    if let Some(why) = &m.stopped {
+        let _ = writeln!(out, "stopped       {why}");
+    }
     let _ = writeln!(
         out,
         "fuel          {} in {} calls",

@@ -153,6 +153,12 @@ pub fn summary(s: &Summary) -> String {
         s.faults,
         s.calls
     );
+    if let Some(why) = &s.stopped {
+        let _ = match s.elements_skipped {
+            0 => writeln!(out, "stopped       {why}"),
+            n => writeln!(out, "stopped       {why}; {n} elements not sent"),
+        };
+    }
     let _ = writeln!(
         out,
         "fuel/element  p50 {}  p99 {}  max {}  (total {})",
