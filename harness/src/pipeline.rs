@@ -64,8 +64,8 @@ use crate::scenario::{ClockSetting, ComponentSource, Strategy, VirtualTimeSpec};
 use crate::script::MockSpec;
 use crate::sim::{DEFAULT_SEED, SimRng};
 use crate::transcript::{
-    Call, Entry, OutputFormat, Summary, WallStats, mask_memory, mask_times, per_second,
-    render_entries, to_json, to_yaml,
+    Call, Entry, OutputFormat, Summary, WallStats, mask_times, per_second, render_entries, to_json,
+    to_yaml,
 };
 
 /// The virtual time a sink takes to drain after `pause`, when a pipeline
@@ -664,7 +664,6 @@ impl PipelineTranscript {
         let mut t = self.without_costs();
         t.backend = BackendKind::Mock;
         t.strategy = Strategy::default();
-        mask_memory(&mut t.entries);
         t
     }
 

@@ -709,14 +709,13 @@ impl Transcript {
     }
 
     /// What must agree between backends: [`Transcript::without_costs`]
-    /// with the backend, the compiler and linear memory (the mock models
-    /// it) masked too. Outputs, errors, fault kinds, copies, allocations,
-    /// host calls and reclaimed resources stay.
+    /// (no fuel, no time) with the backend and compiler labels masked too.
+    /// Outputs, errors, fault kinds, copies, allocations, host calls,
+    /// reclaimed resources and linear memory stay.
     pub fn backend_neutral(&self) -> Self {
         let mut t = self.without_costs();
         t.backend = BackendKind::Mock;
         t.strategy = Strategy::default();
-        mask_memory(&mut t.entries);
         t
     }
 
@@ -755,13 +754,6 @@ impl Transcript {
             render_entries(&self.entries),
             self.summary.render_text()
         )
-    }
-}
-
-/// Zeroes the linear-memory readings of `entries`.
-pub(crate) fn mask_memory(entries: &mut [Entry]) {
-    for e in entries {
-        e.memory_bytes = 0;
     }
 }
 

@@ -266,9 +266,9 @@ fn modelled(components: &[(&str, bool)], backend: Option<BackendKind>) -> bool {
 
 /// The differential at transcript level: every scenario and pipeline whose
 /// components all have mock models runs on Wasmtime and on the mock, and
-/// the two transcripts agree in everything but fuel, time and linear
-/// memory (`backend_neutral`): every call, outcome, payload, error,
-/// copy, allocation, host call and reclaimed resource.
+/// the two transcripts agree in everything but fuel and time
+/// (`backend_neutral`): every call, outcome, payload, error, copy,
+/// allocation, host call, reclaimed resource and memory reading.
 #[test]
 fn modelled_scenarios_and_pipelines_agree_on_both_backends() {
     let mut compared = Vec::new();
