@@ -156,3 +156,24 @@ fn the_default_backend_follows_the_build() {
         assert!(e.to_string().contains("wasmtime-backend"), "{e}");
     }
 }
+
+#[test]
+fn a_scripted_component_reads_the_same_from_json() {
+    let s = Scenario::from_json_str(
+        r#"{"name": "j", "component": "j", "backend": "mock",
+            "mock": {"process": {"by-sequence": {
+                "responses": {"1": {"emit": {"payload": "one", "sequence": 9}}},
+                "fallback": "drop"}}},
+            "inputs": [{"payload": "a"}, {"payload": "b"}]}"#,
+        "<json>",
+    )
+    .unwrap();
+    let t = run_scenario(&s).unwrap();
+    let outcomes: Vec<String> = t
+        .entries
+        .iter()
+        .filter(|e| e.call == Call::Process)
+        .map(|e| e.outcome.short())
+        .collect();
+    assert_eq!(outcomes, ["drop", "emit seq=9 text/plain \"one\""]);
+}
