@@ -3,7 +3,7 @@
 //! Cold path. [`RandomSource::System`] is the default: guests get the
 //! operating system's cryptographically secure generator. With
 //! [`RandomSource::Seeded`], every instance gets a generator derived from
-//! the seed and the instance's creation order, so a run replays exactly;
+//! the seed and the instance's id ([`RandomSource::seed_for`]), so a run replays exactly;
 //! that generator (SplitMix64) is **not** cryptographically secure: use it
 //! for tests and simulation only.
 
@@ -15,6 +15,21 @@ pub enum RandomSource {
     System,
     /// A generator seeded from this value (reproducible, not secure).
     Seeded(u64),
+}
+
+impl RandomSource {
+    /// The seed of the instance (or other consumer) `name`'s generators:
+    /// with [`RandomSource::Seeded`] it depends only on the seed and the
+    /// name, not on creation order, so an instance replays the same
+    /// whatever runs beside it; `None` for [`RandomSource::System`]. Both
+    /// backends derive their instances' seeds here, so a mock instance and
+    /// a Wasmtime instance of the same id and seed start from the same one.
+    pub fn seed_for(&self, name: &str) -> Option<u64> {
+        match self {
+            Self::Seeded(seed) => Some(derive_seed(*seed, name)),
+            Self::System => None,
+        }
+    }
 }
 
 /// A seed for a named consumer (an instance, a generator), from a root seed:

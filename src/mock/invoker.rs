@@ -23,7 +23,7 @@ use crate::config::Limits;
 use crate::error::{FaultKind, InvokeError, TrapCode};
 use crate::host::HostResources;
 use crate::invoke::{self, CallBackend, CallFrame, CallState, Failure};
-use crate::random::{RandomSource, SplitMix64, derive_seed};
+use crate::random::{RandomSource, SplitMix64};
 use crate::types::{
     BackpressureSignal, ComponentId, ElementMeta, Function, Invocation, OutputElement,
     ProcessResult, Role, StreamElement,
@@ -106,20 +106,16 @@ impl Journaled for BackpressureSignal {
     }
 }
 
-/// The seed of an instance's random stream: with a seeded source it
-/// depends only on the seed and the instance's id, derived as the Wasmtime
-/// backend derives a guest's WASI random seed (so a mock instance and a
-/// Wasmtime instance of the same id and seed start from the same seed).
+/// The seed of an instance's random stream: [`RandomSource::seed_for`]
+/// its id, or with system randomness one drawn from the standard library's
+/// randomly keyed hasher.
 fn instance_seed(random: &RandomSource, id: &ComponentId) -> u64 {
-    match random {
-        RandomSource::Seeded(seed) => derive_seed(*seed, id.as_str()),
-        RandomSource::System => {
-            use std::hash::{BuildHasher, Hasher};
-            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write(id.as_str().as_bytes());
-            h.finish()
-        }
-    }
+    random.seed_for(id.as_str()).unwrap_or_else(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write(id.as_str().as_bytes());
+        h.finish()
+    })
 }
 
 impl MockInvoker {

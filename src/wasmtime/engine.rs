@@ -23,7 +23,6 @@ use super::wasi::{self, CapturedOutput};
 use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::host::HostResources;
-use crate::random::RandomSource;
 use crate::traits::WasmEngine;
 use crate::types::{ComponentId, Role, Roles, World};
 
@@ -272,16 +271,6 @@ impl WasmtimeEngine {
             }),
         })
     }
-
-    /// A seed for an instance's generators: with a seeded source it depends
-    /// only on the seed and the instance's id (not on creation order), so an
-    /// instance replays the same whatever runs beside it.
-    fn instance_seed(&self, id: &ComponentId) -> u64 {
-        match self.inner.config.random {
-            RandomSource::Seeded(seed) => crate::random::derive_seed(seed, id.as_str()),
-            RandomSource::System => 0,
-        }
-    }
 }
 
 /// Whether `bytes` start with the header of a core module (`\0asm`,
@@ -425,8 +414,7 @@ impl WasmEngine for WasmtimeEngine {
         let stderr = CapturedOutput::new(config.max_captured_output);
         let wasi = wasi::context(
             &inner.clock,
-            &inner.config.random,
-            self.instance_seed(&id),
+            inner.config.random.seed_for(id.as_str()),
             &stdout,
             &stderr,
         );

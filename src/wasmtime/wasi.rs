@@ -22,7 +22,7 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder};
 
 use crate::clock::Clock;
-use crate::random::{RandomSource, SplitMix64};
+use crate::random::SplitMix64;
 
 #[derive(Default)]
 struct Captured {
@@ -142,11 +142,11 @@ impl HostMonotonicClock for MonotonicClock {
 }
 
 /// A WASI context that grants nothing, with captured output, the engine's
-/// clocks and the engine's randomness.
+/// clocks and the engine's randomness: generators from `seed` (the
+/// instance's, [`crate::RandomSource::seed_for`]), or the OS generator without one.
 pub(crate) fn context(
     clock: &Clock,
-    random: &RandomSource,
-    instance_seed: u64,
+    seed: Option<u64>,
     stdout: &CapturedOutput,
     stderr: &CapturedOutput,
 ) -> WasiCtx {
@@ -158,10 +158,10 @@ pub(crate) fn context(
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false);
-    if let RandomSource::Seeded(_) = random {
-        b.secure_random(SplitMix64::new(instance_seed))
-            .insecure_random(SplitMix64::new(instance_seed ^ 0x5EED))
-            .insecure_random_seed(u128::from(instance_seed));
+    if let Some(seed) = seed {
+        b.secure_random(SplitMix64::new(seed))
+            .insecure_random(SplitMix64::new(seed ^ 0x5EED))
+            .insecure_random_seed(u128::from(seed));
     }
     b.build()
 }
