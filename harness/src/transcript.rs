@@ -719,6 +719,16 @@ impl Transcript {
         t
     }
 
+    /// The one-line outcomes ([`Outcome::short`]) of every `call` call, in
+    /// order: what a test asserts a component answered.
+    pub fn outcomes(&self, call: Call) -> Vec<String> {
+        self.entries
+            .iter()
+            .filter(|e| e.call == call)
+            .map(|e| e.outcome.short())
+            .collect()
+    }
+
     /// The transcript in `format`.
     pub fn render(&self, format: OutputFormat) -> Result<String, HarnessError> {
         match format {

@@ -5,32 +5,26 @@
 //! `fixtures/` runs on the mock and its transcript is snapshot-tested
 //! (`tests/snapshots/`), and the runner's errors name the backend to use.
 
+use torvyn_engine::mock::models;
+use torvyn_engine::{ComponentInvoker, ProcessResult, StreamElement, WasmEngine};
 use torvyn_harness::HarnessError;
-use torvyn_harness::backend::{BackendKind, EngineSettings, MockBackend, SimBackend};
+use torvyn_harness::backend::{BackendKind, EngineSettings, MockBackend, SimBackend, block_on};
 use torvyn_harness::pipeline::{Pipeline, pipelines_dir, run_pipeline_with};
 use torvyn_harness::runner::{run_scenario, run_scenario_with};
 use torvyn_harness::scenario::{InputElement, Scenario, scenario_files, scenarios_dir};
 use torvyn_harness::transcript::Call;
 
-fn models() -> Vec<String> {
-    MockBackend::new(&EngineSettings::deterministic(0))
-        .unwrap()
-        .models()
-        .to_vec()
-}
-
 /// Whether the mock can run a component named `c` (scripted, or modelled).
-fn runs_on_mock(c: &str, scripted: bool, models: &[String]) -> bool {
-    scripted || models.iter().any(|m| m == c)
+fn runs_on_mock(c: &str, scripted: bool) -> bool {
+    scripted || models::NAMES.contains(&c)
 }
 
 #[test]
 fn every_mock_scenario_runs_and_matches_its_snapshot() {
-    let models = models();
     let mut ran = 0;
     for path in scenario_files(scenarios_dir()).unwrap() {
         let s = Scenario::load(&path).unwrap();
-        if !runs_on_mock(&s.component, s.mock.is_some(), &models) {
+        if !runs_on_mock(&s.component, s.mock.is_some()) {
             continue;
         }
         let t = run_scenario_with(BackendKind::Mock, &s).unwrap();
@@ -49,14 +43,13 @@ fn every_mock_scenario_runs_and_matches_its_snapshot() {
 
 #[test]
 fn every_mock_pipeline_runs_and_matches_its_snapshot() {
-    let models = models();
     let mut ran = 0;
     for path in scenario_files(pipelines_dir()).unwrap() {
         let p = Pipeline::load(&path).unwrap();
         let all = std::iter::once(&p.source)
             .chain(&p.processors)
             .chain(std::iter::once(&p.sink))
-            .all(|s| runs_on_mock(&s.component, s.mock.is_some(), &models));
+            .all(|s| runs_on_mock(&s.component, s.mock.is_some()));
         if !all {
             continue;
         }
@@ -128,14 +121,26 @@ fn the_backend_abstraction_drives_the_mock_directly() {
         .unwrap();
     let mut inst = b.instantiate(&compiled, "upper").unwrap();
     b.set_fuel(&mut inst, 1_000_000, "upper").unwrap();
+    let call = block_on(inst.process(StreamElement::new(0, "abc", "text/plain")));
+    match call.outcome.unwrap() {
+        ProcessResult::Emit(out) => assert_eq!(&out.payload[..], b"ABC"),
+        ProcessResult::Drop => panic!("uppercase emits"),
+    }
+    assert!(call.metrics.fuel_consumed > 0);
+    assert_eq!(
+        b.engine().fuel_remaining(&inst),
+        Some(1_000_000 - call.metrics.fuel_consumed),
+        "the budget set through the backend is the one the call spent from"
+    );
+    assert_eq!(inst.component_id().as_str(), "upper");
+    // The same component through the runner, on the same kind of backend.
     let t = run_scenario(&Scenario {
         backend: Some(BackendKind::Mock),
         inputs: vec![InputElement::text("abc")],
         ..Scenario::new("upper", "uppercase")
     })
     .unwrap();
-    assert!(t.entries.iter().any(|e| e.call == Call::Process));
-    assert!(t.to_yaml().unwrap().contains("ABC"));
+    assert_eq!(t.outcomes(Call::Process), ["emit seq=0 text/plain \"ABC\""]);
 }
 
 #[test]
@@ -169,11 +174,8 @@ fn a_scripted_component_reads_the_same_from_json() {
     )
     .unwrap();
     let t = run_scenario(&s).unwrap();
-    let outcomes: Vec<String> = t
-        .entries
-        .iter()
-        .filter(|e| e.call == Call::Process)
-        .map(|e| e.outcome.short())
-        .collect();
-    assert_eq!(outcomes, ["drop", "emit seq=9 text/plain \"one\""]);
+    assert_eq!(
+        t.outcomes(Call::Process),
+        ["drop", "emit seq=9 text/plain \"one\""]
+    );
 }

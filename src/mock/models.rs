@@ -223,6 +223,15 @@ pub fn sink_component() -> MockComponent {
     })
 }
 
+/// The names of the fixtures [`all`] models, in its order.
+pub const NAMES: [&str; 5] = [
+    "passthrough",
+    "uppercase",
+    "filter",
+    "counter-source",
+    "sink",
+];
+
 /// Every model above.
 pub fn all() -> Vec<MockComponent> {
     vec![
@@ -237,6 +246,12 @@ pub fn all() -> Vec<MockComponent> {
 #[cfg(test)]
 mod tests {
     use super::first_number;
+
+    #[test]
+    fn names_list_every_model() {
+        let names: Vec<String> = super::all().iter().map(|c| c.name().to_owned()).collect();
+        assert_eq!(names, super::NAMES);
+    }
 
     #[test]
     fn numbers_are_read_like_the_fixtures_read_them() {

@@ -13,7 +13,8 @@
 //! passthrough returns its input, filter drops odd sequence numbers, and a
 //! pipeline delivers what its processors let through.
 
-use torvyn_harness::backend::{BackendKind, EngineSettings, MockBackend};
+use torvyn_engine::mock::models;
+use torvyn_harness::backend::BackendKind;
 use torvyn_harness::pipeline::{
     Pipeline, PipelineTranscript, pipelines_dir, run_pipeline, run_pipeline_with,
 };
@@ -254,14 +255,10 @@ fn pipelines_deliver_what_the_processors_let_through() {
 /// a mock model (none scripted, no backend forced): the files the
 /// transcript-level differential runs on both backends.
 fn modelled(components: &[(&str, bool)], backend: Option<BackendKind>) -> bool {
-    let models = MockBackend::new(&EngineSettings::deterministic(0))
-        .unwrap()
-        .models()
-        .to_vec();
     backend.is_none()
         && components
             .iter()
-            .all(|(c, scripted)| !scripted && models.iter().any(|m| m == c))
+            .all(|(c, scripted)| !scripted && models::NAMES.contains(c))
 }
 
 /// The differential at transcript level: every scenario and pipeline whose
@@ -320,14 +317,8 @@ fn modelled_scenarios_and_pipelines_agree_on_both_backends() {
 fn scripted_mock_components_run_from_yaml() {
     let t = run(&scenarios_dir().join("mock-flaky-processor.yaml"));
     assert_eq!(t.backend, BackendKind::Mock);
-    let outcomes: Vec<String> = t
-        .entries
-        .iter()
-        .filter(|e| e.call == Call::Process)
-        .map(|e| e.outcome.short())
-        .collect();
     assert_eq!(
-        outcomes,
+        t.outcomes(Call::Process),
         [
             "emit seq=0 text/plain \"a\"",
             "emit seq=1 application/x-replaced \"replaced\"",

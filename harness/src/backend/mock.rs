@@ -21,14 +21,13 @@ use crate::scenario::ComponentSource;
 #[derive(Clone)]
 pub struct MockBackend {
     engine: MockEngine,
-    models: Vec<String>,
     scripted: std::sync::Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for MockBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MockBackend")
-            .field("models", &self.models)
+            .field("models", &models::NAMES)
             .finish_non_exhaustive()
     }
 }
@@ -64,10 +63,8 @@ impl MockBackend {
     /// registered in it.
     pub fn from_engine(engine: MockEngine) -> Self {
         engine.register_models();
-        let models = models::all().iter().map(|c| c.name().to_string()).collect();
         Self {
             engine,
-            models,
             scripted: Default::default(),
         }
     }
@@ -77,11 +74,6 @@ impl MockBackend {
         &self.engine
     }
 
-    /// The fixtures this backend has models of.
-    pub fn models(&self) -> &[String] {
-        &self.models
-    }
-
     fn unsupported(&self, label: &str, what: String) -> HarnessError {
         HarnessError::Unsupported {
             component: label.to_string(),
@@ -89,7 +81,7 @@ impl MockBackend {
                 "{what}; the mock backend runs the models of the fixtures {} and scripted \
                  components (a `mock:` section in the scenario or stage); run it with \
                  `--backend wasmtime` (or `backend: wasmtime`)",
-                self.models.join(", ")
+                models::NAMES.join(", ")
             ),
         }
     }
@@ -114,7 +106,9 @@ impl SimBackend for MockBackend {
 
     fn compile(&self, source: &ComponentSource, label: &str) -> Result<MockCompiled, HarnessError> {
         let name = match source {
-            ComponentSource::Fixture(name) if self.models.contains(name) => name.clone(),
+            ComponentSource::Fixture(name) if models::NAMES.contains(&name.as_str()) => {
+                name.clone()
+            }
             ComponentSource::Fixture(name) => {
                 return Err(self.unsupported(label, format!("the mock has no model of `{name}`")));
             }

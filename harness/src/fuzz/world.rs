@@ -144,10 +144,4 @@ pub fn mock_compiled(fixture: &'static str) -> MockCompiled {
 }
 
 /// The fixtures the mock has models of.
-pub const MODELLED: [&str; 5] = [
-    "passthrough",
-    "uppercase",
-    "filter",
-    "counter-source",
-    "sink",
-];
+pub const MODELLED: [&str; 5] = torvyn_engine::mock::models::NAMES;
