@@ -148,10 +148,7 @@ pub struct StageSpec {
 impl StageSpec {
     /// Where the stage's component comes from.
     pub fn component_source(&self, base_dir: Option<&Path>) -> ComponentSource {
-        match &self.mock {
-            Some(spec) => ComponentSource::Scripted(Box::new(spec.clone())),
-            None => ComponentSource::parse(&self.component, base_dir),
-        }
+        ComponentSource::of(&self.component, self.mock.as_ref(), base_dir)
     }
 }
 
@@ -315,11 +312,7 @@ impl Pipeline {
     /// The backend in effect: the one named; else the mock when a stage is
     /// scripted; else [`BackendKind::default_for_build`].
     pub fn effective_backend(&self) -> BackendKind {
-        match self.backend {
-            Some(b) => b,
-            None if self.stages().any(|(_, s)| s.mock.is_some()) => BackendKind::Mock,
-            None => BackendKind::default_for_build(),
-        }
+        BackendKind::in_effect(self.backend, self.stages().any(|(_, s)| s.mock.is_some()))
     }
 
     /// The engine settings the pipeline asks for.
@@ -356,15 +349,8 @@ impl Pipeline {
         }
         for (what, s) in self.stages() {
             if let Some(spec) = &s.mock {
-                spec.validate()
+                spec.validate_on(self.backend)
                     .map_err(|p| bad(format!("the {} stage's `mock:` {p}", what.name())))?;
-                if self.backend == Some(BackendKind::Wasmtime) {
-                    return Err(bad(format!(
-                        "the {} stage is a `mock:` component, which runs only on the mock \
-                         backend; set `backend: mock` (or leave `backend` out)",
-                        what.name()
-                    )));
-                }
             }
         }
         Ok(())

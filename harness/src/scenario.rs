@@ -388,6 +388,15 @@ impl ComponentSource {
         })
     }
 
+    /// The source of a scenario's or stage's component: its `mock:` spec
+    /// when it has one, else the reference [parsed](ComponentSource::parse).
+    pub fn of(reference: &str, mock: Option<&MockSpec>, base_dir: Option<&Path>) -> Self {
+        match mock {
+            Some(spec) => Self::Scripted(Box::new(spec.clone())),
+            None => Self::parse(reference, base_dir),
+        }
+    }
+
     /// Reads a component reference: a name ending in `.wat` or `.wasm` is a
     /// path (relative ones resolved against `base_dir`), anything else a
     /// fixture name.
@@ -490,20 +499,16 @@ impl Scenario {
 
     /// Where the component comes from.
     pub fn component_source(&self) -> ComponentSource {
-        match &self.mock {
-            Some(spec) => ComponentSource::Scripted(Box::new(spec.clone())),
-            None => ComponentSource::parse(&self.component, self.base_dir.as_deref()),
-        }
+        ComponentSource::of(
+            &self.component,
+            self.mock.as_ref(),
+            self.base_dir.as_deref(),
+        )
     }
 
-    /// The backend in effect: the one named, else
-    /// [`BackendKind::default_for_build`].
+    /// The backend in effect ([`BackendKind::in_effect`]).
     pub fn effective_backend(&self) -> BackendKind {
-        match (self.backend, &self.mock) {
-            (Some(b), _) => b,
-            (None, Some(_)) => BackendKind::Mock,
-            (None, None) => BackendKind::default_for_build(),
-        }
+        BackendKind::in_effect(self.backend, self.mock.is_some())
     }
 
     /// Checks what parsing cannot: a name, a component, exclusive and valid
@@ -549,14 +554,8 @@ impl Scenario {
             ));
         }
         if let Some(spec) = &self.mock {
-            spec.validate().map_err(|p| bad(format!("`mock:` {p}")))?;
-            if self.backend == Some(BackendKind::Wasmtime) {
-                return Err(bad(
-                    "a `mock:` component runs only on the mock backend; set `backend: mock` \
-                     (or leave `backend` out)"
-                        .into(),
-                ));
-            }
+            spec.validate_on(self.backend)
+                .map_err(|p| bad(format!("`mock:` {p}")))?;
         }
         Ok(())
     }

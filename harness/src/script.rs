@@ -378,6 +378,20 @@ impl MockSpec {
         self.scripts().map(|_| ())
     }
 
+    /// [`MockSpec::validate`], and that the file's `backend` lets it run:
+    /// a scripted component runs only on the mock.
+    pub fn validate_on(&self, backend: Option<crate::backend::BackendKind>) -> Result<(), String> {
+        self.validate()?;
+        if backend == Some(crate::backend::BackendKind::Wasmtime) {
+            return Err(
+                "is a scripted component, which runs only on the mock backend; set \
+                        `backend: mock` (or leave `backend` out)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
     /// The mock component registered as `name`.
     pub fn component(&self, name: &str) -> Result<MockComponent, String> {
         self.validate()?;

@@ -69,6 +69,17 @@ impl BackendKind {
         }
     }
 
+    /// The backend of a scenario or pipeline file: the one it names; else
+    /// the mock when it scripts a component (`mock:`); else
+    /// [`BackendKind::default_for_build`].
+    pub fn in_effect(named: Option<Self>, scripted: bool) -> Self {
+        match named {
+            Some(b) => b,
+            None if scripted => Self::Mock,
+            None => Self::default_for_build(),
+        }
+    }
+
     /// What ran a transcript, for its header: the compiler's name on
     /// Wasmtime (`cranelift`, `winch`), `mock` on the mock.
     pub fn engine_label(self, strategy: Strategy) -> &'static str {
