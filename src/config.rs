@@ -23,7 +23,9 @@ pub const MAX_PAYLOAD_BYTES: u64 = MAX_BUFFER_BYTES;
 ///
 /// Defaults: fuel metering on with a budget of 50 million units per call, a
 /// 10-second deadline per call, 16 MiB of linear memory, 64 MiB of host
-/// buffers and 10 000 host resources per instance.
+/// buffers and 10 000 host resources per instance; a router may name 64
+/// ports in 4 KiB of names per element, and an aggregator's `flush` may
+/// return 1 024 elements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Meter fuel. On Wasmtime it costs a few percent of execution speed;
@@ -45,6 +47,15 @@ pub struct Limits {
     pub max_buffer_bytes_per_instance: u64,
     /// Host resources an instance may hold at once.
     pub max_host_resources: usize,
+    /// The most port names one `route` answer may hold; a longer answer is
+    /// an [`crate::FaultKind::AnswerTooLarge`] fault.
+    pub max_route_ports: u32,
+    /// The most bytes the port names of one `route` answer may hold in all.
+    pub max_route_bytes: u64,
+    /// The most elements one `flush` answer may hold; a longer answer is an
+    /// [`crate::FaultKind::AnswerTooLarge`] fault and every buffer in it is
+    /// reclaimed.
+    pub max_flush_outputs: u32,
 }
 
 impl Default for Limits {
@@ -56,6 +67,9 @@ impl Default for Limits {
             max_memory_bytes: 16 * 1024 * 1024,
             max_buffer_bytes_per_instance: 64 * 1024 * 1024,
             max_host_resources: 10_000,
+            max_route_ports: 64,
+            max_route_bytes: 4096,
+            max_flush_outputs: 1024,
         }
     }
 }
@@ -124,6 +138,24 @@ impl Limits {
             problem(
                 "limits.max_host_resources",
                 "is 0: no component could run".into(),
+            );
+        }
+        if self.max_route_ports == 0 {
+            problem(
+                "limits.max_route_ports",
+                "is 0: a router could never name a port; the default is 64".into(),
+            );
+        }
+        if self.max_route_bytes == 0 {
+            problem(
+                "limits.max_route_bytes",
+                "is 0: a router could never name a port; the default is 4096".into(),
+            );
+        }
+        if self.max_flush_outputs == 0 {
+            problem(
+                "limits.max_flush_outputs",
+                "is 0: an aggregator could never flush; the default is 1024".into(),
             );
         }
         if self.max_buffer_bytes_per_instance == 0 {

@@ -128,6 +128,50 @@ pub enum FaultKind {
         /// The host's error.
         detail: String,
     },
+    /// The guest's answer broke a bound the host puts on answers (a
+    /// `route` naming too many ports, a `flush` returning too many
+    /// elements; see [`crate::Limits`]). The answer is refused whole and
+    /// every buffer in it reclaimed; the guest returned normally, so the
+    /// instance is not poisoned.
+    AnswerTooLarge {
+        /// The bound that was broken.
+        limit: AnswerLimit,
+        /// The bound's value.
+        allowed: u64,
+        /// What the answer held.
+        got: u64,
+    },
+}
+
+/// A bound on a guest's answer (see [`FaultKind::AnswerTooLarge`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AnswerLimit {
+    /// Port names in one `route` answer (`limits.max_route_ports`).
+    RoutePorts,
+    /// Bytes of port names in one `route` answer (`limits.max_route_bytes`).
+    RouteBytes,
+    /// Elements in one `flush` answer (`limits.max_flush_outputs`).
+    FlushOutputs,
+}
+
+impl AnswerLimit {
+    /// The configuration field that sets the bound.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::RoutePorts => "limits.max_route_ports",
+            Self::RouteBytes => "limits.max_route_bytes",
+            Self::FlushOutputs => "limits.max_flush_outputs",
+        }
+    }
+
+    /// What is counted, in words.
+    pub fn counted(self) -> &'static str {
+        match self {
+            Self::RoutePorts => "port names",
+            Self::RouteBytes => "bytes of port names",
+            Self::FlushOutputs => "flushed elements",
+        }
+    }
 }
 
 impl FaultKind {
@@ -139,7 +183,10 @@ impl FaultKind {
     /// `if fault.poisons() { /* re-instantiate */ }` is the whole recovery
     /// rule.
     pub fn poisons(&self) -> bool {
-        !matches!(self, Self::MissingExport { .. } | Self::Rejected { .. })
+        !matches!(
+            self,
+            Self::MissingExport { .. } | Self::Rejected { .. } | Self::AnswerTooLarge { .. }
+        )
     }
 
     /// The kind without its data, as a value to compare and match.
@@ -155,6 +202,7 @@ impl FaultKind {
             Self::Poisoned { .. } => FaultName::Poisoned,
             Self::Rejected { .. } => FaultName::Rejected,
             Self::Host { .. } => FaultName::Host,
+            Self::AnswerTooLarge { .. } => FaultName::AnswerTooLarge,
         }
     }
 
@@ -210,6 +258,17 @@ impl FaultKind {
                 write!(f, "call rejected before reaching the guest: {reason}")
             }
             Self::Host { detail } => write!(f, "host failure: {detail}"),
+            Self::AnswerTooLarge {
+                limit,
+                allowed,
+                got,
+            } => write!(
+                f,
+                "the answer is too large: {got} {} where at most {allowed} are allowed \
+                 (`{}`); it was refused and its buffers reclaimed",
+                limit.counted(),
+                limit.field()
+            ),
         }
     }
 }
@@ -241,6 +300,11 @@ impl fmt::Display for FaultKind {
                  exports {role}"
             ),
             Self::Poisoned { .. } => f.write_str("; re-instantiate it"),
+            Self::AnswerTooLarge { limit, .. } => write!(
+                f,
+                "; fix the guest, or raise `{}` if such answers are legitimate",
+                limit.field()
+            ),
             Self::Rejected { .. } | Self::Host { .. } => Ok(()),
         }
     }
@@ -293,6 +357,8 @@ pub enum FaultName {
     Rejected,
     /// [`FaultKind::Host`].
     Host,
+    /// [`FaultKind::AnswerTooLarge`].
+    AnswerTooLarge,
 }
 
 impl FaultName {
@@ -310,6 +376,7 @@ impl FaultName {
             Self::Poisoned => "poisoned",
             Self::Rejected => "rejected",
             Self::Host => "host",
+            Self::AnswerTooLarge => "answer-too-large",
         }
     }
 }

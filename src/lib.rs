@@ -95,15 +95,15 @@ pub use cache::{
 pub use clock::{Clock, VirtualTime};
 pub use config::Limits;
 pub use error::{
-    ConfigProblem, ContractViolation, EngineError, Fault, FaultKind, FaultName, InvokeError,
-    TrapCode,
+    AnswerLimit, ConfigProblem, ContractViolation, EngineError, Fault, FaultKind, FaultName,
+    InvokeError, TrapCode,
 };
 pub use random::RandomSource;
 pub use traits::{ComponentInvoker, WasmEngine};
 pub use types::{
     BackpressureSignal, Bytes, ComponentId, ContentType, ElementMeta, FlowContext, Function,
-    GuestOutput, Invocation, InvocationMetrics, OutputElement, ProcessError, ProcessErrorName,
-    ProcessResult, Role, Roles, StreamElement, World,
+    Grants, GuestOutput, InstanceOptions, Invocation, InvocationMetrics, OutputElement,
+    ProcessError, ProcessErrorName, ProcessResult, Role, Roles, StreamElement, World,
 };
 
 /// Runs the Rust code blocks of README.md as doc tests.

@@ -15,7 +15,8 @@ use std::future::Future;
 
 use crate::error::{EngineError, Fault};
 use crate::types::{
-    BackpressureSignal, ComponentId, Invocation, OutputElement, ProcessResult, Roles, StreamElement,
+    BackpressureSignal, ComponentId, Grants, InstanceOptions, Invocation, OutputElement,
+    ProcessResult, Roles, StreamElement,
 };
 
 /// Cold-path operations of a WebAssembly component engine.
@@ -65,11 +66,23 @@ pub trait WasmEngine: Send + Sync {
     /// a SHA-256 digest before calling this).
     unsafe fn deserialize(&self, bytes: &[u8]) -> Result<Self::Compiled, EngineError>;
 
-    /// Creates an instance, reading which roles the component exports.
+    /// Creates an instance, reading which roles the component exports,
+    /// with default [`InstanceOptions`] (nothing granted).
     fn instantiate(
         &self,
         compiled: &Self::Compiled,
         id: ComponentId,
+    ) -> Result<Self::Instance, EngineError> {
+        self.instantiate_with(compiled, id, &InstanceOptions::default())
+    }
+
+    /// Creates an instance with per-instance options: the capabilities its
+    /// `torvyn:capabilities/capability-query` import reports as granted.
+    fn instantiate_with(
+        &self,
+        compiled: &Self::Compiled,
+        id: ComponentId,
+        options: &InstanceOptions,
     ) -> Result<Self::Instance, EngineError>;
 
     /// Sets the fuel budget each later call of `instance` starts with.
@@ -142,6 +155,10 @@ pub trait ComponentInvoker {
     /// The fault that poisoned the instance, if one did.
     fn poisoned(&self) -> Option<&Fault>;
 
+    /// The capabilities granted to the instance (what `has-capability`
+    /// answers `true` for).
+    fn grants(&self) -> &Grants;
+
     /// `lifecycle.init(config)`. Without the lifecycle role, an empty config
     /// is accepted as a no-op and any other is a missing-export fault (the
     /// config would otherwise be silently lost).
@@ -170,6 +187,35 @@ pub trait ComponentInvoker {
 
     /// `sink.complete()`.
     fn complete(&mut self) -> impl Future<Output = Invocation<()>> + Send;
+
+    /// `filter.evaluate(element)`: `true` passes the element on (the host
+    /// forwards the same element, no copy), `false` drops it. The element
+    /// is lent as `process`'s is.
+    fn evaluate(&mut self, element: StreamElement)
+    -> impl Future<Output = Invocation<bool>> + Send;
+
+    /// `router.route(element)`: the names of the output ports that receive
+    /// the element (empty: dropped). The answer is bounded by
+    /// [`crate::Limits::max_route_ports`] and
+    /// [`crate::Limits::max_route_bytes`]; a longer one is an
+    /// [`crate::FaultKind::AnswerTooLarge`] fault.
+    fn route(
+        &mut self,
+        element: StreamElement,
+    ) -> impl Future<Output = Invocation<Vec<String>>> + Send;
+
+    /// `aggregator.ingest(element)`: `Some` when an aggregated result is
+    /// ready.
+    fn ingest(
+        &mut self,
+        element: StreamElement,
+    ) -> impl Future<Output = Invocation<Option<OutputElement>>> + Send;
+
+    /// `aggregator.flush()`: no more elements; what is still buffered. At
+    /// most [`crate::Limits::max_flush_outputs`] elements; a longer answer
+    /// is an [`crate::FaultKind::AnswerTooLarge`] fault with every buffer
+    /// in it reclaimed.
+    fn flush(&mut self) -> impl Future<Output = Invocation<Vec<OutputElement>>> + Send;
 
     /// `lifecycle.teardown()`, best effort: a failure is reported in the
     /// outcome, never raised. Without the lifecycle role it is a no-op; on a

@@ -54,6 +54,102 @@ impl From<String> for ComponentId {
     }
 }
 
+/// The capabilities granted to one component instance, as
+/// `torvyn:capabilities/capability-query.has-capability` answers them: a
+/// sorted set of names such as `wasi-random` or `wasi-filesystem-read`
+/// (the runtime's convention). Nothing is granted by default.
+///
+/// Cloning is a reference-count increment.
+///
+/// ```
+/// use torvyn_engine::Grants;
+///
+/// let grants = Grants::new(["wasi-random", "wasi-filesystem-read", "wasi-random"]);
+/// assert!(grants.contains("wasi-random"));
+/// assert!(!grants.contains("wasi-network-egress"));
+/// assert_eq!(grants.to_string(), "wasi-filesystem-read, wasi-random");
+/// assert!(Grants::default().is_empty());
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Grants(Arc<std::collections::BTreeSet<String>>);
+
+impl Grants {
+    /// The set of `names` (duplicates collapse).
+    pub fn new<S: Into<String>>(names: impl IntoIterator<Item = S>) -> Self {
+        Self(Arc::new(names.into_iter().map(Into::into).collect()))
+    }
+
+    /// The same set with `name` added.
+    pub fn with(self, name: impl Into<String>) -> Self {
+        let mut set = Arc::unwrap_or_clone(self.0);
+        set.insert(name.into());
+        Self(Arc::new(set))
+    }
+
+    /// Whether `name` is granted.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    /// The granted names, sorted.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
+    /// How many names are granted.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether nothing is granted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for Grants {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        Self::new(iter)
+    }
+}
+
+impl fmt::Debug for Grants {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.iter()).finish()
+    }
+}
+
+/// The names, comma-separated, or `(none)`.
+impl fmt::Display for Grants {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_empty() {
+            return f.write_str("(none)");
+        }
+        for (i, name) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(name)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a host configures per instance, beside its id (see
+/// [`crate::WasmEngine::instantiate_with`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InstanceOptions {
+    /// The capabilities `capability-query` reports as granted.
+    pub grants: Grants,
+}
+
+impl InstanceOptions {
+    /// Options with `grants`.
+    pub fn with_grants(grants: Grants) -> Self {
+        Self { grants }
+    }
+}
+
 /// A content type such as `application/json` (the contract's
 /// `content-type` strings): immutable and shared.
 ///
@@ -458,7 +554,9 @@ pub enum BackpressureSignal {
     Pause,
 }
 
-/// A role a component can implement: one exported interface of the contract.
+/// A role a component can implement: one exported interface of the contract
+/// or of one of its extension packages (`torvyn:filtering`,
+/// `torvyn:aggregation`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
     /// Exports `torvyn:streaming/processor` (`process`).
@@ -469,20 +567,85 @@ pub enum Role {
     Sink,
     /// Exports `torvyn:streaming/lifecycle` (`init`, `teardown`).
     Lifecycle,
+    /// Exports `torvyn:filtering/filter` (`evaluate`).
+    Filter,
+    /// Exports `torvyn:filtering/router` (`route`).
+    Router,
+    /// Exports `torvyn:aggregation/aggregator` (`ingest`, `flush`).
+    Aggregator,
 }
 
 impl Role {
     /// Every role, in a fixed order.
-    pub const ALL: [Role; 4] = [Role::Processor, Role::Source, Role::Sink, Role::Lifecycle];
+    pub const ALL: [Role; 7] = [
+        Role::Processor,
+        Role::Source,
+        Role::Sink,
+        Role::Lifecycle,
+        Role::Filter,
+        Role::Router,
+        Role::Aggregator,
+    ];
 
-    /// The exported interface that implements this role.
+    /// The exported interface that implements this role, as the runtime
+    /// publishes it (with its version).
     pub fn interface(self) -> &'static str {
         match self {
             Self::Processor => "torvyn:streaming/processor@0.1.0",
             Self::Source => "torvyn:streaming/source@0.1.0",
             Self::Sink => "torvyn:streaming/sink@0.1.0",
             Self::Lifecycle => "torvyn:streaming/lifecycle@0.1.0",
+            Self::Filter => "torvyn:filtering/filter@0.1.0",
+            Self::Router => "torvyn:filtering/router@0.1.0",
+            Self::Aggregator => "torvyn:aggregation/aggregator@0.1.0",
         }
+    }
+
+    /// Every name a component may export this role's interface under: the
+    /// versioned one, and for the streaming package's own interfaces the
+    /// unversioned spelling too (`torvyn:streaming/lifecycle`), which
+    /// components built against an unversioned copy of the package export.
+    /// The host treats both as the same interface.
+    pub fn interface_names(self) -> &'static [&'static str] {
+        match self {
+            Self::Processor => &[
+                "torvyn:streaming/processor@0.1.0",
+                "torvyn:streaming/processor",
+            ],
+            Self::Source => &["torvyn:streaming/source@0.1.0", "torvyn:streaming/source"],
+            Self::Sink => &["torvyn:streaming/sink@0.1.0", "torvyn:streaming/sink"],
+            Self::Lifecycle => &[
+                "torvyn:streaming/lifecycle@0.1.0",
+                "torvyn:streaming/lifecycle",
+            ],
+            Self::Filter => &["torvyn:filtering/filter@0.1.0"],
+            Self::Router => &["torvyn:filtering/router@0.1.0"],
+            Self::Aggregator => &["torvyn:aggregation/aggregator@0.1.0"],
+        }
+    }
+
+    /// The role's name (`processor`, `filter`...), as [`fmt::Display`]
+    /// writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Processor => "processor",
+            Self::Source => "source",
+            Self::Sink => "sink",
+            Self::Lifecycle => "lifecycle",
+            Self::Filter => "filter",
+            Self::Router => "router",
+            Self::Aggregator => "aggregator",
+        }
+    }
+
+    /// Whether an element goes in and (possibly) comes out: a processor, a
+    /// filter, a router or an aggregator; what a pipeline puts between its
+    /// source and its sinks.
+    pub fn is_middle(self) -> bool {
+        matches!(
+            self,
+            Self::Processor | Self::Filter | Self::Router | Self::Aggregator
+        )
     }
 
     fn bit(self) -> u8 {
@@ -492,12 +655,7 @@ impl Role {
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Processor => "processor",
-            Self::Source => "source",
-            Self::Sink => "sink",
-            Self::Lifecycle => "lifecycle",
-        })
+        f.write_str(self.name())
     }
 }
 
@@ -564,7 +722,8 @@ impl fmt::Display for Roles {
     }
 }
 
-/// A world of the `torvyn:streaming@0.1.0` contract.
+/// A world of the `torvyn:streaming@0.1.0` contract or of its extension
+/// packages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum World {
     /// Imports types and the allocator; exports `processor`.
@@ -575,24 +734,49 @@ pub enum World {
     DataSource,
     /// Imports types; exports `sink` and `lifecycle`.
     DataSink,
+    /// `torvyn:filtering`: imports types; exports `filter` and `lifecycle`.
+    ContentFilter,
+    /// `torvyn:filtering`: imports types; exports `router` and `lifecycle`.
+    ContentRouter,
+    /// `torvyn:aggregation`: imports types and the allocator; exports
+    /// `aggregator` and `lifecycle`.
+    StreamAggregator,
 }
 
 impl World {
-    /// Every world of the contract.
-    pub const ALL: [World; 4] = [
+    /// Every world of the contract and its extensions.
+    pub const ALL: [World; 7] = [
         World::Transform,
         World::ManagedTransform,
         World::DataSource,
         World::DataSink,
+        World::ContentFilter,
+        World::ContentRouter,
+        World::StreamAggregator,
     ];
 
-    /// The world's name in the WIT package.
+    /// The world's name in its WIT package.
     pub fn name(self) -> &'static str {
         match self {
             Self::Transform => "transform",
             Self::ManagedTransform => "managed-transform",
             Self::DataSource => "data-source",
             Self::DataSink => "data-sink",
+            Self::ContentFilter => "content-filter",
+            Self::ContentRouter => "content-router",
+            Self::StreamAggregator => "stream-aggregator",
+        }
+    }
+
+    /// The WIT package the world is in, without its version
+    /// (`torvyn:streaming`, `torvyn:filtering`, `torvyn:aggregation`).
+    pub fn package(self) -> &'static str {
+        match self {
+            Self::Transform | Self::ManagedTransform | Self::DataSource | Self::DataSink => {
+                "torvyn:streaming"
+            }
+            Self::ContentFilter | Self::ContentRouter => "torvyn:filtering",
+            Self::StreamAggregator => "torvyn:aggregation",
         }
     }
 
@@ -603,13 +787,26 @@ impl World {
             Self::ManagedTransform => &[Role::Processor, Role::Lifecycle],
             Self::DataSource => &[Role::Source, Role::Lifecycle],
             Self::DataSink => &[Role::Sink, Role::Lifecycle],
+            Self::ContentFilter => &[Role::Filter, Role::Lifecycle],
+            Self::ContentRouter => &[Role::Router, Role::Lifecycle],
+            Self::StreamAggregator => &[Role::Aggregator, Role::Lifecycle],
         }
+    }
+
+    /// Whether the world imports `torvyn:streaming/buffer-allocator` (its
+    /// components produce buffers): every world but the sink's, the
+    /// filter's and the router's.
+    pub fn imports_allocator(self) -> bool {
+        !matches!(
+            self,
+            Self::DataSink | Self::ContentFilter | Self::ContentRouter
+        )
     }
 }
 
 impl fmt::Display for World {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "torvyn:streaming/{}@0.1.0", self.name())
+        write!(f, "{}/{}@0.1.0", self.package(), self.name())
     }
 }
 
@@ -632,6 +829,14 @@ pub enum Function {
     Complete,
     /// `lifecycle.teardown`.
     Teardown,
+    /// `filter.evaluate`.
+    Evaluate,
+    /// `router.route`.
+    Route,
+    /// `aggregator.ingest`.
+    Ingest,
+    /// `aggregator.flush`.
+    Flush,
 }
 
 impl Function {
@@ -643,6 +848,9 @@ impl Function {
             Self::Process => Some(Role::Processor),
             Self::Pull | Self::NotifyBackpressure => Some(Role::Source),
             Self::Push | Self::Complete => Some(Role::Sink),
+            Self::Evaluate => Some(Role::Filter),
+            Self::Route => Some(Role::Router),
+            Self::Ingest | Self::Flush => Some(Role::Aggregator),
         }
     }
 
@@ -657,6 +865,10 @@ impl Function {
             Self::Push => "push",
             Self::Complete => "complete",
             Self::Teardown => "teardown",
+            Self::Evaluate => "evaluate",
+            Self::Route => "route",
+            Self::Ingest => "ingest",
+            Self::Flush => "flush",
         }
     }
 }

@@ -19,7 +19,7 @@ use bytes::Bytes;
 
 use crate::clock::Clock;
 use crate::error::ContractViolation;
-use crate::types::{ContentType, FlowContext, InvocationMetrics};
+use crate::types::{ContentType, FlowContext, Grants, InvocationMetrics};
 
 /// The longest content type kept from one call for the next (the last one
 /// a guest named, the string the Wasmtime invoker lowers from); longer ones
@@ -264,6 +264,8 @@ pub struct HostResources {
     /// The last other content type the guest named (a source's, say),
     /// shared the same way across calls.
     recent_content_type: ContentType,
+    /// The capabilities granted to the instance (`has-capability`).
+    grants: Grants,
 }
 
 impl HostResources {
@@ -277,7 +279,26 @@ impl HostResources {
             clock,
             lent_buffer: 0,
             recent_content_type: ContentType::EMPTY,
+            grants: Grants::default(),
         }
+    }
+
+    /// The same store granting `grants` to its instance.
+    pub fn with_grants(mut self, grants: Grants) -> Self {
+        self.grants = grants;
+        self
+    }
+
+    /// The capabilities granted to the instance.
+    pub fn grants(&self) -> &Grants {
+        &self.grants
+    }
+
+    /// `capability-query.has-capability(name)`: whether `name` was granted
+    /// (one host call).
+    pub fn has_capability(&mut self, name: &str) -> bool {
+        self.host_call();
+        self.grants.contains(name)
     }
 
     /// Host resources live now (after a call: zero).

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::config::MAX_PAYLOAD_BYTES;
-use crate::error::{EngineError, Fault, FaultKind};
+use crate::config::{Limits, MAX_PAYLOAD_BYTES};
+use crate::error::{AnswerLimit, EngineError, Fault, FaultKind};
 use crate::types::{Function, Roles, StreamElement};
 
 /// Decides whether a call may reach the guest, and how long it may run:
@@ -87,6 +87,45 @@ pub(crate) fn check_fuel(fuel_enabled: bool, fuel: u64) -> Result<(), EngineErro
                 "{fuel} is outside 1..={}: a zero budget fails every call at once",
                 i64::MAX
             ),
+        });
+    }
+    Ok(())
+}
+
+/// Checks a `route` answer against the limits on port names: their count
+/// (`max_route_ports`), then their bytes in all (`max_route_bytes`).
+/// `lens` gives each name's length; it is read only up to the bound, so a
+/// flood is refused without walking it.
+pub(crate) fn check_route(
+    count: usize,
+    lens: impl IntoIterator<Item = usize>,
+    limits: &Limits,
+) -> Result<(), FaultKind> {
+    if count > limits.max_route_ports as usize {
+        return Err(FaultKind::AnswerTooLarge {
+            limit: AnswerLimit::RoutePorts,
+            allowed: limits.max_route_ports.into(),
+            got: count as u64,
+        });
+    }
+    let bytes: u64 = lens.into_iter().map(|l| l as u64).sum();
+    if bytes > limits.max_route_bytes {
+        return Err(FaultKind::AnswerTooLarge {
+            limit: AnswerLimit::RouteBytes,
+            allowed: limits.max_route_bytes,
+            got: bytes,
+        });
+    }
+    Ok(())
+}
+
+/// Checks the length of a `flush` answer against `max_flush_outputs`.
+pub(crate) fn check_flush(count: usize, limits: &Limits) -> Result<(), FaultKind> {
+    if count > limits.max_flush_outputs as usize {
+        return Err(FaultKind::AnswerTooLarge {
+            limit: AnswerLimit::FlushOutputs,
+            allowed: limits.max_flush_outputs.into(),
+            got: count as u64,
         });
     }
     Ok(())

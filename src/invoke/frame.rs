@@ -113,6 +113,9 @@ pub(crate) enum Failure {
     Guest(ProcessError),
     /// The guest broke the contract in a host call.
     Contract(ContractViolation),
+    /// The guest's answer broke a bound on answers
+    /// ([`FaultKind::AnswerTooLarge`]); it is classified as itself.
+    Answer(FaultKind),
     /// The call's fuel ran out ([`CallFrame::fuel`] all burned).
     OutOfFuel,
     /// The (epoch) deadline interrupted the guest.
@@ -337,6 +340,7 @@ fn classify(
     match failure {
         Failure::Guest(_) => unreachable!("a guest error is not classified"),
         Failure::Contract(v) => FaultKind::ContractViolation(v),
+        Failure::Answer(kind) => kind,
         Failure::OutOfFuel if !frame.deadline_in_fuel => FaultKind::FuelExhausted {
             budget: fuel_budget,
         },

@@ -8,13 +8,13 @@
 mod admit;
 mod frame;
 
-pub(crate) use admit::check_fuel;
+pub(crate) use admit::{check_flush, check_fuel, check_route};
 pub(crate) use frame::{CallBackend, CallFrame, CallState, Failure, call, noop};
 
 /// Implements [`crate::ComponentInvoker`] for an invoker type whose calls
 /// are its synchronous `*_sync` methods (a guest call is CPU-bound and
 /// bounded by fuel and deadline, so it runs on the caller's task), which
-/// has a `state: CallState` field and a `live()` method.
+/// has a `state: CallState` field and `live()` and `granted()` methods.
 macro_rules! async_invoker_from_sync {
     ($ty:ty) => {
         impl $crate::ComponentInvoker for $ty {
@@ -32,6 +32,10 @@ macro_rules! async_invoker_from_sync {
 
             fn poisoned(&self) -> Option<&$crate::Fault> {
                 self.state.poisoned.as_ref()
+            }
+
+            fn grants(&self) -> &$crate::Grants {
+                self.granted()
             }
 
             async fn init(&mut self, config: &str) -> $crate::Invocation<()> {
@@ -65,6 +69,31 @@ macro_rules! async_invoker_from_sync {
 
             async fn complete(&mut self) -> $crate::Invocation<()> {
                 self.complete_sync()
+            }
+
+            async fn evaluate(
+                &mut self,
+                element: $crate::StreamElement,
+            ) -> $crate::Invocation<bool> {
+                self.evaluate_sync(element)
+            }
+
+            async fn route(
+                &mut self,
+                element: $crate::StreamElement,
+            ) -> $crate::Invocation<Vec<String>> {
+                self.route_sync(element)
+            }
+
+            async fn ingest(
+                &mut self,
+                element: $crate::StreamElement,
+            ) -> $crate::Invocation<Option<$crate::OutputElement>> {
+                self.ingest_sync(element)
+            }
+
+            async fn flush(&mut self) -> $crate::Invocation<Vec<$crate::OutputElement>> {
+                self.flush_sync()
             }
 
             async fn teardown(&mut self) -> $crate::Invocation<()> {

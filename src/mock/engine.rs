@@ -18,7 +18,7 @@ use crate::config::{Limits, problems_to_result};
 use crate::error::{ConfigProblem, EngineError};
 use crate::random::RandomSource;
 use crate::traits::WasmEngine;
-use crate::types::ComponentId;
+use crate::types::{ComponentId, InstanceOptions};
 
 const COMPONENT_MAGIC: &[u8] = b"\0torvyn-mock-component\0";
 /// A mock artifact: this magic, the engine's 32-byte fingerprint, the
@@ -331,10 +331,11 @@ impl WasmEngine for MockEngine {
         self.lookup(&String::from_utf8_lossy(name))
     }
 
-    fn instantiate(
+    fn instantiate_with(
         &self,
         compiled: &MockCompiled,
         id: ComponentId,
+        options: &InstanceOptions,
     ) -> Result<MockInvoker, EngineError> {
         let _span = crate::trace::cold("instantiate", id.as_str());
         if self.inner.faults.should_fail(ColdOp::Instantiate) {
@@ -357,6 +358,7 @@ impl WasmEngine for MockEngine {
             Arc::clone(&self.inner),
             &compiled.component,
             id,
+            options.grants.clone(),
         ))
     }
 

@@ -25,7 +25,7 @@ use crate::host::HostResources;
 use crate::invoke::{self, CallBackend, CallFrame, CallState, Failure};
 use crate::random::{RandomSource, SplitMix64};
 use crate::types::{
-    BackpressureSignal, ComponentId, ElementMeta, Function, Invocation, OutputElement,
+    BackpressureSignal, ComponentId, ElementMeta, Function, Grants, Invocation, OutputElement,
     ProcessResult, Role, StreamElement,
 };
 
@@ -100,6 +100,28 @@ impl Journaled for Option<OutputElement> {
     }
 }
 
+impl Journaled for bool {
+    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
+        JournalOutcome::Verdict(*self)
+    }
+}
+
+impl Journaled for Vec<String> {
+    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
+        JournalOutcome::Routed(self.clone())
+    }
+}
+
+impl Journaled for Vec<OutputElement> {
+    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
+        JournalOutcome::Flushed(
+            self.iter()
+                .map(|out| (out.payload.len(), digest(&out.payload)))
+                .collect(),
+        )
+    }
+}
+
 impl Journaled for BackpressureSignal {
     fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
         JournalOutcome::Signal(*self)
@@ -119,11 +141,17 @@ fn instance_seed(random: &RandomSource, id: &ComponentId) -> u64 {
 }
 
 impl MockInvoker {
-    pub(crate) fn new(engine: Arc<MockInner>, component: &MockComponent, id: ComponentId) -> Self {
+    pub(crate) fn new(
+        engine: Arc<MockInner>,
+        component: &MockComponent,
+        id: ComponentId,
+        grants: Grants,
+    ) -> Self {
         let limits = engine.config.limits;
         let state = CallState::new(id, component.roles, &limits);
         let inst = MockCall {
-            res: HostResources::new(limits.resource_limits(), engine.clock.clone()),
+            res: HostResources::new(limits.resource_limits(), engine.clock.clone())
+                .with_grants(grants),
             rng: SplitMix64::new(instance_seed(&engine.config.random, &state.id)),
             memory_bytes: component.memory.initial,
             memory_model: component.memory,
@@ -147,6 +175,10 @@ impl MockInvoker {
 
     fn live(&self) -> usize {
         self.inst.res.live()
+    }
+
+    fn granted(&self) -> &crate::Grants {
+        self.inst.res.grants()
     }
 
     /// The simulated linear memory, in bytes.
@@ -183,6 +215,46 @@ impl MockInvoker {
     /// `sink.complete`, synchronously.
     pub fn complete_sync(&mut self) -> Invocation<()> {
         self.call(Function::Complete, None, |m, ctx, _| m.complete(ctx))
+    }
+
+    /// `filter.evaluate`, synchronously.
+    pub fn evaluate_sync(&mut self, element: StreamElement) -> Invocation<bool> {
+        self.call(Function::Evaluate, Some(element), |m, ctx, el| {
+            m.evaluate(ctx, el.expect("evaluate has an input"))
+        })
+    }
+
+    /// `router.route`, synchronously; the answer is bounded as on the
+    /// real backend.
+    pub fn route_sync(&mut self, element: StreamElement) -> Invocation<Vec<String>> {
+        let limits = self.inst.engine.config.limits;
+        self.call(Function::Route, Some(element), |m, ctx, el| {
+            let ports = m.route(ctx, el.expect("route has an input"))?;
+            invoke::check_route(ports.len(), ports.iter().map(String::len), &limits)
+                .map_err(MockError::Answer)?;
+            Ok(ports)
+        })
+    }
+
+    /// `aggregator.ingest`, synchronously.
+    pub fn ingest_sync(&mut self, element: StreamElement) -> Invocation<Option<OutputElement>> {
+        self.call(Function::Ingest, Some(element), |m, ctx, el| {
+            m.ingest(ctx, el.expect("ingest has an input"))
+        })
+    }
+
+    /// `aggregator.flush`, synchronously: the answer's length is checked
+    /// before any of its buffers moves to the host, as on the real backend.
+    pub fn flush_sync(&mut self) -> Invocation<Vec<OutputElement>> {
+        let limits = self.inst.engine.config.limits;
+        self.call(Function::Flush, None, |m, ctx, _| {
+            let pending = m.flush(ctx)?;
+            invoke::check_flush(pending.len(), &limits).map_err(MockError::Answer)?;
+            pending
+                .into_iter()
+                .map(|p| ctx.output(p.meta, p.buf))
+                .collect()
+        })
     }
 
     /// `lifecycle.init`, synchronously (same rules as the real backend).
@@ -413,6 +485,7 @@ impl CallBackend for MockCall {
         match e {
             MockError::Guest(e) => Failure::Guest(e),
             MockError::Contract(v) => Failure::Contract(v),
+            MockError::Answer(kind) => Failure::Answer(kind),
             MockError::FuelExhausted => Failure::OutOfFuel,
             MockError::DeadlineExceeded => Failure::Interrupted,
             MockError::MemoryLimitExceeded { requested } => {

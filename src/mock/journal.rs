@@ -58,6 +58,12 @@ pub enum JournalOutcome {
     Exhausted,
     /// `push` answered with a signal.
     Signal(BackpressureSignal),
+    /// `evaluate` answered: `true` passes the element on.
+    Verdict(bool),
+    /// `route` answered with these port names.
+    Routed(Vec<String>),
+    /// `flush` returned these elements: each one's length and digest.
+    Flushed(Vec<(usize, u64)>),
     /// The guest returned a `process-error` of this kind.
     GuestError(ProcessErrorName),
     /// An engine fault of this kind (`FaultKind::fault_name`).

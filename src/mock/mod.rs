@@ -26,7 +26,7 @@ pub use journal::{
 };
 pub use model::{
     Buf, MemoryModel, MockBuilder, MockComponent, MockCtx, MockError, MockModel, MockResult,
-    ModelElement, MutBuf,
+    ModelElement, MutBuf, PendingOutput,
 };
 pub use script::{Response, Script, ScriptMode, ScriptedOutput, Scripts};
 

@@ -27,6 +27,10 @@ pub enum MockError {
     Buffer(BufferError),
     /// The model broke the contract (a stale handle, a use after freeze).
     Contract(ContractViolation),
+    /// The model's answer broke a bound on answers (set by the invoker's
+    /// check of a `route` or `flush` answer; see
+    /// [`crate::FaultKind::AnswerTooLarge`]).
+    Answer(crate::FaultKind),
     /// The component traps.
     Trap(TrapCode),
     /// The component runs out of fuel.
@@ -70,6 +74,19 @@ pub struct MutBuf(u32);
 /// A frozen buffer the model owns (an owned `buffer` handle).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Buf(u32);
+
+/// An element a model's `flush` returns whose payload is still the
+/// model's frozen buffer: the invoker checks the answer's length against
+/// [`crate::Limits::max_flush_outputs`] first, then moves each buffer to
+/// the host, as the Wasmtime backend does with a guest's answer (an answer
+/// over the bound takes none, and the end of the call reclaims them all).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingOutput {
+    /// The element's metadata.
+    pub meta: ElementMeta,
+    /// Its payload.
+    pub buf: Buf,
+}
 
 /// The input element of a `process` or `push` call, as the model sees it:
 /// its metadata, and its payload and context behind [`MockCtx`].
@@ -187,12 +204,25 @@ impl MockCtx<'_> {
         bytes: &[u8],
         content_type: &str,
     ) -> MockResult<OutputElement> {
+        let b = self.frozen_bytes(bytes, content_type)?;
+        self.output(meta, b)
+    }
+
+    /// The buffer [`MockCtx::emit_bytes`] builds, kept by the model (for a
+    /// [`PendingOutput`], or to leak).
+    pub fn frozen_bytes(&mut self, bytes: &[u8], content_type: &str) -> MockResult<Buf> {
         let m = self.allocate(bytes.len() as u64)?;
         self.append(m, bytes)?;
         self.set_content_type(m, content_type)?;
         let b = self.freeze(m)?;
         self.drop_mutable(m);
-        self.output(meta, b)
+        Ok(b)
+    }
+
+    /// `capability-query.has-capability(name)`: whether the instance was
+    /// granted `name` ([`crate::InstanceOptions::grants`]).
+    pub fn has_capability(&mut self, name: &str) -> bool {
+        self.res.has_capability(name)
     }
 
     /// Clones the input payload, freezes and drops the mutable handle: the
@@ -292,6 +322,27 @@ pub trait MockModel: Send + 'static {
     fn teardown(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<()> {
         Ok(())
     }
+    /// `filter.evaluate`: `true` passes the element on.
+    fn evaluate(&mut self, ctx: &mut MockCtx<'_>, input: &ModelElement) -> MockResult<bool> {
+        Ok(true)
+    }
+    /// `router.route`: the ports the element goes to.
+    fn route(&mut self, ctx: &mut MockCtx<'_>, input: &ModelElement) -> MockResult<Vec<String>> {
+        Ok(Vec::new())
+    }
+    /// `aggregator.ingest`.
+    fn ingest(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        input: &ModelElement,
+    ) -> MockResult<Option<OutputElement>> {
+        Ok(None)
+    }
+    /// `aggregator.flush`: what is still buffered, as buffers the model
+    /// still holds (see [`PendingOutput`]).
+    fn flush(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<Vec<PendingOutput>> {
+        Ok(Vec::new())
+    }
 }
 
 /// How much simulated linear memory an instance has, and how it grows.
@@ -387,11 +438,17 @@ type PushFn =
     dyn Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<BackpressureSignal> + Send + Sync;
 type NotifyFn = dyn Fn(&mut MockCtx<'_>, BackpressureSignal) -> MockResult<()> + Send + Sync;
 type UnitFn = dyn Fn(&mut MockCtx<'_>) -> MockResult<()> + Send + Sync;
+type EvaluateFn = dyn Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<bool> + Send + Sync;
+type RouteFn = dyn Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<Vec<String>> + Send + Sync;
+type IngestFn =
+    dyn Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<Option<OutputElement>> + Send + Sync;
+type FlushFn = dyn Fn(&mut MockCtx<'_>) -> MockResult<Vec<PendingOutput>> + Send + Sync;
 
 /// Builds a [`MockComponent`] from closures, one per contract function.
 /// The roles follow from the closures given (`process` → processor, `pull`
 /// or `notify_backpressure` → source, `push` or `complete` → sink, `init`
-/// or `teardown` → lifecycle) unless set with [`MockBuilder::roles`].
+/// or `teardown` → lifecycle, `evaluate` → filter, `route` → router,
+/// `ingest` or `flush` → aggregator) unless set with [`MockBuilder::roles`].
 /// Closures are shared by all instances; keep per-instance state in a
 /// [`MockModel`] instead, or behind a lock.
 #[derive(Clone, Default)]
@@ -406,6 +463,10 @@ pub struct MockBuilder {
     notify: Option<Arc<NotifyFn>>,
     complete: Option<Arc<UnitFn>>,
     teardown: Option<Arc<UnitFn>>,
+    evaluate: Option<Arc<EvaluateFn>>,
+    route: Option<Arc<RouteFn>>,
+    ingest: Option<Arc<IngestFn>>,
+    flush: Option<Arc<FlushFn>>,
 }
 
 impl MockBuilder {
@@ -495,6 +556,45 @@ impl MockBuilder {
         self
     }
 
+    /// `filter.evaluate`.
+    pub fn on_evaluate(
+        mut self,
+        f: impl Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<bool> + Send + Sync + 'static,
+    ) -> Self {
+        self.evaluate = Some(Arc::new(f));
+        self
+    }
+
+    /// `router.route`.
+    pub fn on_route(
+        mut self,
+        f: impl Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<Vec<String>> + Send + Sync + 'static,
+    ) -> Self {
+        self.route = Some(Arc::new(f));
+        self
+    }
+
+    /// `aggregator.ingest`.
+    pub fn on_ingest(
+        mut self,
+        f: impl Fn(&mut MockCtx<'_>, &ModelElement) -> MockResult<Option<OutputElement>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.ingest = Some(Arc::new(f));
+        self
+    }
+
+    /// `aggregator.flush`.
+    pub fn on_flush(
+        mut self,
+        f: impl Fn(&mut MockCtx<'_>) -> MockResult<Vec<PendingOutput>> + Send + Sync + 'static,
+    ) -> Self {
+        self.flush = Some(Arc::new(f));
+        self
+    }
+
     /// The component.
     pub fn build(self) -> MockComponent {
         let inferred = [
@@ -504,6 +604,12 @@ impl MockBuilder {
             (
                 Role::Lifecycle,
                 self.init.is_some() || self.teardown.is_some(),
+            ),
+            (Role::Filter, self.evaluate.is_some()),
+            (Role::Router, self.route.is_some()),
+            (
+                Role::Aggregator,
+                self.ingest.is_some() || self.flush.is_some(),
             ),
         ]
         .into_iter()
@@ -561,5 +667,27 @@ impl MockModel for MockBuilder {
 
     fn teardown(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<()> {
         self.teardown.as_ref().map_or(Ok(()), |f| f(ctx))
+    }
+
+    fn evaluate(&mut self, ctx: &mut MockCtx<'_>, input: &ModelElement) -> MockResult<bool> {
+        self.evaluate.as_ref().map_or(Ok(true), |f| f(ctx, input))
+    }
+
+    fn route(&mut self, ctx: &mut MockCtx<'_>, input: &ModelElement) -> MockResult<Vec<String>> {
+        self.route
+            .as_ref()
+            .map_or(Ok(Vec::new()), |f| f(ctx, input))
+    }
+
+    fn ingest(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        input: &ModelElement,
+    ) -> MockResult<Option<OutputElement>> {
+        self.ingest.as_ref().map_or(Ok(None), |f| f(ctx, input))
+    }
+
+    fn flush(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<Vec<PendingOutput>> {
+        self.flush.as_ref().map_or(Ok(Vec::new()), |f| f(ctx))
     }
 }

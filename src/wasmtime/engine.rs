@@ -12,11 +12,11 @@ use std::time::Duration;
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Strategy};
 
-use super::bindings::exports::torvyn::streaming::{lifecycle, processor, sink, source};
-use super::bindings::{TorvynHost, worlds};
+use super::bindings::torvyn::capabilities::capability_query;
 use super::config::{CompilationStrategy, WasmtimeEngineConfig};
-use super::host::HostState;
-use super::invoker::{Exports, WasmtimeInvoker};
+use super::exports::{ExportIndices, Exports};
+use super::host::{self, HostState, STREAMING_SPELLINGS};
+use super::invoker::WasmtimeInvoker;
 use super::limiter::Limiter;
 use super::ticker::EpochTicker;
 use super::wasi::{self, CapturedOutput};
@@ -24,7 +24,7 @@ use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::host::HostResources;
 use crate::traits::WasmEngine;
-use crate::types::{ComponentId, Role, Roles, World};
+use crate::types::{ComponentId, InstanceOptions, Roles, World};
 
 pub(crate) struct EngineInner {
     pub engine: Engine,
@@ -60,11 +60,7 @@ pub struct WasmtimeCompiled {
 struct Prepared {
     component: Component,
     pre: InstancePre<HostState>,
-    processor: Option<processor::GuestIndices>,
-    source: Option<source::GuestIndices>,
-    sink: Option<sink::GuestIndices>,
-    lifecycle: Option<lifecycle::GuestIndices>,
-    roles: Roles,
+    indices: ExportIndices,
     worlds: Vec<World>,
     imports: Vec<String>,
     exports: Vec<String>,
@@ -74,12 +70,13 @@ impl WasmtimeCompiled {
     /// The roles the component exports (by name; the types are checked at
     /// instantiation).
     pub fn roles(&self) -> Roles {
-        self.inner.roles
+        self.inner.indices.roles
     }
 
     /// The contract worlds the component satisfies: it exports everything
     /// the world exports and imports nothing the world does not (WASI
-    /// imports aside).
+    /// and `torvyn:capabilities` imports aside), under either spelling of
+    /// the streaming package.
     pub fn worlds(&self) -> &[World] {
         &self.inner.worlds
     }
@@ -98,7 +95,7 @@ impl WasmtimeCompiled {
 impl std::fmt::Debug for WasmtimeCompiled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WasmtimeCompiled")
-            .field("roles", &self.inner.roles)
+            .field("roles", &self.inner.indices.roles)
             .field("imports", &self.inner.imports)
             .finish_non_exhaustive()
     }
@@ -129,9 +126,17 @@ impl WasmtimeEngine {
         })?;
         let mut linker = Linker::new(&engine);
         // A component built against an older 0.2.x WASI finds the newer
-        // definitions through semver matching.
+        // definitions through semver matching. The streaming package is
+        // linked under both its spellings (see `host::STREAMING_SPELLINGS`).
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
-            .and_then(|()| TorvynHost::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s))
+            .and_then(|()| {
+                STREAMING_SPELLINGS
+                    .iter()
+                    .try_for_each(|v| host::add_streaming_to_linker(&mut linker, v))
+            })
+            .and_then(|()| {
+                capability_query::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)
+            })
             .map_err(|e| EngineError::Unsupported(format!("cannot set up the linker: {e:#}")))?;
         let ticker = EpochTicker::start(&engine, config.epoch_tick);
         Ok(Self {
@@ -231,20 +236,8 @@ impl WasmtimeEngine {
                 component: ComponentId::new(origin),
                 message: format!("{e:#}"),
             })?;
-        let processor = processor::GuestIndices::new(&pre).ok();
-        let source = source::GuestIndices::new(&pre).ok();
-        let sink = sink::GuestIndices::new(&pre).ok();
-        let lifecycle = lifecycle::GuestIndices::new(&pre).ok();
-        let roles = [
-            (Role::Processor, processor.is_some()),
-            (Role::Source, source.is_some()),
-            (Role::Sink, sink.is_some()),
-            (Role::Lifecycle, lifecycle.is_some()),
-        ]
-        .into_iter()
-        .filter(|(_, present)| *present)
-        .map(|(r, _)| r)
-        .collect::<Roles>();
+        let indices = ExportIndices::new(&component);
+        let roles = indices.roles;
         if roles.is_empty() {
             return Err(EngineError::NoRoles {
                 component: ComponentId::new(origin),
@@ -255,16 +248,12 @@ impl WasmtimeEngine {
                 },
             });
         }
-        let worlds = satisfied_worlds(&pre, &imports);
+        let worlds = satisfied_worlds(roles, &imports);
         Ok(WasmtimeCompiled {
             inner: Arc::new(Prepared {
                 component,
                 pre,
-                processor,
-                source,
-                sink,
-                lifecycle,
-                roles,
+                indices,
                 worlds,
                 imports,
                 exports,
@@ -279,32 +268,24 @@ fn is_core_module(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\0asm\x01\0\0\0")
 }
 
-/// Which contract worlds a linked component satisfies, checked with the
-/// generated world bindings (exports) and the import names.
-fn satisfied_worlds(pre: &InstancePre<HostState>, imports: &[String]) -> Vec<World> {
-    const TYPES: &str = "torvyn:streaming/types@0.1.0";
-    const ALLOCATOR: &str = "torvyn:streaming/buffer-allocator@0.1.0";
-    let imports_ok = |allowed: &[&str]| {
-        imports
-            .iter()
-            .all(|i| allowed.contains(&i.as_str()) || i.starts_with("wasi:"))
+/// Which contract worlds a linked component satisfies: it exports the
+/// world's roles (the export types are checked at instantiation) and
+/// imports nothing the world does not, under either spelling of the
+/// streaming package; WASI and `torvyn:capabilities` imports are allowed
+/// in every world.
+fn satisfied_worlds(roles: Roles, imports: &[String]) -> Vec<World> {
+    let allowed = |world: World, import: &str| {
+        let unversioned = import.strip_suffix("@0.1.0").unwrap_or(import);
+        import.starts_with("wasi:")
+            || import.starts_with("torvyn:capabilities/")
+            || unversioned == "torvyn:streaming/types"
+            || (world.imports_allocator() && unversioned == "torvyn:streaming/buffer-allocator")
     };
-    let mut out = Vec::new();
-    if worlds::transform::TransformIndices::new(pre).is_ok() && imports_ok(&[TYPES, ALLOCATOR]) {
-        out.push(World::Transform);
-    }
-    if worlds::managed_transform::ManagedTransformIndices::new(pre).is_ok()
-        && imports_ok(&[TYPES, ALLOCATOR])
-    {
-        out.push(World::ManagedTransform);
-    }
-    if worlds::data_source::DataSourceIndices::new(pre).is_ok() && imports_ok(&[TYPES, ALLOCATOR]) {
-        out.push(World::DataSource);
-    }
-    if worlds::data_sink::DataSinkIndices::new(pre).is_ok() && imports_ok(&[TYPES]) {
-        out.push(World::DataSink);
-    }
-    out
+    World::ALL
+        .into_iter()
+        .filter(|w| w.exports().iter().all(|r| roles.contains(*r)))
+        .filter(|w| imports.iter().all(|i| allowed(*w, i)))
+        .collect()
 }
 
 /// The Wasmtime configuration that shapes the engine's machine code for
@@ -394,10 +375,11 @@ impl WasmEngine for WasmtimeEngine {
         self.prepare(component, "<deserialized component>")
     }
 
-    fn instantiate(
+    fn instantiate_with(
         &self,
         compiled: &WasmtimeCompiled,
         id: ComponentId,
+        options: &InstanceOptions,
     ) -> Result<WasmtimeInvoker, EngineError> {
         let _span = crate::trace::cold("instantiate", id.as_str());
         let inner = &self.inner;
@@ -419,7 +401,8 @@ impl WasmEngine for WasmtimeEngine {
             &stderr,
         );
         let state = HostState::new(
-            HostResources::new(config.resource_limits(), inner.clock.clone()),
+            HostResources::new(config.resource_limits(), inner.clock.clone())
+                .with_grants(options.grants.clone()),
             Limiter::new(config),
             stdout,
             stderr,
@@ -448,45 +431,18 @@ impl WasmEngine for WasmtimeEngine {
             component: id.clone(),
             message: format!("{e:#}"),
         })?;
-        let wrong = |interface: &'static str| {
-            let id = id.clone();
-            move |e: wasmtime::Error| EngineError::WrongExportTypes {
-                component: id,
-                interface,
+        let exports = Exports::load(&p.indices, &mut store, &instance).map_err(|(role, e)| {
+            EngineError::WrongExportTypes {
+                component: id.clone(),
+                interface: role.interface(),
                 message: format!("{e:#}"),
             }
-        };
-        let exports = Exports {
-            processor: p
-                .processor
-                .as_ref()
-                .map(|i| i.load(&mut store, &instance))
-                .transpose()
-                .map_err(wrong(Role::Processor.interface()))?,
-            source: p
-                .source
-                .as_ref()
-                .map(|i| i.load(&mut store, &instance))
-                .transpose()
-                .map_err(wrong(Role::Source.interface()))?,
-            sink: p
-                .sink
-                .as_ref()
-                .map(|i| i.load(&mut store, &instance))
-                .transpose()
-                .map_err(wrong(Role::Sink.interface()))?,
-            lifecycle: p
-                .lifecycle
-                .as_ref()
-                .map(|i| i.load(&mut store, &instance))
-                .transpose()
-                .map_err(wrong(Role::Lifecycle.interface()))?,
-        };
+        })?;
         Ok(WasmtimeInvoker::new(
             Arc::clone(&self.inner),
             store,
             exports,
-            p.roles,
+            p.indices.roles,
             id,
         ))
     }

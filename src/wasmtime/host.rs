@@ -1,14 +1,16 @@
 //! The data of each Wasmtime store, and the contract's host functions.
 //!
 //! Hot path: every guest call of `buffer.read`, `mutable-buffer.append`,
-//! `allocate`... lands here and is forwarded to [`HostResources`], which
-//! does every check. A contract violation becomes a trap carrying a
+//! `allocate`, `has-capability`... lands here and is forwarded to
+//! [`HostResources`], which does every check. A contract violation becomes a trap carrying a
 //! [`HostTrap`], which the invoker turns back into a typed fault.
 
-use wasmtime::component::{Resource, ResourceTable};
+use wasmtime::StoreContextMut;
+use wasmtime::component::{Linker, Resource, ResourceTable, ResourceType};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::torvyn::streaming::{buffer_allocator, types};
+use super::bindings::torvyn::capabilities::capability_query;
+use super::bindings::torvyn::streaming::types;
 use super::bindings::{GuestBuffer, GuestFlowContext, GuestMutableBuffer};
 use super::limiter::Limiter;
 use super::wasi::CapturedOutput;
@@ -77,138 +79,164 @@ fn to_wit(e: BufferError) -> types::BufferError {
     }
 }
 
-impl types::Host for HostState {}
+/// The spellings a component may import the streaming package under: the
+/// versioned names the runtime publishes (`torvyn:streaming/types@0.1.0`)
+/// and the unversioned ones of components built against an unversioned
+/// copy of the package (`torvyn:streaming/types`). Both are registered by
+/// [`add_streaming_to_linker`], with the same host functions and the same
+/// resource types, so a buffer means the same to both.
+pub(crate) const STREAMING_SPELLINGS: [&str; 2] = ["@0.1.0", ""];
 
-impl types::HostBuffer for HostState {
-    fn size(&mut self, this: Resource<GuestBuffer>) -> wasmtime::Result<u64> {
-        self.res.buffer_size(this.rep()).map_err(trap)
-    }
+type Cx<'a> = StoreContextMut<'a, HostState>;
+type Buf = Resource<GuestBuffer>;
+type MutBuf = Resource<GuestMutableBuffer>;
+type Flow = Resource<GuestFlowContext>;
+type AllocResult = Result<MutBuf, types::BufferError>;
 
-    fn content_type(&mut self, this: Resource<GuestBuffer>) -> wasmtime::Result<String> {
-        self.res.buffer_content_type(this.rep()).map_err(trap)
-    }
+/// Registers the streaming package's host interfaces (`types` and
+/// `buffer-allocator`) in `linker` under the spelling `version` (one of
+/// [`STREAMING_SPELLINGS`]). Every function forwards to the instance's
+/// [`HostResources`], which does every check.
+pub(crate) fn add_streaming_to_linker(
+    linker: &mut Linker<HostState>,
+    version: &str,
+) -> wasmtime::Result<()> {
+    let mut t = linker.instance(&format!("torvyn:streaming/types{version}"))?;
+    t.resource(
+        "buffer",
+        ResourceType::host::<GuestBuffer>(),
+        |mut cx, rep| {
+            cx.data_mut().res.drop_buffer(rep);
+            Ok(())
+        },
+    )?;
+    t.resource(
+        "mutable-buffer",
+        ResourceType::host::<GuestMutableBuffer>(),
+        |mut cx, rep| {
+            cx.data_mut().res.drop_mutable(rep);
+            Ok(())
+        },
+    )?;
+    t.resource(
+        "flow-context",
+        ResourceType::host::<GuestFlowContext>(),
+        |mut cx, rep| {
+            cx.data_mut().res.drop_flow(rep);
+            Ok(())
+        },
+    )?;
+    t.func_wrap("[method]buffer.size", |mut cx: Cx<'_>, (b,): (Buf,)| {
+        Ok((cx.data_mut().res.buffer_size(b.rep()).map_err(trap)?,))
+    })?;
+    t.func_wrap(
+        "[method]buffer.content-type",
+        |mut cx: Cx<'_>, (b,): (Buf,)| {
+            Ok((cx
+                .data_mut()
+                .res
+                .buffer_content_type(b.rep())
+                .map_err(trap)?,))
+        },
+    )?;
+    t.func_wrap(
+        "[method]buffer.read",
+        |mut cx: Cx<'_>, (b, offset, len): (Buf, u64, u64)| {
+            Ok((cx
+                .data_mut()
+                .res
+                .buffer_read(b.rep(), offset, len)
+                .map_err(trap)?,))
+        },
+    )?;
+    t.func_wrap("[method]buffer.read-all", |mut cx: Cx<'_>, (b,): (Buf,)| {
+        Ok((cx.data_mut().res.buffer_read_all(b.rep()).map_err(trap)?,))
+    })?;
+    t.func_wrap(
+        "[method]mutable-buffer.write",
+        |mut cx: Cx<'_>, (m, offset, bytes): (MutBuf, u64, Vec<u8>)| {
+            let r = cx.data_mut().res.mutable_write(m.rep(), offset, &bytes);
+            Ok((r.map_err(trap)?.map_err(to_wit),))
+        },
+    )?;
+    t.func_wrap(
+        "[method]mutable-buffer.append",
+        |mut cx: Cx<'_>, (m, bytes): (MutBuf, Vec<u8>)| {
+            let r = cx.data_mut().res.mutable_append(m.rep(), &bytes);
+            Ok((r.map_err(trap)?.map_err(to_wit),))
+        },
+    )?;
+    t.func_wrap(
+        "[method]mutable-buffer.size",
+        |mut cx: Cx<'_>, (m,): (MutBuf,)| {
+            Ok((cx.data_mut().res.mutable_size(m.rep()).map_err(trap)?,))
+        },
+    )?;
+    t.func_wrap(
+        "[method]mutable-buffer.capacity",
+        |mut cx: Cx<'_>, (m,): (MutBuf,)| {
+            Ok((cx.data_mut().res.mutable_capacity(m.rep()).map_err(trap)?,))
+        },
+    )?;
+    t.func_wrap(
+        "[method]mutable-buffer.set-content-type",
+        |mut cx: Cx<'_>, (m, content_type): (MutBuf, String)| {
+            cx.data_mut()
+                .res
+                .mutable_set_content_type(m.rep(), &content_type)
+                .map_err(trap)
+        },
+    )?;
+    t.func_wrap(
+        "[method]mutable-buffer.freeze",
+        |mut cx: Cx<'_>, (m,): (MutBuf,)| -> wasmtime::Result<(Buf,)> {
+            let rep = cx.data_mut().res.mutable_freeze(m.rep()).map_err(trap)?;
+            Ok((Resource::new_own(rep),))
+        },
+    )?;
+    t.func_wrap(
+        "[method]flow-context.trace-id",
+        |mut cx: Cx<'_>, (f,): (Flow,)| {
+            Ok((cx.data_mut().res.flow_trace_id(f.rep()).map_err(trap)?,))
+        },
+    )?;
+    t.func_wrap(
+        "[method]flow-context.span-id",
+        |mut cx: Cx<'_>, (f,): (Flow,)| {
+            Ok((cx.data_mut().res.flow_span_id(f.rep()).map_err(trap)?,))
+        },
+    )?;
+    t.func_wrap(
+        "[method]flow-context.deadline-ns",
+        |mut cx: Cx<'_>, (f,): (Flow,)| {
+            Ok((cx.data_mut().res.flow_deadline_ns(f.rep()).map_err(trap)?,))
+        },
+    )?;
+    t.func_wrap(
+        "[method]flow-context.flow-id",
+        |mut cx: Cx<'_>, (f,): (Flow,)| Ok((cx.data_mut().res.flow_id(f.rep()).map_err(trap)?,)),
+    )?;
 
-    fn read(
-        &mut self,
-        this: Resource<GuestBuffer>,
-        offset: u64,
-        len: u64,
-    ) -> wasmtime::Result<Vec<u8>> {
-        self.res.buffer_read(this.rep(), offset, len).map_err(trap)
-    }
-
-    fn read_all(&mut self, this: Resource<GuestBuffer>) -> wasmtime::Result<Vec<u8>> {
-        self.res.buffer_read_all(this.rep()).map_err(trap)
-    }
-
-    fn drop(&mut self, rep: Resource<GuestBuffer>) -> wasmtime::Result<()> {
-        self.res.drop_buffer(rep.rep());
-        Ok(())
-    }
+    let mut a = linker.instance(&format!("torvyn:streaming/buffer-allocator{version}"))?;
+    a.func_wrap(
+        "allocate",
+        |mut cx: Cx<'_>, (capacity_hint,): (u64,)| -> wasmtime::Result<(AllocResult,)> {
+            let r = cx.data_mut().res.allocate(capacity_hint);
+            Ok((r.map(Resource::new_own).map_err(to_wit),))
+        },
+    )?;
+    a.func_wrap(
+        "clone-into-mutable",
+        |mut cx: Cx<'_>, (source,): (Buf,)| -> wasmtime::Result<(AllocResult,)> {
+            let r = cx.data_mut().res.clone_into_mutable(source.rep());
+            Ok((r.map_err(trap)?.map(Resource::new_own).map_err(to_wit),))
+        },
+    )?;
+    Ok(())
 }
 
-impl types::HostMutableBuffer for HostState {
-    fn write(
-        &mut self,
-        this: Resource<GuestMutableBuffer>,
-        offset: u64,
-        bytes: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), types::BufferError>> {
-        Ok(self
-            .res
-            .mutable_write(this.rep(), offset, &bytes)
-            .map_err(trap)?
-            .map_err(to_wit))
-    }
-
-    fn append(
-        &mut self,
-        this: Resource<GuestMutableBuffer>,
-        bytes: Vec<u8>,
-    ) -> wasmtime::Result<Result<(), types::BufferError>> {
-        Ok(self
-            .res
-            .mutable_append(this.rep(), &bytes)
-            .map_err(trap)?
-            .map_err(to_wit))
-    }
-
-    fn size(&mut self, this: Resource<GuestMutableBuffer>) -> wasmtime::Result<u64> {
-        self.res.mutable_size(this.rep()).map_err(trap)
-    }
-
-    fn capacity(&mut self, this: Resource<GuestMutableBuffer>) -> wasmtime::Result<u64> {
-        self.res.mutable_capacity(this.rep()).map_err(trap)
-    }
-
-    fn set_content_type(
-        &mut self,
-        this: Resource<GuestMutableBuffer>,
-        content_type: String,
-    ) -> wasmtime::Result<()> {
-        self.res
-            .mutable_set_content_type(this.rep(), &content_type)
-            .map_err(trap)
-    }
-
-    fn freeze(
-        &mut self,
-        this: Resource<GuestMutableBuffer>,
-    ) -> wasmtime::Result<Resource<GuestBuffer>> {
-        let rep = self.res.mutable_freeze(this.rep()).map_err(trap)?;
-        Ok(Resource::new_own(rep))
-    }
-
-    fn drop(&mut self, rep: Resource<GuestMutableBuffer>) -> wasmtime::Result<()> {
-        self.res.drop_mutable(rep.rep());
-        Ok(())
-    }
-}
-
-impl types::HostFlowContext for HostState {
-    fn trace_id(&mut self, this: Resource<GuestFlowContext>) -> wasmtime::Result<String> {
-        self.res.flow_trace_id(this.rep()).map_err(trap)
-    }
-
-    fn span_id(&mut self, this: Resource<GuestFlowContext>) -> wasmtime::Result<String> {
-        self.res.flow_span_id(this.rep()).map_err(trap)
-    }
-
-    fn deadline_ns(&mut self, this: Resource<GuestFlowContext>) -> wasmtime::Result<u64> {
-        self.res.flow_deadline_ns(this.rep()).map_err(trap)
-    }
-
-    fn flow_id(&mut self, this: Resource<GuestFlowContext>) -> wasmtime::Result<String> {
-        self.res.flow_id(this.rep()).map_err(trap)
-    }
-
-    fn drop(&mut self, rep: Resource<GuestFlowContext>) -> wasmtime::Result<()> {
-        self.res.drop_flow(rep.rep());
-        Ok(())
-    }
-}
-
-impl buffer_allocator::Host for HostState {
-    fn allocate(
-        &mut self,
-        capacity_hint: u64,
-    ) -> wasmtime::Result<Result<Resource<GuestMutableBuffer>, types::BufferError>> {
-        Ok(self
-            .res
-            .allocate(capacity_hint)
-            .map(Resource::new_own)
-            .map_err(to_wit))
-    }
-
-    fn clone_into_mutable(
-        &mut self,
-        source: Resource<GuestBuffer>,
-    ) -> wasmtime::Result<Result<Resource<GuestMutableBuffer>, types::BufferError>> {
-        Ok(self
-            .res
-            .clone_into_mutable(source.rep())
-            .map_err(trap)?
-            .map(Resource::new_own)
-            .map_err(to_wit))
+impl capability_query::Host for HostState {
+    fn has_capability(&mut self, name: String) -> wasmtime::Result<bool> {
+        Ok(self.res.has_capability(&name))
     }
 }

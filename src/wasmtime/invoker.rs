@@ -15,9 +15,9 @@ use std::sync::Arc;
 use wasmtime::component::Resource;
 use wasmtime::{Store, Trap};
 
-use super::bindings::exports::torvyn::streaming::{lifecycle, processor, sink, source};
 use super::bindings::torvyn::streaming::types;
 use super::engine::EngineInner;
+use super::exports::Exports;
 use super::host::{HostState, HostTrap};
 use crate::clock::Clock;
 use crate::config::Limits;
@@ -29,15 +29,6 @@ use crate::types::{
     ProcessError, ProcessResult, Roles, StreamElement,
 };
 
-/// The typed exports of one instance, loaded (and type-checked) at
-/// instantiation.
-pub(crate) struct Exports {
-    pub processor: Option<processor::Guest>,
-    pub source: Option<source::Guest>,
-    pub sink: Option<sink::Guest>,
-    pub lifecycle: Option<lifecycle::Guest>,
-}
-
 /// A live instance of a component on the Wasmtime backend.
 ///
 /// Offers every contract call twice: through [`ComponentInvoker`](crate::ComponentInvoker) (async)
@@ -48,11 +39,12 @@ pub struct WasmtimeInvoker {
     inst: WasmtimeCall,
 }
 
-/// How a typed call failed: the guest's `process-error`, or a trap (any
-/// error Wasmtime or the host raised).
+/// How a typed call failed: the guest's `process-error`, a trap (any
+/// error Wasmtime or the host raised), or an answer over a bound.
 pub(crate) enum CallError {
     Guest(ProcessError),
     Wasm(wasmtime::Error),
+    Answer(FaultKind),
 }
 
 impl From<wasmtime::Error> for CallError {
@@ -96,6 +88,10 @@ impl WasmtimeInvoker {
         self.inst.store.data().res.live()
     }
 
+    fn granted(&self) -> &crate::Grants {
+        self.inst.store.data().res.grants()
+    }
+
     /// The fuel budget each call starts with.
     pub fn fuel_budget(&self) -> u64 {
         self.state.fuel_budget
@@ -126,9 +122,8 @@ impl WasmtimeInvoker {
     /// `processor.process`, synchronously.
     pub fn process_sync(&mut self, element: StreamElement) -> Invocation<ProcessResult> {
         self.call(Function::Process, Some(element), |store, ex, input| {
-            let guest = ex.processor.as_ref().expect("role checked before the call");
-            let input = input.expect("process has an input element");
-            match guest.call_process(&mut *store, input)?? {
+            let f = ex.process.as_ref().expect("role checked before the call");
+            match f.call(&mut *store, (input_of(input),))?.0? {
                 types::ProcessResult::Emit(out) => {
                     Ok(ProcessResult::Emit(take_output(store, out)?))
                 }
@@ -140,8 +135,8 @@ impl WasmtimeInvoker {
     /// `source.pull`, synchronously.
     pub fn pull_sync(&mut self) -> Invocation<Option<OutputElement>> {
         self.call(Function::Pull, None, |store, ex, _| {
-            let guest = ex.source.as_ref().expect("role checked before the call");
-            match guest.call_pull(&mut *store)?? {
+            let f = ex.pull.as_ref().expect("role checked before the call");
+            match f.call(&mut *store, ())?.0? {
                 Some(out) => Ok(Some(take_output(store, out)?)),
                 None => Ok(None),
             }
@@ -151,25 +146,75 @@ impl WasmtimeInvoker {
     /// `sink.push`, synchronously.
     pub fn push_sync(&mut self, element: StreamElement) -> Invocation<BackpressureSignal> {
         self.call(Function::Push, Some(element), |store, ex, input| {
-            let guest = ex.sink.as_ref().expect("role checked before the call");
-            let input = input.expect("push has an input element");
-            Ok(guest.call_push(&mut *store, input)??.into())
+            let f = ex.push.as_ref().expect("role checked before the call");
+            Ok(f.call(&mut *store, (input_of(input),))?.0?.into())
         })
     }
 
     /// `source.notify-backpressure`, synchronously.
     pub fn notify_backpressure_sync(&mut self, signal: BackpressureSignal) -> Invocation<()> {
         self.call(Function::NotifyBackpressure, None, |store, ex, _| {
-            let guest = ex.source.as_ref().expect("role checked before the call");
-            Ok(guest.call_notify_backpressure(&mut *store, signal.into())?)
+            let f = ex
+                .notify_backpressure
+                .as_ref()
+                .expect("role checked before the call");
+            Ok(f.call(&mut *store, (signal.into(),))?)
         })
     }
 
     /// `sink.complete`, synchronously.
     pub fn complete_sync(&mut self) -> Invocation<()> {
         self.call(Function::Complete, None, |store, ex, _| {
-            let guest = ex.sink.as_ref().expect("role checked before the call");
-            Ok(guest.call_complete(&mut *store)??)
+            let f = ex.complete.as_ref().expect("role checked before the call");
+            Ok(f.call(&mut *store, ())?.0?)
+        })
+    }
+
+    /// `filter.evaluate`, synchronously.
+    pub fn evaluate_sync(&mut self, element: StreamElement) -> Invocation<bool> {
+        self.call(Function::Evaluate, Some(element), |store, ex, input| {
+            let f = ex.evaluate.as_ref().expect("role checked before the call");
+            Ok(f.call(&mut *store, (input_of(input),))?.0?)
+        })
+    }
+
+    /// `router.route`, synchronously; the answer is bounded (see
+    /// [`ComponentInvoker::route`](crate::ComponentInvoker::route)).
+    pub fn route_sync(&mut self, element: StreamElement) -> Invocation<Vec<String>> {
+        let limits = self.inst.engine.config.limits;
+        self.call(Function::Route, Some(element), |store, ex, input| {
+            let f = ex.route.as_ref().expect("role checked before the call");
+            let ports = f.call(&mut *store, (input_of(input),))?.0?;
+            invoke::check_route(ports.len(), ports.iter().map(String::len), &limits)
+                .map_err(CallError::Answer)?;
+            Ok(ports)
+        })
+    }
+
+    /// `aggregator.ingest`, synchronously.
+    pub fn ingest_sync(&mut self, element: StreamElement) -> Invocation<Option<OutputElement>> {
+        self.call(Function::Ingest, Some(element), |store, ex, input| {
+            let f = ex.ingest.as_ref().expect("role checked before the call");
+            match f.call(&mut *store, (input_of(input),))?.0? {
+                Some(out) => Ok(Some(take_output(store, out)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    /// `aggregator.flush`, synchronously; the answer is bounded (see
+    /// [`ComponentInvoker::flush`](crate::ComponentInvoker::flush)). An
+    /// answer over the bound takes none of its buffers: the end of the call
+    /// reclaims them all.
+    pub fn flush_sync(&mut self) -> Invocation<Vec<OutputElement>> {
+        let limits = self.inst.engine.config.limits;
+        self.call(Function::Flush, None, |store, ex, _| {
+            let f = ex.flush.as_ref().expect("role checked before the call");
+            let outs = f.call(&mut *store, ())?.0?;
+            invoke::check_flush(outs.len(), &limits).map_err(CallError::Answer)?;
+            outs.into_iter()
+                .map(|out| take_output(store, out).map_err(CallError::from))
+                .collect()
         })
     }
 
@@ -179,8 +224,8 @@ impl WasmtimeInvoker {
             return invoke::noop();
         }
         self.call(Function::Init, None, |store, ex, _| {
-            let guest = ex.lifecycle.as_ref().expect("role checked before the call");
-            Ok(guest.call_init(&mut *store, config)??)
+            let f = ex.init.as_ref().expect("role checked before the call");
+            Ok(f.call(&mut *store, (config,))?.0?)
         })
     }
 
@@ -191,8 +236,8 @@ impl WasmtimeInvoker {
             return invoke::noop();
         }
         self.call(Function::Teardown, None, |store, ex, _| {
-            let guest = ex.lifecycle.as_ref().expect("role checked before the call");
-            Ok(guest.call_teardown(&mut *store)?)
+            let f = ex.teardown.as_ref().expect("role checked before the call");
+            Ok(f.call(&mut *store, ())?)
         })
     }
 
@@ -305,6 +350,7 @@ impl CallBackend for WasmtimeCall {
         match e {
             CallError::Guest(e) => Failure::Guest(e),
             CallError::Wasm(e) => failure(e),
+            CallError::Answer(kind) => Failure::Answer(kind),
         }
     }
 }
@@ -315,6 +361,12 @@ fn fuel_refused(e: wasmtime::Error) -> FaultKind {
     FaultKind::Host {
         detail: format!("cannot set fuel: {e:#}"),
     }
+}
+
+/// The lent input of a call that has one.
+#[inline]
+fn input_of(input: Option<&types::StreamElement>) -> &types::StreamElement {
+    input.expect("the call has an input element")
 }
 
 /// Moves an output element's payload from the guest's handle to the caller.

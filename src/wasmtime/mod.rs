@@ -8,6 +8,7 @@
 mod bindings;
 mod config;
 mod engine;
+mod exports;
 mod host;
 mod invoker;
 mod limiter;

@@ -178,6 +178,9 @@ fn needs(function: Function, config_empty: bool) -> (Role, bool) {
         Function::Process => (Role::Processor, false),
         Function::Pull | Function::NotifyBackpressure => (Role::Source, false),
         Function::Push | Function::Complete => (Role::Sink, false),
+        Function::Evaluate => (Role::Filter, false),
+        Function::Route => (Role::Router, false),
+        Function::Ingest | Function::Flush => (Role::Aggregator, false),
         Function::Instantiate => unreachable!("not a call"),
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 
 use sha2::{Digest, Sha256};
 use torvyn_engine::cache::{CacheConfig, CacheTier, CompiledComponentCache, HEADER_LEN};
-use torvyn_engine::{ComponentId, EngineError, WasmEngine};
+use torvyn_engine::{ComponentId, EngineError, InstanceOptions, WasmEngine};
 
 use super::generate::EntryCase;
 
@@ -143,12 +143,13 @@ impl<E: WasmEngine> WasmEngine for SpyEngine<E> {
         unsafe { self.0.inner.deserialize(bytes) }
     }
 
-    fn instantiate(
+    fn instantiate_with(
         &self,
         compiled: &E::Compiled,
         id: ComponentId,
+        options: &InstanceOptions,
     ) -> Result<E::Instance, EngineError> {
-        self.0.inner.instantiate(compiled, id)
+        self.0.inner.instantiate_with(compiled, id, options)
     }
 
     fn set_fuel(&self, instance: &mut E::Instance, fuel: u64) -> Result<(), EngineError> {
