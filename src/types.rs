@@ -802,6 +802,26 @@ impl World {
             Self::DataSink | Self::ContentFilter | Self::ContentRouter
         )
     }
+
+    /// Whether a component of this world may import `import`: the world's
+    /// streaming imports under either spelling (`torvyn:streaming/types@0.1.0`
+    /// or `torvyn:streaming/types`), and in every world WASI (`wasi:*`) and
+    /// `torvyn:capabilities` interfaces, which the host offers to all.
+    ///
+    /// ```
+    /// use torvyn_engine::World;
+    ///
+    /// assert!(World::ContentFilter.allows_import("torvyn:streaming/types"));
+    /// assert!(!World::ContentFilter.allows_import("torvyn:streaming/buffer-allocator@0.1.0"));
+    /// assert!(World::DataSink.allows_import("torvyn:capabilities/capability-query@0.1.0"));
+    /// ```
+    pub fn allows_import(self, import: &str) -> bool {
+        let unversioned = import.strip_suffix("@0.1.0").unwrap_or(import);
+        import.starts_with("wasi:")
+            || import.starts_with("torvyn:capabilities/")
+            || unversioned == "torvyn:streaming/types"
+            || (self.imports_allocator() && unversioned == "torvyn:streaming/buffer-allocator")
+    }
 }
 
 impl fmt::Display for World {

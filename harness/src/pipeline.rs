@@ -51,11 +51,15 @@
 //! (`{component: flaky, mock: {process: {cycle: [emit-input, drop]}}}`,
 //! see [`crate::script::MockSpec`]); such a pipeline runs on the mock.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use torvyn_engine::{BackpressureSignal, ElementMeta, ProcessResult, WasmEngine};
+use torvyn_engine::{
+    BackpressureSignal, ComponentInvoker, ElementMeta, InvokeError, OutputElement, ProcessResult,
+    Role, StreamElement, WasmEngine,
+};
 
 use crate::backend::{BackendKind, EngineSettings, SimBackend};
 use crate::error::HarnessError;
@@ -67,6 +71,10 @@ use crate::transcript::{
     Call, Entry, OutputFormat, Summary, WallStats, mask_times, per_second, render_entries, to_json,
     to_yaml,
 };
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
 
 /// The virtual time a sink takes to drain after `pause`, when a pipeline
 /// sets none.
@@ -87,11 +95,18 @@ pub struct Pipeline {
     pub description: Option<String>,
     /// The source.
     pub source: StageSpec,
-    /// The processors, in order.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// The middle stages, in order: processors, filters, routers and
+    /// aggregators (each stage's role is read from its exports). Also
+    /// accepted as `stages:`.
+    #[serde(default, alias = "stages", skip_serializing_if = "Vec::is_empty")]
     pub processors: Vec<StageSpec>,
-    /// The sink.
-    pub sink: StageSpec,
+    /// The sink, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sink: Option<StageSpec>,
+    /// More sinks (a graph with several branches); `sink` and `sinks`
+    /// together hold at least one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sinks: Vec<StageSpec>,
     /// The most pulls ([`DEFAULT_MAX_PULLS`] when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_pulls: Option<u64>,
@@ -143,6 +158,17 @@ pub struct StageSpec {
     /// The stage's per-call fuel budget.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fuel: Option<u64>,
+    /// The stages this stage's elements go to, by name. Default: the next
+    /// middle stage in the file, else the sink when there is only one.
+    /// Several names fan out: each gets the same buffer, no copy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to: Vec<String>,
+    /// Routers only: each output port's name and the stage it feeds.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ports: BTreeMap<String, String>,
+    /// Capabilities granted to the stage (its `capability-query` answers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<String>,
 }
 
 impl StageSpec {
@@ -174,19 +200,52 @@ impl StageSpec {
 pub enum StageRole {
     /// Pulled from.
     Source,
-    /// Processes.
+    /// Processes (`process`): an emitted element goes on.
     Processor,
+    /// Filters (`evaluate`): a passed element goes on unchanged.
+    Filter,
+    /// Routes (`route`): the element goes to the stages of the ports named.
+    Router,
+    /// Aggregates (`ingest`, then `flush` at the end of the stream).
+    Aggregator,
     /// Pushed to.
     Sink,
 }
 
 impl StageRole {
-    /// `source`, `processor` or `sink`.
+    /// `source`, `processor`, `filter`, `router`, `aggregator` or `sink`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Source => "source",
             Self::Processor => "processor",
+            Self::Filter => "filter",
+            Self::Router => "router",
+            Self::Aggregator => "aggregator",
             Self::Sink => "sink",
+        }
+    }
+
+    /// The role a middle stage plays, read from its exports: processor,
+    /// else filter, router, aggregator.
+    pub fn middle(roles: torvyn_engine::Roles) -> Option<Self> {
+        [
+            (Role::Processor, Self::Processor),
+            (Role::Filter, Self::Filter),
+            (Role::Router, Self::Router),
+            (Role::Aggregator, Self::Aggregator),
+        ]
+        .into_iter()
+        .find_map(|(r, s)| roles.contains(r).then_some(s))
+    }
+
+    /// The role a stage's slot in the file gives it before its exports are
+    /// read: the source, a middle stage (refined by [`StageRole::middle`])
+    /// or a sink.
+    fn slot(self) -> &'static str {
+        match self {
+            Self::Source => "source",
+            Self::Sink => "sink",
+            _ => "middle",
         }
     }
 }
@@ -200,6 +259,9 @@ pub struct StageReport {
     pub component: String,
     /// Its role.
     pub role: StageRole,
+    /// The capabilities granted to it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<String>,
     /// Calls, fuel, bytes, time, errors and elements of this stage.
     pub totals: Summary,
 }
@@ -209,10 +271,27 @@ pub struct StageReport {
 pub struct PipelineSummary {
     /// Elements the source produced.
     pub elements_pulled: u64,
-    /// Elements the sink accepted.
+    /// Elements the sinks accepted (an element fanned out to two sinks
+    /// counts twice).
     pub elements_delivered: u64,
-    /// Elements a processor dropped.
+    /// Elements a processor or filter dropped, or a router sent to no port.
     pub elements_dropped: u64,
+    /// Elements an aggregator absorbed without emitting (what it emits
+    /// later, from `ingest` or `flush`, goes on as new elements).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub elements_absorbed: u64,
+    /// Elements aggregators returned from `flush` at the end of the stream.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub elements_flushed: u64,
+    /// Lends that shared a buffer with another lend of the same element
+    /// (fan-out: a router naming several ports, or a stage with several
+    /// `to:` stages): each downstream stage got the same bytes, no copy.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shared_lends: u64,
+    /// Port names a router returned that the pipeline does not define:
+    /// one line each, naming the element, the router and the port.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routing_errors: Vec<String>,
     /// Elements whose journey ended in a `process-error` or fault (pull
     /// failures included).
     pub elements_failed: u64,
@@ -299,7 +378,7 @@ impl Pipeline {
             name: name.into(),
             source,
             processors,
-            sink,
+            sink: Some(sink),
             ..Self::default()
         }
     }
@@ -353,13 +432,30 @@ impl Pipeline {
                     .map_err(|p| bad(format!("the {} stage's `mock:` {p}", what.name())))?;
             }
         }
-        Ok(())
+        self.graph().map(drop).map_err(bad)
     }
 
+    /// Every stage with its slot, in file order: the source, the middle
+    /// stages, then `sink` and `sinks`.
     fn stages(&self) -> impl Iterator<Item = (StageRole, &StageSpec)> {
         std::iter::once((StageRole::Source, &self.source))
             .chain(self.processors.iter().map(|p| (StageRole::Processor, p)))
-            .chain(std::iter::once((StageRole::Sink, &self.sink)))
+            .chain(self.sink.iter().map(|s| (StageRole::Sink, s)))
+            .chain(self.sinks.iter().map(|s| (StageRole::Sink, s)))
+    }
+
+    /// Every stage, in file order (the source, the middle stages, the
+    /// sinks), as [`Pipeline::stage_names`] names them.
+    pub fn all_stages(&self) -> impl Iterator<Item = &StageSpec> {
+        self.stages().map(|(_, s)| s)
+    }
+
+    /// Every stage, mutably, in the order of [`Pipeline::all_stages`].
+    pub fn all_stages_mut(&mut self) -> impl Iterator<Item = &mut StageSpec> {
+        std::iter::once(&mut self.source)
+            .chain(self.processors.iter_mut())
+            .chain(self.sink.iter_mut())
+            .chain(self.sinks.iter_mut())
     }
 
     /// Stage names, source first: the `name` given, else the component's
@@ -377,6 +473,174 @@ impl Pipeline {
             names.push(name);
         }
         names
+    }
+
+    /// The pipeline's graph: where each stage's elements go, checked
+    /// (targets exist, no cycle, every stage reachable) and in topological
+    /// order. An error says what is wrong and what to write.
+    pub fn graph(&self) -> Result<Graph, String> {
+        let names = self.stage_names();
+        let slots: Vec<StageRole> = self.stages().map(|(r, _)| r).collect();
+        let specs: Vec<&StageSpec> = self.stages().map(|(_, s)| s).collect();
+        let n = names.len();
+        let sinks: Vec<usize> = (0..n).filter(|i| slots[*i] == StageRole::Sink).collect();
+        if sinks.is_empty() {
+            return Err("has no sink; add `sink: {component: ...}` (or `sinks: [...]`)".into());
+        }
+        let index = |name: &str, from: &str| -> Result<usize, String> {
+            match names.iter().position(|n| n == name) {
+                Some(0) => Err(format!(
+                    "stage `{from}` sends elements to the source `{name}`; a source takes none"
+                )),
+                Some(i) => Ok(i),
+                None => Err(format!(
+                    "stage `{from}` sends elements to `{name}`, which is no stage of the \
+                     pipeline (stages: {})",
+                    names.join(", ")
+                )),
+            }
+        };
+        let middles = self.processors.len();
+        let mut edges: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut ports: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); n];
+        for i in 0..n {
+            let (spec, name) = (specs[i], &names[i]);
+            if slots[i] == StageRole::Sink {
+                if !spec.to.is_empty() || !spec.ports.is_empty() {
+                    return Err(format!(
+                        "sink `{name}` has `to:` or `ports:`; a sink sends elements nowhere"
+                    ));
+                }
+                continue;
+            }
+            if !spec.ports.is_empty() && !spec.to.is_empty() {
+                return Err(format!(
+                    "stage `{name}` has both `ports:` (a router's) and `to:`; a router sends \
+                     elements only to the stages of its ports"
+                ));
+            }
+            if !spec.ports.is_empty() {
+                for (port, target) in &spec.ports {
+                    let t = index(target, name)?;
+                    ports[i].insert(port.clone(), t);
+                    if !edges[i].contains(&t) {
+                        edges[i].push(t);
+                    }
+                }
+            } else if !spec.to.is_empty() {
+                for target in &spec.to {
+                    let t = index(target, name)?;
+                    if !edges[i].contains(&t) {
+                        edges[i].push(t);
+                    }
+                }
+            } else if i < middles {
+                // The source (0) and each middle stage feed the next stage.
+                edges[i].push(i + 1);
+            } else if sinks.len() == 1 {
+                edges[i].push(sinks[0]);
+            } else {
+                return Err(format!(
+                    "stage `{name}` has no `to:` and the pipeline has {} sinks; say where its \
+                     elements go (`to: [{}]`)",
+                    sinks.len(),
+                    sinks
+                        .iter()
+                        .map(|s| names[*s].as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            if edges[i].contains(&i) {
+                return Err(format!("stage `{name}` sends elements to itself"));
+            }
+        }
+        // Kahn's algorithm, taking the lowest file position first, so the
+        // order is stable and a linear pipeline keeps its file order.
+        let mut indegree = vec![0usize; n];
+        for e in &edges {
+            for t in e {
+                indegree[*t] += 1;
+            }
+        }
+        let mut ready: std::collections::BTreeSet<usize> =
+            (0..n).filter(|i| indegree[*i] == 0).collect();
+        let mut order = Vec::with_capacity(n);
+        while let Some(i) = ready.pop_first() {
+            order.push(i);
+            for t in &edges[i] {
+                indegree[*t] -= 1;
+                if indegree[*t] == 0 {
+                    ready.insert(*t);
+                }
+            }
+        }
+        if order.len() < n {
+            let cycle: Vec<&str> = (0..n)
+                .filter(|i| indegree[*i] > 0)
+                .map(|i| names[i].as_str())
+                .collect();
+            return Err(format!(
+                "its stages form a cycle ({}); elements must flow from the source to the sinks",
+                cycle.join(", ")
+            ));
+        }
+        let mut reached = vec![false; n];
+        let mut stack = vec![0];
+        while let Some(i) = stack.pop() {
+            if !std::mem::replace(&mut reached[i], true) {
+                stack.extend(&edges[i]);
+            }
+        }
+        if let Some(i) = (0..n).find(|i| !reached[*i]) {
+            return Err(format!(
+                "stage `{}` never receives an element: no stage sends to it (name it in a \
+                 `to:` or a router's `ports:`)",
+                names[i]
+            ));
+        }
+        Ok(Graph {
+            names,
+            slots,
+            edges,
+            ports,
+            order,
+        })
+    }
+}
+
+/// A pipeline's stages as a graph (see [`Pipeline::graph`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Graph {
+    /// Stage names, in file order (index 0: the source).
+    pub names: Vec<String>,
+    /// Each stage's slot in the file: source, middle (reported as
+    /// processor until its exports are read) or sink.
+    pub slots: Vec<StageRole>,
+    /// Where each stage's elements go, by index.
+    pub edges: Vec<Vec<usize>>,
+    /// Routers: port name → stage index.
+    pub ports: Vec<BTreeMap<String, usize>>,
+    /// Every stage in topological order (the source first).
+    pub order: Vec<usize>,
+}
+
+impl Graph {
+    /// Whether a sink can still be reached from the source through stages
+    /// that take elements (`stopped[i]` is `None`).
+    fn flows(&self, stopped: &[Option<String>]) -> bool {
+        let mut seen = vec![false; self.names.len()];
+        let mut stack = vec![0];
+        while let Some(i) = stack.pop() {
+            if stopped[i].is_some() || std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            if self.slots[i] == StageRole::Sink {
+                return true;
+            }
+            stack.extend(&self.edges[i]);
+        }
+        false
     }
 }
 
@@ -405,6 +669,147 @@ struct Live<B: SimBackend> {
     inst: Instance<B>,
 }
 
+/// The run's state beside its stages: the driver, the totals, and why each
+/// stage stopped taking elements.
+struct Run<'b, B: SimBackend> {
+    d: Driver<'b, B>,
+    sum: PipelineSummary,
+    stopped: Vec<Option<String>>,
+    paused: bool,
+}
+
+impl<B: SimBackend> Run<'_, B> {
+    /// Sends `el` from `from` to the stages `targets` (one lend each, all
+    /// of the same buffer), noting the fan-out on `from`'s last entry.
+    fn forward(
+        &mut self,
+        graph: &Graph,
+        queue: &mut std::collections::VecDeque<(usize, StreamElement)>,
+        targets: &[usize],
+        el: StreamElement,
+        note: bool,
+    ) {
+        if targets.len() > 1 {
+            self.sum.shared_lends += targets.len() as u64 - 1;
+        }
+        if note || targets.len() > 1 {
+            if let Some(e) = self.d.entries.last_mut() {
+                e.lent_to = targets.iter().map(|t| graph.names[*t].clone()).collect();
+            }
+        }
+        for t in targets {
+            queue.push_back((*t, el.clone()));
+        }
+    }
+
+    /// Runs `el` from stage `from` through the graph to every sink it
+    /// reaches, breadth first.
+    fn flow(&mut self, graph: &Graph, stages: &mut [Live<B>], from: usize, el: StreamElement) {
+        let mut queue = std::collections::VecDeque::new();
+        let targets = graph.edges[from].clone();
+        self.forward(graph, &mut queue, &targets, el, false);
+        while let Some((i, el)) = queue.pop_front() {
+            if self.stopped[i].is_some() {
+                // The stage takes no more elements (its `init` failed or
+                // it answered `fatal`): the element's journey ends here.
+                self.sum.elements_failed += 1;
+                continue;
+            }
+            let st = &mut stages[i];
+            let stage = Some(st.name.as_str());
+            let seq = el.meta.sequence;
+            let failed = |run: &mut Self, e: &InvokeError| {
+                run.sum.elements_failed += 1;
+                run.stopped[i] = fatal(e, seq);
+            };
+            match st.role {
+                StageRole::Source => unreachable!("nothing flows into the source"),
+                StageRole::Processor => match self.d.process(&mut st.inst, stage, el.clone()) {
+                    Ok(ProcessResult::Emit(out)) => {
+                        let next = carry(el, out);
+                        self.forward(graph, &mut queue, &graph.edges[i], next, false);
+                    }
+                    Ok(ProcessResult::Drop) => self.sum.elements_dropped += 1,
+                    Err(e) => failed(self, &e),
+                },
+                StageRole::Filter => match self.d.evaluate(&mut st.inst, stage, el.clone()) {
+                    Ok(true) => self.forward(graph, &mut queue, &graph.edges[i], el, false),
+                    Ok(false) => self.sum.elements_dropped += 1,
+                    Err(e) => failed(self, &e),
+                },
+                StageRole::Router => match self.d.route(&mut st.inst, stage, el.clone()) {
+                    Ok(names) => {
+                        let mut targets = Vec::new();
+                        for port in &names {
+                            match graph.ports[i].get(port) {
+                                Some(t) if !targets.contains(t) => targets.push(*t),
+                                Some(_) => {}
+                                None => self.sum.routing_errors.push(format!(
+                                    "element {seq}: router `{}` named port `{port}`, which the \
+                                     pipeline does not define (ports: {})",
+                                    graph.names[i],
+                                    graph.ports[i]
+                                        .keys()
+                                        .map(String::as_str)
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                )),
+                            }
+                        }
+                        if names.is_empty() {
+                            self.sum.elements_dropped += 1;
+                        } else if targets.is_empty() {
+                            self.sum.elements_failed += 1;
+                        }
+                        self.forward(graph, &mut queue, &targets, el, true);
+                    }
+                    Err(e) => failed(self, &e),
+                },
+                StageRole::Aggregator => match self.d.ingest(&mut st.inst, stage, el.clone()) {
+                    Ok(Some(out)) => {
+                        let next = carry(el, out);
+                        self.forward(graph, &mut queue, &graph.edges[i], next, false);
+                    }
+                    Ok(None) => self.sum.elements_absorbed += 1,
+                    Err(e) => failed(self, &e),
+                },
+                StageRole::Sink => match self.d.push(&mut st.inst, stage, el) {
+                    Ok(signal) => {
+                        self.sum.elements_delivered += 1;
+                        if signal == BackpressureSignal::Pause {
+                            self.sum.pauses += 1;
+                            if !self.paused {
+                                self.paused = true;
+                                let src = &mut stages[0];
+                                let _ = self.d.notify(
+                                    &mut src.inst,
+                                    Some(&src.name),
+                                    BackpressureSignal::Pause,
+                                );
+                            }
+                        }
+                    }
+                    Err(e) => failed(self, &e),
+                },
+            }
+        }
+    }
+}
+
+/// The element a stage's output becomes downstream: the runtime's
+/// sequence, timestamp and flow kept, the stage's payload and content type
+/// taken.
+fn carry(el: StreamElement, out: OutputElement) -> StreamElement {
+    StreamElement {
+        meta: ElementMeta {
+            content_type: out.meta.content_type,
+            ..el.meta
+        },
+        payload: out.payload,
+        context: el.context,
+    }
+}
+
 /// Runs `pipeline` on `backend` (fresh: its clock is the pipeline's
 /// timeline).
 pub fn run_pipeline_on<B: SimBackend>(
@@ -412,18 +817,54 @@ pub fn run_pipeline_on<B: SimBackend>(
     pipeline: &Pipeline,
 ) -> Result<PipelineTranscript, HarnessError> {
     pipeline.validate()?;
+    let graph = pipeline
+        .graph()
+        .map_err(|problem| HarnessError::InvalidScenario {
+            scenario: pipeline.name.clone(),
+            problem,
+        })?;
     let seed = pipeline.effective_seed();
     let mut ids = SimRng::new(seed).fork("ids");
     let trace_id = ids.trace_id();
     let flow_id = ids.flow_id();
 
     let mut stages: Vec<Live<B>> = Vec::new();
-    for ((role, spec), name) in pipeline.stages().zip(pipeline.stage_names()) {
+    for ((slot, spec), name) in pipeline.stages().zip(graph.names.iter().cloned()) {
         let source = spec.component_source(pipeline.base_dir.as_deref());
         let compiled = backend.compile(&source, &spec.component)?;
-        let mut inst = backend.instantiate(&compiled, &name)?;
+        let mut inst = backend.instantiate_granting(&compiled, &name, &spec.grants)?;
         if let Some(fuel) = spec.fuel {
             backend.set_fuel(&mut inst, fuel, &name)?;
+        }
+        let role = match slot {
+            StageRole::Source | StageRole::Sink => slot,
+            _ => StageRole::middle(inst.roles()).ok_or_else(|| HarnessError::InvalidScenario {
+                scenario: pipeline.name.clone(),
+                problem: format!(
+                    "stage `{name}` ({}) exports no role a middle stage plays (its roles: \
+                         {}); use a processor, filter, router or aggregator there",
+                    spec.component,
+                    inst.roles()
+                ),
+            })?,
+        };
+        let is_router = role == StageRole::Router;
+        if is_router != !spec.ports.is_empty() {
+            return Err(HarnessError::InvalidScenario {
+                scenario: pipeline.name.clone(),
+                problem: if is_router {
+                    format!(
+                        "stage `{name}` is a router but has no `ports:`; map each port name it \
+                         returns to a stage, e.g. `ports: {{even: sink-a, odd: sink-b}}`"
+                    )
+                } else {
+                    format!(
+                        "stage `{name}` has `ports:` but is a {} ({}), not a router; use `to:`",
+                        role.name(),
+                        role.slot()
+                    )
+                },
+            });
         }
         stages.push(Live {
             name,
@@ -432,56 +873,53 @@ pub fn run_pipeline_on<B: SimBackend>(
             inst,
         });
     }
-    let (source, rest) = stages.split_first_mut().expect("a source");
-    let (sink, processors) = rest.split_last_mut().expect("a sink");
 
     let clock = backend.clock().clone();
     let wall = Instant::now();
     let start_ns = clock.now_ns();
-    let mut d = Driver::new(backend);
-    let mut sum = PipelineSummary::default();
-
-    // Why each stage stopped taking elements, by stage index.
-    let mut stopped: Vec<Option<String>> = vec![None; processors.len() + 2];
-    for (i, st) in std::iter::once(&mut *source)
-        .chain(processors.iter_mut())
-        .chain(std::iter::once(&mut *sink))
-        .enumerate()
-    {
-        stopped[i] = d.init_if_needed(&mut st.inst, Some(&st.name), st.spec.config.as_deref());
+    let mut run = Run {
+        d: Driver::new(backend),
+        sum: PipelineSummary::default(),
+        stopped: vec![None; stages.len()],
+        paused: false,
+    };
+    for (i, st) in stages.iter_mut().enumerate() {
+        run.stopped[i] =
+            run.d
+                .init_if_needed(&mut st.inst, Some(&st.name), st.spec.config.as_deref());
     }
-    let sink_index = processors.len() + 1;
 
     let max_pulls = pipeline.max_pulls.unwrap_or(DEFAULT_MAX_PULLS);
     let drain_ns = pipeline.drain_ns.unwrap_or(DEFAULT_DRAIN_NS);
-    let mut paused = false;
     let mut sequence = 0u64;
     let mut pulls = 0u64;
-    while pulls < max_pulls && stopped.iter().all(Option::is_none) {
+    // The runtime stops pulling once no element could reach a sink: the
+    // source, or every path to a sink, stopped taking elements.
+    while pulls < max_pulls && graph.flows(&run.stopped) {
         pulls += 1;
-        if paused {
+        if run.paused {
             clock.advance(drain_ns);
-            let _ = d.notify(
-                &mut source.inst,
-                Some(&source.name),
-                BackpressureSignal::Ready,
-            );
-            paused = false;
+            let src = &mut stages[0];
+            let _ = run
+                .d
+                .notify(&mut src.inst, Some(&src.name), BackpressureSignal::Ready);
+            run.paused = false;
         }
-        let out = match d.pull(&mut source.inst, Some(&source.name)) {
+        let src = &mut stages[0];
+        let out = match run.d.pull(&mut src.inst, Some(&src.name)) {
             Ok(Some(out)) => out,
             Ok(None) => break,
             Err(e) => {
-                sum.elements_failed += 1;
-                stopped[0] = fatal(&e, sequence);
+                run.sum.elements_failed += 1;
+                run.stopped[0] = fatal(&e, sequence);
                 if ends_source(&e) {
                     break;
                 }
                 continue;
             }
         };
-        sum.elements_pulled += 1;
-        let mut el = d.element(
+        run.sum.elements_pulled += 1;
+        let el = run.d.element(
             sequence,
             out.payload,
             out.meta.content_type,
@@ -491,64 +929,55 @@ pub fn run_pipeline_on<B: SimBackend>(
             pipeline.element_deadline_ns,
         );
         sequence += 1;
-        let mut alive = true;
-        for (i, p) in processors.iter_mut().enumerate() {
-            match d.process(&mut p.inst, Some(&p.name), el.clone()) {
-                Ok(ProcessResult::Emit(out)) => {
-                    el = torvyn_engine::StreamElement {
-                        meta: ElementMeta {
-                            content_type: out.meta.content_type,
-                            ..el.meta
-                        },
-                        payload: out.payload,
-                        context: el.context,
-                    };
-                }
-                Ok(ProcessResult::Drop) => {
-                    sum.elements_dropped += 1;
-                    alive = false;
-                    break;
-                }
-                Err(e) => {
-                    sum.elements_failed += 1;
-                    stopped[i + 1] = fatal(&e, el.meta.sequence);
-                    alive = false;
-                    break;
-                }
-            }
-        }
-        if !alive {
+        run.flow(&graph, &mut stages, 0, el);
+    }
+    // End of stream: every aggregator is flushed, in topological order, and
+    // what it returns flows downstream (into later aggregators too) before
+    // any sink completes. Flushed elements get the next sequence numbers.
+    for &i in &graph.order {
+        if stages[i].role != StageRole::Aggregator || run.stopped[i].is_some() {
             continue;
         }
-        match d.push(&mut sink.inst, Some(&sink.name), el) {
-            Ok(signal) => {
-                sum.elements_delivered += 1;
-                if signal == BackpressureSignal::Pause {
-                    sum.pauses += 1;
-                    paused = true;
-                    let _ = d.notify(
-                        &mut source.inst,
-                        Some(&source.name),
-                        BackpressureSignal::Pause,
-                    );
-                }
-            }
+        let st = &mut stages[i];
+        let outs = match run.d.flush(&mut st.inst, Some(&st.name)) {
+            Ok(outs) => outs,
             Err(e) => {
-                sum.elements_failed += 1;
-                stopped[sink_index] = fatal(&e, sequence - 1);
+                run.sum.elements_failed += 1;
+                run.stopped[i] = fatal(&e, sequence);
+                continue;
             }
+        };
+        run.sum.elements_flushed += outs.len() as u64;
+        for out in outs {
+            let el = run.d.element(
+                sequence,
+                out.payload,
+                out.meta.content_type,
+                &trace_id,
+                &flow_id,
+                &mut ids,
+                pipeline.element_deadline_ns,
+            );
+            sequence += 1;
+            run.flow(&graph, &mut stages, i, el);
         }
     }
-    if stopped[sink_index].is_none() {
-        let _ = d.complete(&mut sink.inst, Some(&sink.name));
+    for &i in &graph.order {
+        if stages[i].role == StageRole::Sink && run.stopped[i].is_none() {
+            let st = &mut stages[i];
+            let _ = run.d.complete(&mut st.inst, Some(&st.name));
+        }
     }
-    for st in std::iter::once(&mut *source)
-        .chain(processors.iter_mut())
-        .chain(std::iter::once(&mut *sink))
-    {
-        let _ = d.teardown(&mut st.inst, Some(&st.name));
+    for st in stages.iter_mut() {
+        let _ = run.d.teardown(&mut st.inst, Some(&st.name));
     }
 
+    let Run {
+        d,
+        mut sum,
+        stopped,
+        ..
+    } = run;
     let virtual_ns = clock.now_ns().saturating_sub(start_ns);
     let entries = d.entries;
     let reports = stages
@@ -566,6 +995,7 @@ pub fn run_pipeline_on<B: SimBackend>(
                 name: st.name.clone(),
                 component: st.spec.component.clone(),
                 role: st.role,
+                grants: st.inst.grants().iter().map(str::to_string).collect(),
                 totals,
             }
         })

@@ -77,18 +77,20 @@ pub fn scenario_settings(scenario: &Scenario) -> EngineSettings {
 }
 
 /// The role a component is driven in when the scenario names none:
-/// processor if exported, else source, else sink (else processor, so the
-/// calls record the missing export).
+/// processor if exported, else source, sink, filter, router, aggregator
+/// (else processor, so the calls record the missing export).
 pub fn infer_role(roles: Roles) -> ScenarioRole {
-    if roles.contains(Role::Processor) {
-        ScenarioRole::Processor
-    } else if roles.contains(Role::Source) {
-        ScenarioRole::Source
-    } else if roles.contains(Role::Sink) {
-        ScenarioRole::Sink
-    } else {
-        ScenarioRole::Processor
-    }
+    [
+        ScenarioRole::Processor,
+        ScenarioRole::Source,
+        ScenarioRole::Sink,
+        ScenarioRole::Filter,
+        ScenarioRole::Router,
+        ScenarioRole::Aggregator,
+    ]
+    .into_iter()
+    .find(|r| roles.contains(r.role()))
+    .unwrap_or(ScenarioRole::Processor)
 }
 
 /// Runs `scenario` on `backend` (which should be fresh: its clock is read
@@ -107,7 +109,7 @@ pub fn run_scenario_on<B: SimBackend>(
 
     let compiled = backend.compile(&scenario.component_source(), &scenario.component)?;
     let id = stage_id(&scenario.component);
-    let mut inst = backend.instantiate(&compiled, &id)?;
+    let mut inst = backend.instantiate_granting(&compiled, &id, &scenario.grants)?;
     if let Some(fuel) = scenario.fuel {
         backend.set_fuel(&mut inst, fuel, &id)?;
     }
@@ -118,62 +120,70 @@ pub fn run_scenario_on<B: SimBackend>(
     let mut d = Driver::new(backend);
     let mut stopped = d.init_if_needed(&mut inst, None, scenario.config.as_deref());
     let mut skipped = 0u64;
-    match role {
-        ScenarioRole::Processor | ScenarioRole::Sink => {
-            let total = inputs.len() as u64;
-            for (seq, input) in inputs.into_iter().enumerate() {
-                if stopped.is_some() {
-                    skipped = total - seq as u64;
-                    break;
-                }
-                let el = d.element(
-                    seq as u64,
-                    input.payload,
-                    input.content_type,
-                    &trace_id,
-                    &flow_id,
-                    &mut ids,
-                    input.deadline_ns,
-                );
-                let result = if role == ScenarioRole::Processor {
-                    d.process(&mut inst, None, el).map(drop)
-                } else {
-                    d.push(&mut inst, None, el).map(drop)
-                };
-                if let Err(e) = &result {
-                    stopped = fatal(e, seq as u64);
-                }
+    if role == ScenarioRole::Source {
+        let limit = scenario.pull_limit.unwrap_or(DEFAULT_PULL_LIMIT);
+        for pulls in 1..=limit {
+            // A source is pulled, not sent elements: nothing counts as
+            // skipped when it stops (the pull limit is only a bound).
+            if stopped.is_some() {
+                break;
             }
-            if role == ScenarioRole::Sink && stopped.is_none() {
-                let _ = d.complete(&mut inst, None);
+            let stop = match d.pull(&mut inst, None) {
+                Ok(Some(_)) => false,
+                Ok(None) => true,
+                Err(e) => {
+                    stopped = fatal(&e, pulls - 1);
+                    stopped.is_some() || ends_source(&e)
+                }
+            };
+            if stop {
+                break;
+            }
+            for step in scenario
+                .backpressure
+                .iter()
+                .filter(|b| b.after_pull == pulls)
+            {
+                let _ = d.notify(&mut inst, None, step.signal.engine());
             }
         }
-        ScenarioRole::Source => {
-            let limit = scenario.pull_limit.unwrap_or(DEFAULT_PULL_LIMIT);
-            for pulls in 1..=limit {
-                // A source is pulled, not sent elements: nothing counts as
-                // skipped when it stops (the pull limit is only a bound).
-                if stopped.is_some() {
-                    break;
+    } else {
+        let total = inputs.len() as u64;
+        for (seq, input) in inputs.into_iter().enumerate() {
+            if stopped.is_some() {
+                skipped = total - seq as u64;
+                break;
+            }
+            let el = d.element(
+                seq as u64,
+                input.payload,
+                input.content_type,
+                &trace_id,
+                &flow_id,
+                &mut ids,
+                input.deadline_ns,
+            );
+            let result = match role {
+                ScenarioRole::Processor => d.process(&mut inst, None, el).map(drop),
+                ScenarioRole::Sink => d.push(&mut inst, None, el).map(drop),
+                ScenarioRole::Filter => d.evaluate(&mut inst, None, el).map(drop),
+                ScenarioRole::Router => d.route(&mut inst, None, el).map(drop),
+                ScenarioRole::Aggregator => d.ingest(&mut inst, None, el).map(drop),
+                ScenarioRole::Source => unreachable!("a source is pulled"),
+            };
+            if let Err(e) = &result {
+                stopped = fatal(e, seq as u64);
+            }
+        }
+        if stopped.is_none() {
+            match role {
+                ScenarioRole::Sink => {
+                    let _ = d.complete(&mut inst, None);
                 }
-                let stop = match d.pull(&mut inst, None) {
-                    Ok(Some(_)) => false,
-                    Ok(None) => true,
-                    Err(e) => {
-                        stopped = fatal(&e, pulls - 1);
-                        stopped.is_some() || ends_source(&e)
-                    }
-                };
-                if stop {
-                    break;
+                ScenarioRole::Aggregator => {
+                    let _ = d.flush(&mut inst, None);
                 }
-                for step in scenario
-                    .backpressure
-                    .iter()
-                    .filter(|b| b.after_pull == pulls)
-                {
-                    let _ = d.notify(&mut inst, None, step.signal.engine());
-                }
+                _ => {}
             }
         }
     }
@@ -190,6 +200,7 @@ pub fn run_scenario_on<B: SimBackend>(
         role: role.name().into(),
         seed,
         backend: B::KIND,
+        grants: inst.grants().iter().map(str::to_string).collect(),
         strategy: scenario.strategy,
         clock: scenario.clock,
         trace_id,
@@ -419,6 +430,67 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         let inv = block_on(inst.complete());
         self.record(inst, stage, Call::Complete, None, None, inv, |_| {
             Outcome::Ok
+        })
+    }
+
+    pub fn evaluate(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+        el: StreamElement,
+    ) -> Result<bool, InvokeError> {
+        let input = summarize(&el);
+        let inv = block_on(inst.evaluate(el));
+        self.record(inst, stage, Call::Evaluate, None, Some(input), inv, |p| {
+            Outcome::verdict(*p)
+        })
+    }
+
+    pub fn route(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+        el: StreamElement,
+    ) -> Result<Vec<String>, InvokeError> {
+        let input = summarize(&el);
+        let inv = block_on(inst.route(el));
+        self.record(inst, stage, Call::Route, None, Some(input), inv, |ports| {
+            Outcome::Routed {
+                ports: ports.clone(),
+            }
+        })
+    }
+
+    pub fn ingest(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+        el: StreamElement,
+    ) -> Result<Option<OutputElement>, InvokeError> {
+        let input = summarize(&el);
+        let inv = block_on(inst.ingest(el));
+        self.record(
+            inst,
+            stage,
+            Call::Ingest,
+            None,
+            Some(input),
+            inv,
+            |r| match r {
+                Some(out) => Outcome::emit(out),
+                None => Outcome::Absorbed,
+            },
+        )
+    }
+
+    pub fn flush(
+        &mut self,
+        inst: &mut Instance<B>,
+        stage: Option<&str>,
+    ) -> Result<Vec<OutputElement>, InvokeError> {
+        let inv = block_on(inst.flush());
+        self.record(inst, stage, Call::Flush, None, None, inv, |outs| {
+            Outcome::flushed(outs)
         })
     }
 

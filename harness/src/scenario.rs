@@ -73,13 +73,19 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mock: Option<MockSpec>,
     /// The role to drive; default: processor if exported, else source,
-    /// else sink.
+    /// else sink, else filter, router, aggregator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<ScenarioRole>,
     /// `init(config)` before anything else; no `init` call when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,
-    /// Elements for a processor (`process`) or a sink (`push`).
+    /// Capabilities granted to the component (what its
+    /// `torvyn:capabilities/capability-query` import answers `true` for);
+    /// none when absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<String>,
+    /// Elements for a processor (`process`), a sink (`push`), a filter
+    /// (`evaluate`), a router (`route`) or an aggregator (`ingest`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inputs: Vec<InputElement>,
     /// More elements, generated from the seed, after `inputs`.
@@ -128,6 +134,12 @@ pub enum ScenarioRole {
     Source,
     /// `push` every input, then `complete`.
     Sink,
+    /// `evaluate` every input.
+    Filter,
+    /// `route` every input.
+    Router,
+    /// `ingest` every input, then `flush`.
+    Aggregator,
 }
 
 impl ScenarioRole {
@@ -137,16 +149,15 @@ impl ScenarioRole {
             Self::Processor => Role::Processor,
             Self::Source => Role::Source,
             Self::Sink => Role::Sink,
+            Self::Filter => Role::Filter,
+            Self::Router => Role::Router,
+            Self::Aggregator => Role::Aggregator,
         }
     }
 
     /// The role's name (`processor`, ...).
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Processor => "processor",
-            Self::Source => "source",
-            Self::Sink => "sink",
-        }
+        self.role().name()
     }
 }
 

@@ -37,6 +37,9 @@ pub struct Transcript {
     pub strategy: Strategy,
     /// The clock.
     pub clock: ClockSetting,
+    /// The capabilities granted to the component.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<String>,
     /// The trace id every element carried.
     pub trace_id: String,
     /// The flow id every element carried.
@@ -65,6 +68,14 @@ pub enum Call {
     Complete,
     /// `lifecycle.teardown`.
     Teardown,
+    /// `filter.evaluate`.
+    Evaluate,
+    /// `router.route`.
+    Route,
+    /// `aggregator.ingest`.
+    Ingest,
+    /// `aggregator.flush`.
+    Flush,
 }
 
 impl Call {
@@ -83,12 +94,19 @@ impl Call {
             Self::NotifyBackpressure => Function::NotifyBackpressure,
             Self::Complete => Function::Complete,
             Self::Teardown => Function::Teardown,
+            Self::Evaluate => Function::Evaluate,
+            Self::Route => Function::Route,
+            Self::Ingest => Function::Ingest,
+            Self::Flush => Function::Flush,
         }
     }
 
     /// Whether the call carries (or produces) a stream element.
     pub fn is_element_call(self) -> bool {
-        matches!(self, Self::Process | Self::Pull | Self::Push)
+        matches!(
+            self,
+            Self::Process | Self::Pull | Self::Push | Self::Evaluate | Self::Route | Self::Ingest
+        )
     }
 }
 
@@ -102,6 +120,11 @@ pub struct Entry {
     pub stage: Option<String>,
     /// The function called.
     pub call: Call,
+    /// Where the element went next (pipelines only): the stages a filter
+    /// passed it to, or a router's ports resolved to stages, each lent the
+    /// same buffer (no copy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lent_to: Vec<String>,
     /// The argument of `init` (the config) or `notify-backpressure` (the
     /// signal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,6 +183,7 @@ impl Entry {
             index,
             stage: None,
             call,
+            lent_to: Vec::new(),
             argument: None,
             input: None,
             outcome,
@@ -316,6 +340,22 @@ pub enum Outcome {
     PulledNone,
     /// `push` answered with a backpressure signal.
     Backpressure(Signal),
+    /// `evaluate` passed the element on.
+    Pass,
+    /// `evaluate` dropped the element.
+    Reject,
+    /// `route` named these output ports (none: dropped).
+    Routed {
+        /// The port names, as the router returned them.
+        ports: Vec<String>,
+    },
+    /// `ingest` absorbed the element with nothing ready yet.
+    Absorbed,
+    /// `flush` returned these elements (each an [`Outcome::Emit`]).
+    Flushed {
+        /// The elements, in order.
+        elements: Vec<Outcome>,
+    },
     /// The call succeeded with no value (`init`, `complete`, ...).
     Ok,
     /// The guest returned a `process-error`.
@@ -370,6 +410,18 @@ impl Outcome {
         Self::Backpressure(Signal::from_engine(s))
     }
 
+    /// The outcome of an `evaluate`.
+    pub fn verdict(pass: bool) -> Self {
+        if pass { Self::Pass } else { Self::Reject }
+    }
+
+    /// The outcome of a `flush`.
+    pub fn flushed(outs: &[OutputElement]) -> Self {
+        Self::Flushed {
+            elements: outs.iter().map(Self::emit).collect(),
+        }
+    }
+
     /// The outcome on one line.
     pub fn short(&self) -> String {
         match self {
@@ -382,6 +434,21 @@ impl Outcome {
             Self::Drop => "drop".into(),
             Self::PulledNone => "none".into(),
             Self::Backpressure(s) => s.name().into(),
+            Self::Pass => "pass".into(),
+            Self::Reject => "reject".into(),
+            Self::Routed { ports } if ports.is_empty() => "routed to no port (dropped)".into(),
+            Self::Routed { ports } => format!("routed to {}", ports.join(", ")),
+            Self::Absorbed => "absorbed".into(),
+            Self::Flushed { elements } => {
+                let payloads: Vec<String> = elements
+                    .iter()
+                    .map(|e| match e {
+                        Self::Emit { payload, .. } => payload.short(),
+                        other => other.short(),
+                    })
+                    .collect();
+                format!("flushed [{}]", payloads.join(", "))
+            }
             Self::Ok => "ok".into(),
             Self::ProcessError {
                 kind,
@@ -443,9 +510,10 @@ pub struct Summary {
     pub calls: u64,
     /// Elements sent in (`process`, `push`) or pulled out of a source.
     pub elements_in: u64,
-    /// Elements emitted (`process`), pulled (`pull`) or accepted (`push`).
+    /// Elements emitted (`process`, `ingest`, `flush`), pulled (`pull`),
+    /// accepted (`push`), passed (`evaluate`) or routed to a port (`route`).
     pub elements_out: u64,
-    /// Elements a processor dropped.
+    /// Elements a processor, filter or router dropped.
     pub elements_dropped: u64,
     /// Element calls that failed (`process-error` or fault).
     pub elements_failed: u64,
@@ -500,6 +568,7 @@ impl Summary {
             match &e.outcome {
                 Outcome::ProcessError { .. } => s.process_errors += 1,
                 Outcome::Fault { .. } => s.faults += 1,
+                Outcome::Flushed { elements } => s.elements_out += elements.len() as u64,
                 _ => {}
             }
             if !e.call.is_element_call() {
@@ -514,8 +583,11 @@ impl Summary {
                     s.elements_in += 1;
                     s.elements_out += 1;
                 }
-                Outcome::Emit { .. } | Outcome::Backpressure(_) => s.elements_out += 1,
-                Outcome::Drop => s.elements_dropped += 1,
+                Outcome::Emit { .. } | Outcome::Backpressure(_) | Outcome::Pass => {
+                    s.elements_out += 1
+                }
+                Outcome::Routed { ports } if !ports.is_empty() => s.elements_out += 1,
+                Outcome::Drop | Outcome::Reject | Outcome::Routed { .. } => s.elements_dropped += 1,
                 _ if e.failed() => s.elements_failed += 1,
                 _ => {}
             }
@@ -751,7 +823,7 @@ impl Transcript {
     /// A header line, one line per call, then the summary.
     pub fn render_text(&self) -> String {
         format!(
-            "scenario {} ({} as {}, seed {}, {}, {} clock)\n{}{}",
+            "scenario {} ({} as {}, seed {}, {}, {} clock{})\n{}{}",
             self.scenario,
             self.component,
             self.role,
@@ -760,6 +832,11 @@ impl Transcript {
             match self.clock {
                 ClockSetting::Virtual => "virtual",
                 ClockSetting::System => "system",
+            },
+            if self.grants.is_empty() {
+                String::new()
+            } else {
+                format!(", granted {}", self.grants.join(", "))
             },
             render_entries(&self.entries),
             self.summary.render_text()

@@ -46,9 +46,8 @@ fn every_mock_pipeline_runs_and_matches_its_snapshot() {
     let mut ran = 0;
     for path in scenario_files(pipelines_dir()).unwrap() {
         let p = Pipeline::load(&path).unwrap();
-        let all = std::iter::once(&p.source)
-            .chain(&p.processors)
-            .chain(std::iter::once(&p.sink))
+        let all = p
+            .all_stages()
             .all(|s| runs_on_mock(&s.component, s.mock.is_some()));
         if !all {
             continue;

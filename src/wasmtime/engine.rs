@@ -274,17 +274,10 @@ fn is_core_module(bytes: &[u8]) -> bool {
 /// streaming package; WASI and `torvyn:capabilities` imports are allowed
 /// in every world.
 fn satisfied_worlds(roles: Roles, imports: &[String]) -> Vec<World> {
-    let allowed = |world: World, import: &str| {
-        let unversioned = import.strip_suffix("@0.1.0").unwrap_or(import);
-        import.starts_with("wasi:")
-            || import.starts_with("torvyn:capabilities/")
-            || unversioned == "torvyn:streaming/types"
-            || (world.imports_allocator() && unversioned == "torvyn:streaming/buffer-allocator")
-    };
     World::ALL
         .into_iter()
         .filter(|w| w.exports().iter().all(|r| roles.contains(*r)))
-        .filter(|w| imports.iter().all(|i| allowed(*w, i)))
+        .filter(|w| imports.iter().all(|i| w.allows_import(i)))
         .collect()
 }
 

@@ -288,9 +288,8 @@ fn modelled_scenarios_and_pipelines_agree_on_both_backends() {
     }
     for path in scenario_files(pipelines_dir()).unwrap() {
         let p = Pipeline::load(&path).unwrap();
-        let stages: Vec<(&str, bool)> = std::iter::once(&p.source)
-            .chain(&p.processors)
-            .chain(std::iter::once(&p.sink))
+        let stages: Vec<(&str, bool)> = p
+            .all_stages()
             .map(|s| (s.component.as_str(), s.mock.is_some()))
             .collect();
         if !modelled(&stages, p.backend) {

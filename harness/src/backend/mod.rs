@@ -27,7 +27,9 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use serde::{Deserialize, Serialize};
 use torvyn_engine::clock::VirtualTime;
-use torvyn_engine::{Clock, ComponentId, GuestOutput, RandomSource, WasmEngine};
+use torvyn_engine::{
+    Clock, ComponentId, Grants, GuestOutput, InstanceOptions, RandomSource, WasmEngine,
+};
 
 use crate::error::HarnessError;
 use crate::scenario::{ClockSetting, ComponentSource, Strategy};
@@ -253,14 +255,26 @@ pub trait SimBackend: Sized {
         label: &str,
     ) -> Result<<Self::Engine as WasmEngine>::Compiled, HarnessError>;
 
-    /// Creates an instance named `id`.
+    /// Creates an instance named `id`, granted nothing.
     fn instantiate(
         &self,
         compiled: &<Self::Engine as WasmEngine>::Compiled,
         id: &str,
     ) -> Result<<Self::Engine as WasmEngine>::Instance, HarnessError> {
+        self.instantiate_granting(compiled, id, &[])
+    }
+
+    /// Creates an instance named `id`, granted the capabilities `grants`
+    /// (what its `capability-query` import answers `true` for).
+    fn instantiate_granting(
+        &self,
+        compiled: &<Self::Engine as WasmEngine>::Compiled,
+        id: &str,
+        grants: &[String],
+    ) -> Result<<Self::Engine as WasmEngine>::Instance, HarnessError> {
+        let options = InstanceOptions::with_grants(Grants::new(grants.iter().cloned()));
         self.engine()
-            .instantiate(compiled, ComponentId::new(id))
+            .instantiate_with(compiled, ComponentId::new(id), &options)
             .map_err(|source| HarnessError::engine("instantiate", id, source))
     }
 

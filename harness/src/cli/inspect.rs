@@ -20,19 +20,6 @@ use crate::runner::infer_role;
 use crate::scenario::ComponentSource;
 use crate::sim::DEFAULT_SEED;
 
-/// The imports every contract world allows, besides WASI (`wasi:*`), as the
-/// contract's WIT declares them (`wit/`).
-const TYPES: &str = "torvyn:streaming/types@0.1.0";
-const ALLOCATOR: &str = "torvyn:streaming/buffer-allocator@0.1.0";
-
-/// The contract imports `world` allows (WASI aside).
-pub fn allowed_imports(world: World) -> &'static [&'static str] {
-    match world {
-        World::DataSink => &[TYPES],
-        _ => &[TYPES, ALLOCATOR],
-    }
-}
-
 /// What `inspect` found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Inspection {
@@ -104,7 +91,11 @@ fn binary_names(bytes: &[u8]) -> (Vec<String>, Vec<String>) {
 fn roles_from_exports(exports: &[String]) -> Roles {
     Role::ALL
         .into_iter()
-        .filter(|r| exports.iter().any(|e| e == r.interface()))
+        .filter(|r| {
+            exports
+                .iter()
+                .any(|e| r.interface_names().contains(&e.as_str()))
+        })
         .collect()
 }
 
@@ -121,7 +112,7 @@ fn gaps(roles: Roles, satisfied: &[World], imports: &[String], linked: bool) -> 
                 .collect();
             let disallowed_imports: Vec<String> = imports
                 .iter()
-                .filter(|i| !i.starts_with("wasi:") && !allowed_imports(w).contains(&i.as_str()))
+                .filter(|i| !w.allows_import(i))
                 .cloned()
                 .collect();
             let note = (missing_exports.is_empty() && disallowed_imports.is_empty()).then(|| {
@@ -283,6 +274,9 @@ pub fn render_table(i: &Inspection) -> String {
 mod tests {
     use super::*;
 
+    const TYPES: &str = "torvyn:streaming/types@0.1.0";
+    const ALLOCATOR: &str = "torvyn:streaming/buffer-allocator@0.1.0";
+
     #[test]
     fn a_source_lacks_the_processor_export_for_transforms() {
         let g = gaps(
@@ -295,5 +289,29 @@ mod tests {
         assert_eq!(mt.missing_exports, ["torvyn:streaming/processor@0.1.0"]);
         let sink = g.iter().find(|g| g.world == "data-sink").unwrap();
         assert_eq!(sink.disallowed_imports, [ALLOCATOR]);
+        let filter = g.iter().find(|g| g.world == "content-filter").unwrap();
+        assert_eq!(
+            filter.missing_exports,
+            [
+                "torvyn:filtering/filter@0.1.0",
+                "torvyn:streaming/lifecycle@0.1.0"
+            ]
+        );
+        assert_eq!(filter.disallowed_imports, [ALLOCATOR]);
+        let aggregator = g.iter().find(|g| g.world == "stream-aggregator").unwrap();
+        assert!(aggregator.disallowed_imports.is_empty());
+    }
+
+    #[test]
+    fn the_unversioned_spelling_is_allowed_where_the_versioned_one_is() {
+        let g = gaps(
+            Roles::NONE.with(Role::Filter).with(Role::Lifecycle),
+            &[World::ContentFilter],
+            &["torvyn:streaming/types".to_string()],
+            true,
+        );
+        let router = g.iter().find(|g| g.world == "content-router").unwrap();
+        assert!(router.disallowed_imports.is_empty());
+        assert_eq!(router.missing_exports, ["torvyn:filtering/router@0.1.0"]);
     }
 }

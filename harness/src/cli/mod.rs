@@ -83,9 +83,15 @@ Input (--input FILE, or - for stdin), one element per line; blank lines are skip
   plain lines otherwise: each line is one text/plain element.
 A processor gets `process` per element, a sink `push` per element then
 `complete`; a source is pulled until `none` (or --pull-limit) and ignores input.
+A filter gets `evaluate` per element (pass or reject), a router `route` per
+element (the port names it answers), an aggregator `ingest` per element then
+`flush`. --grant NAME grants a capability its capability-query import sees.
 
 Examples:
   torvyn-sim run uppercase --input words.txt
+  torvyn-sim run token-filter --input words.txt
+  torvyn-sim run sentence-aggregator --input words.txt
+  torvyn-sim run capability-probe --grant wasi-random --input words.txt
   torvyn-sim run uppercase --input events.jsonl --format json
   torvyn-sim run sink --config '{\"count\": 2}' --input words.txt
   torvyn-sim run counter-source --config '{\"count\": 5}' --pull-limit 3
@@ -94,13 +100,21 @@ Exit codes: 0 ok, 2 usage, 3 input (file, WAT, world, input line), 4 engine.";
 
 const PIPELINE_HELP: &str = "\
 The first component is the source, the last the sink, any in between are
-processors, in order. Stages are named after their components (`-2`, `-3`...
-when one repeats); --config STAGE=CONFIG gives a stage its init config.
+middle stages, in order: processors, filters (`evaluate`: a rejected element
+is dropped) and aggregators (`ingest`; at the end of the stream `flush`, whose
+elements flow on before the sink completes), each stage's role read from its
+exports. Routers, fan-out and several sinks need a pipeline file (--file),
+where a router's ports are mapped to stages (`ports: {digits: digit-sink}`) and
+any stage can name where its elements go (`to: [a, b]`). Stages are named
+after their components (`-2`, `-3`... when one repeats); --config STAGE=CONFIG
+gives a stage its init config, --grant [STAGE=]NAME a capability.
 
 Examples:
   torvyn-sim pipeline counter-source uppercase sink
   torvyn-sim pipeline counter-source filter uppercase sink --config counter-source='{\"count\": 8}'
-  torvyn-sim pipeline --file fixtures/pipelines/counter-filter-upper-sink.yaml --format json
+  torvyn-sim pipeline token-source token-filter sentence-aggregator sink
+  torvyn-sim pipeline --file fixtures/pipelines/token-streaming.yaml
+  torvyn-sim pipeline --file fixtures/pipelines/router-fan-out.yaml --format json
 
 Exit codes: 0 ok, 2 usage, 3 input (file, WAT, world), 4 engine.";
 
@@ -164,7 +178,7 @@ pub enum Command {
     /// Run one component in its role over input elements
     #[command(after_help = RUN_HELP)]
     Run(RunArgs),
-    /// Run source → processors → sink with backpressure on one clock
+    /// Run source → stages → sinks (processors, filters, routers, aggregators) on one clock
     #[command(after_help = PIPELINE_HELP)]
     Pipeline(PipelineArgs),
     /// Show a component's roles, imports, exports and contract worlds
@@ -287,6 +301,12 @@ pub enum RoleArg {
     Source,
     /// `push` every input, then `complete`.
     Sink,
+    /// `evaluate` every input.
+    Filter,
+    /// `route` every input.
+    Router,
+    /// `ingest` every input, then `flush`.
+    Aggregator,
 }
 
 impl From<RoleArg> for ScenarioRole {
@@ -295,6 +315,9 @@ impl From<RoleArg> for ScenarioRole {
             RoleArg::Processor => ScenarioRole::Processor,
             RoleArg::Source => ScenarioRole::Source,
             RoleArg::Sink => ScenarioRole::Sink,
+            RoleArg::Filter => ScenarioRole::Filter,
+            RoleArg::Router => ScenarioRole::Router,
+            RoleArg::Aggregator => ScenarioRole::Aggregator,
         }
     }
 }
@@ -353,9 +376,14 @@ pub struct RunArgs {
     /// Call init(CONFIG) first (usually JSON, passed as is)
     #[arg(long, value_name = "JSON")]
     pub config: Option<String>,
-    /// The role to drive [default: processor if exported, else source, else sink]
+    /// The role to drive [default: processor if exported, else source, sink,
+    /// filter, router, aggregator]
     #[arg(long, value_enum)]
     pub role: Option<RoleArg>,
+    /// Grant a capability to the component (what its capability-query
+    /// import answers true for), e.g. wasi-random (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub grant: Vec<String>,
     /// Fuel budget of every call [default: 50000000]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub fuel: Option<u64>,
@@ -376,7 +404,8 @@ pub struct RunArgs {
 /// `torvyn-sim pipeline`.
 #[derive(Debug, Args)]
 pub struct PipelineArgs {
-    /// SOURCE [PROCESSOR...] SINK: fixture names, .wat or .wasm files
+    /// SOURCE [STAGE...] SINK: fixture names, .wat or .wasm files; a STAGE
+    /// is a processor, filter or aggregator (routers need --file)
     #[arg(
         value_name = "COMPONENT",
         num_args = 2..,
@@ -390,6 +419,9 @@ pub struct PipelineArgs {
     /// init config of a stage, as STAGE=CONFIG (repeatable)
     #[arg(long, value_name = "STAGE=JSON")]
     pub config: Vec<String>,
+    /// Grant a capability: NAME to every stage, STAGE=NAME to one (repeatable)
+    #[arg(long, value_name = "[STAGE=]NAME")]
+    pub grant: Vec<String>,
     /// Fuel budget of every call of every stage [default: 50000000]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub fuel: Option<u64>,

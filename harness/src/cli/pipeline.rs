@@ -1,6 +1,8 @@
-//! `torvyn-sim pipeline SOURCE [PROCESSOR...] SINK` (or `--file
+//! `torvyn-sim pipeline SOURCE [STAGE...] SINK` (or `--file
 //! PIPELINE.yaml`): runs a pipeline through
-//! [`crate::pipeline::run_pipeline`].
+//! [`crate::pipeline::run_pipeline`]. A middle stage is a processor, a
+//! filter or an aggregator, its role read from its exports; a router needs
+//! `--file`, where its ports are mapped to stages.
 
 use std::fmt::Write as _;
 
@@ -18,7 +20,9 @@ pub fn pipeline(args: &PipelineArgs) -> Result<Pipeline, CliError> {
         None => {
             let [source, processors @ .., sink] = args.components.as_slice() else {
                 return Err(CliError::usage(
-                    "a pipeline needs at least a source and a sink: SOURCE [PROCESSOR...] SINK",
+                    "a pipeline needs at least a source and a sink: SOURCE [STAGE...] SINK \
+                     (a stage is a processor, filter or aggregator; a router needs --file, \
+                     since its ports must be mapped to stages)",
                 ));
             };
             for c in &args.components {
@@ -39,6 +43,7 @@ pub fn pipeline(args: &PipelineArgs) -> Result<Pipeline, CliError> {
         }
     };
     apply_configs(&mut p, &args.config)?;
+    apply_grants(&mut p, &args.grant)?;
     if let Some(fuel) = args.fuel {
         for s in stages_mut(&mut p) {
             s.fuel = Some(fuel);
@@ -70,9 +75,38 @@ pub(crate) fn apply_engine(p: &mut Pipeline, e: &EngineArgs) {
 }
 
 fn stages_mut(p: &mut Pipeline) -> impl Iterator<Item = &mut StageSpec> {
-    std::iter::once(&mut p.source)
-        .chain(p.processors.iter_mut())
-        .chain(std::iter::once(&mut p.sink))
+    p.all_stages_mut()
+}
+
+/// Applies `--grant NAME` (every stage) and `--grant STAGE=NAME` (one
+/// stage) arguments.
+fn apply_grants(p: &mut Pipeline, grants: &[String]) -> Result<(), CliError> {
+    let names = p.stage_names();
+    for arg in grants {
+        match arg.split_once('=') {
+            None => {
+                for s in stages_mut(p) {
+                    s.grants.push(arg.clone());
+                }
+            }
+            Some((stage, name)) => {
+                let Some(i) = names.iter().position(|n| n == stage) else {
+                    return Err(CliError::usage(format!(
+                        "--grant names stage `{stage}`, but the stages are: {}",
+                        names.join(", ")
+                    )));
+                };
+                if name.is_empty() {
+                    return Err(CliError::usage(format!(
+                        "--grant `{arg}` names no capability; write --grant {stage}=wasi-random"
+                    )));
+                }
+                let spec = stages_mut(p).nth(i).expect("a stage per name");
+                spec.grants.push(name.to_string());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Applies `--config STAGE=CONFIG` arguments.

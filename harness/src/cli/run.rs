@@ -14,6 +14,7 @@ pub fn scenario(args: &RunArgs, inputs: Vec<InputElement>) -> Scenario {
     let mut s = Scenario {
         config: args.config.clone(),
         role: args.role.map(Into::into),
+        grants: args.grant.clone(),
         fuel: args.fuel,
         pull_limit: args.pull_limit,
         inputs,

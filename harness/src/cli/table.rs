@@ -104,6 +104,9 @@ pub fn entries(entries: &[Entry], stages: bool) -> String {
         if let Outcome::Fault { message, .. } = &e.outcome {
             notes.push(message.clone());
         }
+        if !e.lent_to.is_empty() {
+            notes.push(format!("lent to {} (no copy)", e.lent_to.join(", ")));
+        }
         if let Some(out) = &e.stdout {
             notes.push(format!("stdout: {}", out.short()));
         }
