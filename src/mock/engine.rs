@@ -190,6 +190,15 @@ impl MockEngine {
         self
     }
 
+    /// Whether a component named `name` is registered.
+    pub fn is_registered(&self, name: &str) -> bool {
+        self.inner
+            .registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains_key(name)
+    }
+
     /// Registers `component` under its name (replacing one of that name).
     pub fn register(&self, component: MockComponent) -> &Self {
         self.inner

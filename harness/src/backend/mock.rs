@@ -106,7 +106,11 @@ impl SimBackend for MockBackend {
 
     fn compile(&self, source: &ComponentSource, label: &str) -> Result<MockCompiled, HarnessError> {
         let name = match source {
-            ComponentSource::Fixture(name) if models::NAMES.contains(&name.as_str()) => {
+            // A fixture's model, or a component the host registered in
+            // the engine ([`MockBackend::from_engine`]) under that name.
+            ComponentSource::Fixture(name)
+                if models::NAMES.contains(&name.as_str()) || self.engine.is_registered(name) =>
+            {
                 name.clone()
             }
             ComponentSource::Fixture(name) => {
