@@ -3,10 +3,11 @@
 //! Test guests live in `fixtures/components/NAME.wat`. A fixture is either
 //!
 //! * a **core module** that follows the canonical ABI for one of the worlds of
-//!   the `torvyn:streaming@0.1.0` contract (or a world of the fixture package
-//!   in `fixtures/wit/`). It is turned into a component at load time, exactly
-//!   as `wasm-tools component new` does for a module with embedded
-//!   `component-type` metadata; or
+//!   the `torvyn:streaming@0.1.0` contract or of its extension packages
+//!   (`torvyn:filtering`, `torvyn:aggregation`), or a world of the fixture
+//!   package in `fixtures/wit/`. It is turned into a component at load
+//!   time, exactly as `wasm-tools component new` does for a module with
+//!   embedded `component-type` metadata; or
 //! * a **component** in text format (the file starts with `(component`), which
 //!   is returned as is.
 //!
@@ -121,7 +122,7 @@ pub enum FixtureError {
     /// A world name that no loaded WIT package defines.
     #[error(
         "unknown world `{world}`; available worlds: {}. \
-         Use a short contract world name (e.g. `transform`) or a full `ns:pkg/world` name",
+         Use a short world name (e.g. `transform`, `content-filter`) or a full `ns:pkg/world` name",
         list_or_none(available)
     )]
     UnknownWorld {
