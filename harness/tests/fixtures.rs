@@ -15,11 +15,16 @@ use wit_component::DecodedWasm;
 const EXPECTED: &[(&str, Option<&str>)] = &[
     ("abandon-buffers", Some("transform")),
     ("buffer-hog", Some("transform")),
+    ("capability-probe", Some("managed-transform")),
     ("component-text", None),
+    ("content-filter", Some("content-filter")),
     ("counter-source", Some("data-source")),
     ("deep-recursion", Some("transform")),
     ("fatal-sink", Some("data-sink")),
     ("filter", Some("transform")),
+    ("filter-trap", Some("content-filter")),
+    ("flush-flood", Some("stream-aggregator")),
+    ("flush-leak", Some("stream-aggregator")),
     ("forged-handle", Some("transform")),
     ("hostile-source", Some("data-source")),
     ("huge-offsets", Some("transform")),
@@ -28,10 +33,15 @@ const EXPECTED: &[(&str, Option<&str>)] = &[
     ("memory-hog", Some("transform")),
     ("oversized-output", Some("transform")),
     ("passthrough", Some("transform")),
+    ("route-flood", Some("content-router")),
+    ("router", Some("content-router")),
+    ("sentence-aggregator", Some("stream-aggregator")),
     ("sink", Some("data-sink")),
     ("source-only", Some("data-source")),
     ("spin", Some("transform")),
     ("stdout-flood", Some("managed-transform")),
+    ("token-filter", Some("content-filter")),
+    ("token-source", Some("data-source")),
     ("trap", Some("transform")),
     ("uppercase", Some("transform")),
     ("use-after-drop", Some("transform")),
@@ -67,6 +77,20 @@ fn contract(names: &[&str]) -> BTreeSet<String> {
         .iter()
         .map(|n| format!("torvyn:streaming/{n}@0.1.0"))
         .collect()
+}
+
+/// Fixtures built against the unversioned copy of the streaming package.
+const UNVERSIONED: [&str; 2] = ["sentence-aggregator", "token-filter"];
+
+/// `extension` (e.g. `torvyn:filtering/filter@0.1.0`) and the streaming
+/// `lifecycle` in `fixture`'s spelling.
+fn extension(fixture: &str, extension: &str) -> BTreeSet<String> {
+    let lifecycle = if UNVERSIONED.contains(&fixture) {
+        "torvyn:streaming/lifecycle"
+    } else {
+        "torvyn:streaming/lifecycle@0.1.0"
+    };
+    BTreeSet::from([extension.to_string(), lifecycle.to_string()])
 }
 
 #[test]
@@ -111,6 +135,9 @@ fn fixtures_export_the_interfaces_of_their_world() {
             Some("managed-transform") => contract(&["processor", "lifecycle"]),
             Some("data-source") => contract(&["source", "lifecycle"]),
             Some("data-sink") => contract(&["sink", "lifecycle"]),
+            Some("content-filter") => extension(name, "torvyn:filtering/filter@0.1.0"),
+            Some("content-router") => extension(name, "torvyn:filtering/router@0.1.0"),
+            Some("stream-aggregator") => extension(name, "torvyn:aggregation/aggregator@0.1.0"),
             Some(other) => panic!("unexpected world {other}"),
         };
         assert_eq!(exported_interfaces(&bytes), expected, "{name}");
@@ -142,6 +169,28 @@ fn wasi_fixture_names_its_world_and_imports_wasi() {
     ] {
         assert!(imports.contains(wasi), "missing import {wasi}: {imports:?}");
     }
+}
+
+#[test]
+fn capability_probe_names_its_world_and_imports_the_capability_query() {
+    let text = fixture_text("capability-probe");
+    assert_eq!(
+        world_directive(&text).as_deref(),
+        Some("torvyn:fixtures/capability-transform")
+    );
+    let bytes = load_fixture("capability-probe").unwrap();
+    let DecodedWasm::Component(resolve, world) = wit_component::decode(&bytes).unwrap() else {
+        panic!("not a component");
+    };
+    let imports: BTreeSet<String> = resolve.worlds[world]
+        .imports
+        .keys()
+        .map(|key| resolve.name_world_key(key))
+        .collect();
+    assert!(
+        imports.contains("torvyn:capabilities/capability-query@0.1.0"),
+        "{imports:?}"
+    );
 }
 
 #[test]
@@ -179,7 +228,11 @@ fn available_worlds_include_contract_and_fixture_worlds() {
         "torvyn:streaming/managed-transform@0.1.0",
         "torvyn:streaming/data-source@0.1.0",
         "torvyn:streaming/data-sink@0.1.0",
+        "torvyn:filtering/content-filter@0.1.0",
+        "torvyn:filtering/content-router@0.1.0",
+        "torvyn:aggregation/stream-aggregator@0.1.0",
         "torvyn:fixtures/wasi-transform",
+        "torvyn:fixtures/capability-transform",
     ] {
         assert!(worlds.iter().any(|x| x == w), "{w} missing from {worlds:?}");
     }

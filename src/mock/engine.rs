@@ -173,8 +173,8 @@ impl MockEngine {
     }
 
     /// An engine (see [`MockEngine::with_clock`]) with every model of the
-    /// benign fixtures registered ([`super::models::all`]): `passthrough`,
-    /// `uppercase`, `filter`, `counter-source` and `sink`.
+    /// benign fixtures registered ([`super::models::all`], named in
+    /// [`super::models::NAMES`]).
     pub fn with_models(config: MockEngineConfig, clock: Clock) -> Result<Self, EngineError> {
         let engine = Self::with_clock(config, clock)?;
         engine.register_models();

@@ -1,13 +1,20 @@
-//! Mock models of the benign WAT fixtures (`passthrough`, `uppercase`,
-//! `filter`, `counter-source`, `sink`), host call for host call.
+//! Mock models of the benign WAT fixtures, host call for host call: the
+//! streaming ones (`passthrough`, `uppercase`, `filter`, `counter-source`,
+//! `sink`), the token-streaming example's (`token-source`, `token-filter`,
+//! `sentence-aggregator`) and the other extension fixtures
+//! (`content-filter`, `router`, `capability-probe`).
 //!
 //! Hot path of the mock. The differential tests run each model against its
 //! fixture on the same inputs: outputs, errors, copies, allocations and host
 //! calls must match (fuel and time are modelled, so they differ). They are
 //! also ready-made components for a host's own tests.
 
-use super::model::{MockComponent, MockCtx, MockModel, MockResult, ModelElement};
-use crate::types::{BackpressureSignal, ElementMeta, ProcessError, ProcessResult, Role};
+use super::model::{
+    Buf, MockComponent, MockCtx, MockModel, MockResult, ModelElement, PendingOutput,
+};
+use crate::types::{
+    BackpressureSignal, ContentType, ElementMeta, OutputElement, ProcessError, ProcessResult, Role,
+};
 
 const NO_COUNT: &str = "config needs a count, e.g. {\"count\": 5}";
 
@@ -223,13 +230,241 @@ pub fn sink_component() -> MockComponent {
     })
 }
 
+const TEXT_PLAIN: ContentType = ContentType::from_static("text/plain");
+
+/// A frozen `text/plain` buffer holding `bytes`, as the fixtures build one:
+/// allocate(len), append, set-content-type, freeze, drop the mutable handle
+/// (allocate and append failures are `internal` errors).
+fn text_buffer(ctx: &mut MockCtx<'_>, bytes: &[u8]) -> MockResult<Buf> {
+    let m = ctx
+        .allocate(bytes.len() as u64)
+        .map_err(|_| internal("allocate"))?;
+    if ctx.append(m, bytes).is_err() {
+        ctx.drop_mutable(m);
+        return Err(internal("append").into());
+    }
+    ctx.set_content_type(m, &TEXT_PLAIN)?;
+    let b = ctx.freeze(m)?;
+    ctx.drop_mutable(m);
+    Ok(b)
+}
+
+/// The token text of `token-source`, split at single spaces.
+const TOKENS: &str = "the quick fox jumps. is it darn late? oh darn well see you";
+
+struct TokenSource {
+    next: usize,
+}
+
+impl MockModel for TokenSource {
+    fn init(&mut self, _ctx: &mut MockCtx<'_>, config: &str) -> MockResult<()> {
+        if config.is_empty() {
+            return Ok(());
+        }
+        Err(ProcessError::InvalidInput("token-source takes no config".into()).into())
+    }
+
+    fn pull(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<Option<OutputElement>> {
+        let Some(token) = TOKENS.split(' ').nth(self.next) else {
+            return Ok(None);
+        };
+        let b = text_buffer(ctx, token.as_bytes())?;
+        let out = ctx.output(ElementMeta::new(self.next as u64, TEXT_PLAIN), b)?;
+        self.next += 1;
+        Ok(Some(out))
+    }
+}
+
+/// `token-source`: the token-streaming example's source; 13 word tokens
+/// (text/plain, sequence i) that make three sentences once the two holding
+/// "darn" are filtered out. Takes no config; ignores backpressure.
+pub fn token_source_component() -> MockComponent {
+    MockComponent::new("token-source", [Role::Source, Role::Lifecycle], || {
+        TokenSource { next: 0 }
+    })
+}
+
+struct TokenFilter;
+
+impl MockModel for TokenFilter {
+    fn evaluate(&mut self, ctx: &mut MockCtx<'_>, _input: &ModelElement) -> MockResult<bool> {
+        let bytes = ctx.read_payload()?;
+        Ok(!bytes.windows(4).any(|w| w == b"darn"))
+    }
+}
+
+/// `token-filter`: reads each token, drops those containing "darn".
+pub fn token_filter_component() -> MockComponent {
+    MockComponent::new("token-filter", [Role::Filter, Role::Lifecycle], || {
+        TokenFilter
+    })
+}
+
+/// The size of `sentence-aggregator`'s sentence buffer in guest memory.
+const SENTENCE_CAPACITY: usize = 4096;
+
+struct SentenceAggregator {
+    sentence: Vec<u8>,
+    emitted: u64,
+}
+
+impl SentenceAggregator {
+    /// The buffered sentence as the next element, the buffer emptied; on
+    /// a failure the sentence stays buffered.
+    fn take(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<PendingOutput> {
+        let buf = text_buffer(ctx, &self.sentence)?;
+        let meta = ElementMeta::new(self.emitted, TEXT_PLAIN);
+        self.sentence.clear();
+        self.emitted += 1;
+        Ok(PendingOutput { meta, buf })
+    }
+}
+
+impl MockModel for SentenceAggregator {
+    fn ingest(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        _input: &ModelElement,
+    ) -> MockResult<Option<OutputElement>> {
+        let token = ctx.read_payload()?;
+        let Some(last) = token.last().copied() else {
+            return Ok(None);
+        };
+        let sep = usize::from(!self.sentence.is_empty());
+        if self.sentence.len() + sep + token.len() > SENTENCE_CAPACITY {
+            return Err(ProcessError::InvalidInput("sentence too long".into()).into());
+        }
+        if sep == 1 {
+            self.sentence.push(b' ');
+        }
+        self.sentence.extend_from_slice(&token);
+        if !matches!(last, b'.' | b'!' | b'?') {
+            return Ok(None);
+        }
+        let PendingOutput { meta, buf } = self.take(ctx)?;
+        Ok(Some(ctx.output(meta, buf)?))
+    }
+
+    fn flush(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<Vec<PendingOutput>> {
+        if self.sentence.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![self.take(ctx)?])
+    }
+}
+
+/// `sentence-aggregator`: joins tokens with spaces and emits a sentence
+/// (text/plain, numbered from 0) when a token ends with `.`, `!` or `?`;
+/// `flush` returns the unfinished one. At most 4096 bytes are buffered.
+pub fn sentence_aggregator_component() -> MockComponent {
+    MockComponent::new(
+        "sentence-aggregator",
+        [Role::Aggregator, Role::Lifecycle],
+        || SentenceAggregator {
+            sentence: Vec::new(),
+            emitted: 0,
+        },
+    )
+}
+
+struct ContentFilter;
+
+impl MockModel for ContentFilter {
+    fn evaluate(&mut self, ctx: &mut MockCtx<'_>, _input: &ModelElement) -> MockResult<bool> {
+        Ok(ctx.payload_size()? > 0)
+    }
+}
+
+/// `content-filter`: passes non-empty payloads (one `buffer.size` call).
+pub fn content_filter_component() -> MockComponent {
+    MockComponent::new("content-filter", [Role::Filter, Role::Lifecycle], || {
+        ContentFilter
+    })
+}
+
+struct Router;
+
+impl MockModel for Router {
+    fn route(&mut self, ctx: &mut MockCtx<'_>, _input: &ModelElement) -> MockResult<Vec<String>> {
+        let bytes = ctx.read_payload()?;
+        let Some(first) = bytes.first() else {
+            return Ok(Vec::new());
+        };
+        let mut ports = vec![
+            if first.is_ascii_digit() {
+                "digits"
+            } else {
+                "words"
+            }
+            .to_owned(),
+        ];
+        if bytes.contains(&b'!') {
+            ports.push("alerts".to_owned());
+        }
+        Ok(ports)
+    }
+}
+
+/// `router`: "digits" for payloads starting with an ASCII digit, else
+/// "words", plus "alerts" for payloads holding `!`; empty payloads go
+/// nowhere.
+pub fn router_component() -> MockComponent {
+    MockComponent::new("router", [Role::Router, Role::Lifecycle], || Router)
+}
+
+struct CapabilityProbe;
+
+impl MockModel for CapabilityProbe {
+    fn process(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        input: &ModelElement,
+    ) -> MockResult<ProcessResult> {
+        let name = ctx.read_payload()?;
+        let Some(name) = name
+            .is_ascii()
+            .then(|| String::from_utf8(name).ok())
+            .flatten()
+        else {
+            return Err(ProcessError::InvalidInput("capability name is not ASCII".into()).into());
+        };
+        let answer = if ctx.has_capability(&name) {
+            "granted"
+        } else {
+            "denied"
+        };
+        let b = text_buffer(ctx, answer.as_bytes())?;
+        let meta = ElementMeta {
+            content_type: TEXT_PLAIN,
+            ..input.meta.clone()
+        };
+        Ok(ProcessResult::Emit(ctx.output(meta, b)?))
+    }
+}
+
+/// `capability-probe`: reads a capability name from the payload and emits
+/// "granted" or "denied" (text/plain) as `has-capability` answers.
+pub fn capability_probe_component() -> MockComponent {
+    MockComponent::new(
+        "capability-probe",
+        [Role::Processor, Role::Lifecycle],
+        || CapabilityProbe,
+    )
+}
+
 /// The names of the fixtures [`all`] models, in its order.
-pub const NAMES: [&str; 5] = [
+pub const NAMES: [&str; 11] = [
     "passthrough",
     "uppercase",
     "filter",
     "counter-source",
     "sink",
+    "token-source",
+    "token-filter",
+    "sentence-aggregator",
+    "content-filter",
+    "router",
+    "capability-probe",
 ];
 
 /// Every model above.
@@ -240,6 +475,12 @@ pub fn all() -> Vec<MockComponent> {
         filter_component(),
         counter_source_component(),
         sink_component(),
+        token_source_component(),
+        token_filter_component(),
+        sentence_aggregator_component(),
+        content_filter_component(),
+        router_component(),
+        capability_probe_component(),
     ]
 }
 

@@ -6,6 +6,7 @@ mod cold_path;
 mod conformance;
 mod determinism;
 mod differential;
+mod extensions;
 mod frame;
 mod fuzz_replay;
 mod hostile;

@@ -41,6 +41,7 @@ use OutcomeKind::{Fault, Guest, Ok as Success};
 const OK: &[OutcomeKind] = &[Success];
 const OK_OR_INVALID: &[OutcomeKind] = &[Success, Guest("invalid-input")];
 const TRAP: &[OutcomeKind] = &[Fault("trap")];
+const TOO_LARGE: &[OutcomeKind] = &[Fault("answer-too-large")];
 const NOTHING_ELSE: &[OutcomeKind] = &[];
 
 /// A fixture and, per function, the outcomes it may give.
@@ -98,6 +99,56 @@ pub const FIXTURE_OUTCOMES: &[FixtureRow] = &[
         ],
     ),
     (
+        "token-source",
+        &[
+            (Function::Init, OK_OR_INVALID),
+            (Function::Pull, OK),
+            (Function::NotifyBackpressure, OK),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "token-filter",
+        &[
+            (Function::Init, OK),
+            (Function::Evaluate, OK),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "sentence-aggregator",
+        &[
+            (Function::Init, OK),
+            (Function::Ingest, OK_OR_INVALID),
+            (Function::Flush, OK),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "content-filter",
+        &[
+            (Function::Init, OK),
+            (Function::Evaluate, OK),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "router",
+        &[
+            (Function::Init, OK),
+            (Function::Route, OK),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "capability-probe",
+        &[
+            (Function::Init, OK),
+            (Function::Process, OK_OR_INVALID),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
         "source-only",
         &[
             (Function::Init, OK),
@@ -111,6 +162,40 @@ pub const FIXTURE_OUTCOMES: &[FixtureRow] = &[
         &[(Function::Pull, OK), (Function::NotifyBackpressure, OK)],
     ),
     ("trap", &[(Function::Process, TRAP)]),
+    (
+        "filter-trap",
+        &[
+            (Function::Init, OK),
+            (Function::Evaluate, TRAP),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "route-flood",
+        &[
+            (Function::Init, OK),
+            (Function::Route, TOO_LARGE),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "flush-flood",
+        &[
+            (Function::Init, OK),
+            (Function::Ingest, OK),
+            (Function::Flush, TOO_LARGE),
+            (Function::Teardown, OK),
+        ],
+    ),
+    (
+        "flush-leak",
+        &[
+            (Function::Init, OK),
+            (Function::Ingest, OK),
+            (Function::Flush, OK),
+            (Function::Teardown, OK),
+        ],
+    ),
     ("spin", &[(Function::Process, NOTHING_ELSE)]),
     ("deep-recursion", &[(Function::Process, TRAP)]),
     (

@@ -20,9 +20,10 @@ fn setup(u: &mut Unstructured<'_>) -> arbitrary::Result<Setup> {
 }
 
 /// One step of an element stream: the element (processors get it through
-/// `process`, sinks through `push`; sources `pull` instead), maybe a new
-/// fuel budget first, maybe a backpressure signal (sources) or `complete`
-/// (sinks) after.
+/// `process`, sinks through `push`, filters through `evaluate`, routers
+/// through `route`, aggregators through `ingest`; sources `pull` instead),
+/// maybe a new fuel budget first, maybe a backpressure signal (sources) or
+/// `complete` (sinks; `flush` for aggregators) after.
 #[derive(Clone, Debug)]
 struct Step {
     element: ElementSpec,
@@ -151,6 +152,30 @@ impl<B: SimBackend> Checked<'_, B> {
         self.checked(call, Function::Push, p, Some(e), false)
     }
 
+    fn evaluate(&mut self, e: &ElementSpec) -> Observed {
+        let p = self.poisoned();
+        let call = block_on(self.inst.evaluate(e.build(self.backend.clock())));
+        self.checked(call, Function::Evaluate, p, Some(e), false)
+    }
+
+    fn route(&mut self, e: &ElementSpec) -> Observed {
+        let p = self.poisoned();
+        let call = block_on(self.inst.route(e.build(self.backend.clock())));
+        self.checked(call, Function::Route, p, Some(e), false)
+    }
+
+    fn ingest(&mut self, e: &ElementSpec) -> Observed {
+        let p = self.poisoned();
+        let call = block_on(self.inst.ingest(e.build(self.backend.clock())));
+        self.checked(call, Function::Ingest, p, Some(e), false)
+    }
+
+    fn flush(&mut self) -> Observed {
+        let p = self.poisoned();
+        let call = block_on(self.inst.flush());
+        self.checked(call, Function::Flush, p, None, false)
+    }
+
     fn pull(&mut self) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.pull());
@@ -200,6 +225,15 @@ impl<B: SimBackend> Checked<'_, B> {
                 seen.push(self.notify(signal));
             }
             seen.push(self.pull());
+        } else if roles.contains(Role::Filter) {
+            seen.push(self.evaluate(&step.element));
+        } else if roles.contains(Role::Router) {
+            seen.push(self.route(&step.element));
+        } else if roles.contains(Role::Aggregator) {
+            seen.push(self.ingest(&step.element));
+            if step.complete {
+                seen.push(self.flush());
+            }
         }
         seen
     }

@@ -144,4 +144,5 @@ pub fn mock_compiled(fixture: &'static str) -> MockCompiled {
 }
 
 /// The fixtures the mock has models of.
-pub const MODELLED: [&str; 5] = torvyn_engine::mock::models::NAMES;
+pub const MODELLED: [&str; torvyn_engine::mock::models::NAMES.len()] =
+    torvyn_engine::mock::models::NAMES;
