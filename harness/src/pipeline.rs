@@ -1332,7 +1332,7 @@ mod tests {
 
     #[test]
     fn filters_drop_aggregators_emit_and_flush_before_the_sink_completes() {
-        let b = backend(&["Hello", " bad", " world.", " Bye", " now"]);
+        let b = backend(&["Hello", "bad", " world.", " Bye", " now"]);
         let p = yaml(
             "name: p\nsource: {component: words}\nstages:\n  - {component: no-bad}\n  - {component: joiner}\nsink: {component: sink}\n",
         );
