@@ -32,20 +32,32 @@
 //!     fallback: drop
 //! ```
 //!
+//! The extension functions have keys of their own beside the others:
+//! `evaluate` (a filter), `route` (a router), `ingest` and `flush` (an
+//! aggregator); see [`MockSpec`] for an example.
+//!
 //! Responses: `emit` (text, or `{payload | payload_hex, content_type,
 //! sequence, timestamp_ns}`),
-//! `emit-input`, `drop` (for `pull`: the source is exhausted), `ok`,
-//! `ready`, `pause` (for `push`), `error` (`invalid-input: MSG`,
-//! `unavailable: MSG`, `internal: MSG`, `deadline-exceeded`, `fatal: MSG`),
-//! `trap`, `fuel-exhaustion`, `deadline`, `memory-limit`. A function with no
-//! script gives its default answer (`process`: drop, `pull`: exhausted,
-//! `push`: ready, the rest: ok), as `Scripts::default()` does.
+//! `emit-input`, `drop` (for `pull`: the source is exhausted; `evaluate`:
+//! reject; `route`: no port; `ingest`: nothing ready; `flush`: nothing
+//! buffered), `ok`, `ready`, `pause` (for `push`), `pass`, `reject` (for
+//! `evaluate`), `route: [PORT, ...]` (for `route`), `flush: [ELEMENT, ...]`
+//! (for `flush`, each element written as an `emit`'s value; sequence
+//! numbers default to the position in the list), `error` (`invalid-input:
+//! MSG`, `unavailable: MSG`, `internal: MSG`, `deadline-exceeded`, `fatal:
+//! MSG`), `trap`, `fuel-exhaustion`, `deadline`, `memory-limit`. The
+//! failures answer any function; `evaluate`, `route`, `ingest` and `flush`
+//! take only their own answers, and `pass`, `reject`, `route` and `flush`
+//! answer only their own function. A function with no script gives its
+//! default answer (`process`: drop, `pull`: exhausted, `push`: ready,
+//! `evaluate`: pass, `route`: no port, `ingest`: nothing, `flush`: nothing,
+//! the rest: ok), as `Scripts::default()` does.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use torvyn_engine::mock::{MockComponent, Response, Script, ScriptedOutput, Scripts};
-use torvyn_engine::{BackpressureSignal, ProcessError, Role};
+use torvyn_engine::{BackpressureSignal, Function, ProcessError, Role};
 
 use crate::scenario::decode_hex;
 
@@ -53,13 +65,35 @@ use crate::scenario::decode_hex;
 /// alike; serde_yaml_ng otherwise expects YAML tags (`!cycle [drop]`).
 use serde_yaml_ng::with::singleton_map_recursive as singleton_map;
 
-/// A scripted mock component: its roles and a script per function.
+/// A scripted mock component: its roles and a script per function. The
+/// body of a `mock:` section, for example a filter, router and aggregator
+/// in one (its roles follow from the functions scripted unless `roles`
+/// lists them: `filter`, `router`, `aggregator`...):
+///
+/// ```yaml
+/// evaluate: {cycle: [pass, reject]}       # or drop (= reject)
+/// route:
+///   by-sequence:
+///     responses: {0: {route: [left, right]}, 1: {route: []}}   # []: dropped
+///     fallback: {route: [left]}
+/// ingest: {in-order: [drop, drop, {emit: "a+b+c"}]}    # drop: nothing ready yet
+/// flush:
+///   in-order:
+///     - flush: [rest, {payload_hex: 00ff, content_type: application/x-raw}]
+///     - error: {internal: "flushed twice"}
+/// ```
+///
+/// `flush` lists its elements as `emit` writes one; their sequence numbers
+/// default to their position in the list. Out of place answers are refused
+/// with what to write instead (`evaluate` cannot answer `emit`...).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct MockSpec {
     /// The roles it exports; default: the roles of the functions scripted
     /// (`process`: processor, `pull`/`notify-backpressure`: source,
-    /// `push`/`complete`: sink, `init`/`teardown`: lifecycle).
+    /// `push`/`complete`: sink, `init`/`teardown`: lifecycle, `evaluate`:
+    /// filter, `route`: router, `ingest`/`flush`: aggregator). Given, it
+    /// must hold the role of every function scripted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<RoleSpec>>,
     /// `process`.
@@ -111,6 +145,34 @@ pub struct MockSpec {
         with = "singleton_map"
     )]
     pub teardown: Option<ScriptSpec>,
+    /// `evaluate` (filter): `pass`, `reject` or `drop`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "singleton_map"
+    )]
+    pub evaluate: Option<ScriptSpec>,
+    /// `route` (router): `route: [PORT, ...]` or `drop`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "singleton_map"
+    )]
+    pub route: Option<ScriptSpec>,
+    /// `ingest` (aggregator): `emit`, `emit-input` or `drop`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "singleton_map"
+    )]
+    pub ingest: Option<ScriptSpec>,
+    /// `flush` (aggregator): `flush: [ELEMENT, ...]` or `drop`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "singleton_map"
+    )]
+    pub flush: Option<ScriptSpec>,
 }
 
 /// A role a scripted component exports.
@@ -125,6 +187,12 @@ pub enum RoleSpec {
     Sink,
     /// `lifecycle` (`init`, `teardown`).
     Lifecycle,
+    /// `filter` (`evaluate`).
+    Filter,
+    /// `router` (`route`).
+    Router,
+    /// `aggregator` (`ingest`, `flush`).
+    Aggregator,
 }
 
 impl RoleSpec {
@@ -134,6 +202,9 @@ impl RoleSpec {
             Self::Source => Role::Source,
             Self::Sink => Role::Sink,
             Self::Lifecycle => Role::Lifecycle,
+            Self::Filter => Role::Filter,
+            Self::Router => Role::Router,
+            Self::Aggregator => Role::Aggregator,
         }
     }
 }
@@ -171,6 +242,14 @@ pub enum ResponseSpec {
     Ready,
     /// `push`: answer `pause`.
     Pause,
+    /// `evaluate`: pass the element on.
+    Pass,
+    /// `evaluate`: drop the element.
+    Reject,
+    /// `route`: the ports that receive the element (`[]`: dropped).
+    Route(Vec<String>),
+    /// `flush`: these elements, each written as an `emit`'s value.
+    Flush(Vec<EmitSpec>),
     /// Return this `process-error`.
     Error(ErrorSpec),
     /// Trap (`unreachable`).
@@ -240,8 +319,93 @@ impl ErrorSpec {
     }
 }
 
+/// The failures, which answer any function.
+const FAILURES: &str = "`error`, `trap`, `fuel-exhaustion`, `deadline`, `memory-limit`";
+
+/// What `function` answers, for the errors that say what to write.
+fn answers(function: Function) -> &'static str {
+    match function {
+        Function::Process => "`emit`, `emit-input` or `drop`",
+        Function::Pull => "`emit` or `drop` (exhausted)",
+        Function::Push => "`ready` or `pause`",
+        Function::Evaluate => "`pass`, `reject` or `drop` (= reject)",
+        Function::Route => "`route: [PORT, ...]` or `drop` (= `route: []`)",
+        Function::Ingest => "`emit`, `emit-input` or `drop` (nothing ready yet)",
+        Function::Flush => "`flush: [ELEMENT, ...]` or `drop` (= `flush: []`)",
+        Function::Instantiate
+        | Function::Init
+        | Function::NotifyBackpressure
+        | Function::Complete
+        | Function::Teardown => "`ok`",
+    }
+}
+
 impl ResponseSpec {
-    fn engine(&self) -> Result<Response, String> {
+    /// The response's key in a script (`emit`, `pass`, `route`...).
+    fn key(&self) -> &'static str {
+        match self {
+            Self::Emit(_) => "emit",
+            Self::EmitInput => "emit-input",
+            Self::Drop => "drop",
+            Self::Ok => "ok",
+            Self::Ready => "ready",
+            Self::Pause => "pause",
+            Self::Pass => "pass",
+            Self::Reject => "reject",
+            Self::Route(_) => "route",
+            Self::Flush(_) => "flush",
+            Self::Error(_) => "error",
+            Self::Trap => "trap",
+            Self::FuelExhaustion => "fuel-exhaustion",
+            Self::Deadline => "deadline",
+            Self::MemoryLimit => "memory-limit",
+        }
+    }
+
+    /// Whether the response may answer `function`: a failure answers any;
+    /// the extension functions take only their own answers, and their
+    /// answers (`pass`, `reject`, `route`, `flush`) answer only them. The
+    /// other functions keep taking any of the rest (their default answer
+    /// for what is not theirs, as the engine gives it).
+    fn check(&self, function: Function) -> Result<(), String> {
+        use Function as F;
+        let owner = match self {
+            Self::Error(_)
+            | Self::Trap
+            | Self::FuelExhaustion
+            | Self::Deadline
+            | Self::MemoryLimit => {
+                return Ok(());
+            }
+            Self::Pass | Self::Reject => Some(F::Evaluate),
+            Self::Route(_) => Some(F::Route),
+            Self::Flush(_) => Some(F::Flush),
+            _ => None,
+        };
+        let fits = match function {
+            F::Evaluate => matches!(self, Self::Pass | Self::Reject | Self::Drop),
+            F::Route => matches!(self, Self::Route(_) | Self::Drop),
+            F::Ingest => matches!(self, Self::Emit(_) | Self::EmitInput | Self::Drop),
+            F::Flush => matches!(self, Self::Flush(_) | Self::Drop),
+            _ => owner.is_none(),
+        };
+        if fits {
+            return Ok(());
+        }
+        let only = owner
+            .filter(|&o| o != function)
+            .map(|o| format!(" (only `{o}` can)"))
+            .unwrap_or_default();
+        Err(format!(
+            "`{function}` cannot answer `{}`{only}; write {}, or a failure ({FAILURES})",
+            self.key(),
+            answers(function),
+        ))
+    }
+
+    /// The engine's response, checked to answer `function`.
+    fn engine(&self, function: Function) -> Result<Response, String> {
+        self.check(function)?;
         Ok(match self {
             Self::Emit(emit) => emit.engine()?,
             Self::EmitInput => Response::EmitInput,
@@ -249,6 +413,15 @@ impl ResponseSpec {
             Self::Ok => Response::Ok,
             Self::Ready => Response::Signal(BackpressureSignal::Ready),
             Self::Pause => Response::Signal(BackpressureSignal::Pause),
+            Self::Pass => Response::Pass,
+            Self::Reject => Response::Reject,
+            Self::Route(ports) => Response::Route(ports.clone()),
+            Self::Flush(elements) => Response::Flush(
+                elements
+                    .iter()
+                    .map(|e| e.output("a `flush` element", "flush"))
+                    .collect::<Result<_, _>>()?,
+            ),
             Self::Error(e) => Response::Error(e.engine()),
             Self::Trap => Response::Trap,
             Self::FuelExhaustion => Response::FuelExhaustion,
@@ -262,6 +435,15 @@ impl EmitSpec {
     fn engine(&self) -> Result<Response, String> {
         match self {
             Self::Text(text) => Ok(Response::Emit(text.clone().into_bytes())),
+            Self::Element { .. } => Ok(Response::EmitElement(self.output("an `emit`", "emit")?)),
+        }
+    }
+
+    /// The element; `what` and `key` name it in errors ("an `emit`",
+    /// "emit").
+    fn output(&self, what: &str, key: &str) -> Result<ScriptedOutput, String> {
+        match self {
+            Self::Text(text) => Ok(ScriptedOutput::new(text.clone())),
             Self::Element {
                 payload,
                 payload_hex,
@@ -271,32 +453,30 @@ impl EmitSpec {
             } => {
                 let bytes = match (payload, payload_hex) {
                     (Some(_), Some(_)) => {
-                        return Err(
-                            "an `emit` has both `payload` and `payload_hex`; keep one".into()
-                        );
+                        return Err(format!(
+                            "{what} has both `payload` and `payload_hex`; keep one"
+                        ));
                     }
                     (Some(text), None) => text.clone().into_bytes(),
-                    (None, Some(hex)) => decode_hex(hex).map_err(|p| format!("emit: {p}"))?,
+                    (None, Some(hex)) => decode_hex(hex).map_err(|p| format!("{key}: {p}"))?,
                     (None, None) => Vec::new(),
                 };
-                Ok(Response::EmitElement(ScriptedOutput {
+                Ok(ScriptedOutput {
                     payload: bytes,
                     content_type: content_type.clone(),
                     sequence: *sequence,
                     timestamp_ns: *timestamp_ns,
-                }))
+                })
             }
         }
     }
 }
 
 impl ScriptSpec {
-    fn engine(&self) -> Result<Script, String> {
-        let list = |rs: &[ResponseSpec]| {
-            rs.iter()
-                .map(ResponseSpec::engine)
-                .collect::<Result<Vec<_>, _>>()
-        };
+    /// The engine's script for `function`.
+    fn engine(&self, function: Function) -> Result<Script, String> {
+        let one = |r: &ResponseSpec| r.engine(function);
+        let list = |rs: &[ResponseSpec]| rs.iter().map(one).collect::<Result<Vec<_>, _>>();
         Ok(match self {
             Self::InOrder(rs) => Script::in_order(list(rs)?),
             Self::Cycle(rs) => Script::cycle(list(rs)?),
@@ -306,9 +486,9 @@ impl ScriptSpec {
             } => Script::by_sequence(
                 responses
                     .iter()
-                    .map(|(k, r)| Ok((*k, r.engine()?)))
+                    .map(|(k, r)| Ok((*k, one(r)?)))
                     .collect::<Result<Vec<_>, String>>()?,
-                fallback.engine()?,
+                one(fallback)?,
             ),
         })
     }
@@ -328,52 +508,79 @@ impl MockSpec {
         Ok(spec)
     }
 
-    /// The roles: as given, else from the functions scripted.
-    pub fn roles(&self) -> Vec<Role> {
-        if let Some(roles) = &self.roles {
-            return roles.iter().map(|r| r.role()).collect();
+    /// The script for `function`, if the spec has one.
+    pub fn script(&self, function: Function) -> Option<&ScriptSpec> {
+        match function {
+            Function::Instantiate => None,
+            Function::Init => self.init.as_ref(),
+            Function::Process => self.process.as_ref(),
+            Function::Pull => self.pull.as_ref(),
+            Function::NotifyBackpressure => self.notify_backpressure.as_ref(),
+            Function::Push => self.push.as_ref(),
+            Function::Complete => self.complete.as_ref(),
+            Function::Teardown => self.teardown.as_ref(),
+            Function::Evaluate => self.evaluate.as_ref(),
+            Function::Route => self.route.as_ref(),
+            Function::Ingest => self.ingest.as_ref(),
+            Function::Flush => self.flush.as_ref(),
         }
-        let mut roles = Vec::new();
-        let mut add = |on: bool, role| {
-            if on && !roles.contains(&role) {
-                roles.push(role);
-            }
-        };
-        add(self.process.is_some(), Role::Processor);
-        add(
-            self.pull.is_some() || self.notify_backpressure.is_some(),
-            Role::Source,
-        );
-        add(self.push.is_some() || self.complete.is_some(), Role::Sink);
-        add(
-            self.init.is_some() || self.teardown.is_some(),
-            Role::Lifecycle,
-        );
-        roles
+    }
+
+    /// The functions the spec scripts, in the contract's order.
+    fn scripted(&self) -> impl Iterator<Item = Function> + '_ {
+        Scripts::FUNCTIONS
+            .into_iter()
+            .filter(|&f| self.script(f).is_some())
+    }
+
+    /// The roles: as given, else from the functions scripted
+    /// (`Scripts::roles_of`).
+    pub fn roles(&self) -> Vec<Role> {
+        match &self.roles {
+            Some(roles) => roles.iter().map(|r| r.role()).collect(),
+            None => Scripts::roles_of(self.scripted()),
+        }
     }
 
     /// The engine's scripts, or what is wrong with the spec.
     pub fn scripts(&self) -> Result<Scripts, String> {
-        let one = |s: &Option<ScriptSpec>| s.as_ref().map(ScriptSpec::engine).transpose();
+        let one = |f: Function| self.script(f).map(|s| s.engine(f)).transpose();
         Ok(Scripts {
-            process: one(&self.process)?,
-            pull: one(&self.pull)?,
-            push: one(&self.push)?,
-            init: one(&self.init)?,
-            notify_backpressure: one(&self.notify_backpressure)?,
-            complete: one(&self.complete)?,
-            teardown: one(&self.teardown)?,
+            process: one(Function::Process)?,
+            pull: one(Function::Pull)?,
+            push: one(Function::Push)?,
+            init: one(Function::Init)?,
+            notify_backpressure: one(Function::NotifyBackpressure)?,
+            complete: one(Function::Complete)?,
+            teardown: one(Function::Teardown)?,
+            evaluate: one(Function::Evaluate)?,
+            route: one(Function::Route)?,
+            ingest: one(Function::Ingest)?,
+            flush: one(Function::Flush)?,
         })
     }
 
-    /// Checks the spec: some role, valid bytes.
+    /// Checks the spec: some role, `roles` (when given) holding the role
+    /// of every function scripted, every response one its function can
+    /// give, valid bytes.
     pub fn validate(&self) -> Result<(), String> {
-        if self.roles().is_empty() {
+        let roles = self.roles();
+        if roles.is_empty() {
             return Err(
-                "has no role: script at least one function (process, pull, push...) \
-                        or list `roles`"
+                "has no role: script at least one function (process, pull, push, \
+                 evaluate, route, ingest...) or list `roles`"
                     .into(),
             );
+        }
+        for f in self.scripted() {
+            if let Some(role) = f.role().filter(|r| !roles.contains(r)) {
+                return Err(format!(
+                    "scripts `{f}` but `roles` leaves out `{role}`, so it would never \
+                     be called; add `{role}` to `roles`, or leave `roles` out to take \
+                     the roles of the functions scripted",
+                    role = role.name(),
+                ));
+            }
         }
         self.scripts().map(|_| ())
     }
@@ -470,5 +677,145 @@ mod tests {
         assert!(e.to_string().contains("explode"), "{e}");
         let e = serde_yaml_ng::from_str::<MockSpec>("procss: {cycle: [drop]}").unwrap_err();
         assert!(e.to_string().contains("procss"), "{e}");
+    }
+
+    #[test]
+    fn extension_functions_parse_and_give_their_roles() {
+        let spec = parse(
+            "evaluate: {cycle: [pass, reject, drop]}\nroute:\n  by-sequence:\n    responses: {0: {route: [left, right]}, 1: {route: []}}\n    fallback: drop\ningest: {in-order: [drop, emit-input, {emit: sum}]}\nflush:\n  in-order:\n    - flush: [rest, {payload_hex: 00ff, content_type: a/b, sequence: 4}]\n    - flush: []\n    - error: {internal: twice}\n",
+        );
+        let scripts = spec.scripts().unwrap();
+        assert_eq!(
+            scripts.evaluate,
+            Some(Script::cycle([
+                Response::Pass,
+                Response::Reject,
+                Response::Drop
+            ]))
+        );
+        assert_eq!(
+            scripts.route,
+            Some(Script::by_sequence(
+                [
+                    (0, Response::Route(vec!["left".into(), "right".into()])),
+                    (1, Response::Route(Vec::new())),
+                ],
+                Response::Drop,
+            ))
+        );
+        assert_eq!(
+            scripts.ingest,
+            Some(Script::in_order([
+                Response::Drop,
+                Response::EmitInput,
+                Response::Emit(b"sum".to_vec()),
+            ]))
+        );
+        assert_eq!(
+            scripts.flush,
+            Some(Script::in_order([
+                Response::Flush(vec![
+                    ScriptedOutput::new("rest"),
+                    ScriptedOutput::new([0, 0xff])
+                        .with_content_type("a/b")
+                        .with_sequence(4),
+                ]),
+                Response::Flush(Vec::new()),
+                Response::Error(ProcessError::Internal("twice".into())),
+            ]))
+        );
+        assert_eq!(spec.roles(), [Role::Filter, Role::Router, Role::Aggregator]);
+        assert_eq!(spec.roles(), scripts.roles());
+        assert_eq!(parse("flush: {cycle: [drop]}").roles(), [Role::Aggregator]);
+        let given = parse("roles: [router, lifecycle]\nroute: {cycle: [drop]}\n");
+        assert_eq!(given.roles(), [Role::Router, Role::Lifecycle]);
+        given.validate().unwrap();
+    }
+
+    #[test]
+    fn extension_answers_out_of_place_say_what_to_write() {
+        let e = |yaml: &str| parse(yaml).validate().unwrap_err();
+        let got = e("evaluate: {cycle: [emit-input]}");
+        assert!(
+            got.contains("`evaluate` cannot answer `emit-input`")
+                && got.contains("`pass`, `reject` or `drop`")
+                && got.contains("`trap`"),
+            "{got}"
+        );
+        let got = e("route: {in-order: [pass]}");
+        assert!(
+            got.contains("`route` cannot answer `pass` (only `evaluate` can)")
+                && got.contains("`route: [PORT, ...]`"),
+            "{got}"
+        );
+        let got = e("process: {cycle: [{route: [a]}]}");
+        assert!(
+            got.contains("`process` cannot answer `route` (only `route` can)")
+                && got.contains("`emit`, `emit-input` or `drop`"),
+            "{got}"
+        );
+        let got = e("ingest: {by-sequence: {responses: {}, fallback: ok}}");
+        assert!(got.contains("`ingest` cannot answer `ok`"), "{got}");
+        let got = e("flush: {cycle: [{emit: x}]}");
+        assert!(
+            got.contains("`flush` cannot answer `emit`") && got.contains("`flush: [ELEMENT, ...]`"),
+            "{got}"
+        );
+        let got = e("flush: {cycle: [{flush: [{payload: a, payload_hex: '61'}]}]}");
+        assert!(got.contains("a `flush` element has both"), "{got}");
+        let got = e("flush: {cycle: [{flush: [{payload_hex: zz}]}]}");
+        assert!(got.starts_with("flush: "), "{got}");
+        let got = e("roles: [processor]\nprocess: {cycle: [drop]}\nevaluate: {cycle: [pass]}\n");
+        assert!(
+            got.contains("scripts `evaluate` but `roles` leaves out `filter`")
+                && got.contains("add `filter` to `roles`"),
+            "{got}"
+        );
+        // Every failure answers every extension function.
+        for f in ["evaluate", "route", "ingest", "flush"] {
+            parse(&format!(
+                "{f}: {{in-order: [trap, fuel-exhaustion, deadline, memory-limit, \
+                 {{error: {{unavailable: later}}}}, {{error: deadline-exceeded}}]}}"
+            ))
+            .validate()
+            .unwrap_or_else(|e| panic!("{f}: {e}"));
+        }
+    }
+
+    #[test]
+    fn the_documented_example_parses_as_documented() {
+        let source = include_str!("script.rs");
+        let start = source.find("/// ```yaml\n").expect("the example") + "/// ```yaml\n".len();
+        let end = start + source[start..].find("/// ```").unwrap();
+        let yaml: String = source[start..end]
+            .lines()
+            .map(|l| {
+                format!(
+                    "{}\n",
+                    l.trim_start_matches("///").strip_prefix(' ').unwrap_or("")
+                )
+            })
+            .collect();
+        let spec = MockSpec::from_yaml(&yaml, "<doc>").unwrap();
+        assert_eq!(spec.roles(), [Role::Filter, Role::Router, Role::Aggregator]);
+        let scripts = spec.scripts().unwrap();
+        assert_eq!(
+            scripts.flush,
+            Some(Script::in_order([
+                Response::Flush(vec![
+                    ScriptedOutput::new("rest"),
+                    ScriptedOutput::new([0, 0xff]).with_content_type("application/x-raw"),
+                ]),
+                Response::Error(ProcessError::Internal("flushed twice".into())),
+            ]))
+        );
+        assert_eq!(
+            scripts.ingest,
+            Some(Script::in_order([
+                Response::Drop,
+                Response::Drop,
+                Response::Emit(b"a+b+c".to_vec()),
+            ]))
+        );
     }
 }
