@@ -265,9 +265,13 @@ impl FaultKind {
             } => write!(
                 f,
                 "the answer is too large: {got} {} where at most {allowed} are allowed \
-                 (`{}`); it was refused and its buffers reclaimed",
+                 (`{}`); it was refused{}",
                 limit.counted(),
-                limit.field()
+                limit.field(),
+                match limit {
+                    AnswerLimit::FlushOutputs => " and its buffers reclaimed",
+                    AnswerLimit::RoutePorts | AnswerLimit::RouteBytes => "",
+                }
             ),
         }
     }
