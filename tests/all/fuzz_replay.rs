@@ -170,3 +170,71 @@ fn component_bytes_candidates_reach_the_guest() {
         "random bytes are not a component: {seen:?}"
     );
 }
+
+/// What every committed `api_sequence` input decodes to, one op a line
+/// (instantiations by fixture name), under a header naming the file and
+/// the backend.
+fn decoded_api_inputs() -> String {
+    use std::fmt::Write;
+    use torvyn_harness::fuzz::generate::ApiOp;
+    use torvyn_harness::fuzz::targets::api_case;
+
+    let dir = fuzz::fuzz_dir();
+    let mut out = String::new();
+    for path in fuzz::committed_inputs("api_sequence") {
+        let name = path.strip_prefix(&dir).unwrap_or(&path).display();
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("read {name}: {e}"));
+        let Some(case) = api_case(&bytes) else {
+            writeln!(out, "# {name}: discarded").unwrap();
+            continue;
+        };
+        writeln!(out, "# {name}: {:?}", case.backend).unwrap();
+        let fixtures = case.backend.fixtures();
+        for op in &case.ops {
+            match op {
+                ApiOp::Instantiate(f) => writeln!(out, "Instantiate({:?})", fixtures[*f]),
+                other => writeln!(out, "{other:?}"),
+            }
+            .unwrap();
+        }
+    }
+    out
+}
+
+/// Every committed `api_sequence` input (seed corpus and regressions)
+/// decodes to the ops recorded in `fuzz/decoded/api_sequence.txt`: a
+/// generator change that gives an old input another meaning fails here
+/// instead of silently testing something else. After a deliberate change
+/// (or a new committed input), `BLESS=1` rewrites the file; review its
+/// diff.
+#[test]
+fn committed_api_sequence_inputs_decode_as_recorded() {
+    let path = fuzz::fuzz_dir().join("decoded").join("api_sequence.txt");
+    let decoded = decoded_api_inputs();
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, &decoded).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        return;
+    }
+    let recorded = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with BLESS=1 to write it", path.display()));
+    if let Some((i, (got, want))) = decoded
+        .lines()
+        .zip(recorded.lines())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+    {
+        panic!(
+            "line {} of {} differs:\n  decoded:  {got}\n  recorded: {want}\n\
+             (BLESS=1 rewrites the file after a deliberate change)",
+            i + 1,
+            path.display()
+        );
+    }
+    assert_eq!(
+        decoded.lines().count(),
+        recorded.lines().count(),
+        "{} has another number of lines than the inputs decode to \
+         (BLESS=1 rewrites it after a deliberate change)",
+        path.display()
+    );
+}

@@ -398,51 +398,74 @@ fn comparable(mut seen: Vec<Observed>) -> Vec<Observed> {
     seen
 }
 
-/// The backends `api_sequence` drives.
-#[derive(Clone, Copy, Debug)]
-enum ApiBackend {
+/// The backend an `api_sequence` case drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiBackend {
+    /// A Wasmtime setup, with every fixture of [`FIXTURE_OUTCOMES`].
     Wasmtime(Setup),
+    /// The mock, with the modelled fixtures ([`MODELLED`]).
     Mock,
+}
+
+impl ApiBackend {
+    /// The fixtures an [`ApiOp::Instantiate`] index picks from.
+    pub fn fixtures(self) -> Vec<&'static str> {
+        match self {
+            Self::Wasmtime(_) => super::oracle::fuzzed_fixtures().collect(),
+            Self::Mock => MODELLED.to_vec(),
+        }
+    }
+}
+
+/// What `api_sequence` makes of an input: a backend and the calls on it.
+#[derive(Clone, Debug)]
+pub struct ApiCase {
+    /// The backend.
+    pub backend: ApiBackend,
+    /// The calls, in order ([`generate::api_ops`]).
+    pub ops: Vec<ApiOp>,
+}
+
+/// Decodes an `api_sequence` input; `None` when the target discards it.
+pub fn api_case(data: &[u8]) -> Option<ApiCase> {
+    let mut u = Unstructured::new(data);
+    let backend = match u.int_in_range(0..=3u8).ok()? {
+        3 => ApiBackend::Mock,
+        i => ApiBackend::Wasmtime(Setup::ALL[usize::from(i)]),
+    };
+    let ops = generate::api_ops(&mut u, backend.fixtures().len(), 48).ok()?;
+    Some(ApiCase { backend, ops })
 }
 
 /// Target `api_sequence`: arbitrary sequences of engine and invoker calls
 /// (instantiate, set fuel, process, pull, push, notify, complete, init,
 /// teardown, drop) over several live instances, on a Wasmtime setup (every
-/// fixture) or the mock (the modelled ones). The generator names only live
-/// instances; the oracle ([`CallCheck`]) runs after every call, so
-/// poisoning and resource accounting are checked at every step, and every
-/// other live instance must be untouched by a call on one.
+/// fixture) or the mock (the modelled ones) ([`api_case`]). The generator
+/// names only live instances; the oracle ([`CallCheck`]) runs after every
+/// call, so poisoning and resource accounting are checked at every step,
+/// and every other live instance must be untouched by a call on one.
 pub fn api_sequence(data: &[u8]) -> Verdict {
-    let mut u = Unstructured::new(data);
-    let backend = match u.int_in_range(0..=3u8) {
-        Ok(3) => ApiBackend::Mock,
-        Ok(i) => ApiBackend::Wasmtime(Setup::ALL[usize::from(i)]),
-        Err(_) => return Verdict::Discarded,
+    let Some(case) = api_case(data) else {
+        return Verdict::Discarded;
     };
-    match backend {
+    let fixtures = case.backend.fixtures();
+    match case.backend {
         ApiBackend::Wasmtime(setup) => {
-            let fixtures: Vec<&'static str> = super::oracle::fuzzed_fixtures().collect();
-            let Ok(ops) = generate::api_ops(&mut u, fixtures.len(), 48) else {
-                return Verdict::Discarded;
-            };
             let backend = world::backend(setup);
             run_api(
                 backend,
                 &fixtures,
-                &ops,
+                &case.ops,
                 backend.wasmtime().config().limits.fuel_per_call,
                 |f| world::compiled(setup, f),
             );
         }
         ApiBackend::Mock => {
-            let Ok(ops) = generate::api_ops(&mut u, MODELLED.len(), 48) else {
-                return Verdict::Discarded;
-            };
             let backend = world::mock();
             run_api(
                 backend,
-                &MODELLED,
-                &ops,
+                &fixtures,
+                &case.ops,
                 backend.mock().config().limits.fuel_per_call,
                 world::mock_compiled,
             );
