@@ -4,8 +4,8 @@
 
 use arbitrary::Unstructured;
 use torvyn_engine::{
-    BackpressureSignal, ComponentId, ComponentInvoker, FaultKind, Function, Invocation, Role,
-    TrapCode, WasmEngine,
+    BackpressureSignal, ComponentId, ComponentInvoker, FaultKind, Function, Grants,
+    InstanceOptions, Invocation, Limits, ProcessResult, Role, TrapCode, WasmEngine,
 };
 
 use super::Verdict;
@@ -88,6 +88,8 @@ struct Checked<'e, B: SimBackend> {
     backend: &'e B,
     fixture: Option<&'e str>,
     inst: Instance<B>,
+    /// The engine's limits (the bounds on answers among them).
+    limits: Limits,
     budget: u64,
 }
 
@@ -143,7 +145,26 @@ impl<B: SimBackend> Checked<'_, B> {
     fn process(&mut self, e: &ElementSpec) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.process(e.build(self.backend.clock())));
+        if self.fixture == Some("capability-probe") {
+            self.check_probe(&call, e);
+        }
         self.checked(call, Function::Process, p, Some(e), false)
+    }
+
+    /// `capability-probe` answers `granted` exactly when the name in the
+    /// payload was granted to the instance.
+    fn check_probe(&self, call: &Invocation<ProcessResult>, e: &ElementSpec) {
+        if let Ok(ProcessResult::Emit(out)) = &call.outcome {
+            let name = std::str::from_utf8(&e.payload)
+                .unwrap_or_else(|_| panic!("the probe answered a name that is not UTF-8: {e:?}"));
+            let granted = self.inst.grants().contains(name);
+            assert_eq!(
+                &out.payload[..],
+                if granted { &b"granted"[..] } else { b"denied" },
+                "has-capability({name:?}) with grants {:?}",
+                self.inst.grants()
+            );
+        }
     }
 
     fn push(&mut self, e: &ElementSpec) -> Observed {
@@ -161,6 +182,17 @@ impl<B: SimBackend> Checked<'_, B> {
     fn route(&mut self, e: &ElementSpec) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.route(e.build(self.backend.clock())));
+        if let Ok(ports) = &call.outcome {
+            let bytes: u64 = ports.iter().map(|p| p.len() as u64).sum();
+            assert!(
+                ports.len() <= self.limits.max_route_ports as usize
+                    && bytes <= self.limits.max_route_bytes,
+                "a route answer of {} ports and {bytes} bytes passed the bounds ({} ports, {} bytes)",
+                ports.len(),
+                self.limits.max_route_ports,
+                self.limits.max_route_bytes
+            );
+        }
         self.checked(call, Function::Route, p, Some(e), false)
     }
 
@@ -173,6 +205,14 @@ impl<B: SimBackend> Checked<'_, B> {
     fn flush(&mut self) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.flush());
+        if let Ok(outs) = &call.outcome {
+            assert!(
+                outs.len() <= self.limits.max_flush_outputs as usize,
+                "a flush answer of {} elements passed the bound ({})",
+                outs.len(),
+                self.limits.max_flush_outputs
+            );
+        }
         self.checked(call, Function::Flush, p, None, false)
     }
 
@@ -239,26 +279,40 @@ impl<B: SimBackend> Checked<'_, B> {
     }
 }
 
+/// A checked instance of `compiled` on an engine with `limits`, granted
+/// `grants` (through `instantiate` when there are none, so both paths are
+/// driven).
 fn instantiate<'e, B: SimBackend>(
     backend: &'e B,
     compiled: &Compiled<B>,
     fixture: Option<&'e str>,
-    default_budget: u64,
+    limits: Limits,
+    grants: &Grants,
 ) -> Result<Checked<'e, B>, torvyn_engine::EngineError> {
-    let inst = backend
-        .engine()
-        .instantiate(compiled, ComponentId::new(fixture.unwrap_or("generated")))?;
+    let id = ComponentId::new(fixture.unwrap_or("generated"));
+    let engine = backend.engine();
+    let inst = if grants.is_empty() {
+        engine.instantiate(compiled, id)?
+    } else {
+        engine.instantiate_with(compiled, id, &InstanceOptions::with_grants(grants.clone()))?
+    };
     assert_eq!(
         inst.live_resources(),
         0,
         "a new instance holds no resources"
     );
     assert!(inst.poisoned().is_none(), "a new instance is not poisoned");
+    assert_eq!(
+        inst.grants(),
+        grants,
+        "the instance has the grants it was given"
+    );
     Ok(Checked {
         backend,
         fixture,
         inst,
-        budget: default_budget,
+        limits,
+        budget: limits.fuel_per_call,
     })
 }
 
@@ -277,14 +331,20 @@ pub fn invoke_elements(data: &[u8]) -> Verdict {
         return Verdict::Discarded;
     };
     let backend = world::backend(stream.setup);
-    let default_budget = backend.wasmtime().config().limits.fuel_per_call;
+    let limits = backend.wasmtime().config().limits;
     for (fixture, _) in FIXTURE_OUTCOMES {
         if !stream.heavy && HEAVY.contains(fixture) {
             continue;
         }
         let compiled = world::compiled(stream.setup, fixture);
-        let mut c = instantiate(backend, &compiled, Some(fixture), default_budget)
-            .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
+        let mut c = instantiate(
+            backend,
+            &compiled,
+            Some(fixture),
+            limits,
+            &Grants::default(),
+        )
+        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
         if let Some(config) = &stream.init {
             c.init(config);
         }
@@ -337,16 +397,22 @@ pub fn differential(data: &[u8]) -> Verdict {
 
     let real_backend = world::backend(stream.setup);
     let compiled = world::compiled(stream.setup, fixture);
-    let budget = real_backend.wasmtime().config().limits.fuel_per_call;
-    let mut real = instantiate(real_backend, &compiled, Some(fixture), budget)
-        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
+    let limits = real_backend.wasmtime().config().limits;
+    let mut real = instantiate(
+        real_backend,
+        &compiled,
+        Some(fixture),
+        limits,
+        &Grants::default(),
+    )
+    .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
     let mock_backend = world::mock();
-    let budget = mock_backend.mock().config().limits.fuel_per_call;
     let mut mock = instantiate(
         mock_backend,
         &world::mock_compiled(fixture),
         Some(fixture),
-        budget,
+        mock_backend.mock().config().limits,
+        &Grants::default(),
     )
     .unwrap_or_else(|e| panic!("instantiate the mock {fixture}: {e}"));
 
@@ -438,12 +504,16 @@ pub fn api_case(data: &[u8]) -> Option<ApiCase> {
 }
 
 /// Target `api_sequence`: arbitrary sequences of engine and invoker calls
-/// (instantiate, set fuel, process, pull, push, notify, complete, init,
-/// teardown, drop) over several live instances, on a Wasmtime setup (every
-/// fixture) or the mock (the modelled ones) ([`api_case`]). The generator
-/// names only live instances; the oracle ([`CallCheck`]) runs after every
-/// call, so poisoning and resource accounting are checked at every step,
-/// and every other live instance must be untouched by a call on one.
+/// (instantiate, instantiate with grants, set fuel, process, pull, push,
+/// notify, complete, init, teardown, evaluate, route, ingest, flush, drop)
+/// over several live instances, on a Wasmtime setup (every fixture) or the
+/// mock (the modelled ones) ([`api_case`]). The generator names only live
+/// instances; the oracle ([`CallCheck`]) runs after every call, so
+/// poisoning, missing exports, resource accounting and the bounds on
+/// answers are checked at every step; an instance has the grants it was
+/// given, and `capability-probe` answers by them; every other live
+/// instance (its poisoning, resources and grants) must be untouched by a
+/// call on one.
 pub fn api_sequence(data: &[u8]) -> Verdict {
     let Some(case) = api_case(data) else {
         return Verdict::Discarded;
@@ -456,7 +526,7 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
                 backend,
                 &fixtures,
                 &case.ops,
-                backend.wasmtime().config().limits.fuel_per_call,
+                backend.wasmtime().config().limits,
                 |f| world::compiled(setup, f),
             );
         }
@@ -466,7 +536,7 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
                 backend,
                 &fixtures,
                 &case.ops,
-                backend.mock().config().limits.fuel_per_call,
+                backend.mock().config().limits,
                 world::mock_compiled,
             );
         }
@@ -478,30 +548,36 @@ fn run_api<'e, B: SimBackend>(
     backend: &'e B,
     fixtures: &[&'static str],
     ops: &[ApiOp],
-    default_budget: u64,
+    limits: Limits,
     compile: impl Fn(&'static str) -> Compiled<B>,
 ) {
     let mut live: Vec<Checked<'e, B>> = Vec::new();
     for op in ops {
         // What every other instance looks like before the call.
-        let others = |live: &[Checked<'e, B>], skip: usize| -> Vec<(bool, usize)> {
+        let others = |live: &[Checked<'e, B>], skip: usize| -> Vec<(bool, usize, Grants)> {
             live.iter()
                 .enumerate()
                 .filter(|(i, _)| *i != skip)
-                .map(|(_, c)| (c.poisoned(), c.inst.live_resources()))
+                .map(|(_, c)| {
+                    (
+                        c.poisoned(),
+                        c.inst.live_resources(),
+                        c.inst.grants().clone(),
+                    )
+                })
                 .collect()
         };
         let index = op.instance().unwrap_or(usize::MAX);
         let before = others(&live, index);
+        let spawn = |f: usize, grants: &Grants| {
+            let fixture = fixtures[f];
+            let compiled = compile(fixture);
+            instantiate(backend, &compiled, Some(fixture), limits, grants)
+                .unwrap_or_else(|e| panic!("instantiate {fixture} granted {grants:?}: {e}"))
+        };
         match op {
-            ApiOp::Instantiate(f) => {
-                let fixture = fixtures[*f];
-                let compiled = compile(fixture);
-                live.push(
-                    instantiate(backend, &compiled, Some(fixture), default_budget)
-                        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}")),
-                );
-            }
+            ApiOp::Instantiate(f) => live.push(spawn(*f, &Grants::default())),
+            ApiOp::InstantiateWith(f, names) => live.push(spawn(*f, &Grants::new(names))),
             ApiOp::Drop(i) => {
                 live.remove(*i);
             }
@@ -527,9 +603,21 @@ fn run_api<'e, B: SimBackend>(
             ApiOp::Teardown(i) => {
                 live[*i].teardown();
             }
+            ApiOp::Evaluate(i, e) => {
+                live[*i].evaluate(e);
+            }
+            ApiOp::Route(i, e) => {
+                live[*i].route(e);
+            }
+            ApiOp::Ingest(i, e) => {
+                live[*i].ingest(e);
+            }
+            ApiOp::Flush(i) => {
+                live[*i].flush();
+            }
         }
         let after = match op {
-            ApiOp::Instantiate(_) => others(&live, live.len() - 1),
+            ApiOp::Instantiate(_) | ApiOp::InstantiateWith(..) => others(&live, live.len() - 1),
             ApiOp::Drop(_) => others(&live, usize::MAX),
             _ => others(&live, index),
         };
@@ -705,7 +793,8 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
         backend,
         &compiled,
         None,
-        engine.config().limits.fuel_per_call,
+        engine.config().limits,
+        &Grants::default(),
     ) else {
         return (Reach::Instantiate, kind);
     };
