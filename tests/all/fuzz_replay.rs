@@ -147,7 +147,7 @@ fn component_bytes_candidates_reach_the_guest() {
 
     let mut seen: HashMap<(&str, Reach), usize> = HashMap::new();
     for input in fuzz::random_inputs(seed_from_env(), "reach", 160, 4096) {
-        let (reach, kind) = component_bytes_case(&input);
+        let (reach, kind, _) = component_bytes_case(&input);
         *seen.entry((kind, reach)).or_default() += 1;
     }
     eprintln!("component_bytes, how far 160 seeded candidates got: {seen:?}");
@@ -237,4 +237,38 @@ fn committed_api_sequence_inputs_decode_as_recorded() {
          (BLESS=1 rewrites it after a deliberate change)",
         path.display()
     );
+}
+
+/// Every wasm-smith shape, the extension worlds' included, gives modules
+/// that wit-component takes and the engine compiles, instantiates and
+/// calls: inputs that pick a shape (setup byte, candidate byte, shape
+/// byte), each followed by fixed seeded bytes for wasm-smith and the rest
+/// of the case.
+#[test]
+fn every_component_bytes_shape_reaches_the_guest() {
+    use torvyn_harness::fuzz::targets::{
+        EXTENSION_SHAPE_BYTES, Reach, SHAPES, component_bytes_case,
+    };
+
+    let tails = fuzz::random_inputs(0x5_4A9E, "shapes", 12, 4096);
+    for (i, fixture) in SHAPES.iter().enumerate() {
+        // Shape bytes as the generator reads them: below 32 the extension
+        // shapes, from 32 the contract's.
+        let byte = if i < 4 { 32 + i } else { i - 4 } as u8;
+        assert_eq!(EXTENSION_SHAPE_BYTES.contains(&byte), i >= 4);
+        let mut reached = Vec::new();
+        for tail in &tails {
+            // Cranelift; candidate byte 5: a generated module.
+            let input = [&[0u8, 5, byte][..], tail].concat();
+            let (reach, kind, shape) = component_bytes_case(&input);
+            assert_eq!((kind, shape), ("generated", Some(*fixture)));
+            reached.push(reach);
+        }
+        let called = reached.iter().filter(|r| **r == Reach::Called).count();
+        eprintln!("{fixture}-shaped: {called} of {} called", tails.len());
+        assert!(
+            called * 2 >= tails.len(),
+            "most {fixture}-shaped modules must reach their calls: {reached:?}"
+        );
+    }
 }

@@ -637,8 +637,38 @@ enum Candidate {
 }
 
 /// The fixtures whose core modules give wasm-smith its shapes, one per
-/// contract world.
-const SHAPES: [&str; 4] = ["uppercase", "lifecycle", "counter-source", "sink"];
+/// world: the contract's four (`transform`, `managed-transform`,
+/// `data-source`, `data-sink`), then the extension worlds
+/// (`content-filter` in the unversioned spelling, `content-router`,
+/// `stream-aggregator` unversioned) and `capability-probe`'s world, whose
+/// module imports `has-capability`.
+pub const SHAPES: [&str; 8] = [
+    "uppercase",
+    "lifecycle",
+    "counter-source",
+    "sink",
+    "token-filter",
+    "router",
+    "sentence-aggregator",
+    "capability-probe",
+];
+
+/// The shape bytes that pick one of the last four [`SHAPES`] (by the byte
+/// modulo 4); any other byte picks the contract shape it picked before
+/// those existed (`SHAPES[byte % 4]`). No input committed then
+/// (`fuzz/corpus/component_bytes/`) has a shape byte in this range, so each
+/// keeps its shape.
+pub const EXTENSION_SHAPE_BYTES: std::ops::RangeInclusive<u8> = 0..=31;
+
+/// The index in [`SHAPES`] a shape byte picks.
+fn shape_index(byte: u8) -> usize {
+    let i = usize::from(byte % 4);
+    if EXTENSION_SHAPE_BYTES.contains(&byte) {
+        4 + i
+    } else {
+        i
+    }
+}
 
 /// A fixture's canonical-ABI core module and its world.
 struct Shape {
@@ -709,7 +739,7 @@ fn candidate(u: &mut Unstructured<'_>) -> arbitrary::Result<Candidate> {
             Candidate::Mutated(fixture, generate::edits(u, 6)?)
         }
         _ => {
-            let shape = u.choose_index(SHAPES.len())?;
+            let shape = shape_index(u.arbitrary()?);
             let module = wasm_smith::Module::new(smith_config(&shapes()[shape].module), u)?;
             Candidate::Generated(shape, module.to_bytes())
         }
@@ -718,8 +748,10 @@ fn candidate(u: &mut Unstructured<'_>) -> arbitrary::Result<Candidate> {
 
 /// Target `component_bytes`: arbitrary bytes, fixtures with byte edits, and
 /// wasm-smith modules with a fixture's imports and exports (componentized
-/// for its world) through compile, instantiate and one call of each
-/// exported function with a small fuel budget. Errors are expected;
+/// for its world: [`SHAPES`], the extension worlds included) through
+/// compile, instantiate and one call of each exported function
+/// (`evaluate`, `route`, `ingest` and `flush` included) with a small fuel
+/// budget. Errors are expected;
 /// panics, hangs and broken invariants ([`CallCheck`] without a fixture
 /// row) are not.
 pub fn component_bytes(data: &[u8]) -> Verdict {
@@ -749,8 +781,9 @@ pub fn component_bytes_reach(data: &[u8]) -> Reach {
     component_bytes_case(data).0
 }
 
-/// [`component_bytes_reach`] and the kind of candidate.
-pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
+/// [`component_bytes_reach`], the kind of candidate and, for a generated
+/// one, the fixture whose shape it has (one of [`SHAPES`]).
+pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str, Option<&'static str>) {
     let mut u = Unstructured::new(data);
     let case = (|| -> arbitrary::Result<_> {
         let setup = setup(&mut u)?;
@@ -761,7 +794,11 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
         Ok((setup, candidate, element, config, fuel))
     })();
     let Ok((setup, candidate, element, config, fuel)) = case else {
-        return (Reach::Discarded, "none");
+        return (Reach::Discarded, "none", None);
+    };
+    let shape = match &candidate {
+        Candidate::Generated(shape, _) => Some(SHAPES[*shape]),
+        _ => None,
     };
     let (bytes, kind) = match &candidate {
         Candidate::Raw(b) => (b.clone(), "raw"),
@@ -769,12 +806,12 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
             let original = world::fixture_bytes(fixture);
             (generate::apply_edits(&original, edits), "mutated")
         }
-        Candidate::Generated(shape, module) => {
-            match crate::fixtures::componentize(module, Some(&shapes()[*shape].world)) {
+        Candidate::Generated(index, module) => {
+            match crate::fixtures::componentize(module, Some(&shapes()[*index].world)) {
                 Ok(c) => (c, "generated"),
                 // wit-component refused the module: nothing reaches the
                 // engine, which is not what this target tests.
-                Err(_) => return (Reach::Discarded, "generated"),
+                Err(_) => return (Reach::Discarded, "generated", shape),
             }
         }
     };
@@ -786,7 +823,7 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
             if kind == "generated" && std::env::var_os("TORVYN_FUZZ_DEBUG").is_some() {
                 eprintln!("generated candidate refused: {e}");
             }
-            return (Reach::Compile, kind);
+            return (Reach::Compile, kind, shape);
         }
     };
     let Ok(mut c) = instantiate(
@@ -796,7 +833,7 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
         engine.config().limits,
         &Grants::default(),
     ) else {
-        return (Reach::Instantiate, kind);
+        return (Reach::Instantiate, kind, shape);
     };
     c.set_fuel(fuel);
     let roles = c.inst.roles();
@@ -814,8 +851,18 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
         c.push(&element);
         c.complete();
     }
+    if roles.contains(Role::Filter) {
+        c.evaluate(&element);
+    }
+    if roles.contains(Role::Router) {
+        c.route(&element);
+    }
+    if roles.contains(Role::Aggregator) {
+        c.ingest(&element);
+        c.flush();
+    }
     c.teardown();
-    (Reach::Called, kind)
+    (Reach::Called, kind, shape)
 }
 
 /// Target `cache_entry`: arbitrary bytes as the disk cache entry of a
