@@ -193,6 +193,9 @@ fn decoded_api_inputs() -> String {
         for op in &case.ops {
             match op {
                 ApiOp::Instantiate(f) => writeln!(out, "Instantiate({:?})", fixtures[*f]),
+                ApiOp::InstantiateWith(f, grants) => {
+                    writeln!(out, "InstantiateWith({:?}, {grants:?})", fixtures[*f])
+                }
                 other => writeln!(out, "{other:?}"),
             }
             .unwrap();
