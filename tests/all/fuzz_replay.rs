@@ -147,7 +147,7 @@ fn component_bytes_candidates_reach_the_guest() {
 
     let mut seen: HashMap<(&str, Reach), usize> = HashMap::new();
     for input in fuzz::random_inputs(seed_from_env(), "reach", 160, 4096) {
-        let (reach, kind) = component_bytes_case(&input);
+        let (reach, kind, _) = component_bytes_case(&input);
         *seen.entry((kind, reach)).or_default() += 1;
     }
     eprintln!("component_bytes, how far 160 seeded candidates got: {seen:?}");
@@ -169,4 +169,109 @@ fn component_bytes_candidates_reach_the_guest() {
         count("raw", Reach::Called) == 0,
         "random bytes are not a component: {seen:?}"
     );
+}
+
+/// What every committed `api_sequence` input decodes to, one op a line
+/// (instantiations by fixture name), under a header naming the file and
+/// the backend.
+fn decoded_api_inputs() -> String {
+    use std::fmt::Write;
+    use torvyn_harness::fuzz::generate::ApiOp;
+    use torvyn_harness::fuzz::targets::api_case;
+
+    let dir = fuzz::fuzz_dir();
+    let mut out = String::new();
+    for path in fuzz::committed_inputs("api_sequence") {
+        let name = path.strip_prefix(&dir).unwrap_or(&path).display();
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("read {name}: {e}"));
+        let Some(case) = api_case(&bytes) else {
+            writeln!(out, "# {name}: discarded").unwrap();
+            continue;
+        };
+        writeln!(out, "# {name}: {:?}", case.backend).unwrap();
+        let fixtures = case.backend.fixtures();
+        for op in &case.ops {
+            match op {
+                ApiOp::Instantiate(f) => writeln!(out, "Instantiate({:?})", fixtures[*f]),
+                ApiOp::InstantiateWith(f, grants) => {
+                    writeln!(out, "InstantiateWith({:?}, {grants:?})", fixtures[*f])
+                }
+                other => writeln!(out, "{other:?}"),
+            }
+            .unwrap();
+        }
+    }
+    out
+}
+
+/// Every committed `api_sequence` input (seed corpus and regressions)
+/// decodes to the ops recorded in `fuzz/decoded/api_sequence.txt`: a
+/// generator change that gives an old input another meaning fails here
+/// instead of silently testing something else. After a deliberate change
+/// (or a new committed input), `BLESS=1` rewrites the file; review its
+/// diff.
+#[test]
+fn committed_api_sequence_inputs_decode_as_recorded() {
+    let path = fuzz::fuzz_dir().join("decoded").join("api_sequence.txt");
+    let decoded = decoded_api_inputs();
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, &decoded).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        return;
+    }
+    let recorded = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with BLESS=1 to write it", path.display()));
+    if let Some((i, (got, want))) = decoded
+        .lines()
+        .zip(recorded.lines())
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+    {
+        panic!(
+            "line {} of {} differs:\n  decoded:  {got}\n  recorded: {want}\n\
+             (BLESS=1 rewrites the file after a deliberate change)",
+            i + 1,
+            path.display()
+        );
+    }
+    assert_eq!(
+        decoded.lines().count(),
+        recorded.lines().count(),
+        "{} has another number of lines than the inputs decode to \
+         (BLESS=1 rewrites it after a deliberate change)",
+        path.display()
+    );
+}
+
+/// Every wasm-smith shape, the extension worlds' included, gives modules
+/// that wit-component takes and the engine compiles, instantiates and
+/// calls: inputs that pick a shape (setup byte, candidate byte, shape
+/// byte), each followed by fixed seeded bytes for wasm-smith and the rest
+/// of the case.
+#[test]
+fn every_component_bytes_shape_reaches_the_guest() {
+    use torvyn_harness::fuzz::targets::{
+        EXTENSION_SHAPE_BYTES, Reach, SHAPES, component_bytes_case,
+    };
+
+    let tails = fuzz::random_inputs(0x5_4A9E, "shapes", 12, 4096);
+    for (i, fixture) in SHAPES.iter().enumerate() {
+        // Shape bytes as the generator reads them: below 32 the extension
+        // shapes, from 32 the contract's.
+        let byte = if i < 4 { 32 + i } else { i - 4 } as u8;
+        assert_eq!(EXTENSION_SHAPE_BYTES.contains(&byte), i >= 4);
+        let mut reached = Vec::new();
+        for tail in &tails {
+            // Cranelift; candidate byte 5: a generated module.
+            let input = [&[0u8, 5, byte][..], tail].concat();
+            let (reach, kind, shape) = component_bytes_case(&input);
+            assert_eq!((kind, shape), ("generated", Some(*fixture)));
+            reached.push(reach);
+        }
+        let called = reached.iter().filter(|r| **r == Reach::Called).count();
+        eprintln!("{fixture}-shaped: {called} of {} called", tails.len());
+        assert!(
+            called * 2 >= tails.len(),
+            "most {fixture}-shaped modules must reach their calls: {reached:?}"
+        );
+    }
 }

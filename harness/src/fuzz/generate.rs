@@ -231,13 +231,25 @@ pub enum ApiOp {
     Teardown(usize),
     /// Drop the instance.
     Drop(usize),
+    /// `evaluate`.
+    Evaluate(usize, ElementSpec),
+    /// `route`.
+    Route(usize, ElementSpec),
+    /// `ingest`.
+    Ingest(usize, ElementSpec),
+    /// `flush`.
+    Flush(usize),
+    /// `instantiate_with` the fixture at this index, granted these
+    /// capability names ([`grants`]).
+    InstantiateWith(usize, Vec<String>),
 }
 
 impl ApiOp {
-    /// The live instance the step acts on (`None` for `Instantiate`).
+    /// The live instance the step acts on (`None` for `Instantiate` and
+    /// `InstantiateWith`).
     pub fn instance(&self) -> Option<usize> {
         match self {
-            Self::Instantiate(_) => None,
+            Self::Instantiate(_) | Self::InstantiateWith(..) => None,
             Self::SetFuel(i, _)
             | Self::Process(i, _)
             | Self::Pull(i)
@@ -246,7 +258,11 @@ impl ApiOp {
             | Self::Complete(i)
             | Self::Init(i, _)
             | Self::Teardown(i)
-            | Self::Drop(i) => Some(*i),
+            | Self::Drop(i)
+            | Self::Evaluate(i, _)
+            | Self::Route(i, _)
+            | Self::Ingest(i, _)
+            | Self::Flush(i) => Some(*i),
         }
     }
 }
@@ -254,10 +270,99 @@ impl ApiOp {
 /// At most this many instances are alive at once in an API sequence.
 pub const MAX_LIVE_INSTANCES: usize = 4;
 
+/// The op bytes that choose the extension calls (`evaluate`, `route`,
+/// `ingest`, `flush`, `instantiate_with`). Every other byte chooses the op
+/// it chose before these calls existed (its value modulo 20). These values
+/// were chosen because no input committed then (`fuzz/corpus/api_sequence/`,
+/// `fuzz/regressions/api_sequence/`) has one in an op position, so those
+/// inputs decode to the same ops as when they were found
+/// (`fuzz/decoded/api_sequence.txt` checks it).
+pub const EXTENSION_OP_BYTES: std::ops::RangeInclusive<u8> = 17..=31;
+
+/// What an op byte chooses (see [`api_ops`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OpCode {
+    Instantiate,
+    /// `Instantiate` below [`MAX_LIVE_INSTANCES`], else `Teardown`.
+    InstantiateBelowMax,
+    Drop,
+    SetFuel,
+    Process,
+    Pull,
+    Push,
+    Notify,
+    Complete,
+    Init,
+    Teardown,
+    Evaluate,
+    Route,
+    Ingest,
+    Flush,
+    InstantiateWith,
+}
+
+impl OpCode {
+    fn of(byte: u8) -> Self {
+        if EXTENSION_OP_BYTES.contains(&byte) {
+            return match byte - EXTENSION_OP_BYTES.start() {
+                0..=2 => Self::Evaluate,
+                3..=5 => Self::Route,
+                6..=8 => Self::Ingest,
+                9..=11 => Self::Flush,
+                _ => Self::InstantiateWith,
+            };
+        }
+        match byte % 20 {
+            0 => Self::Instantiate,
+            1 => Self::InstantiateBelowMax,
+            2 => Self::Drop,
+            3 | 4 => Self::SetFuel,
+            5..=8 => Self::Process,
+            9..=11 => Self::Pull,
+            12..=14 => Self::Push,
+            15 => Self::Notify,
+            16 => Self::Complete,
+            17 | 18 => Self::Init,
+            _ => Self::Teardown,
+        }
+    }
+}
+
+/// Capability names the fuzz targets grant: the runtime's convention
+/// (`wasi-...`), the empty name, and in [`grants`] arbitrary text too.
+pub const CAPABILITY_NAMES: [&str; 5] = [
+    "wasi-random",
+    "wasi-filesystem-read",
+    "wasi-filesystem-write",
+    "wasi-network-egress",
+    "",
+];
+
+/// Up to three capability names to grant an instance: mostly from
+/// [`CAPABILITY_NAMES`], sometimes arbitrary text (duplicates allowed:
+/// the grant set collapses them).
+pub fn grants(u: &mut Unstructured<'_>) -> Result<Vec<String>> {
+    let n = u.int_in_range(0..=3u8)?;
+    (0..n)
+        .map(|_| {
+            Ok(if one_in(u, 4)? {
+                u.arbitrary::<String>()?.chars().take(32).collect()
+            } else {
+                CAPABILITY_NAMES[u.choose_index(CAPABILITY_NAMES.len())?].to_string()
+            })
+        })
+        .collect()
+}
+
 /// A sequence of engine and invoker calls over `fixtures` fixtures. The
 /// generator tracks which instances are alive: it instantiates when none
 /// is, never names a dropped instance, and keeps at most
-/// [`MAX_LIVE_INSTANCES`] alive.
+/// [`MAX_LIVE_INSTANCES`] alive (an instantiation with that many alive
+/// drops the first instead).
+///
+/// Each op after the first instantiation starts with a byte choosing it
+/// (`OpCode::of`): the bytes in [`EXTENSION_OP_BYTES`] choose the
+/// extension calls, any other byte the op it chose before they existed.
 pub fn api_ops(u: &mut Unstructured<'_>, fixtures: usize, max_ops: usize) -> Result<Vec<ApiOp>> {
     let mut ops = Vec::new();
     let mut live = 0usize;
@@ -266,40 +371,55 @@ pub fn api_ops(u: &mut Unstructured<'_>, fixtures: usize, max_ops: usize) -> Res
         if u.is_empty() && !ops.is_empty() {
             break;
         }
-        let choice = if live == 0 {
-            0
+        let code = if live == 0 {
+            OpCode::Instantiate
         } else {
-            u.int_in_range(0..=19u8)?
+            OpCode::of(u.arbitrary()?)
         };
-        let op = if choice == 0 || (choice == 1 && live < MAX_LIVE_INSTANCES) {
-            if live == MAX_LIVE_INSTANCES {
+        let code = match code {
+            OpCode::InstantiateBelowMax if live < MAX_LIVE_INSTANCES => OpCode::Instantiate,
+            OpCode::InstantiateBelowMax => OpCode::Teardown,
+            other => other,
+        };
+        let op = match code {
+            OpCode::Instantiate | OpCode::InstantiateWith if live == MAX_LIVE_INSTANCES => {
                 live -= 1;
                 ApiOp::Drop(0)
-            } else {
+            }
+            OpCode::Instantiate => {
                 live += 1;
                 ApiOp::Instantiate(u.choose_index(fixtures)?)
             }
-        } else {
-            let i = u.choose_index(live)?;
-            match choice {
-                2 => {
-                    live -= 1;
-                    ApiOp::Drop(i)
+            OpCode::InstantiateWith => {
+                live += 1;
+                ApiOp::InstantiateWith(u.choose_index(fixtures)?, grants(u)?)
+            }
+            code => {
+                let i = u.choose_index(live)?;
+                match code {
+                    OpCode::Drop => {
+                        live -= 1;
+                        ApiOp::Drop(i)
+                    }
+                    OpCode::SetFuel => ApiOp::SetFuel(
+                        i,
+                        match u.int_in_range(0..=3u8)? {
+                            0 => 0,
+                            _ => u.int_in_range(1..=MAX_GENERATED_FUEL)?,
+                        },
+                    ),
+                    OpCode::Process => ApiOp::Process(i, element_spec(u, ElementLimits::ANY)?),
+                    OpCode::Pull => ApiOp::Pull(i),
+                    OpCode::Push => ApiOp::Push(i, element_spec(u, ElementLimits::ANY)?),
+                    OpCode::Notify => ApiOp::Notify(i, signal(u)?),
+                    OpCode::Complete => ApiOp::Complete(i),
+                    OpCode::Init => ApiOp::Init(i, config_text(u)?),
+                    OpCode::Evaluate => ApiOp::Evaluate(i, element_spec(u, ElementLimits::ANY)?),
+                    OpCode::Route => ApiOp::Route(i, element_spec(u, ElementLimits::ANY)?),
+                    OpCode::Ingest => ApiOp::Ingest(i, element_spec(u, ElementLimits::ANY)?),
+                    OpCode::Flush => ApiOp::Flush(i),
+                    _ => ApiOp::Teardown(i),
                 }
-                3 | 4 => ApiOp::SetFuel(
-                    i,
-                    match u.int_in_range(0..=3u8)? {
-                        0 => 0,
-                        _ => u.int_in_range(1..=MAX_GENERATED_FUEL)?,
-                    },
-                ),
-                5..=8 => ApiOp::Process(i, element_spec(u, ElementLimits::ANY)?),
-                9..=11 => ApiOp::Pull(i),
-                12..=14 => ApiOp::Push(i, element_spec(u, ElementLimits::ANY)?),
-                15 => ApiOp::Notify(i, signal(u)?),
-                16 => ApiOp::Complete(i),
-                17 | 18 => ApiOp::Init(i, config_text(u)?),
-                _ => ApiOp::Teardown(i),
             }
         };
         ops.push(op);
@@ -481,7 +601,7 @@ mod tests {
                     assert!(i < live, "{op:?} with {live} alive");
                 }
                 match op {
-                    ApiOp::Instantiate(f) => {
+                    ApiOp::Instantiate(f) | ApiOp::InstantiateWith(f, _) => {
                         assert!(f < 3);
                         live += 1;
                     }
@@ -490,6 +610,86 @@ mod tests {
                 }
                 assert!(live <= MAX_LIVE_INSTANCES);
             }
+        }
+    }
+
+    /// Seeded inputs reach every op, the extension calls included, and
+    /// grant sets of several sizes.
+    #[test]
+    fn api_ops_reach_every_op() {
+        let mut rng = crate::sim::SimRng::new(11);
+        let mut seen = std::collections::BTreeSet::new();
+        let mut grant_sizes = std::collections::BTreeSet::new();
+        for _ in 0..300 {
+            let bytes = rng.bytes(1024);
+            for op in api_ops(&mut Unstructured::new(&bytes), 5, 48).unwrap() {
+                if let ApiOp::InstantiateWith(_, names) = &op {
+                    grant_sizes.insert(names.len());
+                }
+                let name = format!("{op:?}");
+                let name = name.split('(').next().unwrap().to_string();
+                seen.insert(name);
+            }
+        }
+        let every = [
+            "Complete",
+            "Drop",
+            "Evaluate",
+            "Flush",
+            "Ingest",
+            "Init",
+            "Instantiate",
+            "InstantiateWith",
+            "Notify",
+            "Process",
+            "Pull",
+            "Push",
+            "Route",
+            "SetFuel",
+            "Teardown",
+        ];
+        assert_eq!(seen.iter().map(String::as_str).collect::<Vec<_>>(), every);
+        assert_eq!(grant_sizes.into_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
+    }
+
+    /// The bytes of [`EXTENSION_OP_BYTES`] choose the extension calls; a
+    /// byte outside chooses by its value modulo 20, as before they existed
+    /// (one op after the first instantiation, on one live instance).
+    #[test]
+    fn op_bytes_choose_their_ops() {
+        let one = |byte: u8| {
+            // count 2; the first op instantiates fixture 0 of 1 (no byte
+            // read); the second is chosen by `byte`; zeros after it.
+            let bytes = [1, byte, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+            let ops = api_ops(&mut Unstructured::new(&bytes), 1, 48).unwrap();
+            assert_eq!(ops[0], ApiOp::Instantiate(0));
+            let name = format!("{:?}", ops[1]);
+            name.split('(').next().unwrap().to_string()
+        };
+        for byte in EXTENSION_OP_BYTES {
+            let expected = match byte - 17 {
+                0..=2 => "Evaluate",
+                3..=5 => "Route",
+                6..=8 => "Ingest",
+                9..=11 => "Flush",
+                _ => "InstantiateWith",
+            };
+            assert_eq!(one(byte), expected, "byte {byte}");
+        }
+        for (byte, expected) in [
+            (0, "Instantiate"),
+            (1, "Instantiate"),
+            (2, "Drop"),
+            (16, "Complete"),
+            (32, "Push"),
+            (42, "Drop"),
+            (67, "Process"),
+            (163, "SetFuel"),
+            (238, "Init"),
+            (239, "Teardown"),
+            (255, "Notify"),
+        ] {
+            assert_eq!(one(byte), expected, "byte {byte}");
         }
     }
 

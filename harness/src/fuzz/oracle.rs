@@ -3,14 +3,17 @@
 //! * [`CallCheck::check`]: no resource outlives the call, fuel consumed
 //!   never exceeds the budget, poisoning is consistent (a poisoning fault
 //!   poisons, a poisoned instance refuses everything with `poisoned` and no
-//!   cost, nothing else poisons), and the outcome is one the fixture may
-//!   give for that function ([`allowed`]).
+//!   cost, nothing else poisons), a function of a role the component lacks
+//!   is a `missing-export` naming that role, at no cost, an answer over a
+//!   bound (`answer-too-large`, `route` and `flush` only) never poisons,
+//!   and the outcome is one the fixture may give for that function
+//!   ([`allowed`]).
 //! * [`Observed`]: what the mock and Wasmtime backends must agree on.
 
 use std::fmt::Debug;
 
 use torvyn_engine::{
-    ComponentInvoker, Function, Invocation, InvocationMetrics, InvokeError, Role, Roles,
+    ComponentInvoker, FaultKind, Function, Invocation, InvocationMetrics, InvokeError, Role, Roles,
 };
 
 /// The kind of a call's outcome: success, a guest error of a kind
@@ -344,6 +347,18 @@ impl CallCheck<'_> {
         if !self.roles.contains(role) {
             assert_eq!(kind, Fault("missing-export"), "{}", what());
             assert!(
+                matches!(&call.outcome, Err(InvokeError::Fault(f))
+                    if f.kind == FaultKind::MissingExport { role } && f.function == self.function),
+                "the missing export names the role and the function: {}",
+                what()
+            );
+            assert_eq!(
+                call.metrics,
+                InvocationMetrics::default(),
+                "a missing export costs nothing: {}",
+                what()
+            );
+            assert!(
                 inst.poisoned().is_none(),
                 "a missing export does not poison"
             );
@@ -368,6 +383,23 @@ impl CallCheck<'_> {
                     "the fault names the component"
                 );
                 assert_eq!(f.function, self.function, "the fault names the function");
+                if let FaultKind::AnswerTooLarge { allowed, got, .. } = f.kind {
+                    assert!(
+                        matches!(self.function, Function::Route | Function::Flush),
+                        "only route and flush answers are bounded: {}",
+                        what()
+                    );
+                    assert!(
+                        got > allowed,
+                        "an answer within its bound refused: {}",
+                        what()
+                    );
+                    assert!(
+                        inst.poisoned().is_none(),
+                        "an answer over a bound does not poison: {}",
+                        what()
+                    );
+                }
                 f.poisons()
             }
             _ => false,

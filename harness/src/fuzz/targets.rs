@@ -4,8 +4,8 @@
 
 use arbitrary::Unstructured;
 use torvyn_engine::{
-    BackpressureSignal, ComponentId, ComponentInvoker, FaultKind, Function, Invocation, Role,
-    TrapCode, WasmEngine,
+    BackpressureSignal, ComponentId, ComponentInvoker, FaultKind, Function, Grants,
+    InstanceOptions, Invocation, Limits, ProcessResult, Role, TrapCode, WasmEngine,
 };
 
 use super::Verdict;
@@ -88,6 +88,8 @@ struct Checked<'e, B: SimBackend> {
     backend: &'e B,
     fixture: Option<&'e str>,
     inst: Instance<B>,
+    /// The engine's limits (the bounds on answers among them).
+    limits: Limits,
     budget: u64,
 }
 
@@ -143,7 +145,26 @@ impl<B: SimBackend> Checked<'_, B> {
     fn process(&mut self, e: &ElementSpec) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.process(e.build(self.backend.clock())));
+        if self.fixture == Some("capability-probe") {
+            self.check_probe(&call, e);
+        }
         self.checked(call, Function::Process, p, Some(e), false)
+    }
+
+    /// `capability-probe` answers `granted` exactly when the name in the
+    /// payload was granted to the instance.
+    fn check_probe(&self, call: &Invocation<ProcessResult>, e: &ElementSpec) {
+        if let Ok(ProcessResult::Emit(out)) = &call.outcome {
+            let name = std::str::from_utf8(&e.payload)
+                .unwrap_or_else(|_| panic!("the probe answered a name that is not UTF-8: {e:?}"));
+            let granted = self.inst.grants().contains(name);
+            assert_eq!(
+                &out.payload[..],
+                if granted { &b"granted"[..] } else { b"denied" },
+                "has-capability({name:?}) with grants {:?}",
+                self.inst.grants()
+            );
+        }
     }
 
     fn push(&mut self, e: &ElementSpec) -> Observed {
@@ -161,6 +182,17 @@ impl<B: SimBackend> Checked<'_, B> {
     fn route(&mut self, e: &ElementSpec) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.route(e.build(self.backend.clock())));
+        if let Ok(ports) = &call.outcome {
+            let bytes: u64 = ports.iter().map(|p| p.len() as u64).sum();
+            assert!(
+                ports.len() <= self.limits.max_route_ports as usize
+                    && bytes <= self.limits.max_route_bytes,
+                "a route answer of {} ports and {bytes} bytes passed the bounds ({} ports, {} bytes)",
+                ports.len(),
+                self.limits.max_route_ports,
+                self.limits.max_route_bytes
+            );
+        }
         self.checked(call, Function::Route, p, Some(e), false)
     }
 
@@ -173,6 +205,14 @@ impl<B: SimBackend> Checked<'_, B> {
     fn flush(&mut self) -> Observed {
         let p = self.poisoned();
         let call = block_on(self.inst.flush());
+        if let Ok(outs) = &call.outcome {
+            assert!(
+                outs.len() <= self.limits.max_flush_outputs as usize,
+                "a flush answer of {} elements passed the bound ({})",
+                outs.len(),
+                self.limits.max_flush_outputs
+            );
+        }
         self.checked(call, Function::Flush, p, None, false)
     }
 
@@ -239,26 +279,40 @@ impl<B: SimBackend> Checked<'_, B> {
     }
 }
 
+/// A checked instance of `compiled` on an engine with `limits`, granted
+/// `grants` (through `instantiate` when there are none, so both paths are
+/// driven).
 fn instantiate<'e, B: SimBackend>(
     backend: &'e B,
     compiled: &Compiled<B>,
     fixture: Option<&'e str>,
-    default_budget: u64,
+    limits: Limits,
+    grants: &Grants,
 ) -> Result<Checked<'e, B>, torvyn_engine::EngineError> {
-    let inst = backend
-        .engine()
-        .instantiate(compiled, ComponentId::new(fixture.unwrap_or("generated")))?;
+    let id = ComponentId::new(fixture.unwrap_or("generated"));
+    let engine = backend.engine();
+    let inst = if grants.is_empty() {
+        engine.instantiate(compiled, id)?
+    } else {
+        engine.instantiate_with(compiled, id, &InstanceOptions::with_grants(grants.clone()))?
+    };
     assert_eq!(
         inst.live_resources(),
         0,
         "a new instance holds no resources"
     );
     assert!(inst.poisoned().is_none(), "a new instance is not poisoned");
+    assert_eq!(
+        inst.grants(),
+        grants,
+        "the instance has the grants it was given"
+    );
     Ok(Checked {
         backend,
         fixture,
         inst,
-        budget: default_budget,
+        limits,
+        budget: limits.fuel_per_call,
     })
 }
 
@@ -277,14 +331,20 @@ pub fn invoke_elements(data: &[u8]) -> Verdict {
         return Verdict::Discarded;
     };
     let backend = world::backend(stream.setup);
-    let default_budget = backend.wasmtime().config().limits.fuel_per_call;
+    let limits = backend.wasmtime().config().limits;
     for (fixture, _) in FIXTURE_OUTCOMES {
         if !stream.heavy && HEAVY.contains(fixture) {
             continue;
         }
         let compiled = world::compiled(stream.setup, fixture);
-        let mut c = instantiate(backend, &compiled, Some(fixture), default_budget)
-            .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
+        let mut c = instantiate(
+            backend,
+            &compiled,
+            Some(fixture),
+            limits,
+            &Grants::default(),
+        )
+        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
         if let Some(config) = &stream.init {
             c.init(config);
         }
@@ -337,16 +397,22 @@ pub fn differential(data: &[u8]) -> Verdict {
 
     let real_backend = world::backend(stream.setup);
     let compiled = world::compiled(stream.setup, fixture);
-    let budget = real_backend.wasmtime().config().limits.fuel_per_call;
-    let mut real = instantiate(real_backend, &compiled, Some(fixture), budget)
-        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
+    let limits = real_backend.wasmtime().config().limits;
+    let mut real = instantiate(
+        real_backend,
+        &compiled,
+        Some(fixture),
+        limits,
+        &Grants::default(),
+    )
+    .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
     let mock_backend = world::mock();
-    let budget = mock_backend.mock().config().limits.fuel_per_call;
     let mut mock = instantiate(
         mock_backend,
         &world::mock_compiled(fixture),
         Some(fixture),
-        budget,
+        mock_backend.mock().config().limits,
+        &Grants::default(),
     )
     .unwrap_or_else(|e| panic!("instantiate the mock {fixture}: {e}"));
 
@@ -398,52 +464,79 @@ fn comparable(mut seen: Vec<Observed>) -> Vec<Observed> {
     seen
 }
 
-/// The backends `api_sequence` drives.
-#[derive(Clone, Copy, Debug)]
-enum ApiBackend {
+/// The backend an `api_sequence` case drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiBackend {
+    /// A Wasmtime setup, with every fixture of [`FIXTURE_OUTCOMES`].
     Wasmtime(Setup),
+    /// The mock, with the modelled fixtures ([`MODELLED`]).
     Mock,
 }
 
-/// Target `api_sequence`: arbitrary sequences of engine and invoker calls
-/// (instantiate, set fuel, process, pull, push, notify, complete, init,
-/// teardown, drop) over several live instances, on a Wasmtime setup (every
-/// fixture) or the mock (the modelled ones). The generator names only live
-/// instances; the oracle ([`CallCheck`]) runs after every call, so
-/// poisoning and resource accounting are checked at every step, and every
-/// other live instance must be untouched by a call on one.
-pub fn api_sequence(data: &[u8]) -> Verdict {
+impl ApiBackend {
+    /// The fixtures an [`ApiOp::Instantiate`] index picks from.
+    pub fn fixtures(self) -> Vec<&'static str> {
+        match self {
+            Self::Wasmtime(_) => super::oracle::fuzzed_fixtures().collect(),
+            Self::Mock => MODELLED.to_vec(),
+        }
+    }
+}
+
+/// What `api_sequence` makes of an input: a backend and the calls on it.
+#[derive(Clone, Debug)]
+pub struct ApiCase {
+    /// The backend.
+    pub backend: ApiBackend,
+    /// The calls, in order ([`generate::api_ops`]).
+    pub ops: Vec<ApiOp>,
+}
+
+/// Decodes an `api_sequence` input; `None` when the target discards it.
+pub fn api_case(data: &[u8]) -> Option<ApiCase> {
     let mut u = Unstructured::new(data);
-    let backend = match u.int_in_range(0..=3u8) {
-        Ok(3) => ApiBackend::Mock,
-        Ok(i) => ApiBackend::Wasmtime(Setup::ALL[usize::from(i)]),
-        Err(_) => return Verdict::Discarded,
+    let backend = match u.int_in_range(0..=3u8).ok()? {
+        3 => ApiBackend::Mock,
+        i => ApiBackend::Wasmtime(Setup::ALL[usize::from(i)]),
     };
-    match backend {
+    let ops = generate::api_ops(&mut u, backend.fixtures().len(), 48).ok()?;
+    Some(ApiCase { backend, ops })
+}
+
+/// Target `api_sequence`: arbitrary sequences of engine and invoker calls
+/// (instantiate, instantiate with grants, set fuel, process, pull, push,
+/// notify, complete, init, teardown, evaluate, route, ingest, flush, drop)
+/// over several live instances, on a Wasmtime setup (every fixture) or the
+/// mock (the modelled ones) ([`api_case`]). The generator names only live
+/// instances; the oracle ([`CallCheck`]) runs after every call, so
+/// poisoning, missing exports, resource accounting and the bounds on
+/// answers are checked at every step; an instance has the grants it was
+/// given, and `capability-probe` answers by them; every other live
+/// instance (its poisoning, resources and grants) must be untouched by a
+/// call on one.
+pub fn api_sequence(data: &[u8]) -> Verdict {
+    let Some(case) = api_case(data) else {
+        return Verdict::Discarded;
+    };
+    let fixtures = case.backend.fixtures();
+    match case.backend {
         ApiBackend::Wasmtime(setup) => {
-            let fixtures: Vec<&'static str> = super::oracle::fuzzed_fixtures().collect();
-            let Ok(ops) = generate::api_ops(&mut u, fixtures.len(), 48) else {
-                return Verdict::Discarded;
-            };
             let backend = world::backend(setup);
             run_api(
                 backend,
                 &fixtures,
-                &ops,
-                backend.wasmtime().config().limits.fuel_per_call,
+                &case.ops,
+                backend.wasmtime().config().limits,
                 |f| world::compiled(setup, f),
             );
         }
         ApiBackend::Mock => {
-            let Ok(ops) = generate::api_ops(&mut u, MODELLED.len(), 48) else {
-                return Verdict::Discarded;
-            };
             let backend = world::mock();
             run_api(
                 backend,
-                &MODELLED,
-                &ops,
-                backend.mock().config().limits.fuel_per_call,
+                &fixtures,
+                &case.ops,
+                backend.mock().config().limits,
                 world::mock_compiled,
             );
         }
@@ -455,30 +548,36 @@ fn run_api<'e, B: SimBackend>(
     backend: &'e B,
     fixtures: &[&'static str],
     ops: &[ApiOp],
-    default_budget: u64,
+    limits: Limits,
     compile: impl Fn(&'static str) -> Compiled<B>,
 ) {
     let mut live: Vec<Checked<'e, B>> = Vec::new();
     for op in ops {
         // What every other instance looks like before the call.
-        let others = |live: &[Checked<'e, B>], skip: usize| -> Vec<(bool, usize)> {
+        let others = |live: &[Checked<'e, B>], skip: usize| -> Vec<(bool, usize, Grants)> {
             live.iter()
                 .enumerate()
                 .filter(|(i, _)| *i != skip)
-                .map(|(_, c)| (c.poisoned(), c.inst.live_resources()))
+                .map(|(_, c)| {
+                    (
+                        c.poisoned(),
+                        c.inst.live_resources(),
+                        c.inst.grants().clone(),
+                    )
+                })
                 .collect()
         };
         let index = op.instance().unwrap_or(usize::MAX);
         let before = others(&live, index);
+        let spawn = |f: usize, grants: &Grants| {
+            let fixture = fixtures[f];
+            let compiled = compile(fixture);
+            instantiate(backend, &compiled, Some(fixture), limits, grants)
+                .unwrap_or_else(|e| panic!("instantiate {fixture} granted {grants:?}: {e}"))
+        };
         match op {
-            ApiOp::Instantiate(f) => {
-                let fixture = fixtures[*f];
-                let compiled = compile(fixture);
-                live.push(
-                    instantiate(backend, &compiled, Some(fixture), default_budget)
-                        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}")),
-                );
-            }
+            ApiOp::Instantiate(f) => live.push(spawn(*f, &Grants::default())),
+            ApiOp::InstantiateWith(f, names) => live.push(spawn(*f, &Grants::new(names))),
             ApiOp::Drop(i) => {
                 live.remove(*i);
             }
@@ -504,9 +603,21 @@ fn run_api<'e, B: SimBackend>(
             ApiOp::Teardown(i) => {
                 live[*i].teardown();
             }
+            ApiOp::Evaluate(i, e) => {
+                live[*i].evaluate(e);
+            }
+            ApiOp::Route(i, e) => {
+                live[*i].route(e);
+            }
+            ApiOp::Ingest(i, e) => {
+                live[*i].ingest(e);
+            }
+            ApiOp::Flush(i) => {
+                live[*i].flush();
+            }
         }
         let after = match op {
-            ApiOp::Instantiate(_) => others(&live, live.len() - 1),
+            ApiOp::Instantiate(_) | ApiOp::InstantiateWith(..) => others(&live, live.len() - 1),
             ApiOp::Drop(_) => others(&live, usize::MAX),
             _ => others(&live, index),
         };
@@ -526,8 +637,38 @@ enum Candidate {
 }
 
 /// The fixtures whose core modules give wasm-smith its shapes, one per
-/// contract world.
-const SHAPES: [&str; 4] = ["uppercase", "lifecycle", "counter-source", "sink"];
+/// world: the contract's four (`transform`, `managed-transform`,
+/// `data-source`, `data-sink`), then the extension worlds
+/// (`content-filter` in the unversioned spelling, `content-router`,
+/// `stream-aggregator` unversioned) and `capability-probe`'s world, whose
+/// module imports `has-capability`.
+pub const SHAPES: [&str; 8] = [
+    "uppercase",
+    "lifecycle",
+    "counter-source",
+    "sink",
+    "token-filter",
+    "router",
+    "sentence-aggregator",
+    "capability-probe",
+];
+
+/// The shape bytes that pick one of the last four [`SHAPES`] (by the byte
+/// modulo 4); any other byte picks the contract shape it picked before
+/// those existed (`SHAPES[byte % 4]`). No input committed then
+/// (`fuzz/corpus/component_bytes/`) has a shape byte in this range, so each
+/// keeps its shape.
+pub const EXTENSION_SHAPE_BYTES: std::ops::RangeInclusive<u8> = 0..=31;
+
+/// The index in [`SHAPES`] a shape byte picks.
+fn shape_index(byte: u8) -> usize {
+    let i = usize::from(byte % 4);
+    if EXTENSION_SHAPE_BYTES.contains(&byte) {
+        4 + i
+    } else {
+        i
+    }
+}
 
 /// A fixture's canonical-ABI core module and its world.
 struct Shape {
@@ -598,7 +739,7 @@ fn candidate(u: &mut Unstructured<'_>) -> arbitrary::Result<Candidate> {
             Candidate::Mutated(fixture, generate::edits(u, 6)?)
         }
         _ => {
-            let shape = u.choose_index(SHAPES.len())?;
+            let shape = shape_index(u.arbitrary()?);
             let module = wasm_smith::Module::new(smith_config(&shapes()[shape].module), u)?;
             Candidate::Generated(shape, module.to_bytes())
         }
@@ -607,8 +748,10 @@ fn candidate(u: &mut Unstructured<'_>) -> arbitrary::Result<Candidate> {
 
 /// Target `component_bytes`: arbitrary bytes, fixtures with byte edits, and
 /// wasm-smith modules with a fixture's imports and exports (componentized
-/// for its world) through compile, instantiate and one call of each
-/// exported function with a small fuel budget. Errors are expected;
+/// for its world: [`SHAPES`], the extension worlds included) through
+/// compile, instantiate and one call of each exported function
+/// (`evaluate`, `route`, `ingest` and `flush` included) with a small fuel
+/// budget. Errors are expected;
 /// panics, hangs and broken invariants ([`CallCheck`] without a fixture
 /// row) are not.
 pub fn component_bytes(data: &[u8]) -> Verdict {
@@ -638,8 +781,9 @@ pub fn component_bytes_reach(data: &[u8]) -> Reach {
     component_bytes_case(data).0
 }
 
-/// [`component_bytes_reach`] and the kind of candidate.
-pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
+/// [`component_bytes_reach`], the kind of candidate and, for a generated
+/// one, the fixture whose shape it has (one of [`SHAPES`]).
+pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str, Option<&'static str>) {
     let mut u = Unstructured::new(data);
     let case = (|| -> arbitrary::Result<_> {
         let setup = setup(&mut u)?;
@@ -650,7 +794,11 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
         Ok((setup, candidate, element, config, fuel))
     })();
     let Ok((setup, candidate, element, config, fuel)) = case else {
-        return (Reach::Discarded, "none");
+        return (Reach::Discarded, "none", None);
+    };
+    let shape = match &candidate {
+        Candidate::Generated(shape, _) => Some(SHAPES[*shape]),
+        _ => None,
     };
     let (bytes, kind) = match &candidate {
         Candidate::Raw(b) => (b.clone(), "raw"),
@@ -658,12 +806,12 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
             let original = world::fixture_bytes(fixture);
             (generate::apply_edits(&original, edits), "mutated")
         }
-        Candidate::Generated(shape, module) => {
-            match crate::fixtures::componentize(module, Some(&shapes()[*shape].world)) {
+        Candidate::Generated(index, module) => {
+            match crate::fixtures::componentize(module, Some(&shapes()[*index].world)) {
                 Ok(c) => (c, "generated"),
                 // wit-component refused the module: nothing reaches the
                 // engine, which is not what this target tests.
-                Err(_) => return (Reach::Discarded, "generated"),
+                Err(_) => return (Reach::Discarded, "generated", shape),
             }
         }
     };
@@ -675,16 +823,17 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
             if kind == "generated" && std::env::var_os("TORVYN_FUZZ_DEBUG").is_some() {
                 eprintln!("generated candidate refused: {e}");
             }
-            return (Reach::Compile, kind);
+            return (Reach::Compile, kind, shape);
         }
     };
     let Ok(mut c) = instantiate(
         backend,
         &compiled,
         None,
-        engine.config().limits.fuel_per_call,
+        engine.config().limits,
+        &Grants::default(),
     ) else {
-        return (Reach::Instantiate, kind);
+        return (Reach::Instantiate, kind, shape);
     };
     c.set_fuel(fuel);
     let roles = c.inst.roles();
@@ -702,8 +851,18 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str) {
         c.push(&element);
         c.complete();
     }
+    if roles.contains(Role::Filter) {
+        c.evaluate(&element);
+    }
+    if roles.contains(Role::Router) {
+        c.route(&element);
+    }
+    if roles.contains(Role::Aggregator) {
+        c.ingest(&element);
+        c.flush();
+    }
     c.teardown();
-    (Reach::Called, kind)
+    (Reach::Called, kind, shape)
 }
 
 /// Target `cache_entry`: arbitrary bytes as the disk cache entry of a
