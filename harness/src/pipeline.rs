@@ -692,10 +692,10 @@ impl<B: SimBackend> Run<'_, B> {
         if targets.len() > 1 {
             self.sum.shared_lends += targets.len() as u64 - 1;
         }
-        if note || targets.len() > 1 {
-            if let Some(e) = self.d.entries.last_mut() {
-                e.lent_to = targets.iter().map(|t| graph.names[*t].clone()).collect();
-            }
+        if (note || targets.len() > 1)
+            && let Some(e) = self.d.entries.last_mut()
+        {
+            e.lent_to = targets.iter().map(|t| graph.names[*t].clone()).collect();
         }
         for t in targets {
             queue.push_back((*t, el.clone()));
@@ -849,7 +849,8 @@ pub fn run_pipeline_on<B: SimBackend>(
             })?,
         };
         let is_router = role == StageRole::Router;
-        if is_router != !spec.ports.is_empty() {
+        let has_ports = !spec.ports.is_empty();
+        if is_router != has_ports {
             return Err(HarnessError::InvalidScenario {
                 scenario: pipeline.name.clone(),
                 problem: if is_router {

@@ -693,7 +693,14 @@ fn filters_aggregators_and_grants_from_the_command_line() {
     assert_eq!(emitted(&t), ["granted", "denied"]);
     assert_eq!(t["grants"][0], "wasi-random");
     let denied = sim()
-        .args(["run", "capability-probe", "--input", "-", "--format", "json"])
+        .args([
+            "run",
+            "capability-probe",
+            "--input",
+            "-",
+            "--format",
+            "json",
+        ])
         .write_stdin("wasi-random\n")
         .assert()
         .success()
