@@ -4,7 +4,13 @@
 //! runs WebAssembly **components** built against the contract
 //! `torvyn:streaming@0.1.0`: sources `pull` elements, processors `process`
 //! them, sinks `push` them, and every payload lives in host buffers the
-//! guest reaches through resource handles.
+//! guest reaches through resource handles. The optional tiers run too:
+//! filters (`evaluate`) and routers (`route`) of `torvyn:filtering@0.1.0`,
+//! aggregators (`ingest`, `flush`) of `torvyn:aggregation@0.1.0`, and the
+//! `torvyn:capabilities@0.1.0` query, answered from per-instance
+//! [`Grants`]. Components built against either spelling of the streaming
+//! package (`torvyn:streaming/types@0.1.0` or unversioned
+//! `torvyn:streaming/types`) link to the same host implementation.
 //!
 //! ## Two traits, two paths
 //!
@@ -12,7 +18,8 @@
 //!   serialize and `unsafe`-deserialize compiled code, instantiate, set an
 //!   instance's fuel, read its memory use.
 //! - [`ComponentInvoker`] is the **hot path**: `process`, `pull`, `push`,
-//!   `notify_backpressure`, `complete`, `init`, `teardown`. Each call returns
+//!   `notify_backpressure`, `complete`, `init`, `teardown`, and `evaluate`,
+//!   `route`, `ingest`, `flush` for the extension roles. Each call returns
 //!   an [`Invocation`]: the value, the guest's [`ProcessError`], or an engine
 //!   [`Fault`], with [`InvocationMetrics`] (fuel, duration, bytes copied,
 //!   buffers allocated, memory) in every case.

@@ -12,8 +12,9 @@
 //!   role, config, inputs, fuel and backpressure script.
 //! * [`runner`]: [`runner::run_scenario`] runs a scenario on a fresh engine
 //!   and returns a [`transcript::Transcript`].
-//! * [`pipeline`]: [`pipeline::run_pipeline`] simulates source → processors
-//!   → sink with backpressure on one shared clock.
+//! * [`pipeline`]: [`pipeline::run_pipeline`] simulates a pipeline graph
+//!   (a source, processors, filters, routers, aggregators, one or more
+//!   sinks) with backpressure on one shared clock.
 //! * [`transcript`]: the records of runs, as YAML, JSON or text.
 //! * [`backend`]: the one backend abstraction ([`backend::SimBackend`]) and
 //!   its two implementations, the mock and Wasmtime; [`with_backend!`]

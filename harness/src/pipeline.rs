@@ -1,40 +1,50 @@
-//! A pipeline simulation: source → zero or more processors → sink, driven
-//! by demand on one shared (by default virtual) clock, recorded in a
+//! A pipeline simulation: a source, middle stages (processors, filters,
+//! routers, aggregators) and one or more sinks, as a graph, driven by
+//! demand on one shared (by default virtual) clock, recorded in a
 //! [`PipelineTranscript`] whose entries are tagged with their stage.
 //!
 //! The loop, which plays the runtime:
 //!
-//! 1. `init` every stage, source first, as the runtime does: once, on every
-//!    stage that exports `lifecycle` (with `""` when it has no config) or
-//!    has a config. When a stage's `init` fails, the stream does not start:
-//!    no element could pass that stage. Its totals' `stopped` and the
-//!    summary's `stopped` say so.
+//! 1. `init` every stage, in file order, as the runtime does: once, on
+//!    every stage that exports `lifecycle` (with `""` when it has no
+//!    config) or has a config. A stage whose `init` fails takes no element;
+//!    its totals' `stopped` and the summary's `stopped` say so.
 //! 2. Pull one element from the source (`none` ends the stream). The runtime
 //!    stamps it: sequence numbers 0, 1, ... in pull order, the clock as
 //!    timestamp, the run's trace and flow ids, a fresh span id, and
 //!    optionally a deadline `element_deadline_ns` after the pull.
-//! 3. Pass it through each processor in order: an emitted element goes on
-//!    (keeping the runtime's sequence, timestamp and flow, taking the
-//!    processor's payload and content type); a drop, `process-error` or
-//!    fault ends that element's journey.
-//! 4. Push it to the sink. When the sink answers `pause`, the runtime stops
-//!    pulling and sends `notify-backpressure(pause)` to the source; before
-//!    the next pull it models the sink draining by advancing the virtual
-//!    clock by `drain_ns`, then sends `notify-backpressure(ready)`.
+//! 3. Send it along the graph, breadth first ([`Pipeline::graph`]: each
+//!    stage's `to:`, or by default the next stage in the file, or the one
+//!    sink). A processor's emitted element goes on (keeping the runtime's
+//!    sequence, timestamp and flow, taking the processor's payload and
+//!    content type); a filter's `true` passes the same element on, `false`
+//!    drops it; a router's port names select the stages its `ports:` map
+//!    them to (an unknown name is recorded in `routing_errors`, an empty
+//!    list drops the element); an aggregator's `ingest` may emit an element,
+//!    which goes on. Fan-out lends the same buffer to every downstream stage
+//!    (no copy; counted in `shared_lends` and listed in the entry's
+//!    `lent_to`). A `process-error` or fault ends that element's journey on
+//!    that branch.
+//! 4. Push what reaches a sink. When a sink answers `pause`, the runtime
+//!    stops pulling and sends `notify-backpressure(pause)` to the source;
+//!    before the next pull it models the sink draining by advancing the
+//!    virtual clock by `drain_ns`, then sends `notify-backpressure(ready)`.
 //! 5. Repeat until the source is exhausted, `max_pulls` pulls were made,
-//!    the source fails for good (`fatal`, or a fault that poisons it), or a
-//!    processor or the sink answers `fatal`: `fatal` is terminal for every
-//!    role, so that stage gets no further element and, with the chain
-//!    broken, the runtime pulls no more. A `fatal` sink gets no `complete`.
-//! 6. `complete` the sink, then `teardown` every stage, source first.
+//!    the source fails for good (`fatal`, or a fault that poisons it), or no
+//!    sink can be reached through stages that still take elements: `fatal`
+//!    is terminal for every role, so that stage gets no further element.
+//! 6. Flush every aggregator, in topological order; what `flush` returns
+//!    flows downstream (with the next sequence numbers) before any sink
+//!    completes. Then `complete` every sink that did not stop, and
+//!    `teardown` every stage in file order.
 //!
 //! As in [`crate::runner`], faults never abort the run: they are recorded,
-//! and a poisoned processor or sink keeps answering `poisoned`.
+//! and a poisoned stage keeps answering `poisoned`.
 //!
 //! ```yaml
 //! name: count-filter-upper-sink
 //! source: {component: counter-source, config: '{"count": 6}'}
-//! processors:
+//! processors:             # or `stages:`; processors, filters, routers, aggregators
 //!   - {component: filter}
 //!   - {component: uppercase, fuel: 1000000}
 //! sink: {component: sink, config: '{"count": 2}'}
@@ -45,6 +55,19 @@
 //! backend: wasmtime       # wasmtime | mock (fixture models, `mock:` stages)
 //! strategy: cranelift
 //! clock: virtual
+//! ```
+//!
+//! A graph with a router, fan-out and several sinks:
+//!
+//! ```yaml
+//! name: route-by-kind
+//! source: {component: token-source, to: [router, uppercase]}   # fan-out
+//! stages:
+//!   - {name: router, component: router, ports: {digits: digit-sink, words: word-sink}}
+//!   - {component: uppercase, to: [word-sink]}
+//! sinks:
+//!   - {name: digit-sink, component: sink}
+//!   - {name: word-sink, component: sink, grants: [wasi-random]}
 //! ```
 //!
 //! A stage may script a mock component instead of naming a fixture

@@ -424,3 +424,63 @@ fn init_always_runs_and_fatal_is_terminal() {
         );
     }
 }
+
+/// The payloads a pipeline's stage was pushed, as text.
+fn pushed(t: &PipelineTranscript, stage: &str) -> Vec<String> {
+    t.stage_entries(stage)
+        .filter(|e| e.call == Call::Push)
+        .filter_map(|e| e.input.as_ref()?.payload.text.clone())
+        .collect()
+}
+
+#[test]
+fn the_token_streaming_pipeline_gives_its_three_sentences_on_both_backends() {
+    let p = Pipeline::load(pipelines_dir().join("token-streaming.yaml")).unwrap();
+    for backend in [BackendKind::Wasmtime, BackendKind::Mock] {
+        let t = run_pipeline_with(backend, &p).unwrap();
+        assert_eq!(
+            pushed(&t, "sink"),
+            ["the quick fox jumps.", "is it late?", "oh well see you"],
+            "{backend:?}"
+        );
+        assert_eq!(t.summary.elements_flushed, 1, "{backend:?}");
+        no_leaks(&t.entries, "token-streaming");
+        // Both spellings in one pipeline: the filter and the aggregator
+        // import the unversioned streaming package, the source and the sink
+        // the versioned one, and the buffers flowed between them.
+        assert!(t.entries.iter().all(|e| !e.failed()), "{backend:?}");
+    }
+}
+
+#[test]
+fn the_pipeline_examples_in_the_readme_run() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("README.md at the workspace root");
+    let mut examples = Vec::new();
+    let mut block: Option<String> = None;
+    for line in readme.lines() {
+        match &mut block {
+            None if line.trim() == "```yaml" => block = Some(String::new()),
+            Some(text) if line.trim() == "```" => {
+                if text.contains("source:") {
+                    examples.push(text.clone());
+                }
+                block = None;
+            }
+            Some(text) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            None => {}
+        }
+    }
+    assert!(!examples.is_empty(), "README shows a pipeline file");
+    for text in &examples {
+        let mut p =
+            Pipeline::from_yaml_str(text, "README.md").unwrap_or_else(|e| panic!("{e}\n{text}"));
+        p.base_dir = Some(pipelines_dir());
+        let t = run_pipeline(&p).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert!(t.summary.elements_delivered > 0, "{text}");
+        no_leaks(&t.entries, &p.name);
+    }
+}

@@ -290,13 +290,7 @@ mod tests {
         let sink = g.iter().find(|g| g.world == "data-sink").unwrap();
         assert_eq!(sink.disallowed_imports, [ALLOCATOR]);
         let filter = g.iter().find(|g| g.world == "content-filter").unwrap();
-        assert_eq!(
-            filter.missing_exports,
-            [
-                "torvyn:filtering/filter@0.1.0",
-                "torvyn:streaming/lifecycle@0.1.0"
-            ]
-        );
+        assert_eq!(filter.missing_exports, ["torvyn:filtering/filter@0.1.0"]);
         assert_eq!(filter.disallowed_imports, [ALLOCATOR]);
         let aggregator = g.iter().find(|g| g.world == "stream-aggregator").unwrap();
         assert!(aggregator.disallowed_imports.is_empty());
