@@ -152,6 +152,11 @@ pub enum AnswerLimit {
     RouteBytes,
     /// Elements in one `flush` answer (`limits.max_flush_outputs`).
     FlushOutputs,
+    /// Bytes of the content types of one `flush` answer, which may not
+    /// exceed the guest's memory limit (`limits.max_memory_bytes`): a guest
+    /// holds no more distinct bytes than that, so more means the elements
+    /// name the same bytes over and over, a flood the host would copy.
+    FlushBytes,
 }
 
 impl AnswerLimit {
@@ -161,6 +166,7 @@ impl AnswerLimit {
             Self::RoutePorts => "limits.max_route_ports",
             Self::RouteBytes => "limits.max_route_bytes",
             Self::FlushOutputs => "limits.max_flush_outputs",
+            Self::FlushBytes => "limits.max_memory_bytes",
         }
     }
 
@@ -170,6 +176,7 @@ impl AnswerLimit {
             Self::RoutePorts => "port names",
             Self::RouteBytes => "bytes of port names",
             Self::FlushOutputs => "flushed elements",
+            Self::FlushBytes => "bytes of flushed content types",
         }
     }
 }
@@ -269,7 +276,9 @@ impl FaultKind {
                 limit.counted(),
                 limit.field(),
                 match limit {
-                    AnswerLimit::FlushOutputs => " and its buffers reclaimed",
+                    AnswerLimit::FlushOutputs | AnswerLimit::FlushBytes => {
+                        " and its buffers reclaimed"
+                    }
                     AnswerLimit::RoutePorts | AnswerLimit::RouteBytes => "",
                 }
             ),

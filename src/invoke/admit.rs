@@ -119,13 +119,27 @@ pub(crate) fn check_route(
     Ok(())
 }
 
-/// Checks the length of a `flush` answer against `max_flush_outputs`.
-pub(crate) fn check_flush(count: usize, limits: &Limits) -> Result<(), FaultKind> {
+/// Checks a `flush` answer: its length against `max_flush_outputs`, then
+/// the bytes of its elements' content types (`content_type_lens`, read only
+/// after the length passed) against `max_memory_bytes`.
+pub(crate) fn check_flush(
+    count: usize,
+    content_type_lens: impl IntoIterator<Item = usize>,
+    limits: &Limits,
+) -> Result<(), FaultKind> {
     if count > limits.max_flush_outputs as usize {
         return Err(FaultKind::AnswerTooLarge {
             limit: AnswerLimit::FlushOutputs,
             allowed: limits.max_flush_outputs.into(),
             got: count as u64,
+        });
+    }
+    let bytes: u64 = content_type_lens.into_iter().map(|l| l as u64).sum();
+    if bytes > limits.max_memory_bytes {
+        return Err(FaultKind::AnswerTooLarge {
+            limit: AnswerLimit::FlushBytes,
+            allowed: limits.max_memory_bytes,
+            got: bytes,
         });
     }
     Ok(())

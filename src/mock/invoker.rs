@@ -249,7 +249,8 @@ impl MockInvoker {
         let limits = self.inst.engine.config.limits;
         self.call(Function::Flush, None, |m, ctx, _| {
             let pending = m.flush(ctx)?;
-            invoke::check_flush(pending.len(), &limits).map_err(MockError::Answer)?;
+            let lens = pending.iter().map(|p| p.meta.content_type.len());
+            invoke::check_flush(pending.len(), lens, &limits).map_err(MockError::Answer)?;
             pending
                 .into_iter()
                 .map(|p| ctx.output(p.meta, p.buf))

@@ -12,12 +12,12 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::Resource;
+use wasmtime::component::{Resource, WasmStr};
 use wasmtime::{Store, Trap};
 
 use super::bindings::torvyn::streaming::types;
 use super::engine::EngineInner;
-use super::exports::Exports;
+use super::exports::{Exports, LazyOutput};
 use super::host::{HostState, HostTrap};
 use crate::clock::Clock;
 use crate::config::Limits;
@@ -179,15 +179,26 @@ impl WasmtimeInvoker {
     }
 
     /// `router.route`, synchronously; the answer is bounded (see
-    /// [`ComponentInvoker::route`](crate::ComponentInvoker::route)).
+    /// [`ComponentInvoker::route`](crate::ComponentInvoker::route)): its
+    /// length is checked before any name is read, its bytes before any is
+    /// copied.
     pub fn route_sync(&mut self, element: StreamElement) -> Invocation<Vec<String>> {
         let limits = self.inst.engine.config.limits;
         self.call(Function::Route, Some(element), |store, ex, input| {
             let f = ex.route.as_ref().expect("role checked before the call");
-            let ports = f.call(&mut *store, (input_of(input),))?.0?;
-            invoke::check_route(ports.len(), ports.iter().map(String::len), &limits)
+            let list = f.call(&mut *store, (input_of(input),))?.0?;
+            let n = list.len();
+            invoke::check_route(n, [], &limits).map_err(CallError::Answer)?;
+            let names = (0..n)
+                .map(|i| list.get(&mut *store, i).expect("index in bounds"))
+                .collect::<wasmtime::Result<Vec<WasmStr>>>()?;
+            let names = names
+                .iter()
+                .map(|s| s.to_str(&*store))
+                .collect::<wasmtime::Result<Vec<_>>>()?;
+            invoke::check_route(n, names.iter().map(|s| s.len()), &limits)
                 .map_err(CallError::Answer)?;
-            Ok(ports)
+            Ok(names.into_iter().map(|s| s.into_owned()).collect())
         })
     }
 
@@ -203,17 +214,41 @@ impl WasmtimeInvoker {
     }
 
     /// `aggregator.flush`, synchronously; the answer is bounded (see
-    /// [`ComponentInvoker::flush`](crate::ComponentInvoker::flush)). An
-    /// answer over the bound takes none of its buffers: the end of the call
-    /// reclaims them all.
+    /// [`ComponentInvoker::flush`](crate::ComponentInvoker::flush)): its
+    /// length is checked before any element is lifted, the bytes of its
+    /// content types before any is copied. An answer over a bound takes
+    /// none of its buffers: the end of the call reclaims them all.
     pub fn flush_sync(&mut self) -> Invocation<Vec<OutputElement>> {
         let limits = self.inst.engine.config.limits;
         self.call(Function::Flush, None, |store, ex, _| {
             let f = ex.flush.as_ref().expect("role checked before the call");
-            let outs = f.call(&mut *store, ())?.0?;
-            invoke::check_flush(outs.len(), &limits).map_err(CallError::Answer)?;
+            let list = f.call(&mut *store, ())?.0?;
+            let n = list.len();
+            invoke::check_flush(n, [], &limits).map_err(CallError::Answer)?;
+            let outs = (0..n)
+                .map(|i| list.get(&mut *store, i).expect("index in bounds"))
+                .collect::<wasmtime::Result<Vec<LazyOutput>>>()?;
+            let content_types = outs
+                .iter()
+                .map(|o| o.meta.content_type.to_str(&*store))
+                .collect::<wasmtime::Result<Vec<_>>>()?;
+            invoke::check_flush(n, content_types.iter().map(|c| c.len()), &limits)
+                .map_err(CallError::Answer)?;
+            let content_types: Vec<String> =
+                content_types.into_iter().map(|c| c.into_owned()).collect();
             outs.into_iter()
-                .map(|out| take_output(store, out).map_err(CallError::from))
+                .zip(content_types)
+                .map(|(o, content_type)| {
+                    let out = types::OutputElement {
+                        meta: types::ElementMeta {
+                            sequence: o.meta.sequence,
+                            timestamp_ns: o.meta.timestamp_ns,
+                            content_type,
+                        },
+                        payload: o.payload,
+                    };
+                    take_output(store, out).map_err(CallError::from)
+                })
                 .collect()
         })
     }
