@@ -92,6 +92,11 @@ pub(crate) fn check_fuel(fuel_enabled: bool, fuel: u64) -> Result<(), EngineErro
     Ok(())
 }
 
+/// An answer over a bound: the bound, its value, what the answer held
+/// (small and `Copy`, so the result types of the hot path stay small; it
+/// becomes a [`FaultKind::AnswerTooLarge`] when the call is classified).
+pub(crate) type OverBound = (AnswerLimit, u64, u64);
+
 /// Checks a `route` answer against the limits on port names: their count
 /// (`max_route_ports`), then their bytes in all (`max_route_bytes`).
 /// `lens` gives each name's length; it is read only up to the bound, so a
@@ -100,21 +105,17 @@ pub(crate) fn check_route(
     count: usize,
     lens: impl IntoIterator<Item = usize>,
     limits: &Limits,
-) -> Result<(), FaultKind> {
+) -> Result<(), OverBound> {
     if count > limits.max_route_ports as usize {
-        return Err(FaultKind::AnswerTooLarge {
-            limit: AnswerLimit::RoutePorts,
-            allowed: limits.max_route_ports.into(),
-            got: count as u64,
-        });
+        return Err((
+            AnswerLimit::RoutePorts,
+            limits.max_route_ports.into(),
+            count as u64,
+        ));
     }
     let bytes: u64 = lens.into_iter().map(|l| l as u64).sum();
     if bytes > limits.max_route_bytes {
-        return Err(FaultKind::AnswerTooLarge {
-            limit: AnswerLimit::RouteBytes,
-            allowed: limits.max_route_bytes,
-            got: bytes,
-        });
+        return Err((AnswerLimit::RouteBytes, limits.max_route_bytes, bytes));
     }
     Ok(())
 }
@@ -126,21 +127,17 @@ pub(crate) fn check_flush(
     count: usize,
     content_type_lens: impl IntoIterator<Item = usize>,
     limits: &Limits,
-) -> Result<(), FaultKind> {
+) -> Result<(), OverBound> {
     if count > limits.max_flush_outputs as usize {
-        return Err(FaultKind::AnswerTooLarge {
-            limit: AnswerLimit::FlushOutputs,
-            allowed: limits.max_flush_outputs.into(),
-            got: count as u64,
-        });
+        return Err((
+            AnswerLimit::FlushOutputs,
+            limits.max_flush_outputs.into(),
+            count as u64,
+        ));
     }
     let bytes: u64 = content_type_lens.into_iter().map(|l| l as u64).sum();
     if bytes > limits.max_memory_bytes {
-        return Err(FaultKind::AnswerTooLarge {
-            limit: AnswerLimit::FlushBytes,
-            allowed: limits.max_memory_bytes,
-            got: bytes,
-        });
+        return Err((AnswerLimit::FlushBytes, limits.max_memory_bytes, bytes));
     }
     Ok(())
 }

@@ -113,9 +113,9 @@ pub(crate) enum Failure {
     Guest(ProcessError),
     /// The guest broke the contract in a host call.
     Contract(ContractViolation),
-    /// The guest's answer broke a bound on answers
-    /// ([`FaultKind::AnswerTooLarge`]); it is classified as itself.
-    Answer(FaultKind),
+    /// The guest's answer broke a bound on answers: the bound, its value
+    /// and what the answer held ([`FaultKind::AnswerTooLarge`]).
+    Answer(crate::error::AnswerLimit, u64, u64),
     /// The call's fuel ran out ([`CallFrame::fuel`] all burned).
     OutOfFuel,
     /// The (epoch) deadline interrupted the guest.
@@ -340,7 +340,11 @@ fn classify(
     match failure {
         Failure::Guest(_) => unreachable!("a guest error is not classified"),
         Failure::Contract(v) => FaultKind::ContractViolation(v),
-        Failure::Answer(kind) => kind,
+        Failure::Answer(limit, allowed, got) => FaultKind::AnswerTooLarge {
+            limit,
+            allowed,
+            got,
+        },
         Failure::OutOfFuel if !frame.deadline_in_fuel => FaultKind::FuelExhausted {
             budget: fuel_budget,
         },

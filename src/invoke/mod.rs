@@ -8,7 +8,7 @@
 mod admit;
 mod frame;
 
-pub(crate) use admit::{check_flush, check_fuel, check_route};
+pub(crate) use admit::{OverBound, check_flush, check_fuel, check_route};
 pub(crate) use frame::{CallBackend, CallFrame, CallState, Failure, call, noop};
 
 /// Implements [`crate::ComponentInvoker`] for an invoker type whose calls

@@ -231,7 +231,7 @@ impl MockInvoker {
         self.call(Function::Route, Some(element), |m, ctx, el| {
             let ports = m.route(ctx, el.expect("route has an input"))?;
             invoke::check_route(ports.len(), ports.iter().map(String::len), &limits)
-                .map_err(MockError::Answer)?;
+                .map_err(over_bound)?;
             Ok(ports)
         })
     }
@@ -250,7 +250,7 @@ impl MockInvoker {
         self.call(Function::Flush, None, |m, ctx, _| {
             let pending = m.flush(ctx)?;
             let lens = pending.iter().map(|p| p.meta.content_type.len());
-            invoke::check_flush(pending.len(), lens, &limits).map_err(MockError::Answer)?;
+            invoke::check_flush(pending.len(), lens, &limits).map_err(over_bound)?;
             pending
                 .into_iter()
                 .map(|p| ctx.output(p.meta, p.buf))
@@ -486,7 +486,11 @@ impl CallBackend for MockCall {
         match e {
             MockError::Guest(e) => Failure::Guest(e),
             MockError::Contract(v) => Failure::Contract(v),
-            MockError::Answer(kind) => Failure::Answer(kind),
+            MockError::Answer {
+                limit,
+                allowed,
+                got,
+            } => Failure::Answer(limit, allowed, got),
             MockError::FuelExhausted => Failure::OutOfFuel,
             MockError::DeadlineExceeded => Failure::Interrupted,
             MockError::MemoryLimitExceeded { requested } => {
@@ -506,6 +510,16 @@ impl CallBackend for MockCall {
                 detail: format!("mock component gave up after a buffer error ({b:?})"),
             },
         }
+    }
+}
+
+/// The model error of an answer over a bound.
+#[cold]
+fn over_bound((limit, allowed, got): invoke::OverBound) -> MockError {
+    MockError::Answer {
+        limit,
+        allowed,
+        got,
     }
 }
 

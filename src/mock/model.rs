@@ -28,9 +28,16 @@ pub enum MockError {
     /// The model broke the contract (a stale handle, a use after freeze).
     Contract(ContractViolation),
     /// The model's answer broke a bound on answers (set by the invoker's
-    /// check of a `route` or `flush` answer; see
+    /// check of a `route` or `flush` answer; reported as
     /// [`crate::FaultKind::AnswerTooLarge`]).
-    Answer(crate::FaultKind),
+    Answer {
+        /// The bound that was broken.
+        limit: crate::AnswerLimit,
+        /// The bound's value.
+        allowed: u64,
+        /// What the answer held.
+        got: u64,
+    },
     /// The component traps.
     Trap(TrapCode),
     /// The component runs out of fuel.
