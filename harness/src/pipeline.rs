@@ -915,6 +915,22 @@ pub fn run_pipeline_on<B: SimBackend>(
 
     let max_pulls = pipeline.max_pulls.unwrap_or(DEFAULT_MAX_PULLS);
     let drain_ns = pipeline.drain_ns.unwrap_or(DEFAULT_DRAIN_NS);
+    // A new element (pulled, or flushed by an aggregator) as the runtime
+    // stamps it: the next sequence number, the clock now, the run's trace
+    // and flow, a fresh span, the pipeline's deadline.
+    let mut stamp = |d: &Driver<'_, B>, out: OutputElement, sequence: &mut u64| {
+        let el = d.element(
+            *sequence,
+            out.payload,
+            out.meta.content_type,
+            &trace_id,
+            &flow_id,
+            &mut ids,
+            pipeline.element_deadline_ns,
+        );
+        *sequence += 1;
+        el
+    };
     let mut sequence = 0u64;
     let mut pulls = 0u64;
     // The runtime stops pulling once no element could reach a sink: the
@@ -943,16 +959,7 @@ pub fn run_pipeline_on<B: SimBackend>(
             }
         };
         run.sum.elements_pulled += 1;
-        let el = run.d.element(
-            sequence,
-            out.payload,
-            out.meta.content_type,
-            &trace_id,
-            &flow_id,
-            &mut ids,
-            pipeline.element_deadline_ns,
-        );
-        sequence += 1;
+        let el = stamp(&run.d, out, &mut sequence);
         run.flow(&graph, &mut stages, 0, el);
     }
     // End of stream: every aggregator is flushed, in topological order, and
@@ -973,16 +980,7 @@ pub fn run_pipeline_on<B: SimBackend>(
         };
         run.sum.elements_flushed += outs.len() as u64;
         for out in outs {
-            let el = run.d.element(
-                sequence,
-                out.payload,
-                out.meta.content_type,
-                &trace_id,
-                &flow_id,
-                &mut ids,
-                pipeline.element_deadline_ns,
-            );
-            sequence += 1;
+            let el = stamp(&run.d, out, &mut sequence);
             run.flow(&graph, &mut stages, i, el);
         }
     }
