@@ -723,6 +723,17 @@ fn filters_aggregators_and_grants_from_the_command_line() {
         .code(2)
         .stderr(predicate::str::contains("--grant names stage `nope`"));
 
+    // inspect: the unversioned spelling satisfies the extension world.
+    sim()
+        .args(["inspect", "token-filter"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "content-filter (torvyn:filtering/content-filter@0.1.0)",
+        ))
+        .stdout(predicate::str::contains("  torvyn:streaming/types\n"))
+        .stdout(predicate::str::contains("roles         lifecycle, filter"));
+
     // A router needs its ports mapped: the command line says to use --file.
     sim()
         .args(["pipeline", "token-source", "router", "sink"])

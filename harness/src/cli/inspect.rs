@@ -231,7 +231,10 @@ pub fn render_table(i: &Inspection) -> String {
     let satisfied: Vec<String> = i
         .worlds
         .iter()
-        .map(|w| format!("{w} (torvyn:streaming/{w}@0.1.0)"))
+        .map(|w| match World::ALL.into_iter().find(|x| x.name() == w) {
+            Some(world) => format!("{w} ({world})"),
+            None => w.clone(),
+        })
         .collect();
     let _ = writeln!(s, "satisfies     {}", list(&satisfied));
     let _ = writeln!(s, "imports");
