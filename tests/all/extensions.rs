@@ -70,7 +70,7 @@ fn engine_with(limits: Limits) -> WasmtimeEngine {
 #[test]
 fn every_extension_fixture_compiles_with_its_roles_and_worlds() {
     use Role::{Aggregator, Filter, Lifecycle, Processor, Router, Source};
-    let table: [(&str, &[Role], &[World]); 10] = [
+    let table: [(&str, &[Role], &[World]); 12] = [
         ("token-source", &[Source, Lifecycle], &[World::DataSource]),
         (
             "token-filter",
@@ -85,6 +85,7 @@ fn every_extension_fixture_compiles_with_its_roles_and_worlds() {
         ("filter-trap", &[Filter, Lifecycle], &[World::ContentFilter]),
         ("router", &[Router, Lifecycle], &[World::ContentRouter]),
         ("route-flood", &[Router, Lifecycle], &[World::ContentRouter]),
+        ("route-alias", &[Router, Lifecycle], &[World::ContentRouter]),
         (
             "sentence-aggregator",
             &[Aggregator, Lifecycle],
@@ -92,6 +93,11 @@ fn every_extension_fixture_compiles_with_its_roles_and_worlds() {
         ),
         (
             "flush-flood",
+            &[Aggregator, Lifecycle],
+            &[World::StreamAggregator],
+        ),
+        (
+            "flush-alias",
             &[Aggregator, Lifecycle],
             &[World::StreamAggregator],
         ),
@@ -472,6 +478,147 @@ fn a_flush_flood_is_refused_with_every_buffer_reclaimed() {
     assert_eq!(outs.len(), 5000);
     assert!(outs.iter().all(|o| &o.payload[..] == b"x"));
     assert_eq!(outs[4999].meta, ElementMeta::new(4999, "text/plain"));
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// An engine for `strategy` with `limits`.
+fn engine_on(strategy: CompilationStrategy, limits: Limits) -> WasmtimeEngine {
+    WasmtimeEngine::new(WasmtimeEngineConfig {
+        limits,
+        ..WasmtimeEngineConfig::with_strategy(strategy)
+    })
+    .unwrap()
+}
+
+/// A fresh instance of `fixture` on `engine`.
+fn instance_on(engine: &WasmtimeEngine, fixture: &str) -> WasmtimeInvoker {
+    let c = compile_on(engine, fixture);
+    engine.instantiate(&c, ComponentId::new(fixture)).unwrap()
+}
+
+/// `route-alias` names 64 ports (within the count bound), every one the
+/// same 1 MiB of its memory: 64 MiB of names, refused by their bytes before
+/// any is copied, with fuel metering on or off.
+#[test]
+fn a_route_answer_aliasing_one_region_is_refused_by_its_bytes() {
+    for strategy in STRATEGIES {
+        for fuel_enabled in [true, false] {
+            let e = engine_on(
+                strategy,
+                Limits {
+                    fuel_enabled,
+                    ..Limits::default()
+                },
+            );
+            let mut alias = instance_on(&e, "route-alias");
+            for _ in 0..2 {
+                let call = alias.route_sync(text(0, "go"));
+                assert_eq!(call.metrics.fuel_consumed > 0, fuel_enabled);
+                let m = too_large(call, &alias, AnswerLimit::RouteBytes, 4096, 64 * MIB);
+                assert_eq!(m.resources_reclaimed, 0);
+                assert_eq!(alias.live_resources(), 0);
+            }
+            ok(alias.init_sync(""), &alias);
+        }
+    }
+    // The bytes bound is inclusive: one byte short of 64 MiB refuses the
+    // answer, 64 MiB takes it, each name its own copy of the region.
+    let limits = Limits {
+        max_route_bytes: 64 * MIB - 1,
+        ..Limits::default()
+    };
+    let mut alias = instance_on(&engine_with(limits), "route-alias");
+    too_large(
+        alias.route_sync(text(0, "go")),
+        &alias,
+        AnswerLimit::RouteBytes,
+        64 * MIB - 1,
+        64 * MIB,
+    );
+    let mut alias = instance_on(
+        &engine_with(Limits {
+            max_route_bytes: 64 * MIB,
+            ..limits
+        }),
+        "route-alias",
+    );
+    let ports = ok(alias.route_sync(text(0, "go")), &alias);
+    assert_eq!(ports.len(), 64);
+    for port in &ports {
+        assert_eq!(port.len() as u64, MIB);
+        assert!(port.bytes().all(|b| b == b'a'));
+    }
+}
+
+/// `flush-alias` flushes 1000 fresh buffers (within the count bound) whose
+/// content types are all the same 64 KiB of its memory: 1000 x 64 KiB of
+/// content types, over the guest's 16 MiB memory limit, refused before any
+/// is copied and every buffer reclaimed, with fuel metering on or off.
+#[test]
+fn a_flush_answer_aliasing_one_content_type_is_refused_with_every_buffer_reclaimed() {
+    for strategy in STRATEGIES {
+        for fuel_enabled in [true, false] {
+            let e = engine_on(
+                strategy,
+                Limits {
+                    fuel_enabled,
+                    ..Limits::default()
+                },
+            );
+            let mut alias = instance_on(&e, "flush-alias");
+            assert_eq!(ok(alias.ingest_sync(text(0, "absorbed")), &alias), None);
+            for _ in 0..2 {
+                let call = alias.flush_sync();
+                assert_eq!(call.metrics.fuel_consumed > 0, fuel_enabled);
+                let m = too_large(
+                    call,
+                    &alias,
+                    AnswerLimit::FlushBytes,
+                    16 * MIB,
+                    1000 * 65536,
+                );
+                assert_eq!(m.buffers_allocated, 1000);
+                assert_eq!(m.resources_reclaimed, 1000, "none of the buffers was taken");
+                assert_eq!(alias.live_resources(), 0);
+            }
+        }
+    }
+    // One element fewer allowed: the count bound fires first, before any
+    // content type is measured; the buffers are reclaimed all the same.
+    let mut alias = instance_on(
+        &engine_with(Limits {
+            max_flush_outputs: 999,
+            ..Limits::default()
+        }),
+        "flush-alias",
+    );
+    let m = too_large(
+        alias.flush_sync(),
+        &alias,
+        AnswerLimit::FlushOutputs,
+        999,
+        1000,
+    );
+    assert_eq!((m.buffers_allocated, m.resources_reclaimed), (1000, 1000));
+    assert_eq!(alias.live_resources(), 0);
+    // A 64 MiB memory limit holds the 65536000 bytes: the answer is taken.
+    let mut alias = instance_on(
+        &engine_with(Limits {
+            max_memory_bytes: 64 * MIB,
+            ..Limits::default()
+        }),
+        "flush-alias",
+    );
+    let call = alias.flush_sync();
+    assert_eq!(call.metrics.resources_reclaimed, 0);
+    let outs = ok(call, &alias);
+    assert_eq!(outs.len(), 1000);
+    let content_type = "a".repeat(65536);
+    for (i, out) in outs.iter().enumerate() {
+        assert_eq!(out.meta, ElementMeta::new(i as u64, content_type.as_str()));
+        assert_eq!(&out.payload[..], b"x");
+    }
 }
 
 #[test]
