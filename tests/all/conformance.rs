@@ -6,6 +6,7 @@
 //! missing roles of the new functions, a trapping filter, grants, and the
 //! unversioned spelling of the streaming package.
 
+use crate::support::too_large;
 use bytes::Bytes;
 use torvyn_engine::mock::{MockBuilder, MockEngineConfig, MockError, PendingOutput};
 use torvyn_engine::wasmtime::WasmtimeEngineConfig;
@@ -405,32 +406,6 @@ async fn evaluate_lends_its_input<B: Conformance>() {
         "the host released its lend of the payload when the call ended"
     );
     assert!(!sizer.evaluate(el(2, "")).await.outcome.unwrap());
-}
-
-/// Checks `call` is an `AnswerTooLarge` over `limit` that left the instance
-/// usable, and returns its metrics.
-#[track_caller]
-fn too_large<T: std::fmt::Debug>(
-    call: Invocation<T>,
-    inst: &impl ComponentInvoker,
-    limit: AnswerLimit,
-    allowed: u64,
-    got: u64,
-) -> InvocationMetrics {
-    assert_eq!(
-        fault_kind(&call.outcome),
-        &FaultKind::AnswerTooLarge {
-            limit,
-            allowed,
-            got
-        }
-    );
-    assert!(
-        inst.poisoned().is_none(),
-        "an answer over a bound does not poison"
-    );
-    assert_eq!(inst.live_resources(), 0);
-    call.metrics
 }
 
 /// A `route` answer over the bounds on ports, then on their bytes, is

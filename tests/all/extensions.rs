@@ -12,13 +12,15 @@ use torvyn_engine::mock::{
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     AnswerLimit, BackpressureSignal, Clock, CompilationStrategy, ComponentId, ComponentInvoker,
-    ElementMeta, FaultKind, FlowContext, Grants, InstanceOptions, Invocation, InvocationMetrics,
-    Limits, OutputElement, ProcessError, ProcessResult, Role, StreamElement, WasmEngine,
-    WasmtimeInvoker, World,
+    ElementMeta, FaultKind, FlowContext, Grants, InstanceOptions, Invocation, Limits,
+    OutputElement, ProcessError, ProcessResult, Role, StreamElement, WasmEngine, WasmtimeInvoker,
+    World,
 };
 use torvyn_harness::fuzz::oracle::Observed;
 
-use crate::support::{STRATEGIES, compile_on, compiled, engine, fault, guest_err, instance, ok};
+use crate::support::{
+    STRATEGIES, compile_on, compiled, engine, fault, guest_err, instance, ok, too_large,
+};
 
 fn text(seq: u64, payload: &str) -> StreamElement {
     StreamElement::new(seq, payload.to_owned(), "text/plain")
@@ -31,31 +33,6 @@ fn payload(out: &OutputElement) -> &str {
 /// The texts of `outs`.
 fn texts(outs: &[OutputElement]) -> Vec<&str> {
     outs.iter().map(payload).collect()
-}
-
-/// Checks `call` faulted with `AnswerTooLarge` over `limit`, without
-/// poisoning, and returns its metrics.
-#[track_caller]
-fn too_large<T: std::fmt::Debug>(
-    call: Invocation<T>,
-    inst: &impl ComponentInvoker,
-    limit: AnswerLimit,
-    allowed: u64,
-    got: u64,
-) -> InvocationMetrics {
-    let metrics = call.metrics;
-    let f = fault(call, inst, "answer-too-large");
-    assert_eq!(
-        f.kind,
-        FaultKind::AnswerTooLarge {
-            limit,
-            allowed,
-            got
-        }
-    );
-    assert!(!f.poisons(), "an answer over a bound does not poison");
-    assert!(inst.poisoned().is_none());
-    metrics
 }
 
 /// An engine with the default configuration but `limits`.

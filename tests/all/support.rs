@@ -6,8 +6,8 @@ use std::sync::{LazyLock, Mutex};
 
 use torvyn_engine::wasmtime::{WasmtimeCompiled, WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    CompilationStrategy, ComponentId, ComponentInvoker, Fault, FaultKind, Invocation, InvokeError,
-    ProcessError, WasmEngine,
+    AnswerLimit, CompilationStrategy, ComponentId, ComponentInvoker, Fault, FaultKind, Invocation,
+    InvocationMetrics, InvokeError, ProcessError, WasmEngine,
 };
 
 /// Both compilers; every fixture test runs under each.
@@ -127,4 +127,30 @@ pub fn fault<T: std::fmt::Debug>(
 /// Whether `kind` is the given variant's fault, for matches in tests.
 pub fn is_poisoned(kind: &FaultKind) -> bool {
     matches!(kind, FaultKind::Poisoned { .. })
+}
+
+/// Checks `call` faulted with `AnswerTooLarge` over `limit` (allowing
+/// `allowed`, the answer holding `got`), without poisoning and with nothing
+/// left live, and returns its metrics.
+#[track_caller]
+pub fn too_large<T: std::fmt::Debug>(
+    call: Invocation<T>,
+    inst: &impl ComponentInvoker,
+    limit: AnswerLimit,
+    allowed: u64,
+    got: u64,
+) -> InvocationMetrics {
+    let metrics = call.metrics;
+    let f = fault(call, inst, "answer-too-large");
+    assert_eq!(
+        f.kind,
+        FaultKind::AnswerTooLarge {
+            limit,
+            allowed,
+            got
+        }
+    );
+    assert!(!f.poisons(), "an answer over a bound does not poison");
+    assert!(inst.poisoned().is_none());
+    metrics
 }
