@@ -424,6 +424,7 @@ impl Pipeline {
             clock: self.clock,
             virtual_time: VirtualTimeSpec::model(self.virtual_time.as_ref()),
             seed: self.effective_seed(),
+            cache_dir: None,
         }
     }
 
@@ -678,9 +679,18 @@ pub fn run_pipeline_with(
     backend: BackendKind,
     pipeline: &Pipeline,
 ) -> Result<PipelineTranscript, HarnessError> {
-    crate::with_backend!(backend, &pipeline.settings(), |b| run_pipeline_on(
-        b, pipeline
-    ))?
+    run_pipeline_using(backend, pipeline, &pipeline.settings())
+}
+
+/// Runs `pipeline` on a new engine of `backend` built from `settings`
+/// (usually [`Pipeline::settings`] changed, as the CLI sets
+/// [`EngineSettings::cache_dir`]).
+pub fn run_pipeline_using(
+    backend: BackendKind,
+    pipeline: &Pipeline,
+    settings: &EngineSettings,
+) -> Result<PipelineTranscript, HarnessError> {
+    crate::with_backend!(backend, settings, |b| run_pipeline_on(b, pipeline))?
 }
 
 type Instance<B> = <<B as SimBackend>::Engine as WasmEngine>::Instance;

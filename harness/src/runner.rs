@@ -62,8 +62,18 @@ pub fn run_scenario_with(
     backend: BackendKind,
     scenario: &Scenario,
 ) -> Result<Transcript, HarnessError> {
-    let settings = scenario_settings(scenario);
-    crate::with_backend!(backend, &settings, |b| run_scenario_on(b, scenario))?
+    run_scenario_using(backend, scenario, &scenario_settings(scenario))
+}
+
+/// Runs `scenario` on a new engine of `backend` built from `settings`
+/// (usually [`scenario_settings`] changed, as the CLI sets
+/// [`EngineSettings::cache_dir`]).
+pub fn run_scenario_using(
+    backend: BackendKind,
+    scenario: &Scenario,
+    settings: &EngineSettings,
+) -> Result<Transcript, HarnessError> {
+    crate::with_backend!(backend, settings, |b| run_scenario_on(b, scenario))?
 }
 
 /// The engine settings a scenario asks for.
@@ -73,6 +83,7 @@ pub fn scenario_settings(scenario: &Scenario) -> EngineSettings {
         clock: scenario.clock,
         virtual_time: VirtualTimeSpec::model(scenario.virtual_time.as_ref()),
         seed: scenario.effective_seed(),
+        cache_dir: None,
     }
 }
 

@@ -79,24 +79,37 @@ pub struct CacheOutcome<C> {
     pub key: CacheKey,
 }
 
+/// How [`CompiledComponentCache::get_or_compile_with`] compiles on a miss.
+pub type CompileFn<'a, E> =
+    &'a dyn Fn(&E, &[u8]) -> Result<<E as WasmEngine>::Compiled, EngineError>;
+
 /// Where the bytes of a request came from.
-#[derive(Clone, Copy)]
-enum Source<'a> {
+enum Source<'a, E: WasmEngine> {
     Binary(&'a [u8]),
     Wat(&'a str),
+    /// Binary bytes compiled by the caller's function.
+    Custom(&'a [u8], CompileFn<'a, E>),
 }
 
-impl Source<'_> {
+impl<E: WasmEngine> Clone for Source<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E: WasmEngine> Copy for Source<'_, E> {}
+
+impl<E: WasmEngine> Source<'_, E> {
     fn kind(&self) -> SourceKind {
         match self {
-            Self::Binary(_) => SourceKind::Binary,
+            Self::Binary(_) | Self::Custom(..) => SourceKind::Binary,
             Self::Wat(_) => SourceKind::Wat,
         }
     }
 
     fn bytes(&self) -> &[u8] {
         match self {
-            Self::Binary(b) => b,
+            Self::Binary(b) | Self::Custom(b, _) => b,
             Self::Wat(t) => t.as_bytes(),
         }
     }
@@ -194,6 +207,24 @@ impl<E: WasmEngine> CompiledComponentCache<E> {
         self.lookup(Source::Binary(bytes))
     }
 
+    /// Like [`Self::get_or_compile`], but a miss compiles with `compile`
+    /// (called with this cache's engine and `bytes`) instead of
+    /// [`WasmEngine::compile`]: for an engine's richer compile, such as one
+    /// that names the component's origin in its errors. The key is the one
+    /// [`Self::get_or_compile`] uses, so `compile` must compile exactly
+    /// `bytes` with the engine's settings; its error is returned as it is.
+    ///
+    /// # Errors
+    ///
+    /// `compile`'s error.
+    pub fn get_or_compile_with(
+        &self,
+        bytes: &[u8],
+        compile: CompileFn<'_, E>,
+    ) -> Result<CacheOutcome<E::Compiled>, EngineError> {
+        self.lookup(Source::Custom(bytes, compile))
+    }
+
     /// Like [`Self::get_or_compile`], for a component in WebAssembly text.
     pub fn get_or_compile_wat(&self, text: &str) -> Result<CacheOutcome<E::Compiled>, EngineError> {
         self.lookup(Source::Wat(text))
@@ -240,7 +271,7 @@ impl<E: WasmEngine> CompiledComponentCache<E> {
         self.memory.clear();
     }
 
-    fn lookup(&self, source: Source<'_>) -> Result<CacheOutcome<E::Compiled>, EngineError> {
+    fn lookup(&self, source: Source<'_, E>) -> Result<CacheOutcome<E::Compiled>, EngineError> {
         bump(&self.counters.lookups);
         let key = CacheKey::derive(&self.fingerprint, source.kind(), source.bytes());
         let span = crate::trace::cache_lookup(&key);
@@ -252,7 +283,7 @@ impl<E: WasmEngine> CompiledComponentCache<E> {
     fn lookup_key(
         &self,
         key: CacheKey,
-        source: Source<'_>,
+        source: Source<'_, E>,
     ) -> Result<CacheOutcome<E::Compiled>, EngineError> {
         let outcome = |(compiled, tier)| CacheOutcome {
             compiled,
@@ -301,7 +332,7 @@ impl<E: WasmEngine> CompiledComponentCache<E> {
     fn load_or_compile(
         &self,
         key: &CacheKey,
-        source: Source<'_>,
+        source: Source<'_, E>,
     ) -> Result<(E::Compiled, CacheTier), EngineError> {
         if let Some(compiled) = self.memory.get(key) {
             bump(&self.counters.memory_hits);
@@ -317,6 +348,7 @@ impl<E: WasmEngine> CompiledComponentCache<E> {
         let compiled = match source {
             Source::Binary(bytes) => self.engine.compile(bytes),
             Source::Wat(text) => self.engine.compile_wat(text),
+            Source::Custom(bytes, compile) => compile(&self.engine, bytes),
         };
         let compiled = match compiled {
             Ok(c) => c,

@@ -270,6 +270,84 @@ impl DiskTier {
     }
 }
 
+/// What a disk tier's directory holds, from [`disk_usage`] or
+/// [`clear_disk`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DiskUsage {
+    /// Entry files (`<64 hex key>.twcc`).
+    pub entries: u64,
+    /// Their size in bytes, plus that of temporary files being written.
+    pub bytes: u64,
+}
+
+/// The regular files of `dir` a cache wrote (entries and temporary
+/// files), with whether each is an entry and its length. Links,
+/// directories and other files are left out.
+fn cache_files(dir: &Path) -> io::Result<Vec<(PathBuf, bool, u64)>> {
+    let mut files = Vec::new();
+    for item in fs::read_dir(dir)? {
+        let item = item?;
+        let name = item.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let entry = is_entry_name(name);
+        if !entry && !name.starts_with(TEMP_PREFIX) {
+            continue;
+        }
+        let meta = fs::symlink_metadata(item.path())?;
+        if meta.file_type().is_file() {
+            files.push((item.path(), entry, meta.len()));
+        }
+    }
+    Ok(files)
+}
+
+/// The entries in the disk tier directory `dir`, and their size; all zero
+/// when `dir` does not exist. Reads the directory only: nothing is
+/// verified, created or removed.
+///
+/// # Errors
+///
+/// The I/O error of reading the directory.
+pub fn disk_usage(dir: &Path) -> io::Result<DiskUsage> {
+    let files = match cache_files(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(DiskUsage::default()),
+        other => other?,
+    };
+    Ok(files
+        .iter()
+        .fold(DiskUsage::default(), |u, (_, entry, len)| DiskUsage {
+            entries: u.entries + u64::from(*entry),
+            bytes: u.bytes + len,
+        }))
+}
+
+/// Removes every entry and temporary file from the disk tier directory
+/// `dir`, keeping the directory and any other file in it; returns what was
+/// removed. A missing `dir` is empty already. Safe while another process
+/// uses the directory: it compiles again what it no longer finds.
+///
+/// # Errors
+///
+/// The first I/O error of reading the directory or removing a file.
+pub fn clear_disk(dir: &Path) -> io::Result<DiskUsage> {
+    let files = match cache_files(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(DiskUsage::default()),
+        other => other?,
+    };
+    let mut removed = DiskUsage::default();
+    for (path, entry, len) in files {
+        match fs::remove_file(&path) {
+            Ok(()) => {
+                removed.entries += u64::from(entry);
+                removed.bytes += len;
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(removed)
+}
+
 /// Whether `name` is `<64 hex>.twcc`.
 fn is_entry_name(name: &str) -> bool {
     name.strip_suffix(ENTRY_EXTENSION)

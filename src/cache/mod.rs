@@ -35,7 +35,9 @@ mod key;
 mod memory;
 mod stats;
 
-pub use compiled::{CacheConfig, CacheOutcome, CompiledComponentCache};
-pub use disk::{ENTRY_EXTENSION, FORMAT_VERSION, HEADER_LEN, MAGIC};
+pub use compiled::{CacheConfig, CacheOutcome, CompileFn, CompiledComponentCache};
+pub use disk::{
+    DiskUsage, ENTRY_EXTENSION, FORMAT_VERSION, HEADER_LEN, MAGIC, clear_disk, disk_usage,
+};
 pub use key::{CacheKey, FingerprintHasher};
 pub use stats::{CacheStats, CacheTier, RejectReason, RejectionCounts};

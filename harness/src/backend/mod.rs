@@ -214,7 +214,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// How to build the engine of one run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EngineSettings {
     /// The compiler.
     pub strategy: Strategy,
@@ -224,6 +224,13 @@ pub struct EngineSettings {
     pub virtual_time: VirtualTime,
     /// The seed of the guests' WASI randomness.
     pub seed: u64,
+    /// A directory for compiled components (a
+    /// [`torvyn_engine::cache::CompiledComponentCache`] disk tier, shared
+    /// by every backend and process given it); the Wasmtime backend loads
+    /// a component compiled before from it instead of compiling again.
+    /// `None`, the default of every library entry point, compiles every
+    /// component afresh and writes nothing: only `torvyn-sim` sets it.
+    pub cache_dir: Option<std::path::PathBuf>,
 }
 
 /// An engine backend the harness can drive.
@@ -310,6 +317,7 @@ impl EngineSettings {
             clock: ClockSetting::Virtual,
             virtual_time: VirtualTime::default(),
             seed,
+            cache_dir: None,
         }
     }
 

@@ -1,25 +1,35 @@
 //! [`WasmtimeBackend`]: the harness on the Wasmtime engine. Fixtures and
 //! `.wat` files go through the fixture loader (componentized like
 //! `wasm-tools component new`), `.wasm` components are read as they are,
-//! and guest stdout and stderr are captured per call.
+//! and guest stdout and stderr are captured per call. With
+//! [`EngineSettings::cache_dir`] set, compiles go through a
+//! [`CompiledComponentCache`] with its disk tier in that directory.
 
+use std::sync::Arc;
+
+use torvyn_engine::cache::{CacheConfig, CompiledComponentCache};
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
-use torvyn_engine::{Clock, GuestOutput, RandomSource, WasmtimeCompiled, WasmtimeInvoker};
+use torvyn_engine::{
+    Clock, EngineError, GuestOutput, RandomSource, WasmtimeCompiled, WasmtimeInvoker,
+};
 
 use super::{BackendKind, EngineSettings, SimBackend};
 use crate::error::HarnessError;
 use crate::scenario::ComponentSource;
 
-/// The Wasmtime backend: a fresh [`WasmtimeEngine`] per run.
+/// The Wasmtime backend: a fresh [`WasmtimeEngine`] per run, and the
+/// compiled-component cache over it when the settings name a directory.
 #[derive(Clone)]
 pub struct WasmtimeBackend {
     engine: WasmtimeEngine,
+    cache: Option<Arc<CompiledComponentCache<WasmtimeEngine>>>,
 }
 
 impl std::fmt::Debug for WasmtimeBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WasmtimeBackend")
             .field("strategy", &self.engine.config().strategy)
+            .field("cache_dir", &self.cache.as_ref().and_then(|c| c.disk_dir()))
             .finish_non_exhaustive()
     }
 }
@@ -36,7 +46,14 @@ impl WasmtimeBackend {
     }
 
     /// An engine with `config` (its strategy and randomness are kept)
-    /// and the clock `settings` say.
+    /// and the clock and cache directory `settings` say.
+    ///
+    /// # Errors
+    ///
+    /// [`HarnessError::Engine`] when the engine cannot be created, or when
+    /// the cache directory is refused (not a directory, writable by group
+    /// or others, owned by another user, or not writable: the error names
+    /// it and what to do).
     pub fn with_config(
         config: WasmtimeEngineConfig,
         settings: &EngineSettings,
@@ -44,13 +61,35 @@ impl WasmtimeBackend {
         let clock = settings.new_clock();
         let engine = WasmtimeEngine::with_clock(config, clock)
             .map_err(|source| HarnessError::engine("create an engine for", "<engine>", source))?;
-        Ok(Self { engine })
+        let cache = match &settings.cache_dir {
+            None => None,
+            Some(dir) => Some(Arc::new(
+                CompiledComponentCache::new(engine.clone(), CacheConfig::with_disk(dir)).map_err(
+                    |source| {
+                        HarnessError::engine(
+                            "open the compiled-component cache for",
+                            "<engine>",
+                            source,
+                        )
+                    },
+                )?,
+            )),
+        };
+        Ok(Self { engine, cache })
     }
 
     /// A backend over an engine made elsewhere (its configuration and
-    /// clock as they are).
+    /// clock as they are), with no cache.
     pub fn from_engine(engine: WasmtimeEngine) -> Self {
-        Self { engine }
+        Self {
+            engine,
+            cache: None,
+        }
+    }
+
+    /// The compiled-component cache, when the settings named a directory.
+    pub fn cache(&self) -> Option<&CompiledComponentCache<WasmtimeEngine>> {
+        self.cache.as_deref()
     }
 
     /// The engine.
@@ -58,17 +97,31 @@ impl WasmtimeBackend {
         &self.engine
     }
 
-    /// Compiles component `bytes` read from `origin`; `label` names the
-    /// component in errors.
+    /// Compiles component `bytes` read from `origin` (or loads it from the
+    /// cache); `label` names the component in errors.
     pub fn compile_bytes(
         &self,
         bytes: &[u8],
         origin: &str,
         label: &str,
     ) -> Result<WasmtimeCompiled, HarnessError> {
-        self.engine
-            .compile_named(bytes, origin)
+        self.compile_named(bytes, origin)
             .map_err(|source| HarnessError::engine("compile", label, source))
+    }
+
+    /// [`WasmtimeEngine::compile_named`] through the cache when there is
+    /// one: the engine's error as it is.
+    pub fn compile_named(
+        &self,
+        bytes: &[u8],
+        origin: &str,
+    ) -> Result<WasmtimeCompiled, EngineError> {
+        match &self.cache {
+            None => self.engine.compile_named(bytes, origin),
+            Some(cache) => cache
+                .get_or_compile_with(bytes, &|engine, bytes| engine.compile_named(bytes, origin))
+                .map(|outcome| outcome.compiled),
+        }
     }
 }
 

@@ -14,12 +14,14 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::Value;
 use similar::{ChangeTag, TextDiff};
 
+use super::cache::CacheChoice;
 use super::error::CliError;
 use super::{CheckArgs, EXIT_DIFFERS, Report};
 use crate::HarnessError;
 use crate::backend::BackendKind;
-use crate::pipeline::{Pipeline, pipelines_dir, run_pipeline_with};
-use crate::runner::run_scenario_with;
+use crate::backend::EngineSettings;
+use crate::pipeline::{Pipeline, pipelines_dir, run_pipeline_using};
+use crate::runner::{run_scenario_using, scenario_settings};
 use crate::scenario::{Scenario, scenarios_dir};
 use crate::transcript::to_yaml;
 
@@ -69,18 +71,33 @@ fn is_pipeline(path: &Path) -> bool {
 
 /// Runs the scenario or pipeline file at `path` (on `backend`, else the
 /// one the file names) and returns the snapshot form of its transcript as
-/// YAML, and its name.
+/// YAML, and its name. Compiled components are kept in `cache_dir` when
+/// it is `Some`.
 pub fn snapshot_of(
     path: &Path,
     backend: Option<BackendKind>,
+    cache_dir: Option<PathBuf>,
 ) -> Result<(String, String), CliError> {
     if is_pipeline(path) {
         let p = Pipeline::load(path)?;
-        let t = run_pipeline_with(backend.unwrap_or_else(|| p.effective_backend()), &p)?;
+        let settings = EngineSettings {
+            cache_dir,
+            ..p.settings()
+        };
+        let kind = backend.unwrap_or_else(|| p.effective_backend());
+        let t = run_pipeline_using(kind, &p, &settings)?;
         Ok((to_yaml(&t.snapshot_form())?, t.pipeline))
     } else {
         let s = Scenario::load(path)?;
-        let t = run_scenario_with(backend.unwrap_or_else(|| s.effective_backend()), &s)?;
+        let settings = EngineSettings {
+            cache_dir,
+            ..scenario_settings(&s)
+        };
+        let t = run_scenario_using(
+            backend.unwrap_or_else(|| s.effective_backend()),
+            &s,
+            &settings,
+        )?;
         Ok((t.snapshot_form().to_yaml()?, t.scenario))
     }
 }
@@ -129,7 +146,7 @@ pub fn canonical(text: &str) -> Option<String> {
 }
 
 /// Runs `torvyn-sim check`.
-pub fn run(args: &CheckArgs) -> Result<Report, CliError> {
+pub fn run(args: &CheckArgs, cache: &CacheChoice) -> Result<Report, CliError> {
     let is_snap = args.snapshot.extension().is_some_and(|e| e == "snap");
     if args.update && is_snap {
         return Err(CliError::usage(format!(
@@ -139,7 +156,7 @@ pub fn run(args: &CheckArgs) -> Result<Report, CliError> {
         )));
     }
     let path = resolve(&args.scenario)?;
-    let (yaml, name) = snapshot_of(&path, args.backend.map(Into::into))?;
+    let (yaml, name) = snapshot_of(&path, args.backend.map(Into::into), cache.resolve()?)?;
     let actual = canonical(&yaml).unwrap_or(yaml);
     let snap = args.snapshot.display().to_string();
 

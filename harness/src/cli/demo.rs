@@ -10,6 +10,7 @@
 use torvyn_engine::wasmtime::WasmtimeEngine;
 use torvyn_engine::{Clock, GuestOutput, WasmtimeCompiled, WasmtimeInvoker};
 
+use super::cache::CacheChoice;
 use super::error::CliError;
 use super::pipeline::{apply_engine, render};
 use super::{DemoArgs, Report, progress};
@@ -104,10 +105,14 @@ pub fn pipeline() -> Pipeline {
 }
 
 /// Runs `torvyn-sim demo`.
-pub fn run(args: &DemoArgs) -> Result<Report, CliError> {
+pub fn run(args: &DemoArgs, cache: &CacheChoice) -> Result<Report, CliError> {
     let mut p = pipeline();
     apply_engine(&mut p, &args.engine);
-    let backend = EmbeddedBackend::new(&p.settings())?;
+    let settings = EngineSettings {
+        cache_dir: cache.resolve()?,
+        ..p.settings()
+    };
+    let backend = EmbeddedBackend::new(&settings)?;
     let t = progress::with_spinner("running the demo", || run_pipeline_on(&backend, &p))?;
     let mut out = render(&t, args.format)?;
     if args.format == super::Format::Table {

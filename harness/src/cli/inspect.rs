@@ -8,10 +8,12 @@
 //! with [`super::EXIT_INPUT`].
 
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use serde::Serialize;
 use torvyn_engine::{EngineError, Role, Roles, WasmtimeCompiled, World};
 
+use super::cache::CacheChoice;
 use super::error::CliError;
 use super::{Format, InspectArgs, Report, check_component_ref};
 use crate::HarnessError;
@@ -168,12 +170,16 @@ fn from_binary(component: &str, origin: String, bytes: &[u8], error: String) -> 
 /// Inspects `component`. `Err` for a component that cannot be read at all;
 /// a component that reads but does not link gives an [`Inspection`] with
 /// `links: false`.
-pub fn inspect(component: &str) -> Result<Inspection, CliError> {
+/// Compiled components are kept in `cache_dir` when it is `Some`.
+pub fn inspect(component: &str, cache_dir: Option<PathBuf>) -> Result<Inspection, CliError> {
     check_component_ref(component)?;
     let source = ComponentSource::parse(component, None);
     let (bytes, origin) = load_bytes(&source, component)?;
-    let backend = WasmtimeBackend::new(&EngineSettings::deterministic(DEFAULT_SEED))?;
-    match backend.wasmtime().compile_named(&bytes, &origin) {
+    let backend = WasmtimeBackend::new(&EngineSettings {
+        cache_dir,
+        ..EngineSettings::deterministic(DEFAULT_SEED)
+    })?;
+    match backend.compile_named(&bytes, &origin) {
         Ok(c) => Ok(from_compiled(component, origin, &c)),
         Err(
             e @ (EngineError::Link { .. }
@@ -190,8 +196,8 @@ pub fn inspect(component: &str) -> Result<Inspection, CliError> {
 }
 
 /// Runs `torvyn-sim inspect`.
-pub fn run(args: &InspectArgs) -> Result<Report, CliError> {
-    let i = inspect(&args.component)?;
+pub fn run(args: &InspectArgs, cache: &CacheChoice) -> Result<Report, CliError> {
+    let i = inspect(&args.component, cache.resolve()?)?;
     let stdout = match args.format {
         Format::Table => render_table(&i),
         Format::Yaml => crate::transcript::to_yaml(&i)?,

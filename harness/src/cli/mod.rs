@@ -16,10 +16,14 @@
 //! | `torvyn-sim check SCENARIO --snapshot FILE [--update]` | [`check`] |
 //! | `torvyn-sim demo` | [`demo`] |
 //! | `torvyn-sim bench COMPONENT` | [`mod@bench`] |
+//! | `torvyn-sim cache stats\|clear` | [`cache`] |
 //! | `torvyn-sim completions SHELL` | clap_complete |
 //!
-//! `-v` (or `RUST_LOG`) sends the engine's `tracing` spans to stderr
-//! ([`init_logging`]).
+//! Compiled components are kept in a disk cache (`--cache-dir`,
+//! `--no-cache`; [`cache`]), so a command compiles a component only the
+//! first time it sees it. `-v` (or `RUST_LOG`) sends the engine's
+//! `tracing` spans to stderr ([`init_logging`]), among them which cache
+//! tier answered.
 //!
 //! Exit codes are in [`error`].
 
@@ -31,6 +35,7 @@ use crate::backend::BackendKind;
 use crate::scenario::{ClockSetting, ScenarioRole, Strategy};
 
 pub mod bench;
+pub mod cache;
 pub mod check;
 pub mod demo;
 pub mod error;
@@ -56,6 +61,8 @@ Examples:
   torvyn-sim inspect counter-source
   torvyn-sim check fixtures/scenarios/uppercase.yaml --snapshot uppercase.yaml --update
   torvyn-sim -vv run trap --input words.txt     (log every call and fault to stderr)
+  torvyn-sim -v run ./big.wasm --input words.txt (the torvyn.cache line names the tier)
+  torvyn-sim cache stats
   torvyn-sim completions bash > /etc/bash_completion.d/torvyn-sim
 
 COMPONENT is a fixture name (fixtures/components/NAME.wat), a .wat file (a core
@@ -63,6 +70,13 @@ module is componentized for the world its exports imply, or the one a
 `;; world: NAME` line names) or a .wasm component. With --backend mock it is a
 fixture with a mock model (passthrough, uppercase, filter, counter-source,
 sink); a scenario or pipeline file can also script a mock component (`mock:`).
+
+Compiled components are cached on disk, in --cache-dir DIR or else
+$XDG_CACHE_HOME/torvyn or $HOME/.cache/torvyn (created mode 0700; refused if
+group or others can write it), so only the first command that meets a
+component compiles it; the next ones load it, checked against its SHA-256.
+--no-cache compiles afresh and writes nothing; `torvyn-sim cache clear`
+empties the directory.
 
 Exit codes:
   0  success
@@ -167,6 +181,13 @@ pub struct Cli {
     /// RUST_LOG=torvyn_engine=debug).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// Keep compiled components in DIR (created mode 0700 if missing)
+    /// [default: $XDG_CACHE_HOME/torvyn, else $HOME/.cache/torvyn]
+    #[arg(long, value_name = "DIR", global = true)]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile every component afresh and write no cache
+    #[arg(long, global = true, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -193,6 +214,9 @@ pub enum Command {
     /// Quick figures: ns per element, engine vs a minimal bindgen! host
     #[command(after_help = BENCH_HELP)]
     Bench(BenchArgs),
+    /// Show or empty the compiled-component cache
+    #[command(after_help = CACHE_HELP)]
+    Cache(CacheArgs),
     /// Print a shell completion script.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
@@ -205,6 +229,41 @@ Examples:
   torvyn-sim completions fish > ~/.config/fish/completions/torvyn-sim.fish
 
 Exit codes: 0 ok, 2 usage.";
+
+const CACHE_HELP: &str = "\
+The cache holds one file per compiled component (`<SHA-256 key>.twcc`), keyed
+by the component's bytes and the engine's settings (Wasmtime version, compiler,
+CPU features), and sealed with a digest checked before it is loaded: a damaged
+or foreign entry is removed and the component compiled again. Run a command
+with -v to see which tier answered each lookup (memory, disk or compiled).
+
+Examples:
+  torvyn-sim cache stats
+  torvyn-sim cache stats --format json
+  torvyn-sim --cache-dir /tmp/torvyn-cache cache clear
+
+Exit codes: 0 ok, 2 usage (e.g. with --no-cache), 4 the directory cannot be read.";
+
+/// `torvyn-sim cache`.
+#[derive(Debug, clap::Args)]
+pub struct CacheArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: CacheAction,
+}
+
+/// `torvyn-sim cache stats` or `cache clear`.
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// The cache directory, its entries and their size on disk
+    Stats {
+        /// Output format
+        #[arg(long, short, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Remove every entry (the directory and other files stay)
+    Clear,
+}
 
 /// `torvyn-sim completions`.
 #[derive(Debug, clap::Args)]
@@ -507,13 +566,18 @@ impl Report {
 
 /// Runs a parsed command line.
 pub fn execute(cli: Cli) -> Result<Report, CliError> {
+    let cache = cache::CacheChoice {
+        dir: cli.cache_dir,
+        off: cli.no_cache,
+    };
     match cli.command {
-        Command::Run(a) => run::run(&a),
-        Command::Pipeline(a) => pipeline::run(&a),
-        Command::Inspect(a) => inspect::run(&a),
-        Command::Check(a) => check::run(&a),
-        Command::Demo(a) => demo::run(&a),
+        Command::Run(a) => run::run(&a, &cache),
+        Command::Pipeline(a) => pipeline::run(&a, &cache),
+        Command::Inspect(a) => inspect::run(&a, &cache),
+        Command::Check(a) => check::run(&a, &cache),
+        Command::Demo(a) => demo::run(&a, &cache),
         Command::Bench(a) => bench::run(&a),
+        Command::Cache(a) => cache::run(&a, &cache),
         Command::Completions(a) => Ok(completions(a.shell)),
     }
 }

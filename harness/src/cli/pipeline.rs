@@ -6,10 +6,12 @@
 
 use std::fmt::Write as _;
 
+use super::cache::CacheChoice;
 use super::error::CliError;
 use super::run::clock_name;
 use super::{EngineArgs, Format, PipelineArgs, Report, check_component_ref, progress, table};
-use crate::pipeline::{Pipeline, PipelineTranscript, StageSpec, run_pipeline};
+use crate::backend::EngineSettings;
+use crate::pipeline::{Pipeline, PipelineTranscript, StageSpec, run_pipeline_using};
 use crate::runner::stage_id;
 use crate::transcript::to_yaml;
 
@@ -135,9 +137,15 @@ fn apply_configs(p: &mut Pipeline, configs: &[String]) -> Result<(), CliError> {
 }
 
 /// Runs `torvyn-sim pipeline`.
-pub fn run(args: &PipelineArgs) -> Result<Report, CliError> {
+pub fn run(args: &PipelineArgs, cache: &CacheChoice) -> Result<Report, CliError> {
     let p = pipeline(args)?;
-    let t = progress::with_spinner(&format!("running pipeline {}", p.name), || run_pipeline(&p))?;
+    let settings = EngineSettings {
+        cache_dir: cache.resolve()?,
+        ..p.settings()
+    };
+    let t = progress::with_spinner(&format!("running pipeline {}", p.name), || {
+        run_pipeline_using(p.effective_backend(), &p, &settings)
+    })?;
     Ok(Report::ok(render(&t, args.format)?))
 }
 

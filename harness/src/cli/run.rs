@@ -3,9 +3,11 @@
 
 use std::io::Read as _;
 
+use super::cache::CacheChoice;
 use super::error::CliError;
 use super::{EngineArgs, Format, Report, RunArgs, check_component_ref, input, progress, table};
-use crate::runner::{run_scenario, stage_id};
+use crate::backend::EngineSettings;
+use crate::runner::{run_scenario_using, scenario_settings, stage_id};
 use crate::scenario::{InputElement, Scenario};
 use crate::transcript::Transcript;
 
@@ -75,13 +77,19 @@ pub fn read_inputs(arg: Option<&str>) -> Result<Vec<InputElement>, CliError> {
 }
 
 /// Runs `torvyn-sim run`.
-pub fn run(args: &RunArgs) -> Result<Report, CliError> {
+pub fn run(args: &RunArgs, cache: &CacheChoice) -> Result<Report, CliError> {
     check_component_ref(&args.component)?;
     let inputs = read_inputs(args.input.as_deref())?;
     let had_inputs = !inputs.is_empty();
     let scenario = scenario(args, inputs);
+    let settings = EngineSettings {
+        cache_dir: cache.resolve()?,
+        ..scenario_settings(&scenario)
+    };
     let label = format!("running {}", args.component);
-    let transcript = progress::with_spinner(&label, || run_scenario(&scenario))?;
+    let transcript = progress::with_spinner(&label, || {
+        run_scenario_using(scenario.effective_backend(), &scenario, &settings)
+    })?;
     let mut report = Report::ok(render(&transcript, args.format)?);
     if had_inputs && transcript.role == "source" {
         report.stderr = format!(
