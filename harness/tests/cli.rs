@@ -868,7 +868,10 @@ fn the_second_command_loads_the_component_from_the_disk_cache() {
         .args(["cache", "stats"])
         .assert()
         .success()
-        .stdout(predicate::str::contains(format!("directory  {}", cache.display())))
+        .stdout(predicate::str::contains(format!(
+            "directory  {}",
+            cache.display()
+        )))
         .stdout(predicate::str::contains("entries    3"));
 }
 

@@ -13,8 +13,8 @@ use std::time::Duration;
 use proptest::prelude::*;
 use sha2::{Digest, Sha256};
 use torvyn_engine::cache::{
-    CacheConfig, CacheKey, CacheTier, CompiledComponentCache, FORMAT_VERSION, HEADER_LEN, MAGIC,
-    RejectReason,
+    CacheConfig, CacheKey, CacheTier, CompiledComponentCache, DiskUsage, FORMAT_VERSION,
+    HEADER_LEN, MAGIC, RejectReason, clear_disk, disk_usage,
 };
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
@@ -208,6 +208,64 @@ fn wat_files_and_errors() {
         before,
         "a failure caches nothing"
     );
+}
+
+#[test]
+fn a_callers_compile_function_shares_the_binary_key_and_keeps_its_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache =
+        CompiledComponentCache::new(engine(CompilationStrategy::Winch), disk_only(dir.path()))
+            .unwrap();
+    let calls = std::sync::atomic::AtomicU32::new(0);
+    let named = |e: &WasmtimeEngine, b: &[u8]| {
+        calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        e.compile_named(b, "my-origin.wasm")
+    };
+    let first = cache.get_or_compile_with(&UPPERCASE, &named).unwrap();
+    assert_eq!(first.tier, CacheTier::Compiled);
+    assert_eq!(first.key, cache.key_for(&UPPERCASE));
+    assert_runs(cache.engine(), &first.compiled);
+    // The plain lookup finds what the function compiled, and vice versa.
+    assert_eq!(
+        cache.get_or_compile(&UPPERCASE).unwrap().tier,
+        CacheTier::Disk
+    );
+    let again = cache.get_or_compile_with(&UPPERCASE, &named).unwrap();
+    assert_eq!(again.tier, CacheTier::Disk);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 1);
+
+    let err = cache.get_or_compile_with(b"not wasm", &named).unwrap_err();
+    assert!(err.to_string().contains("my-origin.wasm"), "{err}");
+    assert_eq!(cache.stats().compile_failures, 1);
+}
+
+#[test]
+fn disk_usage_counts_entries_and_clear_disk_removes_only_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    assert_eq!(disk_usage(&missing).unwrap(), DiskUsage::default());
+    assert_eq!(clear_disk(&missing).unwrap(), DiskUsage::default());
+    assert!(!missing.exists(), "neither creates the directory");
+
+    let cache =
+        CompiledComponentCache::new(engine(CompilationStrategy::Winch), disk_config(dir.path()))
+            .unwrap();
+    cache.get_or_compile(&UPPERCASE).unwrap();
+    cache.get_or_compile(&PASSTHROUGH).unwrap();
+    std::fs::write(dir.path().join("README"), "kept").unwrap();
+    let bytes: u64 = [&UPPERCASE, &PASSTHROUGH]
+        .iter()
+        .map(|b| {
+            let path = cache.entry_path(&cache.key_for(b)).unwrap();
+            std::fs::metadata(path).unwrap().len()
+        })
+        .sum();
+    let usage = disk_usage(dir.path()).unwrap();
+    assert_eq!(usage, DiskUsage { entries: 2, bytes });
+
+    assert_eq!(clear_disk(dir.path()).unwrap(), usage);
+    assert_eq!(names_in(dir.path()), ["README"]);
+    assert_eq!(disk_usage(dir.path()).unwrap(), DiskUsage::default());
 }
 
 #[test]
