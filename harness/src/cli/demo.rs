@@ -107,6 +107,7 @@ pub fn pipeline() -> Pipeline {
 pub fn run(args: &DemoArgs) -> Result<Report, CliError> {
     let mut p = pipeline();
     apply_engine(&mut p, &args.engine);
+    p.preview_bytes = args.preview_bytes;
     let backend = EmbeddedBackend::new(&p.settings())?;
     let t = progress::with_spinner("running the demo", || run_pipeline_on(&backend, &p))?;
     let mut out = render(&t, args.format)?;

@@ -79,7 +79,7 @@ Input (--input FILE, or - for stdin), one element per line; blank lines are skip
   JSON Lines, when the first non-blank line starts with `{`:
     {\"payload\": \"hello\", \"content_type\": \"text/plain\", \"deadline_ms\": 5}
     {\"payload_hex\": \"00ff10\", \"content_type\": \"application/octet-stream\"}
-    {\"payload\": {\"id\": 7}}      (non-string JSON is sent as its text, application/json)
+    {\"payload\": {\"id\": 7}}      (non-string JSON is sent as written, application/json)
   plain lines otherwise: each line is one text/plain element.
 A processor gets `process` per element, a sink `push` per element then
 `complete`; a source is pulled until `none` (or --pull-limit) and ignores input.
@@ -399,6 +399,10 @@ pub struct RunArgs {
     /// Output format
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Bytes of each payload and guest stdout/stderr preview, in every
+    /// format; 0 shows every byte [default: 64]
+    #[arg(long, value_name = "N")]
+    pub preview_bytes: Option<usize>,
 }
 
 /// `torvyn-sim pipeline`.
@@ -437,6 +441,10 @@ pub struct PipelineArgs {
     /// Output format
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Bytes of each payload and guest stdout/stderr preview, in every
+    /// format; 0 shows every byte [default: 64]
+    #[arg(long, value_name = "N")]
+    pub preview_bytes: Option<usize>,
 }
 
 /// `torvyn-sim inspect`.
@@ -477,6 +485,10 @@ pub struct DemoArgs {
     /// Output format
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Bytes of each payload and guest stdout/stderr preview, in every
+    /// format; 0 shows every byte [default: 64]
+    #[arg(long, value_name = "N")]
+    pub preview_bytes: Option<usize>,
 }
 
 /// What a command printed, and its exit code.
