@@ -416,6 +416,36 @@ fn bench_prints_engine_and_baseline_figures() {
 }
 
 #[test]
+fn bench_runs_a_wasi_importing_component() {
+    let out = sim()
+        .args([
+            "bench",
+            "wasi-hello",
+            "--payload",
+            "64",
+            "--elements",
+            "200",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let figure = |label: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("no {label} figure in {text}"))
+    };
+    for label in ["engine", "baseline", "ratio"] {
+        let v = figure(label);
+        assert!(v > 0.0 && v.is_finite(), "{label} {v} in {text}");
+    }
+}
+
+#[test]
 fn verbose_logs_calls_and_faults_to_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "in.txt", "a\nb\n");
