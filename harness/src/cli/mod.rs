@@ -81,6 +81,8 @@ Input (--input FILE, or - for stdin), one element per line; blank lines are skip
     {\"payload_hex\": \"00ff10\", \"content_type\": \"application/octet-stream\"}
     {\"payload\": {\"id\": 7}}      (non-string JSON is sent as written, application/json)
   plain lines otherwise: each line is one text/plain element.
+Payloads and guest stdout/stderr are previewed up to 64 bytes in every format;
+--preview-bytes N shows N, --preview-bytes 0 every byte.
 A processor gets `process` per element, a sink `push` per element then
 `complete`; a source is pulled until `none` (or --pull-limit) and ignores input.
 A filter gets `evaluate` per element (pass or reject), a router `route` per
@@ -95,6 +97,7 @@ Examples:
   torvyn-sim run uppercase --input events.jsonl --format json
   torvyn-sim run sink --config '{\"count\": 2}' --input words.txt
   torvyn-sim run counter-source --config '{\"count\": 5}' --pull-limit 3
+  torvyn-sim run wasi-hello --input words.txt --preview-bytes 0 --format yaml
 
 Exit codes: 0 ok, 2 usage, 3 input (file, WAT, world, input line), 4 engine.";
 
@@ -218,7 +221,9 @@ const BENCH_HELP: &str = "\
 Runs COMPONENT through the engine and through a minimal bindgen! host in
 interleaved rounds in one process and prints ns per element for each and
 their ratio (engine / baseline). A processor is driven with process, a sink
-with push, a source with pull. Takes a few seconds. Figures from a debug
+with push, a source with pull. The baseline links WASI p2 as the engine does
+(nothing granted, output discarded), so components importing WASI run too.
+Takes a few seconds. Figures from a debug
 build measure unoptimized host code: run it from a release build.
 
 Example:
