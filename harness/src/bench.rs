@@ -5,7 +5,10 @@
 //!   directly through `wasmtime::component::bindgen!` bindings of the
 //!   contract, with a host that keeps every buffer as a `Vec<u8>` in a
 //!   Wasmtime [`ResourceTable`] and does nothing else: no fuel accounting
-//!   per call, no deadlines, no limits, no metrics, no reclaiming, no WASI.
+//!   per call, no deadlines, no limits, no metrics, no reclaiming. It links
+//!   WASI p2 as the engine does (`wasmtime_wasi::p2::add_to_linker_sync`,
+//!   a context that grants nothing, stdout and stderr discarded), so it
+//!   runs any component the engine runs, a `wasm32-wasip2` build included.
 //!   It is built with the same code-generation settings as the engine it is
 //!   compared with (compiler, fuel, epoch interruption, stack), so the
 //!   difference is the engine's layers, not the machine code.
@@ -38,6 +41,7 @@ use torvyn_engine::{
 };
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker, Resource, ResourceTable};
 use wasmtime::{Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::backend::SimBackend;
 use crate::error::HarnessError;
@@ -135,9 +139,41 @@ pub enum BenchError {
     },
 }
 
-/// The store data of the baseline host: its resource table, nothing else.
+/// The store data of the baseline host: its resource table (which WASI's
+/// resources share) and a WASI context, nothing else.
 pub struct BaselineState {
     table: ResourceTable,
+    wasi: WasiCtx,
+}
+
+impl BaselineState {
+    fn new() -> Self {
+        Self {
+            table: ResourceTable::new(),
+            wasi: wasi_context(),
+        }
+    }
+}
+
+impl WasiView for BaselineState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A WASI context that grants what the engine's grants (nothing: no files,
+/// sockets, environment or arguments), with stdout and stderr discarded
+/// (the engine captures them; a guest sees no difference) and the host's
+/// clocks and random generators (a benchmark needs no determinism).
+fn wasi_context() -> WasiCtx {
+    WasiCtxBuilder::new()
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .build()
 }
 
 fn trap(e: impl fmt::Display) -> wasmtime::Error {
@@ -302,9 +338,11 @@ impl buffer_allocator::Host for BaselineState {
     }
 }
 
-/// A linker with the contract's host functions (and nothing else).
+/// A linker with WASI p2, as the engine links it, and the contract's host
+/// functions (and nothing else).
 fn contract_linker(engine: &Engine) -> wasmtime::Result<Linker<BaselineState>> {
     let mut linker = Linker::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     BenchHost::add_to_linker::<_, HasSelf<BaselineState>>(&mut linker, |s| s)?;
     Ok(linker)
 }
@@ -367,12 +405,7 @@ impl Baseline {
     }
 
     fn store(&self) -> Result<Store<BaselineState>, BenchError> {
-        let mut store = Store::new(
-            &self.engine,
-            BaselineState {
-                table: ResourceTable::new(),
-            },
-        );
+        let mut store = Store::new(&self.engine, BaselineState::new());
         // No ticker advances this engine's epoch: the deadline never comes.
         store.set_epoch_deadline(u64::MAX / 2);
         if self.fuel {
@@ -437,8 +470,8 @@ impl Baseline {
         self.finish(store, &instance)
     }
 
-    /// An instance the naive way: build a `Linker` with the contract's host
-    /// functions, then `linker.instantiate`, every time (the cold-path
+    /// An instance the naive way: build a `Linker` with WASI and the
+    /// contract's host functions, then `linker.instantiate`, every time (the cold-path
     /// baseline of the engine's pooled instantiate from `InstancePre`).
     pub fn instantiate_with_linking(&self) -> Result<BaselineInstance, BenchError> {
         let mut store = self.store()?;
@@ -1018,6 +1051,20 @@ mod tests {
         assert!(!sink.push(0, b"x", "text/plain").unwrap());
         assert!(sink.push(1, b"y", "text/plain").unwrap());
         assert_eq!(sink.live_resources(), 0);
+    }
+
+    #[test]
+    fn the_baseline_links_wasi_like_the_engine() {
+        let config = WasmtimeEngineConfig::default();
+        let bytes = crate::fixtures::load_fixture("wasi-hello").unwrap();
+        let base = Baseline::new(&config, &bytes, "wasi-hello").unwrap();
+        let mut inst = base.instantiate().unwrap();
+        // stdout is discarded; the element is 8 wall-clock bytes and 8 random.
+        let out = inst.process(0, b"hi", "text/plain").unwrap();
+        assert_eq!(out.map(|b| b.len()), Some(16));
+        assert_eq!(inst.live_resources(), 0, "the stdout stream was dropped");
+        let mut linked = base.instantiate_with_linking().unwrap();
+        assert!(linked.process(1, b"x", "text/plain").unwrap().is_some());
     }
 
     #[test]

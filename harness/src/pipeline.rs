@@ -156,6 +156,12 @@ pub struct Pipeline {
     /// The virtual clock's cost model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virtual_time: Option<VirtualTimeSpec>,
+    /// Bytes of each payload and guest-output preview in the transcript:
+    /// [`PREVIEW_BYTES`](crate::transcript::PREVIEW_BYTES) when absent,
+    /// every byte with `Some(0)` (the CLI's `--preview-bytes N`). A display
+    /// setting of one run, not part of the pipeline file.
+    #[serde(skip)]
+    pub preview_bytes: Option<usize>,
     /// The directory relative component paths are resolved against.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -404,6 +410,13 @@ impl Pipeline {
             sink: Some(sink),
             ..Self::default()
         }
+    }
+
+    /// The preview cap in effect (`0`: no cap): `preview_bytes`, else
+    /// [`PREVIEW_BYTES`](crate::transcript::PREVIEW_BYTES).
+    pub fn preview_cap(&self) -> usize {
+        self.preview_bytes
+            .unwrap_or(crate::transcript::PREVIEW_BYTES)
     }
 
     /// The seed in effect.
@@ -912,7 +925,7 @@ pub fn run_pipeline_on<B: SimBackend>(
     let wall = Instant::now();
     let start_ns = clock.now_ns();
     let mut run = Run {
-        d: Driver::new(backend),
+        d: Driver::new(backend, pipeline.preview_cap()),
         sum: PipelineSummary::default(),
         stopped: vec![None; stages.len()],
         paused: false,

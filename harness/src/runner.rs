@@ -128,7 +128,7 @@ pub fn run_scenario_on<B: SimBackend>(
 
     let wall = Instant::now();
     let start_ns = backend.clock().now_ns();
-    let mut d = Driver::new(backend);
+    let mut d = Driver::new(backend, scenario.preview_cap());
     let mut stopped = d.init_if_needed(&mut inst, None, scenario.config.as_deref());
     let mut skipped = 0u64;
     if role == ScenarioRole::Source {
@@ -259,14 +259,19 @@ pub(crate) fn stage_id(component: &str) -> String {
 /// Makes calls through the engine traits and records each as an [`Entry`].
 pub(crate) struct Driver<'b, B: SimBackend> {
     backend: &'b B,
+    /// Bytes of each payload and guest output preview (`0`: no cap).
+    preview: usize,
     /// Every call so far.
     pub entries: Vec<Entry>,
 }
 
 impl<'b, B: SimBackend> Driver<'b, B> {
-    pub fn new(backend: &'b B) -> Self {
+    /// A driver on `backend` whose previews show `preview` bytes (`0`:
+    /// every byte).
+    pub fn new(backend: &'b B, preview: usize) -> Self {
         Self {
             backend,
+            preview,
             entries: Vec::new(),
         }
     }
@@ -323,8 +328,8 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         entry.now_ns = self.backend.clock().now_ns();
         entry.live_resources = inst.live_resources();
         let (stdout, stderr) = self.backend.take_output(inst);
-        entry.stdout = PayloadPreview::of_guest_output(&stdout);
-        entry.stderr = PayloadPreview::of_guest_output(&stderr);
+        entry.stdout = PayloadPreview::of_guest_output_with_cap(&stdout, self.preview);
+        entry.stderr = PayloadPreview::of_guest_output_with_cap(&stderr, self.preview);
         self.entries.push(entry);
         inv.outcome
     }
@@ -373,8 +378,9 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         stage: Option<&str>,
         el: StreamElement,
     ) -> Result<ProcessResult, InvokeError> {
-        let input = summarize(&el);
+        let input = summarize(&el, self.preview);
         let inv = block_on(inst.process(el));
+        let cap = self.preview;
         self.record(
             inst,
             stage,
@@ -383,7 +389,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
             Some(input),
             inv,
             |r| match r {
-                ProcessResult::Emit(out) => Outcome::emit(out),
+                ProcessResult::Emit(out) => Outcome::emit_with_cap(out, cap),
                 ProcessResult::Drop => Outcome::Drop,
             },
         )
@@ -395,8 +401,9 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         stage: Option<&str>,
     ) -> Result<Option<OutputElement>, InvokeError> {
         let inv = block_on(inst.pull());
+        let cap = self.preview;
         self.record(inst, stage, Call::Pull, None, None, inv, |r| match r {
-            Some(out) => Outcome::emit(out),
+            Some(out) => Outcome::emit_with_cap(out, cap),
             None => Outcome::PulledNone,
         })
     }
@@ -407,7 +414,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         stage: Option<&str>,
         el: StreamElement,
     ) -> Result<BackpressureSignal, InvokeError> {
-        let input = summarize(&el);
+        let input = summarize(&el, self.preview);
         let inv = block_on(inst.push(el));
         self.record(inst, stage, Call::Push, None, Some(input), inv, |s| {
             Outcome::backpressure(*s)
@@ -450,7 +457,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         stage: Option<&str>,
         el: StreamElement,
     ) -> Result<bool, InvokeError> {
-        let input = summarize(&el);
+        let input = summarize(&el, self.preview);
         let inv = block_on(inst.evaluate(el));
         self.record(inst, stage, Call::Evaluate, None, Some(input), inv, |p| {
             Outcome::verdict(*p)
@@ -463,7 +470,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         stage: Option<&str>,
         el: StreamElement,
     ) -> Result<Vec<String>, InvokeError> {
-        let input = summarize(&el);
+        let input = summarize(&el, self.preview);
         let inv = block_on(inst.route(el));
         self.record(inst, stage, Call::Route, None, Some(input), inv, |ports| {
             Outcome::Routed {
@@ -478,8 +485,9 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         stage: Option<&str>,
         el: StreamElement,
     ) -> Result<Option<OutputElement>, InvokeError> {
-        let input = summarize(&el);
+        let input = summarize(&el, self.preview);
         let inv = block_on(inst.ingest(el));
+        let cap = self.preview;
         self.record(
             inst,
             stage,
@@ -488,7 +496,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
             Some(input),
             inv,
             |r| match r {
-                Some(out) => Outcome::emit(out),
+                Some(out) => Outcome::emit_with_cap(out, cap),
                 None => Outcome::Absorbed,
             },
         )
@@ -500,8 +508,9 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         stage: Option<&str>,
     ) -> Result<Vec<OutputElement>, InvokeError> {
         let inv = block_on(inst.flush());
+        let cap = self.preview;
         self.record(inst, stage, Call::Flush, None, None, inv, |outs| {
-            Outcome::flushed(outs)
+            Outcome::flushed_with_cap(outs, cap)
         })
     }
 
@@ -517,13 +526,13 @@ impl<'b, B: SimBackend> Driver<'b, B> {
     }
 }
 
-fn summarize(el: &StreamElement) -> InputSummary {
+fn summarize(el: &StreamElement, preview: usize) -> InputSummary {
     InputSummary {
         sequence: el.meta.sequence,
         timestamp_ns: el.meta.timestamp_ns,
         content_type: el.meta.content_type.to_string(),
         deadline_ns: el.context.deadline_ns,
-        payload: PayloadPreview::of(&el.payload),
+        payload: PayloadPreview::with_cap(&el.payload, preview),
     }
 }
 

@@ -118,6 +118,12 @@ pub struct Scenario {
     /// The virtual clock's cost model; the engine default when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virtual_time: Option<VirtualTimeSpec>,
+    /// Bytes of each payload and guest-output preview in the transcript:
+    /// [`PREVIEW_BYTES`](crate::transcript::PREVIEW_BYTES) when absent,
+    /// every byte with `Some(0)` (the CLI's `--preview-bytes N`). A display
+    /// setting of one run, not part of the scenario file.
+    #[serde(skip)]
+    pub preview_bytes: Option<usize>,
     /// The directory relative component paths are resolved against (the
     /// scenario file's directory when loaded from a file).
     #[serde(skip)]
@@ -501,6 +507,13 @@ impl Scenario {
     pub fn with_strategy(mut self, strategy: Strategy) -> Self {
         self.strategy = strategy;
         self
+    }
+
+    /// The preview cap in effect (`0`: no cap): `preview_bytes`, else
+    /// [`PREVIEW_BYTES`](crate::transcript::PREVIEW_BYTES).
+    pub fn preview_cap(&self) -> usize {
+        self.preview_bytes
+            .unwrap_or(crate::transcript::PREVIEW_BYTES)
     }
 
     /// The seed in effect.

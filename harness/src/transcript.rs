@@ -17,7 +17,9 @@ use crate::backend::BackendKind;
 use crate::error::HarnessError;
 use crate::scenario::{ClockSetting, Signal, Strategy};
 
-/// Payload bytes shown in a preview; the full length is always recorded.
+/// Payload bytes shown in a preview by default; the full length is always
+/// recorded. A scenario's or pipeline's `preview_bytes` (the CLI's
+/// `--preview-bytes N`) changes it for one run, `0` showing every byte.
 pub const PREVIEW_BYTES: usize = 64;
 
 /// The record of one scenario run.
@@ -228,7 +230,8 @@ pub struct InputSummary {
 }
 
 /// A short view of some bytes: UTF-8 text when valid and printable, else
-/// hex; at most [`PREVIEW_BYTES`] bytes, with the full length.
+/// hex; at most [`PREVIEW_BYTES`] bytes (or the cap of
+/// [`PayloadPreview::with_cap`]), with the full length.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PayloadPreview {
     /// The full length in bytes.
@@ -248,10 +251,17 @@ pub struct PayloadPreview {
 }
 
 impl PayloadPreview {
-    /// A preview of `bytes`.
+    /// A preview of `bytes`, cut at [`PREVIEW_BYTES`].
     pub fn of(bytes: &[u8]) -> Self {
-        let truncated = bytes.len() > PREVIEW_BYTES;
-        let mut cut = bytes.len().min(PREVIEW_BYTES);
+        Self::with_cap(bytes, PREVIEW_BYTES)
+    }
+
+    /// A preview of `bytes`, cut at `cap` bytes; `0` is no cap (every byte
+    /// is shown).
+    pub fn with_cap(bytes: &[u8], cap: usize) -> Self {
+        let cap = if cap == 0 { usize::MAX } else { cap };
+        let truncated = bytes.len() > cap;
+        let mut cut = bytes.len().min(cap);
         // Text: back off to a character boundary when cutting mid-character.
         let text = loop {
             match std::str::from_utf8(&bytes[..cut]) {
@@ -273,21 +283,28 @@ impl PayloadPreview {
             None => Self {
                 len: bytes.len(),
                 text: None,
-                hex: Some(hex(&bytes[..bytes.len().min(PREVIEW_BYTES)])),
+                hex: Some(hex(&bytes[..bytes.len().min(cap)])),
                 truncated,
                 discarded: 0,
             },
         }
     }
 
-    /// A preview of guest output, or `None` when the guest wrote nothing.
+    /// A preview of guest output cut at [`PREVIEW_BYTES`], or `None` when
+    /// the guest wrote nothing.
     pub fn of_guest_output(out: &GuestOutput) -> Option<Self> {
+        Self::of_guest_output_with_cap(out, PREVIEW_BYTES)
+    }
+
+    /// A preview of guest output cut at `cap` bytes (`0`: no cap), or
+    /// `None` when the guest wrote nothing.
+    pub fn of_guest_output_with_cap(out: &GuestOutput, cap: usize) -> Option<Self> {
         if out.bytes.is_empty() && out.discarded == 0 {
             return None;
         }
         Some(Self {
             discarded: out.discarded,
-            ..Self::of(&out.bytes)
+            ..Self::with_cap(&out.bytes, cap)
         })
     }
 
@@ -379,14 +396,21 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The outcome of an emitted or pulled element.
+    /// The outcome of an emitted or pulled element, its payload previewed
+    /// up to [`PREVIEW_BYTES`].
     pub fn emit(out: &OutputElement) -> Self {
+        Self::emit_with_cap(out, PREVIEW_BYTES)
+    }
+
+    /// The outcome of an emitted or pulled element, its payload previewed
+    /// up to `cap` bytes (`0`: no cap).
+    pub fn emit_with_cap(out: &OutputElement, cap: usize) -> Self {
         Self::Emit {
             sequence: out.meta.sequence,
             content_type: out.meta.content_type.to_string(),
             buffer_content_type: (out.buffer_content_type != out.meta.content_type)
                 .then(|| out.buffer_content_type.to_string()),
-            payload: PayloadPreview::of(&out.payload),
+            payload: PayloadPreview::with_cap(&out.payload, cap),
         }
     }
 
@@ -415,10 +439,16 @@ impl Outcome {
         if pass { Self::Pass } else { Self::Reject }
     }
 
-    /// The outcome of a `flush`.
+    /// The outcome of a `flush`, payloads previewed up to [`PREVIEW_BYTES`].
     pub fn flushed(outs: &[OutputElement]) -> Self {
+        Self::flushed_with_cap(outs, PREVIEW_BYTES)
+    }
+
+    /// The outcome of a `flush`, payloads previewed up to `cap` bytes (`0`:
+    /// no cap).
+    pub fn flushed_with_cap(outs: &[OutputElement], cap: usize) -> Self {
         Self::Flushed {
-            elements: outs.iter().map(Self::emit).collect(),
+            elements: outs.iter().map(|o| Self::emit_with_cap(o, cap)).collect(),
         }
     }
 
@@ -879,6 +909,25 @@ mod tests {
         assert!(
             PayloadPreview::of(b"a\x07b").hex.is_some(),
             "control characters are hex"
+        );
+    }
+
+    #[test]
+    fn a_cap_of_zero_shows_every_byte() {
+        let long = "x".repeat(200);
+        let p = PayloadPreview::with_cap(long.as_bytes(), 0);
+        assert_eq!(
+            (p.text.as_deref(), p.truncated),
+            (Some(long.as_str()), false)
+        );
+        let p = PayloadPreview::with_cap(long.as_bytes(), 10);
+        assert_eq!((p.text.as_deref(), p.truncated), (Some("xxxxxxxxxx"), true));
+        let bin = vec![0u8; 100];
+        let p = PayloadPreview::with_cap(&bin, 0);
+        assert_eq!(p.hex.map(|h| h.len()), Some(200));
+        assert_eq!(
+            PayloadPreview::of(long.as_bytes()),
+            PayloadPreview::with_cap(long.as_bytes(), PREVIEW_BYTES)
         );
     }
 

@@ -440,6 +440,36 @@ fn bench_prints_engine_and_baseline_figures() {
 }
 
 #[test]
+fn bench_runs_a_wasi_importing_component() {
+    let out = sim()
+        .args([
+            "bench",
+            "wasi-hello",
+            "--payload",
+            "64",
+            "--elements",
+            "200",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let figure = |label: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("no {label} figure in {text}"))
+    };
+    for label in ["engine", "baseline", "ratio"] {
+        let v = figure(label);
+        assert!(v > 0.0 && v.is_finite(), "{label} {v} in {text}");
+    }
+}
+
+#[test]
 fn verbose_logs_calls_and_faults_to_stderr() {
     let dir = tempfile::tempdir().unwrap();
     let input = write(dir.path(), "in.txt", "a\nb\n");
@@ -993,4 +1023,167 @@ fn a_corrupted_entry_is_rejected_and_the_component_compiled_again() {
     // The entry was written again, sound: the next run loads it.
     let (_, stderr) = run_uppercase_verbose(&cache, &input);
     assert_eq!(tiers(&stderr), ["disk"], "{stderr}");
+}
+
+/// The first `process` entry of a transcript.
+fn first_process(t: &serde_json::Value) -> &serde_json::Value {
+    t["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["call"] == "process")
+        .unwrap_or_else(|| panic!("no process call in {t}"))
+}
+
+/// `torvyn-sim run ARGS...` with `stdin`, its stdout as text.
+fn run_out(args: &[&str], stdin: &str) -> String {
+    let out = sim()
+        .arg("run")
+        .args(args)
+        .write_stdin(stdin)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn preview_bytes_shows_whole_payloads_in_every_format() {
+    let long: String = (0..200)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    let line = format!("{long}\n");
+    let cut = &long[..64];
+    let base = ["passthrough", "--input", "-"];
+
+    // The default cut is 64 bytes, in every format.
+    let table = run_out(&base, &line);
+    assert!(table.contains(&format!("{cut:?}…(200 bytes)")), "{table}");
+    assert!(!table.contains(&long), "{table}");
+    let yaml = run_out(&[&base[..], &["--format", "yaml"]].concat(), &line);
+    assert!(
+        yaml.contains("truncated: true") && !yaml.contains(&long),
+        "{yaml}"
+    );
+    let t = json(run_out(&[&base[..], &["--format", "json"]].concat(), &line).as_bytes());
+    assert_eq!(emitted(&t), [cut]);
+    assert_eq!(first_process(&t)["input"]["payload"]["truncated"], true);
+
+    // --preview-bytes 0: every byte, input and output.
+    let whole = [&base[..], &["--preview-bytes", "0"]].concat();
+    let table = run_out(&whole, &line);
+    assert!(table.contains(&format!("seq=0 {long:?}")), "{table}");
+    assert!(table.contains(&format!("emit {long:?}")), "{table}");
+    assert!(!table.contains("(200 bytes)"), "{table}");
+    let yaml = run_out(&[&whole[..], &["--format", "yaml"]].concat(), &line);
+    assert!(
+        yaml.matches(&long).count() == 2 && !yaml.contains("truncated"),
+        "{yaml}"
+    );
+    let t = json(run_out(&[&whole[..], &["--format", "json"]].concat(), &line).as_bytes());
+    assert_eq!(emitted(&t), [long.as_str()]);
+    assert_eq!(first_process(&t)["input"]["payload"]["text"], long.as_str());
+    assert!(first_process(&t)["outcome"]["emit"]["payload"]["truncated"].is_null());
+
+    // Any other N cuts there.
+    let t = json(
+        run_out(
+            &[&base[..], &["--preview-bytes", "5", "-f", "json"]].concat(),
+            &line,
+        )
+        .as_bytes(),
+    );
+    assert_eq!(emitted(&t), ["abcde"]);
+}
+
+#[test]
+fn preview_bytes_shows_a_whole_line_of_guest_stdout() {
+    let long = "y".repeat(150);
+    let line = format!("{long}\n");
+    let base = ["wasi-hello", "--input", "-", "--format", "json"];
+    let t = json(run_out(&base, &line).as_bytes());
+    let stdout = &first_process(&t)["stdout"];
+    assert_eq!(
+        (stdout["len"].as_u64(), stdout["truncated"].as_bool()),
+        (Some(151), Some(true))
+    );
+    assert_eq!(stdout["text"].as_str().map(str::len), Some(64));
+
+    let t = json(run_out(&[&base[..], &["--preview-bytes", "0"]].concat(), &line).as_bytes());
+    let stdout = &first_process(&t)["stdout"];
+    assert_eq!(stdout["text"].as_str(), Some(line.as_str()));
+    assert!(stdout["truncated"].is_null(), "{stdout}");
+    let table = run_out(
+        &["wasi-hello", "--input", "-", "--preview-bytes", "0"],
+        &line,
+    );
+    assert!(table.contains(&format!("stdout: {line:?}")), "{table}");
+}
+
+#[test]
+fn preview_bytes_applies_to_pipelines_and_the_demo() {
+    let out = sim()
+        .args(["demo", "--preview-bytes", "3", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let t = json(&out);
+    let texts: Vec<&str> = t["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["outcome"]["emit"]["payload"]["text"].as_str())
+        .collect();
+    assert!(
+        !texts.is_empty() && texts.iter().all(|s| s.len() <= 3),
+        "{texts:?}"
+    );
+    let out = sim()
+        .args([
+            "pipeline",
+            "counter-source",
+            "passthrough",
+            "sink",
+            "--preview-bytes",
+            "1",
+        ])
+        .args(["--config", "counter-source={\"count\": 12}"])
+        .args(["--format", "yaml"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let yaml = String::from_utf8(out).unwrap();
+    assert!(yaml.contains("truncated: true"), "{yaml}");
+}
+
+#[test]
+fn a_json_payload_arrives_byte_for_byte() {
+    let payload = r#"{"zeta": 1,  "alpha" :[3, 1,2],"mid": {"b": true , "a": null}}"#;
+    let line = format!("{{\"payload\":   {payload} }}\n");
+    let t = json(
+        run_out(
+            &[
+                "passthrough",
+                "--input",
+                "-",
+                "--format",
+                "json",
+                "--preview-bytes",
+                "0",
+            ],
+            &line,
+        )
+        .as_bytes(),
+    );
+    assert_eq!(emitted(&t), [payload]);
+    assert_eq!(
+        first_process(&t)["outcome"]["emit"]["content_type"],
+        "application/json"
+    );
 }

@@ -108,6 +108,7 @@ pub fn pipeline() -> Pipeline {
 pub fn run(args: &DemoArgs, cache: &CacheChoice) -> Result<Report, CliError> {
     let mut p = pipeline();
     apply_engine(&mut p, &args.engine);
+    p.preview_bytes = args.preview_bytes;
     let settings = EngineSettings {
         cache_dir: cache.resolve()?,
         ..p.settings()

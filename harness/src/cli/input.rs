@@ -10,7 +10,8 @@
 //! ```
 //!
 //! with `payload` (a string is sent as its UTF-8 bytes; any other JSON value
-//! as its compact JSON text, with content type `application/json` unless
+//! as its JSON text byte for byte as the line writes it, key order and
+//! spacing kept, with content type `application/json` unless
 //! `content_type` says otherwise) or `payload_hex` (bytes in hex), an
 //! optional `content_type` (default `text/plain`) and an optional deadline
 //! relative to the element's call (`deadline_ms` or `deadline_ns`). Unknown
@@ -19,6 +20,7 @@
 //! are skipped in both formats.
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::error::CliError;
 use crate::scenario::{InputElement, decode_hex};
@@ -36,8 +38,10 @@ pub enum InputFormat {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Record {
+    /// The value as written in the line (serde_json's `RawValue`), so a
+    /// non-string payload keeps its key order and spacing.
     #[serde(default)]
-    payload: Option<serde_json::Value>,
+    payload: Option<Box<RawValue>>,
     #[serde(default)]
     payload_hex: Option<String>,
     #[serde(default)]
@@ -102,13 +106,14 @@ fn parse_record(line: &str, origin: &str, n: usize) -> Result<InputElement, CliE
     if let Some(hex) = &record.payload_hex {
         decode_hex(hex).map_err(|p| bad(format!("payload_hex: {p}")))?;
     }
-    let (payload, default_type) = match record.payload {
+    let (payload, default_type) = match record.payload.as_deref().map(RawValue::get) {
         None => (None, None),
-        Some(serde_json::Value::String(s)) => (Some(s), None),
-        Some(other) => (
-            Some(other.to_string()),
-            Some("application/json".to_string()),
-        ),
+        Some(raw) if raw.starts_with('"') => {
+            let text: String =
+                serde_json::from_str(raw).map_err(|e| bad(format!("payload: {e}")))?;
+            (Some(text), None)
+        }
+        Some(raw) => (Some(raw.to_string()), Some("application/json".to_string())),
     };
     Ok(InputElement {
         payload,
@@ -133,7 +138,11 @@ mod tests {
         assert_eq!(v[0].payload.as_deref(), Some("a"));
         assert_eq!(v[0].deadline_ns, Some(2_000_000));
         assert_eq!(v[1].payload_hex.as_deref(), Some("00ff"));
-        assert_eq!(v[2].payload.as_deref(), Some("{\"k\":1}"));
+        assert_eq!(
+            v[2].payload.as_deref(),
+            Some("{\"k\": 1}"),
+            "kept as written"
+        );
         assert_eq!(v[2].content_type.as_deref(), Some("application/json"));
 
         let p = "hello\r\n\n{not json at first}\n";
@@ -141,6 +150,25 @@ mod tests {
         let v = parse_inputs(p, "in.txt").unwrap();
         assert_eq!(v.len(), 2);
         assert_eq!(v[0].payload.as_deref(), Some("hello"));
+    }
+
+    #[test]
+    fn json_payloads_are_kept_byte_for_byte() {
+        let line = "{\"payload\":  {\"z\": 1,   \"a\" :[2, 3], \"m\":{\"y\":null}} , \"content_type\": \"x/json\"}";
+        let v = parse_inputs(line, "x").unwrap();
+        assert_eq!(
+            v[0].payload.as_deref(),
+            Some("{\"z\": 1,   \"a\" :[2, 3], \"m\":{\"y\":null}}")
+        );
+        assert_eq!(v[0].content_type.as_deref(), Some("x/json"));
+        let v = parse_inputs("{\"payload\": \"a\\u00e9\\n\"}", "x").unwrap();
+        assert_eq!(
+            v[0].payload.as_deref(),
+            Some("a\u{e9}\n"),
+            "strings are unescaped"
+        );
+        let v = parse_inputs("{\"payload\": 1.50}", "x").unwrap();
+        assert_eq!(v[0].payload.as_deref(), Some("1.50"));
     }
 
     #[test]

@@ -93,8 +93,10 @@ Input (--input FILE, or - for stdin), one element per line; blank lines are skip
   JSON Lines, when the first non-blank line starts with `{`:
     {\"payload\": \"hello\", \"content_type\": \"text/plain\", \"deadline_ms\": 5}
     {\"payload_hex\": \"00ff10\", \"content_type\": \"application/octet-stream\"}
-    {\"payload\": {\"id\": 7}}      (non-string JSON is sent as its text, application/json)
+    {\"payload\": {\"id\": 7}}      (non-string JSON is sent as written, application/json)
   plain lines otherwise: each line is one text/plain element.
+Payloads and guest stdout/stderr are previewed up to 64 bytes in every format;
+--preview-bytes N shows N, --preview-bytes 0 every byte.
 A processor gets `process` per element, a sink `push` per element then
 `complete`; a source is pulled until `none` (or --pull-limit) and ignores input.
 A filter gets `evaluate` per element (pass or reject), a router `route` per
@@ -109,6 +111,7 @@ Examples:
   torvyn-sim run uppercase --input events.jsonl --format json
   torvyn-sim run sink --config '{\"count\": 2}' --input words.txt
   torvyn-sim run counter-source --config '{\"count\": 5}' --pull-limit 3
+  torvyn-sim run wasi-hello --input words.txt --preview-bytes 0 --format yaml
 
 Exit codes: 0 ok, 2 usage, 3 input (file, WAT, world, input line), 4 engine.";
 
@@ -277,7 +280,9 @@ const BENCH_HELP: &str = "\
 Runs COMPONENT through the engine and through a minimal bindgen! host in
 interleaved rounds in one process and prints ns per element for each and
 their ratio (engine / baseline). A processor is driven with process, a sink
-with push, a source with pull. Takes a few seconds. Figures from a debug
+with push, a source with pull. The baseline links WASI p2 as the engine does
+(nothing granted, output discarded), so components importing WASI run too.
+Takes a few seconds. Figures from a debug
 build measure unoptimized host code: run it from a release build.
 
 Example:
@@ -458,6 +463,10 @@ pub struct RunArgs {
     /// Output format
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Bytes of each payload and guest stdout/stderr preview, in every
+    /// format; 0 shows every byte [default: 64]
+    #[arg(long, value_name = "N")]
+    pub preview_bytes: Option<usize>,
 }
 
 /// `torvyn-sim pipeline`.
@@ -496,6 +505,10 @@ pub struct PipelineArgs {
     /// Output format
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Bytes of each payload and guest stdout/stderr preview, in every
+    /// format; 0 shows every byte [default: 64]
+    #[arg(long, value_name = "N")]
+    pub preview_bytes: Option<usize>,
 }
 
 /// `torvyn-sim inspect`.
@@ -536,6 +549,10 @@ pub struct DemoArgs {
     /// Output format
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Bytes of each payload and guest stdout/stderr preview, in every
+    /// format; 0 shows every byte [default: 64]
+    #[arg(long, value_name = "N")]
+    pub preview_bytes: Option<usize>,
 }
 
 /// What a command printed, and its exit code.

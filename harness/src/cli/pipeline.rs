@@ -57,6 +57,7 @@ pub fn pipeline(args: &PipelineArgs) -> Result<Pipeline, CliError> {
     if let Some(ns) = args.drain_ns {
         p.drain_ns = Some(ns);
     }
+    p.preview_bytes = args.preview_bytes;
     apply_engine(&mut p, &args.engine);
     Ok(p)
 }

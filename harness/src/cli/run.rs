@@ -19,6 +19,7 @@ pub fn scenario(args: &RunArgs, inputs: Vec<InputElement>) -> Scenario {
         grants: args.grant.clone(),
         fuel: args.fuel,
         pull_limit: args.pull_limit,
+        preview_bytes: args.preview_bytes,
         inputs,
         ..Scenario::new(stage_id(&args.component), args.component.clone())
     };
