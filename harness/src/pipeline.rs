@@ -156,6 +156,11 @@ pub struct Pipeline {
     /// The virtual clock's cost model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub virtual_time: Option<VirtualTimeSpec>,
+    /// Link imports the engine does not provide to stubs that trap when
+    /// called (`UnknownImports::Trap`) instead of refusing the component;
+    /// `torvyn-sim` sets it unless given `--refuse-unknown-imports`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stub_unknown_imports: bool,
     /// The directory relative component paths are resolved against.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -424,6 +429,7 @@ impl Pipeline {
             clock: self.clock,
             virtual_time: VirtualTimeSpec::model(self.virtual_time.as_ref()),
             seed: self.effective_seed(),
+            stub_unknown_imports: self.stub_unknown_imports,
         }
     }
 

@@ -73,6 +73,7 @@ pub fn scenario_settings(scenario: &Scenario) -> EngineSettings {
         clock: scenario.clock,
         virtual_time: VirtualTimeSpec::model(scenario.virtual_time.as_ref()),
         seed: scenario.effective_seed(),
+        stub_unknown_imports: scenario.stub_unknown_imports,
     }
 }
 

@@ -224,6 +224,10 @@ pub struct EngineSettings {
     pub virtual_time: VirtualTime,
     /// The seed of the guests' WASI randomness.
     pub seed: u64,
+    /// Whether the Wasmtime engine links imports it does not provide to
+    /// stubs that trap when called (`UnknownImports::Trap`) rather than
+    /// refusing the component (the engine's default).
+    pub stub_unknown_imports: bool,
 }
 
 /// An engine backend the harness can drive.
@@ -310,6 +314,7 @@ impl EngineSettings {
             clock: ClockSetting::Virtual,
             virtual_time: VirtualTime::default(),
             seed,
+            stub_unknown_imports: false,
         }
     }
 

@@ -3,7 +3,7 @@
 //! `wasm-tools component new`), `.wasm` components are read as they are,
 //! and guest stdout and stderr are captured per call.
 
-use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
+use torvyn_engine::wasmtime::{UnknownImports, WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{Clock, GuestOutput, RandomSource, WasmtimeCompiled, WasmtimeInvoker};
 
 use super::{BackendKind, EngineSettings, SimBackend};
@@ -30,6 +30,11 @@ impl WasmtimeBackend {
     pub fn new(settings: &EngineSettings) -> Result<Self, HarnessError> {
         let config = WasmtimeEngineConfig {
             random: RandomSource::Seeded(settings.seed),
+            unknown_imports: if settings.stub_unknown_imports {
+                UnknownImports::Trap
+            } else {
+                UnknownImports::Refuse
+            },
             ..WasmtimeEngineConfig::with_strategy(settings.strategy.compilation())
         };
         Self::with_config(config, settings)
