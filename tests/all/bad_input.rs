@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
+use torvyn_engine::wasmtime::{UnknownImports, WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     BackpressureSignal, CompilationStrategy, ComponentId, ComponentInvoker, EngineError,
     FlowContext, Limits, PoolingConfig, ProcessResult, StreamElement, WasmEngine,
@@ -155,9 +155,13 @@ fn components_for_another_contract_or_world_are_refused() {
     )"#;
     let err = e.compile_wat_named(http, "http.wat").unwrap_err();
     assert!(matches!(err, EngineError::Link { .. }), "{err}");
+    let text = err.to_string();
     assert!(
-        err.to_string().contains("wasi:http/outgoing-handler@0.2.0"),
-        "{err}"
+        text.contains("`wasi:http/outgoing-handler@0.2.0`, which this engine does not provide")
+            && text.contains("`unknown_imports`")
+            && text.contains("UnknownImports::Trap")
+            && !text.contains("world"),
+        "{text}"
     );
 
     // Exports of another contract version are no role at all; the error
@@ -460,4 +464,38 @@ fn truncated_compiled_artifacts_are_refused() {
         );
         assert!(err.to_string().contains("recompile"), "{err}");
     }
+}
+
+#[test]
+fn unknown_imports_are_refused_by_default_and_stubbed_with_trap() {
+    // A component importing two interfaces the engine does not provide, and
+    // a semver-older WASI interface that it does (which must not be
+    // stubbed). It exports no role, so with stubs it fails later, at roles.
+    let text = r#"(component
+        (import "acme:nope/thing@1.0.0" (instance
+            (export "poke" (func (result u32)))))
+        (import "wasi:http/outgoing-handler@0.2.0" (instance
+            (export "handle" (func))))
+        (import "wasi:cli/environment@0.2.0" (instance
+            (export "get-arguments" (func (result (list string))))))
+    )"#;
+    let refuse = engine(CompilationStrategy::Cranelift);
+    let err = refuse.compile_wat_named(text, "nope.wat").unwrap_err();
+    let EngineError::Link { missing, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(
+        missing,
+        &["acme:nope/thing@1.0.0", "wasi:http/outgoing-handler@0.2.0"],
+        "{err}"
+    );
+    assert!(err.to_string().contains("nope.wat"), "{err}");
+
+    let trap = WasmtimeEngine::new(WasmtimeEngineConfig {
+        unknown_imports: UnknownImports::Trap,
+        ..WasmtimeEngineConfig::default()
+    })
+    .unwrap();
+    let err = trap.compile_wat_named(text, "nope.wat").unwrap_err();
+    assert!(matches!(err, EngineError::NoRoles { .. }), "{err}");
 }
