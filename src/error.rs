@@ -181,6 +181,37 @@ impl AnswerLimit {
     }
 }
 
+/// The text of [`EngineError::Link`] after the component's name: the missing
+/// imports and the option that would stub them, or the linker's message when
+/// every import is provided but one has other types.
+fn link_advice(missing: &[String], message: &str) -> String {
+    if missing.is_empty() {
+        return format!(
+            "{message}; an import has other types than this engine provides: rebuild the \
+             component against WASI 0.2 and torvyn:streaming@0.1.0's WIT"
+        );
+    }
+    let names = missing
+        .iter()
+        .map(|m| format!("`{m}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let contract = if missing.iter().any(|m| m.starts_with("torvyn:streaming/")) {
+        "; a `torvyn:streaming` import of another version means the component was built for \
+         another contract: build it against a torvyn:streaming@0.1.0 world (transform, \
+         managed-transform, data-source, data-sink)"
+    } else {
+        ""
+    };
+    format!(
+        "it imports {names}, which this engine does not provide (it provides WASI 0.2, \
+         torvyn:streaming@0.1.0 and torvyn:capabilities); set the engine's `unknown_imports` \
+         to `UnknownImports::Trap` to link each to a stub that traps when called, or rebuild \
+         the component without {}{contract}",
+        if missing.len() == 1 { "it" } else { "them" }
+    )
+}
+
 impl FaultKind {
     /// Whether this fault leaves the instance unusable: traps, fuel and
     /// deadline exhaustion, limit breaches, contract violations and host
@@ -224,6 +255,17 @@ impl FaultKind {
     /// host failure's first line.
     fn write_headline(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // The headline names the stubbed function (the detail's first
+            // line): without it, the fault would not say what was missing.
+            Self::Trap {
+                code: TrapCode::UnlinkedImport,
+                detail,
+            } => write!(
+                f,
+                "guest trapped ({}): {}",
+                TrapCode::UnlinkedImport,
+                detail.lines().next().unwrap_or("")
+            ),
             Self::Trap { code, .. } => write!(f, "guest trapped ({code})"),
             Self::Host { detail } => {
                 write!(f, "host failure: {}", detail.lines().next().unwrap_or(""))
@@ -427,6 +469,11 @@ pub enum TrapCode {
     /// The component model refused the call (for example a borrowed handle
     /// not dropped before returning, or an invalid handle).
     ComponentModel,
+    /// The guest called a function of an import the engine does not
+    /// provide, which it linked to a stub
+    /// ([`crate::UnknownImports::Trap`]); the trap's detail names the
+    /// function.
+    UnlinkedImport,
     /// Another trap code.
     Other,
 }
@@ -445,6 +492,7 @@ impl fmt::Display for TrapCode {
             Self::IntegerDivisionByZero => "integer division by zero",
             Self::BadConversionToInteger => "bad conversion to integer",
             Self::ComponentModel => "component model violation",
+            Self::UnlinkedImport => "unlinked import",
             Self::Other => "other",
         })
     }
@@ -528,16 +576,20 @@ pub enum EngineError {
         /// The compiler's message.
         message: String,
     },
-    /// The component needs imports this engine does not provide (a wrong
-    /// world, or a WASI interface outside what is linked).
+    /// The component cannot be linked: it imports something this engine does
+    /// not provide (an interface outside WASI p2 and the contract, such as
+    /// `wasi:http/types`, or another version of the contract), or a provided
+    /// interface with other types.
     #[error(
-        "component `{component}` cannot be linked: {message}; build it against a \
-         torvyn:streaming@0.1.0 world (transform, managed-transform, data-source, data-sink), \
-         optionally importing WASI 0.2"
+        "component `{component}` cannot be linked: {}",
+        link_advice(missing, message)
     )]
     Link {
         /// The component.
         component: ComponentId,
+        /// The imports the engine does not provide, by name (empty when the
+        /// imports are all provided but one has other types).
+        missing: Vec<String>,
         /// The linker's message, naming the import.
         message: String,
     },

@@ -92,8 +92,8 @@ pub mod wasmtime;
 
 #[cfg(feature = "wasmtime-backend")]
 pub use self::wasmtime::{
-    CompilationStrategy, PoolingConfig, WasmtimeCompiled, WasmtimeEngine, WasmtimeEngineConfig,
-    WasmtimeInvoker,
+    CompilationStrategy, PoolingConfig, UnknownImports, WasmtimeCompiled, WasmtimeEngine,
+    WasmtimeEngineConfig, WasmtimeInvoker,
 };
 pub use cache::{
     CacheConfig, CacheKey, CacheOutcome, CacheStats, CacheTier, CompiledComponentCache,

@@ -162,6 +162,11 @@ pub struct Pipeline {
     /// setting of one run, not part of the pipeline file.
     #[serde(skip)]
     pub preview_bytes: Option<usize>,
+    /// Link imports the engine does not provide to stubs that trap when
+    /// called (`UnknownImports::Trap`) instead of refusing the component;
+    /// `torvyn-sim` sets it unless given `--refuse-unknown-imports`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stub_unknown_imports: bool,
     /// The directory relative component paths are resolved against.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -438,6 +443,7 @@ impl Pipeline {
             virtual_time: VirtualTimeSpec::model(self.virtual_time.as_ref()),
             seed: self.effective_seed(),
             cache_dir: None,
+            stub_unknown_imports: self.stub_unknown_imports,
         }
     }
 

@@ -124,6 +124,11 @@ pub struct Scenario {
     /// setting of one run, not part of the scenario file.
     #[serde(skip)]
     pub preview_bytes: Option<usize>,
+    /// Link imports the engine does not provide to stubs that trap when
+    /// called (`UnknownImports::Trap`) instead of refusing the component;
+    /// `torvyn-sim` sets it unless given `--refuse-unknown-imports`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stub_unknown_imports: bool,
     /// The directory relative component paths are resolved against (the
     /// scenario file's directory when loaded from a file).
     #[serde(skip)]

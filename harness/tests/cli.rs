@@ -1187,3 +1187,67 @@ fn a_json_payload_arrives_byte_for_byte() {
         "application/json"
     );
 }
+
+#[test]
+fn imports_the_engine_lacks_are_stubbed_by_default_and_refused_on_request() {
+    // Linked to a stub: an element that does not reach the import passes,
+    // the one that calls it faults naming the function.
+    let out = sim()
+        .args([
+            "run",
+            "unlinked-import",
+            "--input",
+            "-",
+            "--format",
+            "json",
+        ])
+        .write_stdin("even\nodd\n")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let t = json(&out);
+    assert_eq!(emitted(&t), ["even"]);
+    let faults: Vec<&str> = t["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["outcome"]["fault"]["message"].as_str())
+        .collect();
+    assert!(
+        faults
+            .first()
+            .is_some_and(|m| m.contains("acme:nope/thing@1.0.0#poke")),
+        "{faults:?}"
+    );
+    // inspect lists the stub, in the table and in JSON.
+    sim()
+        .args(["inspect", "unlinked-import"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("stubbed imports"))
+        .stdout(predicate::str::contains("acme:nope/thing@1.0.0"));
+    let out = sim()
+        .args(["inspect", "unlinked-import", "--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(json(&out)["stubbed_imports"][0], "acme:nope/thing@1.0.0");
+    // Refused: the message names the import and the flag, not a world.
+    sim()
+        .args([
+            "run",
+            "unlinked-import",
+            "--refuse-unknown-imports",
+            "--input",
+            "-",
+        ])
+        .write_stdin("even\n")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("acme:nope/thing@1.0.0"))
+        .stderr(predicate::str::contains("--refuse-unknown-imports"));
+}

@@ -45,6 +45,7 @@ const EXPECTED: &[(&str, Option<&str>)] = &[
     ("token-filter", Some("content-filter")),
     ("token-source", Some("data-source")),
     ("trap", Some("transform")),
+    ("unlinked-import", Some("transform")),
     ("uppercase", Some("transform")),
     ("use-after-drop", Some("transform")),
     ("use-after-freeze", Some("transform")),

@@ -32,6 +32,42 @@ impl CompilationStrategy {
     }
 }
 
+/// What [`super::WasmtimeEngine`] does with a component that imports
+/// something its linker does not provide (WASI p2, the contract's
+/// `torvyn:streaming` and `torvyn:capabilities` interfaces): for example
+/// `wasi:http/types`, which componentize-js imports with its default flags.
+///
+/// The default is [`UnknownImports::Refuse`], as with `wasmtime run`, which
+/// refuses such a component unless given `-D unknown-imports-trap=y`: a
+/// missing import is usually a component built for another host, and the
+/// library should say so at compile time rather than fault on the first
+/// element that reaches the import. `torvyn-sim` turns stubs on (its
+/// `--refuse-unknown-imports` turns them off) so that a component built with
+/// a toolchain's default flags runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum UnknownImports {
+    /// Compiling the component fails with [`EngineError::Link`], naming every
+    /// missing import.
+    #[default]
+    Refuse,
+    /// Every missing import is linked to a stub: the component compiles
+    /// ([`super::WasmtimeCompiled::stubbed_imports`] names the stubbed
+    /// imports), and a call of a stubbed function faults with a trap of code
+    /// [`crate::TrapCode::UnlinkedImport`] naming the function; like every
+    /// trap, it poisons the instance.
+    Trap,
+}
+
+impl UnknownImports {
+    /// The option's lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Refuse => "refuse",
+            Self::Trap => "trap",
+        }
+    }
+}
+
 /// Limits of the pooling instance allocator, which pre-reserves memory for
 /// a fixed number of instances so instantiation does no `mmap`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +104,7 @@ impl Default for PoolingConfig {
 /// Defaults: Cranelift, the default [`Limits`] (fuel metering on with a
 /// budget of 50 million units per call, a 10-second deadline per call,
 /// 16 MiB of linear memory, 64 MiB of host buffers per instance), a 1 MiB
-/// wasm stack, on-demand allocation.
+/// wasm stack, on-demand allocation, unknown imports refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WasmtimeEngineConfig {
     /// The compiler.
@@ -99,6 +135,9 @@ pub struct WasmtimeEngineConfig {
     pub parallel_compilation: bool,
     /// Where guests' WASI random bytes come from.
     pub random: RandomSource,
+    /// What to do with imports the engine does not provide (refused by
+    /// default; see [`UnknownImports`]).
+    pub unknown_imports: UnknownImports,
 }
 
 impl Default for WasmtimeEngineConfig {
@@ -116,6 +155,7 @@ impl Default for WasmtimeEngineConfig {
             pooling: None,
             parallel_compilation: true,
             random: RandomSource::System,
+            unknown_imports: UnknownImports::Refuse,
         }
     }
 }

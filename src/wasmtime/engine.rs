@@ -9,13 +9,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
+use wasmtime::component::types::ComponentItem;
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker, ResourceType};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Strategy};
 
 use super::bindings::torvyn::capabilities::capability_query;
-use super::config::{CompilationStrategy, WasmtimeEngineConfig};
+use super::config::{CompilationStrategy, UnknownImports, WasmtimeEngineConfig};
 use super::exports::{ExportIndices, Exports};
-use super::host::{self, HostState, STREAMING_SPELLINGS};
+use super::host::{self, HostState, STREAMING_SPELLINGS, UnlinkedImport};
 use super::invoker::WasmtimeInvoker;
 use super::limiter::Limiter;
 use super::ticker::EpochTicker;
@@ -64,6 +65,7 @@ struct Prepared {
     worlds: Vec<World>,
     imports: Vec<String>,
     exports: Vec<String>,
+    stubbed: Vec<String>,
 }
 
 impl WasmtimeCompiled {
@@ -90,6 +92,14 @@ impl WasmtimeCompiled {
     pub fn exports(&self) -> &[String] {
         &self.inner.exports
     }
+
+    /// The imports the engine does not provide and linked to stubs that
+    /// trap when called ([`UnknownImports::Trap`]), by name, in the order
+    /// the component imports them; empty when the engine provides every
+    /// import (always, with [`UnknownImports::Refuse`]).
+    pub fn stubbed_imports(&self) -> &[String] {
+        &self.inner.stubbed
+    }
 }
 
 impl std::fmt::Debug for WasmtimeCompiled {
@@ -97,6 +107,7 @@ impl std::fmt::Debug for WasmtimeCompiled {
         f.debug_struct("WasmtimeCompiled")
             .field("roles", &self.inner.indices.roles)
             .field("imports", &self.inner.imports)
+            .field("stubbed_imports", &self.inner.stubbed)
             .finish_non_exhaustive()
     }
 }
@@ -228,14 +239,11 @@ impl WasmtimeEngine {
         let ty = component.component_type();
         let imports: Vec<String> = ty.imports(engine).map(|(n, _)| n.to_owned()).collect();
         let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_owned()).collect();
-        let pre = self
-            .inner
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| EngineError::Link {
-                component: ComponentId::new(origin),
-                message: format!("{e:#}"),
-            })?;
+        // The common path: the shared linker provides every import.
+        let (pre, stubbed) = match self.inner.linker.instantiate_pre(&component) {
+            Ok(pre) => (pre, Vec::new()),
+            Err(e) => self.link_with_stubs(&component, origin, e)?,
+        };
         let indices = ExportIndices::new(&component);
         let roles = indices.roles;
         if roles.is_empty() {
@@ -257,9 +265,143 @@ impl WasmtimeEngine {
                 worlds,
                 imports,
                 exports,
+                stubbed,
             }),
         })
     }
+
+    /// The cold path of linking, after the shared linker refused
+    /// `component` with `first`: on a clone of the linker, links each import
+    /// it lacks to stubs, one at a time, until the component links. With
+    /// [`UnknownImports::Refuse`] the result is an error naming every
+    /// missing import; with [`UnknownImports::Trap`], the linked component
+    /// and the stubbed imports' names. An import the linker provides with
+    /// other types is never stubbed: the error is the linker's.
+    #[cold]
+    fn link_with_stubs(
+        &self,
+        component: &Component,
+        origin: &str,
+        first: wasmtime::Error,
+    ) -> Result<(InstancePre<HostState>, Vec<String>), EngineError> {
+        let engine = &self.inner.engine;
+        let imports: Vec<(String, ComponentItem)> = component
+            .component_type()
+            .imports(engine)
+            .map(|(n, import)| (n.to_owned(), import.ty))
+            .collect();
+        let mut linker = self.inner.linker.clone();
+        let mut stubbed: Vec<String> = Vec::new();
+        let mut error = first;
+        let link_error = |missing: Vec<String>, e: &wasmtime::Error| EngineError::Link {
+            component: ComponentId::new(origin),
+            missing,
+            message: format!("{e:#}"),
+        };
+        loop {
+            let Some((name, item)) = absent_import(&error, engine, &imports)
+                .filter(|(name, _)| !stubbed.iter().any(|s| s == name))
+            else {
+                return Err(link_error(stubbed, &error));
+            };
+            if define_stubs(&mut linker, engine, name, item).is_err() {
+                return Err(link_error(stubbed, &error));
+            }
+            stubbed.push(name.clone());
+            match linker.instantiate_pre(component) {
+                Ok(pre) => {
+                    return match self.inner.config.unknown_imports {
+                        UnknownImports::Trap => Ok((pre, stubbed)),
+                        UnknownImports::Refuse => Err(link_error(stubbed, &error)),
+                    };
+                }
+                Err(e) => error = e,
+            }
+        }
+    }
+}
+
+/// The import the linker's refusal `e` names, when the linker has nothing
+/// for it (rather than something of other types): the refusal's root cause
+/// is a missing implementation, and for an instance it is the instance's
+/// first export that is missing.
+fn absent_import<'a>(
+    e: &wasmtime::Error,
+    engine: &Engine,
+    imports: &'a [(String, ComponentItem)],
+) -> Option<&'a (String, ComponentItem)> {
+    let top = e.to_string();
+    let name = top
+        .strip_prefix("component imports ")?
+        .split_once('`')?
+        .1
+        .split_once('`')?
+        .0;
+    let import = imports.iter().find(|(n, _)| n == name)?;
+    let messages: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+    if !messages.last()?.ends_with("implementation is missing") {
+        return None;
+    }
+    match &import.1 {
+        ComponentItem::ComponentFunc(_) => Some(import),
+        ComponentItem::ComponentInstance(ty) => {
+            let (first, _) = ty
+                .exports(engine)
+                .find(|(_, export)| !matches!(export.ty, ComponentItem::Type(_)))?;
+            let expected = format!("instance export `{first}` has the wrong type");
+            (messages.get(1)? == &expected).then_some(import)
+        }
+        _ => None,
+    }
+}
+
+/// Links every function of `import` to a stub that traps naming it, and
+/// every resource to a fresh host resource type; fails when `linker`
+/// already defines one of them (the import is then provided with other
+/// types, not missing) or the import holds something else to define.
+fn define_stubs(
+    linker: &mut Linker<HostState>,
+    engine: &Engine,
+    name: &str,
+    item: &ComponentItem,
+) -> wasmtime::Result<()> {
+    match item {
+        ComponentItem::ComponentFunc(_) => stub_func(&mut linker.root(), name, name.to_owned()),
+        ComponentItem::ComponentInstance(ty) => {
+            let mut instance = linker.instance(name)?;
+            for (export, item) in ty.exports(engine) {
+                match item.ty {
+                    ComponentItem::ComponentFunc(_) => {
+                        stub_func(&mut instance, export, format!("{name}#{export}"))?
+                    }
+                    ComponentItem::Resource(_) => instance.resource(
+                        export,
+                        ResourceType::host::<StubResource>(),
+                        |_, _| Ok(()),
+                    )?,
+                    ComponentItem::Type(_) => {}
+                    _ => wasmtime::bail!("`{name}` exports `{export}`, which cannot be stubbed"),
+                }
+            }
+            Ok(())
+        }
+        _ => wasmtime::bail!("`{name}` is neither a function nor an instance"),
+    }
+}
+
+/// The host type of stubbed resources: no value of it is ever made.
+struct StubResource;
+
+fn stub_func(
+    linker: &mut wasmtime::component::LinkerInstance<'_, HostState>,
+    name: &str,
+    function: String,
+) -> wasmtime::Result<()> {
+    linker.func_new(name, move |_, _, _, _| {
+        Err(wasmtime::Error::new(UnlinkedImport {
+            function: function.clone(),
+        }))
+    })
 }
 
 /// Whether `bytes` start with the header of a core module (`\0asm`,

@@ -29,6 +29,28 @@ impl std::fmt::Display for HostTrap {
 
 impl std::error::Error for HostTrap {}
 
+/// A trap a stub raised: the guest called `function` (`interface#name`, or
+/// a bare function's name), an import the engine does not provide and
+/// linked to a stub ([`crate::UnknownImports::Trap`]).
+#[derive(Debug)]
+pub(crate) struct UnlinkedImport {
+    pub function: String,
+}
+
+impl std::fmt::Display for UnlinkedImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the guest called `{}`, an import this engine does not provide (it was linked to a \
+             stub because `unknown_imports` is `Trap`); provide the import or keep the guest \
+             from calling it",
+            self.function
+        )
+    }
+}
+
+impl std::error::Error for UnlinkedImport {}
+
 fn trap(v: ContractViolation) -> wasmtime::Error {
     wasmtime::Error::new(HostTrap(v))
 }

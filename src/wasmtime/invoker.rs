@@ -18,7 +18,7 @@ use wasmtime::{Store, Trap};
 use super::bindings::torvyn::streaming::types;
 use super::engine::EngineInner;
 use super::exports::{Exports, LazyOutput};
-use super::host::{HostState, HostTrap};
+use super::host::{HostState, HostTrap, UnlinkedImport};
 use crate::clock::Clock;
 use crate::config::Limits;
 use crate::error::{FaultKind, TrapCode};
@@ -431,6 +431,18 @@ fn take_output(
 fn failure(e: wasmtime::Error) -> Failure {
     if let Some(HostTrap(v)) = e.downcast_ref::<HostTrap>() {
         return Failure::Contract(v.clone());
+    }
+    if let Some(stub) = e.downcast_ref::<UnlinkedImport>() {
+        // The stub's message first (the headline is its first line), then
+        // the guest backtrace when Wasmtime recorded one.
+        let detail = match e.downcast_ref::<wasmtime::WasmBacktrace>() {
+            Some(bt) => format!("{stub}\n{bt}"),
+            None => stub.to_string(),
+        };
+        return Failure::Trap {
+            code: TrapCode::UnlinkedImport,
+            detail,
+        };
     }
     let trap = e.downcast_ref::<Trap>().copied();
     let code = match trap {

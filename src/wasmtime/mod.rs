@@ -15,6 +15,6 @@ mod limiter;
 mod ticker;
 mod wasi;
 
-pub use config::{CompilationStrategy, PoolingConfig, WasmtimeEngineConfig};
+pub use config::{CompilationStrategy, PoolingConfig, UnknownImports, WasmtimeEngineConfig};
 pub use engine::{WasmtimeCompiled, WasmtimeEngine, codegen_config};
 pub use invoker::WasmtimeInvoker;

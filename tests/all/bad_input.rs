@@ -14,10 +14,11 @@
 
 use std::time::Duration;
 
-use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
+use torvyn_engine::wasmtime::{UnknownImports, WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    BackpressureSignal, CompilationStrategy, ComponentId, ComponentInvoker, EngineError,
-    FlowContext, Limits, PoolingConfig, ProcessResult, StreamElement, WasmEngine,
+    BackpressureSignal, CompilationStrategy, ComponentId, ComponentInvoker, EngineError, FaultKind,
+    FlowContext, InvokeError, Limits, PoolingConfig, ProcessResult, StreamElement, TrapCode,
+    WasmEngine,
 };
 use torvyn_harness::sim::{ReplayGuard, SimRng, seed_from_env};
 
@@ -155,9 +156,13 @@ fn components_for_another_contract_or_world_are_refused() {
     )"#;
     let err = e.compile_wat_named(http, "http.wat").unwrap_err();
     assert!(matches!(err, EngineError::Link { .. }), "{err}");
+    let text = err.to_string();
     assert!(
-        err.to_string().contains("wasi:http/outgoing-handler@0.2.0"),
-        "{err}"
+        text.contains("`wasi:http/outgoing-handler@0.2.0`, which this engine does not provide")
+            && text.contains("`unknown_imports`")
+            && text.contains("UnknownImports::Trap")
+            && !text.contains("world"),
+        "{text}"
     );
 
     // Exports of another contract version are no role at all; the error
@@ -459,5 +464,92 @@ fn truncated_compiled_artifacts_are_refused() {
             "{len}: {err}"
         );
         assert!(err.to_string().contains("recompile"), "{err}");
+    }
+}
+
+#[test]
+fn unknown_imports_are_refused_by_default_and_stubbed_with_trap() {
+    // A component importing two interfaces the engine does not provide, and
+    // a semver-older WASI interface that it does (which must not be
+    // stubbed). It exports no role, so with stubs it fails later, at roles.
+    let text = r#"(component
+        (import "acme:nope/thing@1.0.0" (instance
+            (export "poke" (func (result u32)))))
+        (import "wasi:http/outgoing-handler@0.2.0" (instance
+            (export "handle" (func))))
+        (import "wasi:cli/environment@0.2.0" (instance
+            (export "get-arguments" (func (result (list string))))))
+    )"#;
+    let refuse = engine(CompilationStrategy::Cranelift);
+    let err = refuse.compile_wat_named(text, "nope.wat").unwrap_err();
+    let EngineError::Link { missing, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(
+        missing,
+        &["acme:nope/thing@1.0.0", "wasi:http/outgoing-handler@0.2.0"],
+        "{err}"
+    );
+    assert!(err.to_string().contains("nope.wat"), "{err}");
+
+    let trap = WasmtimeEngine::new(WasmtimeEngineConfig {
+        unknown_imports: UnknownImports::Trap,
+        ..WasmtimeEngineConfig::default()
+    })
+    .unwrap();
+    let err = trap.compile_wat_named(text, "nope.wat").unwrap_err();
+    assert!(matches!(err, EngineError::NoRoles { .. }), "{err}");
+}
+
+#[test]
+fn a_stubbed_import_faults_cleanly_when_called_and_only_then() {
+    let bytes = torvyn_harness::fixtures::load_fixture("unlinked-import").unwrap();
+    // Refused by default: the message names the import and the option.
+    let err = engine(CompilationStrategy::Cranelift)
+        .compile_named(&bytes, "unlinked-import")
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("acme:nope/thing@1.0.0") && text.contains("UnknownImports::Trap"),
+        "{text}"
+    );
+    for strategy in [CompilationStrategy::Cranelift, CompilationStrategy::Winch] {
+        let trap = WasmtimeEngine::new(WasmtimeEngineConfig {
+            unknown_imports: UnknownImports::Trap,
+            ..WasmtimeEngineConfig::with_strategy(strategy)
+        })
+        .unwrap();
+        let compiled = trap.compile_named(&bytes, "unlinked-import").unwrap();
+        assert_eq!(compiled.stubbed_imports(), ["acme:nope/thing@1.0.0"]);
+        let mut inst = trap
+            .instantiate(&compiled, ComponentId::new("stubbed"))
+            .unwrap();
+        // An element that does not reach the import runs as usual.
+        let ok = inst.process_sync(StreamElement::new(0, "even", "text/plain"));
+        assert!(
+            matches!(ok.outcome, Ok(torvyn_engine::ProcessResult::Emit(_))),
+            "{strategy:?}: {:?}",
+            ok.outcome
+        );
+        // The one that calls it faults, naming the function, and poisons.
+        let call = inst.process_sync(StreamElement::new(1, "odd", "text/plain"));
+        let Err(InvokeError::Fault(f)) = &call.outcome else {
+            panic!("{strategy:?}: {:?}", call.outcome);
+        };
+        assert!(
+            matches!(
+                &f.kind,
+                FaultKind::Trap {
+                    code: TrapCode::UnlinkedImport,
+                    ..
+                }
+            ),
+            "{strategy:?}: {f}"
+        );
+        assert!(f.to_string().contains("acme:nope/thing@1.0.0#poke"), "{f}");
+        assert!(inst.poisoned().is_some(), "{strategy:?}");
+        assert_eq!(inst.live_resources(), 0);
+        let after = inst.process_sync(StreamElement::new(2, "even", "text/plain"));
+        assert!(after.fault().is_some_and(|f| f.kind.name() == "poisoned"));
     }
 }

@@ -231,6 +231,10 @@ pub struct EngineSettings {
     /// `None`, the default of every library entry point, compiles every
     /// component afresh and writes nothing: only `torvyn-sim` sets it.
     pub cache_dir: Option<std::path::PathBuf>,
+    /// Whether the Wasmtime engine links imports it does not provide to
+    /// stubs that trap when called (`UnknownImports::Trap`) rather than
+    /// refusing the component (the engine's default).
+    pub stub_unknown_imports: bool,
 }
 
 /// An engine backend the harness can drive.
@@ -318,6 +322,7 @@ impl EngineSettings {
             virtual_time: VirtualTime::default(),
             seed,
             cache_dir: None,
+            stub_unknown_imports: false,
         }
     }
 

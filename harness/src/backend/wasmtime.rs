@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use torvyn_engine::cache::{CacheConfig, CompiledComponentCache};
-use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
+use torvyn_engine::wasmtime::{UnknownImports, WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     Clock, EngineError, GuestOutput, RandomSource, WasmtimeCompiled, WasmtimeInvoker,
 };
@@ -40,6 +40,11 @@ impl WasmtimeBackend {
     pub fn new(settings: &EngineSettings) -> Result<Self, HarnessError> {
         let config = WasmtimeEngineConfig {
             random: RandomSource::Seeded(settings.seed),
+            unknown_imports: if settings.stub_unknown_imports {
+                UnknownImports::Trap
+            } else {
+                UnknownImports::Refuse
+            },
             ..WasmtimeEngineConfig::with_strategy(settings.strategy.compilation())
         };
         Self::with_config(config, settings)

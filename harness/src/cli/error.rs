@@ -5,7 +5,7 @@
 //! | 0 | success |
 //! | 1 | the run completed but its transcript differs from the snapshot (`check`) |
 //! | 2 | usage error: unknown option, bad value, missing argument |
-//! | 3 | input error: a missing file, invalid WAT (with its line), a core module where a component is needed, a component for another world, a bad scenario, pipeline or input line |
+//! | 3 | input error: a missing file, invalid WAT (with its line), a core module where a component is needed, a component importing what the engine does not provide (with `--refuse-unknown-imports`) or exporting no contract role, a bad scenario, pipeline or input line |
 //! | 4 | engine or system error: the engine could not be created, an instance could not be created, a file could not be written |
 
 use torvyn_engine::EngineError;
@@ -99,6 +99,15 @@ impl From<HarnessError> for CliError {
             | HarnessError::InvalidScenario { .. }
             | HarnessError::Fixture { .. }
             | HarnessError::Unsupported { .. } => Self::input(message),
+            HarnessError::Engine {
+                source: EngineError::Link { missing, .. },
+                component,
+                ..
+            } if !missing.is_empty() => Self::input(format!(
+                "{message}\nwithout `--refuse-unknown-imports`, torvyn-sim links {} to stubs that \
+                 trap when called; `torvyn-sim inspect {component}` lists its imports",
+                if missing.len() == 1 { "it" } else { "them" }
+            )),
             HarnessError::Engine {
                 source:
                     EngineError::Link { .. }

@@ -2,8 +2,10 @@
 //! worlds the component satisfies ([`WasmtimeCompiled::worlds`]) and, for
 //! every other world, what is missing.
 //!
-//! A component the engine cannot link (it imports something no world
-//! offers, say) is still described: its imports and exports are read from
+//! Imports the engine does not provide are linked to stubs that trap when
+//! called and listed as stubbed (unless `--refuse-unknown-imports`). A
+//! component the engine cannot link (it imports something no world offers
+//! with `--refuse-unknown-imports`, say) is still described: its imports and exports are read from
 //! the binary, the report says why it does not link, and the command exits
 //! with [`super::EXIT_INPUT`].
 
@@ -43,6 +45,9 @@ pub struct Inspection {
     pub worlds: Vec<String>,
     /// Its imports.
     pub imports: Vec<String>,
+    /// The imports the engine does not provide, linked to stubs that trap
+    /// when called (none with `--refuse-unknown-imports`).
+    pub stubbed_imports: Vec<String>,
     /// Its exports.
     pub exports: Vec<String>,
     /// Every world it does not satisfy, and why.
@@ -145,6 +150,7 @@ fn from_compiled(component: &str, origin: String, c: &WasmtimeCompiled) -> Inspe
         default_role: Some(infer_role(roles).name().to_string()),
         worlds: c.worlds().iter().map(|w| w.name().to_string()).collect(),
         imports: c.imports().to_vec(),
+        stubbed_imports: c.stubbed_imports().to_vec(),
         exports: c.exports().to_vec(),
         other_worlds: gaps(roles, c.worlds(), c.imports(), true),
     }
@@ -163,20 +169,28 @@ fn from_binary(component: &str, origin: String, bytes: &[u8], error: String) -> 
         worlds: Vec::new(),
         other_worlds: gaps(roles, &[], &imports, false),
         imports,
+        stubbed_imports: Vec::new(),
         exports,
     }
 }
 
 /// Inspects `component`. `Err` for a component that cannot be read at all;
 /// a component that reads but does not link gives an [`Inspection`] with
-/// `links: false`.
-/// Compiled components are kept in `cache_dir` when it is `Some`.
-pub fn inspect(component: &str, cache_dir: Option<PathBuf>) -> Result<Inspection, CliError> {
+/// `links: false`. Compiled components are kept in `cache_dir` when it is
+/// `Some`. With `stub_unknown_imports`, imports the engine does not provide
+/// are linked to stubs and listed in [`Inspection::stubbed_imports`];
+/// without, the component does not link.
+pub fn inspect(
+    component: &str,
+    cache_dir: Option<PathBuf>,
+    stub_unknown_imports: bool,
+) -> Result<Inspection, CliError> {
     check_component_ref(component)?;
     let source = ComponentSource::parse(component, None);
     let (bytes, origin) = load_bytes(&source, component)?;
     let backend = WasmtimeBackend::new(&EngineSettings {
         cache_dir,
+        stub_unknown_imports,
         ..EngineSettings::deterministic(DEFAULT_SEED)
     })?;
     match backend.compile_named(&bytes, &origin) {
@@ -197,7 +211,11 @@ pub fn inspect(component: &str, cache_dir: Option<PathBuf>) -> Result<Inspection
 
 /// Runs `torvyn-sim inspect`.
 pub fn run(args: &InspectArgs, cache: &CacheChoice) -> Result<Report, CliError> {
-    let i = inspect(&args.component, cache.resolve()?)?;
+    let i = inspect(
+        &args.component,
+        cache.resolve()?,
+        !args.refuse_unknown_imports,
+    )?;
     let stdout = match args.format {
         Format::Table => render_table(&i),
         Format::Yaml => crate::transcript::to_yaml(&i)?,
@@ -249,6 +267,15 @@ pub fn render_table(i: &Inspection) -> String {
     }
     if i.imports.is_empty() {
         let _ = writeln!(s, "  (none)");
+    }
+    if !i.stubbed_imports.is_empty() {
+        let _ = writeln!(
+            s,
+            "stubbed imports (the engine does not provide them; a call traps)"
+        );
+        for x in &i.stubbed_imports {
+            let _ = writeln!(s, "  {x}");
+        }
     }
     let _ = writeln!(s, "exports");
     for x in &i.exports {

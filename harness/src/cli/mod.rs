@@ -421,6 +421,12 @@ pub struct EngineArgs {
     /// Clock [default: virtual, or the file's]
     #[arg(long, value_enum)]
     pub clock: Option<ClockArg>,
+    /// Refuse a component that imports what the engine does not provide
+    /// (by default each such import is linked to a stub that traps when
+    /// called, so a component built with a toolchain's default flags, such
+    /// as componentize-js's wasi:http imports, runs)
+    #[arg(long)]
+    pub refuse_unknown_imports: bool,
 }
 
 fn parse_seed_arg(text: &str) -> Result<u64, String> {
@@ -517,6 +523,10 @@ pub struct InspectArgs {
     /// A fixture name, a .wat file or a .wasm component
     #[arg(value_name = "COMPONENT")]
     pub component: String,
+    /// Refuse imports the engine does not provide instead of listing them
+    /// as stubbed
+    #[arg(long)]
+    pub refuse_unknown_imports: bool,
     /// Output format (yaml and json give the same fields)
     #[arg(long, short, value_enum, default_value_t = Format::Table)]
     pub format: Format,

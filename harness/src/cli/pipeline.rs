@@ -63,6 +63,8 @@ pub fn pipeline(args: &PipelineArgs) -> Result<Pipeline, CliError> {
 }
 
 pub(crate) fn apply_engine(p: &mut Pipeline, e: &EngineArgs) {
+    // The CLI links imports the engine lacks to stubs unless told not to.
+    p.stub_unknown_imports = !e.refuse_unknown_imports;
     if let Some(seed) = e.seed {
         p.seed = Some(seed);
     }

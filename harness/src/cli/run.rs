@@ -34,6 +34,8 @@ pub fn scenario(args: &RunArgs, inputs: Vec<InputElement>) -> Scenario {
 }
 
 fn apply_engine(s: &mut Scenario, e: &EngineArgs) {
+    // The CLI links imports the engine lacks to stubs unless told not to.
+    s.stub_unknown_imports = !e.refuse_unknown_imports;
     if let Some(seed) = e.seed {
         s.seed = Some(seed);
     }
