@@ -1193,14 +1193,7 @@ fn imports_the_engine_lacks_are_stubbed_by_default_and_refused_on_request() {
     // Linked to a stub: an element that does not reach the import passes,
     // the one that calls it faults naming the function.
     let out = sim()
-        .args([
-            "run",
-            "unlinked-import",
-            "--input",
-            "-",
-            "--format",
-            "json",
-        ])
+        .args(["run", "unlinked-import", "--input", "-", "--format", "json"])
         .write_stdin("even\nodd\n")
         .assert()
         .success()
