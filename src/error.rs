@@ -470,9 +470,8 @@ pub enum TrapCode {
     /// not dropped before returning, or an invalid handle).
     ComponentModel,
     /// The guest called a function of an import the engine does not
-    /// provide, which it linked to a stub
-    /// ([`crate::UnknownImports::Trap`]); the trap's detail names the
-    /// function.
+    /// provide, which it linked to a stub (`UnknownImports::Trap` of the
+    /// Wasmtime backend); the trap's detail names the function.
     UnlinkedImport,
     /// Another trap code.
     Other,

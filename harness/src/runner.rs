@@ -595,7 +595,10 @@ mod tests {
             b"(component (import \"acme:nope/thing@1.0.0\" (instance (export \"f\" (func)))))",
         );
         let e = error_of(wrong.0.to_str().unwrap());
-        assert!(e.contains("acme:nope/thing") && e.contains("world"), "{e}");
+        assert!(
+            e.contains("acme:nope/thing") && e.contains("UnknownImports::Trap"),
+            "the missing import and the option are named: {e}"
+        );
     }
 
     #[test]
