@@ -304,7 +304,7 @@ impl WasmtimeEngine {
             else {
                 return Err(link_error(stubbed, &error));
             };
-            if define_stubs(&mut linker, engine, name, item).is_err() {
+            if define_stubs(&mut linker, engine, name, item, &imports).is_err() {
                 return Err(link_error(stubbed, &error));
             }
             stubbed.push(name.clone());
@@ -344,26 +344,38 @@ fn absent_import<'a>(
     }
     match &import.1 {
         ComponentItem::ComponentFunc(_) => Some(import),
+        // The linker reports the first export it could not match, which
+        // need not be the instance's first (resources re-exported from
+        // other interfaces are matched as they are met). An instance the
+        // linker has but without one of its functions (a newer minor
+        // version of an interface) reads the same, and is stubbed whole.
         ComponentItem::ComponentInstance(ty) => {
-            let (first, _) = ty
-                .exports(engine)
-                .find(|(_, export)| !matches!(export.ty, ComponentItem::Type(_)))?;
-            let expected = format!("instance export `{first}` has the wrong type");
-            (messages.get(1)? == &expected).then_some(import)
+            let export = messages
+                .get(1)?
+                .strip_prefix("instance export `")?
+                .strip_suffix("` has the wrong type")?;
+            ty.exports(engine)
+                .any(|(name, _)| name == export)
+                .then_some(import)
         }
         _ => None,
     }
 }
 
 /// Links every function of `import` to a stub that traps naming it, and
-/// every resource to a fresh host resource type; fails when `linker`
-/// already defines one of them (the import is then provided with other
-/// types, not missing) or the import holds something else to define.
+/// every resource to a fresh host resource type, unless the resource is
+/// one another of the component's `imports` exports and the linker provides
+/// (`wasi:http/types` re-exports `wasi:io/streams`'s `input-stream`): the
+/// stub then names the provider's host type ([`provided_resource`]). Fails
+/// when `linker` already defines one of them (the import is then provided
+/// with other types, not missing) or the import holds something else to
+/// define.
 fn define_stubs(
     linker: &mut Linker<HostState>,
     engine: &Engine,
     name: &str,
     item: &ComponentItem,
+    imports: &[(String, ComponentItem)],
 ) -> wasmtime::Result<()> {
     match item {
         ComponentItem::ComponentFunc(_) => stub_func(&mut linker.root(), name, name.to_owned()),
@@ -374,11 +386,25 @@ fn define_stubs(
                     ComponentItem::ComponentFunc(_) => {
                         stub_func(&mut instance, export, format!("{name}#{export}"))?
                     }
-                    ComponentItem::Resource(_) => instance.resource(
-                        export,
-                        ResourceType::host::<StubResource>(),
-                        |_, _| Ok(()),
-                    )?,
+                    ComponentItem::Resource(own) => {
+                        let theirs =
+                            imports
+                                .iter()
+                                .filter(|(n, _)| n != name)
+                                .find_map(|(n, i)| match i {
+                                    ComponentItem::ComponentInstance(t) => {
+                                        t.exports(engine).find_map(|(e, x)| match x.ty {
+                                            ComponentItem::Resource(r) if r == own => {
+                                                provided_resource(n, e)
+                                            }
+                                            _ => None,
+                                        })
+                                    }
+                                    _ => None,
+                                });
+                        let ty = theirs.unwrap_or_else(ResourceType::host::<StubResource>);
+                        instance.resource(export, ty, |_, _| Ok(()))?
+                    }
                     ComponentItem::Type(_) => {}
                     _ => wasmtime::bail!("`{name}` exports `{export}`, which cannot be stubbed"),
                 }
@@ -391,6 +417,25 @@ fn define_stubs(
 
 /// The host type of stubbed resources: no value of it is ever made.
 struct StubResource;
+
+/// The host type the linker gives resource `resource` of interface
+/// `interface` (any version), for the resources other interfaces re-export:
+/// WASI's streams, pollables and errors, and the contract's buffers.
+fn provided_resource(interface: &str, resource: &str) -> Option<ResourceType> {
+    use super::bindings::{GuestBuffer, GuestFlowContext, GuestMutableBuffer};
+    use wasmtime_wasi::p2::{DynInputStream, DynOutputStream, DynPollable, IoError};
+    let interface = interface.split_once('@').map_or(interface, |(i, _)| i);
+    Some(match (interface, resource) {
+        ("wasi:io/streams", "input-stream") => ResourceType::host::<DynInputStream>(),
+        ("wasi:io/streams", "output-stream") => ResourceType::host::<DynOutputStream>(),
+        ("wasi:io/poll", "pollable") => ResourceType::host::<DynPollable>(),
+        ("wasi:io/error", "error") => ResourceType::host::<IoError>(),
+        ("torvyn:streaming/types", "buffer") => ResourceType::host::<GuestBuffer>(),
+        ("torvyn:streaming/types", "mutable-buffer") => ResourceType::host::<GuestMutableBuffer>(),
+        ("torvyn:streaming/types", "flow-context") => ResourceType::host::<GuestFlowContext>(),
+        _ => return None,
+    })
+}
 
 fn stub_func(
     linker: &mut wasmtime::component::LinkerInstance<'_, HostState>,

@@ -553,3 +553,33 @@ fn a_stubbed_import_faults_cleanly_when_called_and_only_then() {
         assert!(after.fault().is_some_and(|f| f.kind.name() == "poisoned"));
     }
 }
+
+#[test]
+fn a_stubbed_interface_may_re_export_a_resource_the_engine_provides() {
+    // As componentize-js's default `wasi:http/types` re-exports
+    // `wasi:io/streams`'s `input-stream`: the stub must name the linker's
+    // own resource, or the component does not link.
+    let text = r#"(component
+        (import "wasi:io/streams@0.2.0" (instance $streams
+            (export "input-stream" (type (sub resource)))))
+        (alias export $streams "input-stream" (type $is))
+        (import "acme:nope/reader@1.0.0" (instance
+            (alias outer 1 $is (type $outer-is))
+            (export "input-stream" (type (eq $outer-is)))
+            (export "poke" (func))))
+    )"#;
+    let trap = WasmtimeEngine::new(WasmtimeEngineConfig {
+        unknown_imports: UnknownImports::Trap,
+        ..WasmtimeEngineConfig::default()
+    })
+    .unwrap();
+    // It links (and then has no role to export, which is the next check).
+    let err = trap.compile_wat_named(text, "reader.wat").unwrap_err();
+    assert!(matches!(err, EngineError::NoRoles { .. }), "{err}");
+    let refuse = engine(CompilationStrategy::Cranelift);
+    let err = refuse.compile_wat_named(text, "reader.wat").unwrap_err();
+    let EngineError::Link { missing, .. } = &err else {
+        panic!("{err}");
+    };
+    assert_eq!(missing, &["acme:nope/reader@1.0.0"], "{err}");
+}
