@@ -79,13 +79,6 @@ impl Grants {
         Self(Arc::new(names.into_iter().map(Into::into).collect()))
     }
 
-    /// The same set with `name` added.
-    pub fn with(self, name: impl Into<String>) -> Self {
-        let mut set = Arc::unwrap_or_clone(self.0);
-        set.insert(name.into());
-        Self(Arc::new(set))
-    }
-
     /// Whether `name` is granted.
     pub fn contains(&self, name: &str) -> bool {
         self.0.contains(name)
@@ -638,16 +631,6 @@ impl Role {
         }
     }
 
-    /// Whether an element goes in and (possibly) comes out: a processor, a
-    /// filter, a router or an aggregator; what a pipeline puts between its
-    /// source and its sinks.
-    pub fn is_middle(self) -> bool {
-        matches!(
-            self,
-            Self::Processor | Self::Filter | Self::Router | Self::Aggregator
-        )
-    }
-
     fn bit(self) -> u8 {
         1 << self as u8
     }
@@ -860,6 +843,22 @@ pub enum Function {
 }
 
 impl Function {
+    /// Every function a component is called with (all but
+    /// [`Function::Instantiate`]), in the contract's order.
+    pub const CALLS: [Function; 11] = [
+        Function::Init,
+        Function::Process,
+        Function::Pull,
+        Function::NotifyBackpressure,
+        Function::Push,
+        Function::Complete,
+        Function::Teardown,
+        Function::Evaluate,
+        Function::Route,
+        Function::Ingest,
+        Function::Flush,
+    ];
+
     /// The role that exports this function (`None` for instantiation).
     pub fn role(self) -> Option<Role> {
         match self {

@@ -758,8 +758,7 @@ impl<B: SimBackend> Run<'_, B> {
     /// reaches, breadth first.
     fn flow(&mut self, graph: &Graph, stages: &mut [Live<B>], from: usize, el: StreamElement) {
         let mut queue = std::collections::VecDeque::new();
-        let targets = graph.edges[from].clone();
-        self.forward(graph, &mut queue, &targets, el, false);
+        self.forward(graph, &mut queue, &graph.edges[from], el, false);
         while let Some((i, el)) = queue.pop_front() {
             if self.stopped[i].is_some() {
                 // The stage takes no more elements (its `init` failed or

@@ -528,7 +528,7 @@ impl MockSpec {
 
     /// The functions the spec scripts, in the contract's order.
     fn scripted(&self) -> impl Iterator<Item = Function> + '_ {
-        Scripts::FUNCTIONS
+        Function::CALLS
             .into_iter()
             .filter(|&f| self.script(f).is_some())
     }

@@ -56,6 +56,21 @@ fn json(out: &[u8]) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(out)))
 }
 
+/// The JSON transcript `torvyn-sim ARGS... --format json` prints, with
+/// `stdin` as its input; the command must succeed.
+fn ok_json(args: &[&str], stdin: &str) -> serde_json::Value {
+    let out = sim()
+        .args(args)
+        .args(["--format", "json"])
+        .write_stdin(stdin)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    json(&out)
+}
+
 /// The payload texts a transcript's entries emitted.
 fn emitted(t: &serde_json::Value) -> Vec<String> {
     t["entries"]
@@ -683,22 +698,16 @@ fn init_runs_without_a_config_and_a_failed_init_or_fatal_stops_the_component() {
 fn filters_aggregators_and_grants_from_the_command_line() {
     // The token-streaming example as middle stages: each role is read from
     // the stage's exports.
-    let out = sim()
-        .args([
+    let t = ok_json(
+        &[
             "pipeline",
             "token-source",
             "token-filter",
             "sentence-aggregator",
             "sink",
-            "--format",
-            "json",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let t = json(&out);
+        ],
+        "",
+    );
     let roles: Vec<&str> = t["stages"]
         .as_array()
         .unwrap()
@@ -726,42 +735,14 @@ fn filters_aggregators_and_grants_from_the_command_line() {
         .stdout(predicate::str::contains("flushed [\"so long\"]"));
 
     // --grant: the probe answers from what was granted.
-    let granted = sim()
-        .args([
-            "run",
-            "capability-probe",
-            "--grant",
-            "wasi-random",
-            "--input",
-            "-",
-            "--format",
-            "json",
-        ])
-        .write_stdin("wasi-random\nwasi-network-egress\n")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let t = json(&granted);
+    let probe = ["run", "capability-probe", "--input", "-"];
+    let t = ok_json(
+        &[&probe[..], &["--grant", "wasi-random"]].concat(),
+        "wasi-random\nwasi-network-egress\n",
+    );
     assert_eq!(emitted(&t), ["granted", "denied"]);
     assert_eq!(t["grants"][0], "wasi-random");
-    let denied = sim()
-        .args([
-            "run",
-            "capability-probe",
-            "--input",
-            "-",
-            "--format",
-            "json",
-        ])
-        .write_stdin("wasi-random\n")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert_eq!(emitted(&json(&denied)), ["denied"]);
+    assert_eq!(emitted(&ok_json(&probe, "wasi-random\n")), ["denied"]);
 
     // Per stage in pipelines; an unknown stage is a usage error.
     sim()
@@ -1192,15 +1173,7 @@ fn a_json_payload_arrives_byte_for_byte() {
 fn imports_the_engine_lacks_are_stubbed_by_default_and_refused_on_request() {
     // Linked to a stub: an element that does not reach the import passes,
     // the one that calls it faults naming the function.
-    let out = sim()
-        .args(["run", "unlinked-import", "--input", "-", "--format", "json"])
-        .write_stdin("even\nodd\n")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let t = json(&out);
+    let t = ok_json(&["run", "unlinked-import", "--input", "-"], "even\nodd\n");
     assert_eq!(emitted(&t), ["even"]);
     let faults: Vec<&str> = t["entries"]
         .as_array()
@@ -1221,14 +1194,8 @@ fn imports_the_engine_lacks_are_stubbed_by_default_and_refused_on_request() {
         .success()
         .stdout(predicate::str::contains("stubbed imports"))
         .stdout(predicate::str::contains("acme:nope/thing@1.0.0"));
-    let out = sim()
-        .args(["inspect", "unlinked-import", "--format", "json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert_eq!(json(&out)["stubbed_imports"][0], "acme:nope/thing@1.0.0");
+    let t = ok_json(&["inspect", "unlinked-import"], "");
+    assert_eq!(t["stubbed_imports"][0], "acme:nope/thing@1.0.0");
     // Refused: the message names the import and the flag, not a world.
     sim()
         .args([

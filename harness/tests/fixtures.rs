@@ -147,22 +147,24 @@ fn fixtures_export_the_interfaces_of_their_world() {
     }
 }
 
-#[test]
-fn wasi_fixture_names_its_world_and_imports_wasi() {
-    let text = fixture_text("wasi-hello");
-    assert_eq!(
-        world_directive(&text).as_deref(),
-        Some("torvyn:fixtures/wasi-transform")
-    );
-    let bytes = load_fixture("wasi-hello").unwrap();
+/// Checks fixture `name` names `world` with a `;; world:` line, and returns
+/// the imports of the component it loads as.
+fn world_and_imports(name: &str, world: &str) -> BTreeSet<String> {
+    assert_eq!(world_directive(&fixture_text(name)).as_deref(), Some(world));
+    let bytes = load_fixture(name).unwrap();
     let DecodedWasm::Component(resolve, world) = wit_component::decode(&bytes).unwrap() else {
-        panic!("not a component");
+        panic!("{name} is not a component");
     };
-    let imports: BTreeSet<String> = resolve.worlds[world]
+    resolve.worlds[world]
         .imports
         .keys()
         .map(|key| resolve.name_world_key(key))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn wasi_fixture_names_its_world_and_imports_wasi() {
+    let imports = world_and_imports("wasi-hello", "torvyn:fixtures/wasi-transform");
     for wasi in [
         "wasi:cli/stdout@0.2.0",
         "wasi:io/streams@0.2.0",
@@ -176,20 +178,7 @@ fn wasi_fixture_names_its_world_and_imports_wasi() {
 
 #[test]
 fn capability_probe_names_its_world_and_imports_the_capability_query() {
-    let text = fixture_text("capability-probe");
-    assert_eq!(
-        world_directive(&text).as_deref(),
-        Some("torvyn:fixtures/capability-transform")
-    );
-    let bytes = load_fixture("capability-probe").unwrap();
-    let DecodedWasm::Component(resolve, world) = wit_component::decode(&bytes).unwrap() else {
-        panic!("not a component");
-    };
-    let imports: BTreeSet<String> = resolve.worlds[world]
-        .imports
-        .keys()
-        .map(|key| resolve.name_world_key(key))
-        .collect();
+    let imports = world_and_imports("capability-probe", "torvyn:fixtures/capability-transform");
     assert!(
         imports.contains("torvyn:capabilities/capability-query@0.1.0"),
         "{imports:?}"

@@ -206,28 +206,18 @@ impl DiskTier {
         let Some(max) = self.max_bytes else {
             return 0;
         };
-        let Ok(dir) = fs::read_dir(&self.dir) else {
+        let Ok(files) = cache_files(&self.dir) else {
             return 0;
         };
         let keep_name = format!("{keep}.{ENTRY_EXTENSION}");
         let mut total = 0u64;
         let mut candidates = Vec::new();
-        for item in dir.flatten() {
-            let name = item.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if !is_entry_name(name) {
-                continue;
-            }
-            let Ok(meta) = fs::symlink_metadata(item.path()) else {
-                continue;
-            };
-            if !meta.file_type().is_file() {
-                continue;
-            }
-            total = total.saturating_add(meta.len());
-            if name != keep_name {
-                let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-                candidates.push((modified, meta.len(), item.path()));
+        for f in files.into_iter().filter(|f| f.entry) {
+            let len = f.meta.len();
+            total = total.saturating_add(len);
+            if f.path.file_name().and_then(|n| n.to_str()) != Some(keep_name.as_str()) {
+                let modified = f.meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                candidates.push((modified, len, f.path));
             }
         }
         candidates.sort();
@@ -247,24 +237,19 @@ impl DiskTier {
 
     /// Removes temporary files a crashed writer left behind.
     fn remove_stale_temps(&self) {
-        let Ok(dir) = fs::read_dir(&self.dir) else {
+        let Ok(files) = cache_files(&self.dir) else {
             return;
         };
         let now = SystemTime::now();
-        for item in dir.flatten() {
-            let stale_temp = item
-                .file_name()
-                .to_str()
-                .is_some_and(|n| n.starts_with(TEMP_PREFIX))
-                && fs::symlink_metadata(item.path()).is_ok_and(|m| {
-                    m.file_type().is_file()
-                        && m.modified()
-                            .ok()
-                            .and_then(|t| now.duration_since(t).ok())
-                            .is_some_and(|age| age > STALE_TEMP_AGE)
-                });
-            if stale_temp {
-                let _ = fs::remove_file(item.path());
+        for f in files.into_iter().filter(|f| !f.entry) {
+            let stale = f
+                .meta
+                .modified()
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age > STALE_TEMP_AGE);
+            if stale {
+                let _ = fs::remove_file(&f.path);
             }
         }
     }
@@ -280,22 +265,36 @@ pub struct DiskUsage {
     pub bytes: u64,
 }
 
-/// The regular files of `dir` a cache wrote (entries and temporary
-/// files), with whether each is an entry and its length. Links,
-/// directories and other files are left out.
-fn cache_files(dir: &Path) -> io::Result<Vec<(PathBuf, bool, u64)>> {
+/// A regular file of a disk tier's directory that a cache wrote.
+struct CacheFile {
+    path: PathBuf,
+    /// An entry (`<64 hex key>.twcc`), else a temporary file being written.
+    entry: bool,
+    meta: fs::Metadata,
+}
+
+/// The regular files of `dir` a cache wrote (entries and temporary files):
+/// the one scan of a tier's directory, for eviction, stale temporaries,
+/// [`disk_usage`] and [`clear_disk`]. Links, directories, other files and
+/// items that vanish while being read are left out.
+fn cache_files(dir: &Path) -> io::Result<Vec<CacheFile>> {
     let mut files = Vec::new();
-    for item in fs::read_dir(dir)? {
-        let item = item?;
+    for item in fs::read_dir(dir)?.flatten() {
         let name = item.file_name();
         let Some(name) = name.to_str() else { continue };
         let entry = is_entry_name(name);
         if !entry && !name.starts_with(TEMP_PREFIX) {
             continue;
         }
-        let meta = fs::symlink_metadata(item.path())?;
+        let Ok(meta) = fs::symlink_metadata(item.path()) else {
+            continue;
+        };
         if meta.file_type().is_file() {
-            files.push((item.path(), entry, meta.len()));
+            files.push(CacheFile {
+                path: item.path(),
+                entry,
+                meta,
+            });
         }
     }
     Ok(files)
@@ -313,12 +312,10 @@ pub fn disk_usage(dir: &Path) -> io::Result<DiskUsage> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(DiskUsage::default()),
         other => other?,
     };
-    Ok(files
-        .iter()
-        .fold(DiskUsage::default(), |u, (_, entry, len)| DiskUsage {
-            entries: u.entries + u64::from(*entry),
-            bytes: u.bytes + len,
-        }))
+    Ok(files.iter().fold(DiskUsage::default(), |u, f| DiskUsage {
+        entries: u.entries + u64::from(f.entry),
+        bytes: u.bytes + f.meta.len(),
+    }))
 }
 
 /// Removes every entry and temporary file from the disk tier directory
@@ -335,11 +332,11 @@ pub fn clear_disk(dir: &Path) -> io::Result<DiskUsage> {
         other => other?,
     };
     let mut removed = DiskUsage::default();
-    for (path, entry, len) in files {
-        match fs::remove_file(&path) {
+    for f in files {
+        match fs::remove_file(&f.path) {
             Ok(()) => {
-                removed.entries += u64::from(entry);
-                removed.bytes += len;
+                removed.entries += u64::from(f.entry);
+                removed.bytes += f.meta.len();
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),

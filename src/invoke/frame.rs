@@ -115,7 +115,7 @@ pub(crate) enum Failure {
     Contract(ContractViolation),
     /// The guest's answer broke a bound on answers: the bound, its value
     /// and what the answer held ([`FaultKind::AnswerTooLarge`]).
-    Answer(crate::error::AnswerLimit, u64, u64),
+    Answer(super::OverBound),
     /// The call's fuel ran out ([`CallFrame::fuel`] all burned).
     OutOfFuel,
     /// The (epoch) deadline interrupted the guest.
@@ -340,7 +340,7 @@ fn classify(
     match failure {
         Failure::Guest(_) => unreachable!("a guest error is not classified"),
         Failure::Contract(v) => FaultKind::ContractViolation(v),
-        Failure::Answer(limit, allowed, got) => FaultKind::AnswerTooLarge {
+        Failure::Answer((limit, allowed, got)) => FaultKind::AnswerTooLarge {
             limit,
             allowed,
             got,

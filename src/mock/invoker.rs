@@ -490,7 +490,7 @@ impl CallBackend for MockCall {
                 limit,
                 allowed,
                 got,
-            } => Failure::Answer(limit, allowed, got),
+            } => Failure::Answer((limit, allowed, got)),
             MockError::FuelExhausted => Failure::OutOfFuel,
             MockError::DeadlineExceeded => Failure::Interrupted,
             MockError::MemoryLimitExceeded { requested } => {

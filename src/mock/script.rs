@@ -286,22 +286,6 @@ pub struct Scripts {
 }
 
 impl Scripts {
-    /// The functions a script can answer (all but `instantiate`), in the
-    /// contract's order.
-    pub const FUNCTIONS: [Function; 11] = [
-        Function::Init,
-        Function::Process,
-        Function::Pull,
-        Function::NotifyBackpressure,
-        Function::Push,
-        Function::Complete,
-        Function::Teardown,
-        Function::Evaluate,
-        Function::Route,
-        Function::Ingest,
-        Function::Flush,
-    ];
-
     /// The script for `function` (`None` for `instantiate`, which no
     /// script answers).
     pub fn get(&self, function: Function) -> Option<&Script> {
@@ -327,7 +311,7 @@ impl Scripts {
     /// when the roles are not given otherwise.
     pub fn roles(&self) -> Vec<Role> {
         Self::roles_of(
-            Self::FUNCTIONS
+            Function::CALLS
                 .into_iter()
                 .filter(|&f| self.get(f).is_some()),
         )

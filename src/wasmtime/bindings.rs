@@ -3,7 +3,8 @@
 //! resources of `torvyn:streaming/types@0.1.0`, and the
 //! `capability-query` import.
 //!
-//! Only the types and the capability import come from here. The
+//! Only the types and the capability import come from here (the world
+//! below leaves `buffer-allocator` out: none of it is needed). The
 //! streaming package's imports are registered by [`super::host`] under both
 //! of its spellings, and the exports are found by [`super::exports`] under
 //! both, which generated bindings (one hard-coded name each) cannot do.
@@ -25,7 +26,6 @@ wasmtime::component::bindgen!({
 
         world torvyn-host {
             import torvyn:streaming/types@0.1.0;
-            import torvyn:streaming/buffer-allocator@0.1.0;
             import torvyn:capabilities/capability-query@0.1.0;
         }
     ",

@@ -44,7 +44,7 @@ pub struct WasmtimeInvoker {
 pub(crate) enum CallError {
     Guest(ProcessError),
     Wasm(wasmtime::Error),
-    Answer(crate::error::AnswerLimit, u64, u64),
+    Answer(invoke::OverBound),
 }
 
 impl From<wasmtime::Error> for CallError {
@@ -188,7 +188,7 @@ impl WasmtimeInvoker {
             let f = ex.route.as_ref().expect("role checked before the call");
             let list = f.call(&mut *store, (input_of(input),))?.0?;
             let n = list.len();
-            invoke::check_route(n, [], &limits).map_err(|(l, a, g)| CallError::Answer(l, a, g))?;
+            invoke::check_route(n, [], &limits).map_err(CallError::Answer)?;
             let names = (0..n)
                 .map(|i| list.get(&mut *store, i).expect("index in bounds"))
                 .collect::<wasmtime::Result<Vec<WasmStr>>>()?;
@@ -197,7 +197,7 @@ impl WasmtimeInvoker {
                 .map(|s| s.to_str(&*store))
                 .collect::<wasmtime::Result<Vec<_>>>()?;
             invoke::check_route(n, names.iter().map(|s| s.len()), &limits)
-                .map_err(|(l, a, g)| CallError::Answer(l, a, g))?;
+                .map_err(CallError::Answer)?;
             Ok(names.into_iter().map(|s| s.into_owned()).collect())
         })
     }
@@ -224,7 +224,7 @@ impl WasmtimeInvoker {
             let f = ex.flush.as_ref().expect("role checked before the call");
             let list = f.call(&mut *store, ())?.0?;
             let n = list.len();
-            invoke::check_flush(n, [], &limits).map_err(|(l, a, g)| CallError::Answer(l, a, g))?;
+            invoke::check_flush(n, [], &limits).map_err(CallError::Answer)?;
             let outs = (0..n)
                 .map(|i| list.get(&mut *store, i).expect("index in bounds"))
                 .collect::<wasmtime::Result<Vec<LazyOutput>>>()?;
@@ -233,7 +233,7 @@ impl WasmtimeInvoker {
                 .map(|o| o.meta.content_type.to_str(&*store))
                 .collect::<wasmtime::Result<Vec<_>>>()?;
             invoke::check_flush(n, content_types.iter().map(|c| c.len()), &limits)
-                .map_err(|(l, a, g)| CallError::Answer(l, a, g))?;
+                .map_err(CallError::Answer)?;
             let content_types: Vec<String> =
                 content_types.into_iter().map(|c| c.into_owned()).collect();
             outs.into_iter()
@@ -385,7 +385,7 @@ impl CallBackend for WasmtimeCall {
         match e {
             CallError::Guest(e) => Failure::Guest(e),
             CallError::Wasm(e) => failure(e),
-            CallError::Answer(limit, allowed, got) => Failure::Answer(limit, allowed, got),
+            CallError::Answer(over) => Failure::Answer(over),
         }
     }
 }

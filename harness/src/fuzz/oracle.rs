@@ -260,17 +260,13 @@ pub fn allowed(fixture: &str, function: Function) -> Option<&'static [OutcomeKin
 /// The role a function needs, and whether calling it without that role is
 /// a no-op that succeeds (`teardown`, and `init` with an empty config).
 fn needs(function: Function, config_empty: bool) -> (Role, bool) {
-    match function {
-        Function::Init => (Role::Lifecycle, config_empty),
-        Function::Teardown => (Role::Lifecycle, true),
-        Function::Process => (Role::Processor, false),
-        Function::Pull | Function::NotifyBackpressure => (Role::Source, false),
-        Function::Push | Function::Complete => (Role::Sink, false),
-        Function::Evaluate => (Role::Filter, false),
-        Function::Route => (Role::Router, false),
-        Function::Ingest | Function::Flush => (Role::Aggregator, false),
-        Function::Instantiate => unreachable!("not a call"),
-    }
+    let role = function.role().expect("instantiate is not a call");
+    let noop = match function {
+        Function::Init => config_empty,
+        Function::Teardown => true,
+        _ => false,
+    };
+    (role, noop)
 }
 
 /// Everything the oracle needs to know about a call besides its result.
