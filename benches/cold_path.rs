@@ -6,7 +6,11 @@
 //!
 //! Benchmark ids: `compile/<cranelift|winch>/<uppercase|uppercase+400fn>`,
 //! `instantiate/<engine-pooled-instancepre|engine-ondemand-instancepre|baseline-ondemand-linking>/<fixture>`,
-//! `cache/<memory-hit|disk-hit|compile-cranelift>/<fixture>`.
+//! `cache/<memory-hit|disk-hit|compile-cranelift>/<fixture>`, and
+//! `cache/<disk-hit|compile-cranelift>/py-uppercase` for a large component
+//! built by a real toolchain (componentize-py, about 36 MB, CPython inside)
+//! when `fixtures/guests/build.sh` has built it into `$TORVYN_GUESTS`
+//! (default `target/guests/`); without it those two are skipped, saying so.
 
 mod common;
 
@@ -158,7 +162,44 @@ fn cache(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("compile-cranelift", FIXTURE), |b| {
         b.iter(|| black_box(eng.compile(&bytes).unwrap()))
     });
+
+    // What a CLI user waits for the second time: a large component from
+    // disk against compiling it.
+    match std::fs::read(large_guest()) {
+        Ok(large) => {
+            let name = LARGE_GUEST;
+            assert_eq!(
+                disk.get_or_compile(&large).unwrap().tier,
+                CacheTier::Compiled
+            );
+            group.bench_function(BenchmarkId::new("disk-hit", name), |b| {
+                b.iter(|| {
+                    let hit = disk.get_or_compile(&large).unwrap();
+                    assert_eq!(hit.tier, CacheTier::Disk);
+                    black_box(hit)
+                })
+            });
+            group.bench_function(BenchmarkId::new("compile-cranelift", name), |b| {
+                b.iter(|| black_box(eng.compile(&large).unwrap()))
+            });
+        }
+        Err(e) => eprintln!(
+            "cache/*/{LARGE_GUEST} skipped: {}: {e} (fixtures/guests/build.sh builds it)",
+            large_guest().display()
+        ),
+    }
     group.finish();
+}
+
+/// The large component of the cache benchmarks.
+const LARGE_GUEST: &str = "py-uppercase";
+
+fn large_guest() -> std::path::PathBuf {
+    let dir = std::env::var_os("TORVYN_GUESTS").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/guests"),
+        std::path::PathBuf::from,
+    );
+    dir.join(format!("{LARGE_GUEST}.wasm"))
 }
 
 criterion_group! {

@@ -9,6 +9,7 @@ mod differential;
 mod extensions;
 mod frame;
 mod fuzz_replay;
+mod guests;
 mod hostile;
 mod limits;
 mod load;
