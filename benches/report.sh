@@ -13,6 +13,7 @@
 # moves both sides; still, run it on a quiet machine. The medians are used.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+crit=${CARGO_TARGET_DIR:-target}/criterion
 
 run=1
 benches=()
@@ -36,8 +37,8 @@ if [ "$run" = 1 ]; then
         ;;
       interleaved)
         echo "== interleaved" >&2
-        mkdir -p target/criterion
-        cargo bench --quiet --bench interleaved > target/criterion/interleaved.md
+        mkdir -p "$crit"
+        cargo bench --quiet --bench interleaved > "$crit/interleaved.md"
         ;;
       hot_path|source_sink|mock|cold_path)
         echo "== $b" >&2
@@ -48,7 +49,7 @@ if [ "$run" = 1 ]; then
   done
 fi
 
-python3 - target/criterion compare/published-mock/target/criterion <<'PY'
+python3 - "$crit" compare/published-mock/target/criterion <<'PY'
 import json, os, sys
 
 est = {}
@@ -170,9 +171,9 @@ for bid in ("pull_counter_source/baseline/0", "pull_counter_source/engine-sync/0
         print(f"| {bid} | {1e9 / est[bid]:,.0f} |")
 PY
 
-if [ -s target/criterion/interleaved.md ]; then
+if [ -s "$crit/interleaved.md" ]; then
   echo
   echo "Interleaved rounds (torvyn_harness::bench::compare_with, medians of 15 rounds):"
   echo
-  cat target/criterion/interleaved.md
+  cat "$crit/interleaved.md"
 fi
