@@ -524,6 +524,11 @@ pub enum ContractViolation {
         /// Live resources at the time.
         live: usize,
     },
+    /// Not the guest's doing: a [`crate::HostFaultPlan`] failed a host call
+    /// that has no error case, so the guest trapped there. The call's fault
+    /// is [`FaultKind::Host`], naming the host call.
+    #[error("{0}: the function has no error case, so the guest traps there")]
+    Injected(crate::host::InjectedFault),
 }
 
 /// A problem with an engine configuration; [`EngineError::InvalidConfig`]

@@ -105,6 +105,7 @@ pub use error::{
     AnswerLimit, ConfigProblem, ContractViolation, EngineError, Fault, FaultKind, FaultName,
     InvokeError, TrapCode,
 };
+pub use host::{HostFaultPlan, HostFunction, InjectedFault};
 pub use random::RandomSource;
 pub use traits::{ComponentInvoker, WasmEngine};
 pub use types::{

@@ -14,6 +14,7 @@
 use std::future::Future;
 
 use crate::error::{EngineError, Fault};
+use crate::host::{HostFaultPlan, InjectedFault};
 use crate::types::{
     BackpressureSignal, ComponentId, Grants, InstanceOptions, Invocation, OutputElement,
     ProcessResult, Roles, StreamElement,
@@ -158,6 +159,18 @@ pub trait ComponentInvoker {
     /// The capabilities granted to the instance (what `has-capability`
     /// answers `true` for).
     fn grants(&self) -> &Grants;
+
+    /// Makes the instance's calls into the host fail on purpose from now
+    /// on, as `plan` says (host calls are counted afresh from here), to see
+    /// what the component does when the host says no: a function with a
+    /// contract error answers it (`allocation-failed`, `capacity-exceeded`),
+    /// any other traps, ending the call in a [`crate::FaultKind::Host`]
+    /// fault that names the host call. [`HostFaultPlan::None`] serves every
+    /// call again.
+    fn set_host_faults(&mut self, plan: HostFaultPlan);
+
+    /// The first host call the plan failed during the last call, if any.
+    fn injected_fault(&self) -> Option<InjectedFault>;
 
     /// `lifecycle.init(config)`. Without the lifecycle role, an empty config
     /// is accepted as a no-op and any other is a missing-export fault (the

@@ -134,12 +134,18 @@ impl fmt::Display for Grants {
 pub struct InstanceOptions {
     /// The capabilities `capability-query` reports as granted.
     pub grants: Grants,
+    /// Host calls to fail on purpose from the first call on
+    /// ([`crate::ComponentInvoker::set_host_faults`]; default: none).
+    pub host_faults: crate::host::HostFaultPlan,
 }
 
 impl InstanceOptions {
     /// Options with `grants`.
     pub fn with_grants(grants: Grants) -> Self {
-        Self { grants }
+        Self {
+            grants,
+            ..Self::default()
+        }
     }
 }
 

@@ -52,6 +52,7 @@ pub mod bench;
 #[cfg(feature = "wasmtime-backend")]
 pub mod cli;
 pub mod error;
+pub mod faults;
 pub mod fixtures;
 #[cfg(feature = "wasmtime-backend")]
 pub mod fuzz;

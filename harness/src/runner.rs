@@ -38,8 +38,8 @@
 use std::time::Instant;
 
 use torvyn_engine::{
-    BackpressureSignal, ComponentInvoker, ElementMeta, FlowContext, Invocation, InvokeError,
-    OutputElement, ProcessResult, Role, Roles, StreamElement, WasmEngine,
+    BackpressureSignal, ComponentInvoker, ElementMeta, FlowContext, HostFaultPlan, Invocation,
+    InvokeError, OutputElement, ProcessResult, Role, Roles, StreamElement, WasmEngine,
 };
 
 use crate::backend::{BackendKind, EngineSettings, SimBackend, block_on};
@@ -107,11 +107,47 @@ pub fn infer_role(roles: Roles) -> ScenarioRole {
 
 /// Runs `scenario` on `backend` (which should be fresh: its clock is read
 /// as the run's timeline).
+///
+/// A scenario with `fail_host_call: all` is a sweep, many runs: see
+/// [`crate::faults::sweep`].
 pub fn run_scenario_on<B: SimBackend>(
     backend: &B,
     scenario: &Scenario,
 ) -> Result<Transcript, HarnessError> {
     scenario.validate()?;
+    let plan = match scenario.fail_host_call {
+        Some(f) if f.is_sweep() => {
+            return Err(HarnessError::InvalidScenario {
+                scenario: scenario.name.clone(),
+                problem: "`fail_host_call: all` asks for a sweep (a run per host call): run it \
+                          with `torvyn_harness::faults::sweep`, `torvyn-sim run \
+                          --fail-host-call all` or `torvyn-sim check`"
+                    .into(),
+            });
+        }
+        Some(f) => f.plan(scenario.effective_seed()).unwrap_or_default(),
+        None => HostFaultPlan::None,
+    };
+    let compiled = compile_scenario(backend, scenario)?;
+    run_compiled(backend, scenario, &compiled, plan)
+}
+
+/// The scenario's component, compiled on `backend`.
+pub(crate) fn compile_scenario<B: SimBackend>(
+    backend: &B,
+    scenario: &Scenario,
+) -> Result<<B::Engine as WasmEngine>::Compiled, HarnessError> {
+    backend.compile(&scenario.component_source(), &scenario.component)
+}
+
+/// Runs `scenario` on a new instance of `compiled`, failing host calls as
+/// `plan` says.
+pub(crate) fn run_compiled<B: SimBackend>(
+    backend: &B,
+    scenario: &Scenario,
+    compiled: &<B::Engine as WasmEngine>::Compiled,
+    plan: HostFaultPlan,
+) -> Result<Transcript, HarnessError> {
     let seed = scenario.effective_seed();
     let rng = SimRng::new(seed);
     let mut ids = rng.fork("ids");
@@ -119,12 +155,12 @@ pub fn run_scenario_on<B: SimBackend>(
     let trace_id = ids.trace_id();
     let flow_id = ids.flow_id();
 
-    let compiled = backend.compile(&scenario.component_source(), &scenario.component)?;
     let id = stage_id(&scenario.component);
-    let mut inst = backend.instantiate_granting(&compiled, &id, &scenario.grants)?;
+    let mut inst = backend.instantiate_granting(compiled, &id, &scenario.grants)?;
     if let Some(fuel) = scenario.fuel {
         backend.set_fuel(&mut inst, fuel, &id)?;
     }
+    inst.set_host_faults(plan);
     let role = scenario.role.unwrap_or_else(|| infer_role(inst.roles()));
 
     let wall = Instant::now();
@@ -331,6 +367,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         let (stdout, stderr) = self.backend.take_output(inst);
         entry.stdout = PayloadPreview::of_guest_output_with_cap(&stdout, self.preview);
         entry.stderr = PayloadPreview::of_guest_output_with_cap(&stderr, self.preview);
+        entry.failed_host_call = inst.injected_fault().map(Into::into);
         self.entries.push(entry);
         inv.outcome
     }

@@ -129,6 +129,14 @@ pub struct Scenario {
     /// `torvyn-sim` sets it unless given `--refuse-unknown-imports`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stub_unknown_imports: bool,
+    /// Host calls to fail on purpose ([`crate::faults`]): `all` (the
+    /// sweep), an index, `{every_call: K}` or `{probability: P}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_host_call: Option<crate::faults::FailHostCall>,
+    /// The most cases a sweep runs
+    /// ([`crate::faults::DEFAULT_SWEEP_LIMIT`] when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep_limit: Option<u64>,
     /// The directory relative component paths are resolved against (the
     /// scenario file's directory when loaded from a file).
     #[serde(skip)]

@@ -163,6 +163,9 @@ pub struct Entry {
     /// What the guest wrote to stderr during the call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr: Option<PayloadPreview>,
+    /// The host call the scenario's `fail_host_call` failed in this call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_host_call: Option<crate::faults::FailedHostCall>,
 }
 
 fn is_zero_u32(v: &u32) -> bool {
@@ -201,6 +204,7 @@ impl Entry {
             memory_bytes: metrics.memory_bytes,
             stdout: None,
             stderr: None,
+            failed_host_call: None,
         }
     }
 
@@ -768,6 +772,13 @@ pub fn render_entries(entries: &[Entry]) -> String {
         );
         if let Outcome::Fault { message, .. } = &e.outcome {
             let _ = writeln!(s, "       {message}");
+        }
+        if let Some(f) = &e.failed_host_call {
+            let _ = writeln!(
+                s,
+                "       failed host call {} ({} of the call): {} answered {}",
+                f.index, f.in_call, f.function, f.answer
+            );
         }
         if let Some(out) = &e.stdout {
             let _ = writeln!(s, "       stdout: {}", out.short());

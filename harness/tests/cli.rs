@@ -1211,3 +1211,68 @@ fn imports_the_engine_lacks_are_stubbed_by_default_and_refused_on_request() {
         .stderr(predicate::str::contains("acme:nope/thing@1.0.0"))
         .stderr(predicate::str::contains("--refuse-unknown-imports"));
 }
+
+#[test]
+fn run_fail_host_call_all_sweeps_the_host_calls_with_a_row_per_case() {
+    let out = sim()
+        .args([
+            "run",
+            "uppercase",
+            "--input",
+            "-",
+            "--fail-host-call",
+            "all",
+        ])
+        .write_stdin("hello\nWorld\n")
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("12 host calls, 12 cases"), "{text}");
+    assert!(text.contains("buffer-allocator.allocate"), "{text}");
+    assert!(text.contains("allocation-failed"), "{text}");
+    assert!(text.contains("12 of 12 cases ended cleanly"), "{text}");
+
+    // The same sweep as JSON: one case per host call, each naming the host
+    // call it failed (`failed_host_call`) and what it hit.
+    let sweep = ok_json(
+        &[
+            "run",
+            "uppercase",
+            "--input",
+            "-",
+            "--fail-host-call",
+            "all",
+        ],
+        "hello\nWorld\n",
+    );
+    let cases = sweep["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 12);
+    for (k, case) in cases.iter().enumerate() {
+        assert_eq!(case["failed_host_call"], k as u64);
+        assert!(case["problems"].is_null(), "{case}");
+    }
+    assert_eq!(cases[1]["function"], "buffer-allocator.allocate");
+    assert_eq!(cases[1]["answer"], "allocation-failed");
+    assert_eq!(cases[0]["answer"], "trap");
+    assert_eq!(sweep["clean"], true);
+}
+
+#[test]
+fn run_fail_host_call_k_marks_the_call_it_failed() {
+    let t = ok_json(
+        &["run", "uppercase", "--input", "-", "--fail-host-call", "7"],
+        "hello\nWorld\n",
+    );
+    let entries = t["entries"].as_array().unwrap();
+    assert!(entries[0]["failed_host_call"].is_null());
+    let failed = &entries[1]["failed_host_call"];
+    assert_eq!(failed["index"], 7);
+    assert_eq!(failed["in_call"], 1);
+    assert_eq!(failed["function"], "buffer-allocator.allocate");
+    assert_eq!(entries[1]["outcome"]["process-error"]["kind"], "internal");
+    sim()
+        .args(["run", "uppercase", "--fail-host-call", "sometimes"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("every-call:K"));
+}

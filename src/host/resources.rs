@@ -17,6 +17,7 @@
 
 use bytes::Bytes;
 
+use super::faults::{FaultState, HostFaultPlan, HostFunction, InjectedFault};
 use crate::clock::Clock;
 use crate::error::ContractViolation;
 use crate::types::{ContentType, FlowContext, Grants, InvocationMetrics};
@@ -266,6 +267,9 @@ pub struct HostResources {
     recent_content_type: ContentType,
     /// The capabilities granted to the instance (`has-capability`).
     grants: Grants,
+    /// The host-fault plan in force, if any (boxed: the common case, no
+    /// plan, costs one pointer and one branch per host call).
+    faults: Option<Box<FaultState>>,
 }
 
 impl HostResources {
@@ -280,12 +284,20 @@ impl HostResources {
             lent_buffer: 0,
             recent_content_type: ContentType::EMPTY,
             grants: Grants::default(),
+            faults: None,
         }
     }
 
     /// The same store granting `grants` to its instance.
     pub fn with_grants(mut self, grants: Grants) -> Self {
         self.grants = grants;
+        self
+    }
+
+    /// The same store failing host calls as `plan` says
+    /// ([`HostResources::set_fault_plan`]).
+    pub fn with_fault_plan(mut self, plan: HostFaultPlan) -> Self {
+        self.set_fault_plan(plan);
         self
     }
 
@@ -296,9 +308,11 @@ impl HostResources {
 
     /// `capability-query.has-capability(name)`: whether `name` was granted
     /// (one host call).
-    pub fn has_capability(&mut self, name: &str) -> bool {
-        self.host_call();
-        self.grants.contains(name)
+    pub fn has_capability(&mut self, name: &str) -> Result<bool, ContractViolation> {
+        if self.host_call(HostFunction::HasCapability) {
+            return Err(self.trap_here());
+        }
+        Ok(self.grants.contains(name))
     }
 
     /// Host resources live now (after a call: zero).
@@ -319,6 +333,33 @@ impl HostResources {
     /// Starts a call: resets the per-call counters.
     pub fn begin_call(&mut self) {
         self.counters = CallCounters::default();
+        if let Some(f) = &mut self.faults {
+            f.begin_call();
+        }
+    }
+
+    /// Makes host calls fail from now on as `plan` says (counting host
+    /// calls afresh); [`HostFaultPlan::None`] serves every call again.
+    pub fn set_fault_plan(&mut self, plan: HostFaultPlan) {
+        self.faults = match plan {
+            HostFaultPlan::None => None,
+            plan => Some(Box::new(FaultState::new(plan))),
+        };
+    }
+
+    /// The first host call the plan failed in the current (or last) call.
+    pub fn injected_fault(&self) -> Option<InjectedFault> {
+        self.faults.as_ref().and_then(|f| f.injected)
+    }
+
+    /// The violation a call ends with when the plan failed one of its host
+    /// calls that has no error case (the guest trapped there), if one did.
+    #[inline]
+    pub(crate) fn injected_trap(&self) -> Option<ContractViolation> {
+        self.faults
+            .as_ref()
+            .and_then(|f| f.trapped)
+            .map(ContractViolation::Injected)
     }
 
     /// Ends a call: releases `inputs` (handles the host lent), reclaims
@@ -356,10 +397,41 @@ impl HostResources {
             })
     }
 
-    /// Counts one guest call into the host (and charges a virtual clock).
-    fn host_call(&mut self) {
+    /// Counts one guest call into the host (and charges a virtual clock);
+    /// `true` when the fault plan fails it. After a failure that trapped,
+    /// the guest would have stopped: later host calls of the same call
+    /// (which only a mock model makes) fail uncounted.
+    #[inline]
+    fn host_call(&mut self, function: HostFunction) -> bool {
+        if let Some(f) = &mut self.faults {
+            if f.trapped.is_some() {
+                return true;
+            }
+            let index = self.counters.host_calls;
+            self.counters.host_calls += 1;
+            self.clock.charge_host_call();
+            return f.fails(function, index);
+        }
         self.counters.host_calls += 1;
         self.clock.charge_host_call();
+        false
+    }
+
+    /// The error of a failed host call without an error case: the guest
+    /// traps there.
+    #[cold]
+    fn trap_here(&self) -> ContractViolation {
+        self.injected_trap()
+            .expect("a failed host call without an error case set the trap")
+    }
+
+    /// The `allocation-failed` of an injected allocation failure.
+    #[cold]
+    fn injected_allocation_failure(&self) -> BufferError {
+        BufferError::AllocationFailed(match self.injected_fault() {
+            Some(f) => format!("{f} (fault injection)"),
+            None => "failed on purpose (fault injection)".into(),
+        })
     }
 
     fn get(&self, rep: u32, resource: &'static str) -> Result<&Entry, ContractViolation> {
@@ -427,13 +499,17 @@ impl HostResources {
 
     /// `buffer.size`.
     pub fn buffer_size(&mut self, rep: u32) -> Result<u64, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::BufferSize) {
+            return Err(self.trap_here());
+        }
         Ok(self.buffer(rep)?.0.len() as u64)
     }
 
     /// `buffer.content-type`.
     pub fn buffer_content_type(&mut self, rep: u32) -> Result<String, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::BufferContentType) {
+            return Err(self.trap_here());
+        }
         Ok(self.buffer(rep)?.1.as_str().to_owned())
     }
 
@@ -445,7 +521,9 @@ impl HostResources {
         offset: u64,
         len: u64,
     ) -> Result<Vec<u8>, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::BufferRead) {
+            return Err(self.trap_here());
+        }
         let (bytes, _) = self.buffer(rep)?;
         let size = bytes.len() as u64;
         let start = offset.min(size);
@@ -458,16 +536,22 @@ impl HostResources {
 
     /// `buffer.read-all`.
     pub fn buffer_read_all(&mut self, rep: u32) -> Result<Vec<u8>, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::BufferReadAll) {
+            return Err(self.trap_here());
+        }
         let out = self.buffer(rep)?.0.to_vec();
         self.counters.bytes_into_guest += out.len() as u64;
         Ok(out)
     }
 
     /// The guest dropped its handle to a buffer.
-    pub fn drop_buffer(&mut self, rep: u32) {
-        self.host_call();
+    pub fn drop_buffer(&mut self, rep: u32) -> Result<(), ContractViolation> {
+        let failed = self.host_call(HostFunction::BufferDrop);
         self.drop_rep(rep);
+        if failed {
+            return Err(self.trap_here());
+        }
+        Ok(())
     }
 
     fn drop_rep(&mut self, rep: u32) {
@@ -492,6 +576,11 @@ impl HostResources {
 
     /// Moves a buffer the guest returned (an output payload) to the caller.
     pub fn take_buffer(&mut self, rep: u32) -> Result<TakenBuffer, ContractViolation> {
+        // A guest that trapped in a failed host call returns nothing (a
+        // mock model may try): the buffer stays, to be reclaimed.
+        if let Some(v) = self.injected_trap() {
+            return Err(v);
+        }
         // One lookup: take the entry out, and put it back if it is not a
         // buffer (the rare, violating case).
         match self.entries.remove(rep) {
@@ -557,7 +646,9 @@ impl HostResources {
     /// `buffer-allocator.allocate`: a mutable buffer of exactly
     /// `capacity_hint` bytes of capacity.
     pub fn allocate(&mut self, capacity_hint: u64) -> Result<u32, BufferError> {
-        self.host_call();
+        if self.host_call(HostFunction::Allocate) {
+            return Err(self.injected_allocation_failure());
+        }
         self.reserve(capacity_hint)?;
         Ok(self.insert_mutable(
             MutData::Owned(Vec::new()),
@@ -573,7 +664,9 @@ impl HostResources {
         &mut self,
         source: u32,
     ) -> Result<Result<u32, BufferError>, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::CloneIntoMutable) {
+            return Ok(Err(self.injected_allocation_failure()));
+        }
         let (bytes, content_type) = self.buffer(source)?;
         let (bytes, content_type) = (bytes.clone(), content_type.clone());
         let capacity = bytes.len() as u64;
@@ -625,7 +718,9 @@ impl HostResources {
         offset: u64,
         bytes: &[u8],
     ) -> Result<Result<(), BufferError>, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::MutableWrite) {
+            return Ok(Err(BufferError::CapacityExceeded));
+        }
         self.write_at(rep, offset, bytes)
     }
 
@@ -661,20 +756,26 @@ impl HostResources {
         rep: u32,
         bytes: &[u8],
     ) -> Result<Result<(), BufferError>, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::MutableAppend) {
+            return Ok(Err(BufferError::CapacityExceeded));
+        }
         let size = self.mutable(rep)?.0.len() as u64;
         self.write_at(rep, size, bytes)
     }
 
     /// `mutable-buffer.size`.
     pub fn mutable_size(&mut self, rep: u32) -> Result<u64, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::MutableSize) {
+            return Err(self.trap_here());
+        }
         Ok(self.mutable(rep)?.0.len() as u64)
     }
 
     /// `mutable-buffer.capacity`.
     pub fn mutable_capacity(&mut self, rep: u32) -> Result<u64, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::MutableCapacity) {
+            return Err(self.trap_here());
+        }
         Ok(*self.mutable(rep)?.1)
     }
 
@@ -684,7 +785,9 @@ impl HostResources {
         rep: u32,
         content_type: &str,
     ) -> Result<(), ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::MutableSetContentType) {
+            return Err(self.trap_here());
+        }
         let content_type = self.content_type(content_type);
         *self.mutable(rep)?.2 = content_type;
         Ok(())
@@ -694,7 +797,9 @@ impl HostResources {
     /// stays with the guest, dead but for `drop`) and returns the rep of a
     /// new owned buffer.
     pub fn mutable_freeze(&mut self, rep: u32) -> Result<u32, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::MutableFreeze) {
+            return Err(self.trap_here());
+        }
         // One lookup: check the kind and leave `Frozen` in its place.
         let entry = self.mutable_entry(rep)?;
         let Entry::Mutable {
@@ -715,9 +820,13 @@ impl HostResources {
     }
 
     /// The guest dropped its handle to a mutable buffer (frozen or not).
-    pub fn drop_mutable(&mut self, rep: u32) {
-        self.host_call();
+    pub fn drop_mutable(&mut self, rep: u32) -> Result<(), ContractViolation> {
+        let failed = self.host_call(HostFunction::MutableDrop);
         self.drop_rep(rep);
+        if failed {
+            return Err(self.trap_here());
+        }
+        Ok(())
     }
 
     fn flow(&self, rep: u32) -> Result<&FlowContext, ContractViolation> {
@@ -732,26 +841,34 @@ impl HostResources {
 
     /// `flow-context.trace-id`.
     pub fn flow_trace_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::FlowTraceId) {
+            return Err(self.trap_here());
+        }
         Ok(self.flow(rep)?.trace_id.clone())
     }
 
     /// `flow-context.span-id`.
     pub fn flow_span_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::FlowSpanId) {
+            return Err(self.trap_here());
+        }
         Ok(self.flow(rep)?.span_id.clone())
     }
 
     /// `flow-context.flow-id`.
     pub fn flow_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::FlowId) {
+            return Err(self.trap_here());
+        }
         Ok(self.flow(rep)?.flow_id.clone())
     }
 
     /// `flow-context.deadline-ns`: the time left, 0 for no deadline, and 1
     /// once the deadline has passed (0 would read as "none").
     pub fn flow_deadline_ns(&mut self, rep: u32) -> Result<u64, ContractViolation> {
-        self.host_call();
+        if self.host_call(HostFunction::FlowDeadlineNs) {
+            return Err(self.trap_here());
+        }
         Ok(match self.flow(rep)?.deadline_ns {
             None => 0,
             Some(deadline) => deadline.saturating_sub(self.clock.now_ns()).max(1),
@@ -759,9 +876,13 @@ impl HostResources {
     }
 
     /// The guest dropped its handle to a flow context.
-    pub fn drop_flow(&mut self, rep: u32) {
-        self.host_call();
+    pub fn drop_flow(&mut self, rep: u32) -> Result<(), ContractViolation> {
+        let failed = self.host_call(HostFunction::FlowDrop);
         self.drop_rep(rep);
+        if failed {
+            return Err(self.trap_here());
+        }
+        Ok(())
     }
 }
 
@@ -845,7 +966,7 @@ mod tests {
         let taken = r.take_buffer(b).unwrap();
         assert_eq!(&taken.bytes[..], b"abcdXYZW");
         assert_eq!(taken.content_type, "text/plain");
-        r.drop_mutable(m);
+        r.drop_mutable(m).unwrap();
         let metrics = end(&mut r, &[]);
         assert_eq!(metrics.bytes_out_of_guest, 6 + 4);
         assert_eq!(metrics.buffers_allocated, 1);
@@ -866,7 +987,7 @@ mod tests {
             r.mutable_freeze(m).unwrap_err(),
             ContractViolation::UseAfterFreeze { rep: m }
         );
-        r.drop_mutable(m);
+        r.drop_mutable(m).unwrap();
         assert_eq!(
             r.mutable_size(m).unwrap_err(),
             ContractViolation::StaleHandle {
@@ -874,7 +995,7 @@ mod tests {
                 rep: m
             }
         );
-        r.drop_buffer(b);
+        r.drop_buffer(b).unwrap();
         assert_eq!(r.live(), 0);
         assert_eq!(r.held_bytes(), 0);
     }
@@ -914,7 +1035,7 @@ mod tests {
             Err(BufferError::AllocationFailed(_))
         ));
         assert_eq!(r.counters.budget_denied, Some((1024, 1025)));
-        r.drop_mutable(a);
+        r.drop_mutable(a).unwrap();
         let src = r
             .lend_buffer(Bytes::from(vec![1u8; 600]), ContentType::EMPTY)
             .unwrap();
@@ -1048,7 +1169,7 @@ mod tests {
         assert_stale(res.flow_id(a));
         assert_stale(res.mutable_size(kept));
         assert_eq!(res.flow_id(b).unwrap(), "b");
-        res.drop_flow(a); // a stale drop is harmless
+        res.drop_flow(a).unwrap(); // a stale drop is harmless
         assert_eq!(res.live(), 1);
         end(&mut res, &[b]);
         assert_eq!(res.live(), 0);
@@ -1062,7 +1183,7 @@ mod tests {
         let mut last = first;
         for _ in 0..100_000 {
             last = res.allocate(8).unwrap();
-            res.drop_mutable(last);
+            res.drop_mutable(last).unwrap();
         }
         assert_eq!(res.live(), 1);
         assert_eq!(

@@ -216,6 +216,10 @@ fn run<B: CallBackend, T>(
     element: Option<StreamElement>,
     body: impl FnOnce(&mut B, &CallFrame, Option<&B::Input>) -> Result<T, B::Error>,
 ) -> Invocation<T> {
+    // Per-call host state starts here, so that a refused call also leaves
+    // no trace of the last one (an injected host fault, say).
+    b.resources().begin_call();
+
     // Admit.
     let admitted = admit(
         state.poisoned.as_ref(),
@@ -243,7 +247,6 @@ fn run<B: CallBackend, T>(
     // Begin: lend the inputs, start the clock.
     b.begin();
     let res = b.resources();
-    res.begin_call();
     let mut lent = [0u32; 2];
     let mut n_lent = 0;
     let input = match element {
@@ -273,6 +276,9 @@ fn run<B: CallBackend, T>(
     if let Some(input) = input {
         b.release_input(input);
     }
+    // A host call the fault plan failed without an error case trapped the
+    // guest (a mock model may have carried on; the trap stands).
+    let injected_trap = b.resources().injected_trap();
 
     // Finish: fuel, time, the end of the call on the host resources, memory.
     let mut metrics = InvocationMetrics::default();
@@ -290,9 +296,10 @@ fn run<B: CallBackend, T>(
 
     // Classify.
     Invocation {
-        outcome: match result {
-            Ok(value) => Ok(value),
-            Err(e) => Err(failed(b, state, &frame, e)),
+        outcome: match (result, injected_trap) {
+            (Ok(value), None) => Ok(value),
+            (Err(e), None) => Err(failed(b, state, &frame, e)),
+            (_, Some(v)) => Err(failed_with(b, state, &frame, Failure::Contract(v))),
         },
         metrics,
     }
@@ -309,10 +316,21 @@ fn failed<B: CallBackend>(
     frame: &CallFrame,
     e: B::Error,
 ) -> InvokeError {
-    let failure = match b.failure(e) {
-        Failure::Guest(e) => return InvokeError::Guest(e),
-        failure => failure,
-    };
+    match b.failure(e) {
+        Failure::Guest(e) => InvokeError::Guest(e),
+        failure => failed_with(b, state, frame, failure),
+    }
+}
+
+/// The fault a failed call classifies as (which poisons the instance).
+#[cold]
+#[inline(never)]
+fn failed_with<B: CallBackend>(
+    b: &mut B,
+    state: &mut CallState,
+    frame: &CallFrame,
+    failure: Failure,
+) -> InvokeError {
     let memory_denied = b.memory_denied();
     let budget_denied = b.resources().counters.budget_denied;
     let kind = classify(
@@ -339,6 +357,12 @@ fn classify(
 ) -> FaultKind {
     match failure {
         Failure::Guest(_) => unreachable!("a guest error is not classified"),
+        Failure::Contract(ContractViolation::Injected(f)) => FaultKind::Host {
+            detail: format!(
+                "{f}: the function has no error case, so the guest trapped there \
+                 (fault injection)"
+            ),
+        },
         Failure::Contract(v) => FaultKind::ContractViolation(v),
         Failure::Answer((limit, allowed, got)) => FaultKind::AnswerTooLarge {
             limit,

@@ -14,7 +14,8 @@ pub(crate) use frame::{CallBackend, CallFrame, CallState, Failure, call, noop};
 /// Implements [`crate::ComponentInvoker`] for an invoker type whose calls
 /// are its synchronous `*_sync` methods (a guest call is CPU-bound and
 /// bounded by fuel and deadline, so it runs on the caller's task), which
-/// has a `state: CallState` field and `live()` and `granted()` methods.
+/// has a `state: CallState` field and `host()` and `host_mut()` methods
+/// (its [`crate::host::HostResources`]).
 macro_rules! async_invoker_from_sync {
     ($ty:ty) => {
         impl $crate::ComponentInvoker for $ty {
@@ -27,7 +28,7 @@ macro_rules! async_invoker_from_sync {
             }
 
             fn live_resources(&self) -> usize {
-                self.live()
+                self.host().live()
             }
 
             fn poisoned(&self) -> Option<&$crate::Fault> {
@@ -35,7 +36,15 @@ macro_rules! async_invoker_from_sync {
             }
 
             fn grants(&self) -> &$crate::Grants {
-                self.granted()
+                self.host().grants()
+            }
+
+            fn set_host_faults(&mut self, plan: $crate::HostFaultPlan) {
+                self.host_mut().set_fault_plan(plan)
+            }
+
+            fn injected_fault(&self) -> Option<$crate::InjectedFault> {
+                self.host().injected_fault()
             }
 
             async fn init(&mut self, config: &str) -> $crate::Invocation<()> {

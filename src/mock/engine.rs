@@ -363,12 +363,14 @@ impl WasmEngine for MockEngine {
                 ),
             });
         }
-        Ok(MockInvoker::new(
+        let mut instance = MockInvoker::new(
             Arc::clone(&self.inner),
             &compiled.component,
             id,
             options.grants.clone(),
-        ))
+        );
+        crate::ComponentInvoker::set_host_faults(&mut instance, options.host_faults);
+        Ok(instance)
     }
 
     fn set_fuel(&self, instance: &mut MockInvoker, fuel: u64) -> Result<(), EngineError> {

@@ -173,12 +173,12 @@ impl MockInvoker {
         self.state.fuel_remaining
     }
 
-    fn live(&self) -> usize {
-        self.inst.res.live()
+    fn host(&self) -> &HostResources {
+        &self.inst.res
     }
 
-    fn granted(&self) -> &crate::Grants {
-        self.inst.res.grants()
+    fn host_mut(&mut self) -> &mut HostResources {
+        &mut self.inst.res
     }
 
     /// The simulated linear memory, in bytes.

@@ -190,7 +190,9 @@ impl MockCtx<'_> {
 
     /// Drops a mutable-buffer handle (frozen or not).
     pub fn drop_mutable(&mut self, buf: MutBuf) {
-        self.res.drop_mutable(buf.0);
+        // A failure here (fault injection) traps; the call frame reports
+        // it whatever the model does next.
+        let _ = self.res.drop_mutable(buf.0);
     }
 
     /// Returns a frozen buffer to the host as an output element's payload.
@@ -229,7 +231,8 @@ impl MockCtx<'_> {
     /// `capability-query.has-capability(name)`: whether the instance was
     /// granted `name` ([`crate::InstanceOptions::grants`]).
     pub fn has_capability(&mut self, name: &str) -> bool {
-        self.res.has_capability(name)
+        // As for `drop_mutable`: an injected failure traps.
+        self.res.has_capability(name).unwrap_or(false)
     }
 
     /// Clones the input payload, freezes and drops the mutable handle: the

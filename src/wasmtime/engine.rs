@@ -582,7 +582,8 @@ impl WasmEngine for WasmtimeEngine {
         );
         let state = HostState::new(
             HostResources::new(config.resource_limits(), inner.clock.clone())
-                .with_grants(options.grants.clone()),
+                .with_grants(options.grants.clone())
+                .with_fault_plan(options.host_faults),
             Limiter::new(config),
             stdout,
             stderr,

@@ -127,26 +127,17 @@ pub(crate) fn add_streaming_to_linker(
     t.resource(
         "buffer",
         ResourceType::host::<GuestBuffer>(),
-        |mut cx, rep| {
-            cx.data_mut().res.drop_buffer(rep);
-            Ok(())
-        },
+        |mut cx, rep| cx.data_mut().res.drop_buffer(rep).map_err(trap),
     )?;
     t.resource(
         "mutable-buffer",
         ResourceType::host::<GuestMutableBuffer>(),
-        |mut cx, rep| {
-            cx.data_mut().res.drop_mutable(rep);
-            Ok(())
-        },
+        |mut cx, rep| cx.data_mut().res.drop_mutable(rep).map_err(trap),
     )?;
     t.resource(
         "flow-context",
         ResourceType::host::<GuestFlowContext>(),
-        |mut cx, rep| {
-            cx.data_mut().res.drop_flow(rep);
-            Ok(())
-        },
+        |mut cx, rep| cx.data_mut().res.drop_flow(rep).map_err(trap),
     )?;
     t.func_wrap("[method]buffer.size", |mut cx: Cx<'_>, (b,): (Buf,)| {
         Ok((cx.data_mut().res.buffer_size(b.rep()).map_err(trap)?,))
@@ -259,6 +250,6 @@ pub(crate) fn add_streaming_to_linker(
 
 impl capability_query::Host for HostState {
     fn has_capability(&mut self, name: String) -> wasmtime::Result<bool> {
-        Ok(self.res.has_capability(&name))
+        self.res.has_capability(&name).map_err(trap)
     }
 }

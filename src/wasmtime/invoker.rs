@@ -84,12 +84,12 @@ impl WasmtimeInvoker {
         self.state.set_fuel_budget(fuel);
     }
 
-    fn live(&self) -> usize {
-        self.inst.store.data().res.live()
+    fn host(&self) -> &HostResources {
+        &self.inst.store.data().res
     }
 
-    fn granted(&self) -> &crate::Grants {
-        self.inst.store.data().res.grants()
+    fn host_mut(&mut self) -> &mut HostResources {
+        &mut self.inst.store.data_mut().res
     }
 
     /// The fuel budget each call starts with.

@@ -267,3 +267,39 @@ fn the_rust_guest_gives_what_the_python_guest_gives() {
     assert_eq!(pushes(&by_rust, "py-sink"), pushes(&by_python, "py-sink"));
     assert!(!pushes(&by_rust, "py-sink").is_empty());
 }
+
+/// The host-call sweep on a component built by a real toolchain: every
+/// host call the CPython guest makes fails in turn, and each case ends
+/// cleanly (nothing leaked, the engine still serves).
+#[test]
+fn every_host_call_of_the_python_guest_can_fail_cleanly() {
+    let Some([upper]) = guests(["py-uppercase"]) else {
+        return;
+    };
+    let mut s =
+        torvyn_harness::scenario::Scenario::new("py-uppercase", upper.display().to_string());
+    s.inputs = ["hello", "World"]
+        .into_iter()
+        .map(|p| torvyn_harness::scenario::InputElement {
+            payload: Some(p.into()),
+            ..Default::default()
+        })
+        .collect();
+    s.fail_host_call = Some("all".parse().unwrap());
+    let settings = EngineSettings {
+        cache_dir: Some(guests_dir().join("compiled")),
+        ..torvyn_harness::runner::scenario_settings(&s)
+    };
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let sweep = torvyn_harness::faults::sweep(BackendKind::Wasmtime, &s, &settings, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(sweep.clean, "{}", sweep.render_text());
+    assert!(sweep.host_calls >= 8, "{}", sweep.render_text());
+    let answers: std::collections::BTreeSet<_> = sweep
+        .cases
+        .iter()
+        .filter_map(|c| c.answer.clone())
+        .collect();
+    assert!(answers.contains("allocation-failed"), "{answers:?}");
+    assert!(answers.contains("trap"), "{answers:?}");
+}

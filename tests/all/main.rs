@@ -10,6 +10,7 @@ mod extensions;
 mod frame;
 mod fuzz_replay;
 mod guests;
+mod host_faults;
 mod hostile;
 mod limits;
 mod load;

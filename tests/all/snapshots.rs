@@ -15,10 +15,11 @@
 
 use torvyn_engine::mock::models;
 use torvyn_harness::backend::BackendKind;
+use torvyn_harness::faults::sweep;
 use torvyn_harness::pipeline::{
     Pipeline, PipelineTranscript, pipelines_dir, run_pipeline, run_pipeline_with,
 };
-use torvyn_harness::runner::{run_scenario, run_scenario_with};
+use torvyn_harness::runner::{run_scenario, run_scenario_with, scenario_settings};
 use torvyn_harness::scenario::{Scenario, scenario_files, scenarios_dir};
 use torvyn_harness::transcript::{Call, Entry, Outcome, Transcript};
 
@@ -53,6 +54,21 @@ fn pipelines() {
         let t = pipeline(path);
         no_leaks(&t.entries, &t.pipeline);
         insta::assert_yaml_snapshot!(t.snapshot_form());
+    });
+}
+
+/// `fixtures/sweeps/`: scenarios with `fail_host_call: all`, each run as a
+/// host-call sweep; the report has no times, so it is snapshotted whole.
+#[test]
+fn sweeps() {
+    insta::glob!("../../fixtures/sweeps", "*.yaml", |path| {
+        let s = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
+        let sweep = sweep(s.effective_backend(), &s, &scenario_settings(&s), None)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(sweep.clean, "{}", sweep.render_text());
+        assert_eq!(sweep.swept, sweep.host_calls);
+        assert!(sweep.swept > 0);
+        insta::assert_yaml_snapshot!(sweep);
     });
 }
 

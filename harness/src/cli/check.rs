@@ -93,6 +93,11 @@ pub fn snapshot_of(
             cache_dir,
             ..scenario_settings(&s)
         };
+        if s.fail_host_call.is_some_and(|f| f.is_sweep()) {
+            let kind = backend.unwrap_or_else(|| s.effective_backend());
+            let sweep = crate::faults::sweep(kind, &s, &settings, s.sweep_limit)?;
+            return Ok((to_yaml(&sweep)?, s.name));
+        }
         let t = run_scenario_using(
             backend.unwrap_or_else(|| s.effective_backend()),
             &s,

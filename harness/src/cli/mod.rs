@@ -112,8 +112,18 @@ Examples:
   torvyn-sim run sink --config '{\"count\": 2}' --input words.txt
   torvyn-sim run counter-source --config '{\"count\": 5}' --pull-limit 3
   torvyn-sim run wasi-hello --input words.txt --preview-bytes 0 --format yaml
+  torvyn-sim run uppercase --input words.txt --fail-host-call all
+  torvyn-sim run uppercase --input words.txt --fail-host-call 3 --format yaml
 
-Exit codes: 0 ok, 2 usage, 3 input (file, WAT, world, input line), 4 engine.";
+--fail-host-call makes calls into the host fail on purpose, as the contract
+lets them: allocate and clone-into-mutable answer allocation-failed, write and
+append capacity-exceeded, any other host call traps (a `host` fault naming it).
+`all` is a sweep: one run to count the host calls, then one run per host call
+with that call failing, each checked for leaks and followed by a clean run that
+must answer as the first; a row per case (failed_host_call in YAML and JSON).
+
+Exit codes: 0 ok (a sweep: every case ended cleanly), 1 a sweep case leaked or
+broke an invariant, 2 usage, 3 input (file, WAT, world, input line), 4 engine.";
 
 const PIPELINE_HELP: &str = "\
 The first component is the source, the last the sink, any in between are
@@ -463,6 +473,15 @@ pub struct RunArgs {
     /// Sources: the most pulls [default: 1000]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub pull_limit: Option<u64>,
+    /// Fail host calls on purpose: `all` sweeps (one run per host call,
+    /// each with that call failing), K fails host call K of the run (from
+    /// 0), `every-call:K` host call K of every call, `probability:P` each
+    /// with probability P (seeded by --seed)
+    #[arg(long, value_name = "all|K|every-call:K|probability:P")]
+    pub fail_host_call: Option<crate::faults::FailHostCall>,
+    /// The most cases a sweep runs [default: 10000]
+    #[arg(long, value_name = "N", requires = "fail_host_call")]
+    pub sweep_limit: Option<u64>,
     /// Engine options.
     #[command(flatten)]
     pub engine: EngineArgs,

@@ -7,9 +7,10 @@ use super::cache::CacheChoice;
 use super::error::CliError;
 use super::{EngineArgs, Format, Report, RunArgs, check_component_ref, input, progress, table};
 use crate::backend::EngineSettings;
+use crate::faults::{Sweep, sweep};
 use crate::runner::{run_scenario_using, scenario_settings, stage_id};
 use crate::scenario::{InputElement, Scenario};
-use crate::transcript::Transcript;
+use crate::transcript::{OutputFormat, Transcript};
 
 /// The scenario `torvyn-sim run` runs for these arguments and inputs.
 pub fn scenario(args: &RunArgs, inputs: Vec<InputElement>) -> Scenario {
@@ -20,6 +21,8 @@ pub fn scenario(args: &RunArgs, inputs: Vec<InputElement>) -> Scenario {
         fuel: args.fuel,
         pull_limit: args.pull_limit,
         preview_bytes: args.preview_bytes,
+        fail_host_call: args.fail_host_call,
+        sweep_limit: args.sweep_limit,
         inputs,
         ..Scenario::new(stage_id(&args.component), args.component.clone())
     };
@@ -89,6 +92,18 @@ pub fn run(args: &RunArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         cache_dir: cache.resolve()?,
         ..scenario_settings(&scenario)
     };
+    if scenario.fail_host_call.is_some_and(|f| f.is_sweep()) {
+        let label = format!("sweeping the host calls of {}", args.component);
+        let sweep = progress::with_spinner(&label, || {
+            sweep(
+                scenario.effective_backend(),
+                &scenario,
+                &settings,
+                scenario.sweep_limit,
+            )
+        })?;
+        return sweep_report(&sweep, args.format);
+    }
     let label = format!("running {}", args.component);
     let transcript = progress::with_spinner(&label, || {
         run_scenario_using(scenario.effective_backend(), &scenario, &settings)
@@ -100,6 +115,21 @@ pub fn run(args: &RunArgs, cache: &CacheChoice) -> Result<Report, CliError> {
              elements were not sent (use --role processor or --role sink to send them)\n",
             args.component
         );
+    }
+    Ok(report)
+}
+
+/// A sweep in the chosen format; exit code 1 when a case did not end
+/// cleanly.
+pub fn sweep_report(sweep: &Sweep, format: Format) -> Result<Report, CliError> {
+    let text = match format {
+        Format::Table => sweep.render_text(),
+        Format::Yaml => sweep.render(OutputFormat::Yaml)?,
+        Format::Json => sweep.render(OutputFormat::Json)? + "\n",
+    };
+    let mut report = Report::ok(text);
+    if !sweep.clean {
+        report.code = super::error::EXIT_DIFFERS;
     }
     Ok(report)
 }

@@ -101,6 +101,12 @@ pub fn entries(entries: &[Entry], stages: bool) -> String {
             group(e.now_ns),
         ]);
         let mut notes = Vec::new();
+        if let Some(f) = &e.failed_host_call {
+            notes.push(format!(
+                "failed host call {} ({} of the call): {} answered {}",
+                f.index, f.in_call, f.function, f.answer
+            ));
+        }
         if let Outcome::Fault { message, .. } = &e.outcome {
             notes.push(message.clone());
         }

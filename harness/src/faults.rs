@@ -1,0 +1,486 @@
+//! Host-call fault injection in scenarios, and the **sweep**: run a
+//! scenario once to count its host calls, then once per host call with
+//! that call failing, checking after each case that nothing leaked and
+//! the engine still serves (the approach of Wasmtime's OOM fuzzing,
+//! applied to the contract's host calls).
+//!
+//! The engine side is [`torvyn_engine::HostFaultPlan`]: a failed
+//! `allocate` or `clone-into-mutable` answers `allocation-failed`, a
+//! failed `write` or `append` answers `capacity-exceeded`, and any other
+//! host call traps, ending the call in a `host` fault that names it.
+//!
+//! In a scenario file (or `torvyn-sim run --fail-host-call`):
+//!
+//! ```yaml
+//! fail_host_call: all                       # the sweep
+//! fail_host_call: 3                         # host call 3 of the run (from 0)
+//! fail_host_call: {every_call: 1}           # host call 1 of every call
+//! fail_host_call: {probability: 0.05}       # each with probability 0.05 (seeded by `seed`)
+//! ```
+
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use torvyn_engine::{HostFaultPlan, InjectedFault};
+
+use crate::backend::{BackendKind, EngineSettings, SimBackend};
+use crate::error::HarnessError;
+use crate::runner::{compile_scenario, run_compiled};
+use crate::scenario::Scenario;
+use crate::transcript::{Call, Entry, Outcome, OutputFormat, Transcript, to_json, to_yaml};
+
+/// The most cases a sweep runs when the scenario sets no `sweep_limit`.
+pub const DEFAULT_SWEEP_LIMIT: u64 = 10_000;
+
+/// Which host calls a scenario fails (`fail_host_call:`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FailHostCall {
+    /// `all`: the sweep (see [`sweep`]).
+    All(All),
+    /// The host call with this index among all the run's host calls.
+    Index(u64),
+    /// A plan by rule.
+    Rule(FailRule),
+}
+
+/// The word `all`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum All {
+    /// `all`.
+    #[serde(rename = "all")]
+    All,
+}
+
+/// `{every_call: K}` or `{probability: P}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum FailRule {
+    /// The host call with this index of every call.
+    EveryCall(u32),
+    /// Each host call with this probability, drawn from the scenario's
+    /// seed.
+    Probability(Probability),
+}
+
+/// A probability from 0 to 1, kept in millionths (written as a number:
+/// `0.05`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Probability {
+    per_million: u32,
+}
+
+impl Probability {
+    /// Failures per million.
+    pub fn per_million(self) -> u32 {
+        self.per_million
+    }
+}
+
+impl TryFrom<f64> for Probability {
+    type Error = String;
+
+    fn try_from(p: f64) -> Result<Self, String> {
+        if (0.0..=1.0).contains(&p) {
+            Ok(Self {
+                per_million: (p * 1_000_000.0).round() as u32,
+            })
+        } else {
+            Err(format!(
+                "the probability is {p}; give a probability from 0 to 1"
+            ))
+        }
+    }
+}
+
+impl From<Probability> for f64 {
+    fn from(p: Probability) -> f64 {
+        f64::from(p.per_million) / 1_000_000.0
+    }
+}
+
+impl FailHostCall {
+    /// The engine's plan for one run (`None` for the sweep, which makes
+    /// one per case), with `seed` for a probability.
+    pub fn plan(self, seed: u64) -> Option<HostFaultPlan> {
+        match self {
+            Self::All(_) => None,
+            Self::Index(k) => Some(HostFaultPlan::NthOfRun(k)),
+            Self::Rule(FailRule::EveryCall(k)) => Some(HostFaultPlan::NthOfCall(k)),
+            Self::Rule(FailRule::Probability(p)) => Some(HostFaultPlan::Random {
+                seed,
+                per_million: p.per_million(),
+            }),
+        }
+    }
+
+    /// Whether this is the sweep.
+    pub fn is_sweep(self) -> bool {
+        matches!(self, Self::All(_))
+    }
+}
+
+impl FromStr for FailHostCall {
+    type Err = String;
+
+    /// `all`, `K`, `every-call:K` or `probability:P`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = "give `all` (the sweep), K (host call K of the run, from 0), \
+                     `every-call:K` or `probability:P` (0 to 1)";
+        let s = s.trim();
+        let parsed = if s == "all" {
+            Some(Self::All(All::All))
+        } else if let Some(k) = s.strip_prefix("every-call:") {
+            k.trim()
+                .parse()
+                .ok()
+                .map(|k| Self::Rule(FailRule::EveryCall(k)))
+        } else if let Some(p) = s.strip_prefix("probability:") {
+            match p.trim().parse::<f64>() {
+                Ok(p) => Some(Self::Rule(FailRule::Probability(p.try_into()?))),
+                Err(_) => None,
+            }
+        } else {
+            s.parse().ok().map(Self::Index)
+        };
+        parsed.ok_or_else(|| format!("`{s}` is not a host-call choice; {usage}"))
+    }
+}
+
+/// The host call a plan failed in one call, as a transcript entry records
+/// it (`failed_host_call:`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedHostCall {
+    /// Its index among the run's host calls (from 0).
+    pub index: u64,
+    /// Its index among the host calls of its call.
+    pub in_call: u32,
+    /// The host function (`buffer-allocator.allocate`...).
+    pub function: String,
+    /// What the guest got: `allocation-failed`, `capacity-exceeded` or
+    /// `trap`.
+    pub answer: String,
+}
+
+impl From<InjectedFault> for FailedHostCall {
+    fn from(f: InjectedFault) -> Self {
+        Self {
+            index: f.index_in_run,
+            in_call: f.index_in_call,
+            function: f.function.name().into(),
+            answer: f.answer().into(),
+        }
+    }
+}
+
+/// One case of a sweep: the run with one host call failing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepCase {
+    /// The host call failed (its index among the run's host calls).
+    pub failed_host_call: u64,
+    /// The entry of the call it failed in (its index in the transcript).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<usize>,
+    /// That call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<Call>,
+    /// The host function it hit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// What the guest got: `allocation-failed`, `capacity-exceeded` or
+    /// `trap`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+    /// How that call ended: the guest's `process-error`, a drop, a value,
+    /// a trap or another fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// Later calls of the run that failed (a poisoned instance refuses
+    /// them).
+    pub later_failures: u64,
+    /// Host resources left live after a call (always 0 unless the engine
+    /// leaks).
+    pub leaked: usize,
+    /// Whether a run without failures afterwards, on the same engine, gave
+    /// the first run's outcomes.
+    pub serves: bool,
+    /// Broken invariants, one line each (empty: the case ended cleanly).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+impl SweepCase {
+    /// Whether the case ended cleanly.
+    pub fn clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// What a sweep found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sweep {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The component.
+    pub component: String,
+    /// The backend that ran it.
+    pub backend: BackendKind,
+    /// Host calls the run made without failures.
+    pub host_calls: u64,
+    /// Cases run: one per host call, up to the limit.
+    pub swept: u64,
+    /// Every case.
+    pub cases: Vec<SweepCase>,
+    /// Whether every case ended cleanly.
+    pub clean: bool,
+}
+
+impl Sweep {
+    /// The sweep as `format` prints it (`table`, or YAML/JSON of the
+    /// report, which has no times and so is the same every run).
+    pub fn render(&self, format: OutputFormat) -> Result<String, HarnessError> {
+        match format {
+            OutputFormat::Text => Ok(self.render_text()),
+            OutputFormat::Yaml => to_yaml(self),
+            OutputFormat::Json => to_json(self),
+        }
+    }
+
+    /// The table: a row per case, then a summary.
+    pub fn render_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{} ({}): {} host calls, {} cases, on {}\n",
+            self.component,
+            self.scenario,
+            self.host_calls,
+            self.swept,
+            self.backend.name()
+        );
+        let rows: Vec<[String; 7]> = self
+            .cases
+            .iter()
+            .map(|c| {
+                [
+                    c.failed_host_call.to_string(),
+                    match (c.entry, c.call) {
+                        (Some(i), Some(call)) => format!("{i} {}", call.name()),
+                        _ => "-".into(),
+                    },
+                    c.function.clone().unwrap_or_else(|| "-".into()),
+                    c.answer.clone().unwrap_or_else(|| "-".into()),
+                    c.outcome.as_ref().map_or_else(|| "-".into(), |o| o.short()),
+                    c.later_failures.to_string(),
+                    if c.clean() {
+                        "clean".into()
+                    } else {
+                        c.problems.join("; ")
+                    },
+                ]
+            })
+            .collect();
+        let head = [
+            "host call",
+            "call",
+            "function",
+            "answer",
+            "outcome",
+            "later failures",
+            "result",
+        ];
+        let mut widths = head.map(str::len);
+        for r in &rows {
+            for (w, cell) in widths.iter_mut().zip(r) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        let line = |cells: [&str; 7]| {
+            let mut l = String::new();
+            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+                if i == 6 {
+                    l.push_str(cell);
+                } else {
+                    let _ = write!(l, "{cell:<w$}  ");
+                }
+            }
+            l.trim_end().to_string()
+        };
+        let _ = writeln!(s, "{}", line(head));
+        for r in &rows {
+            let _ = writeln!(s, "{}", line(r.each_ref().map(String::as_str)));
+        }
+        let bad = self.cases.iter().filter(|c| !c.clean()).count();
+        let _ = writeln!(
+            s,
+            "\n{} of {} cases ended cleanly{}",
+            self.cases.len() - bad,
+            self.cases.len(),
+            if self.swept < self.host_calls {
+                format!(
+                    " (the first {} host calls of {})",
+                    self.swept, self.host_calls
+                )
+            } else {
+                String::new()
+            }
+        );
+        s
+    }
+}
+
+/// Runs the sweep of `scenario` on a new engine of `backend` built from
+/// `settings`: the run once without failures, then once per host call
+/// (up to `limit`, default [`DEFAULT_SWEEP_LIMIT`]) with that call failing,
+/// each followed by a run without failures that must give the first run's
+/// outcomes.
+pub fn sweep(
+    backend: BackendKind,
+    scenario: &Scenario,
+    settings: &EngineSettings,
+    limit: Option<u64>,
+) -> Result<Sweep, HarnessError> {
+    crate::with_backend!(backend, settings, |b| sweep_on(b, scenario, limit))?
+}
+
+/// [`sweep`] on `backend`; the component is compiled once.
+pub fn sweep_on<B: SimBackend>(
+    backend: &B,
+    scenario: &Scenario,
+    limit: Option<u64>,
+) -> Result<Sweep, HarnessError> {
+    scenario.validate()?;
+    let compiled = compile_scenario(backend, scenario)?;
+    let first = run_compiled(backend, scenario, &compiled, HostFaultPlan::None)?;
+    let host_calls: u64 = first.entries.iter().map(|e| u64::from(e.host_calls)).sum();
+    let swept = host_calls.min(limit.unwrap_or(DEFAULT_SWEEP_LIMIT));
+    let expected = outcomes(&first);
+    let mut cases = Vec::new();
+    for k in 0..swept {
+        let t = run_compiled(backend, scenario, &compiled, HostFaultPlan::NthOfRun(k))?;
+        let again = run_compiled(backend, scenario, &compiled, HostFaultPlan::None)?;
+        cases.push(case(k, &t, outcomes(&again) == expected));
+    }
+    Ok(Sweep {
+        scenario: scenario.name.clone(),
+        component: scenario.component.clone(),
+        backend: B::KIND,
+        host_calls,
+        swept,
+        clean: cases.iter().all(SweepCase::clean),
+        cases,
+    })
+}
+
+/// What a run answered, call by call (no costs or times).
+fn outcomes(t: &Transcript) -> Vec<(Call, &Outcome)> {
+    t.entries.iter().map(|e| (e.call, &e.outcome)).collect()
+}
+
+fn case(k: u64, t: &Transcript, serves: bool) -> SweepCase {
+    let hit = t
+        .entries
+        .iter()
+        .find(|e| e.failed_host_call.as_ref().is_some_and(|f| f.index == k));
+    let leaked = t
+        .entries
+        .iter()
+        .map(|e| e.live_resources)
+        .max()
+        .unwrap_or(0);
+    let mut problems = Vec::new();
+    if leaked > 0 {
+        problems.push(format!("{leaked} host resources live after a call"));
+    }
+    if !serves {
+        problems
+            .push("a run without failures afterwards answered differently from the first".into());
+    }
+    let Some(e) = hit else {
+        problems.push(format!(
+            "host call {k} never happened: the run made fewer host calls than without failures"
+        ));
+        return SweepCase {
+            failed_host_call: k,
+            entry: None,
+            call: None,
+            function: None,
+            answer: None,
+            outcome: None,
+            later_failures: 0,
+            leaked,
+            serves,
+            problems,
+        };
+    };
+    let failed = e.failed_host_call.as_ref().expect("found by it");
+    if failed.answer == "trap" && !is_host_fault(e) {
+        problems.push(format!(
+            "the failed host call traps, but the call answered {}",
+            e.outcome.short()
+        ));
+    }
+    SweepCase {
+        failed_host_call: k,
+        entry: Some(e.index),
+        call: Some(e.call),
+        function: Some(failed.function.clone()),
+        answer: Some(failed.answer.clone()),
+        outcome: Some(e.outcome.clone()),
+        later_failures: t.entries[e.index + 1..]
+            .iter()
+            .filter(|l| l.failed())
+            .count() as u64,
+        leaked,
+        serves,
+        problems,
+    }
+}
+
+fn is_host_fault(e: &Entry) -> bool {
+    matches!(&e.outcome, Outcome::Fault { kind, poisons: true, .. } if kind == "host")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_parse_from_the_command_line_and_from_yaml() {
+        assert_eq!("all".parse(), Ok(FailHostCall::All(All::All)));
+        assert_eq!("7".parse(), Ok(FailHostCall::Index(7)));
+        assert_eq!(
+            "every-call:2".parse(),
+            Ok(FailHostCall::Rule(FailRule::EveryCall(2)))
+        );
+        assert_eq!(
+            "probability:0.25".parse::<FailHostCall>().unwrap().plan(1),
+            Some(HostFaultPlan::Random {
+                seed: 1,
+                per_million: 250_000
+            })
+        );
+        for bad in ["", "some", "-1", "every-call:x", "probability:2"] {
+            let e = bad.parse::<FailHostCall>().unwrap_err();
+            assert!(e.contains("all") || e.contains("0 to 1"), "{bad}: {e}");
+        }
+        let yaml = |s: &str| serde_yaml_ng::from_str::<FailHostCall>(s);
+        assert_eq!(yaml("all").unwrap(), FailHostCall::All(All::All));
+        assert_eq!(yaml("3").unwrap(), FailHostCall::Index(3));
+        assert_eq!(
+            yaml("{every_call: 1}").unwrap(),
+            FailHostCall::Rule(FailRule::EveryCall(1))
+        );
+        assert_eq!(
+            yaml("{probability: 0.5}").unwrap().plan(9),
+            Some(HostFaultPlan::Random {
+                seed: 9,
+                per_million: 500_000
+            })
+        );
+        assert!(yaml("{often: 1}").is_err());
+        assert!(yaml("{probability: 1.5}").is_err());
+    }
+}
