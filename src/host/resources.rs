@@ -733,26 +733,26 @@ impl HostResources {
     /// `flow-context.trace-id`.
     pub fn flow_trace_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
         self.host_call();
-        Ok(self.flow(rep)?.trace_id.clone())
+        Ok(self.flow(rep)?.trace_id().to_owned())
     }
 
     /// `flow-context.span-id`.
     pub fn flow_span_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
         self.host_call();
-        Ok(self.flow(rep)?.span_id.clone())
+        Ok(self.flow(rep)?.span_id().to_owned())
     }
 
     /// `flow-context.flow-id`.
     pub fn flow_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
         self.host_call();
-        Ok(self.flow(rep)?.flow_id.clone())
+        Ok(self.flow(rep)?.flow_id().to_owned())
     }
 
     /// `flow-context.deadline-ns`: the time left, 0 for no deadline, and 1
     /// once the deadline has passed (0 would read as "none").
     pub fn flow_deadline_ns(&mut self, rep: u32) -> Result<u64, ContractViolation> {
         self.host_call();
-        Ok(match self.flow(rep)?.deadline_ns {
+        Ok(match self.flow(rep)?.deadline_ns() {
             None => 0,
             Some(deadline) => deadline.saturating_sub(self.clock.now_ns()).max(1),
         })
