@@ -1,6 +1,6 @@
 //! A loop of one kind of call on a default Wasmtime engine, for counting
 //! the engine's instructions per call with callgrind (the figures in
-//! README's Benchmarks section):
+//! `benches/RESULTS.md`):
 //!
 //! ```sh
 //! cargo build --release --example call_loop
