@@ -1063,3 +1063,32 @@ pub struct GuestOutput {
     /// Bytes written past the cap, counted and discarded.
     pub discarded: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flow_context_shares_its_ids_and_compares_by_value() {
+        let ctx = FlowContext::new("flow-1").with_trace("t", "s");
+        let clone = ctx.clone();
+        let (a, b) = (ctx.ids.as_ref().unwrap(), clone.ids.as_ref().unwrap());
+        assert!(Arc::ptr_eq(a, b), "a clone copied the ids");
+        // Changing a shared context copies its ids; the other keeps its own.
+        let other = clone.clone().with_trace("t2", "s2");
+        assert_eq!((ctx.trace_id(), ctx.span_id()), ("t", "s"));
+        assert_eq!((other.trace_id(), other.flow_id()), ("t2", "flow-1"));
+        // Equal by value, shared or not.
+        assert_eq!(ctx, FlowContext::new("flow-1").with_trace("t", "s"));
+        assert_ne!(ctx, other);
+        assert_ne!(ctx, ctx.clone().with_deadline_ns(5));
+        // No ids: no `Arc`, and equal to a context whose ids were set empty.
+        assert!(FlowContext::default().ids.is_none());
+        assert!(FlowContext::new("").with_trace("", "").ids.is_none());
+        assert_eq!(FlowContext::new(""), FlowContext::default());
+        assert_eq!(
+            format!("{:?}", FlowContext::new("f").with_deadline_ns(3)),
+            "FlowContext { trace_id: \"\", span_id: \"\", flow_id: \"f\", deadline_ns: Some(3) }"
+        );
+    }
+}
