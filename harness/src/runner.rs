@@ -569,7 +569,7 @@ fn summarize(el: &StreamElement, preview: usize) -> InputSummary {
         sequence: el.meta.sequence,
         timestamp_ns: el.meta.timestamp_ns,
         content_type: el.meta.content_type.to_string(),
-        deadline_ns: el.context.deadline_ns,
+        deadline_ns: el.context.deadline_ns(),
         payload: PayloadPreview::with_cap(&el.payload, preview),
     }
 }

@@ -331,6 +331,7 @@ impl HostResources {
     }
 
     /// Starts a call: resets the per-call counters.
+    #[inline]
     pub fn begin_call(&mut self) {
         self.counters = CallCounters::default();
         if let Some(f) = &mut self.faults {
@@ -364,22 +365,34 @@ impl HostResources {
 
     /// Ends a call: releases `inputs` (handles the host lent), reclaims
     /// whatever the guest still holds, and writes the counters into
-    /// `metrics`.
+    /// `metrics`. Inlined, with the release out of line and skipped when
+    /// the call handed out no rep (an empty `pull`): 50 instructions less
+    /// per such call (callgrind, `examples/call_loop.rs pull`, 2 609 → 2 559).
+    #[inline]
     pub fn end_call(&mut self, inputs: &[u32], metrics: &mut InvocationMetrics) {
-        // Lent inputs are released with everything else; they are not
-        // counted as reclaimed.
+        metrics.resources_reclaimed = if self.entries.next == 0 {
+            0
+        } else {
+            self.release_all(inputs)
+        };
+        self.held_bytes = 0;
+        self.lent_buffer = 0;
+        metrics.bytes_into_guest = self.counters.bytes_into_guest;
+        metrics.bytes_out_of_guest = self.counters.bytes_out_of_guest;
+        metrics.buffers_allocated = self.counters.buffers_allocated;
+        metrics.host_calls = self.counters.host_calls;
+    }
+
+    /// Releases every rep of the call; returns how many the guest still
+    /// held (lent inputs are released too, but not counted as reclaimed).
+    #[inline(never)]
+    fn release_all(&mut self, inputs: &[u32]) -> u32 {
         let lent_live = inputs
             .iter()
             .filter(|rep| self.entries.get(**rep).is_some())
             .count();
         let reclaimed = self.entries.clear() - lent_live;
-        self.held_bytes = 0;
-        self.lent_buffer = 0;
-        metrics.resources_reclaimed = u32::try_from(reclaimed).unwrap_or(u32::MAX);
-        metrics.bytes_into_guest = self.counters.bytes_into_guest;
-        metrics.bytes_out_of_guest = self.counters.bytes_out_of_guest;
-        metrics.buffers_allocated = self.counters.buffers_allocated;
-        metrics.host_calls = self.counters.host_calls;
+        u32::try_from(reclaimed).unwrap_or(u32::MAX)
     }
 
     fn insert(&mut self, entry: Entry) -> Result<u32, ContractViolation> {
@@ -844,7 +857,7 @@ impl HostResources {
         if self.host_call(HostFunction::FlowTraceId) {
             return Err(self.trap_here());
         }
-        Ok(self.flow(rep)?.trace_id.clone())
+        Ok(self.flow(rep)?.trace_id().to_owned())
     }
 
     /// `flow-context.span-id`.
@@ -852,7 +865,7 @@ impl HostResources {
         if self.host_call(HostFunction::FlowSpanId) {
             return Err(self.trap_here());
         }
-        Ok(self.flow(rep)?.span_id.clone())
+        Ok(self.flow(rep)?.span_id().to_owned())
     }
 
     /// `flow-context.flow-id`.
@@ -860,7 +873,7 @@ impl HostResources {
         if self.host_call(HostFunction::FlowId) {
             return Err(self.trap_here());
         }
-        Ok(self.flow(rep)?.flow_id.clone())
+        Ok(self.flow(rep)?.flow_id().to_owned())
     }
 
     /// `flow-context.deadline-ns`: the time left, 0 for no deadline, and 1
@@ -869,7 +882,7 @@ impl HostResources {
         if self.host_call(HostFunction::FlowDeadlineNs) {
             return Err(self.trap_here());
         }
-        Ok(match self.flow(rep)?.deadline_ns {
+        Ok(match self.flow(rep)?.deadline_ns() {
             None => 0,
             Some(deadline) => deadline.saturating_sub(self.clock.now_ns()).max(1),
         })

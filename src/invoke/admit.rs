@@ -44,7 +44,7 @@ pub(crate) fn admit(
                 ),
             });
         }
-        if let Some(deadline) = el.context.deadline_ns {
+        if let Some(deadline) = el.context.deadline_ns() {
             let now = clock.now_ns();
             if deadline <= now {
                 return Err(FaultKind::Rejected {

@@ -32,10 +32,24 @@ pub(crate) struct EngineInner {
     pub linker: Linker<HostState>,
     pub config: WasmtimeEngineConfig,
     pub clock: Clock,
+    /// [`EngineInner::ticks_for`] of `limits.call_deadline` (0 without
+    /// one), computed once: most calls are allowed just that, and the
+    /// 128-bit division is then not paid per call.
+    pub call_deadline_ticks: u64,
     _ticker: EpochTicker,
 }
 
 impl EngineInner {
+    /// The epoch deadline of a call allowed `allowed`.
+    #[inline]
+    pub fn deadline_ticks(&self, allowed: Duration) -> u64 {
+        if Some(allowed) == self.config.limits.call_deadline {
+            self.call_deadline_ticks
+        } else {
+            self.ticks_for(allowed)
+        }
+    }
+
     /// Epoch ticks to allow for `allowed`, rounded up, plus one tick because
     /// the current tick may be about to end.
     pub fn ticks_for(&self, allowed: Duration) -> u64 {
@@ -150,14 +164,19 @@ impl WasmtimeEngine {
             })
             .map_err(|e| EngineError::Unsupported(format!("cannot set up the linker: {e:#}")))?;
         let ticker = EpochTicker::start(&engine, config.epoch_tick);
+        let mut inner = EngineInner {
+            engine,
+            linker,
+            config,
+            clock,
+            call_deadline_ticks: 0,
+            _ticker: ticker,
+        };
+        if let Some(deadline) = inner.config.limits.call_deadline {
+            inner.call_deadline_ticks = inner.ticks_for(deadline);
+        }
         Ok(Self {
-            inner: Arc::new(EngineInner {
-                engine,
-                linker,
-                config,
-                clock,
-                _ticker: ticker,
-            }),
+            inner: Arc::new(inner),
         })
     }
 

@@ -6,7 +6,7 @@
 //! [`HostTrap`], which the invoker turns back into a typed fault.
 
 use wasmtime::StoreContextMut;
-use wasmtime::component::{Linker, Resource, ResourceTable, ResourceType};
+use wasmtime::component::{Linker, Resource, ResourceTable, ResourceType, WasmList, WasmStr};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::bindings::torvyn::capabilities::capability_query;
@@ -63,6 +63,49 @@ pub(crate) struct HostState {
     pub stderr: CapturedOutput,
     wasi: WasiCtx,
     wasi_table: ResourceTable,
+    /// Where the bytes and strings a guest passes to `write`, `append` and
+    /// `set-content-type` are copied from its memory, kept between host
+    /// calls so that passing them does not allocate (see [`with_guest_bytes`]).
+    scratch: Vec<u8>,
+}
+
+/// The most bytes [`HostState::scratch`] keeps between host calls: a larger
+/// argument is copied into a buffer of its own, freed after the call, so one
+/// large `append` does not pin its size for the instance's life.
+const KEEP_SCRATCH_BYTES: usize = 64 * 1024;
+
+/// Runs `f` on the host resources with `bytes` (read from guest memory by
+/// `read`) copied into the store's scratch buffer. The bytes live in the
+/// store, so they cannot be borrowed while the resources are: with a
+/// lifted `Vec<u8>` or `String` parameter instead, Wasmtime allocates one
+/// per host call.
+fn with_guest_bytes<R>(
+    cx: &mut Cx<'_>,
+    read: impl FnOnce(&Cx<'_>, &mut Vec<u8>) -> wasmtime::Result<()>,
+    f: impl FnOnce(&mut HostResources, &[u8]) -> R,
+) -> wasmtime::Result<R> {
+    let mut scratch = std::mem::take(&mut cx.data_mut().scratch);
+    scratch.clear();
+    let read = read(cx, &mut scratch);
+    let state = cx.data_mut();
+    let out = read.map(|()| f(&mut state.res, &scratch));
+    if scratch.capacity() <= KEEP_SCRATCH_BYTES {
+        state.scratch = scratch;
+    }
+    out
+}
+
+/// The bytes of a `list<u8>` argument, copied into `out`.
+fn list_bytes(cx: &Cx<'_>, list: &WasmList<u8>, out: &mut Vec<u8>) -> wasmtime::Result<()> {
+    out.extend_from_slice(list.as_le_slice(cx));
+    Ok(())
+}
+
+/// The bytes of a `string` argument (checked UTF-8 by Wasmtime), copied
+/// into `out`.
+fn str_bytes(cx: &Cx<'_>, s: &WasmStr, out: &mut Vec<u8>) -> wasmtime::Result<()> {
+    out.extend_from_slice(s.to_str(cx)?.as_bytes());
+    Ok(())
 }
 
 impl HostState {
@@ -80,6 +123,7 @@ impl HostState {
             stderr,
             wasi,
             wasi_table: ResourceTable::new(),
+            scratch: Vec::new(),
         }
     }
 }
@@ -167,15 +211,23 @@ pub(crate) fn add_streaming_to_linker(
     })?;
     t.func_wrap(
         "[method]mutable-buffer.write",
-        |mut cx: Cx<'_>, (m, offset, bytes): (MutBuf, u64, Vec<u8>)| {
-            let r = cx.data_mut().res.mutable_write(m.rep(), offset, &bytes);
+        |mut cx: Cx<'_>, (m, offset, bytes): (MutBuf, u64, WasmList<u8>)| {
+            let r = with_guest_bytes(
+                &mut cx,
+                |cx, out| list_bytes(cx, &bytes, out),
+                |res, bytes| res.mutable_write(m.rep(), offset, bytes),
+            )?;
             Ok((r.map_err(trap)?.map_err(to_wit),))
         },
     )?;
     t.func_wrap(
         "[method]mutable-buffer.append",
-        |mut cx: Cx<'_>, (m, bytes): (MutBuf, Vec<u8>)| {
-            let r = cx.data_mut().res.mutable_append(m.rep(), &bytes);
+        |mut cx: Cx<'_>, (m, bytes): (MutBuf, WasmList<u8>)| {
+            let r = with_guest_bytes(
+                &mut cx,
+                |cx, out| list_bytes(cx, &bytes, out),
+                |res, bytes| res.mutable_append(m.rep(), bytes),
+            )?;
             Ok((r.map_err(trap)?.map_err(to_wit),))
         },
     )?;
@@ -193,11 +245,17 @@ pub(crate) fn add_streaming_to_linker(
     )?;
     t.func_wrap(
         "[method]mutable-buffer.set-content-type",
-        |mut cx: Cx<'_>, (m, content_type): (MutBuf, String)| {
-            cx.data_mut()
-                .res
-                .mutable_set_content_type(m.rep(), &content_type)
-                .map_err(trap)
+        |mut cx: Cx<'_>, (m, content_type): (MutBuf, WasmStr)| {
+            with_guest_bytes(
+                &mut cx,
+                |cx, out| str_bytes(cx, &content_type, out),
+                |res, bytes| {
+                    // Wasmtime checked the string is UTF-8 when it read it.
+                    let content_type = std::str::from_utf8(bytes).unwrap_or_default();
+                    res.mutable_set_content_type(m.rep(), content_type)
+                },
+            )?
+            .map_err(trap)
         },
     )?;
     t.func_wrap(

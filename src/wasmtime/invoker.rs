@@ -325,7 +325,7 @@ impl CallBackend for WasmtimeCall {
     fn arm(&mut self, frame: &CallFrame) -> Result<(), FaultKind> {
         let engine = &*self.engine;
         self.store.set_epoch_deadline(match frame.allowed {
-            Some(a) if !engine.clock.is_virtual() => engine.ticks_for(a),
+            Some(a) if !engine.clock.is_virtual() => engine.deadline_ticks(a),
             _ => u64::MAX / 2,
         });
         if engine.config.limits.fuel_enabled {
