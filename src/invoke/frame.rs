@@ -140,6 +140,12 @@ pub(crate) trait CallBackend {
     /// a value moves from the body to the outcome untouched.
     type Error;
 
+    /// Whether the body may go on after a host call trapped (a mock model
+    /// is Rust code that gets an error back; a Wasm guest unwinds at once,
+    /// so its body always fails with the trap): then the frame checks for
+    /// an injected trap after the body.
+    const RUNS_ON_AFTER_TRAP: bool;
+
     /// The engine clock.
     fn clock(&self) -> &Clock;
 
@@ -278,7 +284,11 @@ fn run<B: CallBackend, T>(
     }
     // A host call the fault plan failed without an error case trapped the
     // guest (a mock model may have carried on; the trap stands).
-    let injected_trap = b.resources().injected_trap();
+    let injected_trap = if B::RUNS_ON_AFTER_TRAP {
+        b.resources().injected_trap()
+    } else {
+        None
+    };
 
     // Finish: fuel, time, the end of the call on the host resources, memory.
     let mut metrics = InvocationMetrics::default();

@@ -432,6 +432,8 @@ impl MockCall {
 }
 
 impl CallBackend for MockCall {
+    const RUNS_ON_AFTER_TRAP: bool = true;
+
     type Input = ModelElement;
     type Error = MockError;
 

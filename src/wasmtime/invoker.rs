@@ -308,6 +308,8 @@ struct WasmtimeCall {
 }
 
 impl CallBackend for WasmtimeCall {
+    const RUNS_ON_AFTER_TRAP: bool = false;
+
     type Input = types::StreamElement;
     type Error = CallError;
 
