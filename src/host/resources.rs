@@ -165,6 +165,7 @@ impl Slab {
     }
 
     /// The offset of `rep` in this call, if it was handed out this call.
+    #[inline]
     fn offset(&self, rep: u32) -> Option<usize> {
         let off = rep.checked_sub(self.base)?;
         (off < self.next).then_some(off as usize)
@@ -174,6 +175,7 @@ impl Slab {
         self.live
     }
 
+    #[inline]
     fn get(&self, rep: u32) -> Option<&Entry> {
         match self.offset(rep)? {
             off if off < SLAB_SLOTS => self.slots[off].as_ref(),
@@ -211,11 +213,16 @@ impl Slab {
 
     /// Adds an entry under the next rep; `None` once reps would pass
     /// `u32::MAX`.
+    #[inline]
     fn push(&mut self, entry: Entry) -> Option<u32> {
         let rep = self.base.checked_add(self.next)?;
         let off = self.next as usize;
         self.next = self.next.checked_add(1)?;
-        if off < SLAB_SLOTS {
+        if let Some(slot) = self.slots.get_mut(off) {
+            // A slot an earlier call used (and `clear` emptied): written in
+            // place, no growth.
+            *slot = Some(entry);
+        } else if off < SLAB_SLOTS {
             self.slots.push(Some(entry));
         } else {
             self.overflow.insert(rep, entry);
@@ -230,8 +237,13 @@ impl Slab {
         let live = self.live;
         // After about 4 billion reps: start over (no rep is live then).
         self.base = self.base.checked_add(self.next).unwrap_or(1);
+        // Empty the slots this call used and keep them for the next calls
+        // (slots past them are empty already).
+        let used = (self.next as usize).min(self.slots.len());
+        for slot in &mut self.slots[..used] {
+            *slot = None;
+        }
         self.next = 0;
-        self.slots.clear();
         if !self.overflow.is_empty() {
             self.overflow = rustc_hash::FxHashMap::default();
         }
@@ -341,6 +353,7 @@ impl HostResources {
         metrics.host_calls = self.counters.host_calls;
     }
 
+    #[inline]
     fn insert(&mut self, entry: Entry) -> Result<u32, ContractViolation> {
         if self.entries.len() >= self.limits.max_resources {
             return Err(ContractViolation::TooManyResources {
