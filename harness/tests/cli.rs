@@ -1216,7 +1216,7 @@ fn imports_the_engine_lacks_are_stubbed_by_default_and_refused_on_request() {
 fn bench_on_the_mock_prints_the_mock_beside_the_engine_and_their_ratio() {
     let out = sim()
         .args(["bench", "uppercase", "--backend", "mock"])
-        .args(["--payload", "64", "--elements", "200"])
+        .args(["--payload", "64", "--elements", "210"])
         .assert()
         .success()
         .get_output()
@@ -1226,7 +1226,7 @@ fn bench_on_the_mock_prints_the_mock_beside_the_engine_and_their_ratio() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert!(
-        lines[0].starts_with("process `uppercase`: 200 elements of 64 B"),
+        lines[0].starts_with("process `uppercase`: 210 elements of 64 B in 7 rounds"),
         "{text}"
     );
     // Each row: its name, a figure, `ns/element`; the ratio is mock / engine.
