@@ -128,6 +128,18 @@ pub enum BenchError {
         /// What failed.
         message: String,
     },
+    /// A comparison with the mock ([`Against::Mock`]) was asked for a
+    /// component that has no mock model.
+    #[error(
+        "`{component}` has no mock model: `--backend mock` runs the model of a fixture ({}) \
+         beside the engine; measure `{component}` on the engine against the bindgen baseline \
+         instead (leave out `--backend mock`)",
+        torvyn_engine::mock::models::NAMES.join(", ")
+    )]
+    NoMockModel {
+        /// The component as named.
+        component: String,
+    },
     /// The component exports no role the benchmark can drive.
     #[error(
         "`{component}` exports neither a processor, a sink nor a source; benchmark a component \
@@ -807,6 +819,19 @@ type Side<'a> = Box<dyn FnMut(u64) -> Result<Duration, String> + 'a>;
 
 /// [`compare`] with every option.
 pub fn compare_with(options: &CompareOptions) -> Result<BenchReport, BenchError> {
+    if options.against == Against::Mock {
+        // Before anything is compiled: only a fixture with a model runs on
+        // the mock.
+        let modelled = matches!(
+            ComponentSource::parse(&options.component, None),
+            ComponentSource::Fixture(name) if torvyn_engine::mock::models::NAMES.contains(&name.as_str())
+        );
+        if !modelled {
+            return Err(BenchError::NoMockModel {
+                component: options.component.clone(),
+            });
+        }
+    }
     let (bytes, name) = load_component(&options.component)?;
     let engine_err = |action| {
         let name = name.clone();
@@ -1065,6 +1090,33 @@ mod tests {
         assert_eq!(inst.live_resources(), 0, "the stdout stream was dropped");
         let mut linked = base.instantiate_with_linking().unwrap();
         assert!(linked.process(1, b"x", "text/plain").unwrap().is_some());
+    }
+
+    #[test]
+    fn the_mock_side_needs_a_fixture_with_a_model() {
+        for component in ["trap", "x.wat", "x.wasm"] {
+            let err = compare_with(&CompareOptions {
+                against: Against::Mock,
+                ..CompareOptions::new(component)
+            })
+            .unwrap_err();
+            assert!(
+                matches!(&err, BenchError::NoMockModel { component: c } if c == component),
+                "{err}"
+            );
+            assert!(err.to_string().contains("passthrough"), "{err}");
+        }
+        let report = compare_with(&CompareOptions {
+            elements: 100,
+            rounds: 1,
+            payload_bytes: 64,
+            against: Against::Mock,
+            ..CompareOptions::new("sink")
+        })
+        .unwrap();
+        assert_eq!((report.function, report.against), ("push", Against::Mock));
+        assert!((report.ratio - report.baseline_ns / report.engine_ns).abs() < 1e-9);
+        assert!(report.to_string().ends_with("(mock / engine)"));
     }
 
     #[test]

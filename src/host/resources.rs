@@ -166,6 +166,7 @@ impl Slab {
     }
 
     /// The offset of `rep` in this call, if it was handed out this call.
+    #[inline]
     fn offset(&self, rep: u32) -> Option<usize> {
         let off = rep.checked_sub(self.base)?;
         (off < self.next).then_some(off as usize)
@@ -175,6 +176,7 @@ impl Slab {
         self.live
     }
 
+    #[inline]
     fn get(&self, rep: u32) -> Option<&Entry> {
         match self.offset(rep)? {
             off if off < SLAB_SLOTS => self.slots[off].as_ref(),
@@ -198,6 +200,23 @@ impl Slab {
         entry
     }
 
+    /// Drops the entry at `rep` where it is (not moved out first),
+    /// returning what `read` takes from it before.
+    #[inline]
+    fn discard<R>(&mut self, rep: u32, read: impl FnOnce(&Entry) -> R) -> Option<R> {
+        let value = match self.offset(rep)? {
+            off if off < SLAB_SLOTS => {
+                let slot = &mut self.slots[off];
+                let value = read(slot.as_ref()?);
+                *slot = None;
+                value
+            }
+            _ => read(&self.overflow.remove(&rep)?),
+        };
+        self.live -= 1;
+        Some(value)
+    }
+
     /// Puts back an entry just removed from `rep`.
     fn restore(&mut self, rep: u32, entry: Entry) {
         match self.offset(rep) {
@@ -210,19 +229,34 @@ impl Slab {
         self.live += 1;
     }
 
-    /// Adds an entry under the next rep; `None` once reps would pass
-    /// `u32::MAX`.
-    fn push(&mut self, entry: Entry) -> Option<u32> {
+    /// Adds the entry `make` builds under the next rep (built in its slot,
+    /// not moved there); `None` once reps would pass `u32::MAX`.
+    #[inline(always)]
+    fn push_with(&mut self, make: impl FnOnce() -> Entry) -> Option<u32> {
         let rep = self.base.checked_add(self.next)?;
         let off = self.next as usize;
         self.next = self.next.checked_add(1)?;
+        if let Some(slot) = self.slots.get_mut(off) {
+            // A slot an earlier call used (and `clear` emptied): written in
+            // place, no growth.
+            *slot = Some(make());
+        } else {
+            self.push_new(rep, off, make());
+        }
+        self.live += 1;
+        Some(rep)
+    }
+
+    /// [`Slab::push_with`] past the slots used so far: a new slot, or the
+    /// map.
+    #[cold]
+    #[inline(never)]
+    fn push_new(&mut self, rep: u32, off: usize, entry: Entry) {
         if off < SLAB_SLOTS {
             self.slots.push(Some(entry));
         } else {
             self.overflow.insert(rep, entry);
         }
-        self.live += 1;
-        Some(rep)
     }
 
     /// Drops every entry and returns how many were live; the next reps
@@ -231,8 +265,13 @@ impl Slab {
         let live = self.live;
         // After about 4 billion reps: start over (no rep is live then).
         self.base = self.base.checked_add(self.next).unwrap_or(1);
+        // Empty the slots this call used and keep them for the next calls
+        // (slots past them are empty already).
+        let used = (self.next as usize).min(self.slots.len());
+        for slot in &mut self.slots[..used] {
+            *slot = None;
+        }
         self.next = 0;
-        self.slots.clear();
         if !self.overflow.is_empty() {
             self.overflow = rustc_hash::FxHashMap::default();
         }
@@ -395,7 +434,9 @@ impl HostResources {
         u32::try_from(reclaimed).unwrap_or(u32::MAX)
     }
 
-    fn insert(&mut self, entry: Entry) -> Result<u32, ContractViolation> {
+    /// Adds the entry `make` builds, if the instance may hold one more.
+    #[inline(always)]
+    fn insert(&mut self, make: impl FnOnce() -> Entry) -> Result<u32, ContractViolation> {
         if self.entries.len() >= self.limits.max_resources {
             return Err(ContractViolation::TooManyResources {
                 live: self.entries.len(),
@@ -404,7 +445,7 @@ impl HostResources {
         // Reps are not reused (see `Slab`), so a stale guest handle cannot
         // alias a newer resource.
         self.entries
-            .push(entry)
+            .push_with(make)
             .ok_or(ContractViolation::TooManyResources {
                 live: self.entries.len(),
             })
@@ -454,12 +495,13 @@ impl HostResources {
     }
 
     /// Lends an input payload to the guest; returns its rep.
+    #[inline]
     pub fn lend_buffer(
         &mut self,
         bytes: Bytes,
         content_type: ContentType,
     ) -> Result<u32, ContractViolation> {
-        let rep = self.insert(Entry::Buffer {
+        let rep = self.insert(|| Entry::Buffer {
             bytes,
             content_type,
             budgeted: false,
@@ -469,8 +511,9 @@ impl HostResources {
     }
 
     /// Lends a flow context to the guest; returns its rep.
+    #[inline]
     pub fn lend_flow(&mut self, ctx: FlowContext) -> Result<u32, ContractViolation> {
-        self.insert(Entry::Flow(ctx))
+        self.insert(|| Entry::Flow(ctx))
     }
 
     /// A content type the guest named, as a [`ContentType`]: the input's
@@ -570,8 +613,8 @@ impl HostResources {
     fn drop_rep(&mut self, rep: u32) {
         // A rep that is gone was reclaimed at the end of an earlier call:
         // the guest dropping its stale handle now is harmless.
-        if let Some(entry) = self.entries.remove(rep) {
-            self.held_bytes -= Self::budgeted_bytes(&entry);
+        if let Some(bytes) = self.entries.discard(rep, Self::budgeted_bytes) {
+            self.held_bytes -= bytes;
         }
     }
 
@@ -588,6 +631,7 @@ impl HostResources {
     }
 
     /// Moves a buffer the guest returned (an output payload) to the caller.
+    #[inline]
     pub fn take_buffer(&mut self, rep: u32) -> Result<TakenBuffer, ContractViolation> {
         // A guest that trapped in a failed host call returns nothing (a
         // mock model may try): the buffer stays, to be reclaimed.
@@ -645,10 +689,11 @@ impl HostResources {
         Ok(())
     }
 
+    #[inline]
     fn insert_mutable(&mut self, data: MutData, capacity: u64, content_type: ContentType) -> u32 {
         self.held_bytes += capacity;
         self.counters.buffers_allocated += 1;
-        self.insert(Entry::Mutable {
+        self.insert(|| Entry::Mutable {
             data,
             capacity,
             content_type,
@@ -673,6 +718,7 @@ impl HostResources {
     /// `buffer-allocator.clone-into-mutable`: a mutable buffer holding the
     /// source's bytes (shared until first written) and content type, with
     /// capacity equal to the source's size.
+    #[inline]
     pub fn clone_into_mutable(
         &mut self,
         source: u32,
@@ -809,6 +855,7 @@ impl HostResources {
     /// `mutable-buffer.freeze`: consumes the mutable buffer (its handle
     /// stays with the guest, dead but for `drop`) and returns the rep of a
     /// new owned buffer.
+    #[inline]
     pub fn mutable_freeze(&mut self, rep: u32) -> Result<u32, ContractViolation> {
         if self.host_call(HostFunction::MutableFreeze) {
             return Err(self.trap_here());
@@ -825,7 +872,7 @@ impl HostResources {
         };
         let bytes = data.freeze();
         self.held_bytes = self.held_bytes - capacity + bytes.len() as u64;
-        self.insert(Entry::Buffer {
+        self.insert(|| Entry::Buffer {
             bytes,
             content_type,
             budgeted: true,
@@ -833,6 +880,7 @@ impl HostResources {
     }
 
     /// The guest dropped its handle to a mutable buffer (frozen or not).
+    #[inline]
     pub fn drop_mutable(&mut self, rep: u32) -> Result<(), ContractViolation> {
         let failed = self.host_call(HostFunction::MutableDrop);
         self.drop_rep(rep);

@@ -22,7 +22,7 @@ use crate::types::{ComponentId, InstanceOptions};
 
 const COMPONENT_MAGIC: &[u8] = b"\0torvyn-mock-component\0";
 /// A mock artifact: this magic, the engine's 32-byte fingerprint, the
-/// component's name, then the name's length and [`super::digest`] (8 bytes
+/// component's name, then the name's length and its FNV-1a checksum (8 bytes
 /// each, little-endian), so that a truncated or damaged artifact is told
 /// from a valid one of a component this engine does not know.
 const ARTIFACT_MAGIC: &[u8] = b"\0torvyn-mock-artifact-2\0";
@@ -300,7 +300,7 @@ impl WasmEngine for MockEngine {
             &self.fingerprint(),
             name,
             &(name.len() as u64).to_le_bytes(),
-            &super::digest(name).to_le_bytes(),
+            &super::journal::name_checksum(name).to_le_bytes(),
         ]
         .concat())
     }
@@ -325,7 +325,7 @@ impl WasmEngine for MockEngine {
         if len != (name.len() as u64).to_le_bytes() {
             return Err(truncated());
         }
-        if sum != super::digest(name).to_le_bytes() {
+        if sum != super::journal::name_checksum(name).to_le_bytes() {
             return Err(EngineError::CorruptArtifact(
                 "the component name does not match its checksum".into(),
             ));

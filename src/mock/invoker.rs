@@ -36,11 +36,37 @@ pub struct MockInvoker {
     inst: MockCall,
 }
 
-/// How a call's value is journaled. `input` is the call's input payload
-/// and its digest, if it had one: an output that is the very same bytes (a
-/// passthrough) reuses the digest instead of hashing them again.
+/// The call's input payload as journaled: where its bytes start, how many
+/// there are, and their digest. An output made during the call (while the
+/// input was lent, so alive) that starts at the same address with the same
+/// length is the same bytes (a passthrough's), whose digest is reused
+/// instead of hashing them again; nothing is cloned to know it.
+#[derive(Clone, Copy)]
+struct InputPayload {
+    addr: usize,
+    len: usize,
+    digest: u64,
+}
+
+impl InputPayload {
+    fn of(bytes: &Bytes) -> Self {
+        Self {
+            addr: bytes.as_ptr() as usize,
+            len: bytes.len(),
+            digest: digest(bytes),
+        }
+    }
+
+    /// Whether `bytes` are the input's own bytes.
+    fn is(&self, bytes: &Bytes) -> bool {
+        bytes.as_ptr() as usize == self.addr && bytes.len() == self.len
+    }
+}
+
+/// How a call's value is journaled. `input` is the call's input payload,
+/// if it had one.
 trait Journaled {
-    fn outcome(&self, input: Option<(&Bytes, u64)>) -> JournalOutcome;
+    fn outcome(&self, input: Option<InputPayload>) -> JournalOutcome;
 
     /// The payload the call emitted, if any.
     fn output(&self) -> Option<&Bytes> {
@@ -49,13 +75,13 @@ trait Journaled {
 }
 
 impl Journaled for () {
-    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
+    fn outcome(&self, _input: Option<InputPayload>) -> JournalOutcome {
         JournalOutcome::Ok
     }
 }
 
 impl Journaled for ProcessResult {
-    fn outcome(&self, input: Option<(&Bytes, u64)>) -> JournalOutcome {
+    fn outcome(&self, input: Option<InputPayload>) -> JournalOutcome {
         match self {
             ProcessResult::Emit(out) => out.outcome(input),
             ProcessResult::Drop => JournalOutcome::Drop,
@@ -71,14 +97,11 @@ impl Journaled for ProcessResult {
 }
 
 impl Journaled for OutputElement {
-    fn outcome(&self, input: Option<(&Bytes, u64)>) -> JournalOutcome {
-        let same = |(bytes, _): &(&Bytes, u64)| {
-            bytes.as_ptr() == self.payload.as_ptr() && bytes.len() == self.payload.len()
-        };
+    fn outcome(&self, input: Option<InputPayload>) -> JournalOutcome {
         JournalOutcome::Element {
             len: self.payload.len(),
-            digest: match input.filter(same) {
-                Some((_, d)) => d,
+            digest: match input.filter(|i| i.is(&self.payload)) {
+                Some(i) => i.digest,
                 None => digest(&self.payload),
             },
         }
@@ -90,7 +113,7 @@ impl Journaled for OutputElement {
 }
 
 impl Journaled for Option<OutputElement> {
-    fn outcome(&self, input: Option<(&Bytes, u64)>) -> JournalOutcome {
+    fn outcome(&self, input: Option<InputPayload>) -> JournalOutcome {
         self.as_ref()
             .map_or(JournalOutcome::Exhausted, |out| out.outcome(input))
     }
@@ -101,19 +124,19 @@ impl Journaled for Option<OutputElement> {
 }
 
 impl Journaled for bool {
-    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
+    fn outcome(&self, _input: Option<InputPayload>) -> JournalOutcome {
         JournalOutcome::Verdict(*self)
     }
 }
 
 impl Journaled for Vec<String> {
-    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
+    fn outcome(&self, _input: Option<InputPayload>) -> JournalOutcome {
         JournalOutcome::Routed(self.clone())
     }
 }
 
 impl Journaled for Vec<OutputElement> {
-    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
+    fn outcome(&self, _input: Option<InputPayload>) -> JournalOutcome {
         JournalOutcome::Flushed(
             self.iter()
                 .map(|out| (out.payload.len(), digest(&out.payload)))
@@ -123,7 +146,7 @@ impl Journaled for Vec<OutputElement> {
 }
 
 impl Journaled for BackpressureSignal {
-    fn outcome(&self, _input: Option<(&Bytes, u64)>) -> JournalOutcome {
+    fn outcome(&self, _input: Option<InputPayload>) -> JournalOutcome {
         JournalOutcome::Signal(*self)
     }
 }
@@ -294,14 +317,14 @@ impl MockInvoker {
             Option<&ModelElement>,
         ) -> Result<T, MockError>,
     ) -> Invocation<T> {
-        // The input as journaled: its meta, its payload (a cheap `Bytes`
-        // clone, to recognise an output that is the same bytes) and digest.
+        // The input as journaled: its meta and its payload's place, length
+        // and digest.
         let journal_input = element.as_ref().and_then(|el| {
             self.inst
                 .engine
                 .journal
                 .is_on()
-                .then(|| (el.meta.clone(), el.payload.clone(), digest(&el.payload)))
+                .then(|| (el.meta.clone(), InputPayload::of(&el.payload)))
         });
         let payload_len = element.as_ref().map_or(0, |el| el.payload.len());
         self.inst.ended_ns = None;
@@ -314,7 +337,7 @@ impl MockInvoker {
             |inst, state, invocation| {
                 let engine = &*inst.engine;
                 engine.journal.record(|index| {
-                    let input = journal_input.as_ref().map(|(_, bytes, d)| (bytes, *d));
+                    let input = journal_input.as_ref().map(|(_, payload)| *payload);
                     let (outcome, output) = match &invocation.outcome {
                         Ok(v) => (
                             v.outcome(input),
@@ -327,9 +350,8 @@ impl MockInvoker {
                             (JournalOutcome::Fault(f.kind.fault_name()), None)
                         }
                     };
-                    let (meta, payload) = journal_input.map_or((None, None), |(m, bytes, d)| {
-                        (Some(m), Some((bytes.len(), d)))
-                    });
+                    let (meta, payload) = journal_input
+                        .map_or((None, None), |(m, p)| (Some(m), Some((p.len, p.digest))));
                     JournalEntry {
                         index,
                         component: state.id.clone(),

@@ -9,8 +9,9 @@
 //! ```
 //!
 //! Arguments: the number of calls (default 1 000 000), then `on` for the
-//! journal on, then `static` for a `const` content type instead of one built
-//! per element. Prints ns per call (wall time; use a quiet machine).
+//! journal on, `static` for a `const` content type instead of one built
+//! per element, and `bytes=N` for N-byte payloads (default 64). Prints ns
+//! per call (wall time; use a quiet machine).
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -31,7 +32,11 @@ fn main() {
     };
     let fixed = args.iter().any(|a| a == "static");
     let (engine, mut inv) = our_instance(journal);
-    let payload = payload(64);
+    let bytes = args
+        .iter()
+        .find_map(|a| a.strip_prefix("bytes="))
+        .map_or(64, |n| n.parse().expect("bytes=N takes a number of bytes"));
+    let payload = payload(bytes);
     let start = Instant::now();
     for seq in 0..calls {
         let element = if fixed {

@@ -25,6 +25,7 @@ pub fn run(args: &BenchArgs) -> Result<Report, CliError> {
     match compare_with(&options) {
         Ok(report) => Ok(Report::ok(format!("{report}\n"))),
         Err(BenchError::Harness(e)) => Err(e.into()),
+        Err(e @ BenchError::NoMockModel { .. }) => Err(CliError::input(e.to_string())),
         Err(e) => Err(CliError::engine(e.to_string())),
     }
 }
