@@ -219,6 +219,17 @@ impl<E: WasmEngine> EntryBench<E> {
             .get_or_compile(&self.component)
             .unwrap_or_else(|e| panic!("a bad entry must fall back to compiling: {e}"));
         let after = self.cache.stats();
+        super::observe(|| {
+            format!(
+                "entry of {} bytes: {:?}; rejected +{}, compiles +{}, disk hits +{}, misses +{}",
+                bytes.len(),
+                out.tier,
+                after.rejected.total() - before.rejected.total(),
+                after.compiles - before.compiles,
+                after.disk_hits - before.disk_hits,
+                after.misses - before.misses,
+            )
+        });
         let foreign = self.spy.foreign();
         assert!(
             foreign.is_empty(),
@@ -268,11 +279,10 @@ pub enum EntryEngine {
 pub fn check_entry(engine: EntryEngine, case: &EntryCase) {
     type Bench<E> = LazyLock<Mutex<EntryBench<E>>>;
     static MOCK: Bench<torvyn_engine::mock::MockEngine> = LazyLock::new(|| {
-        let engine = torvyn_engine::mock::MockEngine::with_models(
-            Default::default(),
-            torvyn_engine::Clock::system(),
-        )
-        .expect("the default mock configuration is valid");
+        let clock = torvyn_engine::Clock::virtual_time(Default::default());
+        super::world::register_clock("cache-mock", &clock);
+        let engine = torvyn_engine::mock::MockEngine::with_models(Default::default(), clock)
+            .expect("the default mock configuration is valid");
         let component = torvyn_engine::mock::MockEngine::component_bytes("passthrough");
         Mutex::new(EntryBench::new(engine, component))
     });

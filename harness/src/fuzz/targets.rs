@@ -135,7 +135,17 @@ impl<B: SimBackend> Checked<'_, B> {
                 "the engine reports the memory the call's metrics do"
             );
         }
-        Observed::of(&call, &self.inst)
+        let seen = Observed::of(&call, &self.inst);
+        super::observe(|| {
+            format!(
+                "{:?} {function:?}: {seen:?}, fuel {}, {} ns, memory {}",
+                self.fixture,
+                call.metrics.fuel_consumed,
+                call.metrics.duration.as_nanos(),
+                call.metrics.memory_bytes
+            )
+        });
+        seen
     }
 
     fn poisoned(&self) -> bool {
@@ -318,42 +328,66 @@ fn instantiate<'e, B: SimBackend>(
 
 /// Fixtures whose first call costs far more than the rest (`stdout-flood`
 /// writes 4 MiB through WASI, which coverage instrumentation makes slow):
-/// `invoke_elements` runs them in one input of eight, not every time.
+/// `invoke_elements` runs one only when the input also asks for the heavy
+/// fixtures (one input in eight), and the next fixture otherwise.
 const HEAVY: [&str; 1] = ["stdout-flood"];
 
+/// The fixture an `invoke_elements` input drives: the first byte picks a
+/// row of [`FIXTURE_OUTCOMES`]; a heavy one ([`HEAVY`]) only when the
+/// stream asks for heavy fixtures, else the row after it.
+pub fn invoke_elements_fixture(data: &[u8]) -> Option<&'static str> {
+    invoke_elements_case(&mut Unstructured::new(data))
+        .ok()
+        .map(|(fixture, _)| fixture)
+}
+
+fn invoke_elements_case(
+    u: &mut Unstructured<'_>,
+) -> arbitrary::Result<(&'static str, Stream)> {
+    let mut index = u.choose_index(FIXTURE_OUTCOMES.len())?;
+    let stream = stream(u, ElementLimits::ANY, 12)?;
+    if !stream.heavy && HEAVY.contains(&FIXTURE_OUTCOMES[index].0) {
+        index = (index + 1) % FIXTURE_OUTCOMES.len();
+    }
+    Ok((FIXTURE_OUTCOMES[index].0, stream))
+}
+
 /// Target `invoke_elements`: an arbitrary element stream (payloads, content
-/// types, sequence numbers, deadlines, fuel budgets, signals) through every
-/// fixture of [`FIXTURE_OUTCOMES`], hostile ones included (the heavy
-/// ones in one input of eight), on one of the engine setups. Oracle: [`CallCheck`] after every call.
+/// types, sequence numbers, deadlines, fuel budgets, signals) through one
+/// fixture of [`FIXTURE_OUTCOMES`] the input picks, hostile ones included
+/// (the heavy ones when the stream asks for them:
+/// [`invoke_elements_fixture`]), on one of the engine setups. Oracle:
+/// [`CallCheck`] after every call.
+///
+/// One fixture per input, not every fixture: a case costs one
+/// instantiation and its calls, and which fixture it drove is part of what
+/// the fuzzer's coverage feedback sees, so each fixture's corpus grows on
+/// its own.
 pub fn invoke_elements(data: &[u8]) -> Verdict {
+    let _case = world::case();
     let mut u = Unstructured::new(data);
-    let Ok(stream) = stream(&mut u, ElementLimits::ANY, 12) else {
+    let Ok((fixture, stream)) = invoke_elements_case(&mut u) else {
         return Verdict::Discarded;
     };
     let backend = world::backend(stream.setup);
     let limits = backend.wasmtime().config().limits;
-    for (fixture, _) in FIXTURE_OUTCOMES {
-        if !stream.heavy && HEAVY.contains(fixture) {
-            continue;
-        }
-        let compiled = world::compiled(stream.setup, fixture);
-        let mut c = instantiate(
-            backend,
-            &compiled,
-            Some(fixture),
-            limits,
-            &Grants::default(),
-        )
-        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
-        if let Some(config) = &stream.init {
-            c.init(config);
-        }
-        for step in &stream.steps {
-            c.step(step);
-        }
-        if stream.teardown {
-            c.teardown();
-        }
+    let compiled = world::compiled(stream.setup, fixture);
+    let mut c = instantiate(
+        backend,
+        &compiled,
+        Some(fixture),
+        limits,
+        &Grants::default(),
+    )
+    .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
+    if let Some(config) = &stream.init {
+        c.init(config);
+    }
+    for step in &stream.steps {
+        c.step(step);
+    }
+    if stream.teardown {
+        c.teardown();
     }
     Verdict::Checked
 }
@@ -378,6 +412,7 @@ fn host_dependent(kind: &FaultKind) -> bool {
 /// fuel and time aside. Cases where the fixture's outcome depends on the
 /// host (stack overflow, out of memory, host failures) are discarded.
 pub fn differential(data: &[u8]) -> Verdict {
+    let _case = world::case();
     let mut u = Unstructured::new(data);
     let case = (|| -> arbitrary::Result<_> {
         let fixture = MODELLED[u.choose_index(MODELLED.len())?];
@@ -515,6 +550,7 @@ pub fn api_case(data: &[u8]) -> Option<ApiCase> {
 /// instance (its poisoning, resources and grants) must be untouched by a
 /// call on one.
 pub fn api_sequence(data: &[u8]) -> Verdict {
+    let _case = world::case();
     let Some(case) = api_case(data) else {
         return Verdict::Discarded;
     };
@@ -784,6 +820,13 @@ pub fn component_bytes_reach(data: &[u8]) -> Reach {
 /// [`component_bytes_reach`], the kind of candidate and, for a generated
 /// one, the fixture whose shape it has (one of [`SHAPES`]).
 pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str, Option<&'static str>) {
+    let _case = world::case();
+    let case = component_bytes_run(data);
+    super::observe(|| format!("component_bytes: {case:?}"));
+    case
+}
+
+fn component_bytes_run(data: &[u8]) -> (Reach, &'static str, Option<&'static str>) {
     let mut u = Unstructured::new(data);
     let case = (|| -> arbitrary::Result<_> {
         let setup = setup(&mut u)?;
@@ -874,6 +917,7 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str, Option<&'stati
 /// rejected and recompiled; nothing panics; afterwards the entry is valid
 /// again.
 pub fn cache_entry(data: &[u8]) -> Verdict {
+    let _case = world::case();
     let mut u = Unstructured::new(data);
     let case = (|| -> arbitrary::Result<_> {
         let engine = if generate::one_in(&mut u, 32)? {
