@@ -7,7 +7,8 @@
 #
 # TORVYN_FUZZ_JOBS=N runs N targets at once (default 1; each target is one
 # process). TORVYN_FUZZ_SANITIZER picks cargo-fuzz's sanitizer (default
-# address; `none` runs about twice as fast).
+# address; `none` runs about twice as fast). The build honours
+# CARGO_TARGET_DIR (default: target/ of the workspace).
 #
 # New corpus entries go to fuzz/work/TARGET/ (not committed); the committed
 # seed corpus fuzz/corpus/TARGET/ and crashes fuzz/regressions/TARGET/ are
@@ -38,7 +39,7 @@ fi
 # does not rebuild anything under it.
 cargo "+$toolchain" fuzz build -s "$sanitizer"
 triple=$(rustc "+$toolchain" -vV | sed -n 's/^host: //p')
-bin_dir="target/$triple/release"
+bin_dir="${CARGO_TARGET_DIR:-target}/$triple/release"
 
 run_one() {
   local t=$1

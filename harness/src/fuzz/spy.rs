@@ -183,10 +183,19 @@ struct EntryBench<E: WasmEngine> {
 
 impl<E: WasmEngine> EntryBench<E> {
     fn new(engine: E, component: Vec<u8>) -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("torvyn-fuzz-cache-")
-            .tempdir()
-            .expect("a temporary directory");
+        // In memory where the system has a tmpfs (`/dev/shm`): the cache
+        // writes every recompiled entry through a temporary file, fsync,
+        // rename and directory fsync, the same code on any file system,
+        // and a disk's fsync would cost more than the rest of the case.
+        let shm = std::path::Path::new("/dev/shm");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("torvyn-fuzz-cache-");
+        let dir = if shm.is_dir() {
+            builder.tempdir_in(shm).or_else(|_| builder.tempdir())
+        } else {
+            builder.tempdir()
+        }
+        .expect("a temporary directory");
         let spy = SpyEngine::new(engine);
         let cache = CompiledComponentCache::new(
             spy.clone(),

@@ -91,6 +91,9 @@ struct Checked<'e, B: SimBackend> {
     /// The engine's limits (the bounds on answers among them).
     limits: Limits,
     budget: u64,
+    /// Whether calls return what they did ([`Observed`]) for a comparison:
+    /// only `differential` compares, and making one formats the outcome.
+    compare: bool,
 }
 
 impl<B: SimBackend> Checked<'_, B> {
@@ -104,7 +107,8 @@ impl<B: SimBackend> Checked<'_, B> {
         }
     }
 
-    /// Checks a finished call with the oracle and returns what it did.
+    /// Checks a finished call with the oracle and returns what it did when
+    /// the instance is compared ([`Checked::compare`]).
     fn checked<T: std::fmt::Debug>(
         &self,
         call: Invocation<T>,
@@ -112,7 +116,7 @@ impl<B: SimBackend> Checked<'_, B> {
         was_poisoned: bool,
         element: Option<&ElementSpec>,
         config_empty: bool,
-    ) -> Observed {
+    ) -> Option<Observed> {
         let ran = CallCheck {
             fixture: self.fixture,
             function,
@@ -135,24 +139,24 @@ impl<B: SimBackend> Checked<'_, B> {
                 "the engine reports the memory the call's metrics do"
             );
         }
-        let seen = Observed::of(&call, &self.inst);
         super::observe(|| {
             format!(
-                "{:?} {function:?}: {seen:?}, fuel {}, {} ns, memory {}",
+                "{:?} {function:?}: {:?}, fuel {}, {} ns, memory {}",
                 self.fixture,
+                Observed::of(&call, &self.inst),
                 call.metrics.fuel_consumed,
                 call.metrics.duration.as_nanos(),
                 call.metrics.memory_bytes
             )
         });
-        seen
+        self.compare.then(|| Observed::of(&call, &self.inst))
     }
 
     fn poisoned(&self) -> bool {
         self.inst.poisoned().is_some()
     }
 
-    fn process(&mut self, e: &ElementSpec) -> Observed {
+    fn process(&mut self, e: &ElementSpec) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.process(e.build(self.backend.clock())));
         if self.fixture == Some("capability-probe") {
@@ -177,19 +181,19 @@ impl<B: SimBackend> Checked<'_, B> {
         }
     }
 
-    fn push(&mut self, e: &ElementSpec) -> Observed {
+    fn push(&mut self, e: &ElementSpec) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.push(e.build(self.backend.clock())));
         self.checked(call, Function::Push, p, Some(e), false)
     }
 
-    fn evaluate(&mut self, e: &ElementSpec) -> Observed {
+    fn evaluate(&mut self, e: &ElementSpec) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.evaluate(e.build(self.backend.clock())));
         self.checked(call, Function::Evaluate, p, Some(e), false)
     }
 
-    fn route(&mut self, e: &ElementSpec) -> Observed {
+    fn route(&mut self, e: &ElementSpec) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.route(e.build(self.backend.clock())));
         if let Ok(ports) = &call.outcome {
@@ -206,13 +210,13 @@ impl<B: SimBackend> Checked<'_, B> {
         self.checked(call, Function::Route, p, Some(e), false)
     }
 
-    fn ingest(&mut self, e: &ElementSpec) -> Observed {
+    fn ingest(&mut self, e: &ElementSpec) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.ingest(e.build(self.backend.clock())));
         self.checked(call, Function::Ingest, p, Some(e), false)
     }
 
-    fn flush(&mut self) -> Observed {
+    fn flush(&mut self) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.flush());
         if let Ok(outs) = &call.outcome {
@@ -226,63 +230,65 @@ impl<B: SimBackend> Checked<'_, B> {
         self.checked(call, Function::Flush, p, None, false)
     }
 
-    fn pull(&mut self) -> Observed {
+    fn pull(&mut self) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.pull());
         self.checked(call, Function::Pull, p, None, false)
     }
 
-    fn notify(&mut self, signal: BackpressureSignal) -> Observed {
+    fn notify(&mut self, signal: BackpressureSignal) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.notify_backpressure(signal));
         self.checked(call, Function::NotifyBackpressure, p, None, false)
     }
 
-    fn complete(&mut self) -> Observed {
+    fn complete(&mut self) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.complete());
         self.checked(call, Function::Complete, p, None, false)
     }
 
-    fn init(&mut self, config: &str) -> Observed {
+    fn init(&mut self, config: &str) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.init(config));
         self.checked(call, Function::Init, p, None, config.is_empty())
     }
 
-    fn teardown(&mut self) -> Observed {
+    fn teardown(&mut self) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.teardown());
         self.checked(call, Function::Teardown, p, None, false)
     }
 
     /// Runs one stream step the way the instance's roles take it.
+    /// What each call did when the instance is compared (empty, and no
+    /// allocation, otherwise).
     fn step(&mut self, step: &Step) -> Vec<Observed> {
         if let Some(fuel) = step.fuel {
             self.set_fuel(fuel);
         }
         let roles = self.inst.roles();
-        let mut seen = Vec::with_capacity(2);
+        let mut seen = Vec::new();
         if roles.contains(Role::Processor) {
-            seen.push(self.process(&step.element));
+            seen.extend(self.process(&step.element));
         } else if roles.contains(Role::Sink) {
-            seen.push(self.push(&step.element));
+            seen.extend(self.push(&step.element));
             if step.complete {
-                seen.push(self.complete());
+                seen.extend(self.complete());
             }
         } else if roles.contains(Role::Source) {
             if let Some(signal) = step.signal {
-                seen.push(self.notify(signal));
+                seen.extend(self.notify(signal));
             }
-            seen.push(self.pull());
+            seen.extend(self.pull());
         } else if roles.contains(Role::Filter) {
-            seen.push(self.evaluate(&step.element));
+            seen.extend(self.evaluate(&step.element));
         } else if roles.contains(Role::Router) {
-            seen.push(self.route(&step.element));
+            seen.extend(self.route(&step.element));
         } else if roles.contains(Role::Aggregator) {
-            seen.push(self.ingest(&step.element));
+            seen.extend(self.ingest(&step.element));
             if step.complete {
-                seen.push(self.flush());
+                seen.extend(self.flush());
             }
         }
         seen
@@ -323,6 +329,7 @@ fn instantiate<'e, B: SimBackend>(
         inst,
         limits,
         budget: limits.fuel_per_call,
+        compare: false,
     })
 }
 
@@ -450,6 +457,8 @@ pub fn differential(data: &[u8]) -> Verdict {
         &Grants::default(),
     )
     .unwrap_or_else(|e| panic!("instantiate the mock {fixture}: {e}"));
+    real.compare = true;
+    mock.compare = true;
 
     let compare = |r: Vec<Observed>, m: Vec<Observed>, what: &dyn std::fmt::Debug| {
         let (r, m) = (comparable(r), comparable(m));
@@ -462,7 +471,7 @@ pub fn differential(data: &[u8]) -> Verdict {
     if let Some(config) = &stream.init {
         let r = real.init(config);
         let m = mock.init(config);
-        compare(vec![r], vec![m], &format!("init({config:?})"));
+        compare(Vec::from_iter(r), Vec::from_iter(m), &format!("init({config:?})"));
     }
     for step in &stream.steps {
         // Run the real step first: a host-dependent outcome discards the
@@ -483,7 +492,7 @@ pub fn differential(data: &[u8]) -> Verdict {
     if stream.teardown {
         let r = real.teardown();
         let m = mock.teardown();
-        compare(vec![r], vec![m], &"teardown");
+        compare(Vec::from_iter(r), Vec::from_iter(m), &"teardown");
     }
     Verdict::Checked
 }
