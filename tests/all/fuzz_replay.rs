@@ -360,4 +360,15 @@ fn every_fixture_is_reachable_by_invoke_elements() {
     }
     let all: BTreeSet<&str> = fuzzed_fixtures().collect();
     assert_eq!(reached, all, "fixtures invoke_elements never drives");
+    // The seed corpus drives each one too, so every replay (and every
+    // fuzzing run's first pass) calls every fixture.
+    let seeded: BTreeSet<&str> = fuzz::committed_inputs("invoke_elements")
+        .iter()
+        .filter_map(|p| invoke_elements_fixture(&std::fs::read(p).unwrap()))
+        .collect();
+    let missing: Vec<&&str> = all.difference(&seeded).collect();
+    assert!(
+        missing.is_empty(),
+        "no input of fuzz/corpus/invoke_elements/ drives {missing:?}"
+    );
 }
