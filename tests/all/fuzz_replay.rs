@@ -90,8 +90,7 @@ fn every_target_replays_the_same_way_twice() {
         second.reverse();
         for (((origin, _), a), b) in inputs.iter().zip(&first).zip(&second) {
             assert_eq!(a.0, b.0, "{}: {origin} gave two verdicts", target.name);
-            if let Some((i, (x, y))) = a.1.iter().zip(&b.1).enumerate().find(|(_, (x, y))| x != y)
-            {
+            if let Some((i, (x, y))) = a.1.iter().zip(&b.1).enumerate().find(|(_, (x, y))| x != y) {
                 panic!(
                     "{}: {origin} replayed differently at observation {i}:\n  first:  {x}\n  second: {y}",
                     target.name

@@ -348,9 +348,7 @@ pub fn invoke_elements_fixture(data: &[u8]) -> Option<&'static str> {
         .map(|(fixture, _)| fixture)
 }
 
-fn invoke_elements_case(
-    u: &mut Unstructured<'_>,
-) -> arbitrary::Result<(&'static str, Stream)> {
+fn invoke_elements_case(u: &mut Unstructured<'_>) -> arbitrary::Result<(&'static str, Stream)> {
     let mut index = u.choose_index(FIXTURE_OUTCOMES.len())?;
     let stream = stream(u, ElementLimits::ANY, 12)?;
     if !stream.heavy && HEAVY.contains(&FIXTURE_OUTCOMES[index].0) {
@@ -471,7 +469,11 @@ pub fn differential(data: &[u8]) -> Verdict {
     if let Some(config) = &stream.init {
         let r = real.init(config);
         let m = mock.init(config);
-        compare(Vec::from_iter(r), Vec::from_iter(m), &format!("init({config:?})"));
+        compare(
+            Vec::from_iter(r),
+            Vec::from_iter(m),
+            &format!("init({config:?})"),
+        );
     }
     for step in &stream.steps {
         // Run the real step first: a host-dependent outcome discards the
