@@ -64,10 +64,6 @@ impl Setup {
             // stops a hostile guest first): a tick every 10 ms instead of
             // every millisecond wakes a thread per engine a tenth as often.
             epoch_tick: std::time::Duration::from_millis(10),
-            // One input compiles at most one candidate: threads to
-            // compile its functions in parallel cost more than they give
-            // on a fuzzing core.
-            parallel_compilation: false,
             ..WasmtimeEngineConfig::with_strategy(strategy)
         }
     }
