@@ -7,7 +7,9 @@
 #
 # TORVYN_FUZZ_JOBS=N runs N targets at once (default 1; each target is one
 # process). TORVYN_FUZZ_SANITIZER picks cargo-fuzz's sanitizer (default
-# address; `none` runs about twice as fast).
+# address; `none` runs about twice as fast). The build honours
+# CARGO_TARGET_DIR (default: target/ of the workspace); TORVYN_FUZZ_PREBUILT
+# (below) skips it.
 #
 # New corpus entries go to fuzz/work/TARGET/ (not committed); the committed
 # seed corpus fuzz/corpus/TARGET/ and crashes fuzz/regressions/TARGET/ are
@@ -35,10 +37,16 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 # Build once, then run the binaries: editing the tree during a long run
-# does not rebuild anything under it.
-cargo "+$toolchain" fuzz build -s "$sanitizer"
-triple=$(rustc "+$toolchain" -vV | sed -n 's/^host: //p')
-bin_dir="target/$triple/release"
+# does not rebuild anything under it. TORVYN_FUZZ_PREBUILT=DIR runs the
+# binaries in DIR instead (built earlier, e.g. at another commit, to compare
+# two builds side by side) and builds nothing.
+if [ -n "${TORVYN_FUZZ_PREBUILT:-}" ]; then
+  bin_dir=$TORVYN_FUZZ_PREBUILT
+else
+  cargo "+$toolchain" fuzz build -s "$sanitizer"
+  triple=$(rustc "+$toolchain" -vV | sed -n 's/^host: //p')
+  bin_dir="${CARGO_TARGET_DIR:-target}/$triple/release"
+fi
 
 run_one() {
   local t=$1

@@ -60,6 +60,66 @@ fn cache_entry() {
     replay("cache_entry");
 }
 
+/// One input gives one result: every target's committed inputs (seed
+/// corpus and regressions), run twice in one process (the second time in
+/// reverse order, so no input runs after the same neighbour), give the
+/// same verdict, the same oracle message and the same observations (each
+/// call's outcome, accounting, fuel, duration on the engine clock and
+/// memory; each cache case's tier and counters; where every fuzz clock
+/// ended). A target that read a real clock would differ in its durations
+/// and clocks; one that carried state from input to input, in what it saw.
+#[test]
+fn every_target_replays_the_same_way_twice() {
+    for target in &TARGETS {
+        let inputs: Vec<(String, Vec<u8>)> = fuzz::committed_inputs(target.name)
+            .into_iter()
+            .map(|p| {
+                let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                (p.display().to_string(), bytes)
+            })
+            .collect();
+        let first: Vec<_> = inputs
+            .iter()
+            .map(|(_, bytes)| fuzz::run_observed(target, bytes))
+            .collect();
+        let mut second: Vec<_> = inputs
+            .iter()
+            .rev()
+            .map(|(_, bytes)| fuzz::run_observed(target, bytes))
+            .collect();
+        second.reverse();
+        for (((origin, _), a), b) in inputs.iter().zip(&first).zip(&second) {
+            assert_eq!(a.0, b.0, "{}: {origin} gave two verdicts", target.name);
+            if let Some((i, (x, y))) = a.1.iter().zip(&b.1).enumerate().find(|(_, (x, y))| x != y) {
+                panic!(
+                    "{}: {origin} replayed differently at observation {i}:\n  first:  {x}\n  second: {y}",
+                    target.name
+                );
+            }
+            assert_eq!(
+                a.1.len(),
+                b.1.len(),
+                "{}: {origin} made another number of observations the second time",
+                target.name
+            );
+        }
+        // What was compared is not nothing: every input observed its
+        // clocks at least, and some input's calls took virtual time.
+        let observed: usize = first.iter().map(|(_, lines)| lines.len()).sum();
+        assert!(
+            first.iter().all(|(_, lines)| !lines.is_empty()),
+            "{}: an input observed nothing",
+            target.name
+        );
+        assert!(
+            observed > inputs.len(),
+            "{}: {observed} observations over {} inputs",
+            target.name,
+            inputs.len()
+        );
+    }
+}
+
 #[test]
 fn every_target_is_replayed_here() {
     let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
@@ -86,6 +146,8 @@ fn an_outcome_outside_the_table_fails_the_oracle() {
     use torvyn_harness::fuzz::oracle::CallCheck;
     use torvyn_harness::fuzz::world::{self, Setup};
 
+    // The fuzz engines are shared: no target's case runs meanwhile.
+    let _case = world::case();
     let engine = world::engine(Setup::Cranelift);
     let mut inst = engine
         .instantiate(
@@ -274,4 +336,38 @@ fn every_component_bytes_shape_reaches_the_guest() {
             "most {fixture}-shaped modules must reach their calls: {reached:?}"
         );
     }
+}
+
+/// `invoke_elements` drives one fixture per input, chosen by its first
+/// byte: every fixture of the oracle's table is reachable that way, the
+/// heavy one included when the stream asks for it.
+#[test]
+fn every_fixture_is_reachable_by_invoke_elements() {
+    use std::collections::BTreeSet;
+    use torvyn_harness::fuzz::oracle::fuzzed_fixtures;
+    use torvyn_harness::fuzz::targets::invoke_elements_fixture;
+
+    let tails = fuzz::random_inputs(0x1E_F1C5, "fixtures", 16, 256);
+    let mut reached = BTreeSet::new();
+    for first in 0..=u8::MAX {
+        for tail in &tails {
+            let input = [&[first][..], tail].concat();
+            if let Some(fixture) = invoke_elements_fixture(&input) {
+                reached.insert(fixture);
+            }
+        }
+    }
+    let all: BTreeSet<&str> = fuzzed_fixtures().collect();
+    assert_eq!(reached, all, "fixtures invoke_elements never drives");
+    // The seed corpus drives each one too, so every replay (and every
+    // fuzzing run's first pass) calls every fixture.
+    let seeded: BTreeSet<&str> = fuzz::committed_inputs("invoke_elements")
+        .iter()
+        .filter_map(|p| invoke_elements_fixture(&std::fs::read(p).unwrap()))
+        .collect();
+    let missing: Vec<&&str> = all.difference(&seeded).collect();
+    assert!(
+        missing.is_empty(),
+        "no input of fuzz/corpus/invoke_elements/ drives {missing:?}"
+    );
 }

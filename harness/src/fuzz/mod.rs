@@ -25,6 +25,7 @@
 //! assert_eq!((target.run)(b"any bytes at all"), Verdict::Checked);
 //! ```
 
+use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 
@@ -60,7 +61,7 @@ pub const TARGETS: [Target; 5] = [
     Target {
         name: "invoke_elements",
         run: targets::invoke_elements,
-        random_inputs: 24,
+        random_inputs: 96,
     },
     Target {
         name: "differential",
@@ -146,6 +147,38 @@ pub fn run_caught(target: &Target, input: &[u8]) -> Result<Verdict, String> {
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_else(|| "a panic without a message".into())
     })
+}
+
+thread_local! {
+    /// What the case running on this thread observed, while
+    /// [`run_observed`] records.
+    static OBSERVED: RefCell<Option<Vec<String>>> = const { RefCell::new(None) };
+}
+
+/// Records one line of what a case observed (a call's outcome and
+/// metrics, the clocks at its end) when [`run_observed`] is recording on
+/// this thread; otherwise `line` is not called, so the fuzz loop pays one
+/// thread-local read.
+pub(crate) fn observe(line: impl FnOnce() -> String) {
+    OBSERVED.with(|o| {
+        if let Some(lines) = o.borrow_mut().as_mut() {
+            lines.push(line());
+        }
+    });
+}
+
+/// [`run_caught`], also returning what the case observed: per call, the
+/// outcome, the accounting ([`oracle::Observed`]), the fuel consumed, the
+/// duration on the engine clock and the memory size; per `cache_entry`
+/// case, the tier and the counters it moved; and every fuzz clock's
+/// reading when the case ended. One input must give the same lines every
+/// time, in any order of inputs: a target that read a real clock (or
+/// carried state from one input to the next) would not.
+pub fn run_observed(target: &Target, input: &[u8]) -> (Result<Verdict, String>, Vec<String>) {
+    OBSERVED.with(|o| *o.borrow_mut() = Some(Vec::new()));
+    let verdict = run_caught(target, input);
+    let lines = OBSERVED.with(|o| o.borrow_mut().take()).unwrap_or_default();
+    (verdict, lines)
 }
 
 /// Replays `target`: its committed inputs, then

@@ -183,10 +183,19 @@ struct EntryBench<E: WasmEngine> {
 
 impl<E: WasmEngine> EntryBench<E> {
     fn new(engine: E, component: Vec<u8>) -> Self {
-        let dir = tempfile::Builder::new()
-            .prefix("torvyn-fuzz-cache-")
-            .tempdir()
-            .expect("a temporary directory");
+        // In memory where the system has a tmpfs (`/dev/shm`): the cache
+        // writes every recompiled entry through a temporary file, fsync,
+        // rename and directory fsync, the same code on any file system,
+        // and a disk's fsync would cost more than the rest of the case.
+        let shm = std::path::Path::new("/dev/shm");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("torvyn-fuzz-cache-");
+        let dir = if shm.is_dir() {
+            builder.tempdir_in(shm).or_else(|_| builder.tempdir())
+        } else {
+            builder.tempdir()
+        }
+        .expect("a temporary directory");
         let spy = SpyEngine::new(engine);
         let cache = CompiledComponentCache::new(
             spy.clone(),
@@ -219,6 +228,17 @@ impl<E: WasmEngine> EntryBench<E> {
             .get_or_compile(&self.component)
             .unwrap_or_else(|e| panic!("a bad entry must fall back to compiling: {e}"));
         let after = self.cache.stats();
+        super::observe(|| {
+            format!(
+                "entry of {} bytes: {:?}; rejected +{}, compiles +{}, disk hits +{}, misses +{}",
+                bytes.len(),
+                out.tier,
+                after.rejected.total() - before.rejected.total(),
+                after.compiles - before.compiles,
+                after.disk_hits - before.disk_hits,
+                after.misses - before.misses,
+            )
+        });
         let foreign = self.spy.foreign();
         assert!(
             foreign.is_empty(),
@@ -268,11 +288,10 @@ pub enum EntryEngine {
 pub fn check_entry(engine: EntryEngine, case: &EntryCase) {
     type Bench<E> = LazyLock<Mutex<EntryBench<E>>>;
     static MOCK: Bench<torvyn_engine::mock::MockEngine> = LazyLock::new(|| {
-        let engine = torvyn_engine::mock::MockEngine::with_models(
-            Default::default(),
-            torvyn_engine::Clock::system(),
-        )
-        .expect("the default mock configuration is valid");
+        let clock = torvyn_engine::Clock::virtual_time(Default::default());
+        super::world::register_clock("cache-mock", &clock);
+        let engine = torvyn_engine::mock::MockEngine::with_models(Default::default(), clock)
+            .expect("the default mock configuration is valid");
         let component = torvyn_engine::mock::MockEngine::component_bytes("passthrough");
         Mutex::new(EntryBench::new(engine, component))
     });

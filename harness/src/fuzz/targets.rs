@@ -91,6 +91,9 @@ struct Checked<'e, B: SimBackend> {
     /// The engine's limits (the bounds on answers among them).
     limits: Limits,
     budget: u64,
+    /// Whether calls return what they did ([`Observed`]) for a comparison:
+    /// only `differential` compares, and making one formats the outcome.
+    compare: bool,
 }
 
 impl<B: SimBackend> Checked<'_, B> {
@@ -104,7 +107,8 @@ impl<B: SimBackend> Checked<'_, B> {
         }
     }
 
-    /// Checks a finished call with the oracle and returns what it did.
+    /// Checks a finished call with the oracle and returns what it did when
+    /// the instance is compared ([`Checked::compare`]).
     fn checked<T: std::fmt::Debug>(
         &self,
         call: Invocation<T>,
@@ -112,7 +116,7 @@ impl<B: SimBackend> Checked<'_, B> {
         was_poisoned: bool,
         element: Option<&ElementSpec>,
         config_empty: bool,
-    ) -> Observed {
+    ) -> Option<Observed> {
         let ran = CallCheck {
             fixture: self.fixture,
             function,
@@ -135,14 +139,24 @@ impl<B: SimBackend> Checked<'_, B> {
                 "the engine reports the memory the call's metrics do"
             );
         }
-        Observed::of(&call, &self.inst)
+        super::observe(|| {
+            format!(
+                "{:?} {function:?}: {:?}, fuel {}, {} ns, memory {}",
+                self.fixture,
+                Observed::of(&call, &self.inst),
+                call.metrics.fuel_consumed,
+                call.metrics.duration.as_nanos(),
+                call.metrics.memory_bytes
+            )
+        });
+        self.compare.then(|| Observed::of(&call, &self.inst))
     }
 
     fn poisoned(&self) -> bool {
         self.inst.poisoned().is_some()
     }
 
-    fn process(&mut self, e: &ElementSpec) -> Observed {
+    fn process(&mut self, e: &ElementSpec) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.process(e.build(self.backend.clock())));
         if self.fixture == Some("capability-probe") {
@@ -167,19 +181,19 @@ impl<B: SimBackend> Checked<'_, B> {
         }
     }
 
-    fn push(&mut self, e: &ElementSpec) -> Observed {
+    fn push(&mut self, e: &ElementSpec) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.push(e.build(self.backend.clock())));
         self.checked(call, Function::Push, p, Some(e), false)
     }
 
-    fn evaluate(&mut self, e: &ElementSpec) -> Observed {
+    fn evaluate(&mut self, e: &ElementSpec) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.evaluate(e.build(self.backend.clock())));
         self.checked(call, Function::Evaluate, p, Some(e), false)
     }
 
-    fn route(&mut self, e: &ElementSpec) -> Observed {
+    fn route(&mut self, e: &ElementSpec) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.route(e.build(self.backend.clock())));
         if let Ok(ports) = &call.outcome {
@@ -196,13 +210,13 @@ impl<B: SimBackend> Checked<'_, B> {
         self.checked(call, Function::Route, p, Some(e), false)
     }
 
-    fn ingest(&mut self, e: &ElementSpec) -> Observed {
+    fn ingest(&mut self, e: &ElementSpec) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.ingest(e.build(self.backend.clock())));
         self.checked(call, Function::Ingest, p, Some(e), false)
     }
 
-    fn flush(&mut self) -> Observed {
+    fn flush(&mut self) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.flush());
         if let Ok(outs) = &call.outcome {
@@ -216,63 +230,65 @@ impl<B: SimBackend> Checked<'_, B> {
         self.checked(call, Function::Flush, p, None, false)
     }
 
-    fn pull(&mut self) -> Observed {
+    fn pull(&mut self) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.pull());
         self.checked(call, Function::Pull, p, None, false)
     }
 
-    fn notify(&mut self, signal: BackpressureSignal) -> Observed {
+    fn notify(&mut self, signal: BackpressureSignal) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.notify_backpressure(signal));
         self.checked(call, Function::NotifyBackpressure, p, None, false)
     }
 
-    fn complete(&mut self) -> Observed {
+    fn complete(&mut self) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.complete());
         self.checked(call, Function::Complete, p, None, false)
     }
 
-    fn init(&mut self, config: &str) -> Observed {
+    fn init(&mut self, config: &str) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.init(config));
         self.checked(call, Function::Init, p, None, config.is_empty())
     }
 
-    fn teardown(&mut self) -> Observed {
+    fn teardown(&mut self) -> Option<Observed> {
         let p = self.poisoned();
         let call = block_on(self.inst.teardown());
         self.checked(call, Function::Teardown, p, None, false)
     }
 
     /// Runs one stream step the way the instance's roles take it.
+    /// What each call did when the instance is compared (empty, and no
+    /// allocation, otherwise).
     fn step(&mut self, step: &Step) -> Vec<Observed> {
         if let Some(fuel) = step.fuel {
             self.set_fuel(fuel);
         }
         let roles = self.inst.roles();
-        let mut seen = Vec::with_capacity(2);
+        let mut seen = Vec::new();
         if roles.contains(Role::Processor) {
-            seen.push(self.process(&step.element));
+            seen.extend(self.process(&step.element));
         } else if roles.contains(Role::Sink) {
-            seen.push(self.push(&step.element));
+            seen.extend(self.push(&step.element));
             if step.complete {
-                seen.push(self.complete());
+                seen.extend(self.complete());
             }
         } else if roles.contains(Role::Source) {
             if let Some(signal) = step.signal {
-                seen.push(self.notify(signal));
+                seen.extend(self.notify(signal));
             }
-            seen.push(self.pull());
+            seen.extend(self.pull());
         } else if roles.contains(Role::Filter) {
-            seen.push(self.evaluate(&step.element));
+            seen.extend(self.evaluate(&step.element));
         } else if roles.contains(Role::Router) {
-            seen.push(self.route(&step.element));
+            seen.extend(self.route(&step.element));
         } else if roles.contains(Role::Aggregator) {
-            seen.push(self.ingest(&step.element));
+            seen.extend(self.ingest(&step.element));
             if step.complete {
-                seen.push(self.flush());
+                seen.extend(self.flush());
             }
         }
         seen
@@ -313,47 +329,70 @@ fn instantiate<'e, B: SimBackend>(
         inst,
         limits,
         budget: limits.fuel_per_call,
+        compare: false,
     })
 }
 
 /// Fixtures whose first call costs far more than the rest (`stdout-flood`
 /// writes 4 MiB through WASI, which coverage instrumentation makes slow):
-/// `invoke_elements` runs them in one input of eight, not every time.
+/// `invoke_elements` runs one only when the input also asks for the heavy
+/// fixtures (one input in eight), and the next fixture otherwise.
 const HEAVY: [&str; 1] = ["stdout-flood"];
 
+/// The fixture an `invoke_elements` input drives: the first byte picks a
+/// row of [`FIXTURE_OUTCOMES`]; a heavy one ([`HEAVY`]) only when the
+/// stream asks for heavy fixtures, else the row after it.
+pub fn invoke_elements_fixture(data: &[u8]) -> Option<&'static str> {
+    invoke_elements_case(&mut Unstructured::new(data))
+        .ok()
+        .map(|(fixture, _)| fixture)
+}
+
+fn invoke_elements_case(u: &mut Unstructured<'_>) -> arbitrary::Result<(&'static str, Stream)> {
+    let mut index = u.choose_index(FIXTURE_OUTCOMES.len())?;
+    let stream = stream(u, ElementLimits::ANY, 12)?;
+    if !stream.heavy && HEAVY.contains(&FIXTURE_OUTCOMES[index].0) {
+        index = (index + 1) % FIXTURE_OUTCOMES.len();
+    }
+    Ok((FIXTURE_OUTCOMES[index].0, stream))
+}
+
 /// Target `invoke_elements`: an arbitrary element stream (payloads, content
-/// types, sequence numbers, deadlines, fuel budgets, signals) through every
-/// fixture of [`FIXTURE_OUTCOMES`], hostile ones included (the heavy
-/// ones in one input of eight), on one of the engine setups. Oracle: [`CallCheck`] after every call.
+/// types, sequence numbers, deadlines, fuel budgets, signals) through one
+/// fixture of [`FIXTURE_OUTCOMES`] the input picks, hostile ones included
+/// (the heavy ones when the stream asks for them:
+/// [`invoke_elements_fixture`]), on one of the engine setups. Oracle:
+/// [`CallCheck`] after every call.
+///
+/// One fixture per input, not every fixture: a case costs one
+/// instantiation and its calls, and which fixture it drove is part of what
+/// the fuzzer's coverage feedback sees, so each fixture's corpus grows on
+/// its own.
 pub fn invoke_elements(data: &[u8]) -> Verdict {
+    let _case = world::case();
     let mut u = Unstructured::new(data);
-    let Ok(stream) = stream(&mut u, ElementLimits::ANY, 12) else {
+    let Ok((fixture, stream)) = invoke_elements_case(&mut u) else {
         return Verdict::Discarded;
     };
     let backend = world::backend(stream.setup);
     let limits = backend.wasmtime().config().limits;
-    for (fixture, _) in FIXTURE_OUTCOMES {
-        if !stream.heavy && HEAVY.contains(fixture) {
-            continue;
-        }
-        let compiled = world::compiled(stream.setup, fixture);
-        let mut c = instantiate(
-            backend,
-            &compiled,
-            Some(fixture),
-            limits,
-            &Grants::default(),
-        )
-        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
-        if let Some(config) = &stream.init {
-            c.init(config);
-        }
-        for step in &stream.steps {
-            c.step(step);
-        }
-        if stream.teardown {
-            c.teardown();
-        }
+    let compiled = world::compiled(stream.setup, fixture);
+    let mut c = instantiate(
+        backend,
+        &compiled,
+        Some(fixture),
+        limits,
+        &Grants::default(),
+    )
+    .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
+    if let Some(config) = &stream.init {
+        c.init(config);
+    }
+    for step in &stream.steps {
+        c.step(step);
+    }
+    if stream.teardown {
+        c.teardown();
     }
     Verdict::Checked
 }
@@ -378,6 +417,7 @@ fn host_dependent(kind: &FaultKind) -> bool {
 /// fuel and time aside. Cases where the fixture's outcome depends on the
 /// host (stack overflow, out of memory, host failures) are discarded.
 pub fn differential(data: &[u8]) -> Verdict {
+    let _case = world::case();
     let mut u = Unstructured::new(data);
     let case = (|| -> arbitrary::Result<_> {
         let fixture = MODELLED[u.choose_index(MODELLED.len())?];
@@ -415,6 +455,8 @@ pub fn differential(data: &[u8]) -> Verdict {
         &Grants::default(),
     )
     .unwrap_or_else(|e| panic!("instantiate the mock {fixture}: {e}"));
+    real.compare = true;
+    mock.compare = true;
 
     let compare = |r: Vec<Observed>, m: Vec<Observed>, what: &dyn std::fmt::Debug| {
         let (r, m) = (comparable(r), comparable(m));
@@ -427,7 +469,11 @@ pub fn differential(data: &[u8]) -> Verdict {
     if let Some(config) = &stream.init {
         let r = real.init(config);
         let m = mock.init(config);
-        compare(vec![r], vec![m], &format!("init({config:?})"));
+        compare(
+            Vec::from_iter(r),
+            Vec::from_iter(m),
+            &format!("init({config:?})"),
+        );
     }
     for step in &stream.steps {
         // Run the real step first: a host-dependent outcome discards the
@@ -448,7 +494,7 @@ pub fn differential(data: &[u8]) -> Verdict {
     if stream.teardown {
         let r = real.teardown();
         let m = mock.teardown();
-        compare(vec![r], vec![m], &"teardown");
+        compare(Vec::from_iter(r), Vec::from_iter(m), &"teardown");
     }
     Verdict::Checked
 }
@@ -515,6 +561,7 @@ pub fn api_case(data: &[u8]) -> Option<ApiCase> {
 /// instance (its poisoning, resources and grants) must be untouched by a
 /// call on one.
 pub fn api_sequence(data: &[u8]) -> Verdict {
+    let _case = world::case();
     let Some(case) = api_case(data) else {
         return Verdict::Discarded;
     };
@@ -784,6 +831,13 @@ pub fn component_bytes_reach(data: &[u8]) -> Reach {
 /// [`component_bytes_reach`], the kind of candidate and, for a generated
 /// one, the fixture whose shape it has (one of [`SHAPES`]).
 pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str, Option<&'static str>) {
+    let _case = world::case();
+    let case = component_bytes_run(data);
+    super::observe(|| format!("component_bytes: {case:?}"));
+    case
+}
+
+fn component_bytes_run(data: &[u8]) -> (Reach, &'static str, Option<&'static str>) {
     let mut u = Unstructured::new(data);
     let case = (|| -> arbitrary::Result<_> {
         let setup = setup(&mut u)?;
@@ -874,6 +928,7 @@ pub fn component_bytes_case(data: &[u8]) -> (Reach, &'static str, Option<&'stati
 /// rejected and recompiled; nothing panics; afterwards the entry is valid
 /// again.
 pub fn cache_entry(data: &[u8]) -> Verdict {
+    let _case = world::case();
     let mut u = Unstructured::new(data);
     let case = (|| -> arbitrary::Result<_> {
         let engine = if generate::one_in(&mut u, 32)? {

@@ -1,9 +1,18 @@
 //! The engines and compiled fixtures the targets share within a process,
 //! built once: compiling every fixture for every input would leave no time
 //! to fuzz.
+//!
+//! Every engine here runs on a virtual clock, and each case runs inside a
+//! [`Case`] ([`case`]): one case at a time per process, every clock back
+//! at zero when it starts. So an input gives one result whatever ran
+//! before it or beside it (another test thread, an earlier input), which
+//! `tests/all/fuzz_replay.rs::every_target_replays_the_same_way_twice`
+//! checks.
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
+
+use torvyn_engine::Clock;
 
 use torvyn_engine::mock::MockCompiled;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
@@ -51,6 +60,10 @@ impl Setup {
             pooling: (self == Setup::Pooled).then(PoolingConfig::default),
             max_wasm_stack: 256 << 10,
             max_captured_output: 4 << 10,
+            // The epoch only backs the 10 s call deadline here (fuel
+            // stops a hostile guest first): a tick every 10 ms instead of
+            // every millisecond wakes a thread per engine a tenth as often.
+            epoch_tick: std::time::Duration::from_millis(10),
             ..WasmtimeEngineConfig::with_strategy(strategy)
         }
     }
@@ -73,11 +86,72 @@ static WORLD: LazyLock<World> = LazyLock::new(|| World {
         .map(|s| {
             let backend = WasmtimeBackend::with_config(s.config(), &settings())
                 .unwrap_or_else(|e| panic!("the fuzz engine {s:?}: {e}"));
+            register_clock(&format!("{s:?}"), backend.clock());
             (s, backend)
         })
         .collect(),
     compiled: Mutex::default(),
 });
+
+/// The clock of every fuzz engine made so far, by name, reset by [`case`].
+static CLOCKS: Mutex<Vec<(String, Clock)>> = Mutex::new(Vec::new());
+
+/// One case at a time per process.
+static CASE: Mutex<()> = Mutex::new(());
+
+/// Registers the clock of an engine a target uses under `name`, so that
+/// every case starts it at zero. Panics on a system clock: a target must not read
+/// one (the oracles assume that no time passes between building an
+/// element and the engine admitting it, and a replay must repeat).
+pub fn register_clock(name: &str, clock: &Clock) {
+    assert!(
+        clock.is_virtual(),
+        "a fuzz engine must run on the virtual clock (a real clock makes an input replay differently)"
+    );
+    CLOCKS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push((name.to_string(), clock.clone()));
+}
+
+/// A case in progress: while it lives no other case of this process runs,
+/// and it started with every fuzz clock at zero.
+#[derive(Debug)]
+pub struct Case {
+    _one_at_a_time: MutexGuard<'static, ()>,
+}
+
+impl Drop for Case {
+    /// Records where every fuzz clock the case moved ended (for
+    /// [`super::run_observed`]), by name: which clocks exist depends on
+    /// what ran earlier in the process, which ones moved does not.
+    fn drop(&mut self) {
+        super::observe(|| {
+            let clocks = CLOCKS.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut moved: Vec<(&str, u64)> = clocks
+                .iter()
+                .map(|(name, clock)| (name.as_str(), clock.now_ns()))
+                .filter(|(_, ns)| *ns != 0)
+                .collect();
+            moved.sort_unstable();
+            format!("clocks at the end (ns): {moved:?}")
+        });
+    }
+}
+
+/// Starts a case: waits for any other case of the process to end (test
+/// threads share these engines), then takes every fuzz engine's clock back
+/// to zero. A panicking case (a failed oracle) leaves nothing behind that
+/// the next one depends on.
+pub fn case() -> Case {
+    let guard = CASE.lock().unwrap_or_else(PoisonError::into_inner);
+    for (_, clock) in CLOCKS.lock().unwrap_or_else(PoisonError::into_inner).iter() {
+        clock.reset();
+    }
+    Case {
+        _one_at_a_time: guard,
+    }
+}
 
 /// The shared backend for `setup` (virtual clock, seeded randomness).
 pub fn backend(setup: Setup) -> &'static WasmtimeBackend {
@@ -131,7 +205,9 @@ pub fn fixture_bytes(fixture: &'static str) -> std::sync::Arc<Vec<u8>> {
 /// clock and no journal (a long fuzz run would fill it).
 pub fn mock() -> &'static MockBackend {
     static MOCK: LazyLock<MockBackend> = LazyLock::new(|| {
-        MockBackend::new(&settings()).unwrap_or_else(|e| panic!("the fuzz mock: {e}"))
+        let mock = MockBackend::new(&settings()).unwrap_or_else(|e| panic!("the fuzz mock: {e}"));
+        register_clock("mock", mock.clock());
+        mock
     });
     &MOCK
 }
