@@ -5,12 +5,16 @@
 # its seed corpus ($OUT/TARGET_seed_corpus.zip: fuzz/corpus/TARGET and
 # fuzz/regressions/TARGET) and libFuzzer options ($OUT/TARGET.options).
 #
-# Run by their build image from $SRC/torvyn-engine; checked on a developer
-# machine with the same commands:
-#   SRC=$PWD/.. OUT=/tmp/out .clusterfuzzlite/build.sh
+# Run by their build image in $SRC/torvyn-engine; on a developer machine
+# (with a nightly toolchain and cargo-fuzz) from the checkout:
+#   RUSTUP_TOOLCHAIN=nightly OUT=/tmp/torvyn-fuzz-out .clusterfuzzlite/build.sh
 set -euo pipefail
-cd "${SRC:?}/torvyn-engine"
-: "${OUT:?}"
+if [ -n "${SRC:-}" ] && [ -d "$SRC/torvyn-engine" ]; then
+  cd "$SRC/torvyn-engine"
+else
+  cd "$(dirname "$0")/.."
+fi
+: "${OUT:?set OUT to the directory for the fuzzers}"
 mkdir -p "$OUT"
 
 sanitizer=${SANITIZER:-address}

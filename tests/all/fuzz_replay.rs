@@ -371,3 +371,35 @@ fn every_fixture_is_reachable_by_invoke_elements() {
         "no input of fuzz/corpus/invoke_elements/ drives {missing:?}"
     );
 }
+
+/// The committed inputs of the targets that fail host calls on purpose
+/// (`invoke_elements`, `api_sequence`), each with a plan appended
+/// (`generate::split_host_fault_plan`: host calls 0, 2 and 5 of the run,
+/// host call 1 of every call, a seeded 1 in 20): every oracle holds while
+/// the host says no, and the plans do fail host calls.
+#[test]
+fn committed_inputs_hold_their_oracles_with_host_calls_failing() {
+    for name in ["invoke_elements", "api_sequence"] {
+        let target = fuzz::target(name).expect("a target of that name");
+        let mut failed_on_purpose = 0;
+        for path in fuzz::committed_inputs(name) {
+            let data = std::fs::read(&path).unwrap();
+            for plan in [1u8, 3, 6, 129, 200] {
+                let mut input = data.clone();
+                input.extend([fuzz::generate::HOST_FAULT_MARKER, plan]);
+                let (verdict, observed) = fuzz::run_observed(target, &input);
+                if let Err(e) = verdict {
+                    panic!("{} with plan byte {plan}: {e}", path.display());
+                }
+                failed_on_purpose += observed
+                    .iter()
+                    .filter(|l| l.contains("failed on purpose"))
+                    .count();
+            }
+        }
+        assert!(
+            failed_on_purpose > 0,
+            "{name}: no host call failed on purpose; the plans test nothing"
+        );
+    }
+}

@@ -406,6 +406,41 @@ impl CallCheck<'_> {
             "poisoned exactly when the fault poisons: {}",
             what()
         );
+        // A host call the case's plan failed: a trap is the host fault
+        // naming it; an error answer is the guest's to handle, so the
+        // fixture's usual outcomes no longer bound the call.
+        match inst.injected_fault() {
+            Some(injected) if injected.answer() == "trap" => {
+                assert!(
+                    matches!(&call.outcome, Err(InvokeError::Fault(f))
+                        if matches!(&f.kind, FaultKind::Host { detail }
+                            if detail.contains(injected.function.name()))),
+                    "a failed host call without an error case is a host fault naming it \
+                     ({injected}): {}",
+                    what()
+                );
+                assert!(
+                    injected.index_in_call < call.metrics.host_calls,
+                    "the failed host call is one the call made ({injected}): {}",
+                    what()
+                );
+                return true;
+            }
+            Some(injected) => {
+                assert!(
+                    injected.index_in_call < call.metrics.host_calls,
+                    "the failed host call is one the call made ({injected}): {}",
+                    what()
+                );
+                return true;
+            }
+            None => assert_ne!(
+                kind,
+                Fault("host"),
+                "a host fault without an injected failure: {}",
+                what()
+            ),
+        }
         if matches!(kind, Fault("fuel-exhausted" | "deadline-exceeded")) {
             return true;
         }

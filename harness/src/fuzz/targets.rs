@@ -370,6 +370,7 @@ fn invoke_elements_case(u: &mut Unstructured<'_>) -> arbitrary::Result<(&'static
 /// its own.
 pub fn invoke_elements(data: &[u8]) -> Verdict {
     let _case = world::case();
+    let (plan, data) = generate::split_host_fault_plan(data);
     let mut u = Unstructured::new(data);
     let Ok((fixture, stream)) = invoke_elements_case(&mut u) else {
         return Verdict::Discarded;
@@ -385,6 +386,7 @@ pub fn invoke_elements(data: &[u8]) -> Verdict {
         &Grants::default(),
     )
     .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
+    c.inst.set_host_faults(plan);
     if let Some(config) = &stream.init {
         c.init(config);
     }
@@ -536,17 +538,25 @@ pub struct ApiCase {
     pub backend: ApiBackend,
     /// The calls, in order ([`generate::api_ops`]).
     pub ops: Vec<ApiOp>,
+    /// The host calls every instance fails
+    /// ([`generate::split_host_fault_plan`]).
+    pub host_faults: torvyn_engine::HostFaultPlan,
 }
 
 /// Decodes an `api_sequence` input; `None` when the target discards it.
 pub fn api_case(data: &[u8]) -> Option<ApiCase> {
+    let (host_faults, data) = generate::split_host_fault_plan(data);
     let mut u = Unstructured::new(data);
     let backend = match u.int_in_range(0..=3u8).ok()? {
         3 => ApiBackend::Mock,
         i => ApiBackend::Wasmtime(Setup::ALL[usize::from(i)]),
     };
     let ops = generate::api_ops(&mut u, backend.fixtures().len(), 48).ok()?;
-    Some(ApiCase { backend, ops })
+    Some(ApiCase {
+        backend,
+        ops,
+        host_faults,
+    })
 }
 
 /// Target `api_sequence`: arbitrary sequences of engine and invoker calls
@@ -572,7 +582,7 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
             run_api(
                 backend,
                 &fixtures,
-                &case.ops,
+                &case,
                 backend.wasmtime().config().limits,
                 |f| world::compiled(setup, f),
             );
@@ -582,7 +592,7 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
             run_api(
                 backend,
                 &fixtures,
-                &case.ops,
+                &case,
                 backend.mock().config().limits,
                 world::mock_compiled,
             );
@@ -594,12 +604,12 @@ pub fn api_sequence(data: &[u8]) -> Verdict {
 fn run_api<'e, B: SimBackend>(
     backend: &'e B,
     fixtures: &[&'static str],
-    ops: &[ApiOp],
+    case: &ApiCase,
     limits: Limits,
     compile: impl Fn(&'static str) -> Compiled<B>,
 ) {
     let mut live: Vec<Checked<'e, B>> = Vec::new();
-    for op in ops {
+    for op in &case.ops {
         // What every other instance looks like before the call.
         let others = |live: &[Checked<'e, B>], skip: usize| -> Vec<(bool, usize, Grants)> {
             live.iter()
@@ -619,8 +629,10 @@ fn run_api<'e, B: SimBackend>(
         let spawn = |f: usize, grants: &Grants| {
             let fixture = fixtures[f];
             let compiled = compile(fixture);
-            instantiate(backend, &compiled, Some(fixture), limits, grants)
-                .unwrap_or_else(|e| panic!("instantiate {fixture} granted {grants:?}: {e}"))
+            let mut c = instantiate(backend, &compiled, Some(fixture), limits, grants)
+                .unwrap_or_else(|e| panic!("instantiate {fixture} granted {grants:?}: {e}"));
+            c.inst.set_host_faults(case.host_faults);
+            c
         };
         match op {
             ApiOp::Instantiate(f) => live.push(spawn(*f, &Grants::default())),
