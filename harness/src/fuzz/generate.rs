@@ -563,6 +563,37 @@ pub fn cache_entry(u: &mut Unstructured<'_>) -> Result<EntryCase> {
     })
 }
 
+/// The byte that marks a host-fault plan at the end of an input
+/// ([`split_host_fault_plan`]).
+pub const HOST_FAULT_MARKER: u8 = 0xF4;
+
+/// The host-fault plan an input asks for, and the rest of the input: an
+/// input ending in [`HOST_FAULT_MARKER`] and a plan byte `b` asks for
+/// `b`'s plan (0 none; 1–127 host call `b - 1` of the run; 128–191 host
+/// call `(b - 128) % 8` of every call; 192–255 each host call with
+/// probability 1/20, seeded by `b`), and the case is decoded from what
+/// comes before. Any other input asks for none and is decoded whole, so
+/// inputs found before plans existed (none ends in the marker) keep their
+/// meaning.
+pub fn split_host_fault_plan(data: &[u8]) -> (torvyn_engine::HostFaultPlan, &[u8]) {
+    use torvyn_engine::HostFaultPlan;
+    match data {
+        [rest @ .., HOST_FAULT_MARKER, b] => {
+            let plan = match *b {
+                0 => HostFaultPlan::None,
+                1..=127 => HostFaultPlan::NthOfRun(u64::from(b - 1)),
+                128..=191 => HostFaultPlan::NthOfCall(u32::from((b - 128) % 8)),
+                _ => HostFaultPlan::Random {
+                    seed: u64::from(*b),
+                    per_million: 50_000,
+                },
+            };
+            (plan, rest)
+        }
+        _ => (HostFaultPlan::None, data),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -701,36 +732,5 @@ mod tests {
         assert!(!e.must_be_rejected());
         let ops = api_ops(&mut Unstructured::new(&[]), 2, 8).unwrap();
         assert_eq!(ops, vec![ApiOp::Instantiate(0)]);
-    }
-}
-
-/// The byte that marks a host-fault plan at the end of an input
-/// ([`split_host_fault_plan`]).
-pub const HOST_FAULT_MARKER: u8 = 0xF4;
-
-/// The host-fault plan an input asks for, and the rest of the input: an
-/// input ending in [`HOST_FAULT_MARKER`] and a plan byte `b` asks for
-/// `b`'s plan (0 none; 1–127 host call `b - 1` of the run; 128–191 host
-/// call `(b - 128) % 8` of every call; 192–255 each host call with
-/// probability 1/20, seeded by `b`), and the case is decoded from what
-/// comes before. Any other input asks for none and is decoded whole, so
-/// inputs found before plans existed (none ends in the marker) keep their
-/// meaning.
-pub fn split_host_fault_plan(data: &[u8]) -> (torvyn_engine::HostFaultPlan, &[u8]) {
-    use torvyn_engine::HostFaultPlan;
-    match data {
-        [rest @ .., HOST_FAULT_MARKER, b] => {
-            let plan = match *b {
-                0 => HostFaultPlan::None,
-                1..=127 => HostFaultPlan::NthOfRun(u64::from(b - 1)),
-                128..=191 => HostFaultPlan::NthOfCall(u32::from((b - 128) % 8)),
-                _ => HostFaultPlan::Random {
-                    seed: u64::from(*b),
-                    per_million: 50_000,
-                },
-            };
-            (plan, rest)
-        }
-        _ => (HostFaultPlan::None, data),
     }
 }
