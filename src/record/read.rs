@@ -152,10 +152,13 @@ fn checked(line_no: usize, line: &[u8]) -> Result<String, RecordingError> {
         ));
     }
     let hex = &tail[TAG.len()..TAG.len() + 8];
+    // Lower-case only, as written: one spelling per checksum, so no edit
+    // of a line goes unseen.
     let expected = std::str::from_utf8(hex)
         .ok()
+        .filter(|h| h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')))
         .and_then(|h| u32::from_str_radix(h, 16).ok())
-        .ok_or_else(|| corrupt(line_no, "the checksum is not 8 hex digits"))?;
+        .ok_or_else(|| corrupt(line_no, "the checksum is not 8 lower-case hex digits"))?;
     if crc32fast::hash(body) != expected {
         return Err(RecordingError::Checksum { line: line_no });
     }

@@ -40,3 +40,44 @@ mod scenario;
 pub use backend::{RecordTo, RecordedCompiled, RecordedInstance, RecordingBackend, RecordingEngine};
 pub use replay::{Divergence, FuelFigures, ReplayReport, describe_outcome, replay, replay_on};
 pub use scenario::to_scenario;
+
+use torvyn_engine::record::RecordOptions;
+
+use crate::backend::{BackendKind, EngineSettings};
+use crate::error::HarnessError;
+use crate::pipeline::{Pipeline, PipelineTranscript, run_pipeline_on};
+use crate::runner::run_scenario_on;
+use crate::scenario::Scenario;
+use crate::transcript::Transcript;
+
+/// Runs `scenario` on a new engine of `backend` built from `settings`,
+/// recording its instance to `to`. The recordings are complete when this
+/// returns; [`RecordedInstance::result`] says whether each was written.
+pub fn run_scenario_recorded(
+    backend: BackendKind,
+    scenario: &Scenario,
+    settings: &EngineSettings,
+    to: RecordTo,
+    options: RecordOptions,
+) -> Result<(Transcript, Vec<RecordedInstance>), HarnessError> {
+    crate::with_backend!(backend, settings, |b| {
+        let recording = RecordingBackend::wrap(b.clone(), to, options);
+        run_scenario_on(&recording, scenario).map(|t| (t, recording.recordings()))
+    })?
+}
+
+/// Runs `pipeline` on a new engine of `backend` built from `settings`,
+/// recording every stage to `to` (a [`RecordTo::Dir`]: one
+/// `STAGE.jsonl` per stage).
+pub fn run_pipeline_recorded(
+    backend: BackendKind,
+    pipeline: &Pipeline,
+    settings: &EngineSettings,
+    to: RecordTo,
+    options: RecordOptions,
+) -> Result<(PipelineTranscript, Vec<RecordedInstance>), HarnessError> {
+    crate::with_backend!(backend, settings, |b| {
+        let recording = RecordingBackend::wrap(b.clone(), to, options);
+        run_pipeline_on(&recording, pipeline).map(|t| (t, recording.recordings()))
+    })?
+}
