@@ -5,8 +5,8 @@
 //! exits 0, 1 or 3 accordingly.
 
 use torvyn_engine::record::{
-    End, MemoryRecording, PayloadMode, RecordError, RecordOptions, Recorder, Recording,
-    RecordingError, ReadOptions,
+    End, MemoryRecording, PayloadMode, ReadOptions, RecordError, RecordOptions, Recorder,
+    Recording, RecordingError,
 };
 use torvyn_engine::{ComponentInvoker, Function};
 use torvyn_harness::backend::{BackendKind, EngineSettings, MockBackend, SimBackend};
@@ -71,7 +71,13 @@ fn a_recording_holds_every_call_with_its_inputs_outputs_and_metrics() {
     assert_eq!(r.header.component.id, "uppercase");
     assert_eq!(r.header.component.source.as_deref(), Some("uppercase"));
     assert_eq!(r.header.component.backend.as_deref(), Some("mock"));
-    assert!(r.header.component.sha256.as_ref().is_some_and(|d| d.len() == 64));
+    assert!(
+        r.header
+            .component
+            .sha256
+            .as_ref()
+            .is_some_and(|d| d.len() == 64)
+    );
     let process: Vec<_> = r
         .calls
         .iter()
@@ -79,7 +85,10 @@ fn a_recording_holds_every_call_with_its_inputs_outputs_and_metrics() {
         .collect();
     assert_eq!(process.len(), WORDS.len());
     let third = process[2];
-    assert_eq!(third.input.as_ref().unwrap().payload.bytes().unwrap(), "ab1");
+    assert_eq!(
+        third.input.as_ref().unwrap().payload.bytes().unwrap(),
+        "ab1"
+    );
     match &third.outcome {
         torvyn_engine::record::RecordedOutcome::Emit(o) => {
             assert_eq!(o.payload.bytes().unwrap(), "AB1")
@@ -151,7 +160,14 @@ fn a_digest_recording_is_smaller_and_cannot_be_replayed() {
 }
 
 /// Runs the recorder directly over a mock instance, to memory.
-fn direct(options: RecordOptions, n: usize, payload: usize) -> (MemoryRecording, Result<torvyn_engine::record::RecordingStats, RecordError>) {
+fn direct(
+    options: RecordOptions,
+    n: usize,
+    payload: usize,
+) -> (
+    MemoryRecording,
+    Result<torvyn_engine::record::RecordingStats, RecordError>,
+) {
     let b = MockBackend::new(&settings()).unwrap();
     let compiled = b.compile(&fixture("passthrough"), "passthrough").unwrap();
     let inst = b.instantiate(&compiled, "p").unwrap();
@@ -177,7 +193,10 @@ fn a_byte_cap_stops_the_recording_and_rotation_keeps_the_newest_parts() {
         100,
     );
     let stats = stats.unwrap();
-    assert!(stats.truncated && stats.calls > 0 && stats.calls < 50, "{stats:?}");
+    assert!(
+        stats.truncated && stats.calls > 0 && stats.calls < 50,
+        "{stats:?}"
+    );
     assert_eq!(stats.calls + stats.calls_dropped, 50);
     let bytes = memory.bytes();
     assert!(bytes.len() <= 2048, "{}", bytes.len());
@@ -195,7 +214,10 @@ fn a_byte_cap_stops_the_recording_and_rotation_keeps_the_newest_parts() {
         100,
     );
     let stats = stats.unwrap();
-    assert!(!stats.truncated && stats.calls == 50 && stats.parts > 3, "{stats:?}");
+    assert!(
+        !stats.truncated && stats.calls == 50 && stats.parts > 3,
+        "{stats:?}"
+    );
     let parts = memory.parts();
     assert_eq!(parts.len(), 3, "two rotated parts and the current one");
     let mut next = None;
@@ -385,7 +407,11 @@ fn a_recording_becomes_a_scenario_whose_run_sends_the_same_inputs() {
     let s = to_scenario(&r).unwrap();
     assert_eq!(s.component, "uppercase");
     assert_eq!(s.backend, Some(BackendKind::Mock));
-    let sent: Vec<_> = s.inputs.iter().map(|i| i.payload.clone().unwrap()).collect();
+    let sent: Vec<_> = s
+        .inputs
+        .iter()
+        .map(|i| i.payload.clone().unwrap())
+        .collect();
     assert_eq!(sent, WORDS);
     // The scenario, written and read back, records the same calls.
     let yaml = serde_yaml_ng::to_string(&s).unwrap();
@@ -436,7 +462,10 @@ mod wasmtime {
     fn wasmtime_recordings_replay_on_the_mock_and_mock_recordings_on_wasmtime() {
         for name in ["passthrough", "uppercase"] {
             let on_wasmtime = record(name, BackendKind::Wasmtime, RecordOptions::default());
-            assert_eq!(on_wasmtime.header.component.backend.as_deref(), Some("wasmtime"));
+            assert_eq!(
+                on_wasmtime.header.component.backend.as_deref(),
+                Some("wasmtime")
+            );
             let report = replay(
                 &on_wasmtime,
                 &fixture(name),
@@ -462,7 +491,11 @@ mod wasmtime {
             assert!(report.fuel.now_total > 0 && report.fuel.recorded_total > 0);
         }
         // A Wasmtime recording of passthrough, replayed on uppercase's model.
-        let r = record("passthrough", BackendKind::Wasmtime, RecordOptions::default());
+        let r = record(
+            "passthrough",
+            BackendKind::Wasmtime,
+            RecordOptions::default(),
+        );
         let report = replay(
             &r,
             &fixture("uppercase"),
@@ -496,8 +529,15 @@ mod wasmtime {
             .unwrap();
             let r = Recording::parse(&recorded[0].bytes().unwrap()).unwrap();
             assert!(r.calls.len() > 1, "{name}");
-            let report = replay(&r, &fixture(name), name, BackendKind::Mock, &settings(), None)
-                .unwrap();
+            let report = replay(
+                &r,
+                &fixture(name),
+                name,
+                BackendKind::Mock,
+                &settings(),
+                None,
+            )
+            .unwrap();
             assert!(report.matches(), "{name}: {}", report.render_text());
         }
     }
@@ -523,7 +563,10 @@ mod wasmtime {
             .unwrap();
         assert_eq!(out.status.code(), Some(0), "{out:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("recorded") && stderr.contains("words.jsonl"), "{stderr}");
+        assert!(
+            stderr.contains("recorded") && stderr.contains("words.jsonl"),
+            "{stderr}"
+        );
 
         let same = sim().arg("replay").arg(&rec).output().unwrap();
         assert_eq!(same.status.code(), Some(0), "{same:?}");
@@ -546,7 +589,10 @@ mod wasmtime {
         let text = String::from_utf8_lossy(&changed.stdout);
         let r = Recording::read(&rec).unwrap();
         assert!(
-            text.contains(&format!("first divergence at call {} (process)", first_with_letter(&r))),
+            text.contains(&format!(
+                "first divergence at call {} (process)",
+                first_with_letter(&r)
+            )),
             "{text}"
         );
         assert!(text.contains("expected  emit \"ab1\""), "{text}");
@@ -559,9 +605,14 @@ mod wasmtime {
         let out = sim().arg("replay").arg(&cut).output().unwrap();
         assert_eq!(out.status.code(), Some(3), "{out:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("cut.jsonl") && stderr.contains("truncated"), "{stderr}");
+        assert!(
+            stderr.contains("cut.jsonl") && stderr.contains("truncated"),
+            "{stderr}"
+        );
         let edited = dir.path().join("edited.jsonl");
-        let text = String::from_utf8(bytes).unwrap().replacen("\"fuel\":", "\"fuel\":1", 1);
+        let text = String::from_utf8(bytes)
+            .unwrap()
+            .replacen("\"fuel\":", "\"fuel\":1", 1);
         std::fs::write(&edited, text).unwrap();
         let out = sim().arg("replay").arg(&edited).output().unwrap();
         assert_eq!(out.status.code(), Some(3), "{out:?}");
@@ -597,7 +648,14 @@ mod wasmtime {
         let dir = tempfile::tempdir().unwrap();
         let rec = dir.path().join("rec");
         let out = sim()
-            .args(["pipeline", "token-source", "uppercase", "sink", "--max-pulls", "4"])
+            .args([
+                "pipeline",
+                "token-source",
+                "uppercase",
+                "sink",
+                "--max-pulls",
+                "4",
+            ])
             .arg("--record")
             .arg(&rec)
             .output()
@@ -616,7 +674,10 @@ mod wasmtime {
             .unwrap();
         assert_eq!(changed.status.code(), Some(1), "{changed:?}");
         let text = String::from_utf8_lossy(&changed.stdout);
-        assert!(text.contains("== stage uppercase") && text.contains("diverges"), "{text}");
+        assert!(
+            text.contains("== stage uppercase") && text.contains("diverges"),
+            "{text}"
+        );
         let bad = sim()
             .arg("replay")
             .arg(&rec)

@@ -746,7 +746,7 @@ impl<I: ComponentInvoker> Recorder<I> {
         })
     }
 
-/// The wrapped invoker.
+    /// The wrapped invoker.
     pub fn inner(&self) -> &I {
         &self.inner
     }

@@ -201,8 +201,8 @@ pub(super) fn parse(bytes: &[u8], options: ReadOptions) -> Result<Recording, Rec
             ));
         }
         let text = checked(line_no, raw)?;
-        let value: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| corrupt(line_no, format!("not JSON: {e}")))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| corrupt(line_no, format!("not JSON: {e}")))?;
         if let Some(e) = value.get("end") {
             let e: End = serde_json::from_value(e.clone())
                 .map_err(|e| corrupt(line_no, format!("a bad end line: {e}")))?;
@@ -242,8 +242,8 @@ fn parse_header(line: &[u8]) -> Result<Header, RecordingError> {
     let not = |problem: String| RecordingError::NotARecording { problem };
     // The format and version are looked at before the checksum, so a
     // foreign file or a newer format is named as such.
-    let value: serde_json::Value = serde_json::from_slice(line)
-        .map_err(|e| not(format!("not a JSON object: {e}")))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(line).map_err(|e| not(format!("not a JSON object: {e}")))?;
     if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
         return Err(not(format!("no `\"format\": \"{FORMAT_NAME}\"`")));
     }
@@ -374,7 +374,11 @@ pub(crate) fn parse_digest(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-fn output(line: usize, raw: RawOutput, mode: PayloadMode) -> Result<RecordedOutput, RecordingError> {
+fn output(
+    line: usize,
+    raw: RawOutput,
+    mode: PayloadMode,
+) -> Result<RecordedOutput, RecordingError> {
     Ok(RecordedOutput {
         sequence: raw.seq,
         timestamp_ns: raw.ts,
@@ -461,7 +465,11 @@ fn outcome(
 pub(crate) fn takes_element(function: Function) -> bool {
     matches!(
         function,
-        Function::Process | Function::Push | Function::Evaluate | Function::Route | Function::Ingest
+        Function::Process
+            | Function::Push
+            | Function::Evaluate
+            | Function::Route
+            | Function::Ingest
     )
 }
 
@@ -503,7 +511,10 @@ fn parse_call(
     if function == Function::NotifyBackpressure
         && !matches!(raw.arg.as_deref(), Some("ready" | "pause"))
     {
-        return Err(corrupt(line, "`notify-backpressure`'s `arg` is neither ready nor pause"));
+        return Err(corrupt(
+            line,
+            "`notify-backpressure`'s `arg` is neither ready nor pause",
+        ));
     }
     let input = match raw.input {
         Some(el) => Some(RecordedElement {

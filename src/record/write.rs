@@ -12,8 +12,8 @@ use std::thread::JoinHandle;
 use base64::Engine as _;
 
 use super::{
-    End, Header, MemoryRecording, PayloadMode, Pending, PendingOutcome, RecordError,
-    RecordOptions, RecordedMetrics, RecordedOutcome, Shared, hex, signal_name,
+    End, Header, MemoryRecording, PayloadMode, Pending, PendingOutcome, RecordError, RecordOptions,
+    RecordedMetrics, RecordedOutcome, Shared, hex, signal_name,
 };
 use crate::types::{OutputElement, StreamElement};
 
@@ -22,10 +22,7 @@ const END_RESERVE: u64 = 96;
 
 /// Where the lines go.
 pub(super) enum Sink {
-    File {
-        path: PathBuf,
-        out: BufWriter<File>,
-    },
+    File { path: PathBuf, out: BufWriter<File> },
     Memory(MemoryRecording),
 }
 
@@ -55,7 +52,9 @@ impl Sink {
 
     fn write(&mut self, line: &[u8]) -> Result<(), RecordError> {
         match self {
-            Self::File { path, out } => out.write_all(line).map_err(|e| io_error("write", path, &e)),
+            Self::File { path, out } => {
+                out.write_all(line).map_err(|e| io_error("write", path, &e))
+            }
             Self::Memory(m) => {
                 if let Ok(mut parts) = m.0.lock()
                     && let Some(last) = parts.last_mut()

@@ -237,14 +237,20 @@ pub fn run_replay(args: &ReplayArgs, cache: &CacheChoice) -> Result<Report, CliE
                 return Err(CliError::usage(format!(
                     "`--component {c}`: a directory of recordings takes STAGE=COMPONENT (its \
                      stages: {})",
-                    files.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
+                    files
+                        .iter()
+                        .map(|f| f.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
             _ => chosen.push((None, c.clone())),
         }
     }
     if !dir && chosen.len() > 1 {
-        return Err(CliError::usage("one recording is replayed against one --component"));
+        return Err(CliError::usage(
+            "one recording is replayed against one --component",
+        ));
     }
     for (stage, _) in &chosen {
         if let Some(s) = stage
@@ -253,7 +259,11 @@ pub fn run_replay(args: &ReplayArgs, cache: &CacheChoice) -> Result<Report, CliE
             return Err(CliError::usage(format!(
                 "no recording of a stage `{s}` in {} (its stages: {})",
                 args.recording.display(),
-                files.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", ")
+                files
+                    .iter()
+                    .map(|f| f.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
     }
@@ -289,7 +299,9 @@ pub fn run_replay(args: &ReplayArgs, cache: &CacheChoice) -> Result<Report, CliE
             ..EngineSettings::deterministic(crate::sim::DEFAULT_SEED)
         };
         let source = ComponentSource::parse(&component, None);
-        let report = replay(recording, &source, &component, backend, &settings, args.fuel)?;
+        let report = replay(
+            recording, &source, &component, backend, &settings, args.fuel,
+        )?;
         if dir {
             out.push_str(&format!("== stage {stage}\n"));
         }

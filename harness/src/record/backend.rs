@@ -9,9 +9,7 @@ use std::sync::{Arc, Mutex};
 use torvyn_engine::record::{
     MemoryRecording, RecordOptions, Recorder, RecordingHandle, RecordingStats, sha256,
 };
-use torvyn_engine::{
-    Clock, ComponentId, EngineError, GuestOutput, InstanceOptions, WasmEngine,
-};
+use torvyn_engine::{Clock, ComponentId, EngineError, GuestOutput, InstanceOptions, WasmEngine};
 
 use crate::backend::{BackendKind, EngineSettings, SimBackend};
 use crate::error::HarnessError;
@@ -151,11 +149,9 @@ where
             backend: Some(self.backend.name().to_string()),
             ..self.plan.options.clone()
         };
-        let mut recorded = self
-            .plan
-            .recorded
-            .lock()
-            .map_err(|_| EngineError::Unsupported("the recording plan's lock is poisoned".into()))?;
+        let mut recorded = self.plan.recorded.lock().map_err(|_| {
+            EngineError::Unsupported("the recording plan's lock is poisoned".into())
+        })?;
         let io = |action: &'static str, path: &PathBuf, message: String| EngineError::Io {
             action,
             path: path.clone(),

@@ -37,7 +37,9 @@ mod backend;
 mod replay;
 mod scenario;
 
-pub use backend::{RecordTo, RecordedCompiled, RecordedInstance, RecordingBackend, RecordingEngine};
+pub use backend::{
+    RecordTo, RecordedCompiled, RecordedInstance, RecordingBackend, RecordingEngine,
+};
 pub use replay::{Divergence, FuelFigures, ReplayReport, describe_outcome, replay, replay_on};
 pub use scenario::to_scenario;
 

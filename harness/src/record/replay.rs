@@ -155,8 +155,7 @@ pub fn replay_on<B: SimBackend>(
     fuel: Option<u64>,
 ) -> Result<ReplayReport, HarnessError> {
     let header = &recording.header;
-    if header.payloads == PayloadMode::Digest && recording.calls.iter().any(|c| c.input.is_some())
-    {
+    if header.payloads == PayloadMode::Digest && recording.calls.iter().any(|c| c.input.is_some()) {
         return Err(HarnessError::InvalidScenario {
             scenario: label.to_string(),
             problem: "the recording keeps digests of its payloads, not the payloads, so its \
@@ -209,9 +208,10 @@ pub fn replay_on<B: SimBackend>(
         report.divergence = Some(Divergence {
             index: call.index,
             function: call.function,
-            input: call.input.as_ref().map(|i| {
-                format!("seq={} {}", i.sequence, describe_payload(&i.payload))
-            }),
+            input: call
+                .input
+                .as_ref()
+                .map(|i| format!("seq={} {}", i.sequence, describe_payload(&i.payload))),
             expected: describe_outcome(&call.outcome),
             actual: describe_outcome(&actual),
             detail: first_difference(&call.outcome, &actual),
@@ -250,7 +250,10 @@ fn output(o: &OutputElement) -> RecordedOutput {
     }
 }
 
-fn outcome_of<T>(inv: Invocation<T>, ok: impl FnOnce(T) -> RecordedOutcome) -> (RecordedOutcome, u64) {
+fn outcome_of<T>(
+    inv: Invocation<T>,
+    ok: impl FnOnce(T) -> RecordedOutcome,
+) -> (RecordedOutcome, u64) {
     let fuel = inv.metrics.fuel_consumed;
     let outcome = match inv.outcome {
         Ok(v) => ok(v),

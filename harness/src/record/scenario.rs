@@ -17,8 +17,7 @@ use crate::scenario::{BackpressureStep, InputElement, Scenario, ScenarioRole, Si
 pub fn to_scenario(recording: &Recording) -> Result<Scenario, HarnessError> {
     let header = &recording.header;
     let name = header.component.id.clone();
-    if header.payloads == PayloadMode::Digest && recording.calls.iter().any(|c| c.input.is_some())
-    {
+    if header.payloads == PayloadMode::Digest && recording.calls.iter().any(|c| c.input.is_some()) {
         return Err(HarnessError::InvalidScenario {
             scenario: name,
             problem: "the recording keeps digests of its payloads, not the payloads: no \
