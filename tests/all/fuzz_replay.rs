@@ -61,6 +61,11 @@ fn cache_entry() {
 }
 
 #[test]
+fn recording() {
+    replay("recording");
+}
+
+#[test]
 fn every_target_is_replayed_here() {
     let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
     assert_eq!(
@@ -70,7 +75,8 @@ fn every_target_is_replayed_here() {
             "differential",
             "api_sequence",
             "component_bytes",
-            "cache_entry"
+            "cache_entry",
+            "recording"
         ]
     );
 }

@@ -9,6 +9,7 @@ use torvyn_engine::{
 };
 
 use super::Verdict;
+pub use super::recording::recording;
 use super::generate::{self, ApiOp, ElementLimits, ElementSpec};
 use super::oracle::{CallCheck, FIXTURE_OUTCOMES, Observed};
 use super::spy::EntryEngine;
