@@ -791,8 +791,9 @@ impl<I: ComponentInvoker> Recorder<I> {
         metrics: &InvocationMetrics,
     ) {
         if let Some(tx) = &self.link.tx {
-            // A writer that stopped (after an error) has dropped its
-            // receiver: the call is counted as dropped there, not here.
+            // After an error or the cap, the writer still takes every call
+            // and counts it as dropped; `send` fails only if the writer
+            // thread died, which `finish` reports.
             let _ = tx.send(Pending {
                 function,
                 argument,
