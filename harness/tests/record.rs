@@ -10,8 +10,10 @@ use torvyn_engine::record::{
 };
 use torvyn_engine::{ComponentInvoker, Function};
 use torvyn_harness::backend::{BackendKind, EngineSettings, MockBackend, SimBackend};
+#[cfg(feature = "wasmtime-backend")]
+use torvyn_harness::record::replay;
 use torvyn_harness::record::{
-    RecordTo, RecordingBackend, replay, replay_on, run_pipeline_recorded, run_scenario_recorded,
+    RecordTo, RecordingBackend, replay_on, run_pipeline_recorded, run_scenario_recorded,
     to_scenario,
 };
 use torvyn_harness::runner::run_scenario_on;
