@@ -6,9 +6,9 @@
 //! ```
 //! use torvyn_engine::mock::{MockEngine, MockEngineConfig};
 //! use torvyn_engine::record::{MemoryRecording, RecordOptions, Recorder, Recording};
-//! use torvyn_engine::{ComponentId, ComponentInvoker, StreamElement, WasmEngine};
+//! use torvyn_engine::{Clock, ComponentId, ComponentInvoker, StreamElement, WasmEngine};
 //!
-//! let engine = MockEngine::with_models(MockEngineConfig::default()).unwrap();
+//! let engine = MockEngine::with_models(MockEngineConfig::default(), Clock::virtual_time(Default::default())).unwrap();
 //! let compiled = engine.compile(&MockEngine::component_bytes("uppercase")).unwrap();
 //! let upper = engine.instantiate(&compiled, ComponentId::new("upper")).unwrap();
 //!

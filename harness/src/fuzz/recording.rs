@@ -59,8 +59,10 @@ fn edit(u: &mut Unstructured<'_>, bytes: &mut Vec<u8>) -> arbitrary::Result<()> 
                 bytes.drain(at..end);
             }
             _ => {
-                let mut lines: Vec<Vec<u8>> =
-                    bytes.split_inclusive(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+                let mut lines: Vec<Vec<u8>> = bytes
+                    .split_inclusive(|b| *b == b'\n')
+                    .map(<[u8]>::to_vec)
+                    .collect();
                 let a = u.choose_index(lines.len())?;
                 let b = u.choose_index(lines.len())?;
                 if u.arbitrary()? {
@@ -95,7 +97,11 @@ pub fn recording(data: &[u8]) -> Verdict {
     let valid = valid();
     let strict = Recording::parse(&bytes);
     if bytes.len() < valid.len() && valid.starts_with(&bytes) {
-        assert!(strict.is_err(), "a recording cut at {} was accepted", bytes.len());
+        assert!(
+            strict.is_err(),
+            "a recording cut at {} was accepted",
+            bytes.len()
+        );
     }
     let lenient = Recording::parse_with(
         &bytes,

@@ -9,9 +9,9 @@ use torvyn_engine::{
 };
 
 use super::Verdict;
-pub use super::recording::recording;
 use super::generate::{self, ApiOp, ElementLimits, ElementSpec};
 use super::oracle::{CallCheck, FIXTURE_OUTCOMES, Observed};
+pub use super::recording::recording;
 use super::spy::EntryEngine;
 use super::world::{self, MODELLED, Setup};
 use crate::backend::{SimBackend, block_on};
