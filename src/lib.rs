@@ -81,6 +81,7 @@ pub mod error;
 pub mod host;
 mod invoke;
 pub mod random;
+pub mod record;
 mod trace;
 pub mod traits;
 pub mod types;

@@ -7,12 +7,13 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-const TARGETS: [(&str, &str); 5] = [
+const TARGETS: [(&str, &str); 6] = [
     ("invoke_elements", env!("CARGO_BIN_EXE_invoke_elements")),
     ("differential", env!("CARGO_BIN_EXE_differential")),
     ("api_sequence", env!("CARGO_BIN_EXE_api_sequence")),
     ("component_bytes", env!("CARGO_BIN_EXE_component_bytes")),
     ("cache_entry", env!("CARGO_BIN_EXE_cache_entry")),
+    ("recording", env!("CARGO_BIN_EXE_recording")),
 ];
 
 fn run(exe: &str, args: &[&str]) -> Output {

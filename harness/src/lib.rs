@@ -57,6 +57,7 @@ pub mod fixtures;
 #[cfg(feature = "wasmtime-backend")]
 pub mod fuzz;
 pub mod pipeline;
+pub mod record;
 pub mod runner;
 pub mod scenario;
 pub mod script;

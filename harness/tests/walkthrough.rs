@@ -31,11 +31,19 @@ fn readme() -> Option<String> {
 
 /// The steps of the walkthrough, in order.
 fn steps(readme: &str) -> Vec<Step> {
-    const START: &str = "<!-- walkthrough:start -->";
-    let start = readme.find(START).expect("README has a walkthrough") + START.len();
+    steps_of(readme, "walkthrough")
+}
+
+/// The steps between `<!-- NAME:start -->` and `<!-- NAME:end -->`.
+fn steps_of(readme: &str, name: &str) -> Vec<Step> {
+    let start_marker = format!("<!-- {name}:start -->");
+    let start = readme
+        .find(&start_marker)
+        .unwrap_or_else(|| panic!("README has a {name}"))
+        + start_marker.len();
     let end = readme
-        .find("<!-- walkthrough:end -->")
-        .expect("the walkthrough ends");
+        .find(&format!("<!-- {name}:end -->"))
+        .unwrap_or_else(|| panic!("the {name} ends"));
     let mut lines = readme[start..end].lines();
     let mut steps = Vec::new();
     let mut pending: Option<String> = None;
@@ -89,6 +97,94 @@ fn comparable(text: &str) -> String {
         .map(str::trim_end)
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Runs `steps` in `dir` as the walkthrough test does; returns the last
+/// command's stdout and whether the alias was defined.
+fn run_steps(steps: &[Step], dir: &Path) -> (Option<String>, bool) {
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_torvyn-sim"));
+    let mut last_stdout: Option<String> = None;
+    let mut aliased = false;
+    for step in steps {
+        match step {
+            Step::File { name, text } => std::fs::write(dir.join(name), text).unwrap(),
+            Step::Output(expected) => {
+                let got = last_stdout
+                    .take()
+                    .expect("an output block follows a command");
+                assert_eq!(
+                    comparable(&got),
+                    comparable(expected),
+                    "README shows other output than the command prints"
+                );
+            }
+            Step::Shell { script, exit } => {
+                let mut body = String::from("set -e\nshopt -s expand_aliases\n");
+                body.push_str(&format!(
+                    "alias torvyn-sim='{} --no-cache'\n",
+                    bin.display()
+                ));
+                for line in script.lines() {
+                    if line.starts_with("alias torvyn-sim=") {
+                        aliased = true;
+                        continue;
+                    }
+                    body.push_str(line);
+                    body.push('\n');
+                }
+                let out = Command::new("bash")
+                    .arg("-c")
+                    .arg(&body)
+                    .current_dir(dir)
+                    .env("CI", "true")
+                    .env_remove("TORVYN_SIM_SEED")
+                    .env_remove("RUST_LOG")
+                    .output()
+                    .expect("bash runs");
+                assert_eq!(
+                    out.status.code(),
+                    Some(*exit),
+                    "`{}` exited with {:?}\nstdout:\n{}\nstderr:\n{}",
+                    script.trim(),
+                    out.status.code(),
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                last_stdout = Some(String::from_utf8_lossy(&out.stdout).into_owned());
+            }
+        }
+    }
+    (last_stdout, aliased)
+}
+
+/// README's record-and-replay walkthrough: record `passthrough`, replay
+/// against `uppercase`, see the divergence, refuse a cut recording, keep
+/// the traffic as a snapshot test.
+#[test]
+fn the_readme_record_and_replay_walkthrough_runs_as_written() {
+    let Some(readme) = readme() else {
+        eprintln!("skipped: no workspace README next to this package");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let steps = steps_of(&readme, "record-walkthrough");
+    assert!(
+        steps
+            .iter()
+            .filter(|s| matches!(s, Step::Shell { exit: 1, .. } | Step::Shell { exit: 3, .. }))
+            .count()
+            == 2,
+        "the walkthrough shows a divergence and a refused recording: {steps:?}"
+    );
+    let (_, aliased) = run_steps(&steps, dir.path());
+    assert!(
+        aliased,
+        "the walkthrough defines the torvyn-sim alias first"
+    );
+    let snapshot = std::fs::read_to_string(dir.path().join("words.snap.yaml")).unwrap();
+    assert!(snapshot.contains("ab1"), "{snapshot}");
+    let recording = torvyn_engine::record::Recording::read(dir.path().join("words.jsonl")).unwrap();
+    assert_eq!(recording.calls.len(), 5);
 }
 
 #[test]

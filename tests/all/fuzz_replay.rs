@@ -121,6 +121,11 @@ fn every_target_replays_the_same_way_twice() {
 }
 
 #[test]
+fn recording() {
+    replay("recording");
+}
+
+#[test]
 fn every_target_is_replayed_here() {
     let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
     assert_eq!(
@@ -130,7 +135,8 @@ fn every_target_is_replayed_here() {
             "differential",
             "api_sequence",
             "component_bytes",
-            "cache_entry"
+            "cache_entry",
+            "recording"
         ]
     );
 }

@@ -17,6 +17,7 @@
 //! | `torvyn-sim demo` | [`demo`] |
 //! | `torvyn-sim bench COMPONENT` | [`mod@bench`] |
 //! | `torvyn-sim cache stats\|clear` | [`cache`] |
+//! | `torvyn-sim replay RECORDING`, `torvyn-sim record to-scenario RECORDING`, `--record` | [`record`] |
 //! | `torvyn-sim completions SHELL` | clap_complete |
 //!
 //! Compiled components are kept in a disk cache (`--cache-dir`,
@@ -43,6 +44,7 @@ pub mod input;
 pub mod inspect;
 pub mod pipeline;
 pub mod progress;
+pub mod record;
 pub mod run;
 pub mod table;
 
@@ -230,10 +232,50 @@ pub enum Command {
     /// Show or empty the compiled-component cache
     #[command(after_help = CACHE_HELP)]
     Cache(CacheArgs),
+    /// Feed a recording's inputs to a component and compare every answer
+    #[command(after_help = REPLAY_HELP)]
+    Replay(record::ReplayArgs),
+    /// Work with recordings: turn one into a scenario file
+    #[command(after_help = RECORD_HELP)]
+    Record(record::RecordCmdArgs),
     /// Print a shell completion script.
     #[command(after_help = COMPLETIONS_HELP)]
     Completions(CompletionsArgs),
 }
+
+const REPLAY_HELP: &str = "\
+Reads a recording (`torvyn-sim run ... --record FILE`, or a host's
+torvyn_engine::record::Recorder), instantiates the component with the recorded
+id and grants, makes every recorded call with the recorded input, and compares
+each answer with the recorded one: outputs by payload bytes, content types and
+sequence number; guest errors by kind and message; faults by kind. It stops at
+the first call that differs and prints it (call index, function, input,
+expected and actual outcome and bytes), then a summary: calls equal, fuel per
+call recorded and now (p50, p99). A directory is a pipeline's recording (one
+STAGE.jsonl per stage): every stage is replayed, against --component
+STAGE=COMPONENT or the component its recording names.
+
+Examples:
+  torvyn-sim run passthrough --input words.txt --record words.jsonl
+  torvyn-sim replay words.jsonl --component uppercase
+  torvyn-sim replay words.jsonl --component passthrough --backend mock
+  torvyn-sim pipeline counter-source uppercase sink --record rec/
+  torvyn-sim replay rec/ --component uppercase=passthrough
+
+Exit codes: 0 every call matches, 1 a call differs, 2 usage, 3 an unreadable,
+truncated, edited or corrupt recording (or a bad component), 4 engine.";
+
+const RECORD_HELP: &str = "\
+`record to-scenario RECORDING` prints a scenario file that drives the recorded
+component as the recording did: its role, init config, grants and the recorded
+input elements (text as `payload`, other bytes as `payload_hex`), or for a
+source its pulls and backpressure steps. `torvyn-sim check` then snapshots it:
+
+  torvyn-sim record to-scenario words.jsonl --output words.yaml
+  torvyn-sim check words.yaml --snapshot words.snap.yaml --update
+
+Exit codes: 0 ok, 2 usage, 3 an unreadable or corrupt recording, 4 the file
+cannot be written.";
 
 const COMPLETIONS_HELP: &str = "\
 Examples:
@@ -482,6 +524,9 @@ pub struct RunArgs {
     /// The most cases a sweep runs [default: 10000]
     #[arg(long, value_name = "N", requires = "fail_host_call")]
     pub sweep_limit: Option<u64>,
+    /// Recording options.
+    #[command(flatten)]
+    pub record: record::RecordArgs,
     /// Engine options.
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -524,6 +569,9 @@ pub struct PipelineArgs {
     /// Virtual time the sink takes to drain after a pause, in ns [default: 10000]
     #[arg(long, value_name = "NS")]
     pub drain_ns: Option<u64>,
+    /// Recording options.
+    #[command(flatten)]
+    pub record: record::RecordArgs,
     /// Engine options.
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -624,6 +672,8 @@ pub fn execute(cli: Cli) -> Result<Report, CliError> {
         Command::Demo(a) => demo::run(&a, &cache),
         Command::Bench(a) => bench::run(&a),
         Command::Cache(a) => cache::run(&a, &cache),
+        Command::Replay(a) => record::run_replay(&a, &cache),
+        Command::Record(a) => record::run_record(&a),
         Command::Completions(a) => Ok(completions(a.shell)),
     }
 }

@@ -146,10 +146,34 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice) -> Result<Report, CliError>
         cache_dir: cache.resolve()?,
         ..p.settings()
     };
-    let t = progress::with_spinner(&format!("running pipeline {}", p.name), || {
-        run_pipeline_using(p.effective_backend(), &p, &settings)
+    let Some(dir) = &args.record.record else {
+        let t = progress::with_spinner(&format!("running pipeline {}", p.name), || {
+            run_pipeline_using(p.effective_backend(), &p, &settings)
+        })?;
+        return Ok(Report::ok(render(&t, args.format)?));
+    };
+    let (t, recorded) = progress::with_spinner(&format!("running pipeline {}", p.name), || {
+        crate::record::run_pipeline_recorded(
+            p.effective_backend(),
+            &p,
+            &settings,
+            crate::record::RecordTo::Dir(dir.clone()),
+            args.record.options(),
+        )
     })?;
-    Ok(Report::ok(render(&t, args.format)?))
+    let stdout = render(&t, args.format)?;
+    Ok(match super::record::recorded_note(&recorded) {
+        Ok(note) => Report {
+            stdout,
+            stderr: note,
+            ..Report::default()
+        },
+        Err(e) => Report {
+            stdout,
+            failure: Some(e),
+            ..Report::default()
+        },
+    })
 }
 
 /// A pipeline transcript in the chosen format: tables and a summary, or the

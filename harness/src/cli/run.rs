@@ -105,12 +105,35 @@ pub fn run(args: &RunArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         return sweep_report(&sweep, args.format);
     }
     let label = format!("running {}", args.component);
-    let transcript = progress::with_spinner(&label, || {
-        run_scenario_using(scenario.effective_backend(), &scenario, &settings)
-    })?;
+    let (transcript, recorded) = match &args.record.record {
+        None => (
+            progress::with_spinner(&label, || {
+                run_scenario_using(scenario.effective_backend(), &scenario, &settings)
+            })?,
+            None,
+        ),
+        Some(path) => {
+            let (t, r) = progress::with_spinner(&label, || {
+                crate::record::run_scenario_recorded(
+                    scenario.effective_backend(),
+                    &scenario,
+                    &settings,
+                    crate::record::RecordTo::File(path.clone()),
+                    args.record.options(),
+                )
+            })?;
+            (t, Some(r))
+        }
+    };
     let mut report = Report::ok(render(&transcript, args.format)?);
+    if let Some(recorded) = recorded {
+        match super::record::recorded_note(&recorded) {
+            Ok(note) => report.stderr.push_str(&note),
+            Err(e) => report.failure = Some(e),
+        }
+    }
     if had_inputs && transcript.role == "source" {
-        report.stderr = format!(
+        report.stderr += &format!(
             "note: {} was driven as a source, which is pulled and takes no input; the input \
              elements were not sent (use --role processor or --role sink to send them)\n",
             args.component

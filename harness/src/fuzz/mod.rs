@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 
 pub mod generate;
 pub mod oracle;
+mod recording;
 pub mod spy;
 pub mod targets;
 pub mod world;
@@ -57,7 +58,7 @@ pub struct Target {
 }
 
 /// Every target.
-pub const TARGETS: [Target; 5] = [
+pub const TARGETS: [Target; 6] = [
     Target {
         name: "invoke_elements",
         run: targets::invoke_elements,
@@ -82,6 +83,11 @@ pub const TARGETS: [Target; 5] = [
         name: "cache_entry",
         run: targets::cache_entry,
         random_inputs: 32,
+    },
+    Target {
+        name: "recording",
+        run: targets::recording,
+        random_inputs: 64,
     },
 ];
 

@@ -11,6 +11,7 @@ use torvyn_engine::{
 use super::Verdict;
 use super::generate::{self, ApiOp, ElementLimits, ElementSpec};
 use super::oracle::{CallCheck, FIXTURE_OUTCOMES, Observed};
+pub use super::recording::recording;
 use super::spy::EntryEngine;
 use super::world::{self, MODELLED, Setup};
 use crate::backend::{SimBackend, block_on};

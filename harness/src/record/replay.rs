@@ -1,0 +1,424 @@
+//! Replaying a recording: the recorded inputs, in order, to a component on
+//! either backend, each answer compared with the recorded one; the first
+//! that differs stops the replay.
+
+use torvyn_engine::record::{
+    CallRecord, Payload, PayloadMode, RecordedOutcome, RecordedOutput, Recording,
+};
+use torvyn_engine::{
+    BackpressureSignal, ComponentInvoker, Function, Invocation, OutputElement, ProcessResult,
+    StreamElement,
+};
+
+use crate::backend::{BackendKind, EngineSettings, SimBackend, block_on};
+use crate::error::HarnessError;
+use crate::scenario::ComponentSource;
+
+/// The first call whose answer differs from the recording's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Divergence {
+    /// The call's index in the recording.
+    pub index: u64,
+    /// The function called.
+    pub function: Function,
+    /// The call's input, described (`seq=3 "hello"`), if it took one.
+    pub input: Option<String>,
+    /// The recorded answer, described.
+    pub expected: String,
+    /// The answer now, described.
+    pub actual: String,
+    /// Where two payloads first differ, when both are outputs.
+    pub detail: Option<String>,
+}
+
+/// Fuel per call, recorded and now, over the calls compared.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FuelFigures {
+    /// Median fuel per call in the recording.
+    pub recorded_p50: u64,
+    /// 99th percentile in the recording.
+    pub recorded_p99: u64,
+    /// Median fuel per call now.
+    pub now_p50: u64,
+    /// 99th percentile now.
+    pub now_p99: u64,
+    /// Total fuel in the recording.
+    pub recorded_total: u64,
+    /// Total fuel now.
+    pub now_total: u64,
+}
+
+/// What a replay found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayReport {
+    /// The component replayed against (as named).
+    pub component: String,
+    /// The backend it ran on.
+    pub backend: BackendKind,
+    /// The recorded instance's id.
+    pub recorded_id: String,
+    /// Calls in the recording.
+    pub calls: usize,
+    /// Calls made (up to and including the divergence).
+    pub replayed: usize,
+    /// Calls whose answer was the recorded one.
+    pub equal: usize,
+    /// The first call that differs, if one does.
+    pub divergence: Option<Divergence>,
+    /// Fuel per call, recorded and now.
+    pub fuel: FuelFigures,
+    /// What the reader should know (a rotated part, another digest...).
+    pub notes: Vec<String>,
+}
+
+impl ReplayReport {
+    /// Whether every call answered as recorded.
+    pub fn matches(&self) -> bool {
+        self.divergence.is_none() && self.equal == self.calls
+    }
+
+    /// The report for people: the first divergence, then the summary.
+    pub fn render_text(&self) -> String {
+        let mut s = format!(
+            "replay of {} ({} calls) against {} on {}\n",
+            self.recorded_id,
+            self.calls,
+            self.component,
+            self.backend.name()
+        );
+        for n in &self.notes {
+            s.push_str(&format!("note: {n}\n"));
+        }
+        if let Some(d) = &self.divergence {
+            s.push_str(&format!(
+                "\nfirst divergence at call {} ({})\n",
+                d.index, d.function
+            ));
+            if let Some(i) = &d.input {
+                s.push_str(&format!("  input     {i}\n"));
+            }
+            s.push_str(&format!("  expected  {}\n", d.expected));
+            s.push_str(&format!("  actual    {}\n", d.actual));
+            if let Some(detail) = &d.detail {
+                s.push_str(&format!("  {detail}\n"));
+            }
+        }
+        let f = &self.fuel;
+        s.push_str(&format!(
+            "\ncalls equal   {} of {} ({} replayed)\n\
+             fuel/call     recorded p50 {}  p99 {}  (total {})\n\
+             \x20             now      p50 {}  p99 {}  (total {})\n",
+            self.equal,
+            self.calls,
+            self.replayed,
+            f.recorded_p50,
+            f.recorded_p99,
+            f.recorded_total,
+            f.now_p50,
+            f.now_p99,
+            f.now_total
+        ));
+        s.push_str(if self.matches() {
+            "result        every call matches\n"
+        } else {
+            "result        diverges\n"
+        });
+        s
+    }
+}
+
+/// Replays `recording` against `source` on a new engine of `backend`.
+pub fn replay(
+    recording: &Recording,
+    source: &ComponentSource,
+    label: &str,
+    backend: BackendKind,
+    settings: &EngineSettings,
+    fuel: Option<u64>,
+) -> Result<ReplayReport, HarnessError> {
+    crate::with_backend!(backend, settings, |b| replay_on(
+        b, recording, source, label, fuel
+    ))?
+}
+
+/// Replays `recording` against `source` (named `label` in messages) on
+/// `backend`: instantiates it with the recorded id and grants (and `fuel`
+/// per call, if given), makes every recorded call with the recorded input,
+/// and stops at the first answer that differs. Outputs are compared by
+/// payload, content types and sequence number; guest errors by kind and
+/// message; faults by kind (their messages name backend details).
+pub fn replay_on<B: SimBackend>(
+    backend: &B,
+    recording: &Recording,
+    source: &ComponentSource,
+    label: &str,
+    fuel: Option<u64>,
+) -> Result<ReplayReport, HarnessError> {
+    let header = &recording.header;
+    if header.payloads == PayloadMode::Digest && recording.calls.iter().any(|c| c.input.is_some()) {
+        return Err(HarnessError::InvalidScenario {
+            scenario: label.to_string(),
+            problem: "the recording keeps digests of its payloads, not the payloads, so its \
+                      inputs cannot be fed again; record with payloads stored (the default; \
+                      no --digest-payloads) to replay"
+                .into(),
+        });
+    }
+    let compiled = backend.compile(source, label)?;
+    let id = header.component.id.clone();
+    let mut inst = backend.instantiate_granting(&compiled, &id, &header.component.grants)?;
+    if let Some(fuel) = fuel {
+        backend.set_fuel(&mut inst, fuel, &id)?;
+    }
+    let mut notes = Vec::new();
+    if header.first_call > 0 {
+        notes.push(format!(
+            "this is part {} of a rotated recording, from call {}: the component's state \
+             before that call is not replayed, so early calls may differ",
+            header.part, header.first_call
+        ));
+    }
+    if recording.end.is_none() {
+        notes.push("the recording has no end line (its writer did not finish)".into());
+    } else if recording.end.is_some_and(|e| e.truncated) {
+        notes.push("the recording was stopped by its byte cap: later calls are not in it".into());
+    }
+
+    let mut report = ReplayReport {
+        component: label.to_string(),
+        backend: B::KIND,
+        recorded_id: id,
+        calls: recording.calls.len(),
+        replayed: 0,
+        equal: 0,
+        divergence: None,
+        fuel: FuelFigures::default(),
+        notes,
+    };
+    let (mut recorded_fuel, mut now_fuel) = (Vec::new(), Vec::new());
+    for call in &recording.calls {
+        let (actual, fuel_now) = make_call(&mut inst, call);
+        report.replayed += 1;
+        recorded_fuel.push(call.metrics.fuel);
+        now_fuel.push(fuel_now);
+        if same(&call.outcome, &actual) {
+            report.equal += 1;
+            continue;
+        }
+        report.divergence = Some(Divergence {
+            index: call.index,
+            function: call.function,
+            input: call
+                .input
+                .as_ref()
+                .map(|i| format!("seq={} {}", i.sequence, describe_payload(&i.payload))),
+            expected: describe_outcome(&call.outcome),
+            actual: describe_outcome(&actual),
+            detail: first_difference(&call.outcome, &actual),
+        });
+        break;
+    }
+    report.fuel = FuelFigures {
+        recorded_p50: percentile(&recorded_fuel, 50),
+        recorded_p99: percentile(&recorded_fuel, 99),
+        now_p50: percentile(&now_fuel, 50),
+        now_p99: percentile(&now_fuel, 99),
+        recorded_total: recorded_fuel.iter().sum(),
+        now_total: now_fuel.iter().sum(),
+    };
+    Ok(report)
+}
+
+/// The nearest-rank percentile `p` of `values` (0 when empty).
+fn percentile(values: &[u64], p: usize) -> u64 {
+    if values.is_empty() {
+        return 0;
+    }
+    let mut v = values.to_vec();
+    v.sort_unstable();
+    let rank = (p * v.len()).div_ceil(100).max(1);
+    v[rank.min(v.len()) - 1]
+}
+
+fn output(o: &OutputElement) -> RecordedOutput {
+    RecordedOutput {
+        sequence: o.meta.sequence,
+        timestamp_ns: o.meta.timestamp_ns,
+        content_type: o.meta.content_type.to_string(),
+        buffer_content_type: o.buffer_content_type.to_string(),
+        payload: Payload::Stored(o.payload.clone()),
+    }
+}
+
+fn outcome_of<T>(
+    inv: Invocation<T>,
+    ok: impl FnOnce(T) -> RecordedOutcome,
+) -> (RecordedOutcome, u64) {
+    let fuel = inv.metrics.fuel_consumed;
+    let outcome = match inv.outcome {
+        Ok(v) => ok(v),
+        Err(e) => RecordedOutcome::of_error(&e),
+    };
+    (outcome, fuel)
+}
+
+fn element(call: &CallRecord) -> StreamElement {
+    // Stored payloads are checked before the replay starts; a call the
+    // reader accepted without an input takes none.
+    call.input
+        .as_ref()
+        .and_then(|i| i.to_element())
+        .unwrap_or_default()
+}
+
+fn make_call<I: ComponentInvoker>(inst: &mut I, call: &CallRecord) -> (RecordedOutcome, u64) {
+    let unit = |_: ()| RecordedOutcome::Ok;
+    match call.function {
+        Function::Init => outcome_of(
+            block_on(inst.init(call.argument.as_deref().unwrap_or(""))),
+            unit,
+        ),
+        Function::Process => outcome_of(block_on(inst.process(element(call))), |r| match r {
+            ProcessResult::Emit(o) => RecordedOutcome::Emit(output(&o)),
+            ProcessResult::Drop => RecordedOutcome::Drop,
+        }),
+        Function::Pull => outcome_of(block_on(inst.pull()), |r| match r {
+            Some(o) => RecordedOutcome::Emit(output(&o)),
+            None => RecordedOutcome::None,
+        }),
+        Function::Push => outcome_of(block_on(inst.push(element(call))), RecordedOutcome::Signal),
+        Function::NotifyBackpressure => {
+            let signal = match call.argument.as_deref() {
+                Some("pause") => BackpressureSignal::Pause,
+                _ => BackpressureSignal::Ready,
+            };
+            outcome_of(block_on(inst.notify_backpressure(signal)), unit)
+        }
+        Function::Complete => outcome_of(block_on(inst.complete()), unit),
+        Function::Teardown => outcome_of(block_on(inst.teardown()), unit),
+        Function::Evaluate => outcome_of(
+            block_on(inst.evaluate(element(call))),
+            RecordedOutcome::Verdict,
+        ),
+        Function::Route => outcome_of(block_on(inst.route(element(call))), RecordedOutcome::Ports),
+        Function::Ingest => outcome_of(block_on(inst.ingest(element(call))), |r| match r {
+            Some(o) => RecordedOutcome::Emit(output(&o)),
+            None => RecordedOutcome::None,
+        }),
+        Function::Flush => outcome_of(block_on(inst.flush()), |outs| {
+            RecordedOutcome::Flushed(outs.iter().map(output).collect())
+        }),
+        // The reader accepts only the functions of `Function::CALLS`.
+        Function::Instantiate => (RecordedOutcome::Ok, 0),
+    }
+}
+
+fn same_output(expected: &RecordedOutput, actual: &RecordedOutput) -> bool {
+    let payload = match &actual.payload {
+        Payload::Stored(b) => expected.payload.matches(b),
+        other => expected.payload == *other,
+    };
+    payload
+        && expected.content_type == actual.content_type
+        && expected.buffer_content_type == actual.buffer_content_type
+        && expected.sequence == actual.sequence
+}
+
+/// Whether `actual` is the answer `expected` recorded.
+fn same(expected: &RecordedOutcome, actual: &RecordedOutcome) -> bool {
+    use RecordedOutcome as O;
+    match (expected, actual) {
+        (O::Emit(e), O::Emit(a)) => same_output(e, a),
+        (O::Flushed(e), O::Flushed(a)) => {
+            e.len() == a.len() && e.iter().zip(a).all(|(e, a)| same_output(e, a))
+        }
+        (O::Fault { kind: e, .. }, O::Fault { kind: a, .. }) => e == a,
+        (e, a) => e == a,
+    }
+}
+
+/// At most this many payload bytes are shown.
+const PREVIEW: usize = 64;
+
+fn describe_bytes(b: &[u8]) -> String {
+    let shown = &b[..b.len().min(PREVIEW)];
+    let more = if b.len() > PREVIEW { "…" } else { "" };
+    match std::str::from_utf8(shown) {
+        Ok(text) => format!("{text:?}{more}"),
+        Err(_) => format!("hex {}{more}", torvyn_engine::record::hex(shown)),
+    }
+}
+
+fn describe_payload(p: &Payload) -> String {
+    match p {
+        Payload::Stored(b) => format!("{} ({} bytes)", describe_bytes(b), b.len()),
+        Payload::Digest { len, sha256 } => format!(
+            "sha256 {}… ({len} bytes)",
+            &torvyn_engine::record::hex(sha256)[..16]
+        ),
+    }
+}
+
+fn describe_output(o: &RecordedOutput) -> String {
+    let mut s = format!("{} {}", describe_payload(&o.payload), o.content_type);
+    if o.buffer_content_type != o.content_type {
+        s.push_str(&format!(" (buffer {})", o.buffer_content_type));
+    }
+    s.push_str(&format!(" seq={}", o.sequence));
+    s
+}
+
+/// An outcome on one line: `emit "HELLO" (5 bytes) text/plain seq=0`,
+/// `drop`, `error invalid-input: ...`, `fault fuel-exhausted: ...`.
+pub fn describe_outcome(o: &RecordedOutcome) -> String {
+    match o {
+        RecordedOutcome::Ok => "ok".into(),
+        RecordedOutcome::Drop => "drop".into(),
+        RecordedOutcome::None => "none".into(),
+        RecordedOutcome::Emit(out) => format!("emit {}", describe_output(out)),
+        RecordedOutcome::Signal(s) => {
+            format!("signal {}", torvyn_engine::record::signal_name(*s))
+        }
+        RecordedOutcome::Verdict(p) => if *p { "pass" } else { "reject" }.into(),
+        RecordedOutcome::Ports(p) => format!("ports [{}]", p.join(", ")),
+        RecordedOutcome::Flushed(outs) => format!(
+            "flushed [{}]",
+            outs.iter()
+                .map(describe_output)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        RecordedOutcome::Error { kind, message } => match message {
+            Some(m) => format!("error {kind}: {m}"),
+            None => format!("error {kind}"),
+        },
+        RecordedOutcome::Fault { kind, message } => {
+            let first = message.lines().next().unwrap_or("");
+            format!("fault {kind}: {first}")
+        }
+    }
+}
+
+/// Where two emitted payloads first differ.
+fn first_difference(expected: &RecordedOutcome, actual: &RecordedOutcome) -> Option<String> {
+    let (RecordedOutcome::Emit(e), RecordedOutcome::Emit(a)) = (expected, actual) else {
+        return None;
+    };
+    let (Payload::Stored(e), Payload::Stored(a)) = (&e.payload, &a.payload) else {
+        return None;
+    };
+    let at = e.iter().zip(a.iter()).position(|(x, y)| x != y);
+    match at {
+        Some(i) => Some(format!(
+            "payloads differ first at byte {i}: expected 0x{:02x}, actual 0x{:02x}",
+            e[i], a[i]
+        )),
+        None if e.len() != a.len() => Some(format!(
+            "payloads agree on their first {} bytes; expected {} bytes, actual {}",
+            e.len().min(a.len()),
+            e.len(),
+            a.len()
+        )),
+        None => None,
+    }
+}

@@ -1,0 +1,691 @@
+//! Record and replay: recordings made on one backend replay on the other,
+//! a changed component diverges at the right call, recordings that were
+//! cut, edited or made of random bytes are refused with a typed error
+//! (never a panic), byte caps and rotation hold, and `torvyn-sim replay`
+//! exits 0, 1 or 3 accordingly.
+
+use torvyn_engine::record::{
+    End, MemoryRecording, PayloadMode, ReadOptions, RecordError, RecordOptions, Recorder,
+    Recording, RecordingError,
+};
+use torvyn_engine::{ComponentInvoker, Function};
+use torvyn_harness::backend::{BackendKind, EngineSettings, MockBackend, SimBackend};
+#[cfg(feature = "wasmtime-backend")]
+use torvyn_harness::record::replay;
+use torvyn_harness::record::{
+    RecordTo, RecordingBackend, replay_on, run_pipeline_recorded, run_scenario_recorded,
+    to_scenario,
+};
+use torvyn_harness::runner::run_scenario_on;
+use torvyn_harness::scenario::{ComponentSource, InputElement, Scenario};
+
+fn settings() -> EngineSettings {
+    EngineSettings::deterministic(7)
+}
+
+/// Digits and spaces first, then letters: `uppercase` changes element 2
+/// first.
+const WORDS: [&str; 5] = ["123", "4 5", "ab1", "", "Zz"];
+
+fn words_scenario(component: &str, backend: BackendKind) -> Scenario {
+    Scenario {
+        inputs: WORDS.iter().map(|w| InputElement::text(*w)).collect(),
+        backend: Some(backend),
+        ..Scenario::new("words", component)
+    }
+}
+
+/// Records `component` over [`WORDS`] on `backend`, in memory.
+fn record(component: &str, backend: BackendKind, options: RecordOptions) -> Recording {
+    let s = words_scenario(component, backend);
+    let (_, recorded) =
+        run_scenario_recorded(backend, &s, &settings(), RecordTo::Memory, options).unwrap();
+    assert_eq!(recorded.len(), 1);
+    let stats = recorded[0].result().unwrap();
+    let r = Recording::parse(&recorded[0].bytes().unwrap()).unwrap();
+    assert_eq!(stats.calls, r.calls.len() as u64);
+    r
+}
+
+fn fixture(name: &str) -> ComponentSource {
+    ComponentSource::Fixture(name.into())
+}
+
+/// The index of the first recorded call whose input has a letter.
+fn first_with_letter(r: &Recording) -> u64 {
+    r.calls
+        .iter()
+        .find(|c| {
+            c.input
+                .as_ref()
+                .and_then(|i| i.payload.bytes().cloned())
+                .is_some_and(|b| b.iter().any(u8::is_ascii_alphabetic))
+        })
+        .map(|c| c.index)
+        .unwrap()
+}
+
+#[test]
+fn a_recording_holds_every_call_with_its_inputs_outputs_and_metrics() {
+    let r = record("uppercase", BackendKind::Mock, RecordOptions::default());
+    assert_eq!(r.header.format, "torvyn-recording");
+    assert_eq!(r.header.version, 1);
+    assert_eq!(r.header.component.id, "uppercase");
+    assert_eq!(r.header.component.source.as_deref(), Some("uppercase"));
+    assert_eq!(r.header.component.backend.as_deref(), Some("mock"));
+    assert!(
+        r.header
+            .component
+            .sha256
+            .as_ref()
+            .is_some_and(|d| d.len() == 64)
+    );
+    let process: Vec<_> = r
+        .calls
+        .iter()
+        .filter(|c| c.function == Function::Process)
+        .collect();
+    assert_eq!(process.len(), WORDS.len());
+    let third = process[2];
+    assert_eq!(
+        third.input.as_ref().unwrap().payload.bytes().unwrap(),
+        "ab1"
+    );
+    match &third.outcome {
+        torvyn_engine::record::RecordedOutcome::Emit(o) => {
+            assert_eq!(o.payload.bytes().unwrap(), "AB1")
+        }
+        other => panic!("uppercase emits: {other:?}"),
+    }
+    assert!(third.metrics.fuel > 0 && third.metrics.host_calls > 0);
+    assert_eq!(r.calls.last().unwrap().function, Function::Teardown);
+    assert_eq!(
+        r.end,
+        Some(End {
+            calls: r.calls.len() as u64,
+            truncated: false,
+            rotated: false
+        })
+    );
+}
+
+#[test]
+fn a_mock_recording_replays_on_the_mock_and_a_changed_model_diverges_at_the_first_letter() {
+    let r = record("passthrough", BackendKind::Mock, RecordOptions::default());
+    let b = MockBackend::new(&settings()).unwrap();
+    let same = replay_on(&b, &r, &fixture("passthrough"), "passthrough", None).unwrap();
+    assert!(same.matches(), "{}", same.render_text());
+    assert_eq!(same.equal, r.calls.len());
+
+    let b = MockBackend::new(&settings()).unwrap();
+    let upper = replay_on(&b, &r, &fixture("uppercase"), "uppercase", None).unwrap();
+    let d = upper.divergence.clone().expect("uppercase changes letters");
+    assert_eq!(d.index, first_with_letter(&r));
+    assert_eq!(d.function, Function::Process);
+    assert!(d.expected.contains("\"ab1\""), "{d:?}");
+    assert!(d.actual.contains("\"AB1\""), "{d:?}");
+    assert_eq!(
+        d.detail.as_deref(),
+        Some("payloads differ first at byte 0: expected 0x61, actual 0x41")
+    );
+    assert_eq!(upper.equal as u64, d.index);
+    let text = upper.render_text();
+    assert!(text.contains("first divergence at call"), "{text}");
+    assert!(text.contains("fuel/call"), "{text}");
+}
+
+#[test]
+fn a_digest_recording_is_smaller_and_cannot_be_replayed() {
+    let stored = record("uppercase", BackendKind::Mock, RecordOptions::default());
+    let digest = record(
+        "uppercase",
+        BackendKind::Mock,
+        RecordOptions {
+            payloads: PayloadMode::Digest,
+            ..RecordOptions::default()
+        },
+    );
+    assert_eq!(digest.header.payloads, PayloadMode::Digest);
+    assert_eq!(digest.calls.len(), stored.calls.len());
+    for (s, d) in stored.calls.iter().zip(&digest.calls) {
+        if let (Some(si), Some(di)) = (&s.input, &d.input) {
+            assert_eq!(si.payload.sha256(), di.payload.sha256());
+            assert!(di.payload.bytes().is_none());
+            assert!(di.payload.matches(si.payload.bytes().unwrap()));
+        }
+    }
+    let b = MockBackend::new(&settings()).unwrap();
+    let e = replay_on(&b, &digest, &fixture("uppercase"), "uppercase", None).unwrap_err();
+    assert!(e.to_string().contains("digests of its payloads"), "{e}");
+    let e = to_scenario(&digest).unwrap_err();
+    assert!(e.to_string().contains("digests"), "{e}");
+}
+
+/// Runs the recorder directly over a mock instance, to memory.
+fn direct(
+    options: RecordOptions,
+    n: usize,
+    payload: usize,
+) -> (
+    MemoryRecording,
+    Result<torvyn_engine::record::RecordingStats, RecordError>,
+) {
+    let b = MockBackend::new(&settings()).unwrap();
+    let compiled = b.compile(&fixture("passthrough"), "passthrough").unwrap();
+    let inst = b.instantiate(&compiled, "p").unwrap();
+    let memory = MemoryRecording::new();
+    let mut rec = Recorder::to_memory(inst, &memory, options).unwrap();
+    for i in 0..n {
+        let el = torvyn_engine::StreamElement::new(i as u64, vec![b'x'; payload], "text/plain");
+        let call = torvyn_harness::backend::block_on(rec.process(el));
+        assert!(call.is_ok(), "recording never changes the outcome");
+    }
+    let (_inst, stats) = rec.finish();
+    (memory, stats)
+}
+
+#[test]
+fn a_byte_cap_stops_the_recording_and_rotation_keeps_the_newest_parts() {
+    let (memory, stats) = direct(
+        RecordOptions {
+            max_bytes: Some(2048),
+            ..RecordOptions::default()
+        },
+        50,
+        100,
+    );
+    let stats = stats.unwrap();
+    assert!(
+        stats.truncated && stats.calls > 0 && stats.calls < 50,
+        "{stats:?}"
+    );
+    assert_eq!(stats.calls + stats.calls_dropped, 50);
+    let bytes = memory.bytes();
+    assert!(bytes.len() <= 2048, "{}", bytes.len());
+    let r = Recording::parse(&bytes).unwrap();
+    assert!(r.end.unwrap().truncated);
+    assert_eq!(r.calls.len() as u64, stats.calls);
+
+    let (memory, stats) = direct(
+        RecordOptions {
+            max_bytes: Some(2048),
+            keep_rotated: 2,
+            ..RecordOptions::default()
+        },
+        50,
+        100,
+    );
+    let stats = stats.unwrap();
+    assert!(
+        !stats.truncated && stats.calls == 50 && stats.parts > 3,
+        "{stats:?}"
+    );
+    let parts = memory.parts();
+    assert_eq!(parts.len(), 3, "two rotated parts and the current one");
+    let mut next = None;
+    for p in &parts {
+        assert!(p.len() <= 2048);
+        let r = Recording::parse(p).unwrap();
+        if let Some(n) = next {
+            assert_eq!(r.header.first_call, n, "parts follow each other");
+        }
+        next = Some(r.header.first_call + r.calls.len() as u64);
+    }
+    assert_eq!(next, Some(50));
+
+    let e = Recorder::to_memory(
+        MockBackend::new(&settings())
+            .and_then(|b| {
+                let c = b.compile(&fixture("passthrough"), "p")?;
+                b.instantiate(&c, "p")
+            })
+            .unwrap(),
+        &MemoryRecording::new(),
+        RecordOptions {
+            max_bytes: Some(10),
+            ..RecordOptions::default()
+        },
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert!(matches!(e, RecordError::InvalidOptions(_)), "{e}");
+}
+
+#[test]
+fn a_file_that_cannot_be_created_is_a_clear_error_before_any_call() {
+    let s = words_scenario("passthrough", BackendKind::Mock);
+    let e = run_scenario_recorded(
+        BackendKind::Mock,
+        &s,
+        &settings(),
+        RecordTo::File("/nonexistent-dir/rec.jsonl".into()),
+        RecordOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("/nonexistent-dir/rec.jsonl") && e.contains("writable"),
+        "{e}"
+    );
+}
+
+/// A valid recording's bytes (uppercase over WORDS, on the mock).
+fn valid_bytes() -> Vec<u8> {
+    let s = words_scenario("uppercase", BackendKind::Mock);
+    let (_, recorded) = run_scenario_recorded(
+        BackendKind::Mock,
+        &s,
+        &settings(),
+        RecordTo::Memory,
+        RecordOptions::default(),
+    )
+    .unwrap();
+    recorded[0].bytes().unwrap()
+}
+
+#[test]
+fn truncated_edited_and_foreign_recordings_are_refused_with_what_to_do() {
+    let bytes = valid_bytes();
+    let lines = bytes.iter().filter(|b| **b == b'\n').count();
+
+    // Cut mid-line: truncated, the line named.
+    let cut = &bytes[..bytes.len() - 5];
+    let e = Recording::parse(cut).unwrap_err();
+    assert_eq!(e, RecordingError::Truncated { line: lines });
+    assert!(e.to_string().contains("cut short"), "{e}");
+
+    // Cut at a line: no end line.
+    let last_line_start = bytes[..bytes.len() - 1]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .unwrap()
+        + 1;
+    let e = Recording::parse(&bytes[..last_line_start]).unwrap_err();
+    assert!(matches!(e, RecordingError::Incomplete { .. }), "{e}");
+    assert!(e.to_string().contains("--allow-incomplete"), "{e}");
+    let r = Recording::parse_with(
+        &bytes[..last_line_start],
+        ReadOptions {
+            allow_incomplete: true,
+        },
+    )
+    .unwrap();
+    assert!(r.end.is_none());
+
+    // One payload byte edited: the line's checksum fails.
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let edited = text.replacen("\"process\"", "\"procesz\"", 1);
+    let line = text[..text.find("\"process\"").unwrap()].lines().count();
+    let e = Recording::parse(edited.as_bytes()).unwrap_err();
+    assert_eq!(e, RecordingError::Checksum { line });
+    assert!(e.to_string().contains("edited"), "{e}");
+
+    // A line removed: the order of calls says so.
+    let mut ls: Vec<&str> = text.lines().collect();
+    ls.remove(2);
+    let e = Recording::parse(format!("{}\n", ls.join("\n")).as_bytes()).unwrap_err();
+    assert!(e.to_string().contains("missing"), "{e}");
+
+    // Not a recording, a newer format, nothing.
+    assert!(matches!(
+        Recording::parse(b"{\"name\": \"x\"}\n").unwrap_err(),
+        RecordingError::NotARecording { .. }
+    ));
+    let newer = text.replacen("\"version\":1", "\"version\":9", 1);
+    assert!(matches!(
+        Recording::parse(newer.as_bytes()).unwrap_err(),
+        RecordingError::UnsupportedVersion { found: 9, .. }
+    ));
+    assert_eq!(Recording::parse(b"").unwrap_err(), RecordingError::Empty);
+}
+
+/// xorshift64*: the edits below, reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+#[test]
+fn the_reader_never_panics_on_truncations_edits_or_random_bytes() {
+    let bytes = valid_bytes();
+    assert!(Recording::parse(&bytes).is_ok());
+    // Every truncation is refused.
+    for len in 0..bytes.len() {
+        assert!(
+            Recording::parse(&bytes[..len]).is_err(),
+            "a recording cut at {len} of {} is refused",
+            bytes.len()
+        );
+        let _ = Recording::parse_with(
+            &bytes[..len],
+            ReadOptions {
+                allow_incomplete: true,
+            },
+        );
+    }
+    let seed = torvyn_harness::sim::seed_from_env();
+    let mut rng = Rng(seed | 1);
+    // Single-byte edits, insertions and deletions: refused or (rarely, a
+    // change the checksum cannot see is impossible here) read; never a panic.
+    for _ in 0..3000 {
+        let mut b = bytes.clone();
+        let at = (rng.next() as usize) % b.len();
+        match rng.next() % 3 {
+            0 => b[at] = rng.next() as u8,
+            1 => b.insert(at, rng.next() as u8),
+            _ => {
+                b.remove(at);
+            }
+        }
+        if b != bytes {
+            assert!(
+                Recording::parse(&b).is_err(),
+                "an edit at byte {at} is noticed (seed {seed})"
+            );
+        }
+    }
+    // Random bytes, and random lines after a valid header.
+    let header_end = bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
+    for _ in 0..500 {
+        let n = (rng.next() % 300) as usize;
+        let junk: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+        assert!(Recording::parse(&junk).is_err() || junk.is_empty());
+        let mut b = bytes[..header_end].to_vec();
+        b.extend_from_slice(&junk);
+        b.push(b'\n');
+        let _ = Recording::parse(&b);
+    }
+}
+
+#[test]
+fn a_recording_becomes_a_scenario_whose_run_sends_the_same_inputs() {
+    let r = record("uppercase", BackendKind::Mock, RecordOptions::default());
+    let s = to_scenario(&r).unwrap();
+    assert_eq!(s.component, "uppercase");
+    assert_eq!(s.backend, Some(BackendKind::Mock));
+    let sent: Vec<_> = s
+        .inputs
+        .iter()
+        .map(|i| i.payload.clone().unwrap())
+        .collect();
+    assert_eq!(sent, WORDS);
+    // The scenario, written and read back, records the same calls.
+    let yaml = serde_yaml_ng::to_string(&s).unwrap();
+    let back = Scenario::from_yaml_str(&yaml, "recorded.yaml").unwrap();
+    let b = MockBackend::new(&settings()).unwrap();
+    let rb = RecordingBackend::wrap(b, RecordTo::Memory, RecordOptions::default());
+    run_scenario_on(&rb, &back).unwrap();
+    let again = Recording::parse(&rb.recordings()[0].bytes().unwrap()).unwrap();
+    let outs = |r: &Recording| -> Vec<_> { r.calls.iter().map(|c| c.outcome.clone()).collect() };
+    // Outputs' timestamps come from the run's clock; payloads and kinds match.
+    let b = MockBackend::new(&settings()).unwrap();
+    let report = replay_on(&b, &again, &fixture("uppercase"), "uppercase", None).unwrap();
+    assert!(report.matches(), "{}", report.render_text());
+    assert_eq!(outs(&r).len(), outs(&again).len());
+}
+
+#[test]
+fn a_pipeline_records_one_file_per_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = torvyn_harness::pipeline::Pipeline::load(
+        torvyn_harness::pipeline::pipelines_dir().join("counter-sink.yaml"),
+    )
+    .unwrap();
+    let (t, recorded) = run_pipeline_recorded(
+        BackendKind::Mock,
+        &p,
+        &settings(),
+        RecordTo::Dir(dir.path().to_path_buf()),
+        RecordOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(recorded.len(), p.stage_names().len());
+    for r in &recorded {
+        let path = r.path.clone().unwrap();
+        assert_eq!(path, dir.path().join(format!("{}.jsonl", r.id)));
+        let rec = Recording::read(&path).unwrap();
+        let calls = t.stage_entries(&r.id).count();
+        assert_eq!(rec.calls.len(), calls, "stage {}", r.id);
+    }
+}
+
+#[cfg(feature = "wasmtime-backend")]
+mod wasmtime {
+    use super::*;
+    use assert_cmd::Command;
+
+    #[test]
+    fn wasmtime_recordings_replay_on_the_mock_and_mock_recordings_on_wasmtime() {
+        for name in ["passthrough", "uppercase"] {
+            let on_wasmtime = record(name, BackendKind::Wasmtime, RecordOptions::default());
+            assert_eq!(
+                on_wasmtime.header.component.backend.as_deref(),
+                Some("wasmtime")
+            );
+            let report = replay(
+                &on_wasmtime,
+                &fixture(name),
+                name,
+                BackendKind::Mock,
+                &settings(),
+                None,
+            )
+            .unwrap();
+            assert!(report.matches(), "{name}: {}", report.render_text());
+
+            let on_mock = record(name, BackendKind::Mock, RecordOptions::default());
+            let report = replay(
+                &on_mock,
+                &fixture(name),
+                name,
+                BackendKind::Wasmtime,
+                &settings(),
+                None,
+            )
+            .unwrap();
+            assert!(report.matches(), "{name}: {}", report.render_text());
+            assert!(report.fuel.now_total > 0 && report.fuel.recorded_total > 0);
+        }
+        // A Wasmtime recording of passthrough, replayed on uppercase's model.
+        let r = record(
+            "passthrough",
+            BackendKind::Wasmtime,
+            RecordOptions::default(),
+        );
+        let report = replay(
+            &r,
+            &fixture("uppercase"),
+            "uppercase",
+            BackendKind::Mock,
+            &settings(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(report.divergence.unwrap().index, first_with_letter(&r));
+    }
+
+    #[test]
+    fn sources_sinks_and_filters_replay_across_backends() {
+        for (name, config) in [
+            ("counter-source", Some("{\"count\": 3}")),
+            ("sink", None),
+            ("filter", None),
+        ] {
+            let s = Scenario {
+                config: config.map(str::to_string),
+                ..words_scenario(name, BackendKind::Wasmtime)
+            };
+            let (_, recorded) = run_scenario_recorded(
+                BackendKind::Wasmtime,
+                &s,
+                &settings(),
+                RecordTo::Memory,
+                RecordOptions::default(),
+            )
+            .unwrap();
+            let r = Recording::parse(&recorded[0].bytes().unwrap()).unwrap();
+            assert!(r.calls.len() > 1, "{name}");
+            let report = replay(
+                &r,
+                &fixture(name),
+                name,
+                BackendKind::Mock,
+                &settings(),
+                None,
+            )
+            .unwrap();
+            assert!(report.matches(), "{name}: {}", report.render_text());
+        }
+    }
+
+    fn sim() -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_torvyn-sim"));
+        cmd.arg("--no-cache").env_remove("RUST_LOG");
+        cmd
+    }
+
+    #[test]
+    fn the_cli_records_replays_and_exits_0_1_or_3() {
+        let dir = tempfile::tempdir().unwrap();
+        let words = dir.path().join("words.txt");
+        std::fs::write(&words, WORDS.join("\n")).unwrap();
+        let rec = dir.path().join("words.jsonl");
+        let out = sim()
+            .args(["run", "passthrough", "--input"])
+            .arg(&words)
+            .arg("--record")
+            .arg(&rec)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("recorded") && stderr.contains("words.jsonl"),
+            "{stderr}"
+        );
+
+        let same = sim().arg("replay").arg(&rec).output().unwrap();
+        assert_eq!(same.status.code(), Some(0), "{same:?}");
+        assert!(String::from_utf8_lossy(&same.stdout).contains("every call matches"));
+        let on_mock = sim()
+            .arg("replay")
+            .arg(&rec)
+            .args(["--component", "passthrough", "--backend", "mock"])
+            .output()
+            .unwrap();
+        assert_eq!(on_mock.status.code(), Some(0), "{on_mock:?}");
+
+        let changed = sim()
+            .arg("replay")
+            .arg(&rec)
+            .args(["--component", "uppercase"])
+            .output()
+            .unwrap();
+        assert_eq!(changed.status.code(), Some(1), "{changed:?}");
+        let text = String::from_utf8_lossy(&changed.stdout);
+        let r = Recording::read(&rec).unwrap();
+        assert!(
+            text.contains(&format!(
+                "first divergence at call {} (process)",
+                first_with_letter(&r)
+            )),
+            "{text}"
+        );
+        assert!(text.contains("expected  emit \"ab1\""), "{text}");
+        assert!(text.contains("actual    emit \"AB1\""), "{text}");
+
+        // Cut short, and edited: exit 3 with the problem named.
+        let bytes = std::fs::read(&rec).unwrap();
+        let cut = dir.path().join("cut.jsonl");
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        let out = sim().arg("replay").arg(&cut).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("cut.jsonl") && stderr.contains("truncated"),
+            "{stderr}"
+        );
+        let edited = dir.path().join("edited.jsonl");
+        let text = String::from_utf8(bytes)
+            .unwrap()
+            .replacen("\"fuel\":", "\"fuel\":1", 1);
+        std::fs::write(&edited, text).unwrap();
+        let out = sim().arg("replay").arg(&edited).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("edited"));
+
+        // to-scenario, then check: the recording is a snapshot test.
+        let scenario = dir.path().join("words.yaml");
+        let out = sim()
+            .args(["record", "to-scenario"])
+            .arg(&rec)
+            .arg("--output")
+            .arg(&scenario)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let snap = dir.path().join("words.snap.yaml");
+        for extra in [&["--update"][..], &[][..]] {
+            let out = sim()
+                .arg("check")
+                .arg(&scenario)
+                .arg("--snapshot")
+                .arg(&snap)
+                .args(extra)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0), "{out:?}");
+        }
+        assert!(std::fs::read_to_string(&snap).unwrap().contains("ab1"));
+    }
+
+    #[test]
+    fn the_cli_records_a_pipeline_per_stage_and_replays_one_stage_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = dir.path().join("rec");
+        let out = sim()
+            .args([
+                "pipeline",
+                "token-source",
+                "uppercase",
+                "sink",
+                "--max-pulls",
+                "4",
+            ])
+            .arg("--record")
+            .arg(&rec)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        for stage in ["token-source", "uppercase", "sink"] {
+            assert!(rec.join(format!("{stage}.jsonl")).is_file(), "{stage}");
+        }
+        let same = sim().arg("replay").arg(&rec).output().unwrap();
+        assert_eq!(same.status.code(), Some(0), "{same:?}");
+        let changed = sim()
+            .arg("replay")
+            .arg(&rec)
+            .args(["--component", "uppercase=passthrough"])
+            .output()
+            .unwrap();
+        assert_eq!(changed.status.code(), Some(1), "{changed:?}");
+        let text = String::from_utf8_lossy(&changed.stdout);
+        assert!(
+            text.contains("== stage uppercase") && text.contains("diverges"),
+            "{text}"
+        );
+        let bad = sim()
+            .arg("replay")
+            .arg(&rec)
+            .args(["--component", "nope=passthrough"])
+            .output()
+            .unwrap();
+        assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    }
+}

@@ -1,0 +1,544 @@
+//! Reading a recording back: every line's checksum, then its fields, then
+//! the order of the calls. Any byte string gives a recording or a
+//! [`RecordingError`] naming the line and what is wrong; nothing here
+//! panics (`tests/all/record.rs` feeds it truncations, edits and random
+//! bytes, and the `recording` fuzz target does so for longer).
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use super::{
+    CallRecord, End, FORMAT_NAME, FORMAT_VERSION, Header, Payload, PayloadMode, RecordedContext,
+    RecordedElement, RecordedMetrics, RecordedOutcome, RecordedOutput, Recording,
+};
+use crate::types::{BackpressureSignal, Function};
+
+/// How strict the reader is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Accept a recording without its end line (its writer was stopped
+    /// before it finished: a host that crashed); every line present is
+    /// still checked, and a line cut short is still refused.
+    pub allow_incomplete: bool,
+}
+
+/// Why a recording cannot be read. Lines are counted from 1.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RecordingError {
+    /// The file could not be read.
+    #[error("cannot read the recording {}: {message}; check the path", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        message: String,
+    },
+    /// A problem in a file (the problem, with the file named).
+    #[error("recording {}: {source}", path.display())]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: Box<RecordingError>,
+    },
+    /// Nothing at all.
+    #[error("the recording is empty; a recording starts with a `{FORMAT_NAME}` header line")]
+    Empty,
+    /// The first line is not a recording header.
+    #[error(
+        "line 1 is not a recording header ({problem}); a recording is the JSON Lines a \
+         torvyn-engine `Recorder` writes (`torvyn-sim run --record FILE`)"
+    )]
+    NotARecording {
+        /// What the first line is or lacks.
+        problem: String,
+    },
+    /// A format version this engine does not read.
+    #[error(
+        "the recording's format version is {found}, this engine reads version {FORMAT_VERSION}; \
+         read it with the torvyn-engine version that wrote it ({engine})"
+    )]
+    UnsupportedVersion {
+        /// The version found.
+        found: u64,
+        /// The engine named in the header.
+        engine: String,
+    },
+    /// A line whose checksum does not match its bytes.
+    #[error(
+        "line {line}: its checksum does not match its contents: the line was edited or \
+         damaged; recordings are not edited by hand (`torvyn-sim record to-scenario` makes \
+         an editable scenario from one)"
+    )]
+    Checksum {
+        /// The line.
+        line: usize,
+    },
+    /// The last line is cut short.
+    #[error(
+        "line {line} is cut short (no newline at its end): the recording is truncated; record \
+         again, or cut the file after line {} and read it with --allow-incomplete",
+        line.saturating_sub(1)
+    )]
+    Truncated {
+        /// The line.
+        line: usize,
+    },
+    /// No end line: the writer did not finish.
+    #[error(
+        "the recording has no end line after its {calls} calls: its writer did not finish \
+         (the host stopped before `Recorder::finish`, or the file was cut at a line); read \
+         it with --allow-incomplete (`ReadOptions::allow_incomplete`) to use the calls it has"
+    )]
+    Incomplete {
+        /// Calls read.
+        calls: usize,
+    },
+    /// A line that is not what the format says.
+    #[error("line {line}: {problem}")]
+    Corrupt {
+        /// The line.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl RecordingError {
+    /// The same error, naming `path`.
+    pub(super) fn in_file(self, path: &Path) -> Self {
+        match self {
+            e @ (Self::Io { .. } | Self::InFile { .. }) => e,
+            e => Self::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            },
+        }
+    }
+
+    /// The error without the file it is in.
+    pub fn problem(&self) -> &RecordingError {
+        match self {
+            Self::InFile { source, .. } => source.problem(),
+            e => e,
+        }
+    }
+}
+
+fn corrupt(line: usize, problem: impl Into<String>) -> RecordingError {
+    RecordingError::Corrupt {
+        line,
+        problem: problem.into(),
+    }
+}
+
+/// Checks a line's checksum and returns its JSON text (with the checksum
+/// field removed).
+fn checked(line_no: usize, line: &[u8]) -> Result<String, RecordingError> {
+    const TAG: &[u8] = b",\"crc\":\"";
+    // `,"crc":"` + 8 hex + `"}`
+    let tail_len = TAG.len() + 8 + 2;
+    if line.len() < tail_len + 1 {
+        return Err(corrupt(line_no, "too short to be a recording line"));
+    }
+    let split = line.len() - tail_len;
+    let (body, tail) = line.split_at(split);
+    if !tail.starts_with(TAG) || !tail.ends_with(b"\"}") {
+        return Err(corrupt(
+            line_no,
+            "the line does not end with its checksum (`,\"crc\":\"XXXXXXXX\"}`)",
+        ));
+    }
+    let hex = &tail[TAG.len()..TAG.len() + 8];
+    // Lower-case only, as written: one spelling per checksum, so no edit
+    // of a line goes unseen.
+    let expected = std::str::from_utf8(hex)
+        .ok()
+        .filter(|h| h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')))
+        .and_then(|h| u32::from_str_radix(h, 16).ok())
+        .ok_or_else(|| corrupt(line_no, "the checksum is not 8 lower-case hex digits"))?;
+    if crc32fast::hash(body) != expected {
+        return Err(RecordingError::Checksum { line: line_no });
+    }
+    let mut text = std::str::from_utf8(body)
+        .map_err(|e| {
+            corrupt(
+                line_no,
+                format!("not UTF-8 at byte {}", e.valid_up_to().saturating_add(1)),
+            )
+        })?
+        .to_string();
+    text.push('}');
+    Ok(text)
+}
+
+pub(super) fn parse(bytes: &[u8], options: ReadOptions) -> Result<Recording, RecordingError> {
+    if bytes.is_empty() {
+        return Err(RecordingError::Empty);
+    }
+    let mut lines: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
+    // A complete file ends with a newline: the last piece is empty.
+    let last = lines.pop().unwrap_or_default();
+    if !last.is_empty() {
+        return Err(RecordingError::Truncated {
+            line: lines.len() + 1,
+        });
+    }
+    let Some((first, rest)) = lines.split_first() else {
+        return Err(RecordingError::Empty);
+    };
+    let header = parse_header(first)?;
+    let mut calls = Vec::new();
+    let mut end = None;
+    for (i, raw) in rest.iter().enumerate() {
+        let line_no = i + 2;
+        if end.is_some() {
+            return Err(corrupt(
+                line_no,
+                "a line after the end line; a recording ends with its end line",
+            ));
+        }
+        let text = checked(line_no, raw)?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| corrupt(line_no, format!("not JSON: {e}")))?;
+        if let Some(e) = value.get("end") {
+            let e: End = serde_json::from_value(e.clone())
+                .map_err(|e| corrupt(line_no, format!("a bad end line: {e}")))?;
+            if e.calls != calls.len() as u64 {
+                return Err(corrupt(
+                    line_no,
+                    format!(
+                        "the end line counts {} calls, the recording has {}: lines are missing",
+                        e.calls,
+                        calls.len()
+                    ),
+                ));
+            }
+            end = Some(e);
+            continue;
+        }
+        let expected = header.first_call.saturating_add(calls.len() as u64);
+        let call = parse_call(line_no, value, header.payloads)?;
+        if call.index != expected {
+            return Err(corrupt(
+                line_no,
+                format!(
+                    "call {} where call {expected} was due: calls are missing or out of order",
+                    call.index
+                ),
+            ));
+        }
+        calls.push(call);
+    }
+    if end.is_none() && !options.allow_incomplete {
+        return Err(RecordingError::Incomplete { calls: calls.len() });
+    }
+    Ok(Recording { header, calls, end })
+}
+
+fn parse_header(line: &[u8]) -> Result<Header, RecordingError> {
+    let not = |problem: String| RecordingError::NotARecording { problem };
+    // The format and version are looked at before the checksum, so a
+    // foreign file or a newer format is named as such.
+    let value: serde_json::Value =
+        serde_json::from_slice(line).map_err(|e| not(format!("not a JSON object: {e}")))?;
+    if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
+        return Err(not(format!("no `\"format\": \"{FORMAT_NAME}\"`")));
+    }
+    let version = value.get("version").and_then(|v| v.as_u64());
+    match version {
+        Some(v) if v == u64::from(FORMAT_VERSION) => {}
+        Some(found) => {
+            return Err(RecordingError::UnsupportedVersion {
+                found,
+                engine: value
+                    .get("engine")
+                    .and_then(|e| e.as_str())
+                    .unwrap_or("unknown")
+                    .to_string(),
+            });
+        }
+        None => return Err(not("no numeric `version`".into())),
+    }
+    let text = checked(1, line)?;
+    serde_json::from_str(&text).map_err(|e| corrupt(1, format!("a bad header: {e}")))
+}
+
+/// A call line as JSON gives it, before its fields are checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCall {
+    call: u64,
+    #[serde(rename = "fn")]
+    function: String,
+    #[serde(default)]
+    arg: Option<String>,
+    #[serde(default, rename = "in")]
+    input: Option<RawElement>,
+    out: serde_json::Value,
+    m: RecordedMetrics,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawElement {
+    seq: u64,
+    ts: u64,
+    ct: String,
+    payload: RawPayload,
+    ctx: RecordedContext,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutput {
+    seq: u64,
+    ts: u64,
+    ct: String,
+    #[serde(default)]
+    bct: Option<String>,
+    payload: RawPayload,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPayload {
+    #[serde(default)]
+    b64: Option<String>,
+    #[serde(default)]
+    len: Option<u64>,
+    #[serde(default)]
+    sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawError {
+    kind: String,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+fn payload(line: usize, raw: RawPayload, mode: PayloadMode) -> Result<Payload, RecordingError> {
+    match (mode, raw) {
+        (
+            PayloadMode::Stored,
+            RawPayload {
+                b64: Some(b),
+                len: None,
+                sha256: None,
+            },
+        ) => base64::engine::general_purpose::STANDARD
+            .decode(b.as_bytes())
+            .map(|v| Payload::Stored(v.into()))
+            .map_err(|e| corrupt(line, format!("a payload is not valid base64: {e}"))),
+        (
+            PayloadMode::Digest,
+            RawPayload {
+                b64: None,
+                len: Some(len),
+                sha256: Some(d),
+            },
+        ) => {
+            let sha256 = parse_digest(&d)
+                .ok_or_else(|| corrupt(line, "a payload's sha256 is not 64 hex digits"))?;
+            Ok(Payload::Digest { len, sha256 })
+        }
+        (mode, _) => Err(corrupt(
+            line,
+            format!(
+                "a payload is not written as the header says (`payloads: {}`: {})",
+                mode.name(),
+                match mode {
+                    PayloadMode::Stored => "`{\"b64\": ...}`",
+                    PayloadMode::Digest => "`{\"len\": N, \"sha256\": ...}`",
+                }
+            ),
+        )),
+    }
+}
+
+/// 64 hex digits as 32 bytes.
+pub(crate) fn parse_digest(text: &str) -> Option<[u8; 32]> {
+    let b = text.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in b.chunks_exact(2).enumerate() {
+        let s = std::str::from_utf8(pair).ok()?;
+        out[i] = u8::from_str_radix(s, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn output(
+    line: usize,
+    raw: RawOutput,
+    mode: PayloadMode,
+) -> Result<RecordedOutput, RecordingError> {
+    Ok(RecordedOutput {
+        sequence: raw.seq,
+        timestamp_ns: raw.ts,
+        buffer_content_type: raw.bct.unwrap_or_else(|| raw.ct.clone()),
+        content_type: raw.ct,
+        payload: payload(line, raw.payload, mode)?,
+    })
+}
+
+fn field<T: serde::de::DeserializeOwned>(
+    line: usize,
+    what: &str,
+    v: serde_json::Value,
+) -> Result<T, RecordingError> {
+    serde_json::from_value(v).map_err(|e| corrupt(line, format!("a bad `{what}`: {e}")))
+}
+
+fn outcome(
+    line: usize,
+    v: serde_json::Value,
+    mode: PayloadMode,
+) -> Result<RecordedOutcome, RecordingError> {
+    use serde_json::Value;
+    let bad = || {
+        corrupt(
+            line,
+            "`out` is none of \"ok\", \"drop\", \"none\", {\"emit\"}, {\"signal\"}, {\"pass\"}, \
+             {\"ports\"}, {\"flushed\"}, {\"error\"}, {\"fault\"}",
+        )
+    };
+    match v {
+        Value::String(s) => match s.as_str() {
+            "ok" => Ok(RecordedOutcome::Ok),
+            "drop" => Ok(RecordedOutcome::Drop),
+            "none" => Ok(RecordedOutcome::None),
+            _ => Err(bad()),
+        },
+        Value::Object(map) if map.len() == 1 => {
+            let Some((key, value)) = map.into_iter().next() else {
+                return Err(bad());
+            };
+            match key.as_str() {
+                "emit" => Ok(RecordedOutcome::Emit(output(
+                    line,
+                    field(line, "emit", value)?,
+                    mode,
+                )?)),
+                "signal" => match value.as_str() {
+                    Some("ready") => Ok(RecordedOutcome::Signal(BackpressureSignal::Ready)),
+                    Some("pause") => Ok(RecordedOutcome::Signal(BackpressureSignal::Pause)),
+                    _ => Err(corrupt(line, "`signal` is neither \"ready\" nor \"pause\"")),
+                },
+                "pass" => Ok(RecordedOutcome::Verdict(field(line, "pass", value)?)),
+                "ports" => Ok(RecordedOutcome::Ports(field(line, "ports", value)?)),
+                "flushed" => {
+                    let raws: Vec<RawOutput> = field(line, "flushed", value)?;
+                    raws.into_iter()
+                        .map(|r| output(line, r, mode))
+                        .collect::<Result<_, _>>()
+                        .map(RecordedOutcome::Flushed)
+                }
+                "error" => {
+                    let e: RawError = field(line, "error", value)?;
+                    Ok(RecordedOutcome::Error {
+                        kind: e.kind,
+                        message: e.message,
+                    })
+                }
+                "fault" => {
+                    let e: RawError = field(line, "fault", value)?;
+                    Ok(RecordedOutcome::Fault {
+                        kind: e.kind,
+                        message: e.message.unwrap_or_default(),
+                    })
+                }
+                _ => Err(bad()),
+            }
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Whether `function` takes an element.
+pub(crate) fn takes_element(function: Function) -> bool {
+    matches!(
+        function,
+        Function::Process
+            | Function::Push
+            | Function::Evaluate
+            | Function::Route
+            | Function::Ingest
+    )
+}
+
+fn parse_call(
+    line: usize,
+    value: serde_json::Value,
+    mode: PayloadMode,
+) -> Result<CallRecord, RecordingError> {
+    let raw: RawCall = field(line, "call line", value)?;
+    let function = Function::CALLS
+        .into_iter()
+        .find(|f| f.name() == raw.function)
+        .ok_or_else(|| {
+            corrupt(
+                line,
+                format!("`fn` is `{}`, not a function of the contract", raw.function),
+            )
+        })?;
+    if takes_element(function) != raw.input.is_some() {
+        return Err(corrupt(
+            line,
+            if raw.input.is_some() {
+                format!("`{function}` takes no element, but the line has `in`")
+            } else {
+                format!("`{function}` takes an element, but the line has no `in`")
+            },
+        ));
+    }
+    let wants_arg = matches!(function, Function::Init | Function::NotifyBackpressure);
+    if wants_arg != raw.arg.is_some() {
+        return Err(corrupt(
+            line,
+            format!(
+                "`{function}` {} an `arg`",
+                if wants_arg { "needs" } else { "takes no" }
+            ),
+        ));
+    }
+    if function == Function::NotifyBackpressure
+        && !matches!(raw.arg.as_deref(), Some("ready" | "pause"))
+    {
+        return Err(corrupt(
+            line,
+            "`notify-backpressure`'s `arg` is neither ready nor pause",
+        ));
+    }
+    let input = match raw.input {
+        Some(el) => Some(RecordedElement {
+            sequence: el.seq,
+            timestamp_ns: el.ts,
+            content_type: el.ct,
+            payload: payload(line, el.payload, mode)?,
+            context: el.ctx,
+        }),
+        None => None,
+    };
+    let outcome = outcome(line, raw.out, mode)?;
+    if !outcome.fits(function) {
+        return Err(corrupt(
+            line,
+            format!("`{function}` cannot answer `{}`", outcome.variant()),
+        ));
+    }
+    Ok(CallRecord {
+        index: raw.call,
+        function,
+        argument: raw.arg,
+        input,
+        outcome,
+        metrics: raw.m,
+    })
+}

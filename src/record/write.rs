@@ -1,0 +1,454 @@
+//! The writer thread: encodes each call as one JSON line (payloads as
+//! base64 or digests, a CRC-32 per line), keeps parts under the byte cap
+//! and rotates them, and reports errors to the recorder's shared state.
+
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::thread::JoinHandle;
+
+use base64::Engine as _;
+
+use super::{
+    End, Header, MemoryRecording, PayloadMode, Pending, PendingOutcome, RecordError, RecordOptions,
+    RecordedMetrics, RecordedOutcome, Shared, hex, signal_name,
+};
+use crate::types::{OutputElement, StreamElement};
+
+/// Room kept in every part for its end line.
+const END_RESERVE: u64 = 96;
+
+/// Where the lines go.
+pub(super) enum Sink {
+    File { path: PathBuf, out: BufWriter<File> },
+    Memory(MemoryRecording),
+}
+
+impl Sink {
+    pub(super) fn file(path: &Path) -> Result<Self, RecordError> {
+        let file = File::create(path).map_err(|e| io_error("create", path, &e))?;
+        Ok(Self::File {
+            path: path.to_path_buf(),
+            out: BufWriter::with_capacity(1 << 18, file),
+        })
+    }
+
+    pub(super) fn memory(memory: MemoryRecording) -> Self {
+        if let Ok(mut parts) = memory.0.lock() {
+            parts.clear();
+            parts.push(Vec::new());
+        }
+        Self::Memory(memory)
+    }
+
+    fn path(&self) -> Option<PathBuf> {
+        match self {
+            Self::File { path, .. } => Some(path.clone()),
+            Self::Memory(_) => None,
+        }
+    }
+
+    fn write(&mut self, line: &[u8]) -> Result<(), RecordError> {
+        match self {
+            Self::File { path, out } => {
+                out.write_all(line).map_err(|e| io_error("write", path, &e))
+            }
+            Self::Memory(m) => {
+                if let Ok(mut parts) = m.0.lock()
+                    && let Some(last) = parts.last_mut()
+                {
+                    last.extend_from_slice(line);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), RecordError> {
+        match self {
+            Self::File { path, out } => out.flush().map_err(|e| io_error("write", path, &e)),
+            Self::Memory(_) => Ok(()),
+        }
+    }
+
+    /// Closes the current part and begins a new one, keeping `keep` old
+    /// parts: `FILE.1` is the newest closed one.
+    fn rotate(&mut self, keep: u32) -> Result<(), RecordError> {
+        self.flush()?;
+        match self {
+            Self::File { path, out } => {
+                let numbered = |k: u32| {
+                    let mut p = path.clone().into_os_string();
+                    p.push(format!(".{k}"));
+                    PathBuf::from(p)
+                };
+                let _ = std::fs::remove_file(numbered(keep));
+                for k in (1..keep).rev() {
+                    let from = numbered(k);
+                    if from.exists() {
+                        std::fs::rename(&from, numbered(k + 1))
+                            .map_err(|e| io_error("rotate", &from, &e))?;
+                    }
+                }
+                std::fs::rename(&*path, numbered(1)).map_err(|e| io_error("rotate", path, &e))?;
+                let file = File::create(&*path).map_err(|e| io_error("create", path, &e))?;
+                *out = BufWriter::with_capacity(1 << 18, file);
+                Ok(())
+            }
+            Self::Memory(m) => {
+                if let Ok(mut parts) = m.0.lock() {
+                    parts.push(Vec::new());
+                    let excess = parts.len().saturating_sub(keep as usize + 1);
+                    parts.drain(..excess);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn io_error(action: &'static str, path: &Path, e: &std::io::Error) -> RecordError {
+    RecordError::Io {
+        action,
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Starts the writer: writes the header at once (so a file that cannot be
+/// written fails here), then one line per call received.
+pub(super) fn spawn(
+    mut sink: Sink,
+    header: Header,
+    options: &RecordOptions,
+    shared: Arc<Shared>,
+) -> Result<(SyncSender<Pending>, JoinHandle<()>), RecordError> {
+    let mut state = Writer {
+        header,
+        max_bytes: options.max_bytes,
+        keep: options.keep_rotated,
+        payloads: options.payloads,
+        part_bytes: 0,
+        part_calls: 0,
+        next_call: 0,
+        stopped: false,
+        line: Vec::with_capacity(4096),
+        shared,
+    };
+    let header_line = state.header_line();
+    if let Some(max) = options.max_bytes
+        && header_line.len() as u64 + END_RESERVE > max
+    {
+        return Err(RecordError::InvalidOptions(format!(
+            "max_bytes {max} is smaller than the header and end line ({} bytes); allow at \
+             least a few KiB per part",
+            header_line.len() as u64 + END_RESERVE
+        )));
+    }
+    sink.write(&header_line)?;
+    state.part_bytes = header_line.len() as u64;
+    state.update_stats(|s| {
+        s.parts = 1;
+        s.bytes = header_line.len() as u64;
+        s.path = sink.path();
+    });
+    let (tx, rx) = std::sync::mpsc::sync_channel(options.queue_capacity.max(1));
+    let handle = std::thread::Builder::new()
+        .name("torvyn-recorder".into())
+        .spawn(move || state.run(sink, rx))
+        .map_err(|e| RecordError::Writer(format!("it could not be started: {e}")))?;
+    Ok((tx, handle))
+}
+
+struct Writer {
+    header: Header,
+    max_bytes: Option<u64>,
+    keep: u32,
+    payloads: PayloadMode,
+    part_bytes: u64,
+    part_calls: u64,
+    next_call: u64,
+    /// No more lines: an error, or the cap without rotation.
+    stopped: bool,
+    line: Vec<u8>,
+    shared: Arc<Shared>,
+}
+
+impl Writer {
+    fn run(mut self, mut sink: Sink, rx: Receiver<Pending>) {
+        while let Ok(call) = rx.recv() {
+            if self.stopped {
+                self.update_stats(|s| s.calls_dropped += 1);
+                continue;
+            }
+            if let Err(e) = self.write_call(&mut sink, &call) {
+                self.fail(e);
+                self.update_stats(|s| s.calls_dropped += 1);
+            }
+        }
+        if !self.stopped {
+            let end = End {
+                calls: self.part_calls,
+                ..End::default()
+            };
+            let r = self.write_end(&mut sink, end).and_then(|()| sink.flush());
+            if let Err(e) = r {
+                self.fail(e);
+            }
+        } else {
+            let _ = sink.flush();
+        }
+    }
+
+    fn fail(&mut self, e: RecordError) {
+        self.stopped = true;
+        if let Ok(mut slot) = self.shared.error.lock() {
+            slot.get_or_insert(e);
+        }
+    }
+
+    fn update_stats(&self, f: impl FnOnce(&mut super::RecordingStats)) {
+        if let Ok(mut s) = self.shared.stats.lock() {
+            f(&mut s);
+        }
+    }
+
+    fn header_line(&self) -> Vec<u8> {
+        let mut line = serde_json::to_vec(&self.header).unwrap_or_default();
+        // Re-open the object to append the checksum.
+        line.pop();
+        finish_line(&mut line);
+        line
+    }
+
+    fn write_end(&mut self, sink: &mut Sink, end: End) -> Result<(), RecordError> {
+        let mut line = b"{\"end\":".to_vec();
+        line.extend(serde_json::to_vec(&end).unwrap_or_default());
+        finish_line(&mut line);
+        sink.write(&line)?;
+        self.update_stats(|s| s.bytes += line.len() as u64);
+        Ok(())
+    }
+
+    fn write_call(&mut self, sink: &mut Sink, call: &Pending) -> Result<(), RecordError> {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        encode_call(&mut line, self.next_call, call, self.payloads);
+        finish_line(&mut line);
+        let len = line.len() as u64;
+        let result = self.place(sink, &line, len);
+        self.line = line;
+        result
+    }
+
+    /// Writes `line` in the current part, or in a new one, or stops.
+    fn place(&mut self, sink: &mut Sink, line: &[u8], len: u64) -> Result<(), RecordError> {
+        if let Some(max) = self.max_bytes
+            && self.part_bytes + len + END_RESERVE > max
+        {
+            let fits_alone = self.header_line().len() as u64 + len + END_RESERVE <= max;
+            if self.keep == 0 || !fits_alone || self.part_calls == 0 {
+                // The cap ends the recording here.
+                let end = End {
+                    calls: self.part_calls,
+                    truncated: true,
+                    rotated: false,
+                };
+                self.write_end(sink, end)?;
+                sink.flush()?;
+                self.stopped = true;
+                self.update_stats(|s| {
+                    s.truncated = true;
+                    s.calls_dropped += 1;
+                });
+                return Ok(());
+            }
+            let end = End {
+                calls: self.part_calls,
+                truncated: false,
+                rotated: true,
+            };
+            self.write_end(sink, end)?;
+            sink.rotate(self.keep)?;
+            self.header.part += 1;
+            self.header.first_call = self.next_call;
+            let header = self.header_line();
+            sink.write(&header)?;
+            self.part_bytes = header.len() as u64;
+            self.part_calls = 0;
+            self.update_stats(|s| {
+                s.parts += 1;
+                s.bytes += header.len() as u64;
+            });
+        }
+        sink.write(line)?;
+        self.part_bytes += len;
+        self.part_calls += 1;
+        self.next_call += 1;
+        self.update_stats(|s| {
+            s.calls += 1;
+            s.bytes += len;
+        });
+        Ok(())
+    }
+}
+
+/// Appends `,"crc":"XXXXXXXX"}` and a newline: the CRC-32 of the bytes so
+/// far (the line without its checksum and closing brace).
+fn finish_line(line: &mut Vec<u8>) {
+    let crc = crc32fast::hash(line);
+    line.extend_from_slice(b",\"crc\":\"");
+    line.extend_from_slice(format!("{crc:08x}").as_bytes());
+    line.extend_from_slice(b"\"}\n");
+}
+
+fn push_str(line: &mut Vec<u8>, s: &str) {
+    // `serde_json` escapes exactly as JSON needs; writing to a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *line, s);
+}
+
+fn push_u64(line: &mut Vec<u8>, n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    line.extend_from_slice(&buf[i..]);
+}
+
+fn push_payload(line: &mut Vec<u8>, bytes: &[u8], mode: PayloadMode) {
+    match mode {
+        PayloadMode::Stored => {
+            line.extend_from_slice(b"{\"b64\":\"");
+            let start = line.len();
+            let encoded = base64::encoded_len(bytes.len(), true).unwrap_or(0);
+            line.resize(start + encoded, 0);
+            let written = base64::engine::general_purpose::STANDARD
+                .encode_slice(bytes, &mut line[start..])
+                .unwrap_or(0);
+            line.truncate(start + written);
+            line.extend_from_slice(b"\"}");
+        }
+        PayloadMode::Digest => {
+            line.extend_from_slice(b"{\"len\":");
+            push_u64(line, bytes.len() as u64);
+            line.extend_from_slice(b",\"sha256\":\"");
+            line.extend_from_slice(hex(&super::sha256(bytes)).as_bytes());
+            line.extend_from_slice(b"\"}");
+        }
+    }
+}
+
+fn push_input(line: &mut Vec<u8>, el: &StreamElement, mode: PayloadMode) {
+    line.extend_from_slice(b"{\"seq\":");
+    push_u64(line, el.meta.sequence);
+    line.extend_from_slice(b",\"ts\":");
+    push_u64(line, el.meta.timestamp_ns);
+    line.extend_from_slice(b",\"ct\":");
+    push_str(line, el.meta.content_type.as_str());
+    line.extend_from_slice(b",\"payload\":");
+    push_payload(line, &el.payload, mode);
+    let ctx = super::RecordedContext::of(&el.context);
+    line.extend_from_slice(b",\"ctx\":");
+    let _ = serde_json::to_writer(&mut *line, &ctx);
+    line.push(b'}');
+}
+
+fn push_output(line: &mut Vec<u8>, out: &OutputElement, mode: PayloadMode) {
+    line.extend_from_slice(b"{\"seq\":");
+    push_u64(line, out.meta.sequence);
+    line.extend_from_slice(b",\"ts\":");
+    push_u64(line, out.meta.timestamp_ns);
+    line.extend_from_slice(b",\"ct\":");
+    push_str(line, out.meta.content_type.as_str());
+    if out.buffer_content_type != out.meta.content_type {
+        line.extend_from_slice(b",\"bct\":");
+        push_str(line, out.buffer_content_type.as_str());
+    }
+    line.extend_from_slice(b",\"payload\":");
+    push_payload(line, &out.payload, mode);
+    line.push(b'}');
+}
+
+fn encode_call(line: &mut Vec<u8>, index: u64, call: &Pending, mode: PayloadMode) {
+    line.extend_from_slice(b"{\"call\":");
+    push_u64(line, index);
+    line.extend_from_slice(b",\"fn\":\"");
+    line.extend_from_slice(call.function.name().as_bytes());
+    line.push(b'"');
+    if let Some(arg) = &call.argument {
+        line.extend_from_slice(b",\"arg\":");
+        push_str(line, arg);
+    }
+    if let Some(el) = &call.input {
+        line.extend_from_slice(b",\"in\":");
+        push_input(line, el, mode);
+    }
+    line.extend_from_slice(b",\"out\":");
+    match &call.outcome {
+        PendingOutcome::Ok => line.extend_from_slice(b"\"ok\""),
+        PendingOutcome::Drop => line.extend_from_slice(b"\"drop\""),
+        PendingOutcome::None => line.extend_from_slice(b"\"none\""),
+        PendingOutcome::Emit(o) => {
+            line.extend_from_slice(b"{\"emit\":");
+            push_output(line, o, mode);
+            line.push(b'}');
+        }
+        PendingOutcome::Signal(s) => {
+            line.extend_from_slice(b"{\"signal\":\"");
+            line.extend_from_slice(signal_name(*s).as_bytes());
+            line.extend_from_slice(b"\"}");
+        }
+        PendingOutcome::Verdict(p) => {
+            line.extend_from_slice(if *p {
+                b"{\"pass\":true}"
+            } else {
+                b"{\"pass\":false}"
+            });
+        }
+        PendingOutcome::Ports(ports) => {
+            line.extend_from_slice(b"{\"ports\":");
+            let _ = serde_json::to_writer(&mut *line, ports);
+            line.push(b'}');
+        }
+        PendingOutcome::Flushed(outs) => {
+            line.extend_from_slice(b"{\"flushed\":[");
+            for (i, o) in outs.iter().enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                push_output(line, o, mode);
+            }
+            line.extend_from_slice(b"]}");
+        }
+        PendingOutcome::Error(e) => match RecordedOutcome::of_error(e) {
+            RecordedOutcome::Error { kind, message } => {
+                line.extend_from_slice(b"{\"error\":{\"kind\":");
+                push_str(line, &kind);
+                if let Some(m) = message {
+                    line.extend_from_slice(b",\"message\":");
+                    push_str(line, &m);
+                }
+                line.extend_from_slice(b"}}");
+            }
+            RecordedOutcome::Fault { kind, message } => {
+                line.extend_from_slice(b"{\"fault\":{\"kind\":");
+                push_str(line, &kind);
+                line.extend_from_slice(b",\"message\":");
+                push_str(line, &message);
+                line.extend_from_slice(b"}}");
+            }
+            _ => line.extend_from_slice(b"\"ok\""),
+        },
+    }
+    line.extend_from_slice(b",\"m\":");
+    let _ = serde_json::to_writer(&mut *line, &RecordedMetrics::from(&call.metrics));
+}
