@@ -132,7 +132,7 @@ impl Meter {
     }
 
     fn step(&mut self, n: u64) {
-        if n > 0 && n % (self.total / 10) == 0 {
+        if n > 0 && n.is_multiple_of(self.total / 10) {
             let rss = rss_bytes();
             if n == self.total / 10 {
                 self.rss_10 = rss;
