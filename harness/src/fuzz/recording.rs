@@ -83,6 +83,7 @@ fn edit(u: &mut Unstructured<'_>, bytes: &mut Vec<u8>) -> arbitrary::Result<()> 
 /// refused; whatever it accepts converts to a scenario and replays on the
 /// mock without a panic.
 pub fn recording(data: &[u8]) -> Verdict {
+    let _case = super::world::case();
     let mut u = Unstructured::new(data);
     let bytes = match u.arbitrary::<bool>() {
         Ok(false) | Err(_) => u.take_rest().to_vec(),
@@ -109,12 +110,36 @@ pub fn recording(data: &[u8]) -> Verdict {
             allow_incomplete: true,
         },
     );
+    super::observe(|| {
+        format!(
+            "recording: {} bytes; strict {}, lenient {}",
+            bytes.len(),
+            verdict(&strict),
+            verdict(&lenient)
+        )
+    });
     for recording in [strict, lenient].into_iter().flatten() {
         let _ = to_scenario(&recording);
         if let Ok(backend) = MockBackend::new(&EngineSettings::deterministic(1)) {
             let source = ComponentSource::Fixture("uppercase".into());
-            let _ = replay_on(&backend, &recording, &source, "uppercase", Some(1_000_000));
+            let replayed = replay_on(&backend, &recording, &source, "uppercase", Some(1_000_000));
+            super::observe(|| match &replayed {
+                Ok(r) => format!(
+                    "replay: {} calls, first divergence {:?}",
+                    r.calls,
+                    r.divergence.as_ref().map(|d| d.index)
+                ),
+                Err(e) => format!("replay: {e}"),
+            });
         }
     }
     Verdict::Checked
+}
+
+/// A parse result in short, for the observations.
+fn verdict<T>(r: &Result<T, torvyn_engine::record::RecordingError>) -> String {
+    match r {
+        Ok(_) => "accepted".into(),
+        Err(e) => format!("refused ({e})"),
+    }
 }
