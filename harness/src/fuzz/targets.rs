@@ -341,9 +341,10 @@ fn instantiate<'e, B: SimBackend>(
 const HEAVY: [&str; 1] = ["stdout-flood"];
 
 /// The fixture an `invoke_elements` input drives: the first byte picks a
-/// row of [`FIXTURE_OUTCOMES`]; a heavy one ([`HEAVY`]) only when the
+/// row of [`FIXTURE_OUTCOMES`]; a heavy one (`HEAVY`) only when the
 /// stream asks for heavy fixtures, else the row after it.
 pub fn invoke_elements_fixture(data: &[u8]) -> Option<&'static str> {
+    let (_, data) = generate::split_host_fault_plan(data);
     invoke_elements_case(&mut Unstructured::new(data))
         .ok()
         .map(|(fixture, _)| fixture)
