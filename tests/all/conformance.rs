@@ -701,10 +701,10 @@ async fn the_unversioned_spelling_links_and_runs<B: Conformance>() {
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod real {
-            $( #[tokio::test] async fn $name() { super::$name::<super::WasmtimeBackend>().await } )*
+            $( #[test] fn $name() { crate::support::on_tokio(super::$name::<super::WasmtimeBackend>()) } )*
         }
         mod mock {
-            $( #[tokio::test] async fn $name() { super::$name::<super::MockBackend>().await } )*
+            $( #[test] fn $name() { crate::support::on_tokio(super::$name::<super::MockBackend>()) } )*
         }
     };
 }

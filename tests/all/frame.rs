@@ -175,42 +175,44 @@ fn assert_time_from_work(backend: &str, what: &str, m: &InvocationMetrics) {
     );
 }
 
-#[tokio::test]
-async fn the_same_call_fills_the_same_metrics_on_both_backends() {
-    let real_engine = wasmtime_engine(WasmtimeEngineConfig::default());
-    let mock_engine = mock_engine(MockEngineConfig::default());
-    let mut admitted = 0;
-    for (fixture, ops) in conversations() {
-        let mut real = wasmtime_instance(&real_engine, fixture);
-        let mut mock = mock_instance(&mock_engine, fixture);
-        let r = run(&mut real, &ops).await;
-        let m = run(&mut mock, &ops).await;
-        for (op, ((r_out, r_m), (m_out, m_m))) in ops.iter().zip(r.iter().zip(&m)) {
-            let what = format!("{fixture} {op:?}");
-            assert_eq!(m_out, r_out, "{what}: the outcome");
-            assert_eq!(accounting(m_m), accounting(r_m), "{what}: the metrics");
-            let refused_or_noop = *r_m == InvocationMetrics::default();
-            assert_eq!(
-                *m_m == InvocationMetrics::default(),
-                refused_or_noop,
-                "{what}: a refused or no-op call costs nothing on both: {m_m:?} {r_m:?}"
-            );
-            if refused_or_noop {
-                continue;
-            }
-            admitted += 1;
-            for (backend, metrics) in [("wasmtime", r_m), ("mock", m_m)] {
-                assert!(metrics.fuel_consumed > 0, "{backend}, {what}: {metrics:?}");
-                assert!(
-                    !metrics.duration.is_zero(),
-                    "{backend}, {what}: {metrics:?}"
+#[test]
+fn the_same_call_fills_the_same_metrics_on_both_backends() {
+    crate::support::on_tokio(async {
+        let real_engine = wasmtime_engine(WasmtimeEngineConfig::default());
+        let mock_engine = mock_engine(MockEngineConfig::default());
+        let mut admitted = 0;
+        for (fixture, ops) in conversations() {
+            let mut real = wasmtime_instance(&real_engine, fixture);
+            let mut mock = mock_instance(&mock_engine, fixture);
+            let r = run(&mut real, &ops).await;
+            let m = run(&mut mock, &ops).await;
+            for (op, ((r_out, r_m), (m_out, m_m))) in ops.iter().zip(r.iter().zip(&m)) {
+                let what = format!("{fixture} {op:?}");
+                assert_eq!(m_out, r_out, "{what}: the outcome");
+                assert_eq!(accounting(m_m), accounting(r_m), "{what}: the metrics");
+                let refused_or_noop = *r_m == InvocationMetrics::default();
+                assert_eq!(
+                    *m_m == InvocationMetrics::default(),
+                    refused_or_noop,
+                    "{what}: a refused or no-op call costs nothing on both: {m_m:?} {r_m:?}"
                 );
-                assert!(metrics.memory_bytes >= 65536, "{backend}, {what}");
-                assert_time_from_work(backend, &what, metrics);
+                if refused_or_noop {
+                    continue;
+                }
+                admitted += 1;
+                for (backend, metrics) in [("wasmtime", r_m), ("mock", m_m)] {
+                    assert!(metrics.fuel_consumed > 0, "{backend}, {what}: {metrics:?}");
+                    assert!(
+                        !metrics.duration.is_zero(),
+                        "{backend}, {what}: {metrics:?}"
+                    );
+                    assert!(metrics.memory_bytes >= 65536, "{backend}, {what}");
+                    assert_time_from_work(backend, &what, metrics);
+                }
             }
         }
-    }
-    assert!(admitted >= 20, "the conversations reach the guests");
+        assert!(admitted >= 20, "the conversations reach the guests");
+    });
 }
 
 struct Spinners {

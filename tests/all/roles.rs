@@ -322,23 +322,25 @@ fn compiled_components_report_their_worlds() {
     assert_eq!(worlds("sink"), [World::DataSink]);
 }
 
-#[tokio::test]
-async fn the_async_trait_runs_the_same_calls() {
-    for s in STRATEGIES {
-        let mut u = instance(s, "uppercase");
-        let call = u
-            .process(StreamElement::new(3, "async", "text/plain"))
-            .await;
-        assert_eq!(&emitted(ok(call, &u)).payload[..], b"ASYNC");
-        let mut sink = instance(s, "sink");
-        assert_eq!(
-            ok(
-                sink.push(StreamElement::new(0, "x", "text/plain")).await,
-                &sink
-            ),
-            BackpressureSignal::Ready
-        );
-        ok(sink.complete().await, &sink);
-        ok(sink.teardown().await, &sink);
-    }
+#[test]
+fn the_async_trait_runs_the_same_calls() {
+    crate::support::on_tokio(async {
+        for s in STRATEGIES {
+            let mut u = instance(s, "uppercase");
+            let call = u
+                .process(StreamElement::new(3, "async", "text/plain"))
+                .await;
+            assert_eq!(&emitted(ok(call, &u)).payload[..], b"ASYNC");
+            let mut sink = instance(s, "sink");
+            assert_eq!(
+                ok(
+                    sink.push(StreamElement::new(0, "x", "text/plain")).await,
+                    &sink
+                ),
+                BackpressureSignal::Ready
+            );
+            ok(sink.complete().await, &sink);
+            ok(sink.teardown().await, &sink);
+        }
+    });
 }

@@ -154,3 +154,13 @@ pub fn too_large<T: std::fmt::Debug>(
     assert!(inst.poisoned().is_none());
     metrics
 }
+
+/// Runs `future` to its end on a current-thread tokio runtime (what
+/// `#[tokio::test]` does, without tokio's `macros` feature).
+pub fn on_tokio<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+        .block_on(future)
+}
