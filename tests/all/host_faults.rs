@@ -147,7 +147,7 @@ fn random_plans_replay_from_their_seed() {
         .map(|_| {
             (0..12)
                 .map(|i| {
-                    let mut inst = mock("passthrough", plan);
+                    let mut inst = mock("passthrough", HostFaultPlan::None);
                     inst.set_host_faults(HostFaultPlan::Random {
                         seed: i,
                         per_million: 200_000,
