@@ -26,7 +26,7 @@ esac
 
 cargo fuzz build -O "${flags[@]}"
 triple=$(rustc -vV | sed -n 's/^host: //p')
-bin_dir=target/$triple/release
+bin_dir=${CARGO_TARGET_DIR:-target}/$triple/release
 
 for target in $(cargo fuzz list); do
   cp "$bin_dir/$target" "$OUT/"

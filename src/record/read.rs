@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use serde::Deserialize;
 
 use super::{
@@ -330,10 +329,15 @@ fn payload(line: usize, raw: RawPayload, mode: PayloadMode) -> Result<Payload, R
                 len: None,
                 sha256: None,
             },
-        ) => base64::engine::general_purpose::STANDARD
-            .decode(b.as_bytes())
+        ) => base64_simd::STANDARD
+            .decode_to_vec(b.as_bytes())
             .map(|v| Payload::Stored(v.into()))
-            .map_err(|e| corrupt(line, format!("a payload is not valid base64: {e}"))),
+            .map_err(|_| {
+                corrupt(
+                    line,
+                    "a payload is not valid base64 (the standard alphabet, padded)",
+                )
+            }),
         (
             PayloadMode::Digest,
             RawPayload {

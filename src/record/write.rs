@@ -6,10 +6,9 @@ use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError};
 use std::thread::JoinHandle;
-
-use base64::Engine as _;
+use std::time::Duration;
 
 use super::{
     End, Header, MemoryRecording, PayloadMode, Pending, PendingOutcome, RecordError, RecordOptions,
@@ -19,6 +18,15 @@ use crate::types::{OutputElement, StreamElement};
 
 /// Room kept in every part for its end line.
 const END_RESERVE: u64 = 96;
+
+/// How long the writer sleeps when it finds the queue empty while calls
+/// are coming. The default queue (4096 calls) takes longer than this to
+/// fill at a microsecond a call, so the caller does not wait for it.
+const POLL_INTERVAL: Duration = Duration::from_micros(500);
+
+/// Empty polls in a row (50 ms) after which the writer blocks until the
+/// next call.
+const IDLE_POLLS: u32 = 100;
 
 /// Where the lines go.
 pub(super) enum Sink {
@@ -99,9 +107,17 @@ impl Sink {
             }
             Self::Memory(m) => {
                 if let Ok(mut parts) = m.0.lock() {
-                    parts.push(Vec::new());
-                    let excess = parts.len().saturating_sub(keep as usize + 1);
-                    parts.drain(..excess);
+                    // The part that falls out becomes the new one, cleared:
+                    // its memory is already allocated and paged in, so a
+                    // long recording neither grows a vector from empty nor
+                    // faults in fresh pages at every rotation.
+                    let excess = (parts.len() + 1).saturating_sub(keep as usize + 1);
+                    let mut fresh = parts
+                        .drain(..excess)
+                        .max_by_key(Vec::capacity)
+                        .unwrap_or_default();
+                    fresh.clear();
+                    parts.push(fresh);
                 }
                 Ok(())
             }
@@ -178,7 +194,29 @@ struct Writer {
 
 impl Writer {
     fn run(mut self, mut sink: Sink, rx: Receiver<Pending>) {
-        while let Ok(call) = rx.recv() {
+        // Poll while calls come, block once they stop. A writer blocked in
+        // `recv` must be woken by the caller's `send` (a futex wake-up, a
+        // system call and a context switch on every call, more than the
+        // line costs to write); a polling writer is never asleep in the
+        // channel, so `send` is a few atomic operations. After
+        // `IDLE_POLLS` empty polls (an idle recorder) the writer blocks
+        // again, and only the call that ends the pause pays for a wake-up.
+        let mut idle = 0;
+        loop {
+            let call = match rx.try_recv() {
+                Ok(call) => call,
+                Err(TryRecvError::Empty) if idle < IDLE_POLLS => {
+                    idle += 1;
+                    std::thread::sleep(POLL_INTERVAL);
+                    continue;
+                }
+                Err(TryRecvError::Empty) => match rx.recv() {
+                    Ok(call) => call,
+                    Err(_) => break,
+                },
+                Err(TryRecvError::Disconnected) => break,
+            };
+            idle = 0;
             if self.stopped {
                 self.update_stats(|s| s.calls_dropped += 1);
                 continue;
@@ -328,13 +366,7 @@ fn push_payload(line: &mut Vec<u8>, bytes: &[u8], mode: PayloadMode) {
     match mode {
         PayloadMode::Stored => {
             line.extend_from_slice(b"{\"b64\":\"");
-            let start = line.len();
-            let encoded = base64::encoded_len(bytes.len(), true).unwrap_or(0);
-            line.resize(start + encoded, 0);
-            let written = base64::engine::general_purpose::STANDARD
-                .encode_slice(bytes, &mut line[start..])
-                .unwrap_or(0);
-            line.truncate(start + written);
+            base64_simd::STANDARD.encode_append(bytes, line);
             line.extend_from_slice(b"\"}");
         }
         PayloadMode::Digest => {
