@@ -56,9 +56,14 @@ run_one() {
   # -entropic=0: with the hundred thousand features these targets reach,
   # libFuzzer's entropic scheduler spent 94% of component_bytes' time in
   # InputCorpus::AddRareFeature (0.5 exec/s, against 9 without it).
-  "$bin_dir/$t" -artifact_prefix="fuzz/artifacts/$t/" \
+  # The CPU time it got (with several jobs on few cores, or other work on
+  # the machine, less than the wall time it ran) goes to TARGET.cpu.
+  local start=$SECONDS
+  /usr/bin/time -f '%U %S %M' -o "fuzz/work/$t.cpu" \
+    "$bin_dir/$t" -artifact_prefix="fuzz/artifacts/$t/" \
     -max_total_time="$secs" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 -entropic=0 \
     "fuzz/work/$t" "fuzz/corpus/$t" "fuzz/regressions/$t" >"fuzz/work/$t.log" 2>&1 || true
+  echo "$((SECONDS - start))" >"fuzz/work/$t.wall"
 }
 
 running=0
@@ -73,7 +78,8 @@ for t in "${targets[@]}"; do
 done
 wait || true
 
-printf '\n%-16s %12s %8s %8s %8s %8s\n' target executions exec/s cov ft crashes
+printf '\n%-16s %8s %8s %12s %8s %8s %8s %8s %8s %8s\n' \
+  target wall-s cpu-s executions exec/s cov ft corpus rss-mb crashes
 status=0
 for t in "${targets[@]}"; do
   log="fuzz/work/$t.log"
@@ -83,7 +89,13 @@ for t in "${targets[@]}"; do
   cov=$(sed -n 's/.*cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.*ft: \([0-9]*\).*/\1/p' <<<"$last")
   crashes=$(find "fuzz/artifacts/$t" -type f 2>/dev/null | wc -l)
+  # Corpus: the inputs libFuzzer kept in its working directory.
+  corpus=$(find "fuzz/work/$t" -type f 2>/dev/null | wc -l)
+  rss=$(grep -o 'stat::peak_rss_mb: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
+  wall=$(cat "fuzz/work/$t.wall" 2>/dev/null || echo '?')
+  cpu=$(awk '{printf "%d", $1 + $2}' "fuzz/work/$t.cpu" 2>/dev/null || echo '?')
   if grep -qE 'ERROR: libFuzzer|panicked at|==ERROR' "$log"; then status=1; fi
-  printf '%-16s %12s %8s %8s %8s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$crashes"
+  printf '%-16s %8s %8s %12s %8s %8s %8s %8s %8s %8s\n' "$t" "$wall" "${cpu:-?}" \
+    "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "$corpus" "${rss:-?}" "$crashes"
 done
 exit $status

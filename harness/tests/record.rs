@@ -69,7 +69,7 @@ fn first_with_letter(r: &Recording) -> u64 {
 fn a_recording_holds_every_call_with_its_inputs_outputs_and_metrics() {
     let r = record("uppercase", BackendKind::Mock, RecordOptions::default());
     assert_eq!(r.header.format, "torvyn-recording");
-    assert_eq!(r.header.version, 1);
+    assert_eq!(r.header.version, torvyn_engine::record::FORMAT_VERSION);
     assert_eq!(r.header.component.id, "uppercase");
     assert_eq!(r.header.component.source.as_deref(), Some("uppercase"));
     assert_eq!(r.header.component.backend.as_deref(), Some("mock"));
@@ -269,6 +269,188 @@ fn a_file_that_cannot_be_created_is_a_clear_error_before_any_call() {
     );
 }
 
+#[test]
+fn a_recorder_idle_for_over_a_second_records_the_call_that_ends_the_pause() {
+    // The writer polls while calls come and blocks after a second without
+    // one; the call after the pause must wake it.
+    let b = MockBackend::new(&settings()).unwrap();
+    let compiled = b.compile(&fixture("passthrough"), "passthrough").unwrap();
+    let inst = b.instantiate(&compiled, "p").unwrap();
+    let memory = MemoryRecording::new();
+    let mut rec = Recorder::to_memory(inst, &memory, RecordOptions::default()).unwrap();
+    let call = |rec: &mut Recorder<_>, seq: u64| {
+        let el = torvyn_engine::StreamElement::new(seq, format!("e{seq}"), "text/plain");
+        assert!(torvyn_harness::backend::block_on(rec.process(el)).is_ok());
+    };
+    call(&mut rec, 0);
+    std::thread::sleep(std::time::Duration::from_millis(1300));
+    let written = rec.handle().stats().calls;
+    assert_eq!(written, 1, "the first call was written during the pause");
+    call(&mut rec, 1);
+    let (_, stats) = rec.finish();
+    assert_eq!(stats.unwrap().calls, 2);
+    let r = Recording::parse(&memory.bytes()).unwrap();
+    let inputs: Vec<_> = r
+        .calls
+        .iter()
+        .map(|c| c.input.as_ref().unwrap().payload.bytes().unwrap().clone())
+        .collect();
+    assert_eq!(inputs, ["e0", "e1"]);
+}
+
+#[test]
+fn many_calls_small_and_large_are_all_recorded_in_order() {
+    // More calls than the queue and the hand-back batches hold, and
+    // payloads on both sides of the size the writer hands back.
+    for (n, payload) in [(6000, 8), (300, 40 << 10)] {
+        let (memory, stats) = direct(RecordOptions::default(), n, payload);
+        let stats = stats.unwrap();
+        assert_eq!((stats.calls, stats.calls_dropped), (n as u64, 0));
+        let r = Recording::parse(&memory.bytes()).unwrap();
+        assert_eq!(r.calls.len(), n);
+        for (i, c) in r.calls.iter().enumerate() {
+            assert_eq!(c.index, i as u64);
+            let input = c.input.as_ref().unwrap();
+            assert_eq!(input.sequence, i as u64);
+            assert_eq!(input.payload.bytes().unwrap().len(), payload);
+        }
+    }
+}
+
+/// CRC-32 (IEEE), as the recorder writes it, to re-seal an edited line.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for b in bytes {
+        crc ^= u32::from(*b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// `line` (without its checksum) with a valid checksum.
+fn sealed(line: &str) -> String {
+    let body = line.split(",\"crc\":").next().unwrap();
+    format!("{body},\"crc\":\"{:08x}\"}}", crc32(body.as_bytes()))
+}
+
+/// Every line of `bytes` passed through `edit`, and sealed again.
+fn edited(bytes: &[u8], edit: impl Fn(usize, &str) -> String) -> Vec<u8> {
+    let text = std::str::from_utf8(bytes).unwrap();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        out.push_str(&sealed(&edit(i, line)));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+#[test]
+fn an_output_equal_to_its_input_is_stored_once_and_reads_back_whole() {
+    // uppercase leaves "123", "4 5" and "" as they are: written `{"in":
+    // true}`; "ab1" and "Zz" change: written in full.
+    let bytes = valid_bytes();
+    let text = std::str::from_utf8(&bytes).unwrap();
+    assert_eq!(text.matches("{\"in\":true}").count(), 3, "{text}");
+    let r = Recording::parse(&bytes).unwrap();
+    let mut same = 0;
+    for c in r.calls.iter().filter(|c| c.function == Function::Process) {
+        let input = c.input.as_ref().unwrap().payload.bytes().unwrap();
+        let torvyn_engine::record::RecordedOutcome::Emit(o) = &c.outcome else {
+            panic!("uppercase emits: {c:?}");
+        };
+        let output = o.payload.bytes().unwrap();
+        assert_eq!(output, &input.to_ascii_uppercase());
+        same += usize::from(output == input);
+    }
+    assert_eq!(same, 3);
+
+    // A version 1 recording (no `{"in": true}`: every payload in full)
+    // still reads, and reads as the same calls.
+    let v1 = edited(&bytes, |i, line| {
+        let line = if i == 0 {
+            line.replacen("\"version\":2", "\"version\":1", 1)
+        } else {
+            line.to_string()
+        };
+        // The input's base64 stands in for `{"in": true}`.
+        match line.find("\"payload\":{\"b64\":\"") {
+            Some(at) if line.contains("{\"in\":true}") => {
+                let b64 = &line[at + 18..];
+                let b64 = &b64[..b64.find('"').unwrap()];
+                line.replace("{\"in\":true}", &format!("{{\"b64\":\"{b64}\"}}"))
+            }
+            _ => line,
+        }
+    });
+    let old = Recording::parse(&v1).unwrap();
+    assert_eq!(old.header.version, 1);
+    assert_eq!(old.calls, r.calls);
+    assert!(!std::str::from_utf8(&v1).unwrap().contains("\"in\":true"));
+
+    // `{"in": true}` where there is no stored input payload to take.
+    let s = words_scenario("passthrough", BackendKind::Mock);
+    let (_, recorded) = run_scenario_recorded(
+        BackendKind::Mock,
+        &s,
+        &settings(),
+        RecordTo::Memory,
+        RecordOptions {
+            payloads: PayloadMode::Digest,
+            ..RecordOptions::default()
+        },
+    )
+    .unwrap();
+    let digest_bytes = recorded[0].bytes().unwrap();
+    let digest_text = std::str::from_utf8(&digest_bytes).unwrap();
+    assert!(
+        !digest_text.contains("\"in\":true"),
+        "digests are not shared"
+    );
+    let target = digest_text
+        .lines()
+        .position(|l| l.contains("\"emit\""))
+        .unwrap();
+    let bad = edited(&digest_bytes, |i, line| {
+        if i == target {
+            let out = line.find("\"out\"").unwrap();
+            let (head, tail) = line.split_at(out);
+            let at = tail.find("{\"len\"").unwrap();
+            let end = at + tail[at..].find('}').unwrap() + 1;
+            format!("{head}{}{{\"in\":true}}{}", &tail[..at], &tail[end..])
+        } else {
+            line.to_string()
+        }
+    });
+    let e = Recording::parse(&bad).unwrap_err();
+    assert!(
+        matches!(e, RecordingError::Corrupt { line, .. } if line == target + 1),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("no stored input payload"), "{e}");
+
+    // An input cannot be `{"in": true}`.
+    let bad = edited(&bytes, |i, line| {
+        if i == 1 {
+            let at = line.find("{\"b64\"").unwrap();
+            let end = at + line[at..].find('}').unwrap() + 1;
+            format!("{}{{\"in\":true}}{}", &line[..at], &line[end..])
+        } else {
+            line.to_string()
+        }
+    });
+    let e = Recording::parse(&bad).unwrap_err();
+    assert!(
+        e.to_string().contains("not written as the header says"),
+        "{e}"
+    );
+}
+
 /// A valid recording's bytes (uppercase over WORDS, on the mock).
 fn valid_bytes() -> Vec<u8> {
     let s = words_scenario("uppercase", BackendKind::Mock);
@@ -331,7 +513,11 @@ fn truncated_edited_and_foreign_recordings_are_refused_with_what_to_do() {
         Recording::parse(b"{\"name\": \"x\"}\n").unwrap_err(),
         RecordingError::NotARecording { .. }
     ));
-    let newer = text.replacen("\"version\":1", "\"version\":9", 1);
+    let newer = text.replacen(
+        &format!("\"version\":{}", torvyn_engine::record::FORMAT_VERSION),
+        "\"version\":9",
+        1,
+    );
     assert!(matches!(
         Recording::parse(newer.as_bytes()).unwrap_err(),
         RecordingError::UnsupportedVersion { found: 9, .. }

@@ -34,15 +34,21 @@
 //! [`CallRecord`], [`RecordedElement`], [`RecordedOutput`],
 //! [`RecordedOutcome`], [`RecordedMetrics`] and [`End`]; payloads are
 //! base64 (`{"b64": "..."}`) or, with [`PayloadMode::Digest`], their length
-//! and SHA-256 (`{"len": 1024, "sha256": "..."}`).
+//! and SHA-256 (`{"len": 1024, "sha256": "..."}`). An output whose payload
+//! is the call's input payload, byte for byte (a processor that forwards
+//! what it was given), is written `{"in": true}` when payloads are stored.
 //!
 //! # What recording costs
 //!
 //! The calling thread copies what a call took and gave (the payloads are
 //! [`crate::Bytes`]: a reference count each, no copy) and hands it to a
 //! writer thread over a bounded queue; encoding, checksums and the file
-//! are the writer's. When the queue is full the call waits for the writer:
-//! recording never drops a call silently, and never changes an outcome.
+//! are the writer's. The writer polls the queue while calls come (so a
+//! call never has to wake it) and hands written calls back in batches, to
+//! be dropped on the calling thread that allocated them. When the queue
+//! is full the call waits for the writer: recording never drops a call
+//! silently, and never changes an outcome. `benches/record.rs` measures
+//! the cost per 1 KiB `process` call (`benches/RESULTS.md`).
 //! Errors (a full disk, a cap reached) are reported by
 //! [`Recorder::error`] and [`Recorder::finish`], never through the
 //! wrapped calls.
@@ -51,7 +57,7 @@ mod read;
 mod write;
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -68,8 +74,15 @@ pub use read::{ReadOptions, RecordingError};
 
 /// The `format` field of every recording's header.
 pub const FORMAT_NAME: &str = "torvyn-recording";
-/// The format version this engine writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this engine writes, and the newest it reads.
+///
+/// Version 2 added `{"in": true}` for an output payload that is the
+/// call's input payload byte for byte (stored once, not twice); a version
+/// 1 recording never has it and reads as before.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The oldest format version this engine reads.
+pub const OLDEST_VERSION: u32 = 1;
 
 /// How payload bytes are kept in a recording.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -634,6 +647,19 @@ struct Pending {
     metrics: InvocationMetrics,
 }
 
+impl Pending {
+    /// The payload bytes it holds, input and outputs.
+    fn payload_bytes(&self) -> usize {
+        let input = self.input.as_ref().map_or(0, |el| el.payload.len());
+        let output = match &self.outcome {
+            PendingOutcome::Emit(o) => o.payload.len(),
+            PendingOutcome::Flushed(outs) => outs.iter().map(|o| o.payload.len()).sum(),
+            _ => 0,
+        };
+        input + output
+    }
+}
+
 enum PendingOutcome {
     Ok,
     Emit(OutputElement),
@@ -661,11 +687,19 @@ pub struct Recorder<I> {
 /// finishes the recording.
 struct WriterLink {
     tx: Option<SyncSender<Pending>>,
+    /// Calls the writer has written, handed back to be dropped on this
+    /// thread (see `write::HandBack`).
+    done: Receiver<Vec<Pending>>,
     writer: Option<JoinHandle<()>>,
     shared: Arc<Shared>,
 }
 
 impl WriterLink {
+    /// Drops the calls the writer has handed back.
+    fn drop_written(&self) {
+        while self.done.try_recv().is_ok() {}
+    }
+
     fn close(&mut self) {
         drop(self.tx.take());
         if let Some(w) = self.writer.take()
@@ -735,11 +769,12 @@ impl<I: ComponentInvoker> Recorder<I> {
         options: RecordOptions,
     ) -> Result<Self, RecordError> {
         let shared = Arc::new(Shared::default());
-        let (tx, writer) = write::spawn(sink, header, &options, shared.clone())?;
+        let (tx, done, writer) = write::spawn(sink, header, &options, shared.clone())?;
         Ok(Self {
             inner,
             link: WriterLink {
                 tx: Some(tx),
+                done,
                 writer: Some(writer),
                 shared,
             },
@@ -790,6 +825,7 @@ impl<I: ComponentInvoker> Recorder<I> {
         outcome: PendingOutcome,
         metrics: &InvocationMetrics,
     ) {
+        self.link.drop_written();
         if let Some(tx) = &self.link.tx {
             // After an error or the cap, the writer still takes every call
             // and counts it as dropped; `send` fails only if the writer

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::{
-    CallRecord, End, FORMAT_NAME, FORMAT_VERSION, Header, Payload, PayloadMode, RecordedContext,
-    RecordedElement, RecordedMetrics, RecordedOutcome, RecordedOutput, Recording,
+    CallRecord, End, FORMAT_NAME, FORMAT_VERSION, Header, OLDEST_VERSION, Payload, PayloadMode,
+    RecordedContext, RecordedElement, RecordedMetrics, RecordedOutcome, RecordedOutput, Recording,
 };
 use crate::types::{BackpressureSignal, Function};
 
@@ -56,8 +56,8 @@ pub enum RecordingError {
     },
     /// A format version this engine does not read.
     #[error(
-        "the recording's format version is {found}, this engine reads version {FORMAT_VERSION}; \
-         read it with the torvyn-engine version that wrote it ({engine})"
+        "the recording's format version is {found}, this engine reads versions {OLDEST_VERSION} \
+         to {FORMAT_VERSION}; read it with the torvyn-engine version that wrote it ({engine})"
     )]
     UnsupportedVersion {
         /// The version found.
@@ -248,7 +248,7 @@ fn parse_header(line: &[u8]) -> Result<Header, RecordingError> {
     }
     let version = value.get("version").and_then(|v| v.as_u64());
     match version {
-        Some(v) if v == u64::from(FORMAT_VERSION) => {}
+        Some(v) if (u64::from(OLDEST_VERSION)..=u64::from(FORMAT_VERSION)).contains(&v) => {}
         Some(found) => {
             return Err(RecordingError::UnsupportedVersion {
                 found,
@@ -306,6 +306,10 @@ struct RawOutput {
 struct RawPayload {
     #[serde(default)]
     b64: Option<String>,
+    /// An output's payload that is the call's input payload, byte for byte
+    /// (`{"in": true}`, version 2).
+    #[serde(default, rename = "in")]
+    same_as_input: Option<bool>,
     #[serde(default)]
     len: Option<u64>,
     #[serde(default)]
@@ -326,6 +330,7 @@ fn payload(line: usize, raw: RawPayload, mode: PayloadMode) -> Result<Payload, R
             PayloadMode::Stored,
             RawPayload {
                 b64: Some(b),
+                same_as_input: None,
                 len: None,
                 sha256: None,
             },
@@ -342,6 +347,7 @@ fn payload(line: usize, raw: RawPayload, mode: PayloadMode) -> Result<Payload, R
             PayloadMode::Digest,
             RawPayload {
                 b64: None,
+                same_as_input: None,
                 len: Some(len),
                 sha256: Some(d),
             },
@@ -378,17 +384,43 @@ pub(crate) fn parse_digest(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// An output's payload: as [`payload`] gives it, or (`{"in": true}`) the
+/// stored payload of the call's input.
+fn output_payload(
+    line: usize,
+    raw: RawPayload,
+    mode: PayloadMode,
+    input: Option<&Payload>,
+) -> Result<Payload, RecordingError> {
+    match raw {
+        RawPayload {
+            same_as_input: Some(true),
+            b64: None,
+            len: None,
+            sha256: None,
+        } => match input {
+            Some(p @ Payload::Stored(_)) => Ok(p.clone()),
+            _ => Err(corrupt(
+                line,
+                "an output's payload is `{\"in\": true}`, but the call has no stored input payload",
+            )),
+        },
+        raw => payload(line, raw, mode),
+    }
+}
+
 fn output(
     line: usize,
     raw: RawOutput,
     mode: PayloadMode,
+    input: Option<&Payload>,
 ) -> Result<RecordedOutput, RecordingError> {
     Ok(RecordedOutput {
         sequence: raw.seq,
         timestamp_ns: raw.ts,
         buffer_content_type: raw.bct.unwrap_or_else(|| raw.ct.clone()),
         content_type: raw.ct,
-        payload: payload(line, raw.payload, mode)?,
+        payload: output_payload(line, raw.payload, mode, input)?,
     })
 }
 
@@ -404,6 +436,7 @@ fn outcome(
     line: usize,
     v: serde_json::Value,
     mode: PayloadMode,
+    input: Option<&Payload>,
 ) -> Result<RecordedOutcome, RecordingError> {
     use serde_json::Value;
     let bad = || {
@@ -429,6 +462,7 @@ fn outcome(
                     line,
                     field(line, "emit", value)?,
                     mode,
+                    input,
                 )?)),
                 "signal" => match value.as_str() {
                     Some("ready") => Ok(RecordedOutcome::Signal(BackpressureSignal::Ready)),
@@ -440,7 +474,7 @@ fn outcome(
                 "flushed" => {
                     let raws: Vec<RawOutput> = field(line, "flushed", value)?;
                     raws.into_iter()
-                        .map(|r| output(line, r, mode))
+                        .map(|r| output(line, r, mode, input))
                         .collect::<Result<_, _>>()
                         .map(RecordedOutcome::Flushed)
                 }
@@ -530,7 +564,7 @@ fn parse_call(
         }),
         None => None,
     };
-    let outcome = outcome(line, raw.out, mode)?;
+    let outcome = outcome(line, raw.out, mode, input.as_ref().map(|el| &el.payload))?;
     if !outcome.fits(function) {
         return Err(corrupt(
             line,

@@ -19,14 +19,68 @@ use crate::types::{OutputElement, StreamElement};
 /// Room kept in every part for its end line.
 const END_RESERVE: u64 = 96;
 
-/// How long the writer sleeps when it finds the queue empty while calls
-/// are coming. The default queue (4096 calls) takes longer than this to
-/// fill at a microsecond a call, so the caller does not wait for it.
+/// How long the writer sleeps when it finds the queue empty right after
+/// writing calls; each empty poll after that doubles it, up to
+/// `MAX_POLL_INTERVAL`. The default queue (4096 calls) takes longer than
+/// the longest sleep to fill at a microsecond a call, so the caller does
+/// not wait for the writer.
 const POLL_INTERVAL: Duration = Duration::from_micros(500);
 
-/// Empty polls in a row (50 ms) after which the writer blocks until the
-/// next call.
-const IDLE_POLLS: u32 = 100;
+/// The longest sleep between two polls.
+const MAX_POLL_INTERVAL: Duration = Duration::from_millis(2);
+
+/// How long without a call (about) before the writer blocks until the
+/// next one.
+const IDLE_BEFORE_BLOCKING: Duration = Duration::from_secs(1);
+
+/// Batches of written calls waiting to be dropped on the calling thread.
+const HAND_BACK_BATCHES: usize = 16;
+
+/// Calls in one hand-back batch.
+const HAND_BACK_BATCH: usize = 64;
+
+/// A call whose payloads are larger than this in all is dropped on the
+/// writer thread.
+const HAND_BACK_MAX_BYTES: usize = 16 << 10;
+
+/// Written calls on their way back to the calling thread, which drops them
+/// at its next call ([`super::Recorder`]).
+///
+/// What a call holds was allocated on the calling thread: the payloads
+/// (the host's buffers, the guest's outputs), content types, error texts.
+/// Freed here, it would go back to the calling thread's allocator arena
+/// from another thread: with glibc's allocator the two threads then
+/// contend for the arena's lock on every call, and the caller paid for it
+/// in futex system calls (`benches/record.rs`, `uppercase`). Calls go back
+/// in batches, so the caller takes one from the queue every
+/// `HAND_BACK_BATCH` calls, not one a call. A call with large payloads is
+/// dropped here (a large buffer has a mapping of its own: no arena lock),
+/// and so is a batch that finds the queue full, so at most
+/// `HAND_BACK_BATCHES * HAND_BACK_BATCH` calls (16 MiB of payloads) wait
+/// for the caller.
+struct HandBack {
+    queue: SyncSender<Vec<Pending>>,
+    batch: Vec<Pending>,
+}
+
+impl HandBack {
+    fn keep(&mut self, call: Pending) {
+        if call.payload_bytes() <= HAND_BACK_MAX_BYTES {
+            self.batch.push(call);
+            if self.batch.len() >= HAND_BACK_BATCH {
+                self.send();
+            }
+        }
+    }
+
+    /// Sends the batch so far (when the queue is full, drops it here).
+    fn send(&mut self) {
+        if !self.batch.is_empty() {
+            let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(HAND_BACK_BATCH));
+            let _ = self.queue.try_send(batch);
+        }
+    }
+}
 
 /// Where the lines go.
 pub(super) enum Sink {
@@ -140,7 +194,7 @@ pub(super) fn spawn(
     header: Header,
     options: &RecordOptions,
     shared: Arc<Shared>,
-) -> Result<(SyncSender<Pending>, JoinHandle<()>), RecordError> {
+) -> Result<(SyncSender<Pending>, Receiver<Vec<Pending>>, JoinHandle<()>), RecordError> {
     let mut state = Writer {
         header,
         max_bytes: options.max_bytes,
@@ -171,11 +225,12 @@ pub(super) fn spawn(
         s.path = sink.path();
     });
     let (tx, rx) = std::sync::mpsc::sync_channel(options.queue_capacity.max(1));
+    let (done_tx, done_rx) = std::sync::mpsc::sync_channel(HAND_BACK_BATCHES);
     let handle = std::thread::Builder::new()
         .name("torvyn-recorder".into())
-        .spawn(move || state.run(sink, rx))
+        .spawn(move || state.run(sink, rx, done_tx))
         .map_err(|e| RecordError::Writer(format!("it could not be started: {e}")))?;
-    Ok((tx, handle))
+    Ok((tx, done_rx, handle))
 }
 
 struct Writer {
@@ -193,38 +248,48 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(mut self, mut sink: Sink, rx: Receiver<Pending>) {
-        // Poll while calls come, block once they stop. A writer blocked in
-        // `recv` must be woken by the caller's `send` (a futex wake-up, a
-        // system call and a context switch on every call, more than the
-        // line costs to write); a polling writer is never asleep in the
-        // channel, so `send` is a few atomic operations. After
-        // `IDLE_POLLS` empty polls (an idle recorder) the writer blocks
-        // again, and only the call that ends the pause pays for a wake-up.
-        let mut idle = 0;
+    fn run(mut self, mut sink: Sink, rx: Receiver<Pending>, done: SyncSender<Vec<Pending>>) {
+        let mut done = HandBack {
+            queue: done,
+            batch: Vec::with_capacity(HAND_BACK_BATCH),
+        };
+        // Poll while calls come, block once they have stopped for a while.
+        // A writer blocked in `recv` must be woken by the caller's `send`:
+        // a futex wake-up, a system call on every call, more than the
+        // line costs to write, and the scheduler tends to move the woken
+        // writer onto the caller's core, where the two then take turns. A
+        // polling writer is never asleep in the channel, so `send` is a
+        // few atomic operations, and it wakes on its own timer where it
+        // last ran. After `IDLE_BEFORE_BLOCKING` without a call the writer
+        // blocks, and only the call that ends the pause wakes it.
+        let mut interval = POLL_INTERVAL;
+        let mut idle = Duration::ZERO;
         loop {
             let call = match rx.try_recv() {
                 Ok(call) => call,
-                Err(TryRecvError::Empty) if idle < IDLE_POLLS => {
-                    idle += 1;
-                    std::thread::sleep(POLL_INTERVAL);
+                Err(TryRecvError::Empty) if idle < IDLE_BEFORE_BLOCKING => {
+                    done.send();
+                    std::thread::sleep(interval);
+                    idle += interval;
+                    interval = (interval * 2).min(MAX_POLL_INTERVAL);
                     continue;
                 }
                 Err(TryRecvError::Empty) => match rx.recv() {
+                    // (The batch went back at the first empty poll.)
                     Ok(call) => call,
                     Err(_) => break,
                 },
                 Err(TryRecvError::Disconnected) => break,
             };
-            idle = 0;
+            idle = Duration::ZERO;
+            interval = POLL_INTERVAL;
             if self.stopped {
                 self.update_stats(|s| s.calls_dropped += 1);
-                continue;
-            }
-            if let Err(e) = self.write_call(&mut sink, &call) {
+            } else if let Err(e) = self.write_call(&mut sink, &call) {
                 self.fail(e);
                 self.update_stats(|s| s.calls_dropped += 1);
             }
+            done.keep(call);
         }
         if !self.stopped {
             let end = End {
@@ -338,13 +403,75 @@ impl Writer {
 fn finish_line(line: &mut Vec<u8>) {
     let crc = crc32fast::hash(line);
     line.extend_from_slice(b",\"crc\":\"");
-    line.extend_from_slice(format!("{crc:08x}").as_bytes());
+    for shift in (0..8).rev() {
+        line.push(b"0123456789abcdef"[(crc >> (shift * 4)) as usize & 0xf]);
+    }
     line.extend_from_slice(b"\"}\n");
 }
 
+/// `s` as a JSON string. Content types and ids are printable ASCII
+/// without quotes or backslashes almost always: those are copied as they
+/// are; anything else goes through `serde_json`, which escapes exactly as
+/// JSON needs (writing to a Vec cannot fail).
 fn push_str(line: &mut Vec<u8>, s: &str) {
-    // `serde_json` escapes exactly as JSON needs; writing to a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *line, s);
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        line.push(b'"');
+        line.extend_from_slice(s.as_bytes());
+        line.push(b'"');
+    } else {
+        let _ = serde_json::to_writer(&mut *line, s);
+    }
+}
+
+/// `"key":` then `n`, with a comma before it unless it is the first.
+fn push_field_u64(line: &mut Vec<u8>, key: &[u8], n: u64) {
+    line.extend_from_slice(key);
+    push_u64(line, n);
+}
+
+/// A call's [`RecordedMetrics`] as its `Serialize` writes it (the fields in
+/// declaration order), without going through `serde_json`.
+fn push_metrics(line: &mut Vec<u8>, m: &RecordedMetrics) {
+    push_field_u64(line, b"{\"fuel\":", m.fuel);
+    push_field_u64(line, b",\"ns\":", m.ns);
+    push_field_u64(line, b",\"bytes_in\":", m.bytes_in);
+    push_field_u64(line, b",\"bytes_out\":", m.bytes_out);
+    push_field_u64(line, b",\"buffers\":", u64::from(m.buffers));
+    push_field_u64(line, b",\"host_calls\":", u64::from(m.host_calls));
+    push_field_u64(line, b",\"reclaimed\":", u64::from(m.reclaimed));
+    push_field_u64(line, b",\"memory\":", m.memory);
+    line.push(b'}');
+}
+
+/// A flow context as [`super::RecordedContext`]'s `Serialize` writes it
+/// (empty ids and no deadline left out), without copying its ids.
+fn push_context(line: &mut Vec<u8>, c: &crate::FlowContext) {
+    line.push(b'{');
+    let mut first = true;
+    let mut key = |line: &mut Vec<u8>, name: &[u8]| {
+        if !first {
+            line.push(b',');
+        }
+        first = false;
+        line.extend_from_slice(name);
+    };
+    for (name, id) in [
+        (&b"\"trace\":"[..], c.trace_id()),
+        (b"\"span\":", c.span_id()),
+        (b"\"flow\":", c.flow_id()),
+    ] {
+        if !id.is_empty() {
+            key(line, name);
+            push_str(line, id);
+        }
+    }
+    if let Some(d) = c.deadline_ns() {
+        key(line, b"\"deadline\":");
+        push_u64(line, d);
+    }
+    line.push(b'}');
 }
 
 fn push_u64(line: &mut Vec<u8>, n: u64) {
@@ -388,13 +515,17 @@ fn push_input(line: &mut Vec<u8>, el: &StreamElement, mode: PayloadMode) {
     push_str(line, el.meta.content_type.as_str());
     line.extend_from_slice(b",\"payload\":");
     push_payload(line, &el.payload, mode);
-    let ctx = super::RecordedContext::of(&el.context);
     line.extend_from_slice(b",\"ctx\":");
-    let _ = serde_json::to_writer(&mut *line, &ctx);
+    push_context(line, &el.context);
     line.push(b'}');
 }
 
-fn push_output(line: &mut Vec<u8>, out: &OutputElement, mode: PayloadMode) {
+fn push_output(
+    line: &mut Vec<u8>,
+    out: &OutputElement,
+    mode: PayloadMode,
+    input: Option<&StreamElement>,
+) {
     line.extend_from_slice(b"{\"seq\":");
     push_u64(line, out.meta.sequence);
     line.extend_from_slice(b",\"ts\":");
@@ -406,7 +537,14 @@ fn push_output(line: &mut Vec<u8>, out: &OutputElement, mode: PayloadMode) {
         push_str(line, out.buffer_content_type.as_str());
     }
     line.extend_from_slice(b",\"payload\":");
-    push_payload(line, &out.payload, mode);
+    match input {
+        // Stored once: the reader takes the input's bytes
+        // (`read::output_payload`).
+        Some(el) if mode == PayloadMode::Stored && el.payload == out.payload => {
+            line.extend_from_slice(b"{\"in\":true}");
+        }
+        _ => push_payload(line, &out.payload, mode),
+    }
     line.push(b'}');
 }
 
@@ -431,7 +569,7 @@ fn encode_call(line: &mut Vec<u8>, index: u64, call: &Pending, mode: PayloadMode
         PendingOutcome::None => line.extend_from_slice(b"\"none\""),
         PendingOutcome::Emit(o) => {
             line.extend_from_slice(b"{\"emit\":");
-            push_output(line, o, mode);
+            push_output(line, o, mode, call.input.as_ref());
             line.push(b'}');
         }
         PendingOutcome::Signal(s) => {
@@ -457,7 +595,7 @@ fn encode_call(line: &mut Vec<u8>, index: u64, call: &Pending, mode: PayloadMode
                 if i > 0 {
                     line.push(b',');
                 }
-                push_output(line, o, mode);
+                push_output(line, o, mode, call.input.as_ref());
             }
             line.extend_from_slice(b"]}");
         }
@@ -482,5 +620,79 @@ fn encode_call(line: &mut Vec<u8>, index: u64, call: &Pending, mode: PayloadMode
         },
     }
     line.extend_from_slice(b",\"m\":");
-    let _ = serde_json::to_writer(&mut *line, &RecordedMetrics::from(&call.metrics));
+    push_metrics(line, &RecordedMetrics::from(&call.metrics));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FlowContext;
+
+    fn written(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut line = Vec::new();
+        f(&mut line);
+        String::from_utf8(line).unwrap()
+    }
+
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for s in [
+            "",
+            "text/plain",
+            "application/json; charset=utf-8",
+            "a \"quoted\" type",
+            "back\\slash",
+            "tab\there",
+            "line\nbreak",
+            "\u{7f} delete",
+            "caf\u{e9} \u{1f600}",
+        ] {
+            assert_eq!(
+                written(|l| push_str(l, s)),
+                serde_json::to_string(s).unwrap(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn metrics_are_written_as_serde_json_writes_them() {
+        for m in [
+            RecordedMetrics::default(),
+            RecordedMetrics {
+                fuel: u64::MAX,
+                ns: 1,
+                bytes_in: 1024,
+                bytes_out: 7,
+                buffers: u32::MAX,
+                host_calls: 12,
+                reclaimed: 3,
+                memory: 1 << 20,
+            },
+        ] {
+            assert_eq!(
+                written(|l| push_metrics(l, &m)),
+                serde_json::to_string(&m).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn contexts_are_written_as_serde_json_writes_them() {
+        for c in [
+            FlowContext::default(),
+            FlowContext::new("flow-1"),
+            FlowContext::new("").with_deadline_ns(5),
+            FlowContext::new("f").with_trace("t\"race", "span"),
+            FlowContext::new("")
+                .with_trace("", "s")
+                .with_deadline_ns(u64::MAX),
+        ] {
+            assert_eq!(
+                written(|l| push_context(l, &c)),
+                serde_json::to_string(&super::super::RecordedContext::of(&c)).unwrap(),
+                "{c:?}"
+            );
+        }
+    }
 }
