@@ -769,13 +769,13 @@ impl<I: ComponentInvoker> Recorder<I> {
         options: RecordOptions,
     ) -> Result<Self, RecordError> {
         let shared = Arc::new(Shared::default());
-        let (tx, done, writer) = write::spawn(sink, header, &options, shared.clone())?;
+        let spawned = write::spawn(sink, header, &options, shared.clone())?;
         Ok(Self {
             inner,
             link: WriterLink {
-                tx: Some(tx),
-                done,
-                writer: Some(writer),
+                tx: Some(spawned.calls),
+                done: spawned.done,
+                writer: Some(spawned.thread),
                 shared,
             },
         })

@@ -187,6 +187,16 @@ fn io_error(action: &'static str, path: &Path, e: &std::io::Error) -> RecordErro
     }
 }
 
+/// The recorder's ends of a started writer.
+pub(super) struct Spawned {
+    /// Where calls go to be written.
+    pub calls: SyncSender<Pending>,
+    /// Where written calls come back, to be dropped (see [`HandBack`]).
+    pub done: Receiver<Vec<Pending>>,
+    /// The writer thread.
+    pub thread: JoinHandle<()>,
+}
+
 /// Starts the writer: writes the header at once (so a file that cannot be
 /// written fails here), then one line per call received.
 pub(super) fn spawn(
@@ -194,7 +204,7 @@ pub(super) fn spawn(
     header: Header,
     options: &RecordOptions,
     shared: Arc<Shared>,
-) -> Result<(SyncSender<Pending>, Receiver<Vec<Pending>>, JoinHandle<()>), RecordError> {
+) -> Result<Spawned, RecordError> {
     let mut state = Writer {
         header,
         max_bytes: options.max_bytes,
@@ -230,7 +240,11 @@ pub(super) fn spawn(
         .name("torvyn-recorder".into())
         .spawn(move || state.run(sink, rx, done_tx))
         .map_err(|e| RecordError::Writer(format!("it could not be started: {e}")))?;
-    Ok((tx, done_rx, handle))
+    Ok(Spawned {
+        calls: tx,
+        done: done_rx,
+        thread: handle,
+    })
 }
 
 struct Writer {
