@@ -520,13 +520,19 @@ fn push_payload(line: &mut Vec<u8>, bytes: &[u8], mode: PayloadMode) {
     }
 }
 
-fn push_input(line: &mut Vec<u8>, el: &StreamElement, mode: PayloadMode) {
+/// `{"seq":N,"ts":N,"ct":"..."`: the fields an input and an output share
+/// (the object is left open).
+fn push_meta(line: &mut Vec<u8>, meta: &crate::types::ElementMeta) {
     line.extend_from_slice(b"{\"seq\":");
-    push_u64(line, el.meta.sequence);
+    push_u64(line, meta.sequence);
     line.extend_from_slice(b",\"ts\":");
-    push_u64(line, el.meta.timestamp_ns);
+    push_u64(line, meta.timestamp_ns);
     line.extend_from_slice(b",\"ct\":");
-    push_str(line, el.meta.content_type.as_str());
+    push_str(line, meta.content_type.as_str());
+}
+
+fn push_input(line: &mut Vec<u8>, el: &StreamElement, mode: PayloadMode) {
+    push_meta(line, &el.meta);
     line.extend_from_slice(b",\"payload\":");
     push_payload(line, &el.payload, mode);
     line.extend_from_slice(b",\"ctx\":");
@@ -540,12 +546,7 @@ fn push_output(
     mode: PayloadMode,
     input: Option<&StreamElement>,
 ) {
-    line.extend_from_slice(b"{\"seq\":");
-    push_u64(line, out.meta.sequence);
-    line.extend_from_slice(b",\"ts\":");
-    push_u64(line, out.meta.timestamp_ns);
-    line.extend_from_slice(b",\"ct\":");
-    push_str(line, out.meta.content_type.as_str());
+    push_meta(line, &out.meta);
     if out.buffer_content_type != out.meta.content_type {
         line.extend_from_slice(b",\"bct\":");
         push_str(line, out.buffer_content_type.as_str());
