@@ -20,7 +20,7 @@ low=${LOW:-1000}
 high=${HIGH:-3000}
 
 cargo build --release --locked --example call_loop 2>/dev/null
-bin=target/release/examples/call_loop
+bin=${CARGO_TARGET_DIR:-target}/release/examples/call_loop
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

@@ -19,7 +19,7 @@ rounds=${1:-5}
 bin=${2:-}
 if [ -z "$bin" ]; then
   cargo bench -p torvyn-engine --bench record --no-run --locked 2>/dev/null
-  bin=$(ls -t target/release/deps/record-* | grep -v '\.d$' | head -1)
+  bin=$(ls -t "${CARGO_TARGET_DIR:-target}"/release/deps/record-* | grep -v "\.d$" | head -1)
 fi
 pin=()
 if [ -n "${CPUS:-}" ]; then
