@@ -282,36 +282,22 @@ impl Sweep {
                 ]
             })
             .collect();
-        let head = [
-            "host call",
-            "call",
-            "function",
-            "answer",
-            "outcome",
-            "later failures",
-            "result",
-        ];
-        let mut widths = head.map(str::len);
-        for r in &rows {
-            for (w, cell) in widths.iter_mut().zip(r) {
-                *w = (*w).max(cell.chars().count());
-            }
+        let mut table = crate::table::Table::new(
+            vec![
+                "host call",
+                "call",
+                "function",
+                "answer",
+                "outcome",
+                "later failures",
+                "result",
+            ],
+            vec![false; 7],
+        );
+        for r in rows {
+            table.row(r.into(), Vec::new());
         }
-        let line = |cells: [&str; 7]| {
-            let mut l = String::new();
-            for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-                if i == 6 {
-                    l.push_str(cell);
-                } else {
-                    let _ = write!(l, "{cell:<w$}  ");
-                }
-            }
-            l.trim_end().to_string()
-        };
-        let _ = writeln!(s, "{}", line(head));
-        for r in &rows {
-            let _ = writeln!(s, "{}", line(r.each_ref().map(String::as_str)));
-        }
+        s.push_str(&table.render());
         let bad = self.cases.iter().filter(|c| !c.clean()).count();
         let _ = writeln!(
             s,
