@@ -1,6 +1,6 @@
 //! Plain-text tables: columns two spaces apart, padded to the widest cell,
 //! no trailing spaces. The CLI's `--format table` output
-//! ([`crate::cli::table`], with Wasmtime) and the host-call sweep's text
+//! (`cli::table`, built with Wasmtime) and the host-call sweep's text
 //! ([`crate::faults::Sweep::render_text`], in the mock-only build too).
 
 use std::fmt::Write as _;
