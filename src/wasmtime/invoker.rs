@@ -215,7 +215,7 @@ impl WasmtimeInvoker {
 
     /// `aggregator.flush`, synchronously; the answer is bounded (see
     /// [`ComponentInvoker::flush`](crate::ComponentInvoker::flush)): its
-    /// length is checked before any element is lifted, the bytes of its
+    /// length is checked before any element is copied, the bytes of its
     /// content types before any is copied. An answer over a bound takes
     /// none of its buffers: the end of the call reclaims them all.
     pub fn flush_sync(&mut self) -> Invocation<Vec<OutputElement>> {
@@ -224,7 +224,21 @@ impl WasmtimeInvoker {
             let f = ex.flush.as_ref().expect("role checked before the call");
             let list = f.call(&mut *store, ())?.0?;
             let n = list.len();
-            invoke::check_flush(n, [], &limits).map_err(CallError::Answer)?;
+            if let Err(refused) = invoke::check_flush(n, [], &limits) {
+                // The guest handed its `own<buffer>` handles over in the
+                // answer. Lifted, each leaves the guest's handle table (the
+                // end of the call reclaims the buffer behind it); left in
+                // the list, they would stay live in the store, and a guest
+                // that floods refused answers would reach Wasmtime's
+                // store-wide handle limit (100 000) and trap after some
+                // twenty calls. Lifting an element reads no payload bytes
+                // and copies no string: O(1) memory, one step per handle
+                // the guest itself made.
+                for i in 0..n {
+                    let _ = list.get(&mut *store, i);
+                }
+                return Err(CallError::Answer(refused));
+            }
             let outs = (0..n)
                 .map(|i| list.get(&mut *store, i).expect("index in bounds"))
                 .collect::<wasmtime::Result<Vec<LazyOutput>>>()?;

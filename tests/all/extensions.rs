@@ -457,6 +457,27 @@ fn a_flush_flood_is_refused_with_every_buffer_reclaimed() {
     assert_eq!(outs[4999].meta, ElementMeta::new(4999, "text/plain"));
 }
 
+#[test]
+fn refused_flush_floods_do_not_fill_the_stores_handle_table() {
+    // Regression (fuzz/regressions/api_sequence/flush-flood-handles): a
+    // refused answer left its 5000 buffer handles in the guest's table, so
+    // the 21st flush reached Wasmtime's store-wide limit of 100 000 live
+    // handles and trapped ("cannot lend resource: store handle limit
+    // exceeded") instead of being refused again.
+    let mut flood = instance(CompilationStrategy::Cranelift, "flush-flood");
+    for _ in 0..24 {
+        too_large(
+            flood.flush_sync(),
+            &flood,
+            AnswerLimit::FlushOutputs,
+            1024,
+            5000,
+        );
+        assert_eq!(flood.live_resources(), 0);
+        assert!(flood.poisoned().is_none());
+    }
+}
+
 const MIB: u64 = 1024 * 1024;
 
 /// An engine for `strategy` with `limits`.
