@@ -350,6 +350,20 @@ fn edited(bytes: &[u8], edit: impl Fn(usize, &str) -> String) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// `bytes` with line `target`'s first payload object that opens with
+/// `opening` after the text `after` replaced by `{"in": true}`, resealed.
+fn payload_as_input(bytes: &[u8], target: usize, after: &str, opening: &str) -> Vec<u8> {
+    edited(bytes, |i, line| {
+        if i != target {
+            return line.to_string();
+        }
+        let from = line.find(after).unwrap();
+        let at = from + line[from..].find(opening).unwrap();
+        let end = at + line[at..].find('}').unwrap() + 1;
+        format!("{}{{\"in\":true}}{}", &line[..at], &line[end..])
+    })
+}
+
 #[test]
 fn an_output_equal_to_its_input_is_stored_once_and_reads_back_whole() {
     // uppercase leaves "123", "4 5" and "" as they are: written `{"in":
@@ -394,19 +408,13 @@ fn an_output_equal_to_its_input_is_stored_once_and_reads_back_whole() {
     assert!(!std::str::from_utf8(&v1).unwrap().contains("\"in\":true"));
 
     // `{"in": true}` where there is no stored input payload to take.
-    let s = words_scenario("passthrough", BackendKind::Mock);
-    let (_, recorded) = run_scenario_recorded(
-        BackendKind::Mock,
-        &s,
-        &settings(),
-        RecordTo::Memory,
+    let digest_bytes = recorded_bytes(
+        "passthrough",
         RecordOptions {
             payloads: PayloadMode::Digest,
             ..RecordOptions::default()
         },
-    )
-    .unwrap();
-    let digest_bytes = recorded[0].bytes().unwrap();
+    );
     let digest_text = std::str::from_utf8(&digest_bytes).unwrap();
     assert!(
         !digest_text.contains("\"in\":true"),
@@ -416,17 +424,7 @@ fn an_output_equal_to_its_input_is_stored_once_and_reads_back_whole() {
         .lines()
         .position(|l| l.contains("\"emit\""))
         .unwrap();
-    let bad = edited(&digest_bytes, |i, line| {
-        if i == target {
-            let out = line.find("\"out\"").unwrap();
-            let (head, tail) = line.split_at(out);
-            let at = tail.find("{\"len\"").unwrap();
-            let end = at + tail[at..].find('}').unwrap() + 1;
-            format!("{head}{}{{\"in\":true}}{}", &tail[..at], &tail[end..])
-        } else {
-            line.to_string()
-        }
-    });
+    let bad = payload_as_input(&digest_bytes, target, "\"out\"", "{\"len\"");
     let e = Recording::parse(&bad).unwrap_err();
     assert!(
         matches!(e, RecordingError::Corrupt { line, .. } if line == target + 1),
@@ -435,15 +433,7 @@ fn an_output_equal_to_its_input_is_stored_once_and_reads_back_whole() {
     assert!(e.to_string().contains("no stored input payload"), "{e}");
 
     // An input cannot be `{"in": true}`.
-    let bad = edited(&bytes, |i, line| {
-        if i == 1 {
-            let at = line.find("{\"b64\"").unwrap();
-            let end = at + line[at..].find('}').unwrap() + 1;
-            format!("{}{{\"in\":true}}{}", &line[..at], &line[end..])
-        } else {
-            line.to_string()
-        }
-    });
+    let bad = payload_as_input(&bytes, 1, "\"in\"", "{\"b64\"");
     let e = Recording::parse(&bad).unwrap_err();
     assert!(
         e.to_string().contains("not written as the header says"),
@@ -451,18 +441,23 @@ fn an_output_equal_to_its_input_is_stored_once_and_reads_back_whole() {
     );
 }
 
-/// A valid recording's bytes (uppercase over WORDS, on the mock).
-fn valid_bytes() -> Vec<u8> {
-    let s = words_scenario("uppercase", BackendKind::Mock);
+/// The bytes of a recording of `component` over WORDS, on the mock.
+fn recorded_bytes(component: &str, options: RecordOptions) -> Vec<u8> {
+    let s = words_scenario(component, BackendKind::Mock);
     let (_, recorded) = run_scenario_recorded(
         BackendKind::Mock,
         &s,
         &settings(),
         RecordTo::Memory,
-        RecordOptions::default(),
+        options,
     )
     .unwrap();
     recorded[0].bytes().unwrap()
+}
+
+/// A valid recording's bytes (uppercase over WORDS, on the mock).
+fn valid_bytes() -> Vec<u8> {
+    recorded_bytes("uppercase", RecordOptions::default())
 }
 
 #[test]
