@@ -59,8 +59,11 @@ run_one() {
   # The CPU time it got (with several jobs on few cores, or other work on
   # the machine, less than the wall time it ran) goes to TARGET.cpu.
   local start=$SECONDS
-  /usr/bin/time -f '%U %S %M' -o "fuzz/work/$t.cpu" \
-    "$bin_dir/$t" -artifact_prefix="fuzz/artifacts/$t/" \
+  local timer=()
+  if [ -x /usr/bin/time ]; then
+    timer=(/usr/bin/time -f '%U %S %M' -o "fuzz/work/$t.cpu")
+  fi
+  "${timer[@]}" "$bin_dir/$t" -artifact_prefix="fuzz/artifacts/$t/" \
     -max_total_time="$secs" -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 -entropic=0 \
     "fuzz/work/$t" "fuzz/corpus/$t" "fuzz/regressions/$t" >"fuzz/work/$t.log" 2>&1 || true
   echo "$((SECONDS - start))" >"fuzz/work/$t.wall"

@@ -260,28 +260,6 @@ impl Sweep {
             self.swept,
             self.backend.name()
         );
-        let rows: Vec<[String; 7]> = self
-            .cases
-            .iter()
-            .map(|c| {
-                [
-                    c.failed_host_call.to_string(),
-                    match (c.entry, c.call) {
-                        (Some(i), Some(call)) => format!("{i} {}", call.name()),
-                        _ => "-".into(),
-                    },
-                    c.function.clone().unwrap_or_else(|| "-".into()),
-                    c.answer.clone().unwrap_or_else(|| "-".into()),
-                    c.outcome.as_ref().map_or_else(|| "-".into(), |o| o.short()),
-                    c.later_failures.to_string(),
-                    if c.clean() {
-                        "clean".into()
-                    } else {
-                        c.problems.join("; ")
-                    },
-                ]
-            })
-            .collect();
         let mut table = crate::table::Table::new(
             vec![
                 "host call",
@@ -294,8 +272,24 @@ impl Sweep {
             ],
             vec![false; 7],
         );
-        for r in rows {
-            table.row(r.into(), Vec::new());
+        for c in &self.cases {
+            let cells = vec![
+                c.failed_host_call.to_string(),
+                match (c.entry, c.call) {
+                    (Some(i), Some(call)) => format!("{i} {}", call.name()),
+                    _ => "-".into(),
+                },
+                c.function.clone().unwrap_or_else(|| "-".into()),
+                c.answer.clone().unwrap_or_else(|| "-".into()),
+                c.outcome.as_ref().map_or_else(|| "-".into(), |o| o.short()),
+                c.later_failures.to_string(),
+                if c.clean() {
+                    "clean".into()
+                } else {
+                    c.problems.join("; ")
+                },
+            ];
+            table.row(cells, Vec::new());
         }
         s.push_str(&table.render());
         let bad = self.cases.iter().filter(|c| !c.clean()).count();

@@ -165,7 +165,7 @@ impl Sink {
                     // its memory is already allocated and paged in, so a
                     // long recording neither grows a vector from empty nor
                     // faults in fresh pages at every rotation.
-                    let excess = (parts.len() + 1).saturating_sub(keep as usize + 1);
+                    let excess = parts.len().saturating_sub(keep as usize);
                     let mut fresh = parts
                         .drain(..excess)
                         .max_by_key(Vec::capacity)
@@ -417,9 +417,8 @@ impl Writer {
 fn finish_line(line: &mut Vec<u8>) {
     let crc = crc32fast::hash(line);
     line.extend_from_slice(b",\"crc\":\"");
-    for shift in (0..8).rev() {
-        line.push(b"0123456789abcdef"[(crc >> (shift * 4)) as usize & 0xf]);
-    }
+    // Writing to a Vec cannot fail.
+    let _ = write!(line, "{crc:08x}");
     line.extend_from_slice(b"\"}\n");
 }
 
@@ -439,7 +438,7 @@ fn push_str(line: &mut Vec<u8>, s: &str) {
     }
 }
 
-/// `"key":` then `n`, with a comma before it unless it is the first.
+/// `key` (its comma and quotes included) then `n`.
 fn push_field_u64(line: &mut Vec<u8>, key: &[u8], n: u64) {
     line.extend_from_slice(key);
     push_u64(line, n);
