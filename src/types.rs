@@ -135,8 +135,29 @@ pub struct InstanceOptions {
     /// The capabilities `capability-query` reports as granted.
     pub grants: Grants,
     /// Host calls to fail on purpose from the first call on
-    /// ([`crate::ComponentInvoker::set_host_faults`]; default: none).
+    /// ([`crate::ComponentInvoker::set_host_faults`]; default: none). A
+    /// [`crate::HostFaultPlan::Random`] plan draws per instance, from its
+    /// seed and the instance's id ([`crate::HostFaultPlan::for_instance`]),
+    /// unless `pin_host_faults` is set: then every instance draws from the
+    /// seed as given. A host that restarts an instance under the same id
+    /// gets the same draws again (a run replays); under a new id
+    /// (`stage#2`), new ones.
     pub host_faults: crate::host::HostFaultPlan,
+    /// Whether a random `host_faults` plan uses its seed as given in every
+    /// instance, rather than one derived per instance (default: `false`).
+    pub pin_host_faults: bool,
+}
+
+impl InstanceOptions {
+    /// The host-fault plan instance `id` runs (see
+    /// [`InstanceOptions::host_faults`]).
+    pub fn host_faults_for(&self, id: &str) -> crate::host::HostFaultPlan {
+        if self.pin_host_faults {
+            self.host_faults
+        } else {
+            self.host_faults.for_instance(id)
+        }
+    }
 }
 
 impl InstanceOptions {

@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use crate::random::SplitMix64;
+use crate::random::{SplitMix64, derive_seed};
 
 /// Which guest calls into the host fail on purpose
 /// ([`crate::ComponentInvoker::set_host_faults`],
@@ -38,6 +38,33 @@ pub enum HostFaultPlan {
         /// Failures per million host calls (at most 1 000 000).
         per_million: u32,
     },
+}
+
+impl HostFaultPlan {
+    /// The plan as an instance named `id` runs it when set through
+    /// [`crate::InstanceOptions::host_faults`]: a [`HostFaultPlan::Random`]
+    /// plan's generator is seeded from its seed and the instance's id (as
+    /// WASI randomness is, [`crate::RandomSource::seed_for`]), so every
+    /// instance draws its own failures and the same instance the same ones
+    /// in every run; other plans are themselves.
+    ///
+    /// ```
+    /// use torvyn_engine::HostFaultPlan;
+    ///
+    /// let plan = HostFaultPlan::Random { seed: 7, per_million: 250_000 };
+    /// assert_eq!(plan.for_instance("stage-a"), plan.for_instance("stage-a"));
+    /// assert_ne!(plan.for_instance("stage-a"), plan.for_instance("stage-a#2"));
+    /// assert_eq!(HostFaultPlan::NthOfRun(3).for_instance("x"), HostFaultPlan::NthOfRun(3));
+    /// ```
+    pub fn for_instance(self, id: &str) -> Self {
+        match self {
+            Self::Random { seed, per_million } => Self::Random {
+                seed: derive_seed(seed, id),
+                per_million,
+            },
+            plan => plan,
+        }
+    }
 }
 
 /// The host functions a guest calls, as the contract names them.

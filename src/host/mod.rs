@@ -2,8 +2,10 @@
 
 mod faults;
 mod resources;
+mod timer;
 
 pub use faults::{HostFaultPlan, HostFunction, InjectedFault};
 #[cfg(feature = "wasmtime-backend")]
 pub(crate) use resources::KEEP_CONTENT_TYPE_BYTES;
 pub use resources::{BufferError, HostResources, MAX_BUFFER_BYTES, ResourceLimits, TakenBuffer};
+pub(crate) use timer::DeadlinePassed;

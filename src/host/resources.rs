@@ -15,9 +15,12 @@
 //! [`HostResources::live`] is therefore back to zero, and a guest that uses a
 //! handle kept from an earlier call gets a stale-handle contract violation.
 
+use std::time::Duration;
+
 use bytes::Bytes;
 
 use super::faults::{FaultState, HostFaultPlan, HostFunction, InjectedFault};
+use super::timer::{CallTimer, DeadlinePassed};
 use crate::clock::Clock;
 use crate::error::ContractViolation;
 use crate::types::{ContentType, FlowContext, Grants, InvocationMetrics};
@@ -309,6 +312,8 @@ pub struct HostResources {
     /// The host-fault plan in force, if any (boxed: the common case, no
     /// plan, costs one pointer and one branch per host call).
     faults: Option<Box<FaultState>>,
+    /// The deadline of the call in progress, if it has one.
+    timer: Option<CallTimer>,
 }
 
 impl HostResources {
@@ -324,6 +329,7 @@ impl HostResources {
             recent_content_type: ContentType::EMPTY,
             grants: Grants::default(),
             faults: None,
+            timer: None,
         }
     }
 
@@ -373,9 +379,94 @@ impl HostResources {
     #[inline]
     pub fn begin_call(&mut self) {
         self.counters = CallCounters::default();
+        self.timer = None;
         if let Some(f) = &mut self.faults {
             f.begin_call();
         }
+    }
+
+    /// Starts the call's deadline: it began at `start_ns` on the engine
+    /// clock, may run for `allowed` and burn `fuel` (see [`CallTimer`]).
+    #[inline]
+    pub(crate) fn start_timer(&mut self, start_ns: u64, allowed: Option<Duration>, fuel: u64) {
+        if let Some(allowed) = allowed {
+            let allowed_ns = u64::try_from(allowed.as_nanos()).unwrap_or(u64::MAX);
+            self.timer = Some(CallTimer::new(&self.clock, start_ns, allowed_ns, fuel));
+        }
+    }
+
+    /// The engine clock.
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The deadline of the call in progress (or the last one), if any.
+    #[inline]
+    pub(crate) fn timer(&self) -> Option<&CallTimer> {
+        self.timer.as_ref()
+    }
+
+    /// Whether host calls are checked against the call's deadline (a
+    /// deadline on a virtual clock): then a backend calls
+    /// [`HostResources::check_deadline`] before each one.
+    #[inline]
+    pub(crate) fn checks_deadline(&self) -> bool {
+        self.timer
+            .as_ref()
+            .is_some_and(CallTimer::checks_host_calls)
+    }
+
+    /// Before a host call on a virtual clock, with the guest's `fuel_left`:
+    /// `Err` when the call's time with this host call passes its deadline;
+    /// otherwise the most fuel the guest may still burn, when less than it
+    /// has (see [`CallTimer::host_call`]).
+    #[cold]
+    pub(crate) fn check_deadline(&mut self, fuel_left: u64) -> Result<Option<u64>, DeadlinePassed> {
+        let host_call_ns = self.clock.virtual_model().map_or(0, |m| m.ns_per_host_call);
+        match &mut self.timer {
+            Some(t) => t.host_call(&self.clock, host_call_ns, fuel_left),
+            None => Ok(None),
+        }
+    }
+
+    /// A guest wait (`wasi:io/poll`) until `until_ns` on the engine clock,
+    /// with the guest's `fuel_left` on a virtual clock: a virtual clock
+    /// moves there at once; the system clock is waited for, in this
+    /// thread. `Err` when the call's deadline comes first (the clock is
+    /// then at the deadline); otherwise the most fuel the guest may still
+    /// burn, when less than it has.
+    #[cold]
+    pub(crate) fn wait_until(
+        &mut self,
+        until_ns: u64,
+        fuel_left: u64,
+    ) -> Result<Option<u64>, DeadlinePassed> {
+        if self.clock.is_virtual() {
+            return match &mut self.timer {
+                Some(t) => t.wait_virtual(&self.clock, until_ns, fuel_left),
+                None => {
+                    self.clock
+                        .advance(until_ns.saturating_sub(self.clock.now_ns()));
+                    Ok(None)
+                }
+            };
+        }
+        let deadline = self.timer.as_ref().map_or(u64::MAX, |t| t.deadline_ns);
+        let wake = until_ns.min(deadline);
+        loop {
+            let now = self.clock.now_ns();
+            if now >= wake {
+                break;
+            }
+            std::thread::sleep(Duration::from_nanos(wake - now));
+        }
+        if until_ns > deadline {
+            if let Some(t) = &mut self.timer {
+                t.fired = true;
+            }
+            return Err(DeadlinePassed);
+        }
+        Ok(None)
     }
 
     /// Makes host calls fail from now on as `plan` says (counting host

@@ -276,16 +276,18 @@ fn run<B: CallBackend, T>(
         }
     };
     let start = b.clock().now_ns();
+    b.resources().start_timer(start, frame.allowed, frame.fuel);
 
     // Body.
     let result = body(b, &frame, input.as_ref());
     if let Some(input) = input {
         b.release_input(input);
     }
-    // A host call the fault plan failed without an error case trapped the
-    // guest (a mock model may have carried on; the trap stands).
-    let injected_trap = if B::RUNS_ON_AFTER_TRAP {
-        b.resources().injected_trap()
+    // A host call the fault plan failed without an error case, or the
+    // deadline at a host call, stopped the guest (a mock model may have
+    // carried on; the stop stands).
+    let stopped = if B::RUNS_ON_AFTER_TRAP {
+        stopped_at_host_call(b.resources())
     } else {
         None
     };
@@ -306,13 +308,26 @@ fn run<B: CallBackend, T>(
 
     // Classify.
     Invocation {
-        outcome: match (result, injected_trap) {
+        outcome: match (result, stopped) {
             (Ok(value), None) => Ok(value),
             (Err(e), None) => Err(failed(b, state, &frame, e)),
-            (_, Some(v)) => Err(failed_with(b, state, &frame, Failure::Contract(v))),
+            (_, Some(failure)) => Err(failed_with(b, state, &frame, failure)),
         },
         metrics,
     }
+}
+
+/// Why the host stopped a guest that may have carried on (a mock model):
+/// a host call the fault plan failed without an error case, or the
+/// deadline at a host call.
+#[inline]
+fn stopped_at_host_call(res: &HostResources) -> Option<Failure> {
+    if let Some(v) = res.injected_trap() {
+        return Some(Failure::Contract(v));
+    }
+    res.timer()
+        .is_some_and(|t| t.fired)
+        .then_some(Failure::Interrupted)
 }
 
 /// The error of a call whose body failed: the guest's `process-error`, or
@@ -342,10 +357,15 @@ fn failed_with<B: CallBackend>(
     failure: Failure,
 ) -> InvokeError {
     let memory_denied = b.memory_denied();
-    let budget_denied = b.resources().counters.budget_denied;
+    let res = b.resources();
+    let budget_denied = res.counters.budget_denied;
+    // The deadline bounds the fuel when it set the call's fuel, or when
+    // host calls took fuel from the guest's allowance for their time.
+    let time_bound = frame.deadline_in_fuel || res.timer().is_some_and(|t| t.withheld > 0);
     let kind = classify(
         failure,
         frame,
+        time_bound,
         state.fuel_budget,
         memory_denied,
         budget_denied,
@@ -354,13 +374,14 @@ fn failed_with<B: CallBackend>(
 }
 
 /// Turns a failed call into a fault kind. A contract violation is itself;
-/// running out of fuel is exhaustion unless the deadline set the fuel, and
-/// an interrupt is the deadline; then limits come first: a trap that
-/// follows a refused memory growth, or else a refused buffer allocation, in
-/// the same call is reported as the limit it hit.
+/// running out of fuel is exhaustion unless the deadline bounded the fuel
+/// (`time_bound`), and an interrupt is the deadline; then limits come
+/// first: a trap that follows a refused memory growth, or else a refused
+/// buffer allocation, in the same call is reported as the limit it hit.
 fn classify(
     failure: Failure,
     frame: &CallFrame,
+    time_bound: bool,
     fuel_budget: u64,
     memory_denied: Option<(u64, u64)>,
     budget_denied: Option<(u64, u64)>,
@@ -379,7 +400,7 @@ fn classify(
             allowed,
             got,
         },
-        Failure::OutOfFuel if !frame.deadline_in_fuel => FaultKind::FuelExhausted {
+        Failure::OutOfFuel if !time_bound => FaultKind::FuelExhausted {
             budget: fuel_budget,
         },
         Failure::OutOfFuel | Failure::Interrupted => FaultKind::DeadlineExceeded {

@@ -287,10 +287,21 @@ impl WasmEngine for MockEngine {
         self.lookup(&String::from_utf8_lossy(name))
     }
 
-    /// The mock reads the text as the name of a registered component.
+    /// The mock reads the text as the name of a registered component. It
+    /// runs models, not WebAssembly: WAT text (a module or component) is
+    /// refused with an error that says so.
     fn compile_wat(&self, text: &str) -> Result<MockCompiled, EngineError> {
         self.injected(ColdOp::Compile, "<mock wat>")?;
-        self.lookup(text.trim())
+        let name = text.trim();
+        if looks_like_wat(name) {
+            return Err(EngineError::Unsupported(format!(
+                "the mock backend runs registered models, not WebAssembly: `compile_wat` takes a \
+                 model's name here, not WAT text (`{}`...). Run WAT on the Wasmtime backend, or \
+                 register a model of it (`MockEngine::register`) and compile its name",
+                name.chars().take(24).collect::<String>()
+            )));
+        }
+        self.lookup(name)
     }
 
     fn serialize(&self, compiled: &MockCompiled) -> Result<Vec<u8>, EngineError> {
@@ -369,7 +380,9 @@ impl WasmEngine for MockEngine {
             id,
             options.grants.clone(),
         );
-        crate::ComponentInvoker::set_host_faults(&mut instance, options.host_faults);
+        let plan =
+            options.host_faults_for(crate::ComponentInvoker::component_id(&instance).as_str());
+        crate::ComponentInvoker::set_host_faults(&mut instance, plan);
         Ok(instance)
     }
 
@@ -396,4 +409,10 @@ impl WasmEngine for MockEngine {
         c.limits.max_memory_bytes.hash(&mut h);
         h.digest()
     }
+}
+
+/// Whether `text` is WAT rather than a model's name: it opens with a
+/// parenthesis or a `;;` comment.
+fn looks_like_wat(text: &str) -> bool {
+    text.starts_with('(') || text.starts_with(";;")
 }

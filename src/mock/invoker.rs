@@ -284,7 +284,7 @@ impl MockInvoker {
     /// `lifecycle.init`, synchronously (same rules as the real backend).
     pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
         if self.state.skips(Function::Init, config) {
-            return invoke::noop();
+            return self.noop(Function::Init);
         }
         let inject = self.state.roles.contains(Role::Lifecycle)
             && self.state.poisoned.is_none()
@@ -300,9 +300,24 @@ impl MockInvoker {
     /// `lifecycle.teardown`, synchronously and best effort.
     pub fn teardown_sync(&mut self) -> Invocation<()> {
         if self.state.skips(Function::Teardown, "") {
-            return invoke::noop();
+            return self.noop(Function::Teardown);
         }
         self.call(Function::Teardown, None, |m, ctx, _| m.teardown(ctx))
+    }
+
+    /// A lifecycle call with nothing to do (no lifecycle role), journaled
+    /// like every call.
+    fn noop(&self, function: Function) -> Invocation<()> {
+        let noop = invoke::noop();
+        journal(
+            &self.inst.engine,
+            &self.state.id,
+            function,
+            None,
+            &noop,
+            None,
+        );
+        noop
     }
 
     /// Runs one call through the engine's call frame with the model call
@@ -335,38 +350,56 @@ impl MockInvoker {
             element,
             |inst, frame, input| inst.run(frame, payload_len, input, body),
             |inst, state, invocation| {
-                let engine = &*inst.engine;
-                engine.journal.record(|index| {
-                    let input = journal_input.as_ref().map(|(_, payload)| *payload);
-                    let (outcome, output) = match &invocation.outcome {
-                        Ok(v) => (
-                            v.outcome(input),
-                            v.output()
-                                .filter(|_| engine.journal.keeps_outputs())
-                                .cloned(),
-                        ),
-                        Err(InvokeError::Guest(e)) => (JournalOutcome::GuestError(e.name()), None),
-                        Err(InvokeError::Fault(f)) => {
-                            (JournalOutcome::Fault(f.kind.fault_name()), None)
-                        }
-                    };
-                    let (meta, payload) = journal_input
-                        .map_or((None, None), |(m, p)| (Some(m), Some((p.len, p.digest))));
-                    JournalEntry {
-                        index,
-                        component: state.id.clone(),
-                        function,
-                        meta,
-                        payload,
-                        outcome,
-                        output,
-                        fuel: invocation.metrics.fuel_consumed,
-                        time_ns: inst.ended_ns.unwrap_or_else(|| engine.clock.now_ns()),
-                    }
-                });
+                journal(
+                    &inst.engine,
+                    &state.id,
+                    function,
+                    journal_input,
+                    invocation,
+                    inst.ended_ns,
+                );
             },
         )
     }
+}
+
+/// Journals a finished call: `input` is its input's meta and payload as
+/// journaled, `ended_ns` the clock reading that ended it (`None`: it never
+/// reached the model).
+fn journal<T: Journaled>(
+    engine: &MockInner,
+    component: &ComponentId,
+    function: Function,
+    input: Option<(ElementMeta, InputPayload)>,
+    invocation: &Invocation<T>,
+    ended_ns: Option<u64>,
+) {
+    engine.journal.record(|index| {
+        let payload = input.as_ref().map(|(_, payload)| *payload);
+        let (outcome, output) = match &invocation.outcome {
+            Ok(v) => (
+                v.outcome(payload),
+                v.output()
+                    .filter(|_| engine.journal.keeps_outputs())
+                    .cloned(),
+            ),
+            Err(InvokeError::Guest(e)) => (JournalOutcome::GuestError(e.name()), None),
+            Err(InvokeError::Fault(f)) => (JournalOutcome::Fault(f.kind.fault_name()), None),
+        };
+        let (meta, payload) =
+            input.map_or((None, None), |(m, p)| (Some(m), Some((p.len, p.digest))));
+        JournalEntry {
+            index,
+            component: component.clone(),
+            function,
+            meta,
+            payload,
+            outcome,
+            output,
+            fuel: invocation.metrics.fuel_consumed,
+            time_ns: ended_ns.unwrap_or_else(|| engine.clock.now_ns()),
+        }
+    });
 }
 
 /// What is the mock's in a call: the instance's model, memory and host
@@ -420,6 +453,7 @@ impl MockCall {
         }
         let mut ctx = MockCtx {
             res: &mut self.res,
+            fuel_left: frame.fuel.saturating_sub(self.fuel_used),
             input: self.input,
             memory_bytes: &mut self.memory_bytes,
             memory_limit: config.limits.max_memory_bytes,
@@ -447,7 +481,13 @@ impl MockCall {
     fn burn(&mut self, e: &MockError, frame: &CallFrame) {
         match e {
             MockError::FuelExhausted => self.fuel_used = frame.fuel,
-            MockError::DeadlineExceeded if frame.deadline_in_fuel => self.fuel_used = frame.fuel,
+            // A deadline that fired at a host call stopped the model there,
+            // after the fuel it had burned.
+            MockError::DeadlineExceeded
+                if frame.deadline_in_fuel && !self.res.timer().is_some_and(|t| t.fired) =>
+            {
+                self.fuel_used = frame.fuel
+            }
             _ => {}
         }
     }

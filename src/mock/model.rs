@@ -107,6 +107,9 @@ pub struct ModelElement {
 /// call, counted and charged to the clock exactly as a guest's would be.
 pub struct MockCtx<'a> {
     pub(crate) res: &'a mut HostResources,
+    /// The fuel the call has left after the model's cost (burned up
+    /// front), for the deadline check of each host call.
+    pub(crate) fuel_left: u64,
     pub(crate) input: Option<(u32, u32)>,
     pub(crate) memory_bytes: &'a mut u64,
     pub(crate) memory_limit: u64,
@@ -118,81 +121,107 @@ pub struct MockCtx<'a> {
 const WASM_PAGE: u64 = 64 * 1024;
 
 impl MockCtx<'_> {
+    /// The host resources for a host call, after the deadline check a
+    /// Wasm guest's host calls get on a virtual clock (see `crate::host`'s
+    /// timer): past the deadline, the call is stopped with
+    /// `DeadlineExceeded` there.
+    fn res(&mut self) -> MockResult<&mut HostResources> {
+        if self.res.checks_deadline() {
+            match self.res.check_deadline(self.fuel_left) {
+                // The fuel the time left allows (the rest is withheld).
+                Ok(Some(allowed)) => self.fuel_left = allowed,
+                Ok(None) => {}
+                Err(_) => return Err(MockError::DeadlineExceeded),
+            }
+        }
+        Ok(&mut *self.res)
+    }
+
     fn input(&self) -> MockResult<(u32, u32)> {
         self.input.ok_or(MockError::Trap(TrapCode::Unreachable))
     }
 
     /// `buffer.size` of the input payload.
     pub fn payload_size(&mut self) -> MockResult<u64> {
-        Ok(self.res.buffer_size(self.input()?.0)?)
+        let rep = self.input()?.0;
+        Ok(self.res()?.buffer_size(rep)?)
     }
 
     /// `buffer.read-all` of the input payload (copied "into the guest").
     pub fn read_payload(&mut self) -> MockResult<Vec<u8>> {
-        Ok(self.res.buffer_read_all(self.input()?.0)?)
+        let rep = self.input()?.0;
+        Ok(self.res()?.buffer_read_all(rep)?)
     }
 
     /// `buffer.read` of the input payload.
     pub fn read_payload_range(&mut self, offset: u64, len: u64) -> MockResult<Vec<u8>> {
-        Ok(self.res.buffer_read(self.input()?.0, offset, len)?)
+        let rep = self.input()?.0;
+        Ok(self.res()?.buffer_read(rep, offset, len)?)
     }
 
     /// `buffer.content-type` of the input payload.
     pub fn payload_content_type(&mut self) -> MockResult<String> {
-        Ok(self.res.buffer_content_type(self.input()?.0)?)
+        let rep = self.input()?.0;
+        Ok(self.res()?.buffer_content_type(rep)?)
     }
 
     /// `flow-context.flow-id` of the input.
     pub fn flow_id(&mut self) -> MockResult<String> {
-        Ok(self.res.flow_id(self.input()?.1)?)
+        let rep = self.input()?.1;
+        Ok(self.res()?.flow_id(rep)?)
     }
 
     /// `flow-context.trace-id` of the input.
     pub fn trace_id(&mut self) -> MockResult<String> {
-        Ok(self.res.flow_trace_id(self.input()?.1)?)
+        let rep = self.input()?.1;
+        Ok(self.res()?.flow_trace_id(rep)?)
     }
 
     /// `flow-context.deadline-ns` of the input (0: none).
     pub fn deadline_ns(&mut self) -> MockResult<u64> {
-        Ok(self.res.flow_deadline_ns(self.input()?.1)?)
+        let rep = self.input()?.1;
+        Ok(self.res()?.flow_deadline_ns(rep)?)
     }
 
     /// `buffer-allocator.allocate`.
     pub fn allocate(&mut self, capacity: u64) -> MockResult<MutBuf> {
-        Ok(MutBuf(self.res.allocate(capacity)?))
+        Ok(MutBuf(self.res()?.allocate(capacity)?))
     }
 
     /// `buffer-allocator.clone-into-mutable` of the input payload (shares
     /// the bytes until written).
     pub fn clone_payload(&mut self) -> MockResult<MutBuf> {
-        Ok(MutBuf(self.res.clone_into_mutable(self.input()?.0)??))
+        let rep = self.input()?.0;
+        Ok(MutBuf(self.res()?.clone_into_mutable(rep)??))
     }
 
     /// `mutable-buffer.append`.
     pub fn append(&mut self, buf: MutBuf, bytes: &[u8]) -> MockResult<()> {
-        Ok(self.res.mutable_append(buf.0, bytes)??)
+        Ok(self.res()?.mutable_append(buf.0, bytes)??)
     }
 
     /// `mutable-buffer.write`.
     pub fn write(&mut self, buf: MutBuf, offset: u64, bytes: &[u8]) -> MockResult<()> {
-        Ok(self.res.mutable_write(buf.0, offset, bytes)??)
+        Ok(self.res()?.mutable_write(buf.0, offset, bytes)??)
     }
 
     /// `mutable-buffer.set-content-type`.
     pub fn set_content_type(&mut self, buf: MutBuf, content_type: &str) -> MockResult<()> {
-        Ok(self.res.mutable_set_content_type(buf.0, content_type)?)
+        Ok(self.res()?.mutable_set_content_type(buf.0, content_type)?)
     }
 
     /// `mutable-buffer.freeze` (the mutable handle stays to be dropped).
     pub fn freeze(&mut self, buf: MutBuf) -> MockResult<Buf> {
-        Ok(Buf(self.res.mutable_freeze(buf.0)?))
+        Ok(Buf(self.res()?.mutable_freeze(buf.0)?))
     }
 
     /// Drops a mutable-buffer handle (frozen or not).
     pub fn drop_mutable(&mut self, buf: MutBuf) {
         // A failure here (fault injection) traps; the call frame reports
         // it whatever the model does next.
-        let _ = self.res.drop_mutable(buf.0);
+        if let Ok(res) = self.res() {
+            let _ = res.drop_mutable(buf.0);
+        }
     }
 
     /// Returns a frozen buffer to the host as an output element's payload.
@@ -232,7 +261,8 @@ impl MockCtx<'_> {
     /// granted `name` ([`crate::InstanceOptions::grants`]).
     pub fn has_capability(&mut self, name: &str) -> bool {
         // As for `drop_mutable`: an injected failure traps.
-        self.res.has_capability(name).unwrap_or(false)
+        self.res()
+            .is_ok_and(|res| res.has_capability(name).unwrap_or(false))
     }
 
     /// Clones the input payload, freezes and drops the mutable handle: the

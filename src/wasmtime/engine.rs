@@ -10,10 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Component, HasSelf, InstancePre, Linker, ResourceType};
+use wasmtime::component::{Component, InstancePre, Linker, ResourceType};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Strategy};
 
-use super::bindings::torvyn::capabilities::capability_query;
 use super::config::{CompilationStrategy, UnknownImports, WasmtimeEngineConfig};
 use super::exports::{ExportIndices, Exports};
 use super::host::{self, HostState, STREAMING_SPELLINGS, UnlinkedImport};
@@ -21,6 +20,7 @@ use super::invoker::WasmtimeInvoker;
 use super::limiter::Limiter;
 use super::ticker::EpochTicker;
 use super::wasi::{self, CapturedOutput};
+use super::wasi_io;
 use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::host::HostResources;
@@ -153,15 +153,13 @@ impl WasmtimeEngine {
         // A component built against an older 0.2.x WASI finds the newer
         // definitions through semver matching. The streaming package is
         // linked under both its spellings (see `host::STREAMING_SPELLINGS`).
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        wasi_io::add_to_linker(&mut linker)
             .and_then(|()| {
                 STREAMING_SPELLINGS
                     .iter()
                     .try_for_each(|v| host::add_streaming_to_linker(&mut linker, v))
             })
-            .and_then(|()| {
-                capability_query::add_to_linker::<_, HasSelf<HostState>>(&mut linker, |s| s)
-            })
+            .and_then(|()| host::add_capabilities_to_linker(&mut linker))
             .map_err(|e| EngineError::Unsupported(format!("cannot set up the linker: {e:#}")))?;
         let ticker = EpochTicker::start(&engine, config.epoch_tick);
         let mut inner = EngineInner {
@@ -602,7 +600,7 @@ impl WasmEngine for WasmtimeEngine {
         let state = HostState::new(
             HostResources::new(config.resource_limits(), inner.clock.clone())
                 .with_grants(options.grants.clone())
-                .with_fault_plan(options.host_faults),
+                .with_fault_plan(options.host_faults_for(id.as_str())),
             Limiter::new(config),
             stdout,
             stderr,

@@ -5,15 +5,17 @@
 //! [`HostResources`], which does every check. A contract violation becomes a trap carrying a
 //! [`HostTrap`], which the invoker turns back into a typed fault.
 
+use std::sync::Arc;
+
 use wasmtime::StoreContextMut;
 use wasmtime::component::{Linker, Resource, ResourceTable, ResourceType, WasmList, WasmStr};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::torvyn::capabilities::capability_query;
 use super::bindings::torvyn::streaming::types;
 use super::bindings::{GuestBuffer, GuestFlowContext, GuestMutableBuffer};
 use super::limiter::Limiter;
 use super::wasi::CapturedOutput;
+use super::wasi_io::Wake;
 use crate::error::ContractViolation;
 use crate::host::{BufferError, HostResources};
 
@@ -62,7 +64,11 @@ pub(crate) struct HostState {
     pub stdout: CapturedOutput,
     pub stderr: CapturedOutput,
     wasi: WasiCtx,
-    wasi_table: ResourceTable,
+    /// WASI's resources (streams, pollables) of the instance.
+    pub(crate) wasi_table: ResourceTable,
+    /// The earliest instant the guest's clock pollables wait for
+    /// (`super::wasi_io`).
+    pub(crate) wake: Arc<Wake>,
     /// Where the bytes and strings a guest passes to `write`, `append` and
     /// `set-content-type` are copied from its memory, kept between host
     /// calls so that passing them does not allocate (see [`with_guest_bytes`]).
@@ -84,6 +90,7 @@ fn with_guest_bytes<R>(
     read: impl FnOnce(&Cx<'_>, &mut Vec<u8>) -> wasmtime::Result<()>,
     f: impl FnOnce(&mut HostResources, &[u8]) -> R,
 ) -> wasmtime::Result<R> {
+    res(cx)?;
     let mut scratch = std::mem::take(&mut cx.data_mut().scratch);
     scratch.clear();
     let read = read(cx, &mut scratch);
@@ -93,6 +100,30 @@ fn with_guest_bytes<R>(
         state.scratch = scratch;
     }
     out
+}
+
+/// The instance's host resources for a host call. With a deadline on a
+/// virtual clock, the call's time is checked first: past the deadline, the
+/// guest is stopped here; otherwise its fuel is cut to the time it has
+/// left (see `crate::host`'s timer). Elsewhere: a load and a branch.
+#[inline]
+fn res<'a>(cx: &'a mut Cx<'_>) -> wasmtime::Result<&'a mut HostResources> {
+    if cx.data().res.checks_deadline() {
+        check_deadline(cx)?;
+    }
+    Ok(&mut cx.data_mut().res)
+}
+
+/// The deadline check of [`res`], out of line.
+#[cold]
+#[inline(never)]
+pub(crate) fn check_deadline(cx: &mut Cx<'_>) -> wasmtime::Result<()> {
+    let left = cx.get_fuel()?;
+    match cx.data_mut().res.check_deadline(left) {
+        Ok(Some(allowed)) => cx.set_fuel(allowed),
+        Ok(None) => Ok(()),
+        Err(passed) => Err(wasmtime::Error::new(passed)),
+    }
 }
 
 /// The bytes of a `list<u8>` argument, copied into `out`.
@@ -123,6 +154,7 @@ impl HostState {
             stderr,
             wasi,
             wasi_table: ResourceTable::new(),
+            wake: Arc::default(),
             scratch: Vec::new(),
         }
     }
@@ -153,7 +185,7 @@ fn to_wit(e: BufferError) -> types::BufferError {
 /// resource types, so a buffer means the same to both.
 pub(crate) const STREAMING_SPELLINGS: [&str; 2] = ["@0.1.0", ""];
 
-type Cx<'a> = StoreContextMut<'a, HostState>;
+pub(crate) type Cx<'a> = StoreContextMut<'a, HostState>;
 type Buf = Resource<GuestBuffer>;
 type MutBuf = Resource<GuestMutableBuffer>;
 type Flow = Resource<GuestFlowContext>;
@@ -171,43 +203,37 @@ pub(crate) fn add_streaming_to_linker(
     t.resource(
         "buffer",
         ResourceType::host::<GuestBuffer>(),
-        |mut cx, rep| cx.data_mut().res.drop_buffer(rep).map_err(trap),
+        |mut cx, rep| res(&mut cx)?.drop_buffer(rep).map_err(trap),
     )?;
     t.resource(
         "mutable-buffer",
         ResourceType::host::<GuestMutableBuffer>(),
-        |mut cx, rep| cx.data_mut().res.drop_mutable(rep).map_err(trap),
+        |mut cx, rep| res(&mut cx)?.drop_mutable(rep).map_err(trap),
     )?;
     t.resource(
         "flow-context",
         ResourceType::host::<GuestFlowContext>(),
-        |mut cx, rep| cx.data_mut().res.drop_flow(rep).map_err(trap),
+        |mut cx, rep| res(&mut cx)?.drop_flow(rep).map_err(trap),
     )?;
     t.func_wrap("[method]buffer.size", |mut cx: Cx<'_>, (b,): (Buf,)| {
-        Ok((cx.data_mut().res.buffer_size(b.rep()).map_err(trap)?,))
+        Ok((res(&mut cx)?.buffer_size(b.rep()).map_err(trap)?,))
     })?;
     t.func_wrap(
         "[method]buffer.content-type",
         |mut cx: Cx<'_>, (b,): (Buf,)| {
-            Ok((cx
-                .data_mut()
-                .res
-                .buffer_content_type(b.rep())
-                .map_err(trap)?,))
+            Ok((res(&mut cx)?.buffer_content_type(b.rep()).map_err(trap)?,))
         },
     )?;
     t.func_wrap(
         "[method]buffer.read",
         |mut cx: Cx<'_>, (b, offset, len): (Buf, u64, u64)| {
-            Ok((cx
-                .data_mut()
-                .res
+            Ok((res(&mut cx)?
                 .buffer_read(b.rep(), offset, len)
                 .map_err(trap)?,))
         },
     )?;
     t.func_wrap("[method]buffer.read-all", |mut cx: Cx<'_>, (b,): (Buf,)| {
-        Ok((cx.data_mut().res.buffer_read_all(b.rep()).map_err(trap)?,))
+        Ok((res(&mut cx)?.buffer_read_all(b.rep()).map_err(trap)?,))
     })?;
     t.func_wrap(
         "[method]mutable-buffer.write",
@@ -234,13 +260,13 @@ pub(crate) fn add_streaming_to_linker(
     t.func_wrap(
         "[method]mutable-buffer.size",
         |mut cx: Cx<'_>, (m,): (MutBuf,)| {
-            Ok((cx.data_mut().res.mutable_size(m.rep()).map_err(trap)?,))
+            Ok((res(&mut cx)?.mutable_size(m.rep()).map_err(trap)?,))
         },
     )?;
     t.func_wrap(
         "[method]mutable-buffer.capacity",
         |mut cx: Cx<'_>, (m,): (MutBuf,)| {
-            Ok((cx.data_mut().res.mutable_capacity(m.rep()).map_err(trap)?,))
+            Ok((res(&mut cx)?.mutable_capacity(m.rep()).map_err(trap)?,))
         },
     )?;
     t.func_wrap(
@@ -261,53 +287,68 @@ pub(crate) fn add_streaming_to_linker(
     t.func_wrap(
         "[method]mutable-buffer.freeze",
         |mut cx: Cx<'_>, (m,): (MutBuf,)| -> wasmtime::Result<(Buf,)> {
-            let rep = cx.data_mut().res.mutable_freeze(m.rep()).map_err(trap)?;
+            let rep = res(&mut cx)?.mutable_freeze(m.rep()).map_err(trap)?;
             Ok((Resource::new_own(rep),))
         },
     )?;
     t.func_wrap(
         "[method]flow-context.trace-id",
-        |mut cx: Cx<'_>, (f,): (Flow,)| {
-            Ok((cx.data_mut().res.flow_trace_id(f.rep()).map_err(trap)?,))
-        },
+        |mut cx: Cx<'_>, (f,): (Flow,)| Ok((res(&mut cx)?.flow_trace_id(f.rep()).map_err(trap)?,)),
     )?;
     t.func_wrap(
         "[method]flow-context.span-id",
-        |mut cx: Cx<'_>, (f,): (Flow,)| {
-            Ok((cx.data_mut().res.flow_span_id(f.rep()).map_err(trap)?,))
-        },
+        |mut cx: Cx<'_>, (f,): (Flow,)| Ok((res(&mut cx)?.flow_span_id(f.rep()).map_err(trap)?,)),
     )?;
     t.func_wrap(
         "[method]flow-context.deadline-ns",
         |mut cx: Cx<'_>, (f,): (Flow,)| {
-            Ok((cx.data_mut().res.flow_deadline_ns(f.rep()).map_err(trap)?,))
+            Ok((res(&mut cx)?.flow_deadline_ns(f.rep()).map_err(trap)?,))
         },
     )?;
     t.func_wrap(
         "[method]flow-context.flow-id",
-        |mut cx: Cx<'_>, (f,): (Flow,)| Ok((cx.data_mut().res.flow_id(f.rep()).map_err(trap)?,)),
+        |mut cx: Cx<'_>, (f,): (Flow,)| Ok((res(&mut cx)?.flow_id(f.rep()).map_err(trap)?,)),
     )?;
 
     let mut a = linker.instance(&format!("torvyn:streaming/buffer-allocator{version}"))?;
     a.func_wrap(
         "allocate",
         |mut cx: Cx<'_>, (capacity_hint,): (u64,)| -> wasmtime::Result<(AllocResult,)> {
-            let r = cx.data_mut().res.allocate(capacity_hint);
+            let r = res(&mut cx)?.allocate(capacity_hint);
             Ok((r.map(Resource::new_own).map_err(to_wit),))
         },
     )?;
     a.func_wrap(
         "clone-into-mutable",
         |mut cx: Cx<'_>, (source,): (Buf,)| -> wasmtime::Result<(AllocResult,)> {
-            let r = cx.data_mut().res.clone_into_mutable(source.rep());
+            let r = res(&mut cx)?.clone_into_mutable(source.rep());
             Ok((r.map_err(trap)?.map(Resource::new_own).map_err(to_wit),))
         },
     )?;
     Ok(())
 }
 
-impl capability_query::Host for HostState {
-    fn has_capability(&mut self, name: String) -> wasmtime::Result<bool> {
-        self.res.has_capability(&name).map_err(trap)
-    }
+/// Registers `torvyn:capabilities/capability-query` in `linker`, forwarded
+/// to the instance's [`HostResources`] like the streaming package's
+/// functions (the deadline check included).
+pub(crate) fn add_capabilities_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    let mut q = linker.instance(CAPABILITY_QUERY)?;
+    q.func_wrap(
+        "has-capability",
+        |mut cx: Cx<'_>, (name,): (WasmStr,)| -> wasmtime::Result<(bool,)> {
+            let granted = with_guest_bytes(
+                &mut cx,
+                |cx, out| str_bytes(cx, &name, out),
+                |res, bytes| {
+                    // Wasmtime checked the string is UTF-8 when it read it.
+                    res.has_capability(std::str::from_utf8(bytes).unwrap_or_default())
+                },
+            )?;
+            Ok((granted.map_err(trap)?,))
+        },
+    )?;
+    Ok(())
 }
+
+/// The capability-query interface's name, as the bindings name it.
+const CAPABILITY_QUERY: &str = "torvyn:capabilities/capability-query@0.1.0";

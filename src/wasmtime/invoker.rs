@@ -22,7 +22,7 @@ use super::host::{HostState, HostTrap, UnlinkedImport};
 use crate::clock::Clock;
 use crate::config::Limits;
 use crate::error::{FaultKind, TrapCode};
-use crate::host::{HostResources, KEEP_CONTENT_TYPE_BYTES};
+use crate::host::{DeadlinePassed, HostResources, KEEP_CONTENT_TYPE_BYTES};
 use crate::invoke::{self, CallBackend, CallFrame, CallState, Failure};
 use crate::types::{
     BackpressureSignal, ComponentId, ElementMeta, Function, GuestOutput, Invocation, OutputElement,
@@ -383,10 +383,14 @@ impl CallBackend for WasmtimeCall {
         }
     }
 
+    /// What the guest burned: the call's fuel less what is left and what
+    /// the deadline withheld (see `crate::host`'s timer).
     fn fuel_consumed(&mut self, frame: &CallFrame) -> u64 {
+        let withheld = self.store.data().res.timer().map_or(0, |t| t.withheld);
         frame
             .fuel
             .saturating_sub(self.store.get_fuel().unwrap_or(0))
+            .saturating_sub(withheld)
     }
 
     fn memory_bytes(&self) -> u64 {
@@ -447,6 +451,9 @@ fn take_output(
 fn failure(e: wasmtime::Error) -> Failure {
     if let Some(HostTrap(v)) = e.downcast_ref::<HostTrap>() {
         return Failure::Contract(v.clone());
+    }
+    if e.downcast_ref::<DeadlinePassed>().is_some() {
+        return Failure::Interrupted;
     }
     if let Some(stub) = e.downcast_ref::<UnlinkedImport>() {
         // The stub's message first (the headline is its first line), then

@@ -14,6 +14,7 @@ mod invoker;
 mod limiter;
 mod ticker;
 mod wasi;
+mod wasi_io;
 
 pub use config::{CompilationStrategy, PoolingConfig, UnknownImports, WasmtimeEngineConfig};
 pub use engine::{WasmtimeCompiled, WasmtimeEngine, codegen_config};

@@ -160,13 +160,61 @@ fn random_plans_replay_from_their_seed() {
     assert_eq!(runs[0], runs[1]);
     assert!(runs[0].iter().any(Option::is_some));
     assert!(runs[0].iter().any(Option::is_none));
-    // The same seed on Wasmtime fails the same host calls.
+    // The same plan on Wasmtime fails the same host calls (set through
+    // `InstanceOptions`, it draws from the seed derived for the instance).
     let mut a = real("passthrough", plan);
-    let mut b = mock("passthrough", plan);
+    let mut b = mock("passthrough", plan.for_instance(ID));
     for i in 0..12 {
         let p = format!("payload {i}");
         assert_eq!(a.process_one(&p).1, b.process_one(&p).1, "call {i}");
     }
+}
+
+/// A random plan set through `InstanceOptions` draws per instance: a
+/// restart under a new id gets past a failure the first instance hit,
+/// the same id draws the same again, and a pinned plan draws the same in
+/// every instance.
+#[test]
+fn a_random_plan_draws_per_instance_unless_pinned() {
+    let plan = HostFaultPlan::Random {
+        seed: 9,
+        per_million: 300_000,
+    };
+    let strategy = CompilationStrategy::Cranelift;
+    let draws = |id: &str, pin: bool| {
+        let mut inst = crate::support::engine(strategy)
+            .instantiate_with(
+                &crate::support::compiled(strategy, "passthrough"),
+                ComponentId::new(id),
+                &InstanceOptions {
+                    host_faults: plan,
+                    pin_host_faults: pin,
+                    ..InstanceOptions::default()
+                },
+            )
+            .unwrap();
+        (0..16)
+            .map(|i| {
+                let (_, injected) = inst.process_one(&format!("p{i}"));
+                injected.map(|f| (f.index_in_run, f.function))
+            })
+            .collect::<Vec<_>>()
+    };
+    let first = draws("stage", false);
+    assert_eq!(first, draws("stage", false), "the same instance replays");
+    let restarts: Vec<_> = (2..6)
+        .map(|n| draws(&format!("stage#{n}"), false))
+        .collect();
+    assert!(
+        restarts.iter().any(|r| *r != first),
+        "every restart drew what the first instance drew: {first:?}"
+    );
+    assert_eq!(
+        draws("a", true),
+        draws("b", true),
+        "a pinned plan draws alike"
+    );
+    assert_ne!(draws("a", true), draws("a", false));
 }
 
 /// The calls the tests above make, on either invoker.

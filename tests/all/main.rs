@@ -1,5 +1,6 @@
 //! Integration tests, one binary so Wasmtime links once.
 
+mod async_hosts;
 mod bad_input;
 mod cache;
 mod cold_path;

@@ -812,6 +812,55 @@ fn with_models_registers_every_fixture_model() {
 }
 
 #[test]
+fn compile_wat_on_the_mock_says_it_runs_models_not_wat() {
+    let engine = MockEngine::with_models(MockEngineConfig::default(), Clock::system()).unwrap();
+    for text in ["(component)", "  (module (func))", ";; a fixture\n(module)"] {
+        let err = engine.compile_wat(text).unwrap_err().to_string();
+        assert!(
+            err.contains("runs registered models, not WebAssembly")
+                && err.contains("Wasmtime backend")
+                && !err.contains("no mock component named"),
+            "{text}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_lifecycle_call_with_nothing_to_do_is_journaled_too() {
+    let engine = MockEngine::with_models(MockEngineConfig::default(), Clock::system()).unwrap();
+    // `uppercase` has no lifecycle role: `init("")` and `teardown` succeed
+    // without reaching it, and are journaled like every call.
+    let mut u = instance_of(&engine, "uppercase", "u");
+    assert!(u.init_sync("").is_ok());
+    let _ = u.process_sync(el(0));
+    assert!(u.teardown_sync().is_ok());
+    let entries = engine.journal().entries();
+    let calls: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            (
+                e.component.as_str().to_owned(),
+                e.function,
+                e.outcome.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("u".to_owned(), Function::Init, JournalOutcome::Ok),
+            ("u".to_owned(), Function::Process, calls[1].2.clone()),
+            ("u".to_owned(), Function::Teardown, JournalOutcome::Ok),
+        ]
+    );
+    assert!(
+        matches!(calls[1].2, JournalOutcome::Element { .. }),
+        "{calls:?}"
+    );
+    assert_eq!(entries[0].fuel, 0, "nothing ran");
+}
+
+#[test]
 fn an_artifact_of_an_unregistered_component_is_not_corrupt() {
     let maker = MockEngine::with_models(MockEngineConfig::default(), Clock::system()).unwrap();
     let artifact = maker

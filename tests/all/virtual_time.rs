@@ -4,10 +4,13 @@
 use std::time::Duration;
 
 use torvyn_engine::clock::VirtualTime;
+use torvyn_engine::mock::{
+    MockComponent, MockCtx, MockEngine, MockEngineConfig, MockModel, MockResult, ModelElement,
+};
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    Clock, CompilationStrategy, ComponentId, EngineError, FaultKind, FlowContext,
-    InvocationMetrics, Limits, ProcessResult, RandomSource, StreamElement, WasmEngine,
+    Clock, CompilationStrategy, ComponentId, ComponentInvoker, EngineError, FaultKind, FlowContext,
+    InvocationMetrics, Limits, ProcessResult, RandomSource, Role, StreamElement, WasmEngine,
 };
 
 use crate::support::{STRATEGIES, compile_on, fault};
@@ -119,4 +122,92 @@ fn a_virtual_clock_needs_fuel() {
     };
     assert!(matches!(err, EngineError::InvalidConfig(_)), "{err}");
     assert!(err.to_string().contains("fuel_enabled"), "{err}");
+}
+
+/// A call on a virtual clock whose guest spends its time in host calls, a
+/// loop of `buffer.size`, started at 4 300 ns with its deadline at 5 000:
+/// its host calls, fuel and the clock when it ended.
+fn host_call_loop<I: ComponentInvoker>(clock: &Clock, mut i: I) -> (u32, u64, u64) {
+    clock.advance(4_300 - clock.now_ns());
+    let el =
+        StreamElement::new(0, "x", "t").with_context(FlowContext::new("f").with_deadline_ns(5_000));
+    let call = crate::support::on_tokio(i.process(el));
+    let m = call.metrics;
+    let f = fault(call, &i, "deadline-exceeded");
+    assert_eq!(
+        f.kind,
+        FaultKind::DeadlineExceeded {
+            allowed: Duration::from_nanos(700)
+        }
+    );
+    let now = clock.now_ns();
+    // Everything the call spent is on the clock, within the deadline, and
+    // one more host call would have passed it.
+    let model = VirtualTime::default();
+    assert_eq!(
+        now,
+        4_300 + u64::from(m.host_calls) * model.ns_per_host_call + m.fuel_consumed,
+        "{m:?}"
+    );
+    assert!(
+        now <= 5_000 && now + model.ns_per_host_call > 5_000,
+        "{now}"
+    );
+    (m.host_calls, m.fuel_consumed, now)
+}
+
+/// The mock's model of `host-call-loop`.
+struct HostCallLoop;
+
+impl MockModel for HostCallLoop {
+    fn process(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        _input: &ModelElement,
+    ) -> MockResult<ProcessResult> {
+        loop {
+            ctx.payload_size()?;
+        }
+    }
+}
+
+#[test]
+fn a_deadline_fires_at_the_host_call_that_would_pass_it_on_both_backends() {
+    // Wasmtime: the same call and clock reading in every run.
+    for (s, pinned) in [
+        (CompilationStrategy::Cranelift, (6, 37, 4_937)),
+        (CompilationStrategy::Winch, (6, 37, 4_937)),
+    ] {
+        let once = || {
+            let engine = virtual_engine(s, 0);
+            let compiled = compile_on(&engine, "host-call-loop");
+            let i = engine
+                .instantiate(&compiled, ComponentId::new("loop"))
+                .unwrap();
+            host_call_loop(engine.clock(), i)
+        };
+        let first = once();
+        assert_eq!(first, once(), "{s:?}");
+        assert_eq!(first, pinned, "{s:?}: (host calls, fuel, clock)");
+    }
+    // The mock: its model's fuel is burned up front, then the host calls.
+    let once = || {
+        let clock = Clock::virtual_time(VirtualTime::default());
+        let engine = MockEngine::with_models(MockEngineConfig::default(), clock.clone()).unwrap();
+        engine.register(MockComponent::new(
+            "host-call-loop",
+            [Role::Processor],
+            || HostCallLoop,
+        ));
+        let compiled = engine
+            .compile(&MockEngine::component_bytes("host-call-loop"))
+            .unwrap();
+        let i = engine
+            .instantiate(&compiled, ComponentId::new("loop"))
+            .unwrap();
+        host_call_loop(&clock, i)
+    };
+    let first = once();
+    assert_eq!(first, once());
+    assert_eq!(first, (5, 101, 4_901), "mock: (host calls, fuel, clock)");
 }

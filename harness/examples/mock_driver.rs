@@ -1,8 +1,11 @@
 //! Tests a host's driver loop against the mock backend: no Wasm compiled,
 //! scripted backpressure, an error on the third element, a journal check.
+//! The host is async and awaits the invokers on a tokio runtime, as a
+//! streaming host does. It needs only the mock: the mock-only build
+//! compiles no Wasmtime.
 //!
 //! ```sh
-//! cargo run --example mock_driver --features mock
+//! cargo run -p torvyn-harness --example mock_driver --no-default-features --features mock
 //! ```
 
 use torvyn_engine::mock::{
@@ -70,7 +73,10 @@ fn main() {
             .unwrap()
     };
     let (mut source, mut sink) = (instance("numbers"), instance("store"));
-    let (delivered, rejected) = torvyn_harness::backend::block_on(drive(&mut source, &mut sink));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime");
+    let (delivered, rejected) = runtime.block_on(drive(&mut source, &mut sink));
     println!("delivered {delivered}, rejected {rejected}");
     engine
         .journal()
