@@ -303,3 +303,69 @@ fn every_host_call_of_the_python_guest_can_fail_cleanly() {
     assert!(answers.contains("allocation-failed"), "{answers:?}");
     assert!(answers.contains("trap"), "{answers:?}");
 }
+
+/// The Python sink and processor awaited inside tokio runtimes of both
+/// flavours, as a streaming host awaits them: the sink prints on every
+/// call (CPython's `print` flushes through `wasi:io/streams`), and both
+/// answer as they do outside a runtime.
+#[test]
+fn python_guests_that_print_answer_when_awaited_inside_tokio() {
+    use torvyn_engine::{BackpressureSignal, ComponentInvoker, ProcessResult, StreamElement};
+    use torvyn_harness::backend::{SimBackend, WasmtimeBackend};
+    use torvyn_harness::scenario::ComponentSource;
+
+    let Some([upper, sink]) = guests(["py-uppercase", "py-sink"]) else {
+        return;
+    };
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let settings = EngineSettings {
+        cache_dir: Some(guests_dir().join("compiled")),
+        ..EngineSettings::deterministic(0)
+    };
+    let backend = WasmtimeBackend::new(&settings).unwrap();
+    let upper = backend
+        .compile(&ComponentSource::Wasm(upper), "py-uppercase")
+        .unwrap();
+    let sink = backend
+        .compile(&ComponentSource::Wasm(sink), "py-sink")
+        .unwrap();
+    let runtimes = [
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap(),
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap(),
+    ];
+    for rt in runtimes {
+        let mut u = backend.instantiate(&upper, "upper").unwrap();
+        let mut s = backend.instantiate(&sink, "sink").unwrap();
+        let (u, mut s, answers) = rt
+            .block_on(rt.spawn(async move {
+                let mut answers = Vec::new();
+                assert!(s.init(r#"{"label": "t"}"#).await.is_ok());
+                for (seq, word) in ["tokio", "host"].into_iter().enumerate() {
+                    let el = StreamElement::new(seq as u64, word, "text/plain");
+                    let Ok(ProcessResult::Emit(out)) = u.process(el).await.outcome else {
+                        panic!("py-uppercase did not emit");
+                    };
+                    answers.push(String::from_utf8(out.payload.to_vec()).unwrap());
+                    let el = StreamElement::new(seq as u64, out.payload, "text/plain");
+                    assert_eq!(
+                        s.push(el).await.outcome.unwrap(),
+                        BackpressureSignal::Ready
+                    );
+                }
+                assert!(s.complete().await.is_ok());
+                (u, s, answers)
+            }))
+            .unwrap();
+        assert_eq!(answers, ["TOKIO", "HOST"]);
+        assert_eq!(u.live_resources(), 0);
+        let printed = String::from_utf8(s.take_stdout().bytes).unwrap();
+        assert_eq!(printed, "t 0: TOKIO\nt 1: HOST\nt complete after 2 elements\n");
+    }
+}
