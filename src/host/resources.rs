@@ -312,13 +312,31 @@ pub struct HostResources {
     /// The host-fault plan in force, if any (boxed: the common case, no
     /// plan, costs one pointer and one branch per host call).
     faults: Option<Box<FaultState>>,
-    /// The deadline of the call in progress, if it has one.
+    /// When the call in progress started, how long it may run and its
+    /// fuel, from which its [`CallTimer`] is built when first needed.
+    call_start: CallStart,
+    /// The deadline of the call in progress, once a host call or a wait
+    /// looked at it.
     timer: Option<CallTimer>,
+    /// Whether the engine clock is virtual (it never changes).
+    virtual_clock: bool,
+    /// Whether host calls of the call in progress are checked against its
+    /// deadline (a deadline on a virtual clock).
+    checks_deadline: bool,
+}
+
+/// What [`HostResources::start_timer`] keeps of a call.
+#[derive(Clone, Copy, Debug, Default)]
+struct CallStart {
+    start_ns: u64,
+    allowed: Option<Duration>,
+    fuel: u64,
 }
 
 impl HostResources {
     /// An empty store with the given limits, reading deadlines from `clock`.
     pub fn new(limits: ResourceLimits, clock: Clock) -> Self {
+        let virtual_clock = clock.is_virtual();
         Self {
             entries: Slab::new(),
             limits,
@@ -329,7 +347,10 @@ impl HostResources {
             recent_content_type: ContentType::EMPTY,
             grants: Grants::default(),
             faults: None,
+            call_start: CallStart::default(),
             timer: None,
+            virtual_clock,
+            checks_deadline: false,
         }
     }
 
@@ -386,13 +407,28 @@ impl HostResources {
     }
 
     /// Starts the call's deadline: it began at `start_ns` on the engine
-    /// clock, may run for `allowed` and burn `fuel` (see [`CallTimer`]).
+    /// clock, may run for `allowed` and burn `fuel`. The [`CallTimer`] is
+    /// built from these when a host call or a wait first needs it: the
+    /// common call pays a few stores.
     #[inline]
     pub(crate) fn start_timer(&mut self, start_ns: u64, allowed: Option<Duration>, fuel: u64) {
-        if let Some(allowed) = allowed {
-            let allowed_ns = u64::try_from(allowed.as_nanos()).unwrap_or(u64::MAX);
-            self.timer = Some(CallTimer::new(&self.clock, start_ns, allowed_ns, fuel));
+        self.call_start = CallStart {
+            start_ns,
+            allowed,
+            fuel,
+        };
+        self.checks_deadline = self.virtual_clock & allowed.is_some();
+    }
+
+    /// The call's timer, built on first use; `None` without a deadline.
+    #[cold]
+    fn timer_mut(&mut self) -> Option<&mut CallTimer> {
+        if self.timer.is_none() {
+            let c = self.call_start;
+            let allowed_ns = u64::try_from(c.allowed?.as_nanos()).unwrap_or(u64::MAX);
+            self.timer = Some(CallTimer::new(&self.clock, c.start_ns, allowed_ns, c.fuel));
         }
+        self.timer.as_mut()
     }
 
     /// The engine clock.
@@ -400,7 +436,8 @@ impl HostResources {
         &self.clock
     }
 
-    /// The deadline of the call in progress (or the last one), if any.
+    /// The deadline of the call in progress (or the last one), if a host
+    /// call or a wait looked at it.
     #[inline]
     pub(crate) fn timer(&self) -> Option<&CallTimer> {
         self.timer.as_ref()
@@ -411,9 +448,7 @@ impl HostResources {
     /// [`HostResources::check_deadline`] before each one.
     #[inline]
     pub(crate) fn checks_deadline(&self) -> bool {
-        self.timer
-            .as_ref()
-            .is_some_and(CallTimer::checks_host_calls)
+        self.checks_deadline
     }
 
     /// Before a host call on a virtual clock, with the guest's `fuel_left`:
@@ -423,8 +458,9 @@ impl HostResources {
     #[cold]
     pub(crate) fn check_deadline(&mut self, fuel_left: u64) -> Result<Option<u64>, DeadlinePassed> {
         let host_call_ns = self.clock.virtual_model().map_or(0, |m| m.ns_per_host_call);
-        match &mut self.timer {
-            Some(t) => t.host_call(&self.clock, host_call_ns, fuel_left),
+        let clock = self.clock.clone();
+        match self.timer_mut() {
+            Some(t) => t.host_call(&clock, host_call_ns, fuel_left),
             None => Ok(None),
         }
     }
@@ -441,20 +477,20 @@ impl HostResources {
         until_ns: u64,
         fuel_left: u64,
     ) -> Result<Option<u64>, DeadlinePassed> {
-        if self.clock.is_virtual() {
-            return match &mut self.timer {
-                Some(t) => t.wait_virtual(&self.clock, until_ns, fuel_left),
+        let clock = self.clock.clone();
+        if self.virtual_clock {
+            return match self.timer_mut() {
+                Some(t) => t.wait_virtual(&clock, until_ns, fuel_left),
                 None => {
-                    self.clock
-                        .advance(until_ns.saturating_sub(self.clock.now_ns()));
+                    clock.advance(until_ns.saturating_sub(clock.now_ns()));
                     Ok(None)
                 }
             };
         }
-        let deadline = self.timer.as_ref().map_or(u64::MAX, |t| t.deadline_ns);
+        let deadline = self.timer_mut().map_or(u64::MAX, |t| t.deadline_ns);
         let wake = until_ns.min(deadline);
         loop {
-            let now = self.clock.now_ns();
+            let now = clock.now_ns();
             if now >= wake {
                 break;
             }

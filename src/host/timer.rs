@@ -1,8 +1,9 @@
 //! A call's deadline as the host sees it, so that everything that moves the
 //! engine clock during a call counts against it.
 //!
-//! Hot path: the call frame starts a timer for every call that has a
-//! deadline (a store), and host calls look at it (a load and a branch).
+//! Hot path: the call frame notes when every call started (a few stores;
+//! the timer is built when a host call or a wait first needs it), and host
+//! calls look at one flag (a load and a branch).
 //! Only on a virtual clock does a host call do more: there the clock moves
 //! with work (the guest's fuel, charged when the call ends, and every host
 //! call as it happens), so a guest that makes host calls in a loop would
@@ -61,13 +62,6 @@ impl CallTimer {
             withheld: 0,
             fired: false,
         }
-    }
-
-    /// Whether host calls are checked against the deadline (a virtual
-    /// clock).
-    #[inline]
-    pub fn checks_host_calls(&self) -> bool {
-        self.ns_per_fuel != 0
     }
 
     /// A host call on a virtual clock, when the guest has `fuel_left` of
@@ -157,7 +151,7 @@ mod tests {
         let c = clock();
         // 1000 ns allowed: 500 fuel.
         let mut t = CallTimer::new(&c, 0, 1000, 500);
-        assert!(t.checks_host_calls());
+        assert_eq!(t.ns_per_fuel, 2);
         // 50 fuel burned (100 ns), then a host call (100 ns): 800 ns left,
         // 400 fuel; the guest has 450, so 50 are withheld.
         assert_eq!(t.host_call(&c, 100, 450), Ok(Some(400)));

@@ -155,11 +155,24 @@ impl WasmtimeEngine {
         // linked under both its spellings (see `host::STREAMING_SPELLINGS`).
         wasi_io::add_to_linker(&mut linker)
             .and_then(|()| {
-                STREAMING_SPELLINGS
-                    .iter()
-                    .try_for_each(|v| host::add_streaming_to_linker(&mut linker, v))
+                // On a virtual clock, host calls count against the call's
+                // deadline; on the system clock they are not checked (the
+                // epoch deadline watches the guest).
+                STREAMING_SPELLINGS.iter().try_for_each(|v| {
+                    if clock.is_virtual() {
+                        host::add_streaming_to_linker::<true>(&mut linker, v)
+                    } else {
+                        host::add_streaming_to_linker::<false>(&mut linker, v)
+                    }
+                })
             })
-            .and_then(|()| host::add_capabilities_to_linker(&mut linker))
+            .and_then(|()| {
+                if clock.is_virtual() {
+                    host::add_capabilities_to_linker::<true>(&mut linker)
+                } else {
+                    host::add_capabilities_to_linker::<false>(&mut linker)
+                }
+            })
             .map_err(|e| EngineError::Unsupported(format!("cannot set up the linker: {e:#}")))?;
         let ticker = EpochTicker::start(&engine, config.epoch_tick);
         let mut inner = EngineInner {

@@ -85,12 +85,12 @@ const KEEP_SCRATCH_BYTES: usize = 64 * 1024;
 /// store, so they cannot be borrowed while the resources are: with a
 /// lifted `Vec<u8>` or `String` parameter instead, Wasmtime allocates one
 /// per host call.
-fn with_guest_bytes<R>(
+fn with_guest_bytes<const TIMED: bool, R>(
     cx: &mut Cx<'_>,
     read: impl FnOnce(&Cx<'_>, &mut Vec<u8>) -> wasmtime::Result<()>,
     f: impl FnOnce(&mut HostResources, &[u8]) -> R,
 ) -> wasmtime::Result<R> {
-    res(cx)?;
+    res::<TIMED>(cx)?;
     let mut scratch = std::mem::take(&mut cx.data_mut().scratch);
     scratch.clear();
     let read = read(cx, &mut scratch);
@@ -103,12 +103,14 @@ fn with_guest_bytes<R>(
 }
 
 /// The instance's host resources for a host call. With a deadline on a
-/// virtual clock, the call's time is checked first: past the deadline, the
-/// guest is stopped here; otherwise its fuel is cut to the time it has
-/// left (see `crate::host`'s timer). Elsewhere: a load and a branch.
+/// virtual clock (`TIMED`: the engine's clock is virtual), the call's time
+/// is checked first: past the deadline, the guest is stopped here;
+/// otherwise its fuel is cut to the time it has left (see `crate::host`'s
+/// timer). On the system clock (`!TIMED`, whose linker has these host
+/// functions without the check): nothing.
 #[inline]
-fn res<'a>(cx: &'a mut Cx<'_>) -> wasmtime::Result<&'a mut HostResources> {
-    if cx.data().res.checks_deadline() {
+fn res<'a, const TIMED: bool>(cx: &'a mut Cx<'_>) -> wasmtime::Result<&'a mut HostResources> {
+    if TIMED && cx.data().res.checks_deadline() {
         check_deadline(cx)?;
     }
     Ok(&mut cx.data_mut().res)
@@ -195,7 +197,7 @@ type AllocResult = Result<MutBuf, types::BufferError>;
 /// `buffer-allocator`) in `linker` under the spelling `version` (one of
 /// [`STREAMING_SPELLINGS`]). Every function forwards to the instance's
 /// [`HostResources`], which does every check.
-pub(crate) fn add_streaming_to_linker(
+pub(crate) fn add_streaming_to_linker<const TIMED: bool>(
     linker: &mut Linker<HostState>,
     version: &str,
 ) -> wasmtime::Result<()> {
@@ -203,42 +205,46 @@ pub(crate) fn add_streaming_to_linker(
     t.resource(
         "buffer",
         ResourceType::host::<GuestBuffer>(),
-        |mut cx, rep| res(&mut cx)?.drop_buffer(rep).map_err(trap),
+        |mut cx, rep| res::<TIMED>(&mut cx)?.drop_buffer(rep).map_err(trap),
     )?;
     t.resource(
         "mutable-buffer",
         ResourceType::host::<GuestMutableBuffer>(),
-        |mut cx, rep| res(&mut cx)?.drop_mutable(rep).map_err(trap),
+        |mut cx, rep| res::<TIMED>(&mut cx)?.drop_mutable(rep).map_err(trap),
     )?;
     t.resource(
         "flow-context",
         ResourceType::host::<GuestFlowContext>(),
-        |mut cx, rep| res(&mut cx)?.drop_flow(rep).map_err(trap),
+        |mut cx, rep| res::<TIMED>(&mut cx)?.drop_flow(rep).map_err(trap),
     )?;
     t.func_wrap("[method]buffer.size", |mut cx: Cx<'_>, (b,): (Buf,)| {
-        Ok((res(&mut cx)?.buffer_size(b.rep()).map_err(trap)?,))
+        Ok((res::<TIMED>(&mut cx)?.buffer_size(b.rep()).map_err(trap)?,))
     })?;
     t.func_wrap(
         "[method]buffer.content-type",
         |mut cx: Cx<'_>, (b,): (Buf,)| {
-            Ok((res(&mut cx)?.buffer_content_type(b.rep()).map_err(trap)?,))
+            Ok((res::<TIMED>(&mut cx)?
+                .buffer_content_type(b.rep())
+                .map_err(trap)?,))
         },
     )?;
     t.func_wrap(
         "[method]buffer.read",
         |mut cx: Cx<'_>, (b, offset, len): (Buf, u64, u64)| {
-            Ok((res(&mut cx)?
+            Ok((res::<TIMED>(&mut cx)?
                 .buffer_read(b.rep(), offset, len)
                 .map_err(trap)?,))
         },
     )?;
     t.func_wrap("[method]buffer.read-all", |mut cx: Cx<'_>, (b,): (Buf,)| {
-        Ok((res(&mut cx)?.buffer_read_all(b.rep()).map_err(trap)?,))
+        Ok((res::<TIMED>(&mut cx)?
+            .buffer_read_all(b.rep())
+            .map_err(trap)?,))
     })?;
     t.func_wrap(
         "[method]mutable-buffer.write",
         |mut cx: Cx<'_>, (m, offset, bytes): (MutBuf, u64, WasmList<u8>)| {
-            let r = with_guest_bytes(
+            let r = with_guest_bytes::<TIMED, _>(
                 &mut cx,
                 |cx, out| list_bytes(cx, &bytes, out),
                 |res, bytes| res.mutable_write(m.rep(), offset, bytes),
@@ -249,7 +255,7 @@ pub(crate) fn add_streaming_to_linker(
     t.func_wrap(
         "[method]mutable-buffer.append",
         |mut cx: Cx<'_>, (m, bytes): (MutBuf, WasmList<u8>)| {
-            let r = with_guest_bytes(
+            let r = with_guest_bytes::<TIMED, _>(
                 &mut cx,
                 |cx, out| list_bytes(cx, &bytes, out),
                 |res, bytes| res.mutable_append(m.rep(), bytes),
@@ -260,19 +266,21 @@ pub(crate) fn add_streaming_to_linker(
     t.func_wrap(
         "[method]mutable-buffer.size",
         |mut cx: Cx<'_>, (m,): (MutBuf,)| {
-            Ok((res(&mut cx)?.mutable_size(m.rep()).map_err(trap)?,))
+            Ok((res::<TIMED>(&mut cx)?.mutable_size(m.rep()).map_err(trap)?,))
         },
     )?;
     t.func_wrap(
         "[method]mutable-buffer.capacity",
         |mut cx: Cx<'_>, (m,): (MutBuf,)| {
-            Ok((res(&mut cx)?.mutable_capacity(m.rep()).map_err(trap)?,))
+            Ok((res::<TIMED>(&mut cx)?
+                .mutable_capacity(m.rep())
+                .map_err(trap)?,))
         },
     )?;
     t.func_wrap(
         "[method]mutable-buffer.set-content-type",
         |mut cx: Cx<'_>, (m, content_type): (MutBuf, WasmStr)| {
-            with_guest_bytes(
+            with_guest_bytes::<TIMED, _>(
                 &mut cx,
                 |cx, out| str_bytes(cx, &content_type, out),
                 |res, bytes| {
@@ -287,41 +295,53 @@ pub(crate) fn add_streaming_to_linker(
     t.func_wrap(
         "[method]mutable-buffer.freeze",
         |mut cx: Cx<'_>, (m,): (MutBuf,)| -> wasmtime::Result<(Buf,)> {
-            let rep = res(&mut cx)?.mutable_freeze(m.rep()).map_err(trap)?;
+            let rep = res::<TIMED>(&mut cx)?
+                .mutable_freeze(m.rep())
+                .map_err(trap)?;
             Ok((Resource::new_own(rep),))
         },
     )?;
     t.func_wrap(
         "[method]flow-context.trace-id",
-        |mut cx: Cx<'_>, (f,): (Flow,)| Ok((res(&mut cx)?.flow_trace_id(f.rep()).map_err(trap)?,)),
+        |mut cx: Cx<'_>, (f,): (Flow,)| {
+            Ok((res::<TIMED>(&mut cx)?
+                .flow_trace_id(f.rep())
+                .map_err(trap)?,))
+        },
     )?;
     t.func_wrap(
         "[method]flow-context.span-id",
-        |mut cx: Cx<'_>, (f,): (Flow,)| Ok((res(&mut cx)?.flow_span_id(f.rep()).map_err(trap)?,)),
+        |mut cx: Cx<'_>, (f,): (Flow,)| {
+            Ok((res::<TIMED>(&mut cx)?.flow_span_id(f.rep()).map_err(trap)?,))
+        },
     )?;
     t.func_wrap(
         "[method]flow-context.deadline-ns",
         |mut cx: Cx<'_>, (f,): (Flow,)| {
-            Ok((res(&mut cx)?.flow_deadline_ns(f.rep()).map_err(trap)?,))
+            Ok((res::<TIMED>(&mut cx)?
+                .flow_deadline_ns(f.rep())
+                .map_err(trap)?,))
         },
     )?;
     t.func_wrap(
         "[method]flow-context.flow-id",
-        |mut cx: Cx<'_>, (f,): (Flow,)| Ok((res(&mut cx)?.flow_id(f.rep()).map_err(trap)?,)),
+        |mut cx: Cx<'_>, (f,): (Flow,)| {
+            Ok((res::<TIMED>(&mut cx)?.flow_id(f.rep()).map_err(trap)?,))
+        },
     )?;
 
     let mut a = linker.instance(&format!("torvyn:streaming/buffer-allocator{version}"))?;
     a.func_wrap(
         "allocate",
         |mut cx: Cx<'_>, (capacity_hint,): (u64,)| -> wasmtime::Result<(AllocResult,)> {
-            let r = res(&mut cx)?.allocate(capacity_hint);
+            let r = res::<TIMED>(&mut cx)?.allocate(capacity_hint);
             Ok((r.map(Resource::new_own).map_err(to_wit),))
         },
     )?;
     a.func_wrap(
         "clone-into-mutable",
         |mut cx: Cx<'_>, (source,): (Buf,)| -> wasmtime::Result<(AllocResult,)> {
-            let r = res(&mut cx)?.clone_into_mutable(source.rep());
+            let r = res::<TIMED>(&mut cx)?.clone_into_mutable(source.rep());
             Ok((r.map_err(trap)?.map(Resource::new_own).map_err(to_wit),))
         },
     )?;
@@ -331,12 +351,14 @@ pub(crate) fn add_streaming_to_linker(
 /// Registers `torvyn:capabilities/capability-query` in `linker`, forwarded
 /// to the instance's [`HostResources`] like the streaming package's
 /// functions (the deadline check included).
-pub(crate) fn add_capabilities_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+pub(crate) fn add_capabilities_to_linker<const TIMED: bool>(
+    linker: &mut Linker<HostState>,
+) -> wasmtime::Result<()> {
     let mut q = linker.instance(CAPABILITY_QUERY)?;
     q.func_wrap(
         "has-capability",
         |mut cx: Cx<'_>, (name,): (WasmStr,)| -> wasmtime::Result<(bool,)> {
-            let granted = with_guest_bytes(
+            let granted = with_guest_bytes::<TIMED, _>(
                 &mut cx,
                 |cx, out| str_bytes(cx, &name, out),
                 |res, bytes| {

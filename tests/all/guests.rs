@@ -354,10 +354,7 @@ fn python_guests_that_print_answer_when_awaited_inside_tokio() {
                     };
                     answers.push(String::from_utf8(out.payload.to_vec()).unwrap());
                     let el = StreamElement::new(seq as u64, out.payload, "text/plain");
-                    assert_eq!(
-                        s.push(el).await.outcome.unwrap(),
-                        BackpressureSignal::Ready
-                    );
+                    assert_eq!(s.push(el).await.outcome.unwrap(), BackpressureSignal::Ready);
                 }
                 assert!(s.complete().await.is_ok());
                 (u, s, answers)
@@ -366,6 +363,9 @@ fn python_guests_that_print_answer_when_awaited_inside_tokio() {
         assert_eq!(answers, ["TOKIO", "HOST"]);
         assert_eq!(u.live_resources(), 0);
         let printed = String::from_utf8(s.take_stdout().bytes).unwrap();
-        assert_eq!(printed, "t 0: TOKIO\nt 1: HOST\nt complete after 2 elements\n");
+        assert_eq!(
+            printed,
+            "t 0: TOKIO\nt 1: HOST\nt complete after 2 elements\n"
+        );
     }
 }
