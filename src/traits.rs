@@ -211,7 +211,8 @@ pub trait ComponentInvoker {
     /// the element (empty: dropped). The answer is bounded by
     /// [`crate::Limits::max_route_ports`] and
     /// [`crate::Limits::max_route_bytes`]; a longer one is an
-    /// [`crate::FaultKind::AnswerTooLarge`] fault.
+    /// [`crate::FaultKind::AnswerTooLarge`] fault, found from the names'
+    /// count and lengths before any is copied.
     fn route(
         &mut self,
         element: StreamElement,
@@ -227,7 +228,9 @@ pub trait ComponentInvoker {
     /// `aggregator.flush()`: no more elements; what is still buffered. At
     /// most [`crate::Limits::max_flush_outputs`] elements; a longer answer
     /// is an [`crate::FaultKind::AnswerTooLarge`] fault with every buffer
-    /// in it reclaimed.
+    /// in it reclaimed, as is one whose content types hold more bytes in
+    /// all than [`crate::Limits::max_memory_bytes`] (found from their
+    /// lengths, before any is copied).
     fn flush(&mut self) -> impl Future<Output = Invocation<Vec<OutputElement>>> + Send;
 
     /// `lifecycle.teardown()`, best effort: a failure is reported in the

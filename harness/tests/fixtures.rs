@@ -11,7 +11,8 @@ use wasmparser::{Validator, WasmFeatures};
 use wit_component::DecodedWasm;
 
 /// Fixture name → the world its core module is componentized for (`None`
-/// for components written in component text).
+/// for components written in component text; `every-role` is
+/// `torvyn:fixtures/every-role`, which only a `;; world:` line names).
 const EXPECTED: &[(&str, Option<&str>)] = &[
     ("abandon-buffers", Some("transform")),
     ("buffer-hog", Some("transform")),
@@ -37,6 +38,7 @@ const EXPECTED: &[(&str, Option<&str>)] = &[
     ("route-alias", Some("content-router")),
     ("route-flood", Some("content-router")),
     ("router", Some("content-router")),
+    ("scribble", Some("every-role")),
     ("sentence-aggregator", Some("stream-aggregator")),
     ("sink", Some("data-sink")),
     ("source-only", Some("data-source")),
@@ -120,6 +122,17 @@ fn core_fixtures_infer_the_expected_world() {
         let bytes = wat::parse_str(&text).unwrap();
         match world {
             None => assert!(is_component(&bytes), "{name} should be a component"),
+            // Every role at once: no world is inferred from its exports.
+            Some("every-role") => {
+                assert!(!is_component(&bytes), "{name} should be a core module");
+                assert!(
+                    matches!(
+                        infer_world(&bytes),
+                        Err(FixtureError::CannotInferWorld { .. })
+                    ),
+                    "{name}"
+                );
+            }
             Some(world) => {
                 assert!(!is_component(&bytes), "{name} should be a core module");
                 assert_eq!(infer_world(&bytes).unwrap(), *world, "{name}");
@@ -141,6 +154,13 @@ fn fixtures_export_the_interfaces_of_their_world() {
             Some("content-filter") => extension(name, "torvyn:filtering/filter@0.1.0"),
             Some("content-router") => extension(name, "torvyn:filtering/router@0.1.0"),
             Some("stream-aggregator") => extension(name, "torvyn:aggregation/aggregator@0.1.0"),
+            Some("every-role") => {
+                let mut all = contract(&["processor", "source", "sink", "lifecycle"]);
+                all.insert("torvyn:filtering/filter@0.1.0".into());
+                all.insert("torvyn:filtering/router@0.1.0".into());
+                all.insert("torvyn:aggregation/aggregator@0.1.0".into());
+                all
+            }
             Some(other) => panic!("unexpected world {other}"),
         };
         assert_eq!(exported_interfaces(&bytes), expected, "{name}");
@@ -182,6 +202,18 @@ fn capability_probe_names_its_world_and_imports_the_capability_query() {
     assert!(
         imports.contains("torvyn:capabilities/capability-query@0.1.0"),
         "{imports:?}"
+    );
+}
+
+#[test]
+fn scribble_names_its_world_and_imports_the_allocator() {
+    let imports = world_and_imports("scribble", "torvyn:fixtures/every-role");
+    assert_eq!(
+        imports,
+        BTreeSet::from([
+            "torvyn:streaming/types@0.1.0".to_string(),
+            "torvyn:streaming/buffer-allocator@0.1.0".to_string(),
+        ])
     );
 }
 

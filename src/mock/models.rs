@@ -2,7 +2,8 @@
 //! streaming ones (`passthrough`, `uppercase`, `filter`, `counter-source`,
 //! `sink`), the token-streaming example's (`token-source`, `token-filter`,
 //! `sentence-aggregator`) and the other extension fixtures
-//! (`content-filter`, `router`, `capability-probe`).
+//! (`content-filter`, `router`, `capability-probe`), and `scribble`, which
+//! plays every role.
 //!
 //! Hot path of the mock. The differential tests run each model against its
 //! fixture on the same inputs: outputs, errors, copies, allocations and host
@@ -452,8 +453,186 @@ pub fn capability_probe_component() -> MockComponent {
     )
 }
 
+/// The most payloads `scribble`'s aggregator keeps, and their bytes in all.
+const SCRIBBLE_KEPT: usize = 32;
+const SCRIBBLE_STORE_BYTES: usize = 6912;
+
+/// What `scribble`'s answers show of a payload: its bytes over 0x7f
+/// replaced by `?`.
+fn ascii(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| if b > 0x7f { '?' } else { char::from(b) })
+        .collect()
+}
+
+/// `scribble`'s refusal of a payload (or config) starting with `!`.
+fn scribble_refuses(bytes: &[u8]) -> MockResult<()> {
+    if bytes.first() == Some(&b'!') {
+        return Err(ProcessError::InvalidInput(ascii(bytes)).into());
+    }
+    Ok(())
+}
+
+/// A frozen buffer holding `bytes` as `scribble` builds one: allocate,
+/// append, freeze, drop the mutable handle; no content type.
+fn scribble_buffer(ctx: &mut MockCtx<'_>, bytes: &[u8]) -> MockResult<Buf> {
+    let m = ctx
+        .allocate(bytes.len() as u64)
+        .map_err(|_| internal("allocate"))?;
+    if ctx.append(m, bytes).is_err() {
+        ctx.drop_mutable(m);
+        return Err(internal("append").into());
+    }
+    let b = ctx.freeze(m)?;
+    ctx.drop_mutable(m);
+    Ok(b)
+}
+
+struct Scribble {
+    pulled: u64,
+    completed: bool,
+    kept: Vec<Vec<u8>>,
+}
+
+impl MockModel for Scribble {
+    fn init(&mut self, _ctx: &mut MockCtx<'_>, config: &str) -> MockResult<()> {
+        scribble_refuses(config.as_bytes())
+    }
+
+    fn process(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        input: &ModelElement,
+    ) -> MockResult<ProcessResult> {
+        let bytes = ctx.read_payload()?;
+        scribble_refuses(&bytes)?;
+        let b = scribble_buffer(ctx, &bytes)?;
+        let meta = ElementMeta {
+            content_type: format!("processed/{}", input.meta.content_type).into(),
+            ..input.meta.clone()
+        };
+        Ok(ProcessResult::Emit(ctx.output(meta, b)?))
+    }
+
+    fn pull(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<Option<OutputElement>> {
+        let k = self.pulled;
+        self.pulled += 1;
+        match k {
+            0 | 1 => {
+                let b = scribble_buffer(ctx, format!("pulled-{k}").as_bytes())?;
+                Ok(Some(ctx.output(ElementMeta::new(k, "text/pulled"), b)?))
+            }
+            2 => Ok(None),
+            _ => Err(ProcessError::Unavailable("pulled past the end".into()).into()),
+        }
+    }
+
+    fn push(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        _input: &ModelElement,
+    ) -> MockResult<BackpressureSignal> {
+        scribble_refuses(&ctx.read_payload()?)?;
+        Ok(BackpressureSignal::Ready)
+    }
+
+    fn complete(&mut self, _ctx: &mut MockCtx<'_>) -> MockResult<()> {
+        if self.completed {
+            return Err(ProcessError::Internal("complete called twice".into()).into());
+        }
+        self.completed = true;
+        Ok(())
+    }
+
+    fn evaluate(&mut self, ctx: &mut MockCtx<'_>, _input: &ModelElement) -> MockResult<bool> {
+        let bytes = ctx.read_payload()?;
+        scribble_refuses(&bytes)?;
+        Ok(!bytes.is_empty())
+    }
+
+    fn route(&mut self, ctx: &mut MockCtx<'_>, _input: &ModelElement) -> MockResult<Vec<String>> {
+        let bytes = ctx.read_payload()?;
+        scribble_refuses(&bytes)?;
+        Ok(bytes
+            .split(|b| *b == b' ')
+            .filter(|word| !word.is_empty())
+            .map(ascii)
+            .collect())
+    }
+
+    fn ingest(
+        &mut self,
+        ctx: &mut MockCtx<'_>,
+        input: &ModelElement,
+    ) -> MockResult<Option<OutputElement>> {
+        let bytes = ctx.read_payload()?;
+        scribble_refuses(&bytes)?;
+        let stored: usize = self.kept.iter().map(Vec::len).sum();
+        if self.kept.len() >= SCRIBBLE_KEPT || stored + bytes.len() > SCRIBBLE_STORE_BYTES {
+            return Err(ProcessError::Unavailable("store full".into()).into());
+        }
+        self.kept.push(bytes.clone());
+        if bytes.last() != Some(&b'.') {
+            return Ok(None);
+        }
+        let b = scribble_buffer(ctx, &bytes)?;
+        let meta = ElementMeta {
+            content_type: format!("ingested/{}", input.meta.content_type).into(),
+            ..input.meta.clone()
+        };
+        Ok(Some(ctx.output(meta, b)?))
+    }
+
+    fn flush(&mut self, ctx: &mut MockCtx<'_>) -> MockResult<Vec<PendingOutput>> {
+        let mut outs = Vec::with_capacity(self.kept.len());
+        for (i, bytes) in self.kept.iter().enumerate() {
+            let buf = scribble_buffer(ctx, bytes)?;
+            let content_type = format!("flushed/{}", ascii(bytes));
+            outs.push(PendingOutput {
+                meta: ElementMeta::new(i as u64, content_type),
+                buf,
+            });
+        }
+        self.kept.clear();
+        Ok(outs)
+    }
+}
+
+/// `scribble`: every role at once (its fixture also overwrites each answer
+/// in its post-return, which a model has no need of). What an answer
+/// shows of a payload is its ASCII (bytes over 0x7f as `?`). A payload or
+/// config starting with `!` is refused (`invalid-input` with it);
+/// otherwise `process` emits the payload as `processed/` + the
+/// content type, `pull` emits `pulled-0` and `pulled-1` (`text/pulled`),
+/// then `none`, then `unavailable`; `push` is ready; `complete` fails the
+/// second time; `evaluate` passes non-empty payloads; `route` names the
+/// payload's space-separated words; `ingest` keeps each payload (at most
+/// 32, 6912 bytes) and answers with it (`ingested/` + the content type)
+/// when it ends with `.`; `flush` returns every kept payload, numbered
+/// from 0, as `flushed/` + the payload.
+pub fn scribble_component() -> MockComponent {
+    MockComponent::new(
+        "scribble",
+        [
+            Role::Processor,
+            Role::Source,
+            Role::Sink,
+            Role::Filter,
+            Role::Router,
+            Role::Aggregator,
+            Role::Lifecycle,
+        ],
+        || Scribble {
+            pulled: 0,
+            completed: false,
+            kept: Vec::new(),
+        },
+    )
+}
+
 /// The names of the fixtures [`all`] models, in its order.
-pub const NAMES: [&str; 11] = [
+pub const NAMES: [&str; 12] = [
     "passthrough",
     "uppercase",
     "filter",
@@ -465,6 +644,7 @@ pub const NAMES: [&str; 11] = [
     "content-filter",
     "router",
     "capability-probe",
+    "scribble",
 ];
 
 /// Every model above.
@@ -481,6 +661,7 @@ pub fn all() -> Vec<MockComponent> {
         content_filter_component(),
         router_component(),
         capability_probe_component(),
+        scribble_component(),
     ]
 }
 

@@ -11,12 +11,9 @@
 //! which is what the generated bindings call too.
 
 use wasmtime::Store;
-use wasmtime::component::{
-    Component, ComponentExportIndex, ComponentType, Instance, Lift, Resource, TypedFunc, WasmList,
-    WasmStr,
-};
+use wasmtime::component::{Component, ComponentExportIndex, Instance, TypedFunc};
 
-use super::bindings::GuestBuffer;
+use super::answers::{FlushAnswer, RouteAnswer};
 use super::bindings::torvyn::streaming::types;
 use super::host::HostState;
 use crate::types::{Role, Roles};
@@ -109,32 +106,12 @@ impl ExportIndices {
     }
 }
 
-/// An `element-meta` as a `flush` answer holds it: the content type left
-/// in guest memory until the answer's bounds are checked, so an answer
-/// naming the same bytes a million times is refused without copying them.
-#[derive(ComponentType, Lift)]
-#[component(record)]
-pub(crate) struct LazyMeta {
-    pub sequence: u64,
-    #[component(name = "timestamp-ns")]
-    pub timestamp_ns: u64,
-    #[component(name = "content-type")]
-    pub content_type: WasmStr,
-}
-
-/// An `output-element` of a `flush` answer (see [`LazyMeta`]).
-#[derive(ComponentType, Lift)]
-#[component(record)]
-pub(crate) struct LazyOutput {
-    pub meta: LazyMeta,
-    pub payload: Resource<GuestBuffer>,
-}
-
 /// The typed exports of one instance (`None`: the role is not exported).
 ///
-/// `route` and `flush` return lists the host reads lazily ([`WasmList`]):
-/// their length is checked against the limits before any element is
-/// lifted, and a router's names are measured before they are copied.
+/// Every answer is lifted whole within the call, before the guest's
+/// post-return may free it. `route` and `flush` answer with lists, lifted
+/// by [`RouteAnswer`] and [`FlushAnswer`]: counted and measured against
+/// the limits before anything is copied.
 pub(crate) struct Exports {
     pub init: Option<TypedFunc<(&'static str,), Fallible<()>>>,
     pub teardown: Option<TypedFunc<(), ()>>,
@@ -144,9 +121,9 @@ pub(crate) struct Exports {
     pub push: Option<TypedFunc<Input, Fallible<types::BackpressureSignal>>>,
     pub complete: Option<TypedFunc<(), Fallible<()>>>,
     pub evaluate: Option<TypedFunc<Input, Fallible<bool>>>,
-    pub route: Option<TypedFunc<Input, Fallible<WasmList<WasmStr>>>>,
+    pub route: Option<TypedFunc<Input, Fallible<RouteAnswer>>>,
     pub ingest: Option<TypedFunc<Input, Fallible<Option<types::OutputElement>>>>,
-    pub flush: Option<TypedFunc<(), Fallible<WasmList<LazyOutput>>>>,
+    pub flush: Option<TypedFunc<(), Fallible<FlushAnswer>>>,
 }
 
 impl Exports {

@@ -12,12 +12,13 @@
 
 use std::sync::Arc;
 
-use wasmtime::component::{Resource, WasmStr};
+use wasmtime::component::Resource;
 use wasmtime::{Store, Trap};
 
+use super::answers::{self, FlushAnswer, RouteAnswer};
 use super::bindings::torvyn::streaming::types;
 use super::engine::EngineInner;
-use super::exports::{Exports, LazyOutput};
+use super::exports::Exports;
 use super::host::{HostState, HostTrap, UnlinkedImport};
 use crate::clock::Clock;
 use crate::config::Limits;
@@ -180,25 +181,16 @@ impl WasmtimeInvoker {
 
     /// `router.route`, synchronously; the answer is bounded (see
     /// [`ComponentInvoker::route`](crate::ComponentInvoker::route)): its
-    /// length is checked before any name is read, its bytes before any is
-    /// copied.
+    /// length is checked before any name is read, the names' lengths before
+    /// any is copied, all while it is lifted.
     pub fn route_sync(&mut self, element: StreamElement) -> Invocation<Vec<String>> {
         let limits = self.inst.engine.config.limits;
         self.call(Function::Route, Some(element), |store, ex, input| {
             let f = ex.route.as_ref().expect("role checked before the call");
-            let list = f.call(&mut *store, (input_of(input),))?.0?;
-            let n = list.len();
-            invoke::check_route(n, [], &limits).map_err(CallError::Answer)?;
-            let names = (0..n)
-                .map(|i| list.get(&mut *store, i).expect("index in bounds"))
-                .collect::<wasmtime::Result<Vec<WasmStr>>>()?;
-            let names = names
-                .iter()
-                .map(|s| s.to_str(&*store))
-                .collect::<wasmtime::Result<Vec<_>>>()?;
-            invoke::check_route(n, names.iter().map(|s| s.len()), &limits)
-                .map_err(CallError::Answer)?;
-            Ok(names.into_iter().map(|s| s.into_owned()).collect())
+            match answers::within(&limits, || f.call(&mut *store, (input_of(input),)))?.0? {
+                RouteAnswer::Names(names) => Ok(names),
+                RouteAnswer::Refused(over) => Err(CallError::Answer(over)),
+            }
         })
     }
 
@@ -215,55 +207,21 @@ impl WasmtimeInvoker {
 
     /// `aggregator.flush`, synchronously; the answer is bounded (see
     /// [`ComponentInvoker::flush`](crate::ComponentInvoker::flush)): its
-    /// length is checked before any element is copied, the bytes of its
-    /// content types before any is copied. An answer over a bound takes
-    /// none of its buffers: the end of the call reclaims them all.
+    /// length is checked before any element is lifted, the lengths of its
+    /// content types before any is copied, all while it is lifted. An
+    /// answer over a bound takes none of its buffers: the end of the call
+    /// reclaims them all.
     pub fn flush_sync(&mut self) -> Invocation<Vec<OutputElement>> {
         let limits = self.inst.engine.config.limits;
         self.call(Function::Flush, None, |store, ex, _| {
             let f = ex.flush.as_ref().expect("role checked before the call");
-            let list = f.call(&mut *store, ())?.0?;
-            let n = list.len();
-            if let Err(refused) = invoke::check_flush(n, [], &limits) {
-                // The guest handed its `own<buffer>` handles over in the
-                // answer. Lifted, each leaves the guest's handle table (the
-                // end of the call reclaims the buffer behind it); left in
-                // the list, they would stay live in the store, and a guest
-                // that floods refused answers would reach Wasmtime's
-                // store-wide handle limit (100 000) and trap after some
-                // twenty calls. Lifting an element reads no payload bytes
-                // and copies no string: O(1) memory, one step per handle
-                // the guest itself made.
-                for i in 0..n {
-                    let _ = list.get(&mut *store, i);
-                }
-                return Err(CallError::Answer(refused));
+            match answers::within(&limits, || f.call(&mut *store, ()))?.0? {
+                FlushAnswer::Outputs(outs) => outs
+                    .into_iter()
+                    .map(|out| take_output(store, out).map_err(CallError::from))
+                    .collect(),
+                FlushAnswer::Refused(over) => Err(CallError::Answer(over)),
             }
-            let outs = (0..n)
-                .map(|i| list.get(&mut *store, i).expect("index in bounds"))
-                .collect::<wasmtime::Result<Vec<LazyOutput>>>()?;
-            let content_types = outs
-                .iter()
-                .map(|o| o.meta.content_type.to_str(&*store))
-                .collect::<wasmtime::Result<Vec<_>>>()?;
-            invoke::check_flush(n, content_types.iter().map(|c| c.len()), &limits)
-                .map_err(CallError::Answer)?;
-            let content_types: Vec<String> =
-                content_types.into_iter().map(|c| c.into_owned()).collect();
-            outs.into_iter()
-                .zip(content_types)
-                .map(|(o, content_type)| {
-                    let out = types::OutputElement {
-                        meta: types::ElementMeta {
-                            sequence: o.meta.sequence,
-                            timestamp_ns: o.meta.timestamp_ns,
-                            content_type,
-                        },
-                        payload: o.payload,
-                    };
-                    take_output(store, out).map_err(CallError::from)
-                })
-                .collect()
         })
     }
 

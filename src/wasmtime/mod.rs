@@ -5,6 +5,7 @@
 //! [`WasmtimeInvoker`]s, each in its own store with fuel, an epoch deadline,
 //! memory/table/instance limits and its own host resources.
 
+mod answers;
 mod bindings;
 mod config;
 mod engine;

@@ -135,6 +135,63 @@ proptest! {
         }
     }
 
+    /// `scribble` (every role; on Wasmtime its post-return overwrites each
+    /// answer) against its model: random calls of every function, with
+    /// payloads that are sometimes refused (`!`), sometimes not UTF-8.
+    #[test]
+    fn scribble_matches(
+        calls in prop::collection::vec(
+            (0u8..11, prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..40),
+                "!?[a-z é]{0,12}".prop_map(String::into_bytes),
+                "[a-z. ]{0,24}".prop_map(String::into_bytes),
+            ]),
+            1..40,
+        ),
+    ) {
+        let (real_backend, mut real) = real("scribble", "scribble");
+        let (mock_backend, mut mock) = mock("scribble", "scribble");
+        for (i, (call, payload)) in calls.into_iter().enumerate() {
+            let el = |clock| to_element(
+                (payload.clone(), "text/plain".to_owned(), i as u64, false),
+                clock,
+            );
+            let (r, m) = match call {
+                0 => (
+                    observe(real.process_sync(el(real_backend.clock())), &real),
+                    observe(mock.process_sync(el(mock_backend.clock())), &mock),
+                ),
+                1 => (observe(real.pull_sync(), &real), observe(mock.pull_sync(), &mock)),
+                2 => (
+                    observe(real.push_sync(el(real_backend.clock())), &real),
+                    observe(mock.push_sync(el(mock_backend.clock())), &mock),
+                ),
+                3 => (observe(real.complete_sync(), &real), observe(mock.complete_sync(), &mock)),
+                4 => (
+                    observe(real.evaluate_sync(el(real_backend.clock())), &real),
+                    observe(mock.evaluate_sync(el(mock_backend.clock())), &mock),
+                ),
+                5 | 6 => (
+                    observe(real.route_sync(el(real_backend.clock())), &real),
+                    observe(mock.route_sync(el(mock_backend.clock())), &mock),
+                ),
+                7 | 8 => (
+                    observe(real.ingest_sync(el(real_backend.clock())), &real),
+                    observe(mock.ingest_sync(el(mock_backend.clock())), &mock),
+                ),
+                9 => (observe(real.flush_sync(), &real), observe(mock.flush_sync(), &mock)),
+                _ => {
+                    let config = String::from_utf8_lossy(&payload).into_owned();
+                    (
+                        observe(real.init_sync(&config), &real),
+                        observe(mock.init_sync(&config), &mock),
+                    )
+                }
+            };
+            prop_assert_eq!(m, r);
+        }
+    }
+
     #[test]
     fn sink_matches(
         every in 0u64..5,

@@ -1,6 +1,7 @@
 //! Components built by real toolchains (`fixtures/guests/`, built by
 //! `fixtures/guests/build.sh` into `$TORVYN_GUESTS`, default
-//! `target/guests/`): a Python processor and sink (componentize-py), a
+//! `target/guests/`): a Python processor, sink, aggregator and router
+//! (componentize-py), a
 //! JavaScript processor (componentize-js, default flags: it imports
 //! `wasi:http`, which the engine links to stubs) and, where the
 //! `wasm32-wasip2` target is installed, a Rust processor (wit-bindgen).
@@ -8,14 +9,20 @@
 //! They run as pipelines behind a WAT source; the tests compare what
 //! reaches the sink and what the sink printed with what the source
 //! produced, and exercise the runner's `init` and `fatal` semantics on
-//! them. CI (`.ci/run`) builds them first, so there a missing guest fails;
+//! them. The Python aggregator and router answer with lists and strings
+//! that CPython frees in its post-return, which Wasmtime runs before the
+//! call returns: the engine must have read them whole by then. CI
+//! (`.ci/run`) builds them first, so there a missing guest fails;
 //! elsewhere a test without its guests says why and passes.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use torvyn_harness::backend::{BackendKind, EngineSettings};
+use torvyn_engine::{ComponentInvoker, ElementMeta, InvokeError, ProcessError, StreamElement};
+use torvyn_harness::backend::{BackendKind, EngineSettings, SimBackend, WasmtimeBackend};
 use torvyn_harness::pipeline::{Pipeline, PipelineTranscript, StageSpec, run_pipeline_using};
+use torvyn_harness::scenario::ComponentSource;
 use torvyn_harness::transcript::{Call, Entry, Outcome, PayloadPreview};
 
 /// Where `build.sh` put the guests.
@@ -368,4 +375,146 @@ fn python_guests_that_print_answer_when_awaited_inside_tokio() {
             "t 0: TOKIO\nt 1: HOST\nt complete after 2 elements\n"
         );
     }
+}
+
+/// A guest on its own Wasmtime backend, compiled once into the guests'
+/// disk cache, for calls through the engine's API.
+fn guest_instance(path: &Path, id: &str) -> torvyn_engine::WasmtimeInvoker {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let b = WasmtimeBackend::new(&EngineSettings {
+        cache_dir: Some(guests_dir().join("compiled")),
+        ..EngineSettings::deterministic(0)
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let compiled = b
+        .compile(&ComponentSource::Wasm(path.to_owned()), id)
+        .unwrap_or_else(|e| panic!("{e}"));
+    b.instantiate(&compiled, id)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The Python aggregator's `flush` answers the whole text in one element:
+/// `token-source → token-filter → py-router → py-aggregator → sink`, the
+/// filter dropping the tokens with "darn" and the router the one ending in
+/// "." (the only token that would end a sentence). CPython frees the
+/// answer in its post-return, before the call returns.
+#[test]
+fn a_python_aggregator_flushes_the_whole_text_to_the_sink() {
+    let Some([router, aggregator]) = guests(["py-router", "py-aggregator"]) else {
+        return;
+    };
+    let mut router = StageSpec::new(router.display().to_string());
+    router.ports = BTreeMap::from([("words".to_owned(), "py-aggregator".to_owned())]);
+    let mut p = Pipeline::new(
+        "py-sentences",
+        StageSpec::new("token-source"),
+        vec![
+            StageSpec::new("token-filter"),
+            router,
+            StageSpec::new(aggregator.display().to_string()),
+        ],
+        StageSpec::new("sink"),
+    );
+    p.preview_bytes = Some(0);
+    let t = run(&p);
+
+    let pushed: Vec<String> = entries(&t, "sink", Call::Push)
+        .map(|e| text(&e.input.as_ref().expect("a pushed element").payload))
+        .collect();
+    assert_eq!(pushed, ["the quick fox is it late? oh well see you"]);
+    let flushes: Vec<_> = entries(&t, "py-aggregator", Call::Flush).collect();
+    assert_eq!(flushes.len(), 1);
+    // The router saw the 11 tokens the filter let through; only "jumps."
+    // went nowhere.
+    assert_eq!(entries(&t, "py-router", Call::Route).count(), 11);
+    assert_eq!(entries(&t, "py-aggregator", Call::Ingest).count(), 10);
+    for e in &t.entries {
+        assert!(!e.failed(), "{e:?}");
+        assert_eq!(e.live_resources, 0, "{e:?}");
+    }
+    assert_eq!(t.summary.stopped, None);
+}
+
+/// The Python aggregator through the async API, awaited in a tokio
+/// runtime: a sentence from `ingest`, the rest from `flush`, each answer
+/// read whole.
+#[test]
+fn a_python_aggregator_answers_through_the_async_api() {
+    let Some([aggregator]) = guests(["py-aggregator"]) else {
+        return;
+    };
+    let mut agg = guest_instance(&aggregator, "py-aggregator");
+    crate::support::on_tokio(async {
+        agg.init("").await.outcome.unwrap();
+        let mut answered = Vec::new();
+        for (seq, token) in ["the", "quick", "fox", "jumps.", "oh", "well"]
+            .into_iter()
+            .enumerate()
+        {
+            let element = StreamElement::new(seq as u64, token, "text/plain");
+            answered.extend(agg.ingest(element).await.outcome.unwrap());
+        }
+        assert_eq!(answered.len(), 1);
+        assert_eq!(&answered[0].payload[..], b"the quick fox jumps.");
+        assert_eq!(answered[0].meta, ElementMeta::new(0, "text/plain"));
+        let flushed = agg.flush().await.outcome.unwrap();
+        assert_eq!(flushed.len(), 1);
+        assert_eq!(&flushed[0].payload[..], b"oh well");
+        assert_eq!(flushed[0].meta, ElementMeta::new(1, "text/plain"));
+        assert_eq!(&*flushed[0].buffer_content_type, "text/plain");
+        assert_eq!(agg.flush().await.outcome.unwrap(), []);
+        assert_eq!(
+            agg.init("{}").await.outcome.unwrap_err(),
+            InvokeError::Guest(ProcessError::InvalidInput(
+                "the aggregator takes no config".into()
+            ))
+        );
+    });
+    assert_eq!(agg.live_resources(), 0);
+    assert!(agg.poisoned().is_none());
+}
+
+/// The Python router's port names, many and long and not ASCII, come back
+/// whole, through the async API and the sync one.
+#[test]
+fn a_python_routers_port_names_come_back_whole() {
+    let Some([router]) = guests(["py-router"]) else {
+        return;
+    };
+    let mut inst = guest_instance(&router, "py-router");
+    let ports = vec![
+        "words".to_owned(),
+        "ünïcödé-Πort".to_owned(),
+        "ü".repeat(700),
+        "x".to_owned(),
+    ];
+    let config = serde_json::json!({ "ports": ports, "echo": true }).to_string();
+    crate::support::on_tokio(async {
+        inst.init(&config).await.outcome.unwrap();
+        for text in ["héllo wörld", "plain", "a😀b"] {
+            let names = inst
+                .route(StreamElement::new(0, text, "text/plain"))
+                .await
+                .outcome
+                .unwrap();
+            let mut want = ports.clone();
+            want.push(text.to_owned());
+            assert_eq!(names, want);
+        }
+        let none = inst
+            .route(StreamElement::new(1, "end.", "text/plain"))
+            .await
+            .outcome
+            .unwrap();
+        assert!(none.is_empty());
+    });
+    let names = inst
+        .route_sync(StreamElement::new(2, "sync", "text/plain"))
+        .outcome
+        .unwrap();
+    assert_eq!(names.len(), ports.len() + 1);
+    assert_eq!(names[..ports.len()], ports[..]);
+    assert_eq!(names[ports.len()], "sync");
+    assert_eq!(inst.live_resources(), 0);
+    assert!(inst.poisoned().is_none());
 }

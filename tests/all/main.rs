@@ -16,6 +16,7 @@ mod hostile;
 mod limits;
 mod load;
 mod mock;
+mod post_return;
 mod roles;
 mod snapshots;
 mod support;
