@@ -13,7 +13,10 @@
 //! `process`: 64-byte elements through `passthrough`; `pull`: an exhausted
 //! `counter-source` (`init("{\"count\": 0}")`), the engine's fixed cost
 //! per call. Divide the collected instructions by the count. `upper`:
-//! 1 KiB elements through `uppercase`.
+//! 1 KiB elements through `uppercase`. `hello`: 64-byte elements through
+//! `wasi-hello`, a guest that prints each payload (`blocking-write-and-flush`
+//! on stdout) and reads the wall clock and random bytes: the cost of the
+//! WASI calls a real toolchain's guest makes.
 //!
 //! `baseline-process`, `baseline-upper` and `baseline-pull` run the same
 //! calls on the minimal `bindgen!` host (`torvyn_harness::bench::Baseline`,
@@ -54,6 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "pull" => ("counter-source", 0),
         "upper" => ("uppercase", 1024),
         "kib" => ("passthrough", 1024),
+        "hello" => ("wasi-hello", 64),
         _ => ("passthrough", 64),
     };
     let wasm = torvyn_harness::fixtures::load_fixture(fixture)?;
@@ -86,7 +90,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 std::hint::black_box(inst.pull_sync().outcome?);
             }
         }
-        "process" | "upper" | "kib" => {
+        "process" | "upper" | "kib" | "hello" => {
             for seq in 0..n {
                 let el = StreamElement::new(seq, payload.clone(), "text/plain");
                 std::hint::black_box(inst.process_sync(el).outcome?);
@@ -94,7 +98,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         other => {
             return Err(format!(
-                "unknown call `{other}`: use process, upper, kib or pull, or baseline-*"
+                "unknown call `{other}`: use process, upper, kib, hello or pull, or baseline-*"
             )
             .into());
         }
