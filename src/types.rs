@@ -137,6 +137,11 @@ pub struct InstanceOptions {
     /// Host calls to fail on purpose from the first call on
     /// ([`crate::ComponentInvoker::set_host_faults`]; default: none).
     pub host_faults: crate::host::HostFaultPlan,
+    /// The value the guest's `wasi:random/insecure-seed` answers, fixed for
+    /// the instance's life (a replay gives back the recorded one, see
+    /// [`crate::WorldInfo::insecure_seed`]); default: derived from the
+    /// engine's seed, or drawn from the operating system without one.
+    pub insecure_seed: Option<u128>,
 }
 
 impl InstanceOptions {
