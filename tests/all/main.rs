@@ -19,3 +19,4 @@ mod roles;
 mod snapshots;
 mod support;
 mod virtual_time;
+mod world;
