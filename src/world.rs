@@ -165,9 +165,10 @@ impl WorldRead {
 pub struct CallWorld {
     /// The values read, in order.
     pub reads: Vec<WorldRead>,
-    /// The bytes written to stdout.
+    /// The bytes written to stdout (on Wasmtime, at most
+    /// `max_captured_output` of them per call).
     pub stdout: Vec<u8>,
-    /// The bytes written to stderr.
+    /// The bytes written to stderr (the same cap).
     pub stderr: Vec<u8>,
 }
 
@@ -248,11 +249,23 @@ impl Script {
     }
 }
 
-#[derive(Default)]
 struct TapState {
     logging: bool,
     script: Option<Script>,
     current: CallWorld,
+    /// The most bytes of stdout (and of stderr) logged per call.
+    output_cap: usize,
+}
+
+impl Default for TapState {
+    fn default() -> Self {
+        Self {
+            logging: false,
+            script: None,
+            current: CallWorld::default(),
+            output_cap: usize::MAX,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -278,6 +291,23 @@ impl std::fmt::Debug for WorldTap {
 }
 
 impl WorldTap {
+    /// A tap that logs at most `cap` bytes of stdout (and of stderr) per
+    /// call: what the instance's captured output keeps
+    /// (`max_captured_output`), so a guest flooding its stdout does not
+    /// flood a recording either.
+    #[cfg_attr(
+        all(not(feature = "wasmtime-backend"), not(test)),
+        expect(
+            dead_code,
+            reason = "the Wasmtime backend's captured output has a cap; a mock model has none"
+        )
+    )]
+    pub fn with_output_cap(cap: usize) -> Self {
+        let tap = Self::default();
+        tap.state().output_cap = cap;
+        tap
+    }
+
     fn state(&self) -> MutexGuard<'_, TapState> {
         self.0.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -507,12 +537,14 @@ impl WorldTap {
     fn wrote_slow(&self, stderr: bool, bytes: &[u8]) {
         let mut s = self.state();
         if s.logging {
+            let cap = s.output_cap;
             let out = if stderr {
                 &mut s.current.stderr
             } else {
                 &mut s.current.stdout
             };
-            out.extend_from_slice(bytes);
+            let kept = cap.saturating_sub(out.len()).min(bytes.len());
+            out.extend_from_slice(&bytes[..kept]);
             self.0.dirty.store(true, Ordering::Relaxed);
         }
     }
@@ -546,6 +578,11 @@ mod tests {
         assert_eq!(tap.random_u64(true, || 9), 9);
         tap.wrote(true, b"err");
         let w = tap.take();
+        let capped = WorldTap::with_output_cap(4);
+        capped.log(true);
+        capped.wrote(false, b"abc");
+        capped.wrote(false, b"def");
+        assert_eq!(capped.take().stdout, b"abcd", "at most the cap per call");
         assert_eq!(
             w.reads,
             [

@@ -592,7 +592,7 @@ impl WasmEngine for WasmtimeEngine {
                     .into(),
             });
         }
-        let tap = WorldTap::default();
+        let tap = WorldTap::with_output_cap(config.max_captured_output);
         let stdout = CapturedOutput::new(config.max_captured_output, &tap, false);
         let stderr = CapturedOutput::new(config.max_captured_output, &tap, true);
         let seed = inner.config.random.seed_for(id.as_str());
