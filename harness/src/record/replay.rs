@@ -663,3 +663,86 @@ fn first_difference(expected: &RecordedOutcome, actual: &RecordedOutcome) -> Opt
         None => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn emit(content_type: &str, buffer_content_type: &str) -> RecordedOutcome {
+        RecordedOutcome::Emit(RecordedOutput {
+            sequence: 3,
+            timestamp_ns: 0,
+            content_type: content_type.into(),
+            buffer_content_type: buffer_content_type.into(),
+            payload: Payload::Stored("hi".into()),
+        })
+    }
+
+    #[test]
+    fn a_buffer_content_type_is_shown_only_when_there_is_one_that_differs() {
+        assert_eq!(
+            describe_outcome(&emit("text/plain", "")),
+            "emit \"hi\" (2 bytes) text/plain seq=3"
+        );
+        assert_eq!(
+            describe_outcome(&emit("text/plain", "text/plain")),
+            "emit \"hi\" (2 bytes) text/plain seq=3"
+        );
+        assert_eq!(
+            describe_outcome(&emit("text/plain", "application/json")),
+            "emit \"hi\" (2 bytes) text/plain (buffer application/json) seq=3"
+        );
+    }
+
+    fn call(reads: Vec<WorldRead>) -> CallRecord {
+        CallRecord {
+            index: 4,
+            function: Function::Process,
+            argument: None,
+            input: None,
+            outcome: RecordedOutcome::Drop,
+            metrics: Default::default(),
+            reads,
+            stdout: None,
+            stderr: None,
+        }
+    }
+
+    #[test]
+    fn reads_diverge_by_count_by_bytes_and_by_place() {
+        use std::time::Duration;
+        let wall = || WorldRead::WallClockNow(Duration::from_secs(1));
+        let mono = || WorldRead::MonotonicClockNow(5);
+        let bytes = |b: &[u8]| WorldRead::RandomBytes(b.to_vec());
+        let recorded = call(vec![wall(), bytes(&[1, 2]), mono()]);
+        // The same reads, the random bytes split in two runs: no divergence.
+        assert_eq!(
+            read_divergence(&recorded, &[wall(), bytes(&[1]), bytes(&[2]), mono()]),
+            None
+        );
+        let more = read_divergence(&recorded, &[wall(), wall(), bytes(&[1, 2]), mono()]).unwrap();
+        assert_eq!(
+            more.message,
+            "call 4: the guest read `wasi:clocks/wall-clock.now` twice; the recording has one read"
+        );
+        let fewer = read_divergence(&recorded, &[wall(), bytes(&[1, 2])]).unwrap();
+        assert_eq!(fewer.interface, Some(WorldInterface::MonotonicClockNow));
+        assert!(
+            fewer.message.contains("never; the recording has one read"),
+            "{fewer:?}"
+        );
+        let longer = read_divergence(&recorded, &[wall(), bytes(&[1, 2, 3]), mono()]).unwrap();
+        assert_eq!(
+            longer.message,
+            "call 4: read 1 of the guest (`wasi:random/random.get-random-bytes`) is 3 bytes; \
+             the recording has 2"
+        );
+        let swapped = read_divergence(&recorded, &[wall(), mono(), bytes(&[1, 2])]).unwrap();
+        assert_eq!(swapped.interface, None);
+        assert_eq!(
+            swapped.message,
+            "call 4: read 1 of the guest is `wasi:clocks/monotonic-clock.now`; the recording \
+             has `wasi:random/random.get-random-bytes` there"
+        );
+    }
+}
