@@ -10,6 +10,8 @@
 #   benches/record_callgrind.sh [FIXTURES...]     (default: kib upper)
 #
 # `kib`: 1 KiB through `passthrough`; `upper`: 1 KiB through `uppercase`.
+# BIN=PATH skips the build and counts that `call_loop` binary instead (one
+# kept from another commit, to compare before and after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 2; }
@@ -19,8 +21,11 @@ fixtures=("$@")
 low=${LOW:-1000}
 high=${HIGH:-3000}
 
-cargo build --release --locked --example call_loop 2>/dev/null
-bin=${CARGO_TARGET_DIR:-target}/release/examples/call_loop
+bin=${BIN:-}
+if [ -z "$bin" ]; then
+  cargo build --release --locked --example call_loop 2>/dev/null
+  bin=${CARGO_TARGET_DIR:-target}/release/examples/call_loop
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 

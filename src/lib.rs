@@ -51,7 +51,11 @@
 //! run; [`RandomSource::Seeded`] gives each instance a WASI random stream
 //! derived from the seed and the instance's id, not from creation order.
 //! Fuel is deterministic for a given compiler (Cranelift and Winch can
-//! differ by a few units). The harness crate (`torvyn-harness`) builds
+//! differ by a few units). A run that does read the real world (the system
+//! clock, the OS's randomness) replays exactly from a recording: every
+//! value a guest's WASI clocks and random generators gave it goes through a
+//! per-instance tap ([`world`]), which a [`record::Recorder`] logs and a
+//! replay gives back. The harness crate (`torvyn-harness`) builds
 //! seeded scenarios, transcripts and snapshot tests on top.
 //!
 //! ## Feature flags
@@ -85,6 +89,7 @@ pub mod record;
 mod trace;
 pub mod traits;
 pub mod types;
+pub mod world;
 
 #[cfg(feature = "mock")]
 pub mod mock;
@@ -114,6 +119,7 @@ pub use types::{
     Grants, GuestOutput, InstanceOptions, Invocation, InvocationMetrics, OutputElement,
     ProcessError, ProcessErrorName, ProcessResult, Role, Roles, StreamElement, World,
 };
+pub use world::{CallWorld, WorldInfo, WorldInterface, WorldRead};
 
 /// Runs the Rust code blocks of README.md as doc tests.
 #[cfg(all(doctest, feature = "mock", feature = "wasmtime-backend"))]

@@ -19,6 +19,7 @@ use crate::types::{
     BackpressureSignal, ComponentId, Grants, InstanceOptions, Invocation, OutputElement,
     ProcessResult, Roles, StreamElement,
 };
+use crate::world::{CallWorld, WorldInfo, WorldRead};
 
 /// Cold-path operations of a WebAssembly component engine.
 ///
@@ -171,6 +172,43 @@ pub trait ComponentInvoker {
 
     /// The first host call the plan failed during the last call, if any.
     fn injected_fault(&self) -> Option<InjectedFault>;
+
+    /// Where the instance's clocks and randomness come from (the clock's
+    /// kind, the run's seed, the value its `insecure-seed` answers), for a
+    /// recording's header. The default knows nothing.
+    fn world_info(&self) -> WorldInfo {
+        WorldInfo::default()
+    }
+
+    /// Starts (`true`) or stops logging what each call reads from the
+    /// outside world (the guest's WASI clocks and random generators) and
+    /// writes to stdout and stderr; [`ComponentInvoker::take_world`] takes
+    /// the log. Off by default: a log nobody takes would grow. A call that
+    /// reads and writes none of it costs the same either way. The default
+    /// does nothing (an invoker whose guest reads nothing from outside).
+    fn log_world(&mut self, on: bool) {
+        let _ = on;
+    }
+
+    /// What the guest read and wrote since the last take (the last call's,
+    /// when taken after every call), with logging on; empty otherwise.
+    /// Allocates nothing when nothing was read or written. The default is
+    /// always empty.
+    fn take_world(&mut self) -> CallWorld {
+        CallWorld::default()
+    }
+
+    /// Gives the guest's next reads back from `reads` instead of the live
+    /// clocks and generators, per interface, in order (the first
+    /// `wall-clock.now` gets the first recorded `wall-clock.now`, and so
+    /// on); once an interface's recorded values run out, its reads are
+    /// live again. Turns logging on (so a replay can compare what the guest
+    /// read with `reads`) and replaces the reads scripted before. For
+    /// replaying a recorded call: see `crate::world`. The default does
+    /// nothing.
+    fn script_world(&mut self, reads: &[WorldRead]) {
+        let _ = reads;
+    }
 
     /// `lifecycle.init(config)`. Without the lifecycle role, an empty config
     /// is accepted as a no-op and any other is a missing-export fault (the

@@ -146,6 +146,11 @@ pub struct InstanceOptions {
     /// Whether a random `host_faults` plan uses its seed as given in every
     /// instance, rather than one derived per instance (default: `false`).
     pub pin_host_faults: bool,
+    /// The value the guest's `wasi:random/insecure-seed` answers, fixed for
+    /// the instance's life (a replay gives back the recorded one, see
+    /// [`crate::WorldInfo::insecure_seed`]); default: derived from the
+    /// engine's seed, or drawn from the operating system without one.
+    pub insecure_seed: Option<u128>,
 }
 
 impl InstanceOptions {

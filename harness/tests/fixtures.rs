@@ -43,6 +43,7 @@ const EXPECTED: &[(&str, Option<&str>)] = &[
     ("sink", Some("data-sink")),
     ("source-only", Some("data-source")),
     ("spin", Some("transform")),
+    ("stamp", Some("transform")),
     ("stdout-flood", Some("managed-transform")),
     ("token-filter", Some("content-filter")),
     ("token-source", Some("data-source")),

@@ -388,7 +388,11 @@ fn an_output_equal_to_its_input_is_stored_once_and_reads_back_whole() {
     // still reads, and reads as the same calls.
     let v1 = edited(&bytes, |i, line| {
         let line = if i == 0 {
-            line.replacen("\"version\":2", "\"version\":1", 1)
+            line.replacen(
+                &format!("\"version\":{}", torvyn_engine::record::FORMAT_VERSION),
+                "\"version\":1",
+                1,
+            )
         } else {
             line.to_string()
         };
@@ -636,6 +640,181 @@ fn a_pipeline_records_one_file_per_stage() {
     }
 }
 
+/// A mock model that reads the outside world as the `stamp` fixture does:
+/// the payload, then the wall clock, the monotonic clock and 4 random
+/// bytes; `wall_reads` times the wall clock (the last one stamped).
+fn mock_stamp(name: &str, wall_reads: usize) -> torvyn_engine::mock::MockComponent {
+    use torvyn_engine::mock::MockBuilder;
+    use torvyn_engine::{ElementMeta, ProcessResult, Role};
+    MockBuilder::new(name)
+        .roles([Role::Processor])
+        .on_process(move |ctx, el| {
+            let mut out = ctx.read_payload()?;
+            let mut wall = std::time::Duration::ZERO;
+            for _ in 0..wall_reads {
+                wall = ctx.wall_clock_now();
+            }
+            out.extend_from_slice(&wall.as_nanos().to_le_bytes());
+            out.extend_from_slice(&ctx.monotonic_clock_now().to_le_bytes());
+            let mut random = [0u8; 4];
+            ctx.fill_random(&mut random);
+            out.extend_from_slice(&random);
+            out.extend_from_slice(&ctx.random_u64().to_le_bytes());
+            let meta = ElementMeta {
+                content_type: "application/octet-stream".into(),
+                ..el.meta.clone()
+            };
+            Ok(ProcessResult::Emit(ctx.emit_bytes(
+                meta,
+                &out,
+                "application/octet-stream",
+            )?))
+        })
+        .build()
+}
+
+/// A mock backend as a production host has one: the system clock, the
+/// OS's randomness, with [`mock_stamp`] models registered.
+fn production_mock() -> MockBackend {
+    use torvyn_engine::mock::{MockEngine, MockEngineConfig};
+    let engine = MockEngine::with_clock(
+        MockEngineConfig {
+            random: torvyn_engine::RandomSource::System,
+            ..MockEngineConfig::default()
+        },
+        torvyn_engine::Clock::system(),
+    )
+    .unwrap();
+    engine.register(mock_stamp("mock-stamp", 1));
+    engine.register(mock_stamp("mock-stamp-twice", 2));
+    MockBackend::from_engine(engine)
+}
+
+#[test]
+fn a_mock_model_reading_the_clock_and_random_replays_exactly_and_a_changed_one_diverges() {
+    let recorder = RecordingBackend::wrap(production_mock(), RecordTo::Memory, Default::default());
+    let s = words_scenario("mock-stamp", BackendKind::Mock);
+    run_scenario_on(&recorder, &s).unwrap();
+    let r = Recording::parse(&recorder.recordings()[0].bytes().unwrap()).unwrap();
+    let world = r.header.world.clone().unwrap();
+    assert_eq!((world.clock.as_deref(), world.seed), (Some("system"), None));
+    let process: Vec<_> = r
+        .calls
+        .iter()
+        .filter(|c| c.function == Function::Process)
+        .collect();
+    assert_eq!(process.len(), WORDS.len());
+    for c in &process {
+        let kinds: Vec<_> = c.reads.iter().map(|r| r.interface().key()).collect();
+        assert_eq!(kinds, ["wall", "mono", "random", "random_u64"], "{c:?}");
+    }
+
+    // Replayed on a mock with the virtual clock and seed 0: the recorded
+    // values come back, every answer is the recorded one.
+    let replayer = || {
+        let b = MockBackend::new(&EngineSettings::deterministic(0)).unwrap();
+        b.mock().register(mock_stamp("mock-stamp", 1));
+        b.mock().register(mock_stamp("mock-stamp-twice", 2));
+        b
+    };
+    let report = replay_on(&replayer(), &r, &fixture("mock-stamp"), "mock-stamp", None).unwrap();
+    assert!(report.matches(), "{}", report.render_text());
+
+    let report = replay_on(
+        &replayer(),
+        &r,
+        &fixture("mock-stamp-twice"),
+        "mock-stamp-twice",
+        None,
+    )
+    .unwrap();
+    let w = report.world_divergence.clone().unwrap();
+    let first = process[0].index;
+    assert_eq!(w.index, first);
+    assert_eq!(
+        w.message,
+        format!(
+            "call {first}: the guest read `wasi:clocks/wall-clock.now` twice; the recording has \
+             one read"
+        )
+    );
+    assert!(!report.matches());
+}
+
+#[test]
+fn a_version_2_recording_reads_and_replays_with_live_values() {
+    let bytes = recorded_bytes("passthrough", RecordOptions::default());
+    let v3 = Recording::parse(&bytes).unwrap();
+    assert_eq!(v3.header.version, 3);
+    assert!(v3.header.world.is_some());
+    let v2 = edited(&bytes, |i, line| {
+        if i != 0 {
+            return line.to_string();
+        }
+        // A version 2 header: no `world`.
+        let line = line.replacen("\"version\":3", "\"version\":2", 1);
+        let at = line.find(",\"world\":").unwrap();
+        let end = at + line[at..].find('}').unwrap() + 1;
+        format!("{}{}", &line[..at], &line[end..])
+    });
+    let old = Recording::parse(&v2).unwrap();
+    assert_eq!(old.header.version, 2);
+    assert_eq!(old.header.world, None);
+    assert_eq!(old.calls, v3.calls);
+    let report = replay_on(
+        &MockBackend::new(&settings()).unwrap(),
+        &old,
+        &fixture("passthrough"),
+        "passthrough",
+        None,
+    )
+    .unwrap();
+    assert!(report.matches(), "{}", report.render_text());
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("a version 2 recording")),
+        "{:?}",
+        report.notes
+    );
+}
+
+#[test]
+fn reads_are_written_as_documented_and_a_bad_one_is_refused() {
+    let recorder = RecordingBackend::wrap(production_mock(), RecordTo::Memory, Default::default());
+    run_scenario_on(&recorder, &words_scenario("mock-stamp", BackendKind::Mock)).unwrap();
+    let bytes = recorder.recordings()[0].bytes().unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    let line = text.lines().find(|l| l.contains("\"w\":")).unwrap();
+    // `"w":[{"wall":[S,N]},{"mono":N},{"random":"8 hex"},{"random_u64":N}]`
+    let w = &line[line.find("\"w\":[").unwrap()..];
+    assert!(w.starts_with("\"w\":[{\"wall\":["), "{w}");
+    assert!(w.contains("]},{\"mono\":"), "{w}");
+    assert!(w.contains("},{\"random\":\""), "{w}");
+    assert!(w.contains("\"},{\"random_u64\":"), "{w}");
+
+    let target = text.lines().position(|l| l.contains("\"w\":")).unwrap();
+    for (edit, problem) in [
+        ("{\"mono\":", "{\"moon\":"),
+        ("{\"random\":\"", "{\"random\":\"zz"),
+    ] {
+        let bad = edited(&bytes, |i, l| {
+            if i == target {
+                l.replacen(edit, problem, 1)
+            } else {
+                l.to_string()
+            }
+        });
+        let e = Recording::parse(&bad).unwrap_err();
+        assert!(
+            matches!(e, RecordingError::Corrupt { line, .. } if line == target + 1),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("of `w`"), "{e}");
+    }
+}
+
 #[cfg(feature = "wasmtime-backend")]
 mod wasmtime {
     use super::*;
@@ -868,5 +1047,152 @@ mod wasmtime {
             .output()
             .unwrap();
         assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    }
+
+    /// Records `component` with `torvyn-sim run ... --record REC --clock
+    /// system --seed 7` over three inputs; the recording's path.
+    fn record_system_seed_7(dir: &std::path::Path, component: &str) -> std::path::PathBuf {
+        let input = dir.join("in.txt");
+        std::fs::write(&input, "alpha\nbeta\ngamma").unwrap();
+        let rec = dir.join("stamp.jsonl");
+        let out = sim()
+            .args(["run", component, "--input"])
+            .arg(&input)
+            .arg("--record")
+            .arg(&rec)
+            .args(["--clock", "system", "--seed", "7"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let r = Recording::read(&rec).unwrap();
+        let world = r.header.world.unwrap();
+        assert_eq!(
+            (world.clock.as_deref(), world.seed),
+            (Some("system"), Some(7))
+        );
+        rec
+    }
+
+    /// `torvyn-sim replay REC [ARGS]`: the exit code and stdout.
+    fn replay_cli(rec: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+        let out = sim().arg("replay").arg(rec).args(args).output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
+
+    #[test]
+    fn the_cli_replays_a_stamp_recorded_on_the_system_clock_and_seed_7_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = record_system_seed_7(dir.path(), "stamp");
+        let (code, text) = replay_cli(&rec, &[]);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("every call matches"), "{text}");
+
+        // A build that reads the wall clock twice: exit 1, call 0 named
+        // with the interface.
+        let wat = std::fs::read_to_string(torvyn_harness::fixtures::fixture_path("stamp")).unwrap();
+        let twice = dir.path().join("stamp-twice.wat");
+        std::fs::write(
+            &twice,
+            wat.replacen(
+                "    (call $now (i32.const 0))\n",
+                "    (call $now (i32.const 0))\n    (call $now (i32.const 0))\n",
+                1,
+            ),
+        )
+        .unwrap();
+        let (code, text) = replay_cli(&rec, &["--component", twice.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(
+            text.contains(
+                "call 0: the guest read `wasi:clocks/wall-clock.now` twice; the recording has \
+                 one read"
+            ),
+            "{text}"
+        );
+
+        // Other stdout only: exit 1, or 0 with --ignore-output.
+        let stomp = dir.path().join("stomp.wat");
+        std::fs::write(
+            &stomp,
+            wat.replacen("144) \"stamp \"", "144) \"stomp \"", 1),
+        )
+        .unwrap();
+        let (code, text) = replay_cli(&rec, &["--component", stomp.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(
+            text.contains("output diverges at call 0 (process): stdout"),
+            "{text}"
+        );
+        let (code, text) = replay_cli(
+            &rec,
+            &["--component", stomp.to_str().unwrap(), "--ignore-output"],
+        );
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("(ignored: --ignore-output)"), "{text}");
+    }
+
+    /// Where `fixtures/guests/build.sh` put the guests
+    /// (`$TORVYN_GUESTS`, default `target/guests`).
+    fn guest(name: &str) -> Option<std::path::PathBuf> {
+        let dir = match std::env::var_os("TORVYN_GUESTS") {
+            Some(d) => std::path::PathBuf::from(d),
+            None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/guests"),
+        };
+        let path = dir.join(format!("{name}.wasm"));
+        if path.is_file() {
+            return Some(path);
+        }
+        let why = format!(
+            "{} is not built: run fixtures/guests/build.sh (needs python3 and the network the \
+             first time)",
+            path.display()
+        );
+        assert!(std::env::var_os("CI").is_none(), "{why}");
+        eprintln!("skipped: {why}");
+        None
+    }
+
+    #[test]
+    fn the_cli_replays_the_python_stamp_guest_and_names_where_its_changed_build_diverges() {
+        let (Some(stamp), Some(changed)) = (guest("py-stamp"), guest("py-stamp-changed")) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let rec = record_system_seed_7(dir.path(), stamp.to_str().unwrap());
+        let r = Recording::read(&rec).unwrap();
+        let first = r
+            .calls
+            .iter()
+            .find(|c| c.function == Function::Process)
+            .unwrap();
+        let kinds: Vec<_> = first.reads.iter().map(|r| r.interface()).collect();
+        for read in [
+            torvyn_engine::WorldInterface::WallClockNow,
+            torvyn_engine::WorldInterface::MonotonicClockNow,
+            torvyn_engine::WorldInterface::RandomBytes,
+        ] {
+            assert!(kinds.contains(&read), "{read} not in {kinds:?}");
+        }
+        let stdout = first.stdout.as_ref().unwrap().bytes().unwrap();
+        assert_eq!(&stdout[..], b"stamp: 5 bytes\n");
+
+        let (code, text) = replay_cli(&rec, &[]);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("every call matches"), "{text}");
+
+        let (code, text) = replay_cli(&rec, &["--component", changed.to_str().unwrap()]);
+        assert_eq!(code, Some(1), "{text}");
+        let at = format!("reads diverge at call {} (process)", first.index);
+        assert!(text.contains(&at), "{text}");
+        assert!(
+            text.contains(&format!(
+                "call {}: the guest read `wasi:clocks/wall-clock.now`",
+                first.index
+            )),
+            "{text}"
+        );
     }
 }

@@ -14,11 +14,29 @@ pub(crate) use frame::{CallBackend, CallFrame, CallState, Failure, call, noop};
 /// Implements [`crate::ComponentInvoker`] for an invoker type whose calls
 /// are its synchronous `*_sync` methods (a guest call is CPU-bound and
 /// bounded by fuel and deadline, so it runs on the caller's task), which
-/// has a `state: CallState` field and `host()` and `host_mut()` methods
-/// (its [`crate::host::HostResources`]).
+/// has a `state: CallState` field, `host()` and `host_mut()` methods
+/// (its [`crate::host::HostResources`]), and `world_tap()` and
+/// `world_source()` methods (its tap and where its world comes from, see
+/// [`crate::world`]).
 macro_rules! async_invoker_from_sync {
     ($ty:ty) => {
         impl $crate::ComponentInvoker for $ty {
+            fn world_info(&self) -> $crate::WorldInfo {
+                self.world_source()
+            }
+
+            fn log_world(&mut self, on: bool) {
+                self.world_tap().log(on)
+            }
+
+            fn take_world(&mut self) -> $crate::CallWorld {
+                self.world_tap().take()
+            }
+
+            fn script_world(&mut self, reads: &[$crate::WorldRead]) {
+                self.world_tap().script(reads)
+            }
+
             fn component_id(&self) -> &$crate::ComponentId {
                 &self.state.id
             }

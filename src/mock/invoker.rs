@@ -28,6 +28,7 @@ use crate::types::{
     BackpressureSignal, ComponentId, ElementMeta, Function, Grants, Invocation, OutputElement,
     ProcessResult, Role, StreamElement,
 };
+use crate::world::{WorldInfo, WorldTap};
 
 /// A live mock instance. Offers every call through [`ComponentInvoker`](crate::ComponentInvoker)
 /// and as `*_sync` methods, like the Wasmtime invoker.
@@ -176,6 +177,7 @@ impl MockInvoker {
             res: HostResources::new(limits.resource_limits(), engine.clock.clone())
                 .with_grants(grants),
             rng: SplitMix64::new(instance_seed(&engine.config.random, &state.id)),
+            world: WorldTap::default(),
             memory_bytes: component.memory.initial,
             memory_model: component.memory,
             model: (component.factory)(),
@@ -202,6 +204,23 @@ impl MockInvoker {
 
     fn host_mut(&mut self) -> &mut HostResources {
         &mut self.inst.res
+    }
+
+    fn world_tap(&self) -> &WorldTap {
+        &self.inst.world
+    }
+
+    /// The clock's kind and the run's seed (a mock has no insecure seed).
+    fn world_source(&self) -> WorldInfo {
+        let engine = &self.inst.engine;
+        WorldInfo {
+            clock: Some(crate::world::clock_name(&engine.clock).into()),
+            seed: match engine.config.random {
+                RandomSource::Seeded(seed) => Some(seed),
+                RandomSource::System => None,
+            },
+            insecure_seed: None,
+        }
     }
 
     /// The simulated linear memory, in bytes.
@@ -413,6 +432,8 @@ struct MockCall {
     memory_bytes: u64,
     /// The instance's random stream ([`MockCtx::random_u64`]).
     rng: SplitMix64,
+    /// The tap its clock and random reads go through (`crate::world`).
+    world: WorldTap,
     /// The clock reading that ended the last admitted call, taken for its
     /// duration and reused for its journal entry (`None`: refused). A field
     /// rather than a second value returned with the `Invocation`: returning
@@ -459,6 +480,8 @@ impl MockCall {
             memory_limit: config.limits.max_memory_bytes,
             memory_denied: &mut self.memory_denied,
             rng: &mut self.rng,
+            world: &self.world,
+            clock: &self.engine.clock,
         };
         let growth = self.memory_model.growth_per_call;
         let result = if growth > 0 && !ctx.grow_memory(growth) {

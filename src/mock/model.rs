@@ -9,12 +9,14 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::clock::Clock;
 use crate::error::{ContractViolation, TrapCode};
 use crate::host::{BufferError, HostResources};
 use crate::random::SplitMix64;
 use crate::types::{
     BackpressureSignal, ElementMeta, OutputElement, ProcessError, ProcessResult, Role, Roles,
 };
+use crate::world::WorldTap;
 
 /// Why a model call did not return a value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,6 +117,8 @@ pub struct MockCtx<'a> {
     pub(crate) memory_limit: u64,
     pub(crate) memory_denied: &'a mut Option<(u64, u64)>,
     pub(crate) rng: &'a mut SplitMix64,
+    pub(crate) world: &'a WorldTap,
+    pub(crate) clock: &'a Clock,
 }
 
 /// A Wasm page: the unit linear memory grows by.
@@ -303,14 +307,35 @@ impl MockCtx<'_> {
     /// [`crate::RandomSource::Seeded`] in the engine's configuration the
     /// stream depends only on the seed and the instance's id (as a Wasmtime
     /// guest's WASI random seed does), so a run replays.
+    ///
+    /// Read as a guest's `wasi:random/random.get-random-u64` is: logged
+    /// for a recording, given back by a replay (`crate::world`).
     pub fn random_u64(&mut self) -> u64 {
-        self.rng.next_u64()
+        let rng = &mut *self.rng;
+        self.world.random_u64(false, || rng.next_u64())
     }
 
     /// Fills `buf` from the instance's random stream (see
-    /// [`MockCtx::random_u64`]).
+    /// [`MockCtx::random_u64`]), as `get-random-bytes` would.
     pub fn fill_random(&mut self, buf: &mut [u8]) {
-        self.rng.fill(buf);
+        let rng = &mut *self.rng;
+        self.world.random_bytes(false, false, buf, |b| rng.fill(b));
+    }
+
+    /// The wall-clock time (since the Unix epoch) as a guest's
+    /// `wasi:clocks/wall-clock.now` reads it from the engine clock; logged
+    /// and given back like the random reads.
+    pub fn wall_clock_now(&mut self) -> std::time::Duration {
+        let clock = self.clock;
+        self.world.wall_clock_now(|| clock.wall_now())
+    }
+
+    /// Nanoseconds on the engine clock, as a guest's
+    /// `wasi:clocks/monotonic-clock.now` reads them; logged and given back
+    /// like the random reads.
+    pub fn monotonic_clock_now(&mut self) -> u64 {
+        let clock = self.clock;
+        self.world.monotonic_clock_now(|| clock.now_ns())
     }
 }
 

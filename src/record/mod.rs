@@ -38,6 +38,23 @@
 //! is the call's input payload, byte for byte (a processor that forwards
 //! what it was given), is written `{"in": true}` when payloads are stored.
 //!
+//! What the guest read from the outside world is recorded too (version 3,
+//! see [`FORMAT_VERSION`]): the header's `world` ([`crate::WorldInfo`]:
+//! the clock's kind, the run's seed, the instance's insecure seed), and
+//! per call `w`, every value its WASI clocks and random generators gave
+//! it, in order ([`CallRecord::reads`]: `{"wall": [S, NS]}`,
+//! `{"wall_res": [S, NS]}`, `{"mono": N}`, `{"mono_res": N}`,
+//! `{"random": "HEX"}`, `{"random_u64": N}`, `{"insecure": "HEX"}`,
+//! `{"insecure_u64": N}`; the keys are [`crate::WorldInterface::key`]),
+//! and `stdout` and `stderr`, what it wrote, kept as payloads are. A
+//! replay gives the reads back ([`ComponentInvoker::script_world`]), so a
+//! recording made with the system clock and the OS's randomness replays
+//! exactly. The recorder turns the wrapped invoker's logging on
+//! ([`ComponentInvoker::log_world`]) and takes what each call read after
+//! it ([`ComponentInvoker::take_world`]): nothing, without a lock or an
+//! allocation, for a call that read nothing. Reads made while the instance
+//! was created, before the recorder wrapped it, are not recorded.
+//!
 //! # What recording costs
 //!
 //! The calling thread copies what a call took and gave (the payloads are
@@ -69,6 +86,7 @@ use crate::types::{
     BackpressureSignal, ComponentId, Function, Grants, Invocation, InvocationMetrics,
     OutputElement, ProcessError, ProcessResult, Roles, StreamElement,
 };
+use crate::world::{CallWorld, WorldInfo, WorldRead};
 
 pub use read::{ReadOptions, RecordingError};
 
@@ -79,7 +97,14 @@ pub const FORMAT_NAME: &str = "torvyn-recording";
 /// Version 2 added `{"in": true}` for an output payload that is the
 /// call's input payload byte for byte (stored once, not twice); a version
 /// 1 recording never has it and reads as before.
-pub const FORMAT_VERSION: u32 = 2;
+///
+/// Version 3 added what a guest reads from the outside world and writes
+/// to it: the header's `world` (clock kind, seed, insecure seed), and per
+/// call `w` (every clock and random value read, in order), `stdout` and
+/// `stderr`. A version 1 or 2 recording has none of them and reads as a
+/// recording of calls that read and wrote nothing (its replay gives the
+/// guest live values).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The oldest format version this engine reads.
 pub const OLDEST_VERSION: u32 = 1;
@@ -166,6 +191,10 @@ pub struct Header {
     pub part: u32,
     /// The index of the first call in this part (0 unless rotated).
     pub first_call: u64,
+    /// Where the instance's clocks and randomness came from (version 3;
+    /// `None` when the invoker did not say).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub world: Option<WorldInfo>,
 }
 
 /// The component a recording is of.
@@ -206,6 +235,14 @@ pub struct CallRecord {
     pub outcome: RecordedOutcome,
     /// What it cost (`m`).
     pub metrics: RecordedMetrics,
+    /// What the guest read from the outside world during the call, in
+    /// order (`w`, version 3; empty: nothing, or an older recording).
+    pub reads: Vec<WorldRead>,
+    /// What the guest wrote to stdout during the call (`stdout`, version
+    /// 3), stored or digested as the payloads are.
+    pub stdout: Option<Payload>,
+    /// What it wrote to stderr (`stderr`).
+    pub stderr: Option<Payload>,
 }
 
 /// A payload as recorded.
@@ -645,6 +682,8 @@ struct Pending {
     input: Option<StreamElement>,
     outcome: PendingOutcome,
     metrics: InvocationMetrics,
+    /// What the guest read and wrote (boxed: most calls have none).
+    world: Option<Box<CallWorld>>,
 }
 
 impl Pending {
@@ -759,17 +798,20 @@ impl<I: ComponentInvoker> Recorder<I> {
             payloads: options.payloads,
             part: 0,
             first_call: 0,
+            world: Some(inner.world_info()).filter(|w| !w.is_empty()),
         }
     }
 
     fn start(
-        inner: I,
+        mut inner: I,
         sink: write::Sink,
         header: Header,
         options: RecordOptions,
     ) -> Result<Self, RecordError> {
         let shared = Arc::new(Shared::default());
         let spawned = write::spawn(sink, header, &options, shared.clone())?;
+        // What each call reads from the outside world, from now on.
+        inner.log_world(true);
         Ok(Self {
             inner,
             link: WriterLink {
@@ -807,8 +849,12 @@ impl<I: ComponentInvoker> Recorder<I> {
     /// Finishes the recording (the end line, a flush) and gives back the
     /// wrapped invoker, with what was written or the first error.
     pub fn finish(self) -> (I, Result<RecordingStats, RecordError>) {
-        let Self { inner, mut link } = self;
+        let Self {
+            mut inner,
+            mut link,
+        } = self;
         link.close();
+        inner.log_world(false);
         let handle = RecordingHandle(link.shared.clone());
         let result = match handle.error() {
             Some(e) => Err(e),
@@ -818,13 +864,17 @@ impl<I: ComponentInvoker> Recorder<I> {
     }
 
     fn send(
-        &self,
+        &mut self,
         function: Function,
         argument: Option<String>,
         input: Option<StreamElement>,
         outcome: PendingOutcome,
         metrics: &InvocationMetrics,
     ) {
+        // Empty, without a lock or an allocation, for a call that read and
+        // wrote nothing outside.
+        let world = self.inner.take_world();
+        let world = (!world.is_empty()).then(|| Box::new(world));
         self.link.drop_written();
         if let Some(tx) = &self.link.tx {
             // After an error or the cap, the writer still takes every call
@@ -836,6 +886,7 @@ impl<I: ComponentInvoker> Recorder<I> {
                 input,
                 outcome,
                 metrics: *metrics,
+                world,
             });
         }
     }
@@ -891,6 +942,25 @@ impl<I: ComponentInvoker + Send> ComponentInvoker for Recorder<I> {
 
     fn injected_fault(&self) -> Option<crate::InjectedFault> {
         self.inner.injected_fault()
+    }
+
+    fn world_info(&self) -> WorldInfo {
+        self.inner.world_info()
+    }
+
+    /// The recorder logs what every call reads (it takes the log itself):
+    /// logging cannot be turned off while it records.
+    fn log_world(&mut self, on: bool) {
+        let _ = on;
+    }
+
+    /// Empty: the recorder takes what each call read into its recording.
+    fn take_world(&mut self) -> CallWorld {
+        CallWorld::default()
+    }
+
+    fn script_world(&mut self, reads: &[WorldRead]) {
+        self.inner.script_world(reads);
     }
 
     async fn init(&mut self, config: &str) -> Invocation<()> {

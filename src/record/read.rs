@@ -13,6 +13,7 @@ use super::{
     RecordedContext, RecordedElement, RecordedMetrics, RecordedOutcome, RecordedOutput, Recording,
 };
 use crate::types::{BackpressureSignal, Function};
+use crate::world::{WorldInterface, WorldRead};
 
 /// How strict the reader is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -262,7 +263,18 @@ fn parse_header(line: &[u8]) -> Result<Header, RecordingError> {
         None => return Err(not("no numeric `version`".into())),
     }
     let text = checked(1, line)?;
-    serde_json::from_str(&text).map_err(|e| corrupt(1, format!("a bad header: {e}")))
+    let header: Header =
+        serde_json::from_str(&text).map_err(|e| corrupt(1, format!("a bad header: {e}")))?;
+    if let Some(world) = &header.world
+        && world.insecure_seed.is_some()
+        && world.insecure_seed_value().is_none()
+    {
+        return Err(corrupt(
+            1,
+            "the header's `world.insecure_seed` is not 32 lower-case hex digits",
+        ));
+    }
+    Ok(header)
 }
 
 /// A call line as JSON gives it, before its fields are checked.
@@ -278,6 +290,15 @@ struct RawCall {
     input: Option<RawElement>,
     out: serde_json::Value,
     m: RecordedMetrics,
+    /// What the guest read (version 3).
+    #[serde(default)]
+    w: Option<Vec<serde_json::Value>>,
+    /// What it wrote to stdout (version 3).
+    #[serde(default)]
+    stdout: Option<RawPayload>,
+    /// What it wrote to stderr (version 3).
+    #[serde(default)]
+    stderr: Option<RawPayload>,
 }
 
 #[derive(Deserialize)]
@@ -571,6 +592,15 @@ fn parse_call(
             format!("`{function}` cannot answer `{}`", outcome.variant()),
         ));
     }
+    let reads = raw
+        .w
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| world_read(line, i, v))
+        .collect::<Result<_, _>>()?;
+    let stdout = raw.stdout.map(|p| payload(line, p, mode)).transpose()?;
+    let stderr = raw.stderr.map(|p| payload(line, p, mode)).transpose()?;
     Ok(CallRecord {
         index: raw.call,
         function,
@@ -578,5 +608,75 @@ fn parse_call(
         input,
         outcome,
         metrics: raw.m,
+        reads,
+        stdout,
+        stderr,
     })
+}
+
+/// Read `index` of a call's `w`: `{"KEY": VALUE}` as
+/// `write::push_read` writes it.
+fn world_read(
+    line: usize,
+    index: usize,
+    v: serde_json::Value,
+) -> Result<WorldRead, RecordingError> {
+    use serde_json::Value;
+    let bad = |what: &str| {
+        corrupt(
+            line,
+            format!(
+                "read {index} of `w` {what}; a read is {{\"KEY\": VALUE}} with KEY one of {}",
+                WorldInterface::ALL.map(|i| i.key()).join(", ")
+            ),
+        )
+    };
+    let Value::Object(map) = v else {
+        return Err(bad("is not an object"));
+    };
+    let mut entries = map.into_iter();
+    let (Some((key, value)), None) = (entries.next(), entries.next()) else {
+        return Err(bad("does not have one key"));
+    };
+    let interface =
+        WorldInterface::from_key(&key).ok_or_else(|| bad(&format!("has the key `{key}`")))?;
+    let number = |v: &Value| {
+        v.as_u64()
+            .ok_or_else(|| bad(&format!("(`{key}`) is not a u64")))
+    };
+    let duration = |v: &Value| match v.as_array().map(Vec::as_slice) {
+        Some([s, n]) => match (s.as_u64(), n.as_u64().and_then(|n| u32::try_from(n).ok())) {
+            (Some(s), Some(n)) if n < 1_000_000_000 => Ok(std::time::Duration::new(s, n)),
+            _ => Err(bad(&format!("(`{key}`) is not [SECONDS, NANOSECONDS]"))),
+        },
+        _ => Err(bad(&format!("(`{key}`) is not [SECONDS, NANOSECONDS]"))),
+    };
+    let bytes = |v: &Value| {
+        v.as_str()
+            .and_then(parse_hex)
+            .ok_or_else(|| bad(&format!("(`{key}`) is not hex bytes")))
+    };
+    Ok(match interface {
+        WorldInterface::WallClockNow => WorldRead::WallClockNow(duration(&value)?),
+        WorldInterface::WallClockResolution => WorldRead::WallClockResolution(duration(&value)?),
+        WorldInterface::MonotonicClockNow => WorldRead::MonotonicClockNow(number(&value)?),
+        WorldInterface::MonotonicClockResolution => {
+            WorldRead::MonotonicClockResolution(number(&value)?)
+        }
+        WorldInterface::RandomBytes => WorldRead::RandomBytes(bytes(&value)?),
+        WorldInterface::RandomU64 => WorldRead::RandomU64(number(&value)?),
+        WorldInterface::InsecureRandomBytes => WorldRead::InsecureRandomBytes(bytes(&value)?),
+        WorldInterface::InsecureRandomU64 => WorldRead::InsecureRandomU64(number(&value)?),
+    })
+}
+
+/// Lower-case hex as bytes.
+fn parse_hex(text: &str) -> Option<Vec<u8>> {
+    let b = text.as_bytes();
+    if !b.len().is_multiple_of(2) || !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    b.chunks_exact(2)
+        .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
+        .collect()
 }

@@ -15,6 +15,9 @@ use super::{
     RecordedMetrics, RecordedOutcome, Shared, hex, signal_name,
 };
 use crate::types::{OutputElement, StreamElement};
+#[cfg(doc)]
+use crate::world::WorldInterface;
+use crate::world::{CallWorld, WorldRead};
 
 /// Room kept in every part for its end line.
 const END_RESERVE: u64 = 96;
@@ -625,6 +628,61 @@ fn encode_call(line: &mut Vec<u8>, index: u64, call: &Pending, mode: PayloadMode
     }
     line.extend_from_slice(b",\"m\":");
     push_metrics(line, &RecordedMetrics::from(&call.metrics));
+    if let Some(world) = &call.world {
+        push_world(line, world, mode);
+    }
+}
+
+/// A call's `w` (what it read, when it read something), `stdout` and
+/// `stderr` (when it wrote some), the payloads as `mode` says.
+fn push_world(line: &mut Vec<u8>, world: &CallWorld, mode: PayloadMode) {
+    if !world.reads.is_empty() {
+        line.extend_from_slice(b",\"w\":[");
+        for (i, r) in world.reads.iter().enumerate() {
+            if i > 0 {
+                line.push(b',');
+            }
+            push_read(line, r);
+        }
+        line.push(b']');
+    }
+    for (key, bytes) in [
+        (&b",\"stdout\":"[..], &world.stdout),
+        (b",\"stderr\":", &world.stderr),
+    ] {
+        if !bytes.is_empty() {
+            line.extend_from_slice(key);
+            push_payload(line, bytes, mode);
+        }
+    }
+}
+
+/// One read as `{"KEY": VALUE}`: `[SECONDS, NANOSECONDS]` for the wall
+/// clock, a number for the monotonic clock and the `u64` reads, hex for
+/// random bytes (see [`WorldInterface::key`]).
+pub(super) fn push_read(line: &mut Vec<u8>, r: &WorldRead) {
+    line.extend_from_slice(b"{\"");
+    line.extend_from_slice(r.interface().key().as_bytes());
+    line.extend_from_slice(b"\":");
+    match r {
+        WorldRead::WallClockNow(d) | WorldRead::WallClockResolution(d) => {
+            line.push(b'[');
+            push_u64(line, d.as_secs());
+            line.push(b',');
+            push_u64(line, u64::from(d.subsec_nanos()));
+            line.push(b']');
+        }
+        WorldRead::MonotonicClockNow(n)
+        | WorldRead::MonotonicClockResolution(n)
+        | WorldRead::RandomU64(n)
+        | WorldRead::InsecureRandomU64(n) => push_u64(line, *n),
+        WorldRead::RandomBytes(b) | WorldRead::InsecureRandomBytes(b) => {
+            line.push(b'"');
+            line.extend_from_slice(hex(b).as_bytes());
+            line.push(b'"');
+        }
+    }
+    line.push(b'}');
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ use crate::error::EngineError;
 use crate::host::HostResources;
 use crate::traits::WasmEngine;
 use crate::types::{ComponentId, InstanceOptions, Roles, World};
+use crate::world::WorldTap;
 
 pub(crate) struct EngineInner {
     pub engine: Engine,
@@ -602,14 +603,12 @@ impl WasmEngine for WasmtimeEngine {
                     .into(),
             });
         }
-        let stdout = CapturedOutput::new(config.max_captured_output);
-        let stderr = CapturedOutput::new(config.max_captured_output);
-        let wasi = wasi::context(
-            &inner.clock,
-            inner.config.random.seed_for(id.as_str()),
-            &stdout,
-            &stderr,
-        );
+        let tap = WorldTap::with_output_cap(config.max_captured_output);
+        let stdout = CapturedOutput::new(config.max_captured_output, &tap, false);
+        let stderr = CapturedOutput::new(config.max_captured_output, &tap, true);
+        let seed = inner.config.random.seed_for(id.as_str());
+        let insecure_seed = wasi::insecure_seed(options.insecure_seed, seed);
+        let wasi = wasi::context(&inner.clock, seed, insecure_seed, &stdout, &stderr, &tap);
         let state = HostState::new(
             HostResources::new(config.resource_limits(), inner.clock.clone())
                 .with_grants(options.grants.clone())
@@ -655,6 +654,7 @@ impl WasmEngine for WasmtimeEngine {
             exports,
             p.indices.roles,
             id,
+            (tap, insecure_seed),
         ))
     }
 

@@ -29,6 +29,7 @@ use crate::types::{
     BackpressureSignal, ComponentId, ElementMeta, Function, GuestOutput, Invocation, OutputElement,
     ProcessError, ProcessResult, Roles, StreamElement,
 };
+use crate::world::{WorldInfo, WorldTap};
 
 /// A live instance of a component on the Wasmtime backend.
 ///
@@ -38,6 +39,9 @@ use crate::types::{
 pub struct WasmtimeInvoker {
     state: CallState,
     inst: WasmtimeCall,
+    /// The instance's tap on its WASI clocks, random and output, and the
+    /// value its `insecure-seed` answers.
+    world: (WorldTap, u128),
 }
 
 /// How a typed call failed: the guest's `process-error`, a trap (any
@@ -70,6 +74,7 @@ impl WasmtimeInvoker {
         exports: Exports,
         roles: Roles,
         id: ComponentId,
+        world: (WorldTap, u128),
     ) -> Self {
         let state = CallState::new(id, roles, &engine.config.limits);
         let inst = WasmtimeCall {
@@ -78,7 +83,23 @@ impl WasmtimeInvoker {
             exports,
             lowered_content_type: String::new(),
         };
-        Self { state, inst }
+        Self { state, inst, world }
+    }
+
+    fn world_tap(&self) -> &WorldTap {
+        &self.world.0
+    }
+
+    fn world_source(&self) -> WorldInfo {
+        let engine = &self.inst.engine;
+        WorldInfo {
+            clock: Some(crate::world::clock_name(&engine.clock).into()),
+            seed: match engine.config.random {
+                crate::RandomSource::Seeded(seed) => Some(seed),
+                crate::RandomSource::System => None,
+            },
+            insecure_seed: Some(WorldInfo::insecure_seed_hex(self.world.1)),
+        }
     }
 
     pub(crate) fn set_fuel_budget(&mut self, fuel: u64) {

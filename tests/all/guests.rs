@@ -13,6 +13,9 @@
 //! that CPython frees in its post-return, which Wasmtime runs before the
 //! call returns: the engine must have read them whole by then. CI
 //! (`.ci/run`) builds them first, so there a missing guest fails;
+//! them. The Python `stamp` guest, which reads both clocks and random
+//! bytes, is recorded and replayed. CI (`.ci/run`) builds them first, so
+//! there a missing guest fails;
 //! elsewhere a test without its guests says why and passes.
 
 use std::collections::BTreeMap;
@@ -517,4 +520,92 @@ fn a_python_routers_port_names_come_back_whole() {
     assert_eq!(names[ports.len()], "sync");
     assert_eq!(inst.live_resources(), 0);
     assert!(inst.poisoned().is_none());
+}
+
+/// The Python `stamp` guest (`time.time_ns()`, `time.monotonic_ns()`,
+/// `os.urandom(4)`, a `print`), recorded by a `Recorder` over an engine as
+/// a production host builds it (the system clock, the OS's randomness),
+/// replays exactly on an engine with the virtual clock and seed 0; its
+/// changed build, which reads the wall clock twice, diverges at the first
+/// `process` on `wasi:clocks/wall-clock.now`.
+#[test]
+fn the_python_stamp_guest_recorded_on_the_system_clock_and_os_randomness_replays_exactly() {
+    use torvyn_engine::record::{MemoryRecording, RecordOptions, Recorder, Recording};
+    use torvyn_engine::wasmtime::WasmtimeEngineConfig;
+    use torvyn_engine::{ComponentInvoker, ProcessResult, StreamElement, WorldInterface};
+    use torvyn_harness::backend::{SimBackend, WasmtimeBackend, block_on};
+    use torvyn_harness::record::replay_on;
+    use torvyn_harness::scenario::{ClockSetting, ComponentSource};
+
+    let Some([stamp, changed]) = guests(["py-stamp", "py-stamp-changed"]) else {
+        return;
+    };
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let cached = |clock| EngineSettings {
+        clock,
+        cache_dir: Some(guests_dir().join("compiled")),
+        ..EngineSettings::deterministic(0)
+    };
+    let production = WasmtimeBackend::with_config(
+        WasmtimeEngineConfig::default(),
+        &cached(ClockSetting::System),
+    )
+    .unwrap();
+    let source = ComponentSource::Wasm(stamp);
+    let compiled = production.compile(&source, "py-stamp").unwrap();
+    let inst = production.instantiate(&compiled, "py-stamp").unwrap();
+    assert_eq!(inst.world_info().seed, None, "the OS's randomness");
+    let memory = MemoryRecording::new();
+    let mut rec = Recorder::to_memory(inst, &memory, RecordOptions::default()).unwrap();
+    let mut outputs = Vec::new();
+    for (i, word) in ["alpha", "beta"].into_iter().enumerate() {
+        let call = block_on(rec.process(StreamElement::new(i as u64, word, "text/plain")));
+        match call.outcome.unwrap() {
+            ProcessResult::Emit(o) => outputs.push(o.payload),
+            ProcessResult::Drop => panic!("stamp emits"),
+        }
+    }
+    let (_, stats) = rec.finish();
+    stats.unwrap();
+    let recording = Recording::parse(&memory.bytes()).unwrap();
+    let first = &recording.calls[0];
+    let reads: Vec<_> = first.reads.iter().map(|r| r.interface()).collect();
+    for read in [
+        WorldInterface::WallClockNow,
+        WorldInterface::MonotonicClockNow,
+        WorldInterface::RandomBytes,
+    ] {
+        assert!(reads.contains(&read), "{read} not in {reads:?}");
+    }
+    assert_eq!(
+        &first.stdout.as_ref().unwrap().bytes().unwrap()[..],
+        b"stamp: 5 bytes\n"
+    );
+    // Two runs of the guest never stamp the same bytes...
+    assert_ne!(outputs[0], outputs[1]);
+
+    // ...but a replay gives every call what it read: the same bytes.
+    let replayer = WasmtimeBackend::new(&cached(ClockSetting::Virtual)).unwrap();
+    let report = replay_on(&replayer, &recording, &source, "py-stamp", None).unwrap();
+    assert!(report.matches(), "{}", report.render_text());
+
+    let report = replay_on(
+        &replayer,
+        &recording,
+        &ComponentSource::Wasm(changed),
+        "py-stamp-changed",
+        None,
+    )
+    .unwrap();
+    let w = report.world_divergence.unwrap();
+    assert_eq!(
+        (w.index, w.interface),
+        (0, Some(WorldInterface::WallClockNow))
+    );
+    assert!(
+        w.message
+            .starts_with("call 0: the guest read `wasi:clocks/wall-clock.now` twice;"),
+        "{}",
+        w.message
+    );
 }

@@ -21,3 +21,4 @@ mod roles;
 mod snapshots;
 mod support;
 mod virtual_time;
+mod world;

@@ -255,7 +255,18 @@ call recorded and now (p50, p99). A directory is a pipeline's recording (one
 STAGE.jsonl per stage): every stage is replayed, against --component
 STAGE=COMPONENT or the component its recording names.
 
+What each call read from the outside world (its WASI clocks and random
+values) is given back to it, per interface in order, whatever clock and seed
+the recording was made with; once an interface's recorded values run out the
+guest gets live ones. A call that reads differently (more or fewer reads of
+an interface, another one) is reported as `reads diverge at call N`, naming
+the interface and what the recording has, and the replay goes on. Other bytes
+on the guest's stdout or stderr are reported as `output diverges`, and count
+as a difference unless --ignore-output.
+
 Examples:
+  torvyn-sim run stamp --input words.txt --record stamp.jsonl --clock system
+  torvyn-sim replay stamp.jsonl
   torvyn-sim run passthrough --input words.txt --record words.jsonl
   torvyn-sim replay words.jsonl --component uppercase
   torvyn-sim replay words.jsonl --component passthrough --backend mock

@@ -115,6 +115,11 @@ pub struct ReplayArgs {
     /// Refuse a component that imports what the engine does not provide
     #[arg(long)]
     pub refuse_unknown_imports: bool,
+    /// Do not count what the guest writes to stdout and stderr: a call
+    /// that writes other bytes than recorded is still shown, but the
+    /// replay matches
+    #[arg(long)]
+    pub ignore_output: bool,
 }
 
 /// `torvyn-sim record`.
@@ -299,9 +304,10 @@ pub fn run_replay(args: &ReplayArgs, cache: &CacheChoice) -> Result<Report, CliE
             ..EngineSettings::deterministic(crate::sim::DEFAULT_SEED)
         };
         let source = ComponentSource::parse(&component, None);
-        let report = replay(
+        let mut report = replay(
             recording, &source, &component, backend, &settings, args.fuel,
         )?;
+        report.ignore_output = args.ignore_output;
         if dir {
             out.push_str(&format!("== stage {stage}\n"));
         }

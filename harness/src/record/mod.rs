@@ -40,7 +40,10 @@ mod scenario;
 pub use backend::{
     RecordTo, RecordedCompiled, RecordedInstance, RecordingBackend, RecordingEngine,
 };
-pub use replay::{Divergence, FuelFigures, ReplayReport, describe_outcome, replay, replay_on};
+pub use replay::{
+    Divergence, FuelFigures, OutputDivergence, ReplayReport, WorldDivergence, describe_outcome,
+    replay, replay_on,
+};
 pub use scenario::to_scenario;
 
 use torvyn_engine::record::RecordOptions;

@@ -1,13 +1,26 @@
 //! Replaying a recording: the recorded inputs, in order, to a component on
 //! either backend, each answer compared with the recorded one; the first
 //! that differs stops the replay.
+//!
+//! What the guest reads from the outside world is given back too (format
+//! version 3): before each call the instance is scripted with the values
+//! the recorded call read ([`ComponentInvoker::script_world`]), so a
+//! recording made under the system clock or any seed replays exactly
+//! whatever the replaying engine's clock and seed. The reads the guest
+//! makes are compared with the recorded ones: the first call that reads
+//! differently (more reads of an interface, fewer, another one) is a
+//! [`WorldDivergence`], and the replay goes on, each interface's recorded
+//! values given back in order and live values once they run out. What the
+//! guest writes to stdout and stderr is compared too (an
+//! [`OutputDivergence`], which [`ReplayReport::ignore_output`] ignores).
 
 use torvyn_engine::record::{
     CallRecord, Payload, PayloadMode, RecordedOutcome, RecordedOutput, Recording,
 };
 use torvyn_engine::{
-    BackpressureSignal, ComponentInvoker, Function, Invocation, OutputElement, ProcessResult,
-    StreamElement,
+    BackpressureSignal, CallWorld, ComponentId, ComponentInvoker, Function, Grants,
+    InstanceOptions, Invocation, OutputElement, ProcessResult, StreamElement, WasmEngine,
+    WorldInterface, WorldRead,
 };
 
 use crate::backend::{BackendKind, EngineSettings, SimBackend, block_on};
@@ -29,6 +42,39 @@ pub struct Divergence {
     pub actual: String,
     /// Where two payloads first differ, when both are outputs.
     pub detail: Option<String>,
+}
+
+/// The first call whose guest read the outside world differently from the
+/// recording (see the module docs): more or fewer reads of an interface,
+/// or the same reads in another order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorldDivergence {
+    /// The call's index in the recording.
+    pub index: u64,
+    /// The function called.
+    pub function: Function,
+    /// The interface read differently, when one is (not for reads that
+    /// only come in another order).
+    pub interface: Option<WorldInterface>,
+    /// What differs, on one line: `call 0: the guest read
+    /// `wasi:clocks/wall-clock.now` twice; the recording has one read`.
+    pub message: String,
+}
+
+/// The first call whose guest wrote other bytes to stdout or stderr than
+/// the recording has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputDivergence {
+    /// The call's index in the recording.
+    pub index: u64,
+    /// The function called.
+    pub function: Function,
+    /// `stdout` or `stderr`.
+    pub stream: &'static str,
+    /// What the recording has, described.
+    pub expected: String,
+    /// What the guest wrote now, described.
+    pub actual: String,
 }
 
 /// Fuel per call, recorded and now, over the calls compared.
@@ -65,6 +111,15 @@ pub struct ReplayReport {
     pub equal: usize,
     /// The first call that differs, if one does.
     pub divergence: Option<Divergence>,
+    /// The first call that read the outside world differently, if one
+    /// did (the replay went on past it).
+    pub world_divergence: Option<WorldDivergence>,
+    /// The first call that wrote other stdout or stderr, if one did (the
+    /// replay went on past it).
+    pub output_divergence: Option<OutputDivergence>,
+    /// Whether an output divergence still lets the replay match
+    /// (`torvyn-sim replay --ignore-output`); false unless set.
+    pub ignore_output: bool,
     /// Fuel per call, recorded and now.
     pub fuel: FuelFigures,
     /// What the reader should know (a rotated part, another digest...).
@@ -72,9 +127,14 @@ pub struct ReplayReport {
 }
 
 impl ReplayReport {
-    /// Whether every call answered as recorded.
+    /// Whether every call answered as recorded, read the outside world as
+    /// recorded, and (unless [`ReplayReport::ignore_output`]) wrote what
+    /// was recorded.
     pub fn matches(&self) -> bool {
-        self.divergence.is_none() && self.equal == self.calls
+        self.divergence.is_none()
+            && self.world_divergence.is_none()
+            && (self.ignore_output || self.output_divergence.is_none())
+            && self.equal == self.calls
     }
 
     /// The report for people: the first divergence, then the summary.
@@ -88,6 +148,29 @@ impl ReplayReport {
         );
         for n in &self.notes {
             s.push_str(&format!("note: {n}\n"));
+        }
+        if let Some(w) = &self.world_divergence {
+            s.push_str(&format!(
+                "\nreads diverge at call {} ({})\n  {}\n  the replay went on: each \
+                 interface's recorded values are given back in order, live ones once they \
+                 run out\n",
+                w.index, w.function, w.message
+            ));
+        }
+        if let Some(o) = &self.output_divergence {
+            s.push_str(&format!(
+                "\noutput diverges at call {} ({}): {}{}\n  expected  {}\n  actual    {}\n",
+                o.index,
+                o.function,
+                o.stream,
+                if self.ignore_output {
+                    " (ignored: --ignore-output)"
+                } else {
+                    ""
+                },
+                o.expected,
+                o.actual
+            ));
         }
         if let Some(d) = &self.divergence {
             s.push_str(&format!(
@@ -142,11 +225,14 @@ pub fn replay(
 }
 
 /// Replays `recording` against `source` (named `label` in messages) on
-/// `backend`: instantiates it with the recorded id and grants (and `fuel`
-/// per call, if given), makes every recorded call with the recorded input,
-/// and stops at the first answer that differs. Outputs are compared by
-/// payload, content types and sequence number; guest errors by kind and
-/// message; faults by kind (their messages name backend details).
+/// `backend`: instantiates it with the recorded id, grants and insecure
+/// seed (and `fuel` per call, if given), makes every recorded call with
+/// the recorded input and the recorded reads of the outside world (see the
+/// module docs), and stops at the first answer that differs. Outputs are
+/// compared by payload, content types and sequence number; guest errors by
+/// kind and message; faults by kind (their messages name backend details).
+/// Reads and stdout/stderr are compared for a version 3 recording (older
+/// ones hold none: their guest reads live values).
 pub fn replay_on<B: SimBackend>(
     backend: &B,
     recording: &Recording,
@@ -166,7 +252,18 @@ pub fn replay_on<B: SimBackend>(
     }
     let compiled = backend.compile(source, label)?;
     let id = header.component.id.clone();
-    let mut inst = backend.instantiate_granting(&compiled, &id, &header.component.grants)?;
+    let world = header.world.clone().unwrap_or_default();
+    let options = InstanceOptions {
+        grants: Grants::new(header.component.grants.iter().cloned()),
+        insecure_seed: world.insecure_seed_value(),
+        ..InstanceOptions::default()
+    };
+    let mut inst = backend
+        .engine()
+        .instantiate_with(&compiled, ComponentId::new(&id), &options)
+        .map_err(|source| HarnessError::engine("instantiate", &id, source))?;
+    // Recorded reads are compared from version 3 on.
+    let compare_world = header.version >= 3;
     if let Some(fuel) = fuel {
         backend.set_fuel(&mut inst, fuel, &id)?;
     }
@@ -176,6 +273,14 @@ pub fn replay_on<B: SimBackend>(
             "this is part {} of a rotated recording, from call {}: the component's state \
              before that call is not replayed, so early calls may differ",
             header.part, header.first_call
+        ));
+    }
+    if !compare_world {
+        notes.push(format!(
+            "a version {} recording holds nothing of what the guest read from the outside \
+             world: its clocks and random values are live, and its stdout and stderr are not \
+             compared",
+            header.version
         ));
     }
     if recording.end.is_none() {
@@ -192,12 +297,27 @@ pub fn replay_on<B: SimBackend>(
         replayed: 0,
         equal: 0,
         divergence: None,
+        world_divergence: None,
+        output_divergence: None,
+        ignore_output: false,
         fuel: FuelFigures::default(),
         notes,
     };
     let (mut recorded_fuel, mut now_fuel) = (Vec::new(), Vec::new());
     for call in &recording.calls {
+        if compare_world {
+            inst.script_world(&call.reads);
+        }
         let (actual, fuel_now) = make_call(&mut inst, call);
+        if compare_world {
+            let world = inst.take_world();
+            if report.world_divergence.is_none() {
+                report.world_divergence = read_divergence(call, &world.reads);
+            }
+            if report.output_divergence.is_none() {
+                report.output_divergence = output_divergence(call, &world);
+            }
+        }
         report.replayed += 1;
         recorded_fuel.push(call.metrics.fuel);
         now_fuel.push(fuel_now);
@@ -227,6 +347,127 @@ pub fn replay_on<B: SimBackend>(
         now_total: now_fuel.iter().sum(),
     };
     Ok(report)
+}
+
+/// The reads of a call with the runs of random bytes that follow each
+/// other joined (the tap logs bytes as the generator hands them out, so
+/// how one run splits into calls is not kept): `(interface, bytes)`, the
+/// bytes 0 but for the bytes interfaces.
+fn read_shape(reads: &[WorldRead]) -> Vec<(WorldInterface, usize)> {
+    let mut shape: Vec<(WorldInterface, usize)> = Vec::with_capacity(reads.len());
+    for r in reads {
+        let (interface, len) = match r {
+            WorldRead::RandomBytes(b) | WorldRead::InsecureRandomBytes(b) => {
+                (r.interface(), b.len())
+            }
+            _ => (r.interface(), 0),
+        };
+        match shape.last_mut() {
+            Some((last, n)) if *last == interface && len > 0 => *n += len,
+            _ => shape.push((interface, len)),
+        }
+    }
+    shape
+}
+
+/// `once`, `twice`, `3 times`.
+fn times(n: usize) -> String {
+    match n {
+        1 => "once".into(),
+        2 => "twice".into(),
+        n => format!("{n} times"),
+    }
+}
+
+/// `no read`, `one read`, `2 reads`.
+fn reads(n: usize) -> String {
+    match n {
+        0 => "no read".into(),
+        1 => "one read".into(),
+        n => format!("{n} reads"),
+    }
+}
+
+/// How the reads `actual` of `call` differ from its recorded ones, if they
+/// do: the first interface read more or less often than recorded, else
+/// the first read in another place or with another number of bytes.
+fn read_divergence(call: &CallRecord, actual: &[WorldRead]) -> Option<WorldDivergence> {
+    let (want, got) = (read_shape(&call.reads), read_shape(actual));
+    let at = (0..want.len().max(got.len())).find(|&i| want.get(i) != got.get(i))?;
+    let count = |shape: &[(WorldInterface, usize)], i: WorldInterface| {
+        shape.iter().filter(|(x, _)| *x == i).count()
+    };
+    let prefix = format!("call {}", call.index);
+    // The interface at the first difference whose count differs.
+    let counted = [got.get(at), want.get(at)]
+        .into_iter()
+        .flatten()
+        .map(|(i, _)| *i)
+        .find(|i| count(&want, *i) != count(&got, *i));
+    let (interface, message) = match (counted, got.get(at), want.get(at)) {
+        (Some(i), _, _) => {
+            let n = count(&got, i);
+            (
+                Some(i),
+                format!(
+                    "{prefix}: the guest read `{i}` {}; the recording has {}",
+                    if n == 0 { "never".into() } else { times(n) },
+                    reads(count(&want, i))
+                ),
+            )
+        }
+        (None, Some((g, gn)), Some((w, wn))) if g == w => (
+            Some(*g),
+            format!(
+                "{prefix}: read {at} of the guest (`{g}`) is {gn} bytes; the recording has {wn}"
+            ),
+        ),
+        (None, Some((g, _)), Some((w, _))) => (
+            None,
+            format!("{prefix}: read {at} of the guest is `{g}`; the recording has `{w}` there"),
+        ),
+        // A read on one side only changes a count, handled above.
+        (None, _, _) => (
+            None,
+            format!("{prefix}: the guest's reads differ at read {at}"),
+        ),
+    };
+    Some(WorldDivergence {
+        index: call.index,
+        function: call.function,
+        interface,
+        message,
+    })
+}
+
+/// How what the guest wrote to stdout or stderr in `call` differs from the
+/// recording, if it does.
+fn output_divergence(call: &CallRecord, world: &CallWorld) -> Option<OutputDivergence> {
+    [
+        ("stdout", &call.stdout, &world.stdout),
+        ("stderr", &call.stderr, &world.stderr),
+    ]
+    .into_iter()
+    .find_map(|(stream, recorded, actual)| {
+        let same = match recorded {
+            Some(p) => p.matches(actual),
+            None => actual.is_empty(),
+        };
+        (!same).then(|| OutputDivergence {
+            index: call.index,
+            function: call.function,
+            stream,
+            expected: match recorded {
+                Some(p) => describe_payload(p),
+                None => "nothing".into(),
+            },
+            actual: if actual.is_empty() {
+                "nothing".into()
+            } else {
+                format!("{} ({} bytes)", describe_bytes(actual), actual.len())
+            },
+        })
+    })
 }
 
 /// The nearest-rank percentile `p` of `values` (0 when empty).
@@ -361,7 +602,7 @@ fn describe_payload(p: &Payload) -> String {
 
 fn describe_output(o: &RecordedOutput) -> String {
     let mut s = format!("{} {}", describe_payload(&o.payload), o.content_type);
-    if o.buffer_content_type != o.content_type {
+    if !o.buffer_content_type.is_empty() && o.buffer_content_type != o.content_type {
         s.push_str(&format!(" (buffer {})", o.buffer_content_type));
     }
     s.push_str(&format!(" seq={}", o.sequence));
@@ -420,5 +661,88 @@ fn first_difference(expected: &RecordedOutcome, actual: &RecordedOutcome) -> Opt
             a.len()
         )),
         None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn emit(content_type: &str, buffer_content_type: &str) -> RecordedOutcome {
+        RecordedOutcome::Emit(RecordedOutput {
+            sequence: 3,
+            timestamp_ns: 0,
+            content_type: content_type.into(),
+            buffer_content_type: buffer_content_type.into(),
+            payload: Payload::Stored("hi".into()),
+        })
+    }
+
+    #[test]
+    fn a_buffer_content_type_is_shown_only_when_there_is_one_that_differs() {
+        assert_eq!(
+            describe_outcome(&emit("text/plain", "")),
+            "emit \"hi\" (2 bytes) text/plain seq=3"
+        );
+        assert_eq!(
+            describe_outcome(&emit("text/plain", "text/plain")),
+            "emit \"hi\" (2 bytes) text/plain seq=3"
+        );
+        assert_eq!(
+            describe_outcome(&emit("text/plain", "application/json")),
+            "emit \"hi\" (2 bytes) text/plain (buffer application/json) seq=3"
+        );
+    }
+
+    fn call(reads: Vec<WorldRead>) -> CallRecord {
+        CallRecord {
+            index: 4,
+            function: Function::Process,
+            argument: None,
+            input: None,
+            outcome: RecordedOutcome::Drop,
+            metrics: Default::default(),
+            reads,
+            stdout: None,
+            stderr: None,
+        }
+    }
+
+    #[test]
+    fn reads_diverge_by_count_by_bytes_and_by_place() {
+        use std::time::Duration;
+        let wall = || WorldRead::WallClockNow(Duration::from_secs(1));
+        let mono = || WorldRead::MonotonicClockNow(5);
+        let bytes = |b: &[u8]| WorldRead::RandomBytes(b.to_vec());
+        let recorded = call(vec![wall(), bytes(&[1, 2]), mono()]);
+        // The same reads, the random bytes split in two runs: no divergence.
+        assert_eq!(
+            read_divergence(&recorded, &[wall(), bytes(&[1]), bytes(&[2]), mono()]),
+            None
+        );
+        let more = read_divergence(&recorded, &[wall(), wall(), bytes(&[1, 2]), mono()]).unwrap();
+        assert_eq!(
+            more.message,
+            "call 4: the guest read `wasi:clocks/wall-clock.now` twice; the recording has one read"
+        );
+        let fewer = read_divergence(&recorded, &[wall(), bytes(&[1, 2])]).unwrap();
+        assert_eq!(fewer.interface, Some(WorldInterface::MonotonicClockNow));
+        assert!(
+            fewer.message.contains("never; the recording has one read"),
+            "{fewer:?}"
+        );
+        let longer = read_divergence(&recorded, &[wall(), bytes(&[1, 2, 3]), mono()]).unwrap();
+        assert_eq!(
+            longer.message,
+            "call 4: read 1 of the guest (`wasi:random/random.get-random-bytes`) is 3 bytes; \
+             the recording has 2"
+        );
+        let swapped = read_divergence(&recorded, &[wall(), mono(), bytes(&[1, 2])]).unwrap();
+        assert_eq!(swapped.interface, None);
+        assert_eq!(
+            swapped.message,
+            "call 4: read 1 of the guest is `wasi:clocks/monotonic-clock.now`; the recording \
+             has `wasi:random/random.get-random-bytes` there"
+        );
     }
 }
