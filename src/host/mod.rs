@@ -8,4 +8,5 @@ pub use faults::{HostFaultPlan, HostFunction, InjectedFault};
 #[cfg(feature = "wasmtime-backend")]
 pub(crate) use resources::KEEP_CONTENT_TYPE_BYTES;
 pub use resources::{BufferError, HostResources, MAX_BUFFER_BYTES, ResourceLimits, TakenBuffer};
+#[cfg(feature = "wasmtime-backend")]
 pub(crate) use timer::DeadlinePassed;

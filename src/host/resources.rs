@@ -432,6 +432,7 @@ impl HostResources {
     }
 
     /// The engine clock.
+    #[cfg(feature = "wasmtime-backend")]
     pub(crate) fn clock(&self) -> &Clock {
         &self.clock
     }
@@ -465,13 +466,14 @@ impl HostResources {
         }
     }
 
-    /// A guest wait (`wasi:io/poll`) until `until_ns` on the engine clock,
+    /// A guest wait (`wasi:io/poll`, a Wasm guest's) until `until_ns` on the engine clock,
     /// with the guest's `fuel_left` on a virtual clock: a virtual clock
     /// moves there at once; the system clock is waited for, in this
     /// thread. `Err` when the call's deadline comes first (the clock is
     /// then at the deadline); otherwise the most fuel the guest may still
     /// burn, when less than it has.
     #[cold]
+    #[cfg(feature = "wasmtime-backend")]
     pub(crate) fn wait_until(
         &mut self,
         until_ns: u64,

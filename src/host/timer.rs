@@ -89,6 +89,7 @@ impl CallTimer {
     /// moved to `until_ns` and the most fuel the guest may have left is
     /// returned (`None`: what it has).
     #[cold]
+    #[cfg(feature = "wasmtime-backend")]
     pub fn wait_virtual(
         &mut self,
         clock: &Clock,
@@ -171,6 +172,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "wasmtime-backend")]
     fn a_wait_moves_a_virtual_clock_up_to_the_deadline() {
         let c = clock();
         let mut t = CallTimer::new(&c, 0, 1000, 500);
