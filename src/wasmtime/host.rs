@@ -119,7 +119,7 @@ fn res<'a, const TIMED: bool>(cx: &'a mut Cx<'_>) -> wasmtime::Result<&'a mut Ho
 /// The deadline check of [`res`], out of line.
 #[cold]
 #[inline(never)]
-pub(crate) fn check_deadline(cx: &mut Cx<'_>) -> wasmtime::Result<()> {
+fn check_deadline(cx: &mut Cx<'_>) -> wasmtime::Result<()> {
     let left = cx.get_fuel()?;
     match cx.data_mut().res.check_deadline(left) {
         Ok(Some(allowed)) => cx.set_fuel(allowed),

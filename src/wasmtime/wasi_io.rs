@@ -46,7 +46,7 @@ use wasmtime_wasi::p2::{
 };
 use wasmtime_wasi::sockets::{WasiSocketsCtxView, WasiSocketsView};
 
-use super::host::{Cx, HostState, check_deadline};
+use super::host::{Cx, HostState};
 use crate::clock::Clock;
 
 /// The `wasi:io/poll` interface this module links (the version the
@@ -152,10 +152,6 @@ fn wait_for<T>(
 /// `HostResources::wait_until`), cutting the guest's fuel to the time
 /// its deadline leaves on a virtual clock.
 fn wait(cx: &mut Cx<'_>, until_ns: u64) -> wasmtime::Result<()> {
-    // The wait is a host call as far as the deadline goes.
-    if cx.data().res.checks_deadline() {
-        check_deadline(cx)?;
-    }
     let fuel_left = cx.get_fuel().unwrap_or(0);
     match cx.data_mut().res.wait_until(until_ns, fuel_left) {
         Ok(Some(allowed)) => cx.set_fuel(allowed),
