@@ -6,7 +6,7 @@
 //! criterion runs; rotation is part of the measured cost.
 //!
 //! Benchmark ids: `record_<fixture>/<plain|memory|file>/1024`. The goal
-//! (issue 18) is memory ÷ plain and file ÷ plain ≤ 1.2.
+//! is memory ÷ plain and file ÷ plain ≤ 1.2.
 
 mod common;
 
