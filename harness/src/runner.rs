@@ -367,6 +367,9 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         let (stdout, stderr) = self.backend.take_output(inst);
         entry.stdout = PayloadPreview::of_guest_output_with_cap(&stdout, self.preview);
         entry.stderr = PayloadPreview::of_guest_output_with_cap(&stderr, self.preview);
+        if entry.failed() {
+            entry.stderr_error = crate::transcript::guest_error_lines(&stderr.bytes);
+        }
         entry.failed_host_call = inst.injected_fault().map(Into::into);
         self.entries.push(entry);
         inv.outcome

@@ -163,6 +163,12 @@ pub struct Entry {
     /// What the guest wrote to stderr during the call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr: Option<PayloadPreview>,
+    /// For a failed call that wrote to stderr: the lines of it that say
+    /// what went wrong, whole, however short the preview
+    /// ([`guest_error_lines`]: a Python traceback's last frame and its
+    /// exception, else the last lines). `torvyn-sim run` shows them first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr_error: Option<String>,
     /// The host call the scenario's `fail_host_call` failed in this call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_host_call: Option<crate::faults::FailedHostCall>,
@@ -204,6 +210,7 @@ impl Entry {
             memory_bytes: metrics.memory_bytes,
             stdout: None,
             stderr: None,
+            stderr_error: None,
             failed_host_call: None,
         }
     }
@@ -315,17 +322,114 @@ impl PayloadPreview {
     /// The preview on one line: `"text"` or `0x..`, with `…(N bytes)` when
     /// truncated.
     pub fn short(&self) -> String {
+        self.short_noting("")
+    }
+
+    /// [`PayloadPreview::short`], with `how` (how to see every byte) added
+    /// to the `…(N bytes; HOW)` of a truncated preview; `""` adds nothing.
+    pub fn short_noting(&self, how: &str) -> String {
         let body = match (&self.text, &self.hex) {
             (Some(t), _) => format!("{t:?}"),
             (None, Some(h)) => format!("0x{h}"),
             (None, None) => "\"\"".into(),
         };
-        if self.truncated {
-            format!("{body}…({} bytes)", self.len)
-        } else {
-            body
+        match (self.truncated, how) {
+            (false, _) => body,
+            (true, "") => format!("{body}…({} bytes)", self.len),
+            (true, how) => format!("{body}…({} bytes; {how})", self.len),
         }
     }
+}
+
+/// Lines of a guest's stderr shown at most by [`guest_error_lines`] when
+/// the stderr is not a Python traceback.
+const ERROR_LINES: usize = 3;
+/// Characters kept of one line by [`guest_error_lines`] (the rest is cut,
+/// marked `…`), so a guest printing one huge line cannot flood a table.
+const ERROR_LINE_CHARS: usize = 400;
+
+/// The lines of a failed call's stderr that say what went wrong, whole
+/// (not cut at a preview's byte count), or `None` when it has no
+/// non-blank line. For a Python traceback (CPython prints one to stderr
+/// on an uncaught exception; componentize-py then prints its runtime's
+/// panic after it), the last traceback's last frame (`File "...", line
+/// N, in f` and its source line) and the exception (`TypeError: ...`, up
+/// to the next blank line); for anything else, the last three non-blank
+/// lines. Only the bytes the engine kept are read (a flood past its
+/// capture cap loses its end). Control characters are escaped.
+pub fn guest_error_lines(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().collect();
+    let picked: Vec<&str> = match python_traceback(&lines) {
+        Some(picked) => picked,
+        None => {
+            let mut tail: Vec<&str> = lines
+                .iter()
+                .rev()
+                .filter(|l| !l.trim().is_empty())
+                .take(ERROR_LINES)
+                .copied()
+                .collect();
+            tail.reverse();
+            tail
+        }
+    };
+    if picked.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = picked.iter().map(|l| clean_line(l)).collect();
+    Some(shown.join("\n"))
+}
+
+/// A Python traceback's last frame and exception lines, if `lines` hold a
+/// traceback followed by its exception.
+fn python_traceback<'a>(lines: &[&'a str]) -> Option<Vec<&'a str>> {
+    let start = lines
+        .iter()
+        .rposition(|l| l.trim_end() == "Traceback (most recent call last):")?;
+    let body = &lines[start + 1..];
+    // Frames are indented; the exception is the first line that is not.
+    let exception = body
+        .iter()
+        .position(|l| !l.trim().is_empty() && !l.starts_with(char::is_whitespace))?;
+    let frames = &body[..exception];
+    let mut picked: Vec<&str> = match frames
+        .iter()
+        .rposition(|l| l.trim_start().starts_with("File \""))
+    {
+        // The frame and its source line; not the `^^^^` markers under it.
+        Some(f) => frames[f..]
+            .iter()
+            .filter(|l| !l.trim().chars().all(|c| matches!(c, '^' | '~')))
+            .map(|l| l.trim())
+            .collect(),
+        None => Vec::new(),
+    };
+    picked.extend(
+        body[exception..]
+            .iter()
+            .take_while(|l| !l.trim().is_empty())
+            .copied(),
+    );
+    Some(picked)
+}
+
+/// A line of guest output made safe to print: control characters escaped
+/// (tabs kept), at most [`ERROR_LINE_CHARS`] characters.
+fn clean_line(line: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in line.trim_end().chars().enumerate() {
+        if i == ERROR_LINE_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn printable(s: &str) -> bool {
@@ -940,6 +1044,40 @@ mod tests {
             PayloadPreview::of(long.as_bytes()),
             PayloadPreview::with_cap(long.as_bytes(), PREVIEW_BYTES)
         );
+    }
+
+    #[test]
+    fn the_guest_error_is_a_tracebacks_last_frame_and_exception_else_the_last_lines() {
+        // componentize-py: CPython's traceback, then the runtime's panic.
+        let py = "Traceback (most recent call last):\n  File \"/0/app.py\", line 32, in init\n\
+                  TypeError: 'int' object is not iterable\n\nthread '<unnamed>' panicked at \
+                  runtime/src/lib.rs:515:25:\nPython function threw an unexpected exception\n";
+        assert_eq!(
+            guest_error_lines(py.as_bytes()).as_deref(),
+            Some("File \"/0/app.py\", line 32, in init\nTypeError: 'int' object is not iterable")
+        );
+        // Python 3.11+: a source line with markers under it, chained
+        // exceptions (the last traceback counts), a two-line message.
+        let chained = "Traceback (most recent call last):\n  File \"a.py\", line 1, in f\n\
+                       KeyError: 'x'\n\nDuring handling of the above exception, another \
+                       exception occurred:\n\nTraceback (most recent call last):\n  \
+                       File \"a.py\", line 9, in g\n    raise ValueError(\"bad\\nworse\")\n    \
+                       ^^^^^^^^^^^^^^^^\nValueError: bad\nworse\n";
+        assert_eq!(
+            guest_error_lines(chained.as_bytes()).as_deref(),
+            Some(
+                "File \"a.py\", line 9, in g\nraise ValueError(\"bad\\nworse\")\nValueError: bad\nworse"
+            )
+        );
+        assert_eq!(
+            guest_error_lines(b"one\n\ntwo\nthree\n\nfour\x1b[0m\n").as_deref(),
+            Some("two\nthree\nfour\\u{1b}[0m")
+        );
+        assert_eq!(guest_error_lines(b"\n  \n"), None);
+        let long = "x".repeat(1000);
+        let shown = guest_error_lines(long.as_bytes()).unwrap();
+        assert_eq!(shown.chars().count(), ERROR_LINE_CHARS + 1);
+        assert!(shown.ends_with('…'));
     }
 
     #[test]

@@ -1327,3 +1327,145 @@ fn bench_on_the_mock_prints_the_mock_beside_the_engine_and_their_ratio() {
             .stderr(predicate::str::contains("leave out `--backend mock`"));
     }
 }
+
+/// Where `fixtures/guests/build.sh` put the real-toolchain guests
+/// (`$TORVYN_GUESTS`, default `target/guests`).
+fn guests_dir() -> PathBuf {
+    match std::env::var_os("TORVYN_GUESTS") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/guests"),
+    }
+}
+
+/// The guest `name` (`py-router`), or `None` (with the reason printed)
+/// when it is not built and this is not CI; in CI a missing guest fails.
+fn guest(name: &str) -> Option<PathBuf> {
+    let path = guests_dir().join(format!("{name}.wasm"));
+    if path.is_file() {
+        return Some(path);
+    }
+    let why = format!(
+        "{} is not built: run fixtures/guests/build.sh (needs python3 and the network the \
+         first time)",
+        path.display()
+    );
+    assert!(std::env::var_os("CI").is_none(), "{why}");
+    eprintln!("skipped: {why}");
+    None
+}
+
+/// `torvyn-sim` caching compiled guests where the guest tests do (one
+/// compile of a 30 MB guest for every test and run).
+fn sim_guests() -> Command {
+    sim_cached(&guests_dir().join("compiled"))
+}
+
+#[test]
+fn a_python_exception_is_shown_first_and_the_backtrace_only_with_v() {
+    let Some(router) = guest("py-router") else {
+        return;
+    };
+    // `ports` must be a list: `[str(p) for p in 5]` raises TypeError in
+    // init, uncaught, and CPython prints its traceback to stderr.
+    let args = [
+        "run",
+        path_str(&router),
+        "--config",
+        "{\"ports\": 5}",
+        "--input",
+        "-",
+    ];
+    let out = sim_guests()
+        .args(args)
+        .write_stdin("a\n")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(out).unwrap();
+    let init: Vec<&str> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("0  init"))
+        .skip(1)
+        .take_while(|l| l.starts_with("      "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(
+        init[..2],
+        [
+            "guest error (stderr): File \"/0/app.py\", line 32, in init",
+            "TypeError: 'int' object is not iterable",
+        ],
+        "the exception comes first:\n{table}"
+    );
+    assert!(
+        init[2].starts_with("guest trapped (unreachable): wasm trap:"),
+        "{table}"
+    );
+    assert!(
+        init.iter()
+            .any(|l| l.starts_with("wasm backtrace: ") && l.ends_with("frames (-v shows it)")),
+        "{table}"
+    );
+    assert!(
+        init.iter().any(|l| l.starts_with("stderr: \"Traceback")
+            && l.ends_with(" bytes; --preview-bytes 0 shows all)")),
+        "{table}"
+    );
+    assert!(!table.contains("libc.so!abort"), "{table}");
+
+    let verbose = sim_guests()
+        .arg("-v")
+        .args(args)
+        .write_stdin("a\n")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let verbose = String::from_utf8(verbose).unwrap();
+    assert!(verbose.contains("libc.so!abort"), "{verbose}");
+    assert!(
+        verbose.contains("TypeError: 'int' object is not iterable"),
+        "{verbose}"
+    );
+    assert!(!verbose.contains("-v shows it"), "{verbose}");
+
+    // The whole stderr with --preview-bytes 0, as the hint says; JSON has
+    // the guest's error too.
+    let t = ok_json_with(
+        sim_guests(),
+        &[&args[..], &["--preview-bytes", "0"]].concat(),
+        "a\n",
+    );
+    let init = &t["entries"][0];
+    let stderr = init["stderr"]["text"].as_str().unwrap();
+    assert!(
+        stderr.starts_with("Traceback (most recent call last):\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("TypeError: 'int' object is not iterable\n"),
+        "{stderr}"
+    );
+    assert_eq!(
+        init["stderr_error"],
+        "File \"/0/app.py\", line 32, in init\nTypeError: 'int' object is not iterable"
+    );
+}
+
+/// The JSON transcript `cmd ARGS... --format json` prints; the command
+/// must succeed.
+fn ok_json_with(mut cmd: Command, args: &[&str], stdin: &str) -> serde_json::Value {
+    let out = cmd
+        .args(args)
+        .args(["--format", "json"])
+        .write_stdin(stdin)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    json(&out)
+}

@@ -104,8 +104,9 @@ pub fn pipeline() -> Pipeline {
     }
 }
 
-/// Runs `torvyn-sim demo`.
-pub fn run(args: &DemoArgs, cache: &CacheChoice) -> Result<Report, CliError> {
+/// Runs `torvyn-sim demo`; `verbose` (`-v`) shows traps' backtraces in the
+/// table.
+pub fn run(args: &DemoArgs, cache: &CacheChoice, verbose: bool) -> Result<Report, CliError> {
     let mut p = pipeline();
     apply_engine(&mut p, &args.engine);
     p.preview_bytes = args.preview_bytes;
@@ -115,7 +116,7 @@ pub fn run(args: &DemoArgs, cache: &CacheChoice) -> Result<Report, CliError> {
     };
     let backend = EmbeddedBackend::new(&settings)?;
     let t = progress::with_spinner("running the demo", || run_pipeline_on(&backend, &p))?;
-    let mut out = render(&t, args.format)?;
+    let mut out = render(&t, args.format, verbose)?;
     if args.format == super::Format::Table {
         out.push_str(
             "\nnext: torvyn-sim run uppercase --input FILE, torvyn-sim inspect sink, \

@@ -676,11 +676,11 @@ pub fn execute(cli: Cli) -> Result<Report, CliError> {
         off: cli.no_cache,
     };
     match cli.command {
-        Command::Run(a) => run::run(&a, &cache),
-        Command::Pipeline(a) => pipeline::run(&a, &cache),
+        Command::Run(a) => run::run(&a, &cache, cli.verbose > 0),
+        Command::Pipeline(a) => pipeline::run(&a, &cache, cli.verbose > 0),
         Command::Inspect(a) => inspect::run(&a, &cache),
         Command::Check(a) => check::run(&a, &cache),
-        Command::Demo(a) => demo::run(&a, &cache),
+        Command::Demo(a) => demo::run(&a, &cache, cli.verbose > 0),
         Command::Bench(a) => bench::run(&a),
         Command::Cache(a) => cache::run(&a, &cache),
         Command::Replay(a) => record::run_replay(&a, &cache),

@@ -139,8 +139,9 @@ fn apply_configs(p: &mut Pipeline, configs: &[String]) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Runs `torvyn-sim pipeline`.
-pub fn run(args: &PipelineArgs, cache: &CacheChoice) -> Result<Report, CliError> {
+/// Runs `torvyn-sim pipeline`; `verbose` (`-v`) shows traps' backtraces
+/// in the table.
+pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Report, CliError> {
     let p = pipeline(args)?;
     let settings = EngineSettings {
         cache_dir: cache.resolve()?,
@@ -150,7 +151,7 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice) -> Result<Report, CliError>
         let t = progress::with_spinner(&format!("running pipeline {}", p.name), || {
             run_pipeline_using(p.effective_backend(), &p, &settings)
         })?;
-        return Ok(Report::ok(render(&t, args.format)?));
+        return Ok(Report::ok(render(&t, args.format, verbose)?));
     };
     let (t, recorded) = progress::with_spinner(&format!("running pipeline {}", p.name), || {
         crate::record::run_pipeline_recorded(
@@ -161,7 +162,7 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice) -> Result<Report, CliError>
             args.record.options(),
         )
     })?;
-    let stdout = render(&t, args.format)?;
+    let stdout = render(&t, args.format, verbose)?;
     Ok(match super::record::recorded_note(&recorded) {
         Ok(note) => Report {
             stdout,
@@ -176,11 +177,12 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice) -> Result<Report, CliError>
     })
 }
 
-/// A pipeline transcript in the chosen format: tables and a summary, or the
-/// snapshot form as YAML or JSON.
-pub fn render(t: &PipelineTranscript, format: Format) -> Result<String, CliError> {
+/// A pipeline transcript in the chosen format: tables and a summary
+/// (traps' backtraces only when `verbose`), or the snapshot form as YAML or
+/// JSON.
+pub fn render(t: &PipelineTranscript, format: Format, verbose: bool) -> Result<String, CliError> {
     Ok(match format {
-        Format::Table => render_table(t),
+        Format::Table => render_table(t, verbose),
         Format::Yaml => to_yaml(&t.snapshot_form())?,
         Format::Json => {
             let mut s = crate::transcript::to_json(&t.snapshot_form())?;
@@ -190,14 +192,14 @@ pub fn render(t: &PipelineTranscript, format: Format) -> Result<String, CliError
     })
 }
 
-fn render_table(t: &PipelineTranscript) -> String {
+fn render_table(t: &PipelineTranscript, verbose: bool) -> String {
     let mut out = format!(
         "pipeline {} (seed {}, {}, {} clock)\n\n{}\n",
         t.pipeline,
         t.seed,
         t.backend.engine_label(t.strategy),
         clock_name(t.clock),
-        table::entries(&t.entries, true)
+        table::entries(&t.entries, true, verbose)
     );
     let mut stages = table::Table::new(
         vec![

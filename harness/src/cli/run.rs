@@ -82,8 +82,9 @@ pub fn read_inputs(arg: Option<&str>) -> Result<Vec<InputElement>, CliError> {
     input::parse_inputs(&text, &origin)
 }
 
-/// Runs `torvyn-sim run`.
-pub fn run(args: &RunArgs, cache: &CacheChoice) -> Result<Report, CliError> {
+/// Runs `torvyn-sim run`; `verbose` (`-v`) shows traps' backtraces in the
+/// table.
+pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report, CliError> {
     check_component_ref(&args.component)?;
     let inputs = read_inputs(args.input.as_deref())?;
     let had_inputs = !inputs.is_empty();
@@ -125,7 +126,7 @@ pub fn run(args: &RunArgs, cache: &CacheChoice) -> Result<Report, CliError> {
             (t, Some(r))
         }
     };
-    let mut report = Report::ok(render(&transcript, args.format)?);
+    let mut report = Report::ok(render(&transcript, args.format, verbose)?);
     if let Some(recorded) = recorded {
         match super::record::recorded_note(&recorded) {
             Ok(note) => report.stderr.push_str(&note),
@@ -157,9 +158,10 @@ pub fn sweep_report(sweep: &Sweep, format: Format) -> Result<Report, CliError> {
     Ok(report)
 }
 
-/// A transcript in the chosen format: the table with a summary, or the
-/// snapshot form (no wall-clock figures) as YAML or JSON.
-pub fn render(t: &Transcript, format: Format) -> Result<String, CliError> {
+/// A transcript in the chosen format: the table with a summary (traps'
+/// backtraces only when `verbose`), or the snapshot form (no wall-clock
+/// figures) as YAML or JSON.
+pub fn render(t: &Transcript, format: Format, verbose: bool) -> Result<String, CliError> {
     Ok(match format {
         Format::Table => {
             format!(
@@ -169,7 +171,7 @@ pub fn render(t: &Transcript, format: Format) -> Result<String, CliError> {
                 t.seed,
                 t.backend.engine_label(t.strategy),
                 clock_name(t.clock),
-                table::entries(&t.entries, false),
+                table::entries(&t.entries, false, verbose),
                 table::summary(&t.summary)
             )
         }

@@ -7,8 +7,16 @@ use crate::transcript::{Entry, Outcome, Summary};
 
 pub use crate::table::Table;
 
+/// How to see a failed call's stderr whole, added to a preview that cuts it.
+pub const WHOLE_STDERR: &str = "--preview-bytes 0 shows all";
+
 /// The calls of a transcript, one row each; `stages` adds the stage column.
-pub fn entries(entries: &[Entry], stages: bool) -> String {
+///
+/// Under a failed call, the guest's own error comes first: the lines of
+/// its stderr that say what went wrong ([`Entry::stderr_error`]), whole.
+/// A trap's Wasmtime backtrace is shown only when `verbose` (`-v`);
+/// otherwise the fault is one line and a count of the frames.
+pub fn entries(entries: &[Entry], stages: bool, verbose: bool) -> String {
     let mut headers = vec!["#"];
     let mut right = vec![true];
     if stages {
@@ -36,6 +44,13 @@ pub fn entries(entries: &[Entry], stages: bool) -> String {
             group(e.now_ns),
         ]);
         let mut notes = Vec::new();
+        if let Some(lines) = &e.stderr_error {
+            const LABEL: &str = "guest error (stderr): ";
+            for (i, line) in lines.lines().enumerate() {
+                let lead = if i == 0 { LABEL } else { "" };
+                notes.push(format!("{lead:<width$}{line}", width = LABEL.len()));
+            }
+        }
         if let Some(f) = &e.failed_host_call {
             notes.push(format!(
                 "failed host call {} ({} of the call): {} answered {}",
@@ -43,8 +58,9 @@ pub fn entries(entries: &[Entry], stages: bool) -> String {
             ));
         }
         if let Outcome::Fault { message, .. } = &e.outcome {
-            notes.push(message.clone());
+            notes.extend(fault_lines(message, verbose));
         }
+        notes.extend(content_type_note(&e.outcome));
         if !e.lent_to.is_empty() {
             notes.push(format!("lent to {} (no copy)", e.lent_to.join(", ")));
         }
@@ -52,11 +68,82 @@ pub fn entries(entries: &[Entry], stages: bool) -> String {
             notes.push(format!("stdout: {}", out.short()));
         }
         if let Some(err) = &e.stderr {
-            notes.push(format!("stderr: {}", err.short()));
+            let how = if e.failed() { WHOLE_STDERR } else { "" };
+            notes.push(format!("stderr: {}", err.short_noting(how)));
         }
         t.row(cells, notes);
     }
     t.render()
+}
+
+/// The first line of a Wasmtime backtrace in a fault's message.
+const BACKTRACE: &str = "error while executing at wasm backtrace:";
+
+/// A fault's message as note lines. Unless `verbose`, a Wasmtime backtrace
+/// in it (`... error while executing at wasm backtrace:`, a line per frame,
+/// the trap after the last frame) is left out: the fault is its first line
+/// with the trap, then the number of frames and how to see them.
+pub fn fault_lines(message: &str, verbose: bool) -> Vec<String> {
+    let lines: Vec<&str> = message.lines().collect();
+    let all = || lines.iter().map(|l| l.to_string()).collect();
+    if verbose {
+        return all();
+    }
+    let Some(at) = lines.iter().position(|l| l.ends_with(BACKTRACE)) else {
+        return all();
+    };
+    let frames = lines[at + 1..].iter().filter(|l| is_frame(l)).count();
+    let Some(last) = lines.last().filter(|_| frames > 0) else {
+        return all();
+    };
+    // The trap follows the last frame's function name (`N: 0x.. - name:
+    // wasm trap: ...`), or a note Wasmtime put after the frames.
+    let cause = if is_frame(last) {
+        last.split_once(" - ")
+            .and_then(|(_, rest)| rest.split_once(": "))
+            .map(|(_, cause)| cause)
+    } else {
+        last.split_once("information: ").map(|(_, cause)| cause)
+    }
+    .unwrap_or(last.trim());
+    let mut out: Vec<String> = lines[..at].iter().map(|l| l.to_string()).collect();
+    out.push(format!(
+        "{}{cause}",
+        &lines[at][..lines[at].len() - BACKTRACE.len()]
+    ));
+    out.push(format!(
+        "wasm backtrace: {frames} frame{} (-v shows it)",
+        if frames == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// Whether `line` is a backtrace frame: `  N: ...`.
+fn is_frame(line: &str) -> bool {
+    line.trim_start()
+        .split_once(':')
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A note when an emitted element's meta and its buffer name different
+/// content types (a buffer that names none is not a difference): which
+/// one counts, as [`torvyn_engine::OutputElement`] documents.
+fn content_type_note(outcome: &Outcome) -> Option<String> {
+    let emits: Vec<&Outcome> = match outcome {
+        Outcome::Flushed { elements } => elements.iter().collect(),
+        other => vec![other],
+    };
+    emits.into_iter().find_map(|o| match o {
+        Outcome::Emit {
+            content_type,
+            buffer_content_type: Some(buffer),
+            ..
+        } if !buffer.is_empty() => Some(format!(
+            "content type: the meta says {content_type}, the buffer {buffer}; the meta's \
+             counts (the next stage gets it), the buffer's is what `set-content-type` named"
+        )),
+        _ => None,
+    })
 }
 
 /// An outcome in short: like [`Outcome::short`], but an emitted element
@@ -175,6 +262,112 @@ mod tests {
         assert_eq!(duration(812), "812 ns");
         assert_eq!(duration(1500), "1.50 µs");
         assert_eq!(duration(3_250_000), "3.25 ms");
+    }
+
+    /// A trap's message as the Wasmtime backend words it (a CPython guest's
+    /// uncaught exception, frames cut to three).
+    const TRAP: &str = "guest trapped (unreachable): error while executing at wasm backtrace:\n    \
+        0: 0x21e3331 - libc.so!abort\n    \
+        1:  0x127e8 - <unknown>!<wasm function 306>\n   \
+        13: 0x224df12 - libcomponentize_py_bindings.so!torvyn:streaming/lifecycle@0.1.0#init-export: \
+        wasm trap: wasm `unreachable` instruction executed; the instance is poisoned, re-instantiate it";
+
+    #[test]
+    fn a_backtrace_is_a_count_unless_verbose() {
+        assert_eq!(
+            fault_lines(TRAP, false),
+            [
+                "guest trapped (unreachable): wasm trap: wasm `unreachable` instruction \
+                 executed; the instance is poisoned, re-instantiate it",
+                "wasm backtrace: 3 frames (-v shows it)",
+            ]
+        );
+        assert_eq!(fault_lines(TRAP, true), TRAP.lines().collect::<Vec<_>>());
+        let plain = "fuel exhausted (budget 5 units); raise the fuel budget";
+        assert_eq!(fault_lines(plain, false), [plain]);
+        // Wasmtime's note after the frames: the trap follows it.
+        let noted = "guest trapped (unreachable): error while executing at wasm backtrace:\n    \
+            0: 0x2c0 - <unknown>!<wasm function 4>\nnote: using the \
+            `WASMTIME_BACKTRACE_DETAILS=1` environment variable may show more debugging \
+            information: wasm trap: wasm `unreachable` instruction executed";
+        assert_eq!(
+            fault_lines(noted, false),
+            [
+                "guest trapped (unreachable): wasm trap: wasm `unreachable` instruction executed",
+                "wasm backtrace: 1 frame (-v shows it)",
+            ]
+        );
+    }
+
+    fn failed_call(stderr: &[u8]) -> Entry {
+        let mut e = Entry::new(
+            0,
+            crate::transcript::Call::Init,
+            Outcome::Fault {
+                kind: "trap".into(),
+                message: TRAP.into(),
+                poisons: true,
+            },
+            &Default::default(),
+        );
+        e.stderr = crate::transcript::PayloadPreview::with_cap(stderr, 64).into();
+        e.stderr_error = crate::transcript::guest_error_lines(stderr);
+        e
+    }
+
+    #[test]
+    fn a_failed_call_shows_the_guest_error_first_and_how_to_see_its_stderr() {
+        let stderr =
+            b"Traceback (most recent call last):\n  File \"/0/app.py\", line 32, in init\n\
+            TypeError: 'int' object is not iterable\n\nthread '<unnamed>' panicked at \
+            runtime/src/lib.rs:515:25:\nPython function threw an unexpected exception\n";
+        let text = entries(&[failed_call(stderr)], false, false);
+        let notes: Vec<&str> = text.lines().skip(2).map(str::trim_end).collect();
+        assert_eq!(
+            notes,
+            [
+                "      guest error (stderr): File \"/0/app.py\", line 32, in init",
+                "                            TypeError: 'int' object is not iterable",
+                "      guest trapped (unreachable): wasm trap: wasm `unreachable` instruction \
+                 executed; the instance is poisoned, re-instantiate it",
+                "      wasm backtrace: 3 frames (-v shows it)",
+                &format!(
+                    "      stderr: \"Traceback (most recent call last):\\n  File \\\"/0/app.py\\\", \
+                     line 32, \"…({} bytes; --preview-bytes 0 shows all)",
+                    stderr.len()
+                ),
+            ]
+        );
+        let verbose = entries(&[failed_call(stderr)], false, true);
+        assert!(verbose.contains("libc.so!abort"), "{verbose}");
+        assert!(!text.contains("libc.so!abort"), "{text}");
+    }
+
+    #[test]
+    fn differing_content_types_say_which_counts() {
+        let emit = |buffer: &str| Outcome::Emit {
+            sequence: 0,
+            content_type: "text/plain".into(),
+            buffer_content_type: Some(buffer.into()),
+            payload: crate::transcript::PayloadPreview::of(b"{}"),
+        };
+        let note = content_type_note(&emit("application/json")).unwrap();
+        assert!(
+            note.starts_with(
+                "content type: the meta says text/plain, the buffer application/json; the \
+                 meta's counts"
+            ),
+            "{note}"
+        );
+        assert_eq!(
+            content_type_note(&emit("")),
+            None,
+            "a buffer that names none"
+        );
+        let flushed = Outcome::Flushed {
+            elements: vec![emit("application/json")],
+        };
+        assert_eq!(content_type_note(&flushed), Some(note));
     }
 
     #[test]
