@@ -1469,3 +1469,118 @@ fn ok_json_with(mut cmd: Command, args: &[&str], stdin: &str) -> serde_json::Val
         .clone();
     json(&out)
 }
+
+/// A file of the workspace (`fixtures/...`), by its absolute path.
+fn workspace_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+/// The exit code and stderr of `torvyn-sim ARGS...` with `stdin`.
+fn code_and_stderr(args: &[&str], stdin: &str) -> (i32, String) {
+    let out = sim().args(args).write_stdin(stdin).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn fail_on_exits_5_for_the_failures_it_names_and_0_by_default() {
+    // trap: `process` traps (no lifecycle). lifecycle: init("") answers
+    // invalid-input. fatal-sink: `push` answers fatal.
+    let cases: &[(&str, &[&str], i32)] = &[
+        ("trap", &[], 0),
+        ("trap", &["--fail-on", "faults"], 5),
+        ("trap", &["--fail-on", "errors"], 0),
+        ("trap", &["--fail-on", "init"], 0),
+        ("trap", &["--fail-on", "any"], 5),
+        ("lifecycle", &[], 0),
+        ("lifecycle", &["--fail-on", "init"], 5),
+        ("lifecycle", &["--fail-on", "errors"], 5),
+        ("lifecycle", &["--fail-on", "faults"], 0),
+        ("fatal-sink", &[], 0),
+        ("fatal-sink", &["--fail-on", "errors"], 5),
+        ("fatal-sink", &["--fail-on", "init,faults"], 0),
+        (
+            "fatal-sink",
+            &["--fail-on", "init", "--fail-on", "errors"],
+            5,
+        ),
+        ("uppercase", &["--fail-on", "any"], 0),
+    ];
+    for (component, fail_on, expected) in cases {
+        let args = [&["run", component, "--input", "-"][..], fail_on].concat();
+        let (code, stderr) = code_and_stderr(&args, "a\nb\n");
+        assert_eq!(code, *expected, "{args:?}: {stderr}");
+        if *expected == 0 {
+            assert!(!stderr.contains("error:"), "{args:?}: {stderr}");
+        } else {
+            assert!(stderr.contains("error: --fail-on "), "{args:?}: {stderr}");
+        }
+    }
+    let (_, stderr) = code_and_stderr(
+        &["run", "trap", "--input", "-", "--fail-on", "faults"],
+        "a\nb\n",
+    );
+    assert!(
+        stderr.contains(
+            "error: --fail-on faults: 2 calls failed so, the first #0 `process`: FAULT trap"
+        ),
+        "{stderr}"
+    );
+    // The table is printed all the same.
+    sim()
+        .args(["run", "trap", "--input", "-", "--fail-on", "any"])
+        .write_stdin("a\n")
+        .assert()
+        .code(5)
+        .stdout(predicate::str::contains("FAULT trap"));
+}
+
+#[test]
+fn fail_on_applies_to_every_stage_of_a_pipeline_and_not_to_a_sweep() {
+    let file = workspace_file("fixtures/pipelines/counter-trap-sink.yaml");
+    let file = path_str(&file);
+    let (code, stderr) = code_and_stderr(&["pipeline", "--file", file], "");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = code_and_stderr(
+        &["pipeline", "--file", file, "--fail-on", "errors,faults"],
+        "",
+    );
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("of stage trap: FAULT trap"), "{stderr}");
+    let (code, stderr) = code_and_stderr(&["pipeline", "--file", file, "--fail-on", "init"], "");
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = code_and_stderr(
+        &[
+            "pipeline",
+            "counter-source",
+            "uppercase",
+            "sink",
+            "--fail-on",
+            "any",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stderr) = code_and_stderr(
+        &[
+            "run",
+            "uppercase",
+            "--input",
+            "-",
+            "--fail-host-call",
+            "all",
+            "--fail-on",
+            "any",
+        ],
+        "a\n",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--fail-on does not apply to a sweep"),
+        "{stderr}"
+    );
+    let (code, stderr) = code_and_stderr(&["run", "trap", "--fail-on", "traps"], "");
+    assert_eq!(code, 2, "{stderr}");
+}

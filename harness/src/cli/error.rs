@@ -7,6 +7,7 @@
 //! | 2 | usage error: unknown option, bad value, missing argument |
 //! | 3 | input error: a missing file, invalid WAT (with its line), a core module where a component is needed, a component importing what the engine does not provide (with `--refuse-unknown-imports`) or exporting no contract role, a bad scenario, pipeline or input line |
 //! | 4 | engine or system error: the engine could not be created, an instance could not be created, a file could not be written |
+//! | 5 | the run completed, but a call failed in a way `--fail-on` names (`run`, `pipeline`) |
 
 use torvyn_engine::EngineError;
 
@@ -24,6 +25,9 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_INPUT: u8 = 3;
 /// The engine failed (or the system: writing a file).
 pub const EXIT_ENGINE: u8 = 4;
+/// The run completed, but a call failed in a way `--fail-on` names: a
+/// fault, a guest error, a failed `init` ([`super::fail_on`]).
+pub const EXIT_CALLS_FAILED: u8 = 5;
 
 /// A failed command: what to print after `error: ` and the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +57,15 @@ impl CliError {
     pub fn engine(message: impl Into<String>) -> Self {
         Self {
             code: EXIT_ENGINE,
+            message: message.into(),
+        }
+    }
+
+    /// Calls failed in a way `--fail-on` names (exit code
+    /// [`EXIT_CALLS_FAILED`]).
+    pub fn calls_failed(message: impl Into<String>) -> Self {
+        Self {
+            code: EXIT_CALLS_FAILED,
             message: message.into(),
         }
     }

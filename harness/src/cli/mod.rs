@@ -40,6 +40,7 @@ pub mod cache;
 pub mod check;
 pub mod demo;
 pub mod error;
+pub mod fail_on;
 pub mod input;
 pub mod inspect;
 pub mod pipeline;
@@ -48,7 +49,9 @@ pub mod record;
 pub mod run;
 pub mod table;
 
-pub use error::{CliError, EXIT_DIFFERS, EXIT_ENGINE, EXIT_INPUT, EXIT_OK, EXIT_USAGE};
+pub use error::{
+    CliError, EXIT_CALLS_FAILED, EXIT_DIFFERS, EXIT_ENGINE, EXIT_INPUT, EXIT_OK, EXIT_USAGE,
+};
 
 const MAIN_HELP: &str = "\
 Examples:
@@ -88,7 +91,10 @@ Exit codes:
      module where a component is needed, a component for another world, a bad
      scenario, pipeline or input line (the message has the line number)
   4  engine or system error: the engine or an instance could not be created,
-     a file could not be written";
+     a file could not be written
+  5  run, pipeline: the run completed, but a call failed in a way --fail-on
+     names (faults, errors, init, any); without --fail-on they exit 0 whatever
+     the calls answered";
 
 const RUN_HELP: &str = "\
 Input (--input FILE, or - for stdin), one element per line; blank lines are skipped:
@@ -124,8 +130,17 @@ append capacity-exceeded, any other host call traps (a `host` fault naming it).
 with that call failing, each checked for leaks and followed by a clean run that
 must answer as the first; a row per case (failed_host_call in YAML and JSON).
 
+--fail-on makes a run that completed exit 5 when a call failed so: `faults`
+(an engine fault on any call: a trap, fuel, a deadline, a poisoned instance),
+`errors` (a guest process-error, fatal among them), `init` (a failed init),
+`any`; repeatable or comma-separated (--fail-on faults,init). Without it the
+exit code does not depend on what the calls answered.
+
+  torvyn-sim run trap --input words.txt --fail-on any
+
 Exit codes: 0 ok (a sweep: every case ended cleanly), 1 a sweep case leaked or
-broke an invariant, 2 usage, 3 input (file, WAT, world, input line), 4 engine.";
+broke an invariant, 2 usage, 3 input (file, WAT, world, input line), 4 engine,
+5 a call failed as --fail-on names.";
 
 const PIPELINE_HELP: &str = "\
 The first component is the source, the last the sink, any in between are
@@ -145,7 +160,11 @@ Examples:
   torvyn-sim pipeline --file fixtures/pipelines/token-streaming.yaml
   torvyn-sim pipeline --file fixtures/pipelines/router-fan-out.yaml --format json
 
-Exit codes: 0 ok, 2 usage, 3 input (file, WAT, world), 4 engine.";
+--fail-on faults|errors|init|any makes a pipeline that ran exit 5 when a call
+of any stage failed so (as for `torvyn-sim run`).
+
+Exit codes: 0 ok, 2 usage, 3 input (file, WAT, world), 4 engine, 5 a call
+failed as --fail-on names.";
 
 const INSPECT_HELP: &str = "\
 Shows the component's roles, imports and exports, the contract worlds it
@@ -535,6 +554,17 @@ pub struct RunArgs {
     /// The most cases a sweep runs [default: 10000]
     #[arg(long, value_name = "N", requires = "fail_host_call")]
     pub sweep_limit: Option<u64>,
+    /// Exit with 5 when a call failed so: faults (engine faults: traps,
+    /// fuel, deadlines...), errors (guest process-errors), init (a failed
+    /// init), any; repeatable or comma-separated [default: exit 0 whatever
+    /// the calls answered]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "faults|errors|init|any"
+    )]
+    pub fail_on: Vec<fail_on::FailOn>,
     /// Recording options.
     #[command(flatten)]
     pub record: record::RecordArgs,
@@ -580,6 +610,17 @@ pub struct PipelineArgs {
     /// Virtual time the sink takes to drain after a pause, in ns [default: 10000]
     #[arg(long, value_name = "NS")]
     pub drain_ns: Option<u64>,
+    /// Exit with 5 when a call failed so: faults (engine faults: traps,
+    /// fuel, deadlines...), errors (guest process-errors), init (a failed
+    /// init), any; repeatable or comma-separated [default: exit 0 whatever
+    /// the calls answered]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "faults|errors|init|any"
+    )]
+    pub fail_on: Vec<fail_on::FailOn>,
     /// Recording options.
     #[command(flatten)]
     pub record: record::RecordArgs,

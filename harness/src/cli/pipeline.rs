@@ -151,7 +151,10 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
         let t = progress::with_spinner(&format!("running pipeline {}", p.name), || {
             run_pipeline_using(p.effective_backend(), &p, &settings)
         })?;
-        return Ok(Report::ok(render(&t, args.format, verbose)?));
+        return Ok(Report {
+            failure: super::fail_on::check(&args.fail_on, &t.entries),
+            ..Report::ok(render(&t, args.format, verbose)?)
+        });
     };
     let (t, recorded) = progress::with_spinner(&format!("running pipeline {}", p.name), || {
         crate::record::run_pipeline_recorded(
@@ -167,6 +170,7 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
         Ok(note) => Report {
             stdout,
             stderr: note,
+            failure: super::fail_on::check(&args.fail_on, &t.entries),
             ..Report::default()
         },
         Err(e) => Report {

@@ -94,6 +94,13 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
         ..scenario_settings(&scenario)
     };
     if scenario.fail_host_call.is_some_and(|f| f.is_sweep()) {
+        if !args.fail_on.is_empty() {
+            return Err(CliError::usage(
+                "--fail-on does not apply to a sweep (--fail-host-call all), whose calls fail on \
+                 purpose: its exit code is 1 when a case leaked or broke an invariant; drop \
+                 --fail-on, or fail one host call (--fail-host-call K)",
+            ));
+        }
         let label = format!("sweeping the host calls of {}", args.component);
         let sweep = progress::with_spinner(&label, || {
             sweep(
@@ -132,6 +139,9 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
             Ok(note) => report.stderr.push_str(&note),
             Err(e) => report.failure = Some(e),
         }
+    }
+    if report.failure.is_none() {
+        report.failure = super::fail_on::check(&args.fail_on, &transcript.entries);
     }
     if had_inputs && transcript.role == "source" {
         report.stderr += &format!(
