@@ -158,7 +158,7 @@ Examples:
   torvyn-sim pipeline counter-source filter uppercase sink --config counter-source='{\"count\": 8}'
   torvyn-sim pipeline token-source token-filter sentence-aggregator sink
   torvyn-sim pipeline --file fixtures/pipelines/token-streaming.yaml
-  torvyn-sim pipeline --file fixtures/pipelines/router-fan-out.yaml --format json
+  torvyn-sim pipeline --file fixtures/pipelines/mock-router-fan-out.yaml --format json
 
 --fail-on faults|errors|init|any makes a pipeline that ran exit 5 when a call
 of any stage failed so (as for `torvyn-sim run`).
@@ -805,4 +805,61 @@ pub(crate) fn check_component_ref(component: &str) -> Result<(), CliError> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use clap::CommandFactory as _;
+
+    use super::Cli;
+
+    /// The long help of `cmd` and of every command under it.
+    fn helps(cmd: &mut clap::Command, out: &mut Vec<(String, String)>) {
+        out.push((
+            cmd.get_name().to_string(),
+            cmd.render_long_help().to_string(),
+        ));
+        for sub in cmd.get_subcommands_mut() {
+            helps(sub, out);
+        }
+    }
+
+    #[test]
+    fn every_file_a_help_text_cites_exists() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut texts = Vec::new();
+        helps(&mut Cli::command(), &mut texts);
+        let mut cited = 0;
+        for (command, text) in &texts {
+            for word in text.split(|c: char| c.is_whitespace() || "`'\"()".contains(c)) {
+                let path = word.trim_end_matches([',', '.', ':', ';']);
+                if !(path.starts_with("fixtures/") || path.starts_with("tests/")) {
+                    continue;
+                }
+                cited += 1;
+                // `fixtures/components/NAME.wat`: a placeholder in an
+                // existing directory.
+                let file = Path::new(path);
+                let placeholder = file
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .is_some_and(|s| s.chars().all(|c| c.is_ascii_uppercase()));
+                let must_exist = if placeholder {
+                    file.parent().unwrap_or(file)
+                } else {
+                    file
+                };
+                assert!(
+                    root.join(must_exist).exists(),
+                    "`torvyn-sim {command} --help` cites {path}, which does not exist"
+                );
+            }
+        }
+        assert!(
+            cited >= 5,
+            "the help texts cite {cited} files: the scan misses them"
+        );
+    }
 }
