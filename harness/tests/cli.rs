@@ -1584,3 +1584,32 @@ fn fail_on_applies_to_every_stage_of_a_pipeline_and_not_to_a_sweep() {
     let (code, stderr) = code_and_stderr(&["run", "trap", "--fail-on", "traps"], "");
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn inspect_explains_the_exports_instance_of_a_componentize_py_guest() {
+    let Some(upper) = guest("py-uppercase") else {
+        return;
+    };
+    let out = sim_guests()
+        .args(["inspect", path_str(&upper)])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(out).unwrap();
+    assert!(
+        table.contains(
+            "  exports  (not a contract interface: componentize-py's build-time hook \
+             (`init(app-name, symbols, stub-wasi)`)"
+        ),
+        "{table}"
+    );
+    assert!(
+        table.contains("\n  torvyn:streaming/processor@0.1.0\n"),
+        "a contract export has no note:\n{table}"
+    );
+    let t = ok_json_with(sim_guests(), &["inspect", path_str(&upper)], "");
+    assert_eq!(t["export_notes"][0]["export"], "exports");
+    assert_eq!(t["export_notes"].as_array().unwrap().len(), 1, "{t}");
+}

@@ -50,8 +50,61 @@ pub struct Inspection {
     pub stubbed_imports: Vec<String>,
     /// Its exports.
     pub exports: Vec<String>,
+    /// What each export that is not a contract interface is (the engine
+    /// never calls those).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub export_notes: Vec<ExportNote>,
     /// Every world it does not satisfy, and why.
     pub other_worlds: Vec<WorldGap>,
+}
+
+/// An export that is not a contract interface, and what it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExportNote {
+    /// The export's name.
+    pub export: String,
+    /// What it is.
+    pub note: String,
+}
+
+/// What componentize-py's `exports` export is.
+const COMPONENTIZE_PY_EXPORTS: &str = "not a contract interface: componentize-py's build-time \
+    hook (`init(app-name, symbols, stub-wasi)`), which loaded the Python code into the \
+    component when it was built; every componentize-py guest exports it, and the engine never \
+    calls it";
+
+/// What any other export that is not a contract interface is.
+const OTHER_EXPORT: &str = "not a contract interface: the engine never calls it";
+
+/// A note for every export that is not a contract interface: the
+/// `exports` instance componentize-py leaves in every guest it builds
+/// (told apart by the `componentize-py#` names in `bytes`), or any other.
+fn export_notes(exports: &[String], bytes: &[u8]) -> Vec<ExportNote> {
+    const MARK: &[u8] = b"componentize-py#";
+    let contract = |e: &str| {
+        Role::ALL
+            .into_iter()
+            .any(|r| r.interface_names().contains(&e))
+    };
+    let mut componentize_py = None;
+    exports
+        .iter()
+        .filter(|e| !contract(e))
+        .map(|e| {
+            let by_componentize_py = e == "exports"
+                && *componentize_py
+                    .get_or_insert_with(|| bytes.windows(MARK.len()).any(|w| w == MARK));
+            ExportNote {
+                export: e.clone(),
+                note: if by_componentize_py {
+                    COMPONENTIZE_PY_EXPORTS
+                } else {
+                    OTHER_EXPORT
+                }
+                .to_string(),
+            }
+        })
+        .collect()
 }
 
 /// Why a component does not satisfy a world.
@@ -139,7 +192,12 @@ fn gaps(roles: Roles, satisfied: &[World], imports: &[String], linked: bool) -> 
         .collect()
 }
 
-fn from_compiled(component: &str, origin: String, c: &WasmtimeCompiled) -> Inspection {
+fn from_compiled(
+    component: &str,
+    origin: String,
+    bytes: &[u8],
+    c: &WasmtimeCompiled,
+) -> Inspection {
     let roles = c.roles();
     Inspection {
         component: component.to_string(),
@@ -152,6 +210,7 @@ fn from_compiled(component: &str, origin: String, c: &WasmtimeCompiled) -> Inspe
         imports: c.imports().to_vec(),
         stubbed_imports: c.stubbed_imports().to_vec(),
         exports: c.exports().to_vec(),
+        export_notes: export_notes(c.exports(), bytes),
         other_worlds: gaps(roles, c.worlds(), c.imports(), true),
     }
 }
@@ -170,6 +229,7 @@ fn from_binary(component: &str, origin: String, bytes: &[u8], error: String) -> 
         other_worlds: gaps(roles, &[], &imports, false),
         imports,
         stubbed_imports: Vec::new(),
+        export_notes: export_notes(&exports, bytes),
         exports,
     }
 }
@@ -194,7 +254,7 @@ pub fn inspect(
         ..EngineSettings::deterministic(DEFAULT_SEED)
     })?;
     match backend.compile_named(&bytes, &origin) {
-        Ok(c) => Ok(from_compiled(component, origin, &c)),
+        Ok(c) => Ok(from_compiled(component, origin, &bytes, &c)),
         Err(
             e @ (EngineError::Link { .. }
             | EngineError::NoRoles { .. }
@@ -279,7 +339,11 @@ pub fn render_table(i: &Inspection) -> String {
     }
     let _ = writeln!(s, "exports");
     for x in &i.exports {
-        let _ = writeln!(s, "  {x}");
+        match i.export_notes.iter().find(|n| &n.export == x) {
+            Some(n) => writeln!(s, "  {x}  ({})", n.note),
+            None => writeln!(s, "  {x}"),
+        }
+        .ok();
     }
     if i.exports.is_empty() {
         let _ = writeln!(s, "  (none)");
@@ -330,6 +394,31 @@ mod tests {
         assert_eq!(filter.disallowed_imports, [ALLOCATOR]);
         let aggregator = g.iter().find(|g| g.world == "stream-aggregator").unwrap();
         assert!(aggregator.disallowed_imports.is_empty());
+    }
+
+    #[test]
+    fn exports_outside_the_contract_are_explained() {
+        let exports = [
+            "exports".to_string(),
+            "torvyn:streaming/processor@0.1.0".to_string(),
+            "torvyn:streaming/lifecycle".to_string(),
+            "acme:extra/thing".to_string(),
+        ];
+        let by_py = export_notes(&exports, b"\0\x0ccomponentize-py#CallIndirect\0");
+        let notes: Vec<(&str, &str)> = by_py
+            .iter()
+            .map(|n| (n.export.as_str(), n.note.as_str()))
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                ("exports", COMPONENTIZE_PY_EXPORTS),
+                ("acme:extra/thing", OTHER_EXPORT)
+            ]
+        );
+        // Another toolchain's `exports` is not called componentize-py's.
+        let other = export_notes(&exports, b"no marker here");
+        assert_eq!(other[0].note, OTHER_EXPORT);
     }
 
     #[test]

@@ -169,8 +169,11 @@ failed as --fail-on names.";
 const INSPECT_HELP: &str = "\
 Shows the component's roles, imports and exports, the contract worlds it
 satisfies and, for every other world, what it lacks: exports the world needs,
-imports the world does not allow. A component that cannot be linked is still
-described (from its binary), and the command exits with 3.
+imports the world does not allow. An export outside the contract is marked so
+(the engine never calls it), e.g. the `exports` instance of every
+componentize-py guest, componentize-py's build-time init hook. A component
+that cannot be linked is still described (from its binary), and the command
+exits with 3.
 
 Examples:
   torvyn-sim inspect counter-source
