@@ -532,15 +532,27 @@ impl StreamElement {
 
 /// An element a component produced (`output-element`): the payload buffer
 /// has moved to the host.
+///
+/// Its content type is `meta.content_type`: a host forwards that one, and
+/// the next stage sees it both in its input's `meta` and as its payload
+/// buffer's `content-type()` (the harness's pipelines do so).
+/// `buffer_content_type` is only what the guest named on the buffer with
+/// `set-content-type` (empty if it named none); the two can differ, most
+/// often when a guest copies its input's `meta` into its output but labels
+/// the new bytes otherwise. A host that finds them different should keep
+/// the meta's and may report the difference (`torvyn-sim` adds a note
+/// under the call).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OutputElement {
     /// Metadata as the component returned it (advisory `sequence` and
-    /// `timestamp_ns`).
+    /// `timestamp_ns`); its `content_type` is the element's.
     pub meta: ElementMeta,
     /// The payload bytes.
     pub payload: Bytes,
     /// The content type the guest set on the buffer itself
-    /// (`set-content-type`), which may differ from `meta.content_type`.
+    /// (`set-content-type`; empty if it set none). It may differ from
+    /// `meta.content_type`, which is the one that counts: it is not
+    /// forwarded.
     pub buffer_content_type: ContentType,
 }
 

@@ -451,9 +451,13 @@ pub enum Outcome {
     Emit {
         /// The sequence number the component put in the meta (advisory).
         sequence: u64,
-        /// The content type of the meta.
+        /// The content type of the meta: the element's, the one the next
+        /// stage gets.
         content_type: String,
-        /// The content type set on the buffer itself, when it differs.
+        /// The content type set on the buffer itself
+        /// (`set-content-type`), when it differs from the meta's (empty
+        /// when the guest set none). The meta's counts; see
+        /// [`torvyn_engine::OutputElement`].
         #[serde(default, skip_serializing_if = "Option::is_none")]
         buffer_content_type: Option<String>,
         /// The payload.
