@@ -16,7 +16,14 @@
 //! fail_host_call: 3                         # host call 3 of the run (from 0)
 //! fail_host_call: {every_call: 1}           # host call 1 of every call
 //! fail_host_call: {probability: 0.05}       # each with probability 0.05 (seeded by `seed`)
+//! require_handled: true                     # a sweep: a guest that traps on a
+//!                                           # failure it could handle fails it
 //! ```
+//!
+//! Each case of a sweep says how the guest took its failure
+//! ([`Handling`]): it *handled* a contract error (answered a
+//! `process-error`, or a value), *trapped* on it, or got a failure it
+//! cannot handle (a host call without an error case traps).
 
 use std::fmt::Write as _;
 use std::str::FromStr;
@@ -175,6 +182,46 @@ impl From<InjectedFault> for FailedHostCall {
     }
 }
 
+/// How the guest took the failure of one host call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Handling {
+    /// The host call answered a contract error and the guest answered the
+    /// call: a `process-error`, or a value.
+    Handled,
+    /// The host call answered a contract error and the call ended in a
+    /// trap (or another engine fault): the guest did not handle an error
+    /// the contract lets it handle. An uncaught exception in a guest
+    /// language (Python, JavaScript) ends so.
+    Trapped,
+    /// The host function has no error case, so its failure trapped in the
+    /// host: there was nothing for the guest to handle.
+    NoErrorCase,
+}
+
+impl Handling {
+    /// How the guest took a failed host call that answered `answer`
+    /// (`trap`, or the contract error), when the call ended in `outcome`.
+    pub fn of(answer: &str, outcome: &Outcome) -> Self {
+        if answer == "trap" {
+            Self::NoErrorCase
+        } else if matches!(outcome, Outcome::Fault { .. }) {
+            Self::Trapped
+        } else {
+            Self::Handled
+        }
+    }
+
+    /// `handled`, `trapped` or `no error case`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Handled => "handled",
+            Self::Trapped => "trapped",
+            Self::NoErrorCase => "no error case",
+        }
+    }
+}
+
 /// One case of a sweep: the run with one host call failing.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepCase {
@@ -197,6 +244,10 @@ pub struct SweepCase {
     /// a trap or another fault.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
+    /// How the guest took the failure: handled it, trapped on it, or got
+    /// one without an error case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handling: Option<Handling>,
     /// Later calls of the run that failed (a poisoned instance refuses
     /// them).
     pub later_failures: u64,
@@ -216,6 +267,11 @@ impl SweepCase {
     pub fn clean(&self) -> bool {
         self.problems.is_empty()
     }
+
+    /// Whether the guest trapped on a failure it could have handled.
+    pub fn trapped(&self) -> bool {
+        self.handling == Some(Handling::Trapped)
+    }
 }
 
 /// What a sweep found.
@@ -233,6 +289,10 @@ pub struct Sweep {
     pub swept: u64,
     /// Every case.
     pub cases: Vec<SweepCase>,
+    /// Whether a case where the guest trapped on a failure it could handle
+    /// is a problem (the scenario's `require_handled`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_handled: bool,
     /// Whether every case ended cleanly.
     pub clean: bool,
 }
@@ -267,10 +327,11 @@ impl Sweep {
                 "function",
                 "answer",
                 "outcome",
+                "guest",
                 "later failures",
                 "result",
             ],
-            vec![false; 7],
+            vec![false; 8],
         );
         for c in &self.cases {
             let cells = vec![
@@ -282,6 +343,7 @@ impl Sweep {
                 c.function.clone().unwrap_or_else(|| "-".into()),
                 c.answer.clone().unwrap_or_else(|| "-".into()),
                 c.outcome.as_ref().map_or_else(|| "-".into(), |o| o.short()),
+                c.handling.map_or("-", Handling::name).into(),
                 c.later_failures.to_string(),
                 if c.clean() {
                     "clean".into()
@@ -307,8 +369,66 @@ impl Sweep {
                 String::new()
             }
         );
+        let handleable: Vec<&SweepCase> = self
+            .cases
+            .iter()
+            .filter(|c| matches!(c.handling, Some(Handling::Handled | Handling::Trapped)))
+            .collect();
+        let trapped: Vec<&SweepCase> = handleable.iter().copied().filter(|c| c.trapped()).collect();
+        if !handleable.is_empty() {
+            let _ = write!(
+                s,
+                "the guest handled {} of {} failures the contract lets it handle",
+                handleable.len() - trapped.len(),
+                handleable.len()
+            );
+            if trapped.is_empty() {
+                s.push('\n');
+            } else {
+                let _ = writeln!(s, "; it trapped on {}", trapped_by_function(&trapped));
+                s.push_str(if self.require_handled {
+                    "the sweep fails on these cases (require_handled): answer a process-error \
+                     there (e.g. `internal`) instead of trapping\n"
+                } else {
+                    "answer a process-error there (e.g. `internal`) instead of trapping; \
+                     --require-handled (`require_handled: true` in a scenario) makes these cases \
+                     fail the sweep\n"
+                });
+            }
+        }
         s
     }
+}
+
+/// The cases where the guest trapped, by host function:
+/// `` `buffer-allocator.allocate` (allocation-failed; host calls 1, 7) ``.
+fn trapped_by_function(trapped: &[&SweepCase]) -> String {
+    /// Host calls listed per function; the rest are counted.
+    const LISTED: usize = 8;
+    let mut groups: Vec<(&str, &str, Vec<u64>)> = Vec::new();
+    for c in trapped {
+        let function = c.function.as_deref().unwrap_or("?");
+        let answer = c.answer.as_deref().unwrap_or("?");
+        match groups.iter_mut().find(|g| g.0 == function) {
+            Some(g) => g.2.push(c.failed_host_call),
+            None => groups.push((function, answer, vec![c.failed_host_call])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(function, answer, calls)| {
+            let mut listed: Vec<String> = calls.iter().take(LISTED).map(u64::to_string).collect();
+            if calls.len() > LISTED {
+                listed.push(format!("… {} more", calls.len() - LISTED));
+            }
+            format!(
+                "`{function}` ({answer}; host call{} {})",
+                if calls.len() == 1 { "" } else { "s" },
+                listed.join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Runs the sweep of `scenario` on a new engine of `backend` built from
@@ -341,7 +461,14 @@ pub fn sweep_on<B: SimBackend>(
     for k in 0..swept {
         let t = run_compiled(backend, scenario, &compiled, HostFaultPlan::NthOfRun(k))?;
         let again = run_compiled(backend, scenario, &compiled, HostFaultPlan::None)?;
-        cases.push(case(k, &t, outcomes(&again) == expected));
+        let mut c = case(k, &t, outcomes(&again) == expected);
+        if scenario.require_handled && c.trapped() {
+            c.problems.push(format!(
+                "trapped on {}, which the guest may handle (require_handled)",
+                c.answer.as_deref().unwrap_or("an error")
+            ));
+        }
+        cases.push(c);
     }
     Ok(Sweep {
         scenario: scenario.name.clone(),
@@ -349,6 +476,7 @@ pub fn sweep_on<B: SimBackend>(
         backend: B::KIND,
         host_calls,
         swept,
+        require_handled: scenario.require_handled,
         clean: cases.iter().all(SweepCase::clean),
         cases,
     })
@@ -389,6 +517,7 @@ fn case(k: u64, t: &Transcript, serves: bool) -> SweepCase {
             function: None,
             answer: None,
             outcome: None,
+            handling: None,
             later_failures: 0,
             leaked,
             serves,
@@ -409,6 +538,7 @@ fn case(k: u64, t: &Transcript, serves: bool) -> SweepCase {
         function: Some(failed.function.clone()),
         answer: Some(failed.answer.clone()),
         outcome: Some(e.outcome.clone()),
+        handling: Some(Handling::of(&failed.answer, &e.outcome)),
         later_failures: t.entries[e.index + 1..]
             .iter()
             .filter(|l| l.failed())
@@ -426,6 +556,98 @@ fn is_host_fault(e: &Entry) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backend::MockBackend;
+    use crate::scenario::InputElement;
+
+    fn uppercase_sweep(require_handled: bool) -> Scenario {
+        Scenario {
+            inputs: vec![InputElement {
+                payload: Some("hi".into()),
+                ..Default::default()
+            }],
+            fail_host_call: Some(FailHostCall::All(All::All)),
+            require_handled,
+            backend: Some(BackendKind::Mock),
+            ..Scenario::new("uppercase-sweep", "uppercase")
+        }
+    }
+
+    #[test]
+    fn each_case_says_how_the_guest_took_its_failure() {
+        let s = uppercase_sweep(true);
+        let backend = MockBackend::new(&crate::runner::scenario_settings(&s)).unwrap();
+        let sweep = sweep_on(&backend, &s, None).unwrap();
+        assert!(sweep.clean, "{}", sweep.render_text());
+        assert!(sweep.require_handled);
+        let by_function: Vec<(&str, Handling)> = sweep
+            .cases
+            .iter()
+            .map(|c| (c.function.as_deref().unwrap(), c.handling.unwrap()))
+            .collect();
+        assert_eq!(
+            by_function[..3],
+            [
+                ("buffer.read-all", Handling::NoErrorCase),
+                ("buffer-allocator.allocate", Handling::Handled),
+                ("mutable-buffer.append", Handling::Handled),
+            ]
+        );
+        assert!(
+            sweep
+                .render_text()
+                .contains("the guest handled 2 of 2 failures the contract lets it handle\n"),
+            "{}",
+            sweep.render_text()
+        );
+
+        let fault = Outcome::Fault {
+            kind: "trap".into(),
+            message: "unreachable".into(),
+            poisons: true,
+        };
+        let error = Outcome::ProcessError {
+            kind: "internal".into(),
+            message: None,
+        };
+        assert_eq!(Handling::of("allocation-failed", &fault), Handling::Trapped);
+        assert_eq!(Handling::of("capacity-exceeded", &error), Handling::Handled);
+        assert_eq!(
+            Handling::of("allocation-failed", &Outcome::Drop),
+            Handling::Handled
+        );
+        assert_eq!(Handling::of("trap", &fault), Handling::NoErrorCase);
+    }
+
+    #[test]
+    fn the_summary_names_the_host_calls_the_guest_trapped_on() {
+        let s = uppercase_sweep(false);
+        let backend = MockBackend::new(&crate::runner::scenario_settings(&s)).unwrap();
+        let mut sweep = sweep_on(&backend, &s, None).unwrap();
+        // As a guest that traps on the errors would have ended.
+        for c in &mut sweep.cases {
+            if c.handling == Some(Handling::Handled) {
+                c.handling = Some(Handling::Trapped);
+            }
+        }
+        let text = sweep.render_text();
+        assert!(
+            text.contains(
+                "the guest handled 0 of 2 failures the contract lets it handle; it trapped on \
+                 `buffer-allocator.allocate` (allocation-failed; host call 1), \
+                 `mutable-buffer.append` (capacity-exceeded; host call 2)\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("--require-handled"), "{text}");
+
+        let mut bad = uppercase_sweep(true);
+        bad.fail_host_call = Some(FailHostCall::Index(1));
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("`require_handled` applies to a host-call sweep only"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn settings_parse_from_the_command_line_and_from_yaml() {

@@ -137,6 +137,13 @@ pub struct Scenario {
     /// ([`crate::faults::DEFAULT_SWEEP_LIMIT`] when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep_limit: Option<u64>,
+    /// A sweep only: a case where the guest trapped on a failure the
+    /// contract lets it handle (`allocation-failed` from `allocate` or
+    /// `clone-into-mutable`, `capacity-exceeded` from `write` or `append`)
+    /// is a problem, so the sweep is not clean
+    /// ([`crate::faults::Handling::Trapped`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_handled: bool,
     /// The directory relative component paths are resolved against (the
     /// scenario file's directory when loaded from a file).
     #[serde(skip)]
@@ -588,6 +595,13 @@ impl Scenario {
         if self.pull_limit == Some(0) {
             return Err(bad(
                 "`pull_limit` is 0; leave it out or make it at least 1".into()
+            ));
+        }
+        if self.require_handled && !self.fail_host_call.is_some_and(|f| f.is_sweep()) {
+            return Err(bad(
+                "`require_handled` applies to a host-call sweep only; add `fail_host_call: all` \
+                 or leave `require_handled` out"
+                    .into(),
             ));
         }
         if let Some(spec) = &self.mock {

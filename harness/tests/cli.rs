@@ -1257,6 +1257,131 @@ fn run_fail_host_call_all_sweeps_the_host_calls_with_a_row_per_case() {
     assert_eq!(sweep["clean"], true);
 }
 
+/// Each case of a sweep says how the guest took its failure, and
+/// `--require-handled` fails (exit 1) a sweep where the guest trapped on
+/// an error the contract lets it handle, naming the host calls.
+#[test]
+fn run_require_handled_fails_a_sweep_where_the_guest_traps_on_an_error_it_may_handle() {
+    let sweep_args = |component: &'static str| {
+        [
+            "run",
+            component,
+            "--input",
+            "-",
+            "--fail-host-call",
+            "all",
+            "--sweep-limit",
+            "3",
+        ]
+    };
+    // buffer-hog executes `unreachable` when allocate answers an error.
+    let out = sim()
+        .args(sweep_args("buffer-hog"))
+        .write_stdin("a\n")
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("trapped"), "{text}");
+    assert!(
+        text.contains(
+            "the guest handled 0 of 3 failures the contract lets it handle; it trapped on \
+             `buffer-allocator.allocate` (allocation-failed; host calls 0, 1, 2)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("--require-handled"), "{text}");
+
+    let out = sim()
+        .args(sweep_args("buffer-hog"))
+        .arg("--require-handled")
+        .write_stdin("a\n")
+        .assert()
+        .code(1);
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("0 of 3 cases ended cleanly"), "{text}");
+    assert!(
+        text.contains("trapped on allocation-failed, which the guest may handle"),
+        "{text}"
+    );
+    assert!(text.contains("the sweep fails on these cases"), "{text}");
+
+    // As JSON: each case's `handling`, and stderr names the cases.
+    let out = sim()
+        .args(sweep_args("buffer-hog"))
+        .args(["--require-handled", "--format", "json"])
+        .write_stdin("a\n")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "host call 2 (buffer-allocator.allocate): trapped on allocation-failed",
+        ))
+        .stderr(predicate::str::contains(
+            "3 of 3 sweep cases did not end cleanly",
+        ));
+    let sweep = json(&out.get_output().stdout);
+    assert_eq!(sweep["require_handled"], true);
+    assert_eq!(sweep["clean"], false);
+    assert_eq!(sweep["cases"][0]["handling"], "trapped");
+
+    // uppercase answers a process-error on both errors it may handle, so
+    // the flag passes it; a host call without an error case is not its to
+    // handle.
+    let sweep = ok_json(
+        &[
+            "run",
+            "uppercase",
+            "--input",
+            "-",
+            "--fail-host-call",
+            "all",
+            "--require-handled",
+        ],
+        "hello\nWorld\n",
+    );
+    assert_eq!(sweep["clean"], true);
+    let handling: Vec<&str> = sweep["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["handling"].as_str().unwrap())
+        .collect();
+    assert_eq!(&handling[..3], ["no-error-case", "handled", "handled"]);
+    assert!(!handling.contains(&"trapped"), "{handling:?}");
+    sim()
+        .args([
+            "run",
+            "uppercase",
+            "--input",
+            "-",
+            "--fail-host-call",
+            "all",
+        ])
+        .arg("--require-handled")
+        .write_stdin("hello\nWorld\n")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "the guest handled 4 of 4 failures the contract lets it handle\n",
+        ));
+
+    // Only a sweep has cases to require it of.
+    sim()
+        .args(["run", "uppercase", "--input", "-", "--fail-host-call", "3"])
+        .arg("--require-handled")
+        .write_stdin("a\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--require-handled applies to a sweep (--fail-host-call all)",
+        ));
+    sim()
+        .args(["run", "uppercase", "--input", "-", "--require-handled"])
+        .write_stdin("a\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--fail-host-call"));
+}
+
 #[test]
 fn run_fail_host_call_k_marks_the_call_it_failed() {
     let t = ok_json(

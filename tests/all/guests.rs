@@ -312,6 +312,52 @@ fn every_host_call_of_the_python_guest_can_fail_cleanly() {
         .collect();
     assert!(answers.contains("allocation-failed"), "{answers:?}");
     assert!(answers.contains("trap"), "{answers:?}");
+    // app.py does not catch the exception `allocate`'s and `append`'s
+    // errors raise: an uncaught exception traps, so the guest handles none
+    // of the failures it could.
+    let trapped: Vec<&str> = sweep
+        .cases
+        .iter()
+        .filter(|c| c.trapped())
+        .filter_map(|c| c.function.as_deref())
+        .collect();
+    assert_eq!(
+        trapped,
+        [
+            "buffer-allocator.allocate",
+            "mutable-buffer.append",
+            "buffer-allocator.allocate",
+            "mutable-buffer.append"
+        ],
+        "{}",
+        sweep.render_text()
+    );
+    assert!(
+        !sweep
+            .cases
+            .iter()
+            .any(|c| c.handling == Some(torvyn_harness::faults::Handling::Handled)),
+        "{}",
+        sweep.render_text()
+    );
+
+    // With `require_handled` those cases fail the sweep, each saying why.
+    s.require_handled = true;
+    let required = torvyn_harness::faults::sweep(BackendKind::Wasmtime, &s, &settings, None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!required.clean, "{}", required.render_text());
+    for c in &required.cases {
+        assert_eq!(c.clean(), !c.trapped(), "{c:?}");
+    }
+    let text = required.render_text();
+    assert!(
+        text.contains("trapped on allocation-failed, which the guest may handle"),
+        "{text}"
+    );
+    assert!(
+        text.contains("`buffer-allocator.allocate` (allocation-failed; host calls 1, 7)"),
+        "{text}"
+    );
 }
 
 /// The Python sink and processor awaited inside tokio runtimes of both

@@ -129,6 +129,13 @@ append capacity-exceeded, any other host call traps (a `host` fault naming it).
 `all` is a sweep: one run to count the host calls, then one run per host call
 with that call failing, each checked for leaks and followed by a clean run that
 must answer as the first; a row per case (failed_host_call in YAML and JSON).
+Its `guest` column says how the guest took each failure: `handled` (it answered
+a process-error or a value), `trapped` (on an error it could handle: an
+uncaught exception ends so), `no error case` (the host call traps by contract).
+--require-handled makes a sweep where the guest trapped on an error it could
+handle exit 1, naming each such host call.
+
+  torvyn-sim run buffer-hog --input words.txt --fail-host-call all --require-handled
 
 --fail-on makes a run that completed exit 5 when a call failed so: `faults`
 (an engine fault on any call: a trap, fuel, a deadline, a poisoned instance),
@@ -139,7 +146,7 @@ exit code does not depend on what the calls answered.
   torvyn-sim run trap --input words.txt --fail-on any
 
 Exit codes: 0 ok (a sweep: every case ended cleanly), 1 a sweep case leaked or
-broke an invariant, 2 usage, 3 input (file, WAT, world, input line), 4 engine,
+broke an invariant (or, with --require-handled, the guest trapped), 2 usage, 3 input (file, WAT, world, input line), 4 engine,
 5 a call failed as --fail-on names.";
 
 const PIPELINE_HELP: &str = "\
@@ -557,6 +564,11 @@ pub struct RunArgs {
     /// The most cases a sweep runs [default: 10000]
     #[arg(long, value_name = "N", requires = "fail_host_call")]
     pub sweep_limit: Option<u64>,
+    /// A sweep fails (exit 1) when the guest trapped on a failure the
+    /// contract lets it handle (allocation-failed, capacity-exceeded)
+    /// instead of answering a process-error
+    #[arg(long, requires = "fail_host_call")]
+    pub require_handled: bool,
     /// Exit with 5 when a call failed so: faults (engine faults: traps,
     /// fuel, deadlines...), errors (guest process-errors), init (a failed
     /// init), any; repeatable or comma-separated [default: exit 0 whatever

@@ -23,6 +23,7 @@ pub fn scenario(args: &RunArgs, inputs: Vec<InputElement>) -> Scenario {
         preview_bytes: args.preview_bytes,
         fail_host_call: args.fail_host_call,
         sweep_limit: args.sweep_limit,
+        require_handled: args.require_handled,
         inputs,
         ..Scenario::new(stage_id(&args.component), args.component.clone())
     };
@@ -93,7 +94,14 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
         cache_dir: cache.resolve()?,
         ..scenario_settings(&scenario)
     };
-    if scenario.fail_host_call.is_some_and(|f| f.is_sweep()) {
+    let is_sweep = scenario.fail_host_call.is_some_and(|f| f.is_sweep());
+    if args.require_handled && !is_sweep {
+        return Err(CliError::usage(
+            "--require-handled applies to a sweep (--fail-host-call all), which fails each host \
+             call in turn; pass --fail-host-call all, or drop --require-handled",
+        ));
+    }
+    if is_sweep {
         if !args.fail_on.is_empty() {
             return Err(CliError::usage(
                 "--fail-on does not apply to a sweep (--fail-host-call all), whose calls fail on \
@@ -164,6 +172,29 @@ pub fn sweep_report(sweep: &Sweep, format: Format) -> Result<Report, CliError> {
     let mut report = Report::ok(text);
     if !sweep.clean {
         report.code = super::error::EXIT_DIFFERS;
+        if format != Format::Table {
+            // The table says why in its rows; YAML and JSON say it in
+            // `problems`, which a reader of the exit code may not open.
+            let bad: Vec<_> = sweep.cases.iter().filter(|c| !c.clean()).collect();
+            for c in bad.iter().take(10) {
+                report.stderr += &format!(
+                    "host call {} ({}): {}\n",
+                    c.failed_host_call,
+                    c.function.as_deref().unwrap_or("never made"),
+                    c.problems.join("; ")
+                );
+            }
+            report.stderr += &format!(
+                "{} of {} sweep cases did not end cleanly{}\n",
+                bad.len(),
+                sweep.cases.len(),
+                if bad.len() > 10 {
+                    " (the first 10 above; every one in `problems`)"
+                } else {
+                    ""
+                }
+            );
+        }
     }
     Ok(report)
 }
