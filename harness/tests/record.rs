@@ -13,8 +13,8 @@ use torvyn_harness::backend::{BackendKind, EngineSettings, MockBackend, SimBacke
 #[cfg(feature = "wasmtime-backend")]
 use torvyn_harness::record::replay;
 use torvyn_harness::record::{
-    RecordTo, RecordingBackend, replay_on, run_pipeline_recorded, run_scenario_recorded,
-    to_scenario,
+    RecordTo, RecordingBackend, ReplayOptions, replay_on, replay_on_with, run_pipeline_recorded,
+    run_scenario_recorded, to_scenario,
 };
 use torvyn_harness::runner::run_scenario_on;
 use torvyn_harness::scenario::{ComponentSource, InputElement, Scenario};
@@ -119,7 +119,10 @@ fn a_mock_recording_replays_on_the_mock_and_a_changed_model_diverges_at_the_firs
 
     let b = MockBackend::new(&settings()).unwrap();
     let upper = replay_on(&b, &r, &fixture("uppercase"), "uppercase", None).unwrap();
-    let d = upper.divergence.clone().expect("uppercase changes letters");
+    let d = upper
+        .divergence()
+        .cloned()
+        .expect("uppercase changes letters");
     assert_eq!(d.index, first_with_letter(&r));
     assert_eq!(d.function, Function::Process);
     assert!(d.expected.contains("\"ab1\""), "{d:?}");
@@ -132,6 +135,71 @@ fn a_mock_recording_replays_on_the_mock_and_a_changed_model_diverges_at_the_firs
     let text = upper.render_text();
     assert!(text.contains("first divergence at call"), "{text}");
     assert!(text.contains("fuel/call"), "{text}");
+    assert!(upper.stopped_early());
+    assert!(text.contains("--all goes on"), "{text}");
+}
+
+/// With a limit above 1 the replay goes on past a divergence and lists
+/// each, stopping at the limit; without one reached it replays every call.
+#[test]
+fn a_replay_lists_divergences_up_to_its_limit_then_stops() {
+    let r = record("passthrough", BackendKind::Mock, RecordOptions::default());
+    let with_letters: Vec<u64> = r
+        .calls
+        .iter()
+        .filter(|c| {
+            c.input
+                .as_ref()
+                .and_then(|i| i.payload.bytes().cloned())
+                .is_some_and(|b| b.iter().any(u8::is_ascii_alphabetic))
+        })
+        .map(|c| c.index)
+        .collect();
+    assert_eq!(with_letters.len(), 2, "WORDS has two words with letters");
+    let replay_upper = |max_divergences| {
+        let b = MockBackend::new(&settings()).unwrap();
+        let options = ReplayOptions {
+            max_divergences,
+            ..ReplayOptions::default()
+        };
+        replay_on_with(&b, &r, &fixture("uppercase"), "uppercase", &options).unwrap()
+    };
+
+    let all = replay_upper(usize::MAX);
+    let at: Vec<u64> = all.divergences.iter().map(|d| d.index).collect();
+    assert_eq!(at, with_letters);
+    assert_eq!(all.replayed, r.calls.len(), "every call replayed");
+    assert_eq!(all.equal, r.calls.len() - 2);
+    assert!(!all.matches() && !all.stopped_early());
+    let text = all.render_text();
+    assert!(
+        text.contains("divergences   2 answers, 0 reads, 0 output"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "\ndivergence at call {} (process)",
+            with_letters[1]
+        )),
+        "{text}"
+    );
+
+    let one = replay_upper(1);
+    assert_eq!(one.divergences.len(), 1);
+    assert_eq!(one.replayed as u64, with_letters[0] + 1);
+    let two = replay_upper(2);
+    assert_eq!(two.divergences.len(), 2);
+    assert_eq!(two.replayed as u64, with_letters[1] + 1);
+    assert_eq!(two.stopped_early(), two.replayed < r.calls.len());
+
+    // A replay that matches is the same whatever the limit.
+    let b = MockBackend::new(&settings()).unwrap();
+    let options = ReplayOptions {
+        max_divergences: usize::MAX,
+        ..ReplayOptions::default()
+    };
+    let same = replay_on_with(&b, &r, &fixture("passthrough"), "passthrough", &options).unwrap();
+    assert!(same.matches(), "{}", same.render_text());
 }
 
 #[test]
@@ -728,7 +796,7 @@ fn a_mock_model_reading_the_clock_and_random_replays_exactly_and_a_changed_one_d
         None,
     )
     .unwrap();
-    let w = report.world_divergence.clone().unwrap();
+    let w = report.world_divergence().cloned().unwrap();
     let first = process[0].index;
     assert_eq!(w.index, first);
     assert_eq!(
@@ -867,7 +935,7 @@ mod wasmtime {
             None,
         )
         .unwrap();
-        assert_eq!(report.divergence.unwrap().index, first_with_letter(&r));
+        assert_eq!(report.divergence().unwrap().index, first_with_letter(&r));
     }
 
     #[test]
@@ -1049,6 +1117,143 @@ mod wasmtime {
         assert_eq!(bad.status.code(), Some(2), "{bad:?}");
     }
 
+    /// `replay --all` and `--max-divergences N` list more divergences than
+    /// the first, with the same exit codes.
+    #[test]
+    fn the_cli_replay_all_lists_every_divergence_with_the_same_exit_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let words = dir.path().join("words.txt");
+        std::fs::write(&words, "ab1\n123\ncd\nxy\n").unwrap();
+        let rec = dir.path().join("words.jsonl");
+        let out = sim()
+            .args(["run", "passthrough", "--input"])
+            .arg(&words)
+            .arg("--record")
+            .arg(&rec)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let upper = ["--component", "uppercase"];
+
+        let (code, text) = replay_cli(&rec, &[&upper[..], &["--all"]].concat());
+        assert_eq!(code, Some(1), "{text}");
+        for at in [
+            "first divergence at call 0",
+            "divergence at call 2",
+            "call 3",
+        ] {
+            assert!(text.contains(at), "{at}: {text}");
+        }
+        assert!(!text.contains("at call 1 "), "{text}");
+        assert!(text.contains("divergences   3 answers"), "{text}");
+        assert!(text.contains("calls equal   2 of 5 (5 replayed)"), "{text}");
+
+        let (code, text) = replay_cli(&rec, &[&upper[..], &["--max-divergences", "2"]].concat());
+        assert_eq!(code, Some(1), "{text}");
+        assert!(text.contains("divergence at call 2"), "{text}");
+        assert!(!text.contains("call 3"), "{text}");
+        assert!(
+            text.contains("the replay stopped at divergence 2 (the limit), after 3 of 5 calls"),
+            "{text}"
+        );
+
+        let (code, text) = replay_cli(&rec, &upper);
+        assert_eq!(code, Some(1), "{text}");
+        assert!(!text.contains("divergence at call 2"), "{text}");
+        assert!(text.contains("--all goes on"), "{text}");
+
+        let (code, text) = replay_cli(&rec, &["--all"]);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("every call matches"), "{text}");
+        let (code, _) = replay_cli(&rec, &["--all", "--max-divergences", "2"]);
+        assert_eq!(code, Some(2));
+        let (code, _) = replay_cli(&rec, &["--max-divergences", "0"]);
+        assert_eq!(code, Some(2));
+    }
+
+    /// A recording names its component's file by its absolute path, so a
+    /// replay finds it from another directory; moved along with the
+    /// recording, it is found beside it; gone, the error says which
+    /// `--component` to pass.
+    #[test]
+    fn the_cli_replays_a_recording_from_another_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let (made, elsewhere) = (dir.path().join("made"), dir.path().join("elsewhere"));
+        std::fs::create_dir_all(&made).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::fs::copy(
+            torvyn_harness::fixtures::fixture_path("passthrough"),
+            made.join("comp.wat"),
+        )
+        .unwrap();
+        std::fs::write(made.join("in.txt"), "ab\ncd\n").unwrap();
+        let out = sim()
+            .current_dir(&made)
+            .args([
+                "run",
+                "comp.wat",
+                "--input",
+                "in.txt",
+                "--record",
+                "rec.jsonl",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let r = Recording::read(made.join("rec.jsonl")).unwrap();
+        let source = r.header.component.source.unwrap();
+        assert!(std::path::Path::new(&source).is_absolute(), "{source}");
+
+        let replay_from = |cwd: &std::path::Path, rec: &str, args: &[&str]| {
+            let out = sim()
+                .current_dir(cwd)
+                .arg("replay")
+                .arg(rec)
+                .args(args)
+                .output()
+                .unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        };
+        let (code, text, _) = replay_from(&elsewhere, "../made/rec.jsonl", &[]);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(text.contains("every call matches"), "{text}");
+
+        // Moved, component and recording together.
+        let moved = dir.path().join("moved");
+        std::fs::rename(&made, &moved).unwrap();
+        let (code, text, _) = replay_from(&elsewhere, "../moved/rec.jsonl", &[]);
+        assert_eq!(code, Some(0), "{text}");
+        assert!(
+            text.contains(
+                "is not there; replaying against ../moved/comp.wat, beside the recording"
+            ),
+            "{text}"
+        );
+
+        // Gone: exit 3, naming the flag; with it, the replay runs.
+        std::fs::rename(moved.join("comp.wat"), elsewhere.join("build.wat")).unwrap();
+        let (code, _, stderr) = replay_from(&elsewhere, "../moved/rec.jsonl", &[]);
+        assert_eq!(code, Some(3), "{stderr}");
+        assert!(
+            stderr.contains(&format!("made of the component {source}")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("pass the build to replay against with --component PATH"),
+            "{stderr}"
+        );
+        let (code, text, _) = replay_from(
+            &elsewhere,
+            "../moved/rec.jsonl",
+            &["--component", "build.wat"],
+        );
+        assert_eq!(code, Some(0), "{text}");
+    }
+
     /// Records `component` with `torvyn-sim run ... --record REC --clock
     /// system --seed 7` over three inputs; the recording's path.
     fn record_system_seed_7(dir: &std::path::Path, component: &str) -> std::path::PathBuf {
@@ -1112,6 +1317,18 @@ mod wasmtime {
             ),
             "{text}"
         );
+        assert!(!text.contains("reads diverge at call 1"), "{text}");
+        // --all: every call's reads, each named.
+        let (code, text) = replay_cli(&rec, &["--component", twice.to_str().unwrap(), "--all"]);
+        assert_eq!(code, Some(1), "{text}");
+        for call in 0..3 {
+            assert!(
+                text.contains(&format!(
+                    "call {call}: the guest read `wasi:clocks/wall-clock.now` twice"
+                )),
+                "call {call}: {text}"
+            );
+        }
 
         // Other stdout only: exit 1, or 0 with --ignore-output.
         let stomp = dir.path().join("stomp.wat");

@@ -158,7 +158,8 @@ fn run_steps(steps: &[Step], dir: &Path) -> (Option<String>, bool) {
 }
 
 /// README's record-and-replay walkthrough: record `passthrough`, replay
-/// against `uppercase`, see the divergence, refuse a cut recording, keep
+/// against `uppercase`, see the first divergence and then every one
+/// (`--all`), refuse a cut recording, keep
 /// the traffic as a snapshot test.
 #[test]
 fn the_readme_record_and_replay_walkthrough_runs_as_written() {
@@ -168,13 +169,15 @@ fn the_readme_record_and_replay_walkthrough_runs_as_written() {
     };
     let dir = tempfile::tempdir().unwrap();
     let steps = steps_of(&readme, "record-walkthrough");
-    assert!(
+    let exits = |code: i32| {
         steps
             .iter()
-            .filter(|s| matches!(s, Step::Shell { exit: 1, .. } | Step::Shell { exit: 3, .. }))
+            .filter(|s| matches!(s, Step::Shell { exit, .. } if *exit == code))
             .count()
-            == 2,
-        "the walkthrough shows a divergence and a refused recording: {steps:?}"
+    };
+    assert!(
+        exits(1) == 2 && exits(3) == 1,
+        "the walkthrough shows a divergence (first, then all) and a refused recording: {steps:?}"
     );
     let (_, aliased) = run_steps(&steps, dir.path());
     assert!(

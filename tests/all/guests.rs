@@ -643,7 +643,7 @@ fn the_python_stamp_guest_recorded_on_the_system_clock_and_os_randomness_replays
         None,
     )
     .unwrap();
-    let w = report.world_divergence.unwrap();
+    let w = report.world_divergence().unwrap();
     assert_eq!(
         (w.index, w.interface),
         (0, Some(WorldInterface::WallClockNow))

@@ -169,7 +169,7 @@ fn a_build_that_reads_the_clock_twice_diverges_at_that_call_and_interface() {
     });
     let report = replay(&recording, &twice);
     assert!(!report.matches());
-    let w = report.world_divergence.as_ref().unwrap();
+    let w = report.world_divergence().unwrap();
     assert_eq!(w.index, 0);
     assert_eq!(w.interface, Some(WorldInterface::WallClockNow));
     assert_eq!(
@@ -178,7 +178,7 @@ fn a_build_that_reads_the_clock_twice_diverges_at_that_call_and_interface() {
     );
     // The replay went on: the second read got a live value, so the output
     // differs at the first call.
-    assert_eq!(report.divergence.as_ref().unwrap().index, 0);
+    assert_eq!(report.divergence().unwrap().index, 0);
     let text = report.render_text();
     assert!(text.contains("reads diverge at call 0 (process)"), "{text}");
 
@@ -191,7 +191,7 @@ fn a_build_that_reads_the_clock_twice_diverges_at_that_call_and_interface() {
         )
     });
     let report = replay(&recording, &none);
-    let w = report.world_divergence.unwrap();
+    let w = report.world_divergence().unwrap();
     assert_eq!(w.interface, Some(WorldInterface::RandomBytes));
     assert!(
         w.message
@@ -210,12 +210,12 @@ fn other_stdout_is_a_divergence_of_its_own_that_can_be_ignored() {
         t.replacen("144) \"stamp \"", "144) \"stomp \"", 1)
     });
     let mut report = replay(&recording, &stomp);
-    let o = report.output_divergence.clone().unwrap();
+    let o = report.output_divergence().cloned().unwrap();
     assert_eq!((o.index, o.stream), (0, "stdout"));
     assert!(o.expected.contains("stamp alpha"), "{o:?}");
     assert!(o.actual.contains("stomp alpha"), "{o:?}");
     // Every answer is the recorded one: only the output differs.
-    assert!(report.divergence.is_none() && report.world_divergence.is_none());
+    assert!(report.divergence().is_none() && report.world_divergence().is_none());
     assert_eq!(report.equal, INPUTS.len());
     assert!(!report.matches());
     report.ignore_output = true;

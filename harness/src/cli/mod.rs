@@ -280,9 +280,16 @@ each answer with the recorded one: outputs by payload bytes, content types and
 sequence number; guest errors by kind and message; faults by kind. It stops at
 the first call that differs and prints it (call index, function, input,
 expected and actual outcome and bytes), then a summary: calls equal, fuel per
-call recorded and now (p50, p99). A directory is a pipeline's recording (one
-STAGE.jsonl per stage): every stage is replayed, against --component
-STAGE=COMPONENT or the component its recording names.
+call recorded and now (p50, p99). --all replays every call and lists every
+divergence in call order; --max-divergences N lists up to N of each kind. A
+directory is a pipeline's recording (one STAGE.jsonl per stage): every stage
+is replayed, against --component STAGE=COMPONENT or the component its
+recording names.
+
+Without --component the replay runs the component the recording names: a
+fixture, or the file by the absolute path it was recorded with (found from
+any directory), else a file of the same name beside the recording; when
+neither exists it says which --component to pass.
 
 What each call read from the outside world (its WASI clocks and random
 values) is given back to it, per interface in order, whatever clock and seed
@@ -298,6 +305,7 @@ Examples:
   torvyn-sim replay stamp.jsonl
   torvyn-sim run passthrough --input words.txt --record words.jsonl
   torvyn-sim replay words.jsonl --component uppercase
+  torvyn-sim replay words.jsonl --component ./new-build.wasm --all
   torvyn-sim replay words.jsonl --component passthrough --backend mock
   torvyn-sim pipeline counter-source uppercase sink --record rec/
   torvyn-sim replay rec/ --component uppercase=passthrough

@@ -9,7 +9,7 @@ use super::cache::CacheChoice;
 use super::error::{CliError, EXIT_DIFFERS, EXIT_OK};
 use super::{Report, StrategyArg};
 use crate::backend::{BackendKind, EngineSettings};
-use crate::record::{RecordedInstance, replay};
+use crate::record::{RecordedInstance, ReplayOptions, locate_component, replay_with};
 use crate::scenario::{ClockSetting, ComponentSource};
 
 /// Recording options of `run` and `pipeline`.
@@ -97,7 +97,8 @@ pub struct ReplayArgs {
     pub recording: PathBuf,
     /// The component to replay against: a fixture name, a .wat or .wasm
     /// file; for a directory STAGE=COMPONENT (repeatable) [default: the
-    /// component the recording names]
+    /// component the recording names, found where it was recorded or
+    /// beside the recording]
     #[arg(long, short, value_name = "[STAGE=]COMPONENT")]
     pub component: Vec<String>,
     /// Backend [default: the recording's, else wasmtime]
@@ -120,6 +121,14 @@ pub struct ReplayArgs {
     /// replay matches
     #[arg(long)]
     pub ignore_output: bool,
+    /// Replay every call and list every divergence (answers, reads,
+    /// output) instead of stopping at the first; the exit code is the same
+    #[arg(long, conflicts_with = "max_divergences")]
+    pub all: bool,
+    /// List up to N divergences of each kind, stopping at the Nth answer
+    /// that differs [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_divergences: Option<u64>,
 }
 
 /// `torvyn-sim record`.
@@ -277,20 +286,64 @@ pub fn run_replay(args: &ReplayArgs, cache: &CacheChoice) -> Result<Report, CliE
     for (stage, path) in &files {
         read_all.push((stage.clone(), read(path, args.allow_incomplete)?));
     }
+    let options = ReplayOptions {
+        fuel: args.fuel,
+        max_divergences: match (args.all, args.max_divergences) {
+            (true, _) => usize::MAX,
+            (false, Some(n)) => usize::try_from(n).unwrap_or(usize::MAX),
+            (false, None) => 1,
+        },
+    };
+    let component_flag = |stage: &str| {
+        if dir {
+            format!("--component {stage}=PATH")
+        } else {
+            "--component PATH".to_string()
+        }
+    };
     let mut out = String::new();
     let mut code = EXIT_OK;
-    for (stage, recording) in &read_all {
-        let component = chosen
+    for ((stage, recording), (_, path)) in read_all.iter().zip(&files) {
+        let given = chosen
             .iter()
             .find(|(s, _)| s.is_none() || s.as_deref() == Some(stage.as_str()))
-            .map(|(_, c)| c.clone())
-            .or_else(|| recording.header.component.source.clone())
-            .ok_or_else(|| {
-                CliError::usage(format!(
-                    "the recording of `{stage}` names no component; give one with --component"
-                ))
-            })?;
-        super::check_component_ref(&component)?;
+            .map(|(_, c)| c.clone());
+        let (component, source, note) = match given {
+            Some(c) => {
+                super::check_component_ref(&c)?;
+                let source = ComponentSource::parse(&c, None);
+                (c, source, None)
+            }
+            None => {
+                let named = recording.header.component.source.clone().ok_or_else(|| {
+                    CliError::usage(format!(
+                        "the recording of `{stage}` names no component; give one with {}",
+                        component_flag(stage)
+                    ))
+                })?;
+                super::check_component_ref(&named)?;
+                let (source, note) = locate_component(&named, path).map_err(|looked| {
+                    CliError::input(format!(
+                        "the recording {} was made of the component {named}, which is not \
+                         there (looked at {}); pass the build to replay against with {}",
+                        path.display(),
+                        looked
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        component_flag(stage)
+                    ))
+                })?;
+                let label = match (&note, &source) {
+                    (Some(_), ComponentSource::Wat(p) | ComponentSource::Wasm(p)) => {
+                        p.display().to_string()
+                    }
+                    _ => named,
+                };
+                (label, source, note)
+            }
+        };
         let backend = match (args.backend, recording.header.component.backend.as_deref()) {
             (Some(b), _) => b.into(),
             (None, Some("mock")) => BackendKind::Mock,
@@ -303,10 +356,8 @@ pub fn run_replay(args: &ReplayArgs, cache: &CacheChoice) -> Result<Report, CliE
             stub_unknown_imports: !args.refuse_unknown_imports,
             ..EngineSettings::deterministic(crate::sim::DEFAULT_SEED)
         };
-        let source = ComponentSource::parse(&component, None);
-        let mut report = replay(
-            recording, &source, &component, backend, &settings, args.fuel,
-        )?;
+        let mut report = replay_with(recording, &source, &component, backend, &settings, &options)?;
+        report.notes.extend(note);
         report.ignore_output = args.ignore_output;
         if dir {
             out.push_str(&format!("== stage {stage}\n"));

@@ -127,7 +127,7 @@ pub fn recording(data: &[u8]) -> Verdict {
                 Ok(r) => format!(
                     "replay: {} calls, first divergence {:?}",
                     r.calls,
-                    r.divergence.as_ref().map(|d| d.index)
+                    r.divergence().map(|d| d.index)
                 ),
                 Err(e) => format!("replay: {e}"),
             });

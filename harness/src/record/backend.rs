@@ -305,11 +305,16 @@ fn source_digest(source: &ComponentSource) -> Option<[u8; 32]> {
     std::fs::read(path).ok().map(|b| sha256(&b))
 }
 
-/// How a recording names where its component came from.
+/// How a recording names where its component came from: a fixture's
+/// name, or a file's absolute path, so a replay finds it from any
+/// directory.
 fn source_name(source: &ComponentSource, label: &str) -> String {
     match source {
         ComponentSource::Fixture(name) => name.clone(),
-        ComponentSource::Wat(p) | ComponentSource::Wasm(p) => p.display().to_string(),
+        ComponentSource::Wat(p) | ComponentSource::Wasm(p) => std::path::absolute(p)
+            .unwrap_or_else(|_| p.clone())
+            .display()
+            .to_string(),
         ComponentSource::Scripted(_) => label.to_string(),
     }
 }

@@ -29,7 +29,7 @@
 //! // The same traffic against `uppercase`: the first element has a letter.
 //! let upper = ComponentSource::Fixture("uppercase".into());
 //! let report = replay_on(&MockBackend::new(&settings)?, &recording, &upper, "uppercase", None)?;
-//! assert_eq!(report.divergence.unwrap().index, 0);
+//! assert_eq!(report.divergence().unwrap().index, 0);
 //! # Ok::<(), torvyn_harness::HarnessError>(())
 //! ```
 
@@ -41,8 +41,8 @@ pub use backend::{
     RecordTo, RecordedCompiled, RecordedInstance, RecordingBackend, RecordingEngine,
 };
 pub use replay::{
-    Divergence, FuelFigures, OutputDivergence, ReplayReport, WorldDivergence, describe_outcome,
-    replay, replay_on,
+    Divergence, FuelFigures, OutputDivergence, ReplayOptions, ReplayReport, WorldDivergence,
+    describe_outcome, locate_component, replay, replay_on, replay_on_with, replay_with,
 };
 pub use scenario::to_scenario;
 

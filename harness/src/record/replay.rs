@@ -1,6 +1,7 @@
 //! Replaying a recording: the recorded inputs, in order, to a component on
 //! either backend, each answer compared with the recorded one; the first
-//! that differs stops the replay.
+//! that differs stops the replay, unless [`ReplayOptions::max_divergences`]
+//! lets it go on and list more (`torvyn-sim replay --all`).
 //!
 //! What the guest reads from the outside world is given back too (format
 //! version 3): before each call the instance is scripted with the values
@@ -13,6 +14,7 @@
 //! values given back in order and live values once they run out. What the
 //! guest writes to stdout and stderr is compared too (an
 //! [`OutputDivergence`], which [`ReplayReport::ignore_output`] ignores).
+//! Each kind of divergence is listed up to the same limit.
 
 use torvyn_engine::record::{
     CallRecord, Payload, PayloadMode, RecordedOutcome, RecordedOutput, Recording,
@@ -23,11 +25,13 @@ use torvyn_engine::{
     WorldInterface, WorldRead,
 };
 
+use std::path::{Path, PathBuf};
+
 use crate::backend::{BackendKind, EngineSettings, SimBackend, block_on};
 use crate::error::HarnessError;
 use crate::scenario::ComponentSource;
 
-/// The first call whose answer differs from the recording's.
+/// A call whose answer differs from the recording's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Divergence {
     /// The call's index in the recording.
@@ -44,7 +48,7 @@ pub struct Divergence {
     pub detail: Option<String>,
 }
 
-/// The first call whose guest read the outside world differently from the
+/// A call whose guest read the outside world differently from the
 /// recording (see the module docs): more or fewer reads of an interface,
 /// or the same reads in another order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,8 +65,8 @@ pub struct WorldDivergence {
     pub message: String,
 }
 
-/// The first call whose guest wrote other bytes to stdout or stderr than
-/// the recording has.
+/// A call whose guest wrote other bytes to stdout or stderr than the
+/// recording has.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputDivergence {
     /// The call's index in the recording.
@@ -105,18 +109,23 @@ pub struct ReplayReport {
     pub recorded_id: String,
     /// Calls in the recording.
     pub calls: usize,
-    /// Calls made (up to and including the divergence).
+    /// Calls made (up to and including the last answer divergence the
+    /// limit lets the replay list).
     pub replayed: usize,
     /// Calls whose answer was the recorded one.
     pub equal: usize,
-    /// The first call that differs, if one does.
-    pub divergence: Option<Divergence>,
-    /// The first call that read the outside world differently, if one
-    /// did (the replay went on past it).
-    pub world_divergence: Option<WorldDivergence>,
-    /// The first call that wrote other stdout or stderr, if one did (the
-    /// replay went on past it).
-    pub output_divergence: Option<OutputDivergence>,
+    /// The most divergences of each kind listed
+    /// ([`ReplayOptions::max_divergences`]).
+    pub max_divergences: usize,
+    /// The calls whose answer differs, in order, up to the limit (the
+    /// replay stops at the last of them when the limit is reached).
+    pub divergences: Vec<Divergence>,
+    /// The calls that read the outside world differently, in order, up to
+    /// the limit (the replay goes on past them).
+    pub world_divergences: Vec<WorldDivergence>,
+    /// The calls that wrote other stdout or stderr, in order, up to the
+    /// limit (the replay goes on past them).
+    pub output_divergences: Vec<OutputDivergence>,
     /// Whether an output divergence still lets the replay match
     /// (`torvyn-sim replay --ignore-output`); false unless set.
     pub ignore_output: bool,
@@ -131,13 +140,35 @@ impl ReplayReport {
     /// recorded, and (unless [`ReplayReport::ignore_output`]) wrote what
     /// was recorded.
     pub fn matches(&self) -> bool {
-        self.divergence.is_none()
-            && self.world_divergence.is_none()
-            && (self.ignore_output || self.output_divergence.is_none())
+        self.divergences.is_empty()
+            && self.world_divergences.is_empty()
+            && (self.ignore_output || self.output_divergences.is_empty())
             && self.equal == self.calls
     }
 
-    /// The report for people: the first divergence, then the summary.
+    /// The first call whose answer differs, if one does.
+    pub fn divergence(&self) -> Option<&Divergence> {
+        self.divergences.first()
+    }
+
+    /// The first call that read the outside world differently, if one did.
+    pub fn world_divergence(&self) -> Option<&WorldDivergence> {
+        self.world_divergences.first()
+    }
+
+    /// The first call that wrote other stdout or stderr, if one did.
+    pub fn output_divergence(&self) -> Option<&OutputDivergence> {
+        self.output_divergences.first()
+    }
+
+    /// Whether the replay stopped at its last answer divergence, before
+    /// the recording's end, because the limit was reached.
+    pub fn stopped_early(&self) -> bool {
+        self.divergences.len() >= self.max_divergences && self.replayed < self.calls
+    }
+
+    /// The report for people: the divergences in call order (reads,
+    /// output, then the answer of each call), then the summary.
     pub fn render_text(&self) -> String {
         let mut s = format!(
             "replay of {} ({} calls) against {} on {}\n",
@@ -149,42 +180,89 @@ impl ReplayReport {
         for n in &self.notes {
             s.push_str(&format!("note: {n}\n"));
         }
-        if let Some(w) = &self.world_divergence {
-            s.push_str(&format!(
-                "\nreads diverge at call {} ({})\n  {}\n  the replay went on: each \
-                 interface's recorded values are given back in order, live ones once they \
-                 run out\n",
+        // (call index, kind order, text) for every divergence, in call order.
+        let mut blocks: Vec<(u64, u8, String)> = Vec::new();
+        for (i, w) in self.world_divergences.iter().enumerate() {
+            let mut b = format!(
+                "\nreads diverge at call {} ({})\n  {}\n",
                 w.index, w.function, w.message
-            ));
+            );
+            if i == 0 {
+                b.push_str(
+                    "  the replay went on: each interface's recorded values are given back in \
+                     order, live ones once they run out\n",
+                );
+            }
+            blocks.push((w.index, 0, b));
         }
-        if let Some(o) = &self.output_divergence {
-            s.push_str(&format!(
-                "\noutput diverges at call {} ({}): {}{}\n  expected  {}\n  actual    {}\n",
+        for o in &self.output_divergences {
+            blocks.push((
                 o.index,
-                o.function,
-                o.stream,
-                if self.ignore_output {
-                    " (ignored: --ignore-output)"
-                } else {
-                    ""
-                },
-                o.expected,
-                o.actual
+                1,
+                format!(
+                    "\noutput diverges at call {} ({}): {}{}\n  expected  {}\n  actual    {}\n",
+                    o.index,
+                    o.function,
+                    o.stream,
+                    if self.ignore_output {
+                        " (ignored: --ignore-output)"
+                    } else {
+                        ""
+                    },
+                    o.expected,
+                    o.actual
+                ),
             ));
         }
-        if let Some(d) = &self.divergence {
-            s.push_str(&format!(
-                "\nfirst divergence at call {} ({})\n",
-                d.index, d.function
-            ));
-            if let Some(i) = &d.input {
-                s.push_str(&format!("  input     {i}\n"));
+        for (i, d) in self.divergences.iter().enumerate() {
+            let mut b = format!(
+                "\n{} at call {} ({})\n",
+                if i == 0 {
+                    "first divergence"
+                } else {
+                    "divergence"
+                },
+                d.index,
+                d.function
+            );
+            if let Some(input) = &d.input {
+                b.push_str(&format!("  input     {input}\n"));
             }
-            s.push_str(&format!("  expected  {}\n", d.expected));
-            s.push_str(&format!("  actual    {}\n", d.actual));
+            b.push_str(&format!("  expected  {}\n", d.expected));
+            b.push_str(&format!("  actual    {}\n", d.actual));
             if let Some(detail) = &d.detail {
-                s.push_str(&format!("  {detail}\n"));
+                b.push_str(&format!("  {detail}\n"));
             }
+            blocks.push((d.index, 2, b));
+        }
+        blocks.sort_by_key(|(index, order, _)| (*index, *order));
+        for (_, _, b) in &blocks {
+            s.push_str(b);
+        }
+        if self.stopped_early() {
+            s.push_str(&if self.max_divergences == 1 {
+                format!(
+                    "\nthe replay stopped at the first divergence, after {} of {} calls; --all \
+                     goes on and lists every divergence (--max-divergences N the first N)\n",
+                    self.replayed, self.calls
+                )
+            } else {
+                format!(
+                    "\nthe replay stopped at divergence {} (the limit), after {} of {} calls; \
+                     --all goes on to the end\n",
+                    self.max_divergences, self.replayed, self.calls
+                )
+            });
+        }
+        if self.max_divergences > 1 && !self.matches() {
+            s.push_str(&format!(
+                "\ndivergences   {} answers, {} reads, {} output{}\n  a call after the first \
+                 divergence may differ because an earlier one did (the component's state)\n",
+                self.divergences.len(),
+                self.world_divergences.len(),
+                self.output_divergences.len(),
+                if self.ignore_output { " (ignored)" } else { "" }
+            ));
         }
         let f = &self.fuel;
         s.push_str(&format!(
@@ -210,7 +288,74 @@ impl ReplayReport {
     }
 }
 
-/// Replays `recording` against `source` on a new engine of `backend`.
+/// Where the component a recording names is, for a replay run from any
+/// directory: `named` as recorded (a fixture name, or a path: absolute in
+/// recordings made by this harness, relative to where they were made in
+/// older ones), else that path under the directory of the recording file
+/// `recording`, else its file name beside the recording. The source and,
+/// when it was not found where recorded, a note saying where it was;
+/// `Err` with every path looked at when none exists.
+pub fn locate_component(
+    named: &str,
+    recording: &Path,
+) -> Result<(ComponentSource, Option<String>), Vec<PathBuf>> {
+    let as_recorded = ComponentSource::parse(named, None);
+    let path = match &as_recorded {
+        ComponentSource::Wat(p) | ComponentSource::Wasm(p) => p.clone(),
+        _ => return Ok((as_recorded, None)),
+    };
+    let dir = recording.parent().unwrap_or(Path::new(""));
+    let mut candidates = vec![path.clone()];
+    if path.is_relative() {
+        candidates.push(dir.join(&path));
+    }
+    if let Some(name) = path.file_name() {
+        candidates.push(dir.join(name));
+    }
+    candidates.dedup();
+    let found = candidates.iter().position(|c| c.is_file());
+    match found {
+        Some(0) => Ok((as_recorded, None)),
+        Some(i) => {
+            let at = candidates[i].clone();
+            let note = format!(
+                "the recorded component {named} is not there; replaying against {}, beside the \
+                 recording",
+                at.display()
+            );
+            let source = match as_recorded {
+                ComponentSource::Wat(_) => ComponentSource::Wat(at),
+                _ => ComponentSource::Wasm(at),
+            };
+            Ok((source, Some(note)))
+        }
+        None => Err(candidates),
+    }
+}
+
+/// How a replay runs ([`replay_with`], [`replay_on_with`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplayOptions {
+    /// Fuel per call; the engine's default when `None`.
+    pub fuel: Option<u64>,
+    /// The most divergences of each kind (answers, reads, output) listed:
+    /// the replay stops at the answer divergence that reaches it. 1 (the
+    /// default) stops at the first; `usize::MAX` replays every call
+    /// (`torvyn-sim replay --all`). 0 counts as 1.
+    pub max_divergences: usize,
+}
+
+impl Default for ReplayOptions {
+    fn default() -> Self {
+        Self {
+            fuel: None,
+            max_divergences: 1,
+        }
+    }
+}
+
+/// Replays `recording` against `source` on a new engine of `backend`,
+/// stopping at the first divergence ([`replay_with`] to go on).
 pub fn replay(
     recording: &Recording,
     source: &ComponentSource,
@@ -219,20 +364,29 @@ pub fn replay(
     settings: &EngineSettings,
     fuel: Option<u64>,
 ) -> Result<ReplayReport, HarnessError> {
-    crate::with_backend!(backend, settings, |b| replay_on(
-        b, recording, source, label, fuel
+    let options = ReplayOptions {
+        fuel,
+        ..ReplayOptions::default()
+    };
+    replay_with(recording, source, label, backend, settings, &options)
+}
+
+/// [`replay`] with `options`.
+pub fn replay_with(
+    recording: &Recording,
+    source: &ComponentSource,
+    label: &str,
+    backend: BackendKind,
+    settings: &EngineSettings,
+    options: &ReplayOptions,
+) -> Result<ReplayReport, HarnessError> {
+    crate::with_backend!(backend, settings, |b| replay_on_with(
+        b, recording, source, label, options
     ))?
 }
 
-/// Replays `recording` against `source` (named `label` in messages) on
-/// `backend`: instantiates it with the recorded id, grants and insecure
-/// seed (and `fuel` per call, if given), makes every recorded call with
-/// the recorded input and the recorded reads of the outside world (see the
-/// module docs), and stops at the first answer that differs. Outputs are
-/// compared by payload, content types and sequence number; guest errors by
-/// kind and message; faults by kind (their messages name backend details).
-/// Reads and stdout/stderr are compared for a version 3 recording (older
-/// ones hold none: their guest reads live values).
+/// [`replay_on_with`] stopping at the first divergence, with `fuel` per
+/// call if given.
 pub fn replay_on<B: SimBackend>(
     backend: &B,
     recording: &Recording,
@@ -240,6 +394,31 @@ pub fn replay_on<B: SimBackend>(
     label: &str,
     fuel: Option<u64>,
 ) -> Result<ReplayReport, HarnessError> {
+    let options = ReplayOptions {
+        fuel,
+        ..ReplayOptions::default()
+    };
+    replay_on_with(backend, recording, source, label, &options)
+}
+
+/// Replays `recording` against `source` (named `label` in messages) on
+/// `backend`: instantiates it with the recorded id, grants and insecure
+/// seed (and the options' fuel per call, if given), makes every recorded
+/// call with the recorded input and the recorded reads of the outside
+/// world (see the module docs), and stops at the answer divergence that
+/// reaches [`ReplayOptions::max_divergences`]. Outputs are
+/// compared by payload, content types and sequence number; guest errors by
+/// kind and message; faults by kind (their messages name backend details).
+/// Reads and stdout/stderr are compared for a version 3 recording (older
+/// ones hold none: their guest reads live values).
+pub fn replay_on_with<B: SimBackend>(
+    backend: &B,
+    recording: &Recording,
+    source: &ComponentSource,
+    label: &str,
+    replay_options: &ReplayOptions,
+) -> Result<ReplayReport, HarnessError> {
+    let max = replay_options.max_divergences.max(1);
     let header = &recording.header;
     if header.payloads == PayloadMode::Digest && recording.calls.iter().any(|c| c.input.is_some()) {
         return Err(HarnessError::InvalidScenario {
@@ -264,7 +443,7 @@ pub fn replay_on<B: SimBackend>(
         .map_err(|source| HarnessError::engine("instantiate", &id, source))?;
     // Recorded reads are compared from version 3 on.
     let compare_world = header.version >= 3;
-    if let Some(fuel) = fuel {
+    if let Some(fuel) = replay_options.fuel {
         backend.set_fuel(&mut inst, fuel, &id)?;
     }
     let mut notes = Vec::new();
@@ -296,9 +475,10 @@ pub fn replay_on<B: SimBackend>(
         calls: recording.calls.len(),
         replayed: 0,
         equal: 0,
-        divergence: None,
-        world_divergence: None,
-        output_divergence: None,
+        max_divergences: max,
+        divergences: Vec::new(),
+        world_divergences: Vec::new(),
+        output_divergences: Vec::new(),
         ignore_output: false,
         fuel: FuelFigures::default(),
         notes,
@@ -311,11 +491,15 @@ pub fn replay_on<B: SimBackend>(
         let (actual, fuel_now) = make_call(&mut inst, call);
         if compare_world {
             let world = inst.take_world();
-            if report.world_divergence.is_none() {
-                report.world_divergence = read_divergence(call, &world.reads);
+            if report.world_divergences.len() < max {
+                report
+                    .world_divergences
+                    .extend(read_divergence(call, &world.reads));
             }
-            if report.output_divergence.is_none() {
-                report.output_divergence = output_divergence(call, &world);
+            if report.output_divergences.len() < max {
+                report
+                    .output_divergences
+                    .extend(output_divergence(call, &world));
             }
         }
         report.replayed += 1;
@@ -325,7 +509,7 @@ pub fn replay_on<B: SimBackend>(
             report.equal += 1;
             continue;
         }
-        report.divergence = Some(Divergence {
+        report.divergences.push(Divergence {
             index: call.index,
             function: call.function,
             input: call
@@ -336,7 +520,9 @@ pub fn replay_on<B: SimBackend>(
             actual: describe_outcome(&actual),
             detail: first_difference(&call.outcome, &actual),
         });
-        break;
+        if report.divergences.len() >= max {
+            break;
+        }
     }
     report.fuel = FuelFigures {
         recorded_p50: percentile(&recorded_fuel, 50),
