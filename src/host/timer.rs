@@ -2,9 +2,10 @@
 //! engine clock during a call counts against it.
 //!
 //! Hot path: the call frame notes when every call started (a few stores;
-//! the timer is built when a host call or a wait first needs it), and host
-//! calls look at one flag (a load and a branch).
-//! Only on a virtual clock does a host call do more: there the clock moves
+//! the timer is built when a host call or a wait first needs it). On an
+//! engine with a virtual clock, each host call looks at one flag (a load
+//! and a branch); on the system clock the host functions are linked
+//! without the check. Only on a virtual clock does a host call do more: there the clock moves
 //! with work (the guest's fuel, charged when the call ends, and every host
 //! call as it happens), so a guest that makes host calls in a loop would
 //! otherwise run past its deadline on time its fuel allowance never saw.
