@@ -9,7 +9,7 @@
 //! cost without the tap. Backend-neutral: the Wasmtime backend's WASI
 //! clocks, random generators and captured output go through it
 //! (`src/wasmtime/wasi.rs`), and so do a mock model's
-//! [`crate::mock::MockCtx`] clock and random reads.
+//! `MockCtx` clock and random reads (feature `mock`).
 //!
 //! A tap has three modes, all per instance:
 //!
