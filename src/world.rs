@@ -156,6 +156,25 @@ impl WorldRead {
             Self::InsecureRandomU64(_) => WorldInterface::InsecureRandomU64,
         }
     }
+
+    /// The value of a wall-clock read.
+    fn duration(self) -> Option<Duration> {
+        match self {
+            Self::WallClockNow(d) | Self::WallClockResolution(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The value of a monotonic-clock or `get-*-random-u64` read.
+    fn number(self) -> Option<u64> {
+        match self {
+            Self::MonotonicClockNow(n)
+            | Self::MonotonicClockResolution(n)
+            | Self::RandomU64(n)
+            | Self::InsecureRandomU64(n) => Some(n),
+            _ => None,
+        }
+    }
 }
 
 /// What one call read from the outside world and wrote to stdout and
@@ -367,18 +386,30 @@ impl WorldTap {
         value
     }
 
-    /// `wasi:clocks/wall-clock.now`.
+    /// A read of `interface`: `live` when the tap is off; else the
+    /// script's next value of it, or `live`, logged. `wrap` and `unwrap`
+    /// move the value into a [`WorldRead`] and out of it (a script's queue
+    /// holds reads of its own interface only, so `unwrap` finds it).
     #[inline]
-    pub fn wall_clock_now(&self, live: impl FnOnce() -> Duration) -> Duration {
+    fn read<T>(
+        &self,
+        interface: WorldInterface,
+        live: impl FnOnce() -> T,
+        wrap: fn(T) -> WorldRead,
+        unwrap: fn(WorldRead) -> Option<T>,
+    ) -> T {
         if !self.on() {
             return live();
         }
-        match self.read_slow(WorldInterface::WallClockNow, || {
-            WorldRead::WallClockNow(live())
-        }) {
-            WorldRead::WallClockNow(d) => d,
-            _ => unreachable!("a queue holds reads of its own interface"),
-        }
+        unwrap(self.read_slow(interface, || wrap(live())))
+            .expect("a queue holds reads of its own interface")
+    }
+
+    /// `wasi:clocks/wall-clock.now`.
+    #[inline]
+    pub fn wall_clock_now(&self, live: impl FnOnce() -> Duration) -> Duration {
+        use WorldRead::WallClockNow as R;
+        self.read(WorldInterface::WallClockNow, live, R, WorldRead::duration)
     }
 
     /// `wasi:clocks/wall-clock.resolution`.
@@ -391,29 +422,25 @@ impl WorldTap {
         )
     )]
     pub fn wall_clock_resolution(&self, live: impl FnOnce() -> Duration) -> Duration {
-        if !self.on() {
-            return live();
-        }
-        match self.read_slow(WorldInterface::WallClockResolution, || {
-            WorldRead::WallClockResolution(live())
-        }) {
-            WorldRead::WallClockResolution(d) => d,
-            _ => unreachable!("a queue holds reads of its own interface"),
-        }
+        use WorldRead::WallClockResolution as R;
+        self.read(
+            WorldInterface::WallClockResolution,
+            live,
+            R,
+            WorldRead::duration,
+        )
     }
 
     /// `wasi:clocks/monotonic-clock.now`.
     #[inline]
     pub fn monotonic_clock_now(&self, live: impl FnOnce() -> u64) -> u64 {
-        if !self.on() {
-            return live();
-        }
-        match self.read_slow(WorldInterface::MonotonicClockNow, || {
-            WorldRead::MonotonicClockNow(live())
-        }) {
-            WorldRead::MonotonicClockNow(n) => n,
-            _ => unreachable!("a queue holds reads of its own interface"),
-        }
+        use WorldRead::MonotonicClockNow as R;
+        self.read(
+            WorldInterface::MonotonicClockNow,
+            live,
+            R,
+            WorldRead::number,
+        )
     }
 
     /// `wasi:clocks/monotonic-clock.resolution`.
@@ -426,23 +453,18 @@ impl WorldTap {
         )
     )]
     pub fn monotonic_clock_resolution(&self, live: impl FnOnce() -> u64) -> u64 {
-        if !self.on() {
-            return live();
-        }
-        match self.read_slow(WorldInterface::MonotonicClockResolution, || {
-            WorldRead::MonotonicClockResolution(live())
-        }) {
-            WorldRead::MonotonicClockResolution(n) => n,
-            _ => unreachable!("a queue holds reads of its own interface"),
-        }
+        use WorldRead::MonotonicClockResolution as R;
+        self.read(
+            WorldInterface::MonotonicClockResolution,
+            live,
+            R,
+            WorldRead::number,
+        )
     }
 
     /// `get-random-u64` (`insecure`: of `wasi:random/insecure`).
     #[inline]
     pub fn random_u64(&self, insecure: bool, live: impl FnOnce() -> u64) -> u64 {
-        if !self.on() {
-            return live();
-        }
         let (interface, wrap): (_, fn(u64) -> WorldRead) = if insecure {
             (
                 WorldInterface::InsecureRandomU64,
@@ -451,10 +473,7 @@ impl WorldTap {
         } else {
             (WorldInterface::RandomU64, WorldRead::RandomU64)
         };
-        match self.read_slow(interface, || wrap(live())) {
-            WorldRead::RandomU64(n) | WorldRead::InsecureRandomU64(n) => n,
-            _ => unreachable!("a queue holds reads of its own interface"),
-        }
+        self.read(interface, live, wrap, WorldRead::number)
     }
 
     /// Fills `buf` with random bytes (`insecure`: of
