@@ -277,40 +277,6 @@ impl RouteAnswer {
     }
 }
 
-// SAFETY: a `list<string>`: a pointer pair, as `ComponentType for [T]`
-// (whose type check this is) declares a list.
-unsafe impl ComponentType for RouteAnswer {
-    type Lower = [ValRaw; 2];
-
-    const ABI: CanonicalAbiInfo = CanonicalAbiInfo::POINTER_PAIR;
-
-    fn typecheck(ty: &InterfaceType, types: &InstanceType<'_>) -> wasmtime::Result<()> {
-        <[GuestStr] as ComponentType>::typecheck(ty, types)
-    }
-}
-
-// SAFETY: the list is checked to lie within memory before an element is
-// read, as Wasmtime's `WasmList` does.
-unsafe impl Lift for RouteAnswer {
-    fn linear_lift_from_flat(
-        cx: &mut LiftContext<'_>,
-        ty: InterfaceType,
-        src: &Self::Lower,
-    ) -> wasmtime::Result<Self> {
-        let (ptr, len) = flat_pair(src);
-        Self::lift(cx, ty, ptr, len)
-    }
-
-    fn linear_lift_from_memory(
-        cx: &mut LiftContext<'_>,
-        ty: InterfaceType,
-        bytes: &[u8],
-    ) -> wasmtime::Result<Self> {
-        let (ptr, len) = pair(bytes);
-        Self::lift(cx, ty, ptr, len)
-    }
-}
-
 /// A `flush` answer (`list<output-element>`): its elements with their
 /// content types copied, or the bound it broke.
 pub(crate) enum FlushAnswer {
@@ -381,36 +347,48 @@ impl FlushAnswer {
     }
 }
 
-// SAFETY: a `list<output-element>`: a pointer pair, as `ComponentType for
-// [T]` (whose type check this is) declares a list.
-unsafe impl ComponentType for FlushAnswer {
-    type Lower = [ValRaw; 2];
+/// The `ComponentType` and `Lift` of a list answer `$answer` of `$elem`s,
+/// lifted by its own `lift(cx, ty, ptr, len)`.
+///
+/// SAFETY (of the impls it writes): a list is a pointer pair, as
+/// `ComponentType for [T]` (whose type check this is) declares it; and
+/// `lift` checks the list lies within memory before it reads an element,
+/// as Wasmtime's `WasmList` does.
+macro_rules! list_answer {
+    ($answer:ty, $elem:ty) => {
+        // SAFETY: see the macro's docs.
+        unsafe impl ComponentType for $answer {
+            type Lower = [ValRaw; 2];
 
-    const ABI: CanonicalAbiInfo = CanonicalAbiInfo::POINTER_PAIR;
+            const ABI: CanonicalAbiInfo = CanonicalAbiInfo::POINTER_PAIR;
 
-    fn typecheck(ty: &InterfaceType, types: &InstanceType<'_>) -> wasmtime::Result<()> {
-        <[RawOutput] as ComponentType>::typecheck(ty, types)
-    }
+            fn typecheck(ty: &InterfaceType, types: &InstanceType<'_>) -> wasmtime::Result<()> {
+                <[$elem] as ComponentType>::typecheck(ty, types)
+            }
+        }
+
+        // SAFETY: see the macro's docs.
+        unsafe impl Lift for $answer {
+            fn linear_lift_from_flat(
+                cx: &mut LiftContext<'_>,
+                ty: InterfaceType,
+                src: &Self::Lower,
+            ) -> wasmtime::Result<Self> {
+                let (ptr, len) = flat_pair(src);
+                Self::lift(cx, ty, ptr, len)
+            }
+
+            fn linear_lift_from_memory(
+                cx: &mut LiftContext<'_>,
+                ty: InterfaceType,
+                bytes: &[u8],
+            ) -> wasmtime::Result<Self> {
+                let (ptr, len) = pair(bytes);
+                Self::lift(cx, ty, ptr, len)
+            }
+        }
+    };
 }
 
-// SAFETY: the list is checked to lie within memory before an element is
-// read, as Wasmtime's `WasmList` does.
-unsafe impl Lift for FlushAnswer {
-    fn linear_lift_from_flat(
-        cx: &mut LiftContext<'_>,
-        ty: InterfaceType,
-        src: &Self::Lower,
-    ) -> wasmtime::Result<Self> {
-        let (ptr, len) = flat_pair(src);
-        Self::lift(cx, ty, ptr, len)
-    }
-
-    fn linear_lift_from_memory(
-        cx: &mut LiftContext<'_>,
-        ty: InterfaceType,
-        bytes: &[u8],
-    ) -> wasmtime::Result<Self> {
-        let (ptr, len) = pair(bytes);
-        Self::lift(cx, ty, ptr, len)
-    }
-}
+list_answer!(RouteAnswer, GuestStr);
+list_answer!(FlushAnswer, RawOutput);
