@@ -167,6 +167,17 @@ pub struct Pipeline {
     /// `torvyn-sim` sets it unless given `--refuse-unknown-imports`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stub_unknown_imports: bool,
+    /// How `torvyn-sim check` compares a run with its snapshot:
+    /// `exact` (fuel and engine-clock times too) or `behaviour` (what the
+    /// component did, costs reported only). Absent:
+    /// [`Compare::default_for`](crate::snapshot::Compare::default_for)
+    /// (exact for WAT text and mocks, behaviour for binary components).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<crate::snapshot::Compare>,
+    /// With `behaviour` comparison: `check` fails when the run's fuel
+    /// exceeds the snapshot's by more than this percentage (`10`, `2.5%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel_tolerance: Option<crate::snapshot::Percent>,
     /// The directory relative component paths are resolved against.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -455,6 +466,13 @@ impl Pipeline {
         };
         if self.name.trim().is_empty() {
             return Err(bad("`name` is empty; give the pipeline a short name".into()));
+        }
+        if self.compare == Some(crate::snapshot::Compare::Exact) && self.fuel_tolerance.is_some() {
+            return Err(bad(
+                "`fuel_tolerance` needs `compare: behaviour` (exact comparison already fails \
+                 on any fuel change); drop one of them"
+                    .into(),
+            ));
         }
         for (what, s) in self.stages() {
             if s.component.trim().is_empty() {

@@ -443,6 +443,51 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// The first line of a Wasmtime backtrace in a fault's message.
+const BACKTRACE: &str = "error while executing at wasm backtrace:";
+
+/// A fault's message without the Wasmtime backtrace in it
+/// (`... error while executing at wasm backtrace:`, a line per frame, the
+/// trap after the last frame): the lines before it, then the fault's first
+/// line with the trap in place of the frames; and how many frames there
+/// were. `None` when the message has no backtrace.
+///
+/// The frames name code offsets and function indices, which move with
+/// every build of a component; the rest says what happened. The table
+/// shows this form unless `-v`, and a behaviour comparison
+/// ([`crate::snapshot::Compare::Behaviour`]) compares this form.
+pub fn without_backtrace(message: &str) -> Option<(String, usize)> {
+    let lines: Vec<&str> = message.lines().collect();
+    let at = lines.iter().position(|l| l.ends_with(BACKTRACE))?;
+    let frames = lines[at + 1..].iter().filter(|l| is_frame(l)).count();
+    let last = lines.last().filter(|_| frames > 0)?;
+    // The trap follows the last frame's function name (`N: 0x.. - name:
+    // wasm trap: ...`), or a note Wasmtime put after the frames.
+    let cause = if is_frame(last) {
+        last.split_once(" - ")
+            .and_then(|(_, rest)| rest.split_once(": "))
+            .map(|(_, cause)| cause)
+    } else {
+        last.split_once("information: ").map(|(_, cause)| cause)
+    }
+    .unwrap_or(last.trim());
+    let mut out = String::new();
+    for l in &lines[..at] {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out.push_str(&lines[at][..lines[at].len() - BACKTRACE.len()]);
+    out.push_str(cause);
+    Some((out, frames))
+}
+
+/// Whether `line` is a backtrace frame: `  N: ...`.
+fn is_frame(line: &str) -> bool {
+    line.trim_start()
+        .split_once(':')
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// What a call returned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -194,13 +194,29 @@ transcript (YAML, without wall-clock figures) with FILE. An insta `.snap` file
 is accepted too: its `---` header block is skipped. Both sides are compared as
 YAML documents, so formatting differences do not count.
 
+How: --compare exact compares every field, fuel and engine-clock times
+included; --compare behaviour compares what the component did (calls,
+outcomes, payloads, errors, faults without their backtraces, host calls,
+copies, allocations, captured output) and prints the fuel and time changes as
+a table, failing only when --fuel-tolerance PCT is exceeded. Without a flag the
+file's `compare` and `fuel_tolerance` decide, else exact when every component
+is WAT text or a mock, behaviour when one is a .wasm component (a toolchain's
+build: its fuel moves with every rebuild). The snapshot always keeps the costs.
+
+--component runs another build against the same snapshot: C for a scenario,
+STAGE=C for a pipeline stage.
+
 Examples:
   torvyn-sim check fixtures/scenarios/uppercase.yaml --snapshot uppercase.yaml --update
   torvyn-sim check fixtures/scenarios/uppercase.yaml --snapshot uppercase.yaml
+  torvyn-sim check my-app.yaml --snapshot my-app.snap.yaml --component build/app.wasm
+  torvyn-sim check my-app.yaml --snapshot my-app.snap.yaml --fuel-tolerance 10
   torvyn-sim check fixtures/pipelines/counter-sink.yaml \\
-      --snapshot tests/all/snapshots/all__snapshots__pipelines@counter-sink.yaml.snap
+      --snapshot tests/all/snapshots/all__snapshots__pipelines@counter-sink.yaml.snap \\
+      --component sink=fixtures/components/sink.wat
 
-Exit codes: 0 same, 1 differs (a line diff is printed), 2 usage, 3 input, 4 engine.";
+Exit codes: 0 same, 1 differs (a line diff is printed) or fuel over the
+tolerance, 2 usage, 3 input, 4 engine.";
 
 const DEMO_HELP: &str = "\
 Runs a bundled pipeline: a source of five lines of text → the uppercase
@@ -690,6 +706,21 @@ pub struct CheckArgs {
     /// Backend [default: the file's, else wasmtime]
     #[arg(long, value_enum)]
     pub backend: Option<BackendArg>,
+    /// Run another build: C in place of the scenario's component, or
+    /// STAGE=C in place of a pipeline stage's (repeatable). The snapshot
+    /// keeps the file's name for it
+    #[arg(long, value_name = "[STAGE=]C")]
+    pub component: Vec<String>,
+    /// Compare everything (exact) or what the component did, not what it
+    /// cost (behaviour) [default: the file's `compare`, else exact for WAT
+    /// text and mocks, behaviour for .wasm components]
+    #[arg(long, value_name = "HOW", value_parser = clap::builder::TypedValueParser::map(clap::builder::PossibleValuesParser::new(crate::snapshot::Compare::NAMES), |s| s.parse::<crate::snapshot::Compare>().expect("a listed name")))]
+    pub compare: Option<crate::snapshot::Compare>,
+    /// With behaviour comparison: fail when the run's fuel exceeds the
+    /// snapshot's by more than PCT percent (e.g. 10) [default: the file's
+    /// `fuel_tolerance`, else fuel is only reported]
+    #[arg(long, value_name = "PCT")]
+    pub fuel_tolerance: Option<crate::snapshot::Percent>,
 }
 
 /// `torvyn-sim demo`.
