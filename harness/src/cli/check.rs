@@ -194,6 +194,8 @@ pub fn snapshot_of(
                     r.component, stage.component
                 ));
                 labels.push((name.clone(), stage.component.clone()));
+                // An unnamed stage is named after its component: keep the name.
+                stage.name.get_or_insert_with(|| name.clone());
                 stage.component = r.component.clone();
                 stage.mock = None;
             }
