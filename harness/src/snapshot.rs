@@ -104,7 +104,10 @@ impl Compare {
                 "a binary component's fuel moves with every rebuild by its toolchain",
             )
         } else {
-            (Self::Exact, "the components are WAT text, whose fuel is pinned")
+            (
+                Self::Exact,
+                "the components are WAT text, whose fuel is pinned",
+            )
         }
     }
 }
@@ -432,7 +435,10 @@ impl Comparison {
     /// regression if any. Empty when nothing cost differently.
     pub fn render_costs(&self, max_rows: usize) -> String {
         let mut s = String::new();
-        if let Some(f) = self.fuel.filter(|f| f.before != f.after || !self.costs.is_empty()) {
+        if let Some(f) = self
+            .fuel
+            .filter(|f| f.before != f.after || !self.costs.is_empty())
+        {
             let _ = writeln!(
                 s,
                 "fuel {}: {} → {} units{} over the run; {} call{} cost differently",
@@ -560,8 +566,9 @@ pub fn compare(snapshot: &str, run: &str, settings: &CompareSettings) -> Compari
         })
     };
     let diff = diff_of(settings.compare);
-    let only_costs_differ =
-        settings.compare == Compare::Exact && diff.is_some() && diff_of(Compare::Behaviour).is_none();
+    let only_costs_differ = settings.compare == Compare::Exact
+        && diff.is_some()
+        && diff_of(Compare::Behaviour).is_none();
 
     let (costs, fuel) = cost_changes(snapshot, run);
     let regression = match (settings.compare, settings.fuel_tolerance, fuel) {
@@ -628,10 +635,9 @@ fn cost_changes(snapshot: &str, run: &str) -> (Vec<CostDelta>, Option<FuelChange
         after: after.iter().map(|e| num(e, "fuel")).sum(),
     };
     let same_calls = before.len() == after.len()
-        && before
-            .iter()
-            .zip(&after)
-            .all(|(b, a)| text(b, "call") == text(a, "call") && text(b, "stage") == text(a, "stage"));
+        && before.iter().zip(&after).all(|(b, a)| {
+            text(b, "call") == text(a, "call") && text(b, "stage") == text(a, "stage")
+        });
     let mut costs = Vec::new();
     if same_calls {
         for (b, a) in before.iter().zip(&after) {
@@ -759,8 +765,16 @@ summary:
         let c = compare(SNAP, &run, &CompareSettings::new(Compare::Behaviour));
         let diff = c.diff.expect("the payload changed");
         assert_eq!((diff.removed, diff.added), (1, 1));
-        assert!(diff.unified.contains("\n-        text: A\n"), "{}", diff.unified);
-        assert!(diff.unified.contains("\n+        text: B\n"), "{}", diff.unified);
+        assert!(
+            diff.unified.contains("\n-        text: A\n"),
+            "{}",
+            diff.unified
+        );
+        assert!(
+            diff.unified.contains("\n+        text: B\n"),
+            "{}",
+            diff.unified
+        );
     }
 
     #[test]

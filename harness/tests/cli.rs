@@ -398,7 +398,10 @@ fn slower_uppercase(dir: &Path) -> (PathBuf, PathBuf) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let text = std::fs::read_to_string(root.join("fixtures/components/uppercase.wat")).unwrap();
     let marker = "    ;; copy the payload into guest memory\n";
-    assert!(text.contains(marker), "the fixture changed: update the marker");
+    assert!(
+        text.contains(marker),
+        "the fixture changed: update the marker"
+    );
     let slower = text.replace(marker, &format!("    (drop (i32.const 7))\n{marker}"));
     let wat = write(dir, "slower.wat", &slower);
     let bytes = torvyn_harness::fixtures::component_from_wat(&slower, "slower.wat").unwrap();
@@ -433,7 +436,9 @@ fn check_compares_another_build_exactly_or_by_behaviour() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("compared exactly"))
-        .stderr(predicate::str::contains("only fuel and engine-clock times differ"))
+        .stderr(predicate::str::contains(
+            "only fuel and engine-clock times differ",
+        ))
         .stderr(predicate::str::contains("in place of uppercase"))
         .get_output()
         .stdout
@@ -444,12 +449,17 @@ fn check_compares_another_build_exactly_or_by_behaviour() {
 
     // By behaviour it passes, with the fuel change as information: one
     // call per element more than the snapshot's, on both process calls.
-    let out = check(&["--component", path_str(&slower_wat), "--compare", "behaviour"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out = check(&[
+        "--component",
+        path_str(&slower_wat),
+        "--compare",
+        "behaviour",
+    ])
+    .assert()
+    .success()
+    .get_output()
+    .stdout
+    .clone();
     let out = String::from_utf8(out).unwrap();
     assert!(out.starts_with("ok: upper matches"), "{out}");
     assert!(out.contains("fuel not compared: "), "{out}");
@@ -465,15 +475,25 @@ fn check_compares_another_build_exactly_or_by_behaviour() {
         .stdout(predicate::str::contains("a binary component's fuel moves"));
 
     // A fuel budget: any growth fails a zero tolerance, a wide one passes.
-    check(&["--component", path_str(&slower_wasm), "--fuel-tolerance", "0"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("fuel regressed"))
-        .stderr(predicate::str::contains("> 0 %"));
-    check(&["--component", path_str(&slower_wasm), "--fuel-tolerance", "50%"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("fuel within 50 %"));
+    check(&[
+        "--component",
+        path_str(&slower_wasm),
+        "--fuel-tolerance",
+        "0",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("fuel regressed"))
+    .stderr(predicate::str::contains("> 0 %"));
+    check(&[
+        "--component",
+        path_str(&slower_wasm),
+        "--fuel-tolerance",
+        "50%",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("fuel within 50 %"));
 
     // A changed output fails by behaviour too.
     check(&["--component", "passthrough", "--compare", "behaviour"])
@@ -486,7 +506,7 @@ fn check_compares_another_build_exactly_or_by_behaviour() {
     let behaviour = write(
         dir.path(),
         "upper-behaviour.yaml",
-        &format!(
+        format!(
             "name: upper\ncomponent: {}\ncompare: behaviour\nfuel_tolerance: 25\ninputs:\n  \
              - payload: banana split\n  - payload: kiwi\n",
             path_str(&slower_wat)
@@ -499,7 +519,9 @@ fn check_compares_another_build_exactly_or_by_behaviour() {
     let out = cmd.assert().code(1).get_output().stdout.clone();
     let out = String::from_utf8(out).unwrap();
     assert_eq!(
-        out.lines().filter(|l| l.starts_with(['-', '+']) && !l.starts_with("---") && !l.starts_with("+++")).count(),
+        out.lines()
+            .filter(|l| l.starts_with(['-', '+']) && !l.starts_with("---") && !l.starts_with("+++"))
+            .count(),
         2,
         "{out}"
     );
@@ -526,7 +548,8 @@ fn check_replaces_a_pipeline_stage_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let pipeline = root.join("fixtures/pipelines/counter-upper-sink.yaml");
-    let snap = root.join("tests/all/snapshots/all__snapshots__pipelines@counter-upper-sink.yaml.snap");
+    let snap =
+        root.join("tests/all/snapshots/all__snapshots__pipelines@counter-upper-sink.yaml.snap");
     let (_, slower_wasm) = slower_uppercase(dir.path());
     let check = |extra: &[&str]| {
         let mut cmd = sim();

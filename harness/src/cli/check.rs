@@ -412,4 +412,3 @@ pub fn run(args: &CheckArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         failure: None,
     })
 }
-
