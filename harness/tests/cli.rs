@@ -1924,3 +1924,66 @@ fn inspect_explains_the_exports_instance_of_a_componentize_py_guest() {
     assert_eq!(t["export_notes"][0]["export"], "exports");
     assert_eq!(t["export_notes"].as_array().unwrap().len(), 1, "{t}");
 }
+
+#[test]
+fn a_rebuilt_python_component_passes_check_and_a_changed_one_fails() {
+    let (Some(upper), Some(refactored), Some(changed)) = (
+        guest("py-uppercase"),
+        guest("py-uppercase-refactored"),
+        guest("py-uppercase-changed"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "upper.yaml",
+        &format!(
+            "name: py-upper\ncomponent: {}\ninputs:\n  - payload: hello world\n  - payload: \"\"\n  \
+             - payload: ünïcödé 123\n  - payload: MiXeD\n",
+            path_str(&upper)
+        ),
+    );
+    let snap = dir.path().join("upper.snap.yaml");
+    let check = |extra: &[&str]| {
+        let mut cmd = sim_guests();
+        cmd.args(["check", path_str(&scenario), "--snapshot", path_str(&snap)])
+            .args(extra);
+        cmd
+    };
+    check(&["--update"]).assert().success();
+    check(&[])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("compared behaviour"));
+
+    // The refactored build does the same with other code: its fuel moved
+    // (else this test would prove nothing), and the check passes by
+    // default, with the change reported.
+    let out = check(&["--component", path_str(&refactored)])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let fuel = out
+        .lines()
+        .find_map(|l| l.strip_prefix("fuel not compared: "))
+        .unwrap_or_else(|| panic!("no fuel line: {out}"));
+    let (before, after) = fuel.split_once(" units").unwrap().0.split_once(" → ").unwrap();
+    assert_ne!(before, after, "{out}");
+    assert!(out.contains(" process "), "{out}");
+    // Exactly, the same run differs in costs only.
+    check(&["--component", path_str(&refactored), "--compare", "exact"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("only fuel and engine-clock times differ"));
+
+    // The changed build's output differs: the check fails with the diff.
+    check(&["--component", path_str(&changed)])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("-        text: HELLO WORLD"))
+        .stderr(predicate::str::contains("compared behaviour"));
+}

@@ -11,12 +11,10 @@
 //! produced, and exercise the runner's `init` and `fatal` semantics on
 //! them. The Python aggregator and router answer with lists and strings
 //! that CPython frees in its post-return, which Wasmtime runs before the
-//! call returns: the engine must have read them whole by then. CI
-//! (`.ci/run`) builds them first, so there a missing guest fails;
-//! them. The Python `stamp` guest, which reads both clocks and random
-//! bytes, is recorded and replayed. CI (`.ci/run`) builds them first, so
-//! there a missing guest fails;
-//! elsewhere a test without its guests says why and passes.
+//! call returns: the engine must have read them whole by then. The Python
+//! `stamp` guest, which reads both clocks and random bytes, is recorded and
+//! replayed. CI (`.ci/run`) builds them first, so there a missing guest
+//! fails; elsewhere a test without its guests says why and passes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
