@@ -1072,6 +1072,16 @@ pub struct Invocation<T> {
 }
 
 impl<T> Invocation<T> {
+    /// The same call with its value mapped by `f` (errors and metrics
+    /// unchanged).
+    #[inline]
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Invocation<U> {
+        Invocation {
+            outcome: self.outcome.map(f),
+            metrics: self.metrics,
+        }
+    }
+
     /// The outcome, dropping the metrics.
     pub fn into_result(self) -> Result<T, crate::InvokeError> {
         self.outcome

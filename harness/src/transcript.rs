@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use torvyn_engine::{
-    BackpressureSignal, Function, GuestOutput, InvocationMetrics, InvokeError, OutputElement,
+    Answer, BackpressureSignal, Function, GuestOutput, InvocationMetrics, InvokeError,
+    OutputElement,
 };
 
 use crate::backend::BackendKind;
@@ -81,6 +82,24 @@ pub enum Call {
 }
 
 impl Call {
+    /// The entry's call for a call of the engine.
+    pub fn of(call: &torvyn_engine::Call) -> Self {
+        use torvyn_engine::Call as C;
+        match call {
+            C::Init(_) => Self::Init,
+            C::Process(_) => Self::Process,
+            C::Pull => Self::Pull,
+            C::Push(_) => Self::Push,
+            C::NotifyBackpressure(_) => Self::NotifyBackpressure,
+            C::Complete => Self::Complete,
+            C::Teardown => Self::Teardown,
+            C::Evaluate(_) => Self::Evaluate,
+            C::Route(_) => Self::Route,
+            C::Ingest(_) => Self::Ingest,
+            C::Flush => Self::Flush,
+        }
+    }
+
     /// The contract's name (`notify-backpressure`, ...).
     pub fn name(self) -> &'static str {
         self.function().name()
@@ -568,6 +587,24 @@ impl Outcome {
             buffer_content_type: (out.buffer_content_type != out.meta.content_type)
                 .then(|| out.buffer_content_type.to_string()),
             payload: PayloadPreview::with_cap(&out.payload, cap),
+        }
+    }
+
+    /// The outcome of a call of `function` that answered `answer`,
+    /// payloads previewed up to `cap` bytes (`0`: no cap).
+    pub fn of_answer(answer: &Answer, function: Function, cap: usize) -> Self {
+        match answer {
+            Answer::Done => Self::Ok,
+            Answer::Emit(out) => Self::emit_with_cap(out, cap),
+            Answer::Drop => Self::Drop,
+            Answer::Nothing if function == Function::Ingest => Self::Absorbed,
+            Answer::Nothing => Self::PulledNone,
+            Answer::Signal(s) => Self::backpressure(*s),
+            Answer::Verdict(pass) => Self::verdict(*pass),
+            Answer::Ports(ports) => Self::Routed {
+                ports: ports.clone(),
+            },
+            Answer::Flushed(outs) => Self::flushed_with_cap(outs, cap),
         }
     }
 

@@ -1938,7 +1938,7 @@ fn a_rebuilt_python_component_passes_check_and_a_changed_one_fails() {
     let scenario = write(
         dir.path(),
         "upper.yaml",
-        &format!(
+        format!(
             "name: py-upper\ncomponent: {}\ninputs:\n  - payload: hello world\n  - payload: \"\"\n  \
              - payload: ünïcödé 123\n  - payload: MiXeD\n",
             path_str(&upper)
@@ -1971,14 +1971,21 @@ fn a_rebuilt_python_component_passes_check_and_a_changed_one_fails() {
         .lines()
         .find_map(|l| l.strip_prefix("fuel not compared: "))
         .unwrap_or_else(|| panic!("no fuel line: {out}"));
-    let (before, after) = fuel.split_once(" units").unwrap().0.split_once(" → ").unwrap();
+    let (before, after) = fuel
+        .split_once(" units")
+        .unwrap()
+        .0
+        .split_once(" → ")
+        .unwrap();
     assert_ne!(before, after, "{out}");
     assert!(out.contains(" process "), "{out}");
     // Exactly, the same run differs in costs only.
     check(&["--component", path_str(&refactored), "--compare", "exact"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("only fuel and engine-clock times differ"));
+        .stderr(predicate::str::contains(
+            "only fuel and engine-clock times differ",
+        ));
 
     // The changed build's output differs: the check fails with the diff.
     check(&["--component", path_str(&changed)])
