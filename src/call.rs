@@ -24,9 +24,11 @@
 //! assert_eq!(answer.emitted().map(|out| &out.payload[..]), Some(&b"HI"[..]));
 //! //! ```
 
+use crate::error::{FaultName, InvokeError};
 use crate::traits::ComponentInvoker;
 use crate::types::{
-    BackpressureSignal, Function, Invocation, OutputElement, ProcessResult, StreamElement,
+    BackpressureSignal, Function, Invocation, OutputElement, ProcessErrorName, ProcessResult,
+    StreamElement,
 };
 
 /// One call of the contract: the function and what it is given.
@@ -88,7 +90,10 @@ impl Call {
 }
 
 /// What a call answered, when it answered (its errors are the
-/// [`Invocation`]'s `Err`). Each function has its own answers:
+/// [`Invocation`]'s `Err`; [`Outcome`] keeps both as data). The elements it
+/// hands on are `O`: the [`OutputElement`]s themselves by default, or
+/// however a journal, a recording or a transcript shows them
+/// ([`Answer::map_outputs`]). Each function has its own answers:
 ///
 /// | function | answers |
 /// |---|---|
@@ -101,12 +106,12 @@ impl Call {
 /// | `ingest` | [`Answer::Emit`], [`Answer::Nothing`] (absorbed, nothing ready) |
 /// | `flush` | [`Answer::Flushed`] |
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Answer {
+pub enum Answer<O = OutputElement> {
     /// The call succeeded with no value.
     Done,
     /// An element: emitted by `process`, pulled from a source, or an
     /// aggregate `ingest` made ready.
-    Emit(OutputElement),
+    Emit(O),
     /// `process` consumed the element and emitted nothing.
     Drop,
     /// `pull`: the source is exhausted; `ingest`: nothing is ready yet.
@@ -118,12 +123,56 @@ pub enum Answer {
     /// `route`: the output ports that receive the element (none: dropped).
     Ports(Vec<String>),
     /// `flush`: the elements still buffered.
-    Flushed(Vec<OutputElement>),
+    Flushed(Vec<O>),
 }
 
-impl Answer {
+impl<O> Answer<O> {
+    /// The same answer with every element it hands on shown as `f` shows
+    /// it (a digest, a preview, a recorded payload...).
+    pub fn map_outputs<P>(self, mut f: impl FnMut(O) -> P) -> Answer<P> {
+        match self {
+            Self::Done => Answer::Done,
+            Self::Emit(out) => Answer::Emit(f(out)),
+            Self::Drop => Answer::Drop,
+            Self::Nothing => Answer::Nothing,
+            Self::Signal(s) => Answer::Signal(s),
+            Self::Verdict(pass) => Answer::Verdict(pass),
+            Self::Ports(ports) => Answer::Ports(ports),
+            Self::Flushed(outs) => Answer::Flushed(outs.into_iter().map(f).collect()),
+        }
+    }
+
+    /// The answer with its elements borrowed.
+    pub fn as_ref(&self) -> Answer<&O> {
+        match self {
+            Self::Done => Answer::Done,
+            Self::Emit(out) => Answer::Emit(out),
+            Self::Drop => Answer::Drop,
+            Self::Nothing => Answer::Nothing,
+            Self::Signal(s) => Answer::Signal(*s),
+            Self::Verdict(pass) => Answer::Verdict(*pass),
+            Self::Ports(ports) => Answer::Ports(ports.clone()),
+            Self::Flushed(outs) => Answer::Flushed(outs.iter().collect()),
+        }
+    }
+
+    /// The answer's name in recordings and messages: `ok`, `emit`, `drop`,
+    /// `none`, `signal`, `pass`, `ports`, `flushed`.
+    pub fn variant(&self) -> &'static str {
+        match self {
+            Self::Done => "ok",
+            Self::Emit(_) => "emit",
+            Self::Drop => "drop",
+            Self::Nothing => "none",
+            Self::Signal(_) => "signal",
+            Self::Verdict(_) => "pass",
+            Self::Ports(_) => "ports",
+            Self::Flushed(_) => "flushed",
+        }
+    }
+
     /// The emitted element, for [`Answer::Emit`].
-    pub fn emitted(&self) -> Option<&OutputElement> {
+    pub fn emitted(&self) -> Option<&O> {
         match self {
             Self::Emit(out) => Some(out),
             _ => None,
@@ -132,7 +181,7 @@ impl Answer {
 
     /// The elements the answer hands on to the next stage: the emitted one,
     /// or every flushed one.
-    pub fn outputs(&self) -> &[OutputElement] {
+    pub fn outputs(&self) -> &[O] {
         match self {
             Self::Emit(out) => std::slice::from_ref(out),
             Self::Flushed(outs) => outs,
@@ -207,6 +256,95 @@ impl From<Vec<OutputElement>> for Answer {
     }
 }
 
+/// How a call ended, kept as data: what journals, recordings and replays
+/// compare. The answer's elements are `O`, as in [`Answer`]; a guest error
+/// and a fault keep their kind and message (the fault's kind says whether
+/// it poisoned the instance: [`FaultName::poisons`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome<O = OutputElement> {
+    /// The call answered.
+    Answer(Answer<O>),
+    /// The guest returned a `process-error`.
+    Error {
+        /// Which one.
+        kind: ProcessErrorName,
+        /// Its message, for the variants that have one.
+        message: Option<String>,
+    },
+    /// The engine stopped the call.
+    Fault {
+        /// Which kind of fault.
+        kind: FaultName,
+        /// The fault as the engine describes it ([`FaultKind`]'s
+        /// `Display`: with a trap's backtrace, and advice).
+        ///
+        /// [`FaultKind`]: crate::FaultKind
+        message: String,
+    },
+}
+
+impl Outcome {
+    /// The outcome of a call that ended with `result`.
+    pub fn of(result: Result<Answer, InvokeError>) -> Self {
+        match result {
+            Ok(answer) => Self::Answer(answer),
+            Err(e) => Self::error(&e),
+        }
+    }
+}
+
+impl<O> Outcome<O> {
+    /// The outcome of a failed call.
+    pub fn error(e: &InvokeError) -> Self {
+        match e {
+            InvokeError::Guest(g) => Self::Error {
+                kind: g.name(),
+                message: g.message().map(str::to_string),
+            },
+            InvokeError::Fault(f) => Self::Fault {
+                kind: f.kind.fault_name(),
+                message: f.kind.to_string(),
+            },
+        }
+    }
+
+    /// The same outcome with the answer's elements shown as `f` shows them.
+    pub fn map_outputs<P>(self, f: impl FnMut(O) -> P) -> Outcome<P> {
+        match self {
+            Self::Answer(a) => Outcome::Answer(a.map_outputs(f)),
+            Self::Error { kind, message } => Outcome::Error { kind, message },
+            Self::Fault { kind, message } => Outcome::Fault { kind, message },
+        }
+    }
+
+    /// The answer, when the call answered.
+    pub fn answer(&self) -> Option<&Answer<O>> {
+        match self {
+            Self::Answer(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The outcome's name: its answer's ([`Answer::variant`]), `error` or
+    /// `fault`.
+    pub fn variant(&self) -> &'static str {
+        match self {
+            Self::Answer(a) => a.variant(),
+            Self::Error { .. } => "error",
+            Self::Fault { .. } => "fault",
+        }
+    }
+
+    /// Whether a call of `function` can end this way: any can fail; an
+    /// answer must be one of the function's ([`Answer::fits`]).
+    pub fn fits(&self, function: Function) -> bool {
+        match self {
+            Self::Answer(a) => a.fits(function),
+            Self::Error { .. } | Self::Fault { .. } => true,
+        }
+    }
+}
+
 /// Dispatches `call` to `invoker`'s typed method and wraps the answer: the
 /// body of [`ComponentInvoker::call`].
 pub(crate) async fn dispatch<I: ComponentInvoker + ?Sized>(
@@ -276,7 +414,32 @@ mod tests {
         for f in Function::CALLS {
             assert!(answers.iter().any(|a| a.fits(f)), "{f:?}");
         }
-        assert!(!Answer::Drop.fits(Function::Pull));
-        assert!(!Answer::Nothing.fits(Function::Process));
+        assert!(!Answer::<OutputElement>::Drop.fits(Function::Pull));
+        assert!(!Answer::<OutputElement>::Nothing.fits(Function::Process));
+    }
+
+    #[test]
+    fn outcomes_keep_kinds_that_read_back_by_name() {
+        for k in FaultName::ALL {
+            assert_eq!(FaultName::from_name(k.name()), Some(k));
+        }
+        for k in ProcessErrorName::ALL {
+            assert_eq!(ProcessErrorName::from_name(k.name()), Some(k));
+        }
+        assert_eq!(FaultName::from_name("nonsense"), None);
+        let guest = InvokeError::Guest(crate::ProcessError::InvalidInput("bad".into()));
+        assert_eq!(
+            Outcome::of(Err(guest)),
+            Outcome::Error {
+                kind: ProcessErrorName::InvalidInput,
+                message: Some("bad".into())
+            }
+        );
+        let out = OutputElement::default();
+        let shown = Outcome::of(Ok(Answer::Flushed(vec![out.clone(), out])))
+            .map_outputs(|o| o.payload.len());
+        assert_eq!(shown, Outcome::Answer(Answer::Flushed(vec![0, 0])));
+        assert_eq!(shown.variant(), "flushed");
+        assert!(shown.fits(Function::Flush) && !shown.fits(Function::Process));
     }
 }

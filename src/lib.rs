@@ -106,7 +106,7 @@ pub use cache::{
     CacheConfig, CacheKey, CacheOutcome, CacheStats, CacheTier, CompiledComponentCache,
     RejectReason,
 };
-pub use call::{Answer, Call};
+pub use call::{Answer, Call, Outcome};
 pub use clock::{Clock, VirtualTime};
 pub use config::Limits;
 pub use error::{
