@@ -31,34 +31,37 @@ use crate::types::{
     StreamElement,
 };
 
-/// One call of the contract: the function and what it is given.
+/// One call of the contract: the function and what it is given. The
+/// element it lends is `E`: a [`StreamElement`] to make the call, or
+/// however a generator or a recording describes one until it is built
+/// ([`Call::map_element`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Call {
+pub enum Call<E = StreamElement> {
     /// `lifecycle.init(config)`.
     Init(String),
     /// `processor.process(element)`.
-    Process(StreamElement),
+    Process(E),
     /// `source.pull()`.
     Pull,
     /// `source.notify-backpressure(signal)`.
     NotifyBackpressure(BackpressureSignal),
     /// `sink.push(element)`.
-    Push(StreamElement),
+    Push(E),
     /// `sink.complete()`.
     Complete,
     /// `lifecycle.teardown()`.
     Teardown,
     /// `filter.evaluate(element)`.
-    Evaluate(StreamElement),
+    Evaluate(E),
     /// `router.route(element)`.
-    Route(StreamElement),
+    Route(E),
     /// `aggregator.ingest(element)`.
-    Ingest(StreamElement),
+    Ingest(E),
     /// `aggregator.flush()`.
     Flush,
 }
 
-impl Call {
+impl<E> Call<E> {
     /// The function called.
     pub fn function(&self) -> Function {
         match self {
@@ -76,8 +79,26 @@ impl Call {
         }
     }
 
+    /// The same call with its element, if it takes one, made by `f`
+    /// (built from a description, or shown another way).
+    pub fn map_element<F>(self, f: impl FnOnce(E) -> F) -> Call<F> {
+        match self {
+            Self::Init(config) => Call::Init(config),
+            Self::Process(e) => Call::Process(f(e)),
+            Self::Pull => Call::Pull,
+            Self::NotifyBackpressure(s) => Call::NotifyBackpressure(s),
+            Self::Push(e) => Call::Push(f(e)),
+            Self::Complete => Call::Complete,
+            Self::Teardown => Call::Teardown,
+            Self::Evaluate(e) => Call::Evaluate(f(e)),
+            Self::Route(e) => Call::Route(f(e)),
+            Self::Ingest(e) => Call::Ingest(f(e)),
+            Self::Flush => Call::Flush,
+        }
+    }
+
     /// The element the call lends the component, if it takes one.
-    pub fn element(&self) -> Option<&StreamElement> {
+    pub fn element(&self) -> Option<&E> {
         match self {
             Self::Process(e)
             | Self::Push(e)
@@ -373,7 +394,7 @@ mod tests {
     #[test]
     fn every_function_has_a_call_and_answers_that_fit_it() {
         let el = || StreamElement::new(0, "x", "text/plain");
-        let calls = [
+        let calls: [Call; 11] = [
             Call::Init(String::new()),
             Call::Process(el()),
             Call::Pull,
