@@ -8,12 +8,14 @@
 //! `untagged`). Then:
 //!
 //! * every name of every such type has a row in a table of the page marked
-//!   `<!-- fields: TYPE ... -->` for that type, and every row of such a
-//!   table names something one of its types accepts;
+//!   `<!-- fields: TYPE ... -->` for that type (the words of an enum of
+//!   words may instead be listed in the row of a field of that type), and
+//!   every row of such a table names something one of its types accepts;
 //! * every block after `<!-- example: scenario|pipeline|mock -->` loads;
 //! * the defaults the page states are the code's.
 //!
-//! A new field is one new row; a new nested type, one new table.
+//! A new field is one new row (its words listed there when its type is an
+//! enum of words); a new nested type with fields, one new table.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -36,11 +38,14 @@ struct Container {
     item: Item,
 }
 
-/// The names a file may use for a type, and the types its fields name.
+/// The names a file may use for a type, and the types its fields name
+/// (with the field's names; none for an unnamed field).
 #[derive(Default)]
 struct Shape {
     names: BTreeSet<String>,
-    refers_to: Vec<Vec<String>>,
+    refers_to: Vec<(Vec<String>, Vec<String>)>,
+    /// An enum whose variants are all words (no values).
+    words_only: bool,
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -239,12 +244,16 @@ fn field_shape(fields: &Fields, rule: Option<&str>, what: &str, shape: &mut Shap
         if s.skip {
             continue;
         }
-        if let Some(ident) = &f.ident {
-            shape
-                .names
-                .extend(names_of(&ident.to_string(), &s, rule, false, what));
-        }
-        type_paths(&f.ty, &mut shape.refers_to);
+        let names = match &f.ident {
+            Some(ident) => names_of(&ident.to_string(), &s, rule, false, what),
+            None => Vec::new(),
+        };
+        shape.names.extend(names.iter().cloned());
+        let mut paths = Vec::new();
+        type_paths(&f.ty, &mut paths);
+        shape
+            .refers_to
+            .extend(paths.into_iter().map(|p| (names.clone(), p)));
     }
 }
 
@@ -255,7 +264,11 @@ fn shape(c: &Container, name: &str) -> Shape {
         Item::Struct(st) if serde_attrs(&st.attrs, name).read_as.is_some() => {
             let read_as = serde_attrs(&st.attrs, name).read_as.unwrap();
             let ty: Type = syn::parse_str(&read_as).unwrap();
-            type_paths(&ty, &mut shape.refers_to);
+            let mut paths = Vec::new();
+            type_paths(&ty, &mut paths);
+            shape
+                .refers_to
+                .extend(paths.into_iter().map(|p| (Vec::new(), p)));
         }
         Item::Struct(st) => {
             let s = serde_attrs(&st.attrs, name);
@@ -263,6 +276,8 @@ fn shape(c: &Container, name: &str) -> Shape {
         }
         Item::Enum(en) => {
             let s = serde_attrs(&en.attrs, name);
+            shape.words_only =
+                !s.untagged && en.variants.iter().all(|v| matches!(v.fields, Fields::Unit));
             for v in &en.variants {
                 let what = format!("{name}::{}", v.ident);
                 let vs = serde_attrs(&v.attrs, &what);
@@ -329,10 +344,21 @@ fn resolve<'a>(
     }
 }
 
+/// What a scenario or pipeline file reaches.
+#[derive(Default)]
+struct Reach {
+    /// Every type, with its names.
+    names: BTreeMap<String, BTreeSet<String>>,
+    /// The enums of words.
+    words_only: BTreeSet<String>,
+    /// Each type's fields of other types: type → (owner, field names).
+    used_by: BTreeMap<String, Vec<(String, Vec<String>)>>,
+}
+
 /// Every type a scenario or pipeline file reaches, with its names.
-fn reachable() -> BTreeMap<String, BTreeSet<String>> {
+fn reachable() -> Reach {
     let (found, others) = containers();
-    let mut out = BTreeMap::new();
+    let mut out = Reach::default();
     let mut todo: Vec<(String, &Container)> = ["Scenario", "Pipeline"]
         .iter()
         .map(|r| {
@@ -341,21 +367,28 @@ fn reachable() -> BTreeMap<String, BTreeSet<String>> {
         })
         .collect();
     while let Some((name, c)) = todo.pop() {
-        if out.contains_key(&name) {
+        if out.names.contains_key(&name) {
             continue;
         }
         let shape = shape(c, &name);
-        out.insert(name, shape.names);
-        for path in &shape.refers_to {
+        if shape.words_only {
+            out.words_only.insert(name.clone());
+        }
+        for (fields, path) in &shape.refers_to {
             if let Some(next) = resolve(path, &c.module, &found, &others) {
                 let next_name = match &next.item {
                     Item::Struct(s) => s.ident.to_string(),
                     Item::Enum(e) => e.ident.to_string(),
                     _ => unreachable!(),
                 };
+                out.used_by
+                    .entry(next_name.clone())
+                    .or_default()
+                    .push((name.clone(), fields.clone()));
                 todo.push((next_name, next));
             }
         }
+        out.names.insert(name, shape.names);
     }
     out
 }
@@ -419,7 +452,8 @@ fn every_field_of_the_scenario_and_pipeline_types_has_a_row_and_every_row_a_fiel
         eprintln!("skipped: no workspace docs/ next to this package");
         return;
     };
-    let types = reachable();
+    let reach = reachable();
+    let types = &reach.names;
     // The walk reaches the nested types, not only the roots.
     for t in [
         "InputElement",
@@ -463,15 +497,43 @@ fn every_field_of_the_scenario_and_pipeline_types_has_a_row_and_every_row_a_fiel
             }
         }
     }
-    for (t, names) in &types {
+    // The row of field `field` of `owner`, if the page has one.
+    let row_of = |owner: &str, field: &str| {
+        tables
+            .iter()
+            .filter(|t| t.types.iter().any(|t| t == owner))
+            .flat_map(|t| &t.rows)
+            .find(|(names, _)| names.iter().any(|n| n == field))
+    };
+    for (t, names) in types {
         for name in names {
             let has_row = documented
                 .get(t.as_str())
                 .is_some_and(|d| d.contains(name.as_str()));
-            if !has_row {
+            // An enum of words: its words may be listed in the row of a
+            // field of its type instead.
+            let listed = reach.words_only.contains(t)
+                && reach
+                    .used_by
+                    .get(t)
+                    .into_iter()
+                    .flatten()
+                    .any(|(owner, fields)| {
+                        fields.iter().any(|f| {
+                            row_of(owner, f).is_some_and(|(_, cells)| {
+                                cells.iter().any(|c| backticked(c).contains(name))
+                            })
+                        })
+                    });
+            if !has_row && !listed {
                 problems.push(format!(
-                    "`{t}` accepts `{name}`, which has no row: add one to a table marked \
-                     `<!-- fields: {t} -->`"
+                    "`{t}` accepts `{name}`, which has no row: add one to a table whose \
+                     `<!-- fields: ... -->` marker names `{t}`{}",
+                    if reach.words_only.contains(t) {
+                        ", or list it in the row of the field of this type"
+                    } else {
+                        ""
+                    }
                 ));
             }
         }
