@@ -73,6 +73,9 @@
 //! A stage may script a mock component instead of naming a fixture
 //! (`{component: flaky, mock: {process: {cycle: [emit-input, drop]}}}`,
 //! see [`crate::script::MockSpec`]); such a pipeline runs on the mock.
+//!
+//! Every field, with its type, default and an example: the repository's
+//! `docs/scenario-reference.md`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

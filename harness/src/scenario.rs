@@ -36,7 +36,10 @@
 //! `counter-source`, `sink`), or any name when a `mock:` section scripts
 //! the component's responses ([`crate::script::MockSpec`]).
 //!
-//! Unknown fields are errors, so a typo does not go unnoticed.
+//! Unknown fields are errors, so a typo does not go unnoticed. Every field
+//! of scenario and pipeline files, with its type, default and an example,
+//! is listed in the repository's `docs/scenario-reference.md` (a test keeps
+//! it in step with these types).
 
 use std::path::{Path, PathBuf};
 

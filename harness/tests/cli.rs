@@ -588,6 +588,54 @@ fn check_accepts_the_suites_insta_snapshots() {
         .success();
 }
 
+/// A pipeline file whose sinks are all in `sinks:` (no `sink:`) is a
+/// pipeline to `check` too: its top-level `source` says so.
+#[test]
+fn check_takes_a_pipeline_with_only_a_sinks_list() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let file = root.join("fixtures/pipelines/mock-router-fan-out.yaml");
+    let snap =
+        root.join("tests/all/snapshots/all__snapshots__pipelines@mock-router-fan-out.yaml.snap");
+    sim()
+        .args(["check", path_str(&file), "--snapshot", path_str(&snap)])
+        .assert()
+        .success();
+}
+
+/// A field of the wrong shape is reported with its file, line and path,
+/// and the page that lists every field.
+#[test]
+fn a_bad_field_names_its_line_and_the_field_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "bad.yaml",
+        "name: bad\ncomponent: uppercase\ninputs:\n  - payload: a\n  - payload: {id: 7}\n",
+    );
+    let snap = dir.path().join("bad.snap.yaml");
+    let (code, stderr) = {
+        let out = sim()
+            .args(["check", path_str(&scenario), "--snapshot", path_str(&snap)])
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    assert_eq!(code, Some(3), "{stderr}");
+    for part in [
+        "bad.yaml at line 5",
+        "inputs[1].payload: invalid type: map, expected a string",
+        "docs/scenario-reference.md",
+    ] {
+        assert!(stderr.contains(part), "`{part}` not in {stderr}");
+    }
+    // The page the message cites (in the workspace: a packaged crate has
+    // no docs/).
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    if docs.is_dir() {
+        assert!(docs.join("scenario-reference.md").is_file());
+    }
+}
+
 #[test]
 fn help_lists_examples_and_exit_codes() {
     sim()
@@ -602,6 +650,13 @@ fn help_lists_examples_and_exit_codes() {
         .assert()
         .success()
         .stdout(predicate::str::contains("JSON Lines"));
+    for command in ["check", "pipeline"] {
+        sim()
+            .args([command, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("docs/scenario-reference.md"));
+    }
 }
 
 #[test]

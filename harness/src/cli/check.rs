@@ -60,14 +60,15 @@ pub fn resolve(scenario: &str) -> Result<PathBuf, CliError> {
     )))
 }
 
-/// Whether the file is a pipeline (a top-level `source` and `sink`) rather
-/// than a scenario.
+/// Whether the file is a pipeline (a top-level `source`, which a scenario
+/// does not have; its sinks may be `sink` or `sinks`) rather than a
+/// scenario.
 fn is_pipeline(path: &Path) -> bool {
     let Ok(text) = std::fs::read_to_string(path) else {
         return false;
     };
     match serde_yaml_ng::from_str::<Value>(&text) {
-        Ok(Value::Mapping(m)) => m.contains_key("source") && m.contains_key("sink"),
+        Ok(Value::Mapping(m)) => m.contains_key("source"),
         _ => false,
     }
 }
