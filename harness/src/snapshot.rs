@@ -464,44 +464,41 @@ impl Comparison {
                 rows.truncate(max_rows);
                 rows.sort_by_key(|d| d.index);
             }
-            let mut t = Table::new(
-                vec![
-                    "#",
-                    "stage",
-                    "call",
-                    "fuel (snapshot)",
-                    "fuel (run)",
-                    "change",
-                    "ns (snapshot)",
-                    "ns (run)",
-                    "memory (run)",
-                ],
-                vec![true, false, false, true, true, true, true, true, true],
-            );
+            // A scenario's calls have no stage: no column for it then.
+            let staged = rows.iter().any(|d| d.stage.is_some());
+            let mut headers = vec!["#", "stage", "call", "fuel (snapshot)", "fuel (run)"];
+            headers.extend(["change", "ns (snapshot)", "ns (run)", "memory (run)"]);
+            let mut right = vec![true, false, false, true, true, true, true, true, true];
+            if !staged {
+                headers.remove(1);
+                right.remove(1);
+            }
+            let mut t = Table::new(headers, right);
             for d in &rows {
                 let change = if d.fuel.0 == 0 {
                     String::from("-")
                 } else {
                     signed_percent((d.fuel.1 as f64 - d.fuel.0 as f64) * 100.0 / d.fuel.0 as f64)
                 };
-                t.row(
-                    vec![
-                        d.index.to_string(),
-                        d.stage.clone().unwrap_or_default(),
-                        d.call.clone(),
-                        d.fuel.0.to_string(),
-                        d.fuel.1.to_string(),
-                        change,
-                        d.duration_ns.0.to_string(),
-                        d.duration_ns.1.to_string(),
-                        if d.memory_bytes.0 == d.memory_bytes.1 {
-                            "same".into()
-                        } else {
-                            format!("{} → {}", d.memory_bytes.0, d.memory_bytes.1)
-                        },
-                    ],
-                    Vec::new(),
-                );
+                let mut cells = vec![
+                    d.index.to_string(),
+                    d.stage.clone().unwrap_or_default(),
+                    d.call.clone(),
+                    d.fuel.0.to_string(),
+                    d.fuel.1.to_string(),
+                    change,
+                    d.duration_ns.0.to_string(),
+                    d.duration_ns.1.to_string(),
+                    if d.memory_bytes.0 == d.memory_bytes.1 {
+                        "same".into()
+                    } else {
+                        format!("{} → {}", d.memory_bytes.0, d.memory_bytes.1)
+                    },
+                ];
+                if !staged {
+                    cells.remove(1);
+                }
+                t.row(cells, Vec::new());
             }
             s.push_str(&t.render());
             if rows.len() < self.costs.len() {
