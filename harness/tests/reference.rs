@@ -61,13 +61,15 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// Every `Deserialize` struct and enum at the top level of a file in
 /// `src/`, by name (a name may be in several modules), and the names of
-/// the other structs and enums.
+/// the other structs and enums (not those with a hand-written
+/// `Deserialize`, which read one value, as a number does).
 fn containers() -> (BTreeMap<String, Vec<Container>>, BTreeSet<String>) {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     let mut found: BTreeMap<String, Vec<Container>> = BTreeMap::new();
     let mut others = BTreeSet::new();
+    let mut leaves = BTreeSet::new();
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
         let file = syn::parse_file(&text)
@@ -85,6 +87,18 @@ fn containers() -> (BTreeMap<String, Vec<Container>>, BTreeSet<String>) {
         }
         .to_string();
         for item in file.items {
+            // A type with a hand-written `Deserialize` (`Percent`: a number
+            // or "10%") is read as one value: a leaf, like a number.
+            if let Item::Impl(imp) = &item
+                && imp.trait_.as_ref().is_some_and(|(_, t, _)| {
+                    t.segments.last().is_some_and(|s| s.ident == "Deserialize")
+                })
+                && let syn::Type::Path(tp) = &*imp.self_ty
+                && let Some(last) = tp.path.segments.last()
+            {
+                leaves.insert(last.ident.to_string());
+                continue;
+            }
             let (ident, attrs) = match &item {
                 Item::Struct(s) => (s.ident.to_string(), &s.attrs),
                 Item::Enum(e) => (e.ident.to_string(), &e.attrs),
@@ -99,6 +113,9 @@ fn containers() -> (BTreeMap<String, Vec<Container>>, BTreeSet<String>) {
                 others.insert(ident);
             }
         }
+    }
+    for leaf in &leaves {
+        others.remove(leaf);
     }
     (found, others)
 }
