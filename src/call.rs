@@ -25,10 +25,8 @@
 //! //! ```
 
 use crate::error::{FaultName, InvokeError};
-use crate::traits::ComponentInvoker;
 use crate::types::{
-    BackpressureSignal, Function, Invocation, OutputElement, ProcessErrorName, ProcessResult,
-    StreamElement,
+    BackpressureSignal, Function, OutputElement, ProcessErrorName, ProcessResult, StreamElement,
 };
 
 /// One call of the contract: the function and what it is given. The
@@ -363,27 +361,6 @@ impl<O> Outcome<O> {
             Self::Answer(a) => a.fits(function),
             Self::Error { .. } | Self::Fault { .. } => true,
         }
-    }
-}
-
-/// Dispatches `call` to `invoker`'s typed method and wraps the answer: the
-/// body of [`ComponentInvoker::call`].
-pub(crate) async fn dispatch<I: ComponentInvoker + ?Sized>(
-    invoker: &mut I,
-    call: Call,
-) -> Invocation<Answer> {
-    match call {
-        Call::Init(config) => invoker.init(&config).await.map(Answer::from),
-        Call::Process(e) => invoker.process(e).await.map(Answer::from),
-        Call::Pull => invoker.pull().await.map(Answer::from),
-        Call::NotifyBackpressure(s) => invoker.notify_backpressure(s).await.map(Answer::from),
-        Call::Push(e) => invoker.push(e).await.map(Answer::from),
-        Call::Complete => invoker.complete().await.map(Answer::from),
-        Call::Teardown => invoker.teardown().await.map(Answer::from),
-        Call::Evaluate(e) => invoker.evaluate(e).await.map(Answer::from),
-        Call::Route(e) => invoker.route(e).await.map(Answer::from),
-        Call::Ingest(e) => invoker.ingest(e).await.map(Answer::from),
-        Call::Flush => invoker.flush().await.map(Answer::from),
     }
 }
 

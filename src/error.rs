@@ -554,7 +554,7 @@ pub enum ContractViolation {
     /// that has no error case, so the guest trapped there. The call's fault
     /// is [`FaultKind::Host`], naming the host call.
     #[error("{0}: the function has no error case, so the guest traps there")]
-    Injected(crate::host::InjectedFault),
+    Injected(crate::faults::InjectedFault),
 }
 
 /// A problem with an engine configuration; [`EngineError::InvalidConfig`]

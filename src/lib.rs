@@ -83,7 +83,9 @@ mod call;
 pub mod clock;
 pub mod config;
 pub mod error;
+mod faults;
 pub mod host;
+mod instance;
 mod invoke;
 pub mod random;
 pub mod record;
@@ -113,13 +115,14 @@ pub use error::{
     AnswerLimit, ConfigProblem, ContractViolation, EngineError, Fault, FaultKind, FaultName,
     InvokeError, TrapCode,
 };
-pub use host::{HostFaultPlan, HostFunction, InjectedFault};
+pub use faults::{HostFaultPlan, HostFunction, InjectedFault};
+pub use instance::InstanceOptions;
 pub use random::RandomSource;
 pub use traits::{ComponentInvoker, WasmEngine};
 pub use types::{
     BackpressureSignal, Bytes, ComponentId, ContentType, ElementMeta, FlowContext, Function,
-    Grants, GuestOutput, InstanceOptions, Invocation, InvocationMetrics, OutputElement,
-    ProcessError, ProcessErrorName, ProcessResult, Role, Roles, StreamElement, World,
+    Grants, GuestOutput, Invocation, InvocationMetrics, OutputElement, ProcessError,
+    ProcessErrorName, ProcessResult, Role, Roles, StreamElement, World,
 };
 pub use world::{CallWorld, WorldInfo, WorldInterface, WorldRead};
 

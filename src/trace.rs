@@ -74,7 +74,7 @@ mod imp {
     pub(crate) struct CacheSpan(tracing::span::EnteredSpan);
 
     /// Enters the span of a cache lookup for `key`.
-    pub(crate) fn cache_lookup(key: &crate::cache::CacheKey) -> CacheSpan {
+    pub(crate) fn cache_lookup(key: &dyn std::fmt::Display) -> CacheSpan {
         CacheSpan(tracing::info_span!("torvyn.cache", key = %key, tier = Empty).entered())
     }
 
@@ -126,7 +126,7 @@ mod imp {
 
     /// Nothing to enter: tracing is off.
     #[inline(always)]
-    pub(crate) fn cache_lookup(_key: &crate::cache::CacheKey) -> CacheSpan {
+    pub(crate) fn cache_lookup(_key: &dyn std::fmt::Display) -> CacheSpan {
         CacheSpan
     }
 

@@ -15,10 +15,11 @@ use std::future::Future;
 
 use crate::call::{Answer, Call};
 use crate::error::{EngineError, Fault};
-use crate::host::{HostFaultPlan, InjectedFault};
+use crate::faults::{HostFaultPlan, InjectedFault};
+use crate::instance::InstanceOptions;
 use crate::types::{
-    BackpressureSignal, ComponentId, Grants, InstanceOptions, Invocation, OutputElement,
-    ProcessResult, Roles, StreamElement,
+    BackpressureSignal, ComponentId, Grants, Invocation, OutputElement, ProcessResult, Roles,
+    StreamElement,
 };
 use crate::world::{CallWorld, WorldInfo, WorldRead};
 
@@ -285,6 +286,20 @@ pub trait ComponentInvoker {
     where
         Self: Send,
     {
-        crate::call::dispatch(self, call)
+        async move {
+            match call {
+                Call::Init(config) => self.init(&config).await.map(Answer::from),
+                Call::Process(e) => self.process(e).await.map(Answer::from),
+                Call::Pull => self.pull().await.map(Answer::from),
+                Call::NotifyBackpressure(s) => self.notify_backpressure(s).await.map(Answer::from),
+                Call::Push(e) => self.push(e).await.map(Answer::from),
+                Call::Complete => self.complete().await.map(Answer::from),
+                Call::Teardown => self.teardown().await.map(Answer::from),
+                Call::Evaluate(e) => self.evaluate(e).await.map(Answer::from),
+                Call::Route(e) => self.route(e).await.map(Answer::from),
+                Call::Ingest(e) => self.ingest(e).await.map(Answer::from),
+                Call::Flush => self.flush().await.map(Answer::from),
+            }
+        }
     }
 }

@@ -1,10 +1,8 @@
 //! The host side of the contract, shared by every backend.
 
-mod faults;
 mod resources;
 mod timer;
 
-pub use faults::{HostFaultPlan, HostFunction, InjectedFault};
 #[cfg(feature = "wasmtime-backend")]
 pub(crate) use resources::KEEP_CONTENT_TYPE_BYTES;
 pub use resources::{BufferError, HostResources, MAX_BUFFER_BYTES, ResourceLimits, TakenBuffer};

@@ -19,10 +19,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-use super::faults::{FaultState, HostFaultPlan, HostFunction, InjectedFault};
 use super::timer::{CallTimer, DeadlinePassed};
 use crate::clock::Clock;
 use crate::error::ContractViolation;
+use crate::faults::{FaultState, HostFaultPlan, HostFunction, InjectedFault};
 use crate::types::{ContentType, FlowContext, Grants, InvocationMetrics};
 
 /// The longest content type kept from one call for the next (the last one

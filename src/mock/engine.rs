@@ -16,9 +16,10 @@ use super::model::MockComponent;
 use crate::clock::{Clock, VirtualTime};
 use crate::config::{Limits, problems_to_result};
 use crate::error::{ConfigProblem, EngineError};
+use crate::instance::InstanceOptions;
 use crate::random::RandomSource;
 use crate::traits::WasmEngine;
-use crate::types::{ComponentId, InstanceOptions};
+use crate::types::ComponentId;
 
 const COMPONENT_MAGIC: &[u8] = b"\0torvyn-mock-component\0";
 /// A mock artifact: this magic, the engine's 32-byte fingerprint, the

@@ -24,8 +24,9 @@ use super::wasi_io;
 use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::host::HostResources;
+use crate::instance::InstanceOptions;
 use crate::traits::WasmEngine;
-use crate::types::{ComponentId, InstanceOptions, Roles, World};
+use crate::types::{ComponentId, Roles, World};
 use crate::world::WorldTap;
 
 pub(crate) struct EngineInner {
