@@ -295,6 +295,31 @@ impl InputElement {
             ..Self::default()
         }
     }
+
+    /// The element ready to send: its bytes decoded (`payload` as UTF-8,
+    /// `payload_hex` as hex, neither as an empty payload) and its content
+    /// type filled in ([`DEFAULT_CONTENT_TYPE`] when absent).
+    ///
+    /// # Errors
+    ///
+    /// What is wrong with it, when it has both `payload` and `payload_hex`
+    /// or `payload_hex` is not hex.
+    pub fn resolve(&self) -> Result<ResolvedInput, String> {
+        let payload = match (&self.payload, &self.payload_hex) {
+            (Some(_), Some(_)) => return Err("both `payload` and `payload_hex`; keep one".into()),
+            (Some(text), None) => text.clone().into_bytes(),
+            (None, Some(hex)) => decode_hex(hex).map_err(|p| format!("payload_hex: {p}"))?,
+            (None, None) => Vec::new(),
+        };
+        Ok(ResolvedInput {
+            payload,
+            content_type: self
+                .content_type
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.into()),
+            deadline_ns: self.deadline_ns,
+        })
+    }
 }
 
 /// Inputs generated from the scenario's seed.
@@ -638,19 +663,7 @@ impl Scenario {
         self.validate()?;
         let mut out = Vec::with_capacity(self.inputs.len());
         for input in &self.inputs {
-            let payload = match (&input.payload, &input.payload_hex) {
-                (Some(text), _) => text.clone().into_bytes(),
-                (None, Some(hex)) => decode_hex(hex).expect("validated"),
-                (None, None) => Vec::new(),
-            };
-            out.push(ResolvedInput {
-                payload,
-                content_type: input
-                    .content_type
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_CONTENT_TYPE.into()),
-                deadline_ns: input.deadline_ns,
-            });
+            out.push(input.resolve().expect("validated"));
         }
         if let Some(g) = &self.generate {
             for _ in 0..g.count {

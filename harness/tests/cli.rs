@@ -661,8 +661,9 @@ fn help_lists_examples_and_exit_codes() {
 
 #[test]
 fn bench_prints_engine_and_baseline_figures() {
-    let out = assert_cmd::Command::cargo_bin("torvyn-sim")
-        .unwrap()
+    // --no-cache (sim()): bench compiles through the cache as run does, and
+    // a test writes nothing to the user's cache directory.
+    let out = sim()
         .args([
             "bench",
             "passthrough",
@@ -688,11 +689,340 @@ fn bench_prints_engine_and_baseline_figures() {
         .and_then(|r| r.parse().ok())
         .unwrap_or_else(|| panic!("no ratio in {text}"));
     assert!(ratio > 0.0 && ratio.is_finite(), "{ratio}");
-    assert_cmd::Command::cargo_bin("torvyn-sim")
-        .unwrap()
+    assert!(
+        text.lines()
+            .any(|l| l.trim_start().starts_with("compile") && l.contains("compiled (no cache)")),
+        "the compile time is its own line: {text}"
+    );
+    sim()
         .args(["bench", "passthrough", "--elements", "0"])
         .assert()
         .code(2);
+}
+
+/// The JSON report of `torvyn-sim bench ARGS... --format json` run by
+/// `cmd` with `stdin`; the command must succeed.
+fn bench_json(mut cmd: Command, args: &[&str], stdin: &str) -> serde_json::Value {
+    let out = cmd
+        .arg("bench")
+        .args(args)
+        .args(["--format", "json"])
+        .write_stdin(stdin)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    json(&out)
+}
+
+/// The payload bytes `calls` calls send, the elements of `sizes` in turn.
+fn cycled(sizes: &[u64], calls: u64) -> u64 {
+    (0..calls)
+        .map(|k| sizes[(k % sizes.len() as u64) as usize])
+        .sum()
+}
+
+#[test]
+fn bench_input_measures_the_given_elements_in_turn_on_both_sides() {
+    let dir = tempfile::tempdir().unwrap();
+    // Plain lines (blank ones skipped), as `run --input` reads them.
+    let words = write(dir.path(), "words.txt", "hello\n\nhello world\nabc\n");
+    let r = bench_json(
+        sim(),
+        &["uppercase", "--input", path_str(&words), "--elements", "14"],
+        "",
+    );
+    assert_eq!(r["function"], "process");
+    assert_eq!(r["elements"], 14);
+    assert_eq!(
+        r["inputs"],
+        serde_json::json!({"given": true, "count": 3, "min_bytes": 3, "max_bytes": 11,
+                           "total_bytes": 19})
+    );
+    let bytes = cycled(&[5, 11, 3], 14);
+    for side in ["engine", "baseline"] {
+        assert_eq!(r[side]["calls"], 14, "{side}: {r}");
+        assert_eq!(r[side]["bytes"], bytes, "{side}: {r}");
+        assert!(r[side]["ns_per_element"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    assert_eq!(r["ratio_of"], "engine / baseline");
+    assert_eq!(r["compile"]["tier"], "compiled");
+    assert_eq!(r["compile"]["cache_hit"], false);
+    assert_eq!(r["compile"]["baseline_reused_engine_code"], true);
+
+    // JSON Lines from stdin: payload_hex and a JSON payload, to a sink
+    // with an init config from a file (@FILE, as `run --config` takes it).
+    let config = write(dir.path(), "sink.json", "{\"count\": 2}");
+    let jsonl = "{\"payload_hex\": \"00ff10\"}\n{\"payload\": {\"id\": 7}}\n";
+    let config_arg = format!("@{}", path_str(&config));
+    let r = bench_json(
+        sim(),
+        &[
+            "sink",
+            "--input",
+            "-",
+            "--config",
+            &config_arg,
+            "--elements",
+            "7",
+        ],
+        jsonl,
+    );
+    assert_eq!(r["function"], "push");
+    assert_eq!(r["engine"]["bytes"], cycled(&[3, 9], 7), "{r}");
+    assert_eq!(r["baseline"]["bytes"], cycled(&[3, 9], 7), "{r}");
+
+    // The built-in payload is for bench without --input only; an empty
+    // input is refused.
+    sim()
+        .args([
+            "bench",
+            "uppercase",
+            "--input",
+            path_str(&words),
+            "--payload",
+            "8",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--payload"));
+    let blank = write(dir.path(), "blank.txt", "\n\n");
+    sim()
+        .args(["bench", "uppercase", "--input", path_str(&blank)])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("has no elements"));
+    // Fewer measured calls than elements: a note says which were measured.
+    let ten = write(dir.path(), "ten.txt", "a\nbb\nc\nd\ne\nf\ng\nh\ni\nj\n");
+    let out = sim()
+        .args([
+            "bench",
+            "uppercase",
+            "--input",
+            path_str(&ten),
+            "--elements",
+            "1",
+        ])
+        .args(["--format", "json"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let r = json(&out.stdout);
+    assert_eq!(r["elements"], 7, "one call per round, 7 rounds");
+    assert_eq!(r["engine"]["bytes"], 8, "the first 7 elements: {r}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("sent the first 7 of the 10 elements"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bench_stops_at_the_first_element_the_component_refuses_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // scribble answers invalid-input to a payload starting with `!`.
+    let words = write(dir.path(), "words.txt", "ok\nfine\n\n!bad\nnever\n");
+    let out = sim()
+        .args([
+            "bench",
+            "scribble",
+            "--input",
+            path_str(&words),
+            "--elements",
+            "7",
+        ])
+        .assert()
+        .code(5)
+        .get_output()
+        .clone();
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "error: `scribble` failed on input 2 of 4 (line 4 of {}: \"!bad\") in the check \
+             pass, before anything was measured:",
+            path_str(&words)
+        ),
+        "{stderr}"
+    );
+    assert_eq!(
+        lines[1],
+        "  `process` answered process-error invalid-input: !bad"
+    );
+    assert!(lines[2].starts_with("This is the component's failure, not the engine's"));
+    assert!(stderr.contains("--keep-going"), "{stderr}");
+    assert!(
+        stderr.contains("torvyn-sim run scribble --input "),
+        "{stderr}"
+    );
+
+    // --keep-going: every element measured; the refused one counted.
+    let r = bench_json(
+        sim(),
+        &[
+            "scribble",
+            "--input",
+            path_str(&words),
+            "--elements",
+            "14",
+            "--keep-going",
+        ],
+        "",
+    );
+    assert_eq!(r["engine"]["calls"], 14);
+    // Calls 2, 6, 10 of 14 send element 2 (of 4).
+    let refused = r["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{r}");
+    assert_eq!(refused[0]["index"], 2);
+    assert_eq!(refused[0]["engine_calls"], 3);
+    assert_eq!(refused[0]["other_calls"], 3);
+    assert_eq!(refused[0]["error"], "invalid-input: !bad");
+
+    // A trap stops bench even with --keep-going; the built-in payload is
+    // element 0, and the message says how to pass your own.
+    sim()
+        .args(["bench", "trap", "--elements", "7", "--keep-going"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains(
+            "`trap` failed on input 0 of 1 (the built-in payload \"the quick",
+        ))
+        .stderr(predicate::str::contains(
+            "`process` faulted: guest trapped (unreachable)",
+        ))
+        .stderr(predicate::str::contains(
+            "\n  wasm backtrace: 1 frame (-v shows it)",
+        ))
+        .stderr(predicate::str::contains("with --input FILE"));
+    // A config the component refuses is its failure too; a config for a
+    // component without lifecycle is a usage error.
+    sim()
+        .args(["bench", "sink", "--config", "{\"count\": 0}"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("failed on its init config"))
+        .stderr(predicate::str::contains("count must be at least 1"));
+    sim()
+        .args(["bench", "passthrough", "--config", "{}"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("takes no init config"));
+}
+
+#[test]
+fn bench_shows_what_the_guest_wrote_to_stderr_when_it_traps_on_an_element() {
+    let dir = tempfile::tempdir().unwrap();
+    // validator: `{` passes, `#` writes to stderr and traps, the rest is
+    // refused with invalid-input.
+    let records = write(
+        dir.path(),
+        "records.jsonl",
+        "{\"payload\": {\"id\": 1}}\n{\"payload\": {\"id\": 22}}\n{\"payload\": \"not json\"}\n\
+         {\"payload\": \"#comment\"}\n",
+    );
+    for keep_going in [false, true] {
+        let mut cmd = sim();
+        cmd.args(["bench", "validator", "--input", path_str(&records)])
+            .args(["--elements", "7"]);
+        if keep_going {
+            cmd.arg("--keep-going");
+        }
+        let out = cmd.assert().code(5).get_output().clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let lines: Vec<&str> = stderr.lines().collect();
+        let first = if keep_going {
+            // The refused element is counted; the trap still stops bench.
+            format!(
+                "error: `validator` failed on input 3 of 4 (line 4 of {}: \"#comment\") in the \
+                 check pass, before anything was measured:",
+                path_str(&records)
+            )
+        } else {
+            format!(
+                "error: `validator` failed on input 2 of 4 (line 3 of {}: \"not json\") in the \
+                 check pass, before anything was measured:",
+                path_str(&records)
+            )
+        };
+        assert_eq!(lines[0], first, "{stderr}");
+        if !keep_going {
+            assert_eq!(
+                lines[1],
+                "  `process` answered process-error invalid-input: not a JSON object"
+            );
+            continue;
+        }
+        assert!(
+            lines[1].starts_with("  `process` faulted: guest trapped (unreachable): wasm trap:"),
+            "{stderr}"
+        );
+        assert_eq!(lines[2], "  wasm backtrace: 1 frame (-v shows it)");
+        assert_eq!(
+            lines[3..5],
+            [
+                "  guest error (stderr): validator: cannot handle #comment",
+                "                        RuntimeError: unsupported record",
+            ],
+            "{stderr}"
+        );
+        assert!(
+            lines[5].contains("--keep-going does not go past a fault"),
+            "{stderr}"
+        );
+    }
+    // Without the element that traps: measured, the refused one counted.
+    let three = write(
+        dir.path(),
+        "three.jsonl",
+        "{\"payload\": {\"id\": 1}}\n{\"payload\": {\"id\": 22}}\n{\"payload\": \"not json\"}\n",
+    );
+    let r = bench_json(
+        sim(),
+        &[
+            "validator",
+            "--input",
+            path_str(&three),
+            "--elements",
+            "7",
+            "--keep-going",
+        ],
+        "",
+    );
+    assert_eq!(r["engine"]["bytes"], cycled(&[9, 10, 8], 7), "{r}");
+    assert_eq!(r["refused"][0]["index"], 2, "{r}");
+    assert_eq!(
+        r["refused"][0]["engine_calls"], 2,
+        "calls 2 and 5 of 7: {r}"
+    );
+}
+
+#[test]
+fn bench_compiles_through_the_cache_and_reports_the_hit_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let args = ["passthrough", "--payload", "16", "--elements", "7"];
+    let first = bench_json(sim_cached(&cache), &args, "");
+    assert_eq!(first["compile"]["tier"], "compiled");
+    assert_eq!(first["compile"]["cache_hit"], false);
+    assert_eq!(first["compile"]["cache_dir"], path_str(&cache));
+    let second = bench_json(sim_cached(&cache), &args, "");
+    assert_eq!(second["compile"]["tier"], "disk");
+    assert_eq!(second["compile"]["cache_hit"], true);
+    // The table says it on the compile line.
+    sim_cached(&cache)
+        .args(["bench"])
+        .args(args)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\n  compile   "))
+        .stdout(predicate::str::contains(format!(
+            ": cache hit (disk tier of {})",
+            cache.display()
+        )));
 }
 
 #[test]
@@ -883,6 +1213,32 @@ fn the_mock_backend_runs_fixtures_by_name_from_every_command() {
         text.contains("mock") && text.contains("(mock / engine)"),
         "{text}"
     );
+}
+
+#[test]
+fn run_and_pipeline_read_an_init_config_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(dir.path(), "count.json", "{\"count\": 2}\n");
+    let arg = format!("@{}", path_str(&config));
+    // counter-source counts to the config's count: 2 pulls emit.
+    let t = ok_json(&["run", "counter-source", "--config", &arg], "");
+    assert_eq!(t["entries"][0]["call"], "init");
+    assert_eq!(t["entries"][0]["argument"], "{\"count\": 2}\n");
+    assert_eq!(emitted(&t), ["0", "1"]);
+    let stage = format!("counter-source=@{}", path_str(&config));
+    let p = ok_json(
+        &["pipeline", "counter-source", "sink", "--config", &stage],
+        "",
+    );
+    assert_eq!(p["entries"][0]["argument"], "{\"count\": 2}\n", "{p}");
+    assert_eq!(p["summary"]["elements_delivered"], 2, "{p}");
+    sim()
+        .args(["run", "counter-source", "--config", "@/no/such/count.json"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "cannot read the config file /no/such/count.json",
+        ));
 }
 
 #[test]
@@ -1655,7 +2011,7 @@ fn bench_on_the_mock_prints_the_mock_beside_the_engine_and_their_ratio() {
         .clone();
     let text = String::from_utf8(out).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines.len(), 5, "{text}");
     assert!(
         lines[0].starts_with("process `uppercase`: 210 elements of 64 B in 7 rounds"),
         "{text}"
@@ -1672,6 +2028,10 @@ fn bench_on_the_mock_prints_the_mock_beside_the_engine_and_their_ratio() {
     let mock = figure(lines[2], "mock");
     assert!(lines[1].ends_with("ns/element") && lines[2].ends_with("ns/element"));
     assert!(lines[3].ends_with("(mock / engine)"), "{text}");
+    assert!(
+        lines[4].starts_with("  compile   ") && lines[4].contains("the mock built its model"),
+        "{text}"
+    );
     let ratio = figure(lines[3], "ratio");
     assert!(engine > 0.0 && mock > 0.0);
     assert!(
@@ -1819,6 +2179,69 @@ fn a_python_exception_is_shown_first_and_the_backtrace_only_with_v() {
         init["stderr_error"],
         "File \"/0/app.py\", line 32, in init\nTypeError: 'int' object is not iterable"
     );
+}
+
+#[test]
+fn bench_measures_a_python_guest_on_the_given_elements_and_loads_it_from_the_cache() {
+    let Some(upper) = guest("py-uppercase") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let words = write(dir.path(), "words.txt", "hello\nhello world\nabc\n");
+    let args = [
+        path_str(&upper),
+        "--input",
+        path_str(&words),
+        "--elements",
+        "7",
+    ];
+    // The guests' cache: this bench compiles the guest or finds it there
+    // (another test may have put it there), the next one loads it.
+    let first = bench_json(sim_guests(), &args, "");
+    for side in ["engine", "baseline"] {
+        assert_eq!(first[side]["calls"], 7, "{first}");
+        assert_eq!(first[side]["bytes"], cycled(&[5, 11, 3], 7), "{first}");
+    }
+    let second = bench_json(sim_guests(), &args, "");
+    assert_eq!(second["compile"]["cache_hit"], true, "{second}");
+    assert_ne!(second["compile"]["tier"], "compiled", "{second}");
+    assert_eq!(second["compile"]["baseline_reused_engine_code"], true);
+}
+
+#[test]
+fn bench_names_the_element_a_python_guest_refuses() {
+    let Some(sink) = guest("py-sink") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let words = write(dir.path(), "words.txt", "a\nb\nstop\nc\n");
+    // The sink answers fatal to the element its config names: bench stops
+    // there even with --keep-going.
+    sim_guests()
+        .args(["bench", path_str(&sink), "--input", path_str(&words)])
+        .args(["--config", "{\"fatal_on\": \"stop\"}", "--elements", "7"])
+        .arg("--keep-going")
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains(format!(
+            "failed on input 2 of 4 (line 3 of {}: \"stop\") in the check pass",
+            path_str(&words)
+        )))
+        .stderr(predicate::str::contains(
+            "`push` answered process-error fatal: sink was told to stop at 'stop'",
+        ))
+        .stderr(predicate::str::contains("even with --keep-going"));
+    // A config the sink refuses: its failure, in init.
+    sim_guests()
+        .args(["bench", path_str(&sink), "--input", path_str(&words)])
+        .args(["--config", "[1]"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains(
+            "failed on its init config \"[1]\":\n  `init` answered process-error \
+             invalid-input: config must be a JSON object",
+        ))
+        .stderr(predicate::str::contains("Fix the init config (--config)"));
 }
 
 /// The JSON transcript `cmd ARGS... --format json` prints; the command

@@ -54,6 +54,7 @@ const EXPECTED: &[(&str, Option<&str>)] = &[
     ("uppercase", Some("transform")),
     ("use-after-drop", Some("transform")),
     ("use-after-freeze", Some("transform")),
+    ("validator", Some("transform")),
     ("wasi-hello", Some("managed-transform")),
     ("wrong-types", None),
 ];

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use torvyn_engine::cache::{CacheConfig, CompiledComponentCache};
+use torvyn_engine::cache::{CacheConfig, CacheTier, CompiledComponentCache};
 use torvyn_engine::wasmtime::{UnknownImports, WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     Clock, EngineError, GuestOutput, RandomSource, WasmtimeCompiled, WasmtimeInvoker,
@@ -121,11 +121,26 @@ impl WasmtimeBackend {
         bytes: &[u8],
         origin: &str,
     ) -> Result<WasmtimeCompiled, EngineError> {
+        self.compile_tiered(bytes, origin)
+            .map(|(compiled, _)| compiled)
+    }
+
+    /// [`WasmtimeBackend::compile_named`], and where the compiled component
+    /// came from: the cache tier that answered, or
+    /// [`CacheTier::Compiled`] (always, without a cache).
+    pub fn compile_tiered(
+        &self,
+        bytes: &[u8],
+        origin: &str,
+    ) -> Result<(WasmtimeCompiled, CacheTier), EngineError> {
         match &self.cache {
-            None => self.engine.compile_named(bytes, origin),
+            None => self
+                .engine
+                .compile_named(bytes, origin)
+                .map(|compiled| (compiled, CacheTier::Compiled)),
             Some(cache) => cache
                 .get_or_compile_with(bytes, &|engine, bytes| engine.compile_named(bytes, origin))
-                .map(|outcome| outcome.compiled),
+                .map(|outcome| (outcome.compiled, outcome.tier)),
         }
     }
 }

@@ -3,10 +3,11 @@
 //! `torvyn-sim cache stats` and `cache clear` commands.
 //!
 //! Cold path: resolved once per command. Every command that compiles on
-//! Wasmtime (run, pipeline, inspect, check, demo) passes the directory to
-//! the backend as [`crate::backend::EngineSettings::cache_dir`], so a
-//! component compiled by one command is loaded, verified, by the next
-//! instead of compiled again. The library entry points never set it.
+//! Wasmtime (run, pipeline, inspect, check, demo, bench) passes the
+//! directory to the backend as
+//! [`crate::backend::EngineSettings::cache_dir`], so a component compiled
+//! by one command is loaded, verified, by the next instead of compiled
+//! again. The library entry points never set it.
 
 use std::path::{Path, PathBuf};
 

@@ -7,7 +7,7 @@
 //! | 2 | usage error: unknown option, bad value, missing argument |
 //! | 3 | input error: a missing file, invalid WAT (with its line), a core module where a component is needed, a component importing what the engine does not provide (with `--refuse-unknown-imports`) or exporting no contract role, a bad scenario, pipeline or input line |
 //! | 4 | engine or system error: the engine could not be created, an instance could not be created, a file could not be written |
-//! | 5 | the run completed, but a call failed in a way `--fail-on` names (`run`, `pipeline`) |
+//! | 5 | the run completed, but a call failed in a way `--fail-on` names (`run`, `pipeline`); the component failed on an input element or its init config (`bench`: a `process-error`, a trap, fuel) |
 
 use torvyn_engine::EngineError;
 
@@ -26,7 +26,8 @@ pub const EXIT_INPUT: u8 = 3;
 /// The engine failed (or the system: writing a file).
 pub const EXIT_ENGINE: u8 = 4;
 /// The run completed, but a call failed in a way `--fail-on` names: a
-/// fault, a guest error, a failed `init` ([`super::fail_on`]).
+/// fault, a guest error, a failed `init` ([`super::fail_on`]); or `bench`
+/// stopped at a call the component failed ([`crate::bench::CallFailure`]).
 pub const EXIT_CALLS_FAILED: u8 = 5;
 
 /// A failed command: what to print after `error: ` and the exit code.
@@ -61,8 +62,8 @@ impl CliError {
         }
     }
 
-    /// Calls failed in a way `--fail-on` names (exit code
-    /// [`EXIT_CALLS_FAILED`]).
+    /// Calls failed in a way `--fail-on` names, or the component failed
+    /// a call of `bench` (exit code [`EXIT_CALLS_FAILED`]).
     pub fn calls_failed(message: impl Into<String>) -> Self {
         Self {
             code: EXIT_CALLS_FAILED,

@@ -1,4 +1,5 @@
-//! The input elements of `torvyn-sim run`: JSON Lines or plain lines.
+//! The input elements of `torvyn-sim run` and `torvyn-sim bench`: JSON
+//! Lines or plain lines; and `--config`'s init config (text or `@FILE`).
 //!
 //! The format is chosen per file: when the first non-blank line starts with
 //! `{`, every non-blank line is a JSON object
@@ -64,6 +65,15 @@ pub fn detect(text: &str) -> InputFormat {
 /// Parses the input elements of `text`; `origin` (a path, or `<stdin>`)
 /// names it in errors, which also give the line number.
 pub fn parse_inputs(text: &str, origin: &str) -> Result<Vec<InputElement>, CliError> {
+    Ok(parse_numbered(text, origin)?
+        .into_iter()
+        .map(|(_, element)| element)
+        .collect())
+}
+
+/// [`parse_inputs`], each element with the number (from 1) of the line it
+/// was read from, for messages that point back into the file.
+pub fn parse_numbered(text: &str, origin: &str) -> Result<Vec<(usize, InputElement)>, CliError> {
     let format = detect(text);
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
@@ -71,12 +81,41 @@ pub fn parse_inputs(text: &str, origin: &str) -> Result<Vec<InputElement>, CliEr
         if line.trim().is_empty() {
             continue;
         }
-        match format {
-            InputFormat::PlainLines => out.push(InputElement::text(line)),
-            InputFormat::JsonLines => out.push(parse_record(line, origin, i + 1)?),
-        }
+        let element = match format {
+            InputFormat::PlainLines => InputElement::text(line),
+            InputFormat::JsonLines => parse_record(line, origin, i + 1)?,
+        };
+        out.push((i + 1, element));
     }
     Ok(out)
+}
+
+/// An init config as `--config` gives it: `@PATH` is the whole content of
+/// the file PATH (UTF-8, read as is), `@@...` the text `@...`, anything
+/// else the text itself.
+///
+/// # Errors
+///
+/// An input error naming the file when it cannot be read or is not UTF-8.
+pub fn read_config(arg: &str) -> Result<String, CliError> {
+    if let Some(rest) = arg.strip_prefix("@@") {
+        return Ok(format!("@{rest}"));
+    }
+    let Some(path) = arg.strip_prefix('@') else {
+        return Ok(arg.to_string());
+    };
+    let bytes = std::fs::read(path).map_err(|e| {
+        CliError::input(format!(
+            "cannot read the config file {path} (--config @{path}): {e}; check the path, or \
+             write @@ for a config that starts with a literal @"
+        ))
+    })?;
+    String::from_utf8(bytes).map_err(|e| {
+        CliError::input(format!(
+            "the config file {path} is not UTF-8 (byte {}); an init config is a string",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 fn parse_record(line: &str, origin: &str, n: usize) -> Result<InputElement, CliError> {
@@ -169,6 +208,35 @@ mod tests {
         );
         let v = parse_inputs("{\"payload\": 1.50}", "x").unwrap();
         assert_eq!(v[0].payload.as_deref(), Some("1.50"));
+    }
+
+    #[test]
+    fn numbered_elements_carry_their_line() {
+        let v = parse_numbered("\na\n\nb\n", "x").unwrap();
+        let lines: Vec<usize> = v.iter().map(|(n, _)| *n).collect();
+        assert_eq!(lines, [2, 4]);
+        assert_eq!(v[1].1.payload.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn a_config_is_text_or_a_file() {
+        assert_eq!(read_config("{\"count\": 2}").unwrap(), "{\"count\": 2}");
+        assert_eq!(read_config("@@home").unwrap(), "@home");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.json");
+        std::fs::write(&file, "{\"count\": 4}\n").unwrap();
+        let arg = format!("@{}", file.display());
+        assert_eq!(read_config(&arg).unwrap(), "{\"count\": 4}\n");
+        let e = read_config("@/no/such/config.json").unwrap_err();
+        assert_eq!(e.code(), crate::cli::EXIT_INPUT);
+        assert!(e.message().contains("/no/such/config.json"), "{e}");
+        std::fs::write(&file, [0xff, 0xfe]).unwrap();
+        assert!(
+            read_config(&arg)
+                .unwrap_err()
+                .message()
+                .contains("not UTF-8")
+        );
     }
 
     #[test]

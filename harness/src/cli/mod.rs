@@ -15,7 +15,7 @@
 //! | `torvyn-sim inspect COMPONENT` | [`inspect`] |
 //! | `torvyn-sim check SCENARIO --snapshot FILE [--update]` | [`check`] |
 //! | `torvyn-sim demo` | [`demo`] |
-//! | `torvyn-sim bench COMPONENT` | [`mod@bench`] |
+//! | `torvyn-sim bench COMPONENT [--input FILE\|-] [--config C]` | [`mod@bench`] |
 //! | `torvyn-sim cache stats\|clear` | [`cache`] |
 //! | `torvyn-sim replay RECORDING`, `torvyn-sim record to-scenario RECORDING`, `--record` | [`record`] |
 //! | `torvyn-sim completions SHELL` | clap_complete |
@@ -95,7 +95,8 @@ Exit codes:
      a file could not be written
   5  run, pipeline: the run completed, but a call failed in a way --fail-on
      names (faults, errors, init, any); without --fail-on they exit 0 whatever
-     the calls answered";
+     the calls answered. bench: the component failed on an input element or
+     its init config (a process-error, a trap, fuel)";
 
 const RUN_HELP: &str = "\
 Input (--input FILE, or - for stdin), one element per line; blank lines are skipped:
@@ -276,7 +277,7 @@ pub enum Command {
     /// Run the bundled source → uppercase → sink demo (no files needed)
     #[command(after_help = DEMO_HELP)]
     Demo(DemoArgs),
-    /// Quick figures: ns per element, engine vs a minimal bindgen! host
+    /// Measure a component on your elements: ns per element, engine vs a minimal bindgen! host
     #[command(after_help = BENCH_HELP)]
     Bench(BenchArgs),
     /// Show or empty the compiled-component cache
@@ -404,30 +405,95 @@ interleaved rounds in one process and prints ns per element for each and
 their ratio (engine / baseline). A processor is driven with process, a sink
 with push, a source with pull. The baseline links WASI p2 as the engine does
 (nothing granted, output discarded), so components importing WASI run too.
-Takes a few seconds. Figures from a debug
-build measure unoptimized host code: run it from a release build.
+Figures from a debug build measure unoptimized host code: run it from a
+release build.
 
-Example:
+Payloads: without --input, one built-in payload of --payload bytes of
+lower-case text (text/plain). With --input FILE (or - for stdin), your
+elements, read as `torvyn-sim run --input` reads them (JSON Lines with
+payload or payload_hex and content_type, or plain lines; see `run --help`),
+sent in turn: call K of each side sends element K mod N, so --elements at
+least N sends each one (deadlines in the file are ignored). --config
+JSON|@FILE is the init config, as for `run`; init is called as a runtime
+calls it (with \"\" on a component that exports lifecycle, when no config).
+
+The engine sends every element once, in order, before anything is measured
+(the check pass, which is also its warm-up). When the component answers a
+process-error or traps (or runs out of fuel, breaks a limit) on one of your
+elements, or on its config, bench stops there, before the baseline is
+built, and says which element (its index from 0 and line), the component's
+answer and the lines of its stderr that say what went wrong (a Python
+traceback's exception), and exits 5. --keep-going counts process-errors
+instead (each element's count and first error are listed; the figures
+include those calls), but still stops at a trap or fatal error: a trap
+poisons the instance, fatal asks for nothing more.
+
+The component is compiled through the compiled-component cache, as `run`
+uses it (--cache-dir, --no-cache, $XDG_CACHE_HOME/torvyn): the compile line
+gives its time apart from the per-call figures, and whether it was a cache
+hit; the baseline loads the engine's compiled code instead of compiling
+again. Imports the engine does not provide are linked to stubs that trap
+when called, on both sides (a componentize-js guest's wasi:http imports),
+unless --refuse-unknown-imports.
+
+--format json (or yaml) prints the same figures as fields: calls and bytes
+each side sent, the compile time and cache tier, refused elements.
+
+Examples:
   cargo run --release -p torvyn-harness --bin torvyn-sim -- \
     bench uppercase --payload 1024 --elements 20000
+  torvyn-sim bench ./my-processor.wasm --input events.jsonl --config @config.json
+  torvyn-sim bench ./my-processor.wasm --input events.jsonl --keep-going --format json
 
-Exit codes: 0 ok, 2 usage, 3 input, 4 engine.";
+Exit codes: 0 ok, 2 usage, 3 input (file, WAT, world, input line, an element
+over the engine's size cap), 4 engine (or the baseline host), 5 the component
+failed on an element or its config (a process-error, a trap, fuel).";
 
 /// Arguments of `torvyn-sim bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// A fixture name, a `.wat` file or a `.wasm` component
     pub component: String,
-    /// Payload bytes per element
-    #[arg(long, default_value_t = 1024)]
+    /// Your elements: a JSON Lines or plain-lines file (as `run --input`
+    /// reads it), or - for stdin, sent in turn [default: one built-in
+    /// payload of --payload bytes]
+    #[arg(long, short, value_name = "FILE|-")]
+    pub input: Option<String>,
+    /// Bytes of the built-in payload (lower-case text), without --input
+    #[arg(long, default_value_t = 1024, conflicts_with = "input")]
     pub payload: usize,
+    /// init config: the text itself (usually JSON), or @FILE for a file's
+    /// content (@@ for a leading @) [default: init("") when the component
+    /// exports lifecycle]
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub config: Option<String>,
     /// Elements per side
     #[arg(long, default_value_t = 20_000)]
     pub elements: u64,
+    /// Count the elements the component answers with a process-error
+    /// (not fatal) and go on, instead of stopping at the first (exit 5);
+    /// a trap or fatal error still stops
+    #[arg(long)]
+    pub keep_going: bool,
     /// wasmtime: the engine against a minimal bindgen! host; mock: the
     /// mock (the fixture's model) against the engine
     #[arg(long, value_enum, default_value_t = BackendArg::Wasmtime)]
     pub backend: BackendArg,
+    /// Refuse a component that imports what the engine does not provide
+    /// (by default each such import is linked to a stub that traps when
+    /// called, on the engine and the baseline)
+    #[arg(long)]
+    pub refuse_unknown_imports: bool,
+    /// Output format: table (text), yaml or json (the same figures as
+    /// fields; wall-clock figures, which vary per run)
+    #[arg(
+        long,
+        short,
+        value_enum,
+        default_value_t = Format::Table,
+        hide_possible_values = true
+    )]
+    pub format: Format,
 }
 
 /// How to print a transcript or report.
@@ -565,8 +631,9 @@ pub struct RunArgs {
     /// Input elements: a JSON Lines or plain-lines file, or - for stdin
     #[arg(long, short, value_name = "FILE|-")]
     pub input: Option<String>,
-    /// Call init(CONFIG) first (usually JSON, passed as is)
-    #[arg(long, value_name = "JSON")]
+    /// Call init(CONFIG) first: the text itself (usually JSON, passed as
+    /// is), or @FILE for a file's content (@@ for a leading @)
+    #[arg(long, value_name = "JSON|@FILE")]
     pub config: Option<String>,
     /// The role to drive [default: processor if exported, else source, sink,
     /// filter, router, aggregator]
@@ -640,8 +707,9 @@ pub struct PipelineArgs {
     /// Run a pipeline file (YAML or JSON) instead
     #[arg(long, value_name = "PIPELINE.yaml")]
     pub file: Option<PathBuf>,
-    /// init config of a stage, as STAGE=CONFIG (repeatable)
-    #[arg(long, value_name = "STAGE=JSON")]
+    /// init config of a stage, as STAGE=CONFIG or STAGE=@FILE (a file's
+    /// content) (repeatable)
+    #[arg(long, value_name = "STAGE=JSON|@FILE")]
     pub config: Vec<String>,
     /// Grant a capability: NAME to every stage, STAGE=NAME to one (repeatable)
     #[arg(long, value_name = "[STAGE=]NAME")]
@@ -782,7 +850,7 @@ pub fn execute(cli: Cli) -> Result<Report, CliError> {
         Command::Inspect(a) => inspect::run(&a, &cache),
         Command::Check(a) => check::run(&a, &cache),
         Command::Demo(a) => demo::run(&a, &cache, cli.verbose > 0),
-        Command::Bench(a) => bench::run(&a),
+        Command::Bench(a) => bench::run(&a, &cache, cli.verbose > 0),
         Command::Cache(a) => cache::run(&a, &cache),
         Command::Replay(a) => record::run_replay(&a, &cache),
         Command::Record(a) => record::run_record(&a),

@@ -134,7 +134,7 @@ fn apply_configs(p: &mut Pipeline, configs: &[String]) -> Result<(), CliError> {
             )));
         };
         let spec = stages_mut(p).nth(i).expect("a stage per name");
-        spec.config = Some(config.to_string());
+        spec.config = Some(super::input::read_config(config)?);
     }
     Ok(())
 }

@@ -59,6 +59,17 @@ pub fn read_inputs(arg: Option<&str>) -> Result<Vec<InputElement>, CliError> {
     let Some(arg) = arg else {
         return Ok(Vec::new());
     };
+    let (text, origin) = read_input_text(arg)?;
+    input::parse_inputs(&text, &origin)
+}
+
+/// The text `--input ARG` names (a file, or `-` for stdin) and its origin
+/// for messages (the path, or `<stdin>`).
+///
+/// # Errors
+///
+/// An input error when it cannot be read or is not UTF-8.
+pub fn read_input_text(arg: &str) -> Result<(String, String), CliError> {
     let (bytes, origin) = if arg == "-" {
         let mut buf = Vec::new();
         std::io::stdin()
@@ -80,7 +91,7 @@ pub fn read_inputs(arg: Option<&str>) -> Result<Vec<InputElement>, CliError> {
             e.utf8_error().valid_up_to()
         ))
     })?;
-    input::parse_inputs(&text, &origin)
+    Ok((text, origin))
 }
 
 /// Runs `torvyn-sim run`; `verbose` (`-v`) shows traps' backtraces in the
@@ -89,7 +100,8 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
     check_component_ref(&args.component)?;
     let inputs = read_inputs(args.input.as_deref())?;
     let had_inputs = !inputs.is_empty();
-    let scenario = scenario(args, inputs);
+    let mut scenario = scenario(args, inputs);
+    scenario.config = args.config.as_deref().map(input::read_config).transpose()?;
     let settings = EngineSettings {
         cache_dir: cache.resolve()?,
         ..scenario_settings(&scenario)
