@@ -109,7 +109,7 @@ impl<E> Call<E> {
 }
 
 /// What a call answered, when it answered (its errors are the
-/// [`Invocation`]'s `Err`; [`Outcome`] keeps both as data). The elements it
+/// [`Invocation`](crate::Invocation)'s `Err`; [`Outcome`] keeps both as data). The elements it
 /// hands on are `O`: the [`OutputElement`]s themselves by default, or
 /// however a journal, a recording or a transcript shows them
 /// ([`Answer::map_outputs`]). Each function has its own answers:

@@ -14,7 +14,7 @@ use torvyn_engine::{
 use torvyn_harness::backend::{SimBackend, WasmtimeBackend};
 use torvyn_harness::bench::Baseline;
 use torvyn_harness::fixtures::load_fixture;
-use torvyn_harness::scenario::ComponentSource;
+use torvyn_harness::source::ComponentSource;
 
 /// Every bench: 1 s of warm-up, 2 s of measurement, 20 samples, no plots.
 pub fn criterion() -> Criterion {

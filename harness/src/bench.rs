@@ -42,7 +42,7 @@
 use torvyn_engine::Bytes;
 
 use crate::error::HarnessError;
-use crate::scenario::ComponentSource;
+use crate::source::ComponentSource;
 
 mod baseline;
 mod compare;

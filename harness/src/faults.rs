@@ -26,161 +26,19 @@
 //! cannot handle (a host call without an error case traps).
 
 use std::fmt::Write as _;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use torvyn_engine::{HostFaultPlan, InjectedFault};
+use torvyn_engine::HostFaultPlan;
 
-use crate::backend::{BackendKind, EngineSettings, SimBackend};
+use crate::backend::{EngineSettings, SimBackend};
 use crate::error::HarnessError;
 use crate::runner::{compile_scenario, run_compiled};
 use crate::scenario::Scenario;
+use crate::spec::BackendKind;
 use crate::transcript::{Call, Entry, Outcome, OutputFormat, Transcript, to_json, to_yaml};
 
 /// The most cases a sweep runs when the scenario sets no `sweep_limit`.
 pub const DEFAULT_SWEEP_LIMIT: u64 = 10_000;
-
-/// Which host calls a scenario fails (`fail_host_call:`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum FailHostCall {
-    /// `all`: the sweep (see [`sweep`]).
-    All(All),
-    /// The host call with this index among all the run's host calls.
-    Index(u64),
-    /// A plan by rule.
-    Rule(FailRule),
-}
-
-/// The word `all`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum All {
-    /// `all`.
-    #[serde(rename = "all")]
-    All,
-}
-
-/// `{every_call: K}` or `{probability: P}`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "snake_case")]
-pub enum FailRule {
-    /// The host call with this index of every call.
-    EveryCall(u32),
-    /// Each host call with this probability, drawn from the scenario's
-    /// seed.
-    Probability(Probability),
-}
-
-/// A probability from 0 to 1, kept in millionths (written as a number:
-/// `0.05`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "f64", into = "f64")]
-pub struct Probability {
-    per_million: u32,
-}
-
-impl Probability {
-    /// Failures per million.
-    pub fn per_million(self) -> u32 {
-        self.per_million
-    }
-}
-
-impl TryFrom<f64> for Probability {
-    type Error = String;
-
-    fn try_from(p: f64) -> Result<Self, String> {
-        if (0.0..=1.0).contains(&p) {
-            Ok(Self {
-                per_million: (p * 1_000_000.0).round() as u32,
-            })
-        } else {
-            Err(format!(
-                "the probability is {p}; give a probability from 0 to 1"
-            ))
-        }
-    }
-}
-
-impl From<Probability> for f64 {
-    fn from(p: Probability) -> f64 {
-        f64::from(p.per_million) / 1_000_000.0
-    }
-}
-
-impl FailHostCall {
-    /// The engine's plan for one run (`None` for the sweep, which makes
-    /// one per case), with `seed` for a probability.
-    pub fn plan(self, seed: u64) -> Option<HostFaultPlan> {
-        match self {
-            Self::All(_) => None,
-            Self::Index(k) => Some(HostFaultPlan::NthOfRun(k)),
-            Self::Rule(FailRule::EveryCall(k)) => Some(HostFaultPlan::NthOfCall(k)),
-            Self::Rule(FailRule::Probability(p)) => Some(HostFaultPlan::Random {
-                seed,
-                per_million: p.per_million(),
-            }),
-        }
-    }
-
-    /// Whether this is the sweep.
-    pub fn is_sweep(self) -> bool {
-        matches!(self, Self::All(_))
-    }
-}
-
-impl FromStr for FailHostCall {
-    type Err = String;
-
-    /// `all`, `K`, `every-call:K` or `probability:P`.
-    fn from_str(s: &str) -> Result<Self, String> {
-        let usage = "give `all` (the sweep), K (host call K of the run, from 0), \
-                     `every-call:K` or `probability:P` (0 to 1)";
-        let s = s.trim();
-        let parsed = if s == "all" {
-            Some(Self::All(All::All))
-        } else if let Some(k) = s.strip_prefix("every-call:") {
-            k.trim()
-                .parse()
-                .ok()
-                .map(|k| Self::Rule(FailRule::EveryCall(k)))
-        } else if let Some(p) = s.strip_prefix("probability:") {
-            match p.trim().parse::<f64>() {
-                Ok(p) => Some(Self::Rule(FailRule::Probability(p.try_into()?))),
-                Err(_) => None,
-            }
-        } else {
-            s.parse().ok().map(Self::Index)
-        };
-        parsed.ok_or_else(|| format!("`{s}` is not a host-call choice; {usage}"))
-    }
-}
-
-/// The host call a plan failed in one call, as a transcript entry records
-/// it (`failed_host_call:`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailedHostCall {
-    /// Its index among the run's host calls (from 0).
-    pub index: u64,
-    /// Its index among the host calls of its call.
-    pub in_call: u32,
-    /// The host function (`buffer-allocator.allocate`...).
-    pub function: String,
-    /// What the guest got: `allocation-failed`, `capacity-exceeded` or
-    /// `trap`.
-    pub answer: String,
-}
-
-impl From<InjectedFault> for FailedHostCall {
-    fn from(f: InjectedFault) -> Self {
-        Self {
-            index: f.index_in_run,
-            in_call: f.index_in_call,
-            function: f.function.name().into(),
-            answer: f.answer().into(),
-        }
-    }
-}
 
 /// How the guest took the failure of one host call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -556,6 +414,7 @@ fn is_host_fault(e: &Entry) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spec::{All, FailHostCall, FailRule};
     use crate::backend::MockBackend;
     use crate::scenario::InputElement;
 

@@ -28,7 +28,7 @@
 //!   line, whose binary is `src/bin/torvyn-sim.rs`.
 //!
 //! ```
-//! use torvyn_harness::backend::BackendKind;
+//! use torvyn_harness::spec::BackendKind;
 //! use torvyn_harness::runner::run_scenario;
 //! use torvyn_harness::scenario::{InputElement, Scenario};
 //!
@@ -63,6 +63,8 @@ pub mod scenario;
 pub mod script;
 pub mod sim;
 pub mod snapshot;
+pub mod source;
+pub mod spec;
 pub mod table;
 pub mod transcript;
 

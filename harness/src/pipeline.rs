@@ -87,12 +87,14 @@ use torvyn_engine::{
     OutputElement, Role, StreamElement, WasmEngine,
 };
 
-use crate::backend::{BackendKind, EngineSettings, SimBackend};
+use crate::backend::{EngineSettings, SimBackend};
 use crate::error::HarnessError;
 use crate::runner::{Driver, ends_source, fatal, stage_id};
-use crate::scenario::{ClockSetting, ComponentSource, Strategy, VirtualTimeSpec};
 use crate::script::MockSpec;
 use crate::sim::{DEFAULT_SEED, SimRng};
+use crate::source::ComponentSource;
+use crate::spec::BackendKind;
+use crate::spec::{ClockSetting, Strategy, VirtualTimeSpec};
 use crate::transcript::{
     Call, Entry, OutputFormat, Summary, WallStats, mask_times, per_second, render_entries, to_json,
     to_yaml,

@@ -42,10 +42,12 @@ use torvyn_engine::{
     InvokeError, Role, Roles, StreamElement, WasmEngine,
 };
 
-use crate::backend::{BackendKind, EngineSettings, SimBackend, block_on};
+use crate::backend::{EngineSettings, SimBackend, block_on};
 use crate::error::HarnessError;
-use crate::scenario::{DEFAULT_PULL_LIMIT, Scenario, ScenarioRole, Signal, VirtualTimeSpec};
+use crate::scenario::{DEFAULT_PULL_LIMIT, Scenario, ScenarioRole};
 use crate::sim::SimRng;
+use crate::spec::BackendKind;
+use crate::spec::{Signal, VirtualTimeSpec};
 use crate::transcript::{Call, Entry, InputSummary, Outcome, PayloadPreview, Summary, Transcript};
 
 type Instance<B> = <<B as SimBackend>::Engine as WasmEngine>::Instance;

@@ -44,13 +44,13 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use torvyn_engine::clock::VirtualTime;
-use torvyn_engine::{BackpressureSignal, Role};
+use torvyn_engine::Role;
 
-use crate::backend::BackendKind;
 use crate::error::HarnessError;
 use crate::script::MockSpec;
 use crate::sim::{DEFAULT_SEED, SimRng};
+use crate::source::ComponentSource;
+use crate::spec::{BackendKind, ClockSetting, Signal, Strategy, VirtualTimeSpec, decode_hex};
 
 /// The pull limit of a source scenario that sets none.
 pub const DEFAULT_PULL_LIMIT: u64 = 1000;
@@ -135,7 +135,7 @@ pub struct Scenario {
     /// Host calls to fail on purpose ([`crate::faults`]): `all` (the
     /// sweep), an index, `{every_call: K}` or `{probability: P}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fail_host_call: Option<crate::faults::FailHostCall>,
+    pub fail_host_call: Option<crate::spec::FailHostCall>,
     /// The most cases a sweep runs
     /// ([`crate::faults::DEFAULT_SWEEP_LIMIT`] when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -198,73 +198,6 @@ impl ScenarioRole {
     /// The role's name (`processor`, ...).
     pub fn name(self) -> &'static str {
         self.role().name()
-    }
-}
-
-/// The compiler a scenario runs under.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    /// Cranelift, the optimizing compiler.
-    #[default]
-    Cranelift,
-    /// Winch, the baseline compiler.
-    Winch,
-}
-
-impl Strategy {
-    /// The engine's strategy.
-    #[cfg(feature = "wasmtime-backend")]
-    pub fn compilation(self) -> torvyn_engine::CompilationStrategy {
-        match self {
-            Self::Cranelift => torvyn_engine::CompilationStrategy::Cranelift,
-            Self::Winch => torvyn_engine::CompilationStrategy::Winch,
-        }
-    }
-
-    /// The lower-case name (the engine's `CompilationStrategy::name`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Cranelift => "cranelift",
-            Self::Winch => "winch",
-        }
-    }
-}
-
-/// Which clock a run uses.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ClockSetting {
-    /// Time advances only with work: deterministic.
-    #[default]
-    Virtual,
-    /// The system's monotonic clock: times and durations vary per run.
-    System,
-}
-
-/// A virtual clock's cost model (see [`VirtualTime`]); absent fields take
-/// the engine defaults.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VirtualTimeSpec {
-    /// Nanoseconds per unit of fuel.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ns_per_fuel: Option<u64>,
-    /// Nanoseconds per host call.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ns_per_host_call: Option<u64>,
-}
-
-impl VirtualTimeSpec {
-    /// The cost model, defaults filled in.
-    pub fn model(spec: Option<&Self>) -> VirtualTime {
-        let d = VirtualTime::default();
-        let Some(s) = spec else { return d };
-        VirtualTime {
-            ns_per_fuel: s.ns_per_fuel.unwrap_or(d.ns_per_fuel),
-            ns_per_host_call: s.ns_per_host_call.unwrap_or(d.ns_per_host_call),
-            ..d
-        }
     }
 }
 
@@ -367,131 +300,6 @@ pub struct BackpressureStep {
     pub after_pull: u64,
     /// The signal.
     pub signal: Signal,
-}
-
-/// A backpressure signal as scenario files write it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Signal {
-    /// More elements may come.
-    Ready,
-    /// Stop sending until `ready`.
-    Pause,
-}
-
-impl Signal {
-    /// The engine's signal.
-    pub fn engine(self) -> BackpressureSignal {
-        match self {
-            Self::Ready => BackpressureSignal::Ready,
-            Self::Pause => BackpressureSignal::Pause,
-        }
-    }
-
-    /// The signal as a scenario writes it.
-    pub fn from_engine(s: BackpressureSignal) -> Self {
-        match s {
-            BackpressureSignal::Ready => Self::Ready,
-            BackpressureSignal::Pause => Self::Pause,
-        }
-    }
-
-    /// `ready` or `pause`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Ready => "ready",
-            Self::Pause => "pause",
-        }
-    }
-}
-
-/// Where a scenario's component comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ComponentSource {
-    /// `fixtures/components/NAME.wat`.
-    Fixture(String),
-    /// A WAT file (component, or core module to componentize).
-    Wat(PathBuf),
-    /// A binary component.
-    Wasm(PathBuf),
-    /// A scripted mock component (mock backend only).
-    Scripted(Box<MockSpec>),
-}
-
-impl ComponentSource {
-    /// The component's binary bytes (a fixture or core-module WAT is
-    /// componentized) and its origin for messages (the file it came from);
-    /// errors name `label`.
-    pub fn load(&self, label: &str) -> Result<(Vec<u8>, String), HarnessError> {
-        let fixture_err = |source| HarnessError::Fixture {
-            component: label.to_string(),
-            source,
-        };
-        let read = |path: &Path| {
-            std::fs::read(path).map_err(|source| HarnessError::Io {
-                action: "read the component",
-                path: path.to_path_buf(),
-                source,
-            })
-        };
-        Ok(match self {
-            Self::Fixture(name) => (
-                crate::fixtures::load_fixture(name).map_err(fixture_err)?,
-                crate::fixtures::fixture_path(name).display().to_string(),
-            ),
-            Self::Wat(path) => {
-                let origin = path.display().to_string();
-                let text = String::from_utf8(read(path)?).map_err(|e| {
-                    fixture_err(crate::fixtures::FixtureError::Wat {
-                        origin: origin.clone(),
-                        message: format!("the file is not UTF-8: {e}"),
-                    })
-                })?;
-                (
-                    crate::fixtures::component_from_wat(&text, &origin).map_err(fixture_err)?,
-                    origin,
-                )
-            }
-            Self::Wasm(path) => (read(path)?, path.display().to_string()),
-            Self::Scripted(_) => {
-                return Err(HarnessError::Unsupported {
-                    component: label.to_string(),
-                    problem: "a scripted mock component has no WebAssembly bytes; run it on \
-                              the mock backend"
-                        .into(),
-                });
-            }
-        })
-    }
-
-    /// The source of a scenario's or stage's component: its `mock:` spec
-    /// when it has one, else the reference [parsed](ComponentSource::parse).
-    pub fn of(reference: &str, mock: Option<&MockSpec>, base_dir: Option<&Path>) -> Self {
-        match mock {
-            Some(spec) => Self::Scripted(Box::new(spec.clone())),
-            None => Self::parse(reference, base_dir),
-        }
-    }
-
-    /// Reads a component reference: a name ending in `.wat` or `.wasm` is a
-    /// path (relative ones resolved against `base_dir`), anything else a
-    /// fixture name.
-    pub fn parse(reference: &str, base_dir: Option<&Path>) -> Self {
-        let resolve = |p: &str| {
-            let path = PathBuf::from(p);
-            match base_dir {
-                Some(dir) if path.is_relative() => dir.join(path),
-                _ => path,
-            }
-        };
-        if reference.ends_with(".wat") {
-            Self::Wat(resolve(reference))
-        } else if reference.ends_with(".wasm") {
-            Self::Wasm(resolve(reference))
-        } else {
-            Self::Fixture(reference.to_string())
-        }
-    }
 }
 
 /// An input element ready to send: bytes decoded, content type filled in.
@@ -681,23 +489,6 @@ impl Scenario {
         }
         Ok(out)
     }
-}
-
-/// Decodes hex digits, ignoring ASCII whitespace.
-pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!(
-            "`{text}` has an odd number of hex digits; write two per byte"
-        ));
-    }
-    digits
-        .chunks(2)
-        .map(|pair| {
-            let s = std::str::from_utf8(pair).unwrap_or("??");
-            u8::from_str_radix(s, 16).map_err(|_| format!("`{s}` in `{text}` is not a hex byte"))
-        })
-        .collect()
 }
 
 /// Every `*.yaml`, `*.yml` and `*.json` file in `dir`, sorted by name.

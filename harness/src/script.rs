@@ -59,7 +59,7 @@ use serde::{Deserialize, Serialize};
 use torvyn_engine::mock::{MockComponent, Response, Script, ScriptedOutput, Scripts};
 use torvyn_engine::{BackpressureSignal, Function, ProcessError, Role};
 
-use crate::scenario::decode_hex;
+use crate::spec::decode_hex;
 
 /// Enums as one-key maps (`{cycle: [drop]}`, `{emit: x}`) in YAML and JSON
 /// alike; serde_yaml_ng otherwise expects YAML tags (`!cycle [drop]`).
@@ -587,9 +587,9 @@ impl MockSpec {
 
     /// [`MockSpec::validate`], and that the file's `backend` lets it run:
     /// a scripted component runs only on the mock.
-    pub fn validate_on(&self, backend: Option<crate::backend::BackendKind>) -> Result<(), String> {
+    pub fn validate_on(&self, backend: Option<crate::spec::BackendKind>) -> Result<(), String> {
         self.validate()?;
-        if backend == Some(crate::backend::BackendKind::Wasmtime) {
+        if backend == Some(crate::spec::BackendKind::Wasmtime) {
             return Err(
                 "is a scripted component, which runs only on the mock backend; set \
                         `backend: mock` (or leave `backend` out)"

@@ -50,9 +50,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_yaml_ng::{Mapping, Value};
 use similar::{ChangeTag, TextDiff};
 
-use crate::backend::BackendKind;
 use crate::error::HarnessError;
-use crate::scenario::ComponentSource;
+use crate::source::ComponentSource;
+use crate::spec::BackendKind;
 use crate::table::Table;
 use crate::transcript::without_backtrace;
 

@@ -10,13 +10,13 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use torvyn_engine::{
-    Answer, BackpressureSignal, Function, GuestOutput, InvocationMetrics, InvokeError,
-    OutputElement,
+    Answer, BackpressureSignal, Function, GuestOutput, InjectedFault, InvocationMetrics,
+    InvokeError, OutputElement,
 };
 
-use crate::backend::BackendKind;
 use crate::error::HarnessError;
-use crate::scenario::{ClockSetting, Signal, Strategy};
+use crate::spec::BackendKind;
+use crate::spec::{ClockSetting, Signal, Strategy};
 
 /// Payload bytes shown in a preview by default; the full length is always
 /// recorded. A scenario's or pipeline's `preview_bytes` (the CLI's
@@ -190,7 +190,7 @@ pub struct Entry {
     pub stderr_error: Option<String>,
     /// The host call the scenario's `fail_host_call` failed in this call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failed_host_call: Option<crate::faults::FailedHostCall>,
+    pub failed_host_call: Option<FailedHostCall>,
 }
 
 fn is_zero_u32(v: &u32) -> bool {
@@ -240,6 +240,32 @@ impl Entry {
             self.outcome,
             Outcome::ProcessError { .. } | Outcome::Fault { .. }
         )
+    }
+}
+
+/// The host call a plan failed in one call, as a transcript entry records
+/// it (`failed_host_call:`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedHostCall {
+    /// Its index among the run's host calls (from 0).
+    pub index: u64,
+    /// Its index among the host calls of its call.
+    pub in_call: u32,
+    /// The host function (`buffer-allocator.allocate`...).
+    pub function: String,
+    /// What the guest got: `allocation-failed`, `capacity-exceeded` or
+    /// `trap`.
+    pub answer: String,
+}
+
+impl From<InjectedFault> for FailedHostCall {
+    fn from(f: InjectedFault) -> Self {
+        Self {
+            index: f.index_in_run,
+            in_call: f.index_in_call,
+            function: f.function.name().into(),
+            answer: f.answer().into(),
+        }
     }
 }
 

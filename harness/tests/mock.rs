@@ -13,11 +13,12 @@ use torvyn_engine::{
     Role, Roles, StreamElement, WasmEngine,
 };
 use torvyn_harness::HarnessError;
-use torvyn_harness::backend::{BackendKind, EngineSettings, MockBackend, SimBackend, block_on};
+use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend, block_on};
 use torvyn_harness::pipeline::{Pipeline, pipelines_dir, run_pipeline_with};
 use torvyn_harness::runner::{run_scenario, run_scenario_with};
 use torvyn_harness::scenario::{InputElement, Scenario, scenario_files, scenarios_dir};
 use torvyn_harness::script::MockSpec;
+use torvyn_harness::spec::BackendKind;
 use torvyn_harness::transcript::Call;
 
 /// Whether the mock can run a component named `c` (scripted, or modelled).
@@ -120,7 +121,7 @@ fn the_backend_abstraction_drives_the_mock_directly() {
     assert_eq!(b.kind(), BackendKind::Mock);
     let compiled = b
         .compile(
-            &torvyn_harness::scenario::ComponentSource::Fixture("uppercase".into()),
+            &torvyn_harness::source::ComponentSource::Fixture("uppercase".into()),
             "uppercase",
         )
         .unwrap();

@@ -9,7 +9,7 @@ use torvyn_engine::record::{
     Recording, RecordingError,
 };
 use torvyn_engine::{ComponentInvoker, Function};
-use torvyn_harness::backend::{BackendKind, EngineSettings, MockBackend, SimBackend};
+use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend};
 #[cfg(feature = "wasmtime-backend")]
 use torvyn_harness::record::replay;
 use torvyn_harness::record::{
@@ -17,7 +17,9 @@ use torvyn_harness::record::{
     run_scenario_recorded, to_scenario,
 };
 use torvyn_harness::runner::run_scenario_on;
-use torvyn_harness::scenario::{ComponentSource, InputElement, Scenario};
+use torvyn_harness::scenario::{InputElement, Scenario};
+use torvyn_harness::source::ComponentSource;
+use torvyn_harness::spec::BackendKind;
 
 fn settings() -> EngineSettings {
     EngineSettings::deterministic(7)

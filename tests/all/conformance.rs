@@ -15,11 +15,11 @@ use torvyn_engine::{
     FlowContext, Function, Grants, InstanceOptions, Invocation, InvocationMetrics, InvokeError,
     Limits, ProcessError, ProcessResult, Role, Roles, StreamElement, TrapCode, WasmEngine,
 };
-use torvyn_harness::backend::{
-    BackendKind, EngineSettings, MockBackend, SimBackend, WasmtimeBackend,
-};
-use torvyn_harness::scenario::{ClockSetting, ComponentSource};
+use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend, WasmtimeBackend};
 use torvyn_harness::script::MockSpec;
+use torvyn_harness::source::ComponentSource;
+use torvyn_harness::spec::BackendKind;
+use torvyn_harness::spec::ClockSetting;
 
 type Instance<B> = <<B as SimBackend>::Engine as WasmEngine>::Instance;
 type Compiled<B> = <<B as SimBackend>::Engine as WasmEngine>::Compiled;

@@ -18,9 +18,10 @@
 use torvyn_harness::pipeline::{Pipeline, pipelines_dir, run_pipeline};
 use torvyn_harness::runner::run_scenario;
 use torvyn_harness::scenario::{
-    GeneratedInputs, GeneratedKind, Scenario, Strategy, scenario_files, scenarios_dir,
+    GeneratedInputs, GeneratedKind, Scenario, scenario_files, scenarios_dir,
 };
 use torvyn_harness::sim::{ReplayGuard, seed_from_env};
+use torvyn_harness::spec::Strategy;
 use torvyn_harness::transcript::{Call, Outcome, Transcript};
 
 fn scenarios() -> Vec<Scenario> {

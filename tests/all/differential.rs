@@ -13,7 +13,8 @@ use torvyn_engine::{
 };
 use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend, WasmtimeBackend};
 use torvyn_harness::fuzz::oracle::Observed;
-use torvyn_harness::scenario::{ClockSetting, ComponentSource};
+use torvyn_harness::source::ComponentSource;
+use torvyn_harness::spec::ClockSetting;
 
 /// What both backends must agree on: the outcome and the accounting (the
 /// fuzz targets' oracle, `torvyn_harness::fuzz::oracle::Observed`).

@@ -24,9 +24,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use torvyn_engine::{ComponentInvoker, ElementMeta, InvokeError, ProcessError, StreamElement};
-use torvyn_harness::backend::{BackendKind, EngineSettings, SimBackend, WasmtimeBackend};
+use torvyn_harness::backend::{EngineSettings, SimBackend, WasmtimeBackend};
 use torvyn_harness::pipeline::{Pipeline, PipelineTranscript, StageSpec, run_pipeline_using};
-use torvyn_harness::scenario::ComponentSource;
+use torvyn_harness::source::ComponentSource;
+use torvyn_harness::spec::BackendKind;
 use torvyn_harness::transcript::{Call, Entry, Outcome, PayloadPreview};
 
 /// Where `build.sh` put the guests.
@@ -510,7 +511,7 @@ fn every_host_call_of_the_javascript_guest_can_fail_and_it_handles_the_buffer_er
 fn python_guests_that_print_answer_when_awaited_inside_tokio() {
     use torvyn_engine::{BackpressureSignal, ComponentInvoker, ProcessResult, StreamElement};
     use torvyn_harness::backend::{SimBackend, WasmtimeBackend};
-    use torvyn_harness::scenario::ComponentSource;
+    use torvyn_harness::source::ComponentSource;
 
     let Some([upper, sink]) = guests(["py-uppercase", "py-sink"]) else {
         return;
@@ -723,7 +724,8 @@ fn the_python_stamp_guest_recorded_on_the_system_clock_and_os_randomness_replays
     use torvyn_engine::{ComponentInvoker, ProcessResult, StreamElement, WorldInterface};
     use torvyn_harness::backend::{SimBackend, WasmtimeBackend, block_on};
     use torvyn_harness::record::replay_on;
-    use torvyn_harness::scenario::{ClockSetting, ComponentSource};
+    use torvyn_harness::source::ComponentSource;
+    use torvyn_harness::spec::ClockSetting;
 
     let Some([stamp, changed]) = guests(["py-stamp", "py-stamp-changed"]) else {
         return;

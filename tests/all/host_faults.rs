@@ -9,7 +9,7 @@ use torvyn_engine::{
 };
 use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend};
 use torvyn_harness::fuzz::oracle::Observed;
-use torvyn_harness::scenario::ComponentSource;
+use torvyn_harness::source::ComponentSource;
 
 const ID: &str = "faulty";
 
@@ -257,10 +257,11 @@ impl<I: ComponentInvoker> FnProcess for I {
 }
 
 mod sweeps {
-    use torvyn_harness::backend::BackendKind;
-    use torvyn_harness::faults::{FailHostCall, Sweep, sweep};
+    use torvyn_harness::faults::{Sweep, sweep};
     use torvyn_harness::runner::scenario_settings;
     use torvyn_harness::scenario::{Scenario, scenario_files, scenarios_dir};
+    use torvyn_harness::spec::BackendKind;
+    use torvyn_harness::spec::FailHostCall;
 
     fn sweep_of(path: &std::path::Path, backend: BackendKind, limit: u64) -> Sweep {
         let mut s = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));

@@ -14,13 +14,13 @@
 //! pipeline delivers what its processors let through.
 
 use torvyn_engine::mock::models;
-use torvyn_harness::backend::BackendKind;
 use torvyn_harness::faults::sweep;
 use torvyn_harness::pipeline::{
     Pipeline, PipelineTranscript, pipelines_dir, run_pipeline, run_pipeline_with,
 };
 use torvyn_harness::runner::{run_scenario, run_scenario_with, scenario_settings};
 use torvyn_harness::scenario::{Scenario, scenario_files, scenarios_dir};
+use torvyn_harness::spec::BackendKind;
 use torvyn_harness::transcript::{Call, Entry, Outcome, Transcript};
 
 fn run(path: &std::path::Path) -> Transcript {
@@ -169,7 +169,7 @@ fn the_transcripts_show_correct_behaviour() {
         .filter(|e| e.call == Call::Push)
         .map(|e| &e.outcome)
         .collect();
-    use torvyn_harness::scenario::Signal::{Pause, Ready};
+    use torvyn_harness::spec::Signal::{Pause, Ready};
     assert_eq!(
         signals,
         [Ready, Pause, Ready, Pause, Ready]

@@ -15,7 +15,8 @@ use torvyn_engine::{
 };
 use torvyn_harness::backend::{EngineSettings, SimBackend, WasmtimeBackend};
 use torvyn_harness::record::{ReplayReport, replay_on};
-use torvyn_harness::scenario::{ClockSetting, ComponentSource};
+use torvyn_harness::source::ComponentSource;
+use torvyn_harness::spec::ClockSetting;
 
 const INPUTS: [&str; 3] = ["alpha", "", "gamma"];
 

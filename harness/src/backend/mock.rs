@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use torvyn_engine::mock::{JournalMode, MockCompiled, MockEngine, MockEngineConfig, models};
 use torvyn_engine::{Clock, WasmEngine};
 
-use super::{BackendKind, EngineSettings, SimBackend};
+use super::{EngineSettings, SimBackend};
 use crate::error::HarnessError;
-use crate::scenario::ComponentSource;
+use crate::source::ComponentSource;
+use crate::spec::BackendKind;
 
 /// The mock backend: a fresh [`MockEngine`] per run with a model of every
 /// benign fixture registered, the clock the settings say, and no journal

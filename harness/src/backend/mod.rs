@@ -25,14 +25,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use serde::{Deserialize, Serialize};
 use torvyn_engine::clock::VirtualTime;
 use torvyn_engine::{
     Clock, ComponentId, Grants, GuestOutput, InstanceOptions, RandomSource, WasmEngine,
 };
 
 use crate::error::HarnessError;
-use crate::scenario::{ClockSetting, ComponentSource, Strategy};
+use crate::source::ComponentSource;
+use crate::spec::{BackendKind, ClockSetting, Strategy};
 
 mod mock;
 #[cfg(feature = "wasmtime-backend")]
@@ -42,84 +42,6 @@ pub use self::mock::MockBackend;
 #[cfg(feature = "wasmtime-backend")]
 pub use self::wasmtime::WasmtimeBackend;
 
-/// Which backend runs a scenario, a pipeline or a CLI command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BackendKind {
-    /// The Wasmtime engine (feature `wasmtime-backend`).
-    Wasmtime,
-    /// The mock engine: fixture models and scripted components.
-    Mock,
-}
-
-impl BackendKind {
-    /// `wasmtime` or `mock`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Wasmtime => "wasmtime",
-            Self::Mock => "mock",
-        }
-    }
-
-    /// The backend of a file that names none: Wasmtime when this build has
-    /// it, else the mock.
-    pub fn default_for_build() -> Self {
-        if cfg!(feature = "wasmtime-backend") {
-            Self::Wasmtime
-        } else {
-            Self::Mock
-        }
-    }
-
-    /// The backend of a scenario or pipeline file: the one it names; else
-    /// the mock when it scripts a component (`mock:`); else
-    /// [`BackendKind::default_for_build`].
-    pub fn in_effect(named: Option<Self>, scripted: bool) -> Self {
-        match named {
-            Some(b) => b,
-            None if scripted => Self::Mock,
-            None => Self::default_for_build(),
-        }
-    }
-
-    /// What ran a transcript, for its header: the compiler's name on
-    /// Wasmtime (`cranelift`, `winch`), `mock` on the mock.
-    pub fn engine_label(self, strategy: Strategy) -> &'static str {
-        match self {
-            Self::Wasmtime => strategy.name(),
-            Self::Mock => "mock",
-        }
-    }
-
-    /// Whether this build of the harness includes the backend.
-    pub fn is_built(self) -> bool {
-        match self {
-            Self::Wasmtime => cfg!(feature = "wasmtime-backend"),
-            Self::Mock => true,
-        }
-    }
-}
-
-impl std::fmt::Display for BackendKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for BackendKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "wasmtime" => Ok(Self::Wasmtime),
-            "mock" => Ok(Self::Mock),
-            other => Err(format!(
-                "unknown backend `{other}`; use `wasmtime` or `mock`"
-            )),
-        }
-    }
-}
-
 /// Runs `$body` with `$b` bound to a new backend of kind `$kind` built
 /// from `$settings` (a `&EngineSettings`), and evaluates to
 /// `Result<_, HarnessError>`: `Ok` of the body's value, or the error of
@@ -128,7 +50,8 @@ impl std::str::FromStr for BackendKind {
 /// over [`SimBackend`], monomorphized once per backend.
 ///
 /// ```
-/// use torvyn_harness::backend::{BackendKind, EngineSettings, SimBackend};
+/// use torvyn_harness::backend::{EngineSettings, SimBackend};
+/// use torvyn_harness::spec::BackendKind;
 /// use torvyn_harness::with_backend;
 ///
 /// let settings = EngineSettings::deterministic(7);
@@ -144,13 +67,13 @@ macro_rules! with_backend {
     ($kind:expr, $settings:expr, |$b:ident| $body:expr) => {{
         let settings: &$crate::backend::EngineSettings = $settings;
         match $kind {
-            $crate::backend::BackendKind::Mock => {
+            $crate::spec::BackendKind::Mock => {
                 $crate::backend::MockBackend::new(settings).map(|$b| {
                     let $b = &$b;
                     $body
                 })
             }
-            $crate::backend::BackendKind::Wasmtime => {
+            $crate::spec::BackendKind::Wasmtime => {
                 $crate::__with_wasmtime!(settings, |$b| $body)
             }
         }

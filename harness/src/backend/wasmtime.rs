@@ -13,9 +13,10 @@ use torvyn_engine::{
     Clock, EngineError, GuestOutput, RandomSource, WasmtimeCompiled, WasmtimeInvoker,
 };
 
-use super::{BackendKind, EngineSettings, SimBackend};
+use super::{EngineSettings, SimBackend};
 use crate::error::HarnessError;
-use crate::scenario::ComponentSource;
+use crate::source::ComponentSource;
+use crate::spec::BackendKind;
 
 /// The Wasmtime backend: a fresh [`WasmtimeEngine`] per run, and the
 /// compiled-component cache over it when the settings name a directory.

@@ -20,7 +20,8 @@ use super::{
 };
 use crate::backend::{EngineSettings, SimBackend, WasmtimeBackend};
 use crate::error::HarnessError;
-use crate::scenario::{ClockSetting, ComponentSource};
+use crate::source::ComponentSource;
+use crate::spec::ClockSetting;
 
 /// One payload a benchmark sends: its bytes, its content type and where it
 /// came from.
@@ -478,7 +479,7 @@ fn mock_instance(options: &CompareOptions, name: &str) -> Result<MockInvoker, Be
         ..MockEngineConfig::default()
     };
     let settings = crate::backend::EngineSettings {
-        clock: crate::scenario::ClockSetting::System,
+        clock: crate::spec::ClockSetting::System,
         ..crate::backend::EngineSettings::deterministic(0)
     };
     let backend = crate::backend::MockBackend::with_config(config, &settings)?;

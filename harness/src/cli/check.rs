@@ -20,12 +20,12 @@ use super::cache::CacheChoice;
 use super::error::CliError;
 use super::{CheckArgs, EXIT_DIFFERS, Report};
 use crate::HarnessError;
-use crate::backend::BackendKind;
 use crate::backend::EngineSettings;
 use crate::pipeline::{Pipeline, pipelines_dir, run_pipeline_using};
 use crate::runner::{run_scenario_using, scenario_settings};
 use crate::scenario::{Scenario, scenarios_dir};
 use crate::snapshot::{Compare, CompareSettings, Percent, canonical, compare};
+use crate::spec::BackendKind;
 use crate::transcript::to_yaml;
 
 /// Finds the scenario: an existing file, else `NAME` in

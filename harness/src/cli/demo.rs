@@ -15,10 +15,11 @@ use super::error::CliError;
 use super::pipeline::{apply_engine, render};
 use super::{DemoArgs, Report, progress};
 use crate::HarnessError;
-use crate::backend::{BackendKind, EngineSettings, SimBackend, WasmtimeBackend};
+use crate::backend::{EngineSettings, SimBackend, WasmtimeBackend};
 use crate::fixtures::component_from_wat;
 use crate::pipeline::{Pipeline, StageSpec, run_pipeline_on};
-use crate::scenario::ComponentSource;
+use crate::source::ComponentSource;
+use crate::spec::BackendKind;
 
 /// The demo's source: five lines of lower-case text, one per pull.
 pub const DEMO_SOURCE_WAT: &str = include_str!("demo-source.wat");

@@ -24,7 +24,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::CliError;
-use crate::scenario::{InputElement, decode_hex};
+use crate::scenario::InputElement;
+use crate::spec::decode_hex;
 
 /// How an input file was read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

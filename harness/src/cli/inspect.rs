@@ -21,8 +21,8 @@ use super::{Format, InspectArgs, Report, check_component_ref};
 use crate::HarnessError;
 use crate::backend::{EngineSettings, WasmtimeBackend};
 use crate::runner::infer_role;
-use crate::scenario::ComponentSource;
 use crate::sim::DEFAULT_SEED;
+use crate::source::ComponentSource;
 
 /// What `inspect` found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

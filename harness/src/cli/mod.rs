@@ -32,8 +32,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::backend::BackendKind;
-use crate::scenario::{ClockSetting, ScenarioRole, Strategy};
+use crate::scenario::ScenarioRole;
+use crate::spec::BackendKind;
+use crate::spec::{ClockSetting, Strategy};
 
 pub mod bench;
 pub mod cache;
@@ -657,7 +658,7 @@ pub struct RunArgs {
     /// 0), `every-call:K` host call K of every call, `probability:P` each
     /// with probability P (seeded by --seed)
     #[arg(long, value_name = "all|K|every-call:K|probability:P")]
-    pub fail_host_call: Option<crate::faults::FailHostCall>,
+    pub fail_host_call: Option<crate::spec::FailHostCall>,
     /// The most cases a sweep runs [default: 10000]
     #[arg(long, value_name = "N", requires = "fail_host_call")]
     pub sweep_limit: Option<u64>,

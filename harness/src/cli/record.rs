@@ -8,9 +8,11 @@ use torvyn_engine::record::{PayloadMode, ReadOptions, RecordOptions, Recording};
 use super::cache::CacheChoice;
 use super::error::{CliError, EXIT_DIFFERS, EXIT_OK};
 use super::{Report, StrategyArg};
-use crate::backend::{BackendKind, EngineSettings};
+use crate::backend::EngineSettings;
 use crate::record::{RecordedInstance, ReplayOptions, locate_component, replay_with};
-use crate::scenario::{ClockSetting, ComponentSource};
+use crate::source::ComponentSource;
+use crate::spec::BackendKind;
+use crate::spec::ClockSetting;
 
 /// Recording options of `run` and `pipeline`.
 #[derive(Clone, Debug, Default, clap::Args)]

@@ -238,9 +238,9 @@ pub fn render(t: &Transcript, format: Format, verbose: bool) -> Result<String, C
 }
 
 /// `virtual` or `system`.
-pub(crate) fn clock_name(c: crate::scenario::ClockSetting) -> &'static str {
+pub(crate) fn clock_name(c: crate::spec::ClockSetting) -> &'static str {
     match c {
-        crate::scenario::ClockSetting::Virtual => "virtual",
-        crate::scenario::ClockSetting::System => "system",
+        crate::spec::ClockSetting::Virtual => "virtual",
+        crate::spec::ClockSetting::System => "system",
     }
 }

@@ -12,7 +12,8 @@ use super::Verdict;
 use crate::backend::{EngineSettings, MockBackend};
 use crate::record::{RecordTo, RecordingBackend, replay_on, to_scenario};
 use crate::runner::run_scenario_on;
-use crate::scenario::{ComponentSource, InputElement, Scenario};
+use crate::scenario::{InputElement, Scenario};
+use crate::source::ComponentSource;
 
 /// A valid recording: `uppercase`'s model over text, an empty payload and
 /// bytes that are not UTF-8.
@@ -29,7 +30,7 @@ fn valid() -> &'static [u8] {
                     ..InputElement::default()
                 },
             ],
-            backend: Some(crate::backend::BackendKind::Mock),
+            backend: Some(crate::spec::BackendKind::Mock),
             ..Scenario::new("upper", "uppercase")
         };
         let backend = MockBackend::new(&settings).expect("a mock backend");

@@ -21,7 +21,7 @@ use torvyn_engine::{
 };
 
 use crate::backend::{EngineSettings, MockBackend, SimBackend, WasmtimeBackend};
-use crate::scenario::ComponentSource;
+use crate::source::ComponentSource;
 
 /// The seed of the guests' WASI randomness in every fuzz engine.
 pub const FUZZ_SEED: u64 = 0xF022_5EED;

@@ -11,9 +11,10 @@ use torvyn_engine::record::{
 };
 use torvyn_engine::{Clock, ComponentId, EngineError, GuestOutput, InstanceOptions, WasmEngine};
 
-use crate::backend::{BackendKind, EngineSettings, SimBackend};
+use crate::backend::{EngineSettings, SimBackend};
 use crate::error::HarnessError;
-use crate::scenario::ComponentSource;
+use crate::source::ComponentSource;
+use crate::spec::BackendKind;
 
 /// Where a [`RecordingBackend`] writes.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,10 +11,12 @@
 //!
 //! ```
 //! use torvyn_engine::record::Recording;
-//! use torvyn_harness::backend::{BackendKind, EngineSettings, MockBackend, SimBackend};
+//! use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend};
+//! use torvyn_harness::spec::BackendKind;
 //! use torvyn_harness::record::{RecordTo, RecordingBackend, replay_on};
 //! use torvyn_harness::runner::run_scenario_on;
-//! use torvyn_harness::scenario::{ComponentSource, InputElement, Scenario};
+//! use torvyn_harness::scenario::{InputElement, Scenario};
+//! use torvyn_harness::source::ComponentSource;
 //!
 //! let settings = EngineSettings::deterministic(7);
 //! let scenario = Scenario {
@@ -48,11 +50,12 @@ pub use scenario::to_scenario;
 
 use torvyn_engine::record::RecordOptions;
 
-use crate::backend::{BackendKind, EngineSettings};
+use crate::backend::EngineSettings;
 use crate::error::HarnessError;
 use crate::pipeline::{Pipeline, PipelineTranscript, run_pipeline_on};
 use crate::runner::run_scenario_on;
 use crate::scenario::Scenario;
+use crate::spec::BackendKind;
 use crate::transcript::Transcript;
 
 /// Runs `scenario` on a new engine of `backend` built from `settings`,

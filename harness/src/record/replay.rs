@@ -26,9 +26,10 @@ use torvyn_engine::{
 
 use std::path::{Path, PathBuf};
 
-use crate::backend::{BackendKind, EngineSettings, SimBackend, block_on};
+use crate::backend::{EngineSettings, SimBackend, block_on};
 use crate::error::HarnessError;
-use crate::scenario::ComponentSource;
+use crate::source::ComponentSource;
+use crate::spec::BackendKind;
 
 /// A call whose answer differs from the recording's.
 #[derive(Clone, Debug, PartialEq, Eq)]

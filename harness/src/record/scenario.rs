@@ -3,9 +3,10 @@
 use torvyn_engine::Function;
 use torvyn_engine::record::{Payload, PayloadMode, Recording};
 
-use crate::backend::BackendKind;
 use crate::error::HarnessError;
-use crate::scenario::{BackpressureStep, InputElement, Scenario, ScenarioRole, Signal};
+use crate::scenario::{BackpressureStep, InputElement, Scenario, ScenarioRole};
+use crate::spec::BackendKind;
+use crate::spec::Signal;
 
 /// The scenario that drives the recorded component as the recording did:
 /// its role (from the calls made), init config, grants, the recorded input

@@ -1,0 +1,324 @@
+//! The settings every run shares, whatever it runs: the backend, the
+//! compiler, the clock and its cost model, the backpressure signals a file
+//! names, and the host calls to fail. Scenarios, pipelines, the CLI and
+//! transcripts all read them from here.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use torvyn_engine::clock::VirtualTime;
+use torvyn_engine::{BackpressureSignal, HostFaultPlan};
+
+/// Which backend runs a scenario, a pipeline or a CLI command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendKind {
+    /// The Wasmtime engine (feature `wasmtime-backend`).
+    Wasmtime,
+    /// The mock engine: fixture models and scripted components.
+    Mock,
+}
+
+impl BackendKind {
+    /// `wasmtime` or `mock`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Wasmtime => "wasmtime",
+            Self::Mock => "mock",
+        }
+    }
+
+    /// The backend of a file that names none: Wasmtime when this build has
+    /// it, else the mock.
+    pub fn default_for_build() -> Self {
+        if cfg!(feature = "wasmtime-backend") {
+            Self::Wasmtime
+        } else {
+            Self::Mock
+        }
+    }
+
+    /// The backend of a scenario or pipeline file: the one it names; else
+    /// the mock when it scripts a component (`mock:`); else
+    /// [`BackendKind::default_for_build`].
+    pub fn in_effect(named: Option<Self>, scripted: bool) -> Self {
+        match named {
+            Some(b) => b,
+            None if scripted => Self::Mock,
+            None => Self::default_for_build(),
+        }
+    }
+
+    /// What ran a transcript, for its header: the compiler's name on
+    /// Wasmtime (`cranelift`, `winch`), `mock` on the mock.
+    pub fn engine_label(self, strategy: Strategy) -> &'static str {
+        match self {
+            Self::Wasmtime => strategy.name(),
+            Self::Mock => "mock",
+        }
+    }
+
+    /// Whether this build of the harness includes the backend.
+    pub fn is_built(self) -> bool {
+        match self {
+            Self::Wasmtime => cfg!(feature = "wasmtime-backend"),
+            Self::Mock => true,
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "wasmtime" => Ok(Self::Wasmtime),
+            "mock" => Ok(Self::Mock),
+            other => Err(format!(
+                "unknown backend `{other}`; use `wasmtime` or `mock`"
+            )),
+        }
+    }
+}
+
+/// The compiler a scenario runs under.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Cranelift, the optimizing compiler.
+    #[default]
+    Cranelift,
+    /// Winch, the baseline compiler.
+    Winch,
+}
+
+impl Strategy {
+    /// The engine's strategy.
+    #[cfg(feature = "wasmtime-backend")]
+    pub fn compilation(self) -> torvyn_engine::CompilationStrategy {
+        match self {
+            Self::Cranelift => torvyn_engine::CompilationStrategy::Cranelift,
+            Self::Winch => torvyn_engine::CompilationStrategy::Winch,
+        }
+    }
+
+    /// The lower-case name (the engine's `CompilationStrategy::name`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cranelift => "cranelift",
+            Self::Winch => "winch",
+        }
+    }
+}
+
+/// Which clock a run uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClockSetting {
+    /// Time advances only with work: deterministic.
+    #[default]
+    Virtual,
+    /// The system's monotonic clock: times and durations vary per run.
+    System,
+}
+
+/// A virtual clock's cost model (see [`VirtualTime`]); absent fields take
+/// the engine defaults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VirtualTimeSpec {
+    /// Nanoseconds per unit of fuel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ns_per_fuel: Option<u64>,
+    /// Nanoseconds per host call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ns_per_host_call: Option<u64>,
+}
+
+impl VirtualTimeSpec {
+    /// The cost model, defaults filled in.
+    pub fn model(spec: Option<&Self>) -> VirtualTime {
+        let d = VirtualTime::default();
+        let Some(s) = spec else { return d };
+        VirtualTime {
+            ns_per_fuel: s.ns_per_fuel.unwrap_or(d.ns_per_fuel),
+            ns_per_host_call: s.ns_per_host_call.unwrap_or(d.ns_per_host_call),
+            ..d
+        }
+    }
+}
+
+/// A backpressure signal as scenario files write it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Signal {
+    /// More elements may come.
+    Ready,
+    /// Stop sending until `ready`.
+    Pause,
+}
+
+impl Signal {
+    /// The engine's signal.
+    pub fn engine(self) -> BackpressureSignal {
+        match self {
+            Self::Ready => BackpressureSignal::Ready,
+            Self::Pause => BackpressureSignal::Pause,
+        }
+    }
+
+    /// The signal as a scenario writes it.
+    pub fn from_engine(s: BackpressureSignal) -> Self {
+        match s {
+            BackpressureSignal::Ready => Self::Ready,
+            BackpressureSignal::Pause => Self::Pause,
+        }
+    }
+
+    /// `ready` or `pause`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ready => "ready",
+            Self::Pause => "pause",
+        }
+    }
+}
+
+/// Decodes hex digits, ignoring ASCII whitespace.
+pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if !digits.len().is_multiple_of(2) {
+        return Err(format!(
+            "`{text}` has an odd number of hex digits; write two per byte"
+        ));
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let s = std::str::from_utf8(pair).unwrap_or("??");
+            u8::from_str_radix(s, 16).map_err(|_| format!("`{s}` in `{text}` is not a hex byte"))
+        })
+        .collect()
+}
+
+/// Which host calls a scenario fails (`fail_host_call:`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FailHostCall {
+    /// `all`: the sweep (see [`sweep`](crate::faults::sweep)).
+    All(All),
+    /// The host call with this index among all the run's host calls.
+    Index(u64),
+    /// A plan by rule.
+    Rule(FailRule),
+}
+
+/// The word `all`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum All {
+    /// `all`.
+    #[serde(rename = "all")]
+    All,
+}
+
+/// `{every_call: K}` or `{probability: P}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum FailRule {
+    /// The host call with this index of every call.
+    EveryCall(u32),
+    /// Each host call with this probability, drawn from the scenario's
+    /// seed.
+    Probability(Probability),
+}
+
+/// A probability from 0 to 1, kept in millionths (written as a number:
+/// `0.05`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Probability {
+    per_million: u32,
+}
+
+impl Probability {
+    /// Failures per million.
+    pub fn per_million(self) -> u32 {
+        self.per_million
+    }
+}
+
+impl TryFrom<f64> for Probability {
+    type Error = String;
+
+    fn try_from(p: f64) -> Result<Self, String> {
+        if (0.0..=1.0).contains(&p) {
+            Ok(Self {
+                per_million: (p * 1_000_000.0).round() as u32,
+            })
+        } else {
+            Err(format!(
+                "the probability is {p}; give a probability from 0 to 1"
+            ))
+        }
+    }
+}
+
+impl From<Probability> for f64 {
+    fn from(p: Probability) -> f64 {
+        f64::from(p.per_million) / 1_000_000.0
+    }
+}
+
+impl FailHostCall {
+    /// The engine's plan for one run (`None` for the sweep, which makes
+    /// one per case), with `seed` for a probability.
+    pub fn plan(self, seed: u64) -> Option<HostFaultPlan> {
+        match self {
+            Self::All(_) => None,
+            Self::Index(k) => Some(HostFaultPlan::NthOfRun(k)),
+            Self::Rule(FailRule::EveryCall(k)) => Some(HostFaultPlan::NthOfCall(k)),
+            Self::Rule(FailRule::Probability(p)) => Some(HostFaultPlan::Random {
+                seed,
+                per_million: p.per_million(),
+            }),
+        }
+    }
+
+    /// Whether this is the sweep.
+    pub fn is_sweep(self) -> bool {
+        matches!(self, Self::All(_))
+    }
+}
+
+impl FromStr for FailHostCall {
+    type Err = String;
+
+    /// `all`, `K`, `every-call:K` or `probability:P`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = "give `all` (the sweep), K (host call K of the run, from 0), \
+                     `every-call:K` or `probability:P` (0 to 1)";
+        let s = s.trim();
+        let parsed = if s == "all" {
+            Some(Self::All(All::All))
+        } else if let Some(k) = s.strip_prefix("every-call:") {
+            k.trim()
+                .parse()
+                .ok()
+                .map(|k| Self::Rule(FailRule::EveryCall(k)))
+        } else if let Some(p) = s.strip_prefix("probability:") {
+            match p.trim().parse::<f64>() {
+                Ok(p) => Some(Self::Rule(FailRule::Probability(p.try_into()?))),
+                Err(_) => None,
+            }
+        } else {
+            s.parse().ok().map(Self::Index)
+        };
+        parsed.ok_or_else(|| format!("`{s}` is not a host-call choice; {usage}"))
+    }
+}
