@@ -34,7 +34,10 @@ impl<I: v2::ComponentInvoker + Send> Call<'_, I> {
             .map(|out| output(self.payloads, out)))
     }
 
-    pub async fn push(mut self, element: StreamElement) -> Result<BackpressureSignal, ProcessError> {
+    pub async fn push(
+        mut self,
+        element: StreamElement,
+    ) -> Result<BackpressureSignal, ProcessError> {
         let input = element_in(self.payloads, element, "push")?;
         let call = self.instance.push(input).await;
         Ok(match self.finish("push", call)? {

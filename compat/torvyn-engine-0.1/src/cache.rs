@@ -80,7 +80,9 @@ impl CompiledComponentCache {
         let compiled = unseal(&file).and_then(|bytes| {
             // SAFETY: the bytes are exactly what `serialize_component` wrote
             // in `insert` (their SHA-256 was checked).
-            unsafe { engine.deserialize_component(bytes) }.ok().flatten()
+            unsafe { engine.deserialize_component(bytes) }
+                .ok()
+                .flatten()
         });
         match compiled {
             Some(c) => {
@@ -215,6 +217,9 @@ mod tests {
     fn disk_paths_use_the_whole_hash() {
         let id = ComponentTypeId::new([0xab; 32]);
         let path = disk_path(Path::new("/c"), &id);
-        assert_eq!(path, Path::new("/c/ab").join(format!("{}.bin", "ab".repeat(32))));
+        assert_eq!(
+            path,
+            Path::new("/c/ab").join(format!("{}.bin", "ab".repeat(32)))
+        );
     }
 }

@@ -158,8 +158,7 @@ impl WasmtimeEngineConfig {
         Self {
             fuel_enabled: config.limits.fuel_enabled,
             default_fuel: config.limits.fuel_per_call,
-            max_memory_bytes: usize::try_from(config.limits.max_memory_bytes)
-                .unwrap_or(usize::MAX),
+            max_memory_bytes: usize::try_from(config.limits.max_memory_bytes).unwrap_or(usize::MAX),
             max_table_elements: u32::try_from(config.max_table_elements).unwrap_or(u32::MAX),
             max_instances: u32::try_from(config.max_core_instances).unwrap_or(u32::MAX),
             strategy: match config.strategy {

@@ -334,7 +334,10 @@ mod tests {
         else {
             panic!("expected InstantiationFailed, got {e:?}");
         };
-        assert_eq!((module.as_str(), reason.as_str()), ("component-3", "start-up trapped"));
+        assert_eq!(
+            (module.as_str(), reason.as_str()),
+            ("component-3", "start-up trapped")
+        );
         let e: torvyn_types::TorvynError = EngineError::Internal {
             reason: "bad config".into(),
         }

@@ -50,8 +50,8 @@ use crate::payload::Payloads;
 use crate::traits::{ComponentInvoker, WasmEngine};
 use crate::types::{
     CompiledComponent, CompiledComponentInner, ComponentInstance, ComponentInstanceInner,
-    ImportBindings, ImportBindingsInner, InvocationResult, MockCompiledComponent, OutputElement,
-    ProcessResult, StreamElement,
+    ImportBindings, ImportBindingsInner, InstanceCell, InvocationResult, MockCompiledComponent,
+    OutputElement, ProcessResult, StreamElement,
 };
 
 /// The fuel a mock instance starts with, as in 0.1.1 (and the budget of
@@ -124,15 +124,14 @@ impl Default for MockEngine {
 impl std::fmt::Debug for MockEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MockEngine")
-            .field(
-                "compiled",
-                &self.component_counter.load(Ordering::Relaxed),
-            )
+            .field("compiled", &self.component_counter.load(Ordering::Relaxed))
             .finish_non_exhaustive()
     }
 }
 
-/// A live mock instance.
+/// A live mock instance (boxed in [`ComponentInstance`], so the canned
+/// variant's small size costs nothing).
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum MockInstance {
     Model(v2::mock::MockInvoker),
     Canned(Canned),
@@ -144,12 +143,13 @@ pub(crate) struct Canned {
     calls: u64,
 }
 
-fn mock_instance(instance: &ComponentInstance) -> Option<&MockInstance> {
-    match &instance.inner {
-        ComponentInstanceInner::Mock(m) => Some(m),
+/// `f` of the mock instance, `None` for another backend's.
+fn with_mock<R>(instance: &ComponentInstance, f: impl FnOnce(&MockInstance) -> R) -> Option<R> {
+    instance.inner.with(|inner| match inner {
+        ComponentInstanceInner::Mock(m) => Some(f(m)),
         #[allow(unreachable_patterns)]
         _ => None,
-    }
+    })
 }
 
 #[async_trait]
@@ -249,7 +249,7 @@ impl WasmEngine for MockEngine {
         };
         Ok(ComponentInstance {
             component_id,
-            inner: ComponentInstanceInner::Mock(Box::new(inner)),
+            inner: InstanceCell::new(ComponentInstanceInner::Mock(Box::new(inner))),
             has_lifecycle: roles.contains(v2::Role::Lifecycle),
             has_processor: roles.contains(v2::Role::Processor),
             has_source: roles.contains(v2::Role::Source),
@@ -260,7 +260,7 @@ impl WasmEngine for MockEngine {
 
     fn set_fuel(&self, instance: &mut ComponentInstance, fuel: u64) -> Result<(), EngineError> {
         let id = instance.component_id;
-        match &mut instance.inner {
+        match instance.inner.get_mut() {
             ComponentInstanceInner::Mock(m) => match &mut **m {
                 MockInstance::Model(inst) => {
                     self.v2
@@ -282,19 +282,21 @@ impl WasmEngine for MockEngine {
     }
 
     fn fuel_remaining(&self, instance: &ComponentInstance) -> Option<u64> {
-        match mock_instance(instance)? {
+        with_mock(instance, |m| match m {
             MockInstance::Model(inst) => self.v2.fuel_remaining(inst),
             MockInstance::Canned(c) => Some(c.fuel),
-        }
+        })
+        .flatten()
     }
 
     fn memory_usage(&self, instance: &ComponentInstance) -> usize {
-        match mock_instance(instance) {
-            Some(MockInstance::Model(inst)) => {
+        with_mock(instance, |m| match m {
+            MockInstance::Model(inst) => {
                 usize::try_from(self.v2.memory_usage(inst)).unwrap_or(usize::MAX)
             }
-            _ => 0,
-        }
+            MockInstance::Canned(_) => 0,
+        })
+        .unwrap_or(0)
     }
 }
 
@@ -376,7 +378,7 @@ macro_rules! on_mock {
             ..
         } = $instance;
         #[allow(irrefutable_let_patterns)]
-        let ComponentInstanceInner::Mock(m) = inner else {
+        let ComponentInstanceInner::Mock(m) = inner.get_mut() else {
             return Err(not_mock($id));
         };
         match &mut **m {
@@ -401,13 +403,19 @@ impl ComponentInvoker for MockInvoker {
         instance: &mut ComponentInstance,
         component_id: ComponentId,
     ) -> Result<Option<OutputElement>, ProcessError> {
-        on_mock!(self, instance, component_id, |call| call.pull().await, |c, last| {
-            let seq = canned_call(c, last, component_id, "pull");
-            Ok(Some(OutputElement {
-                meta: ElementMeta::new(seq, seq * 1000, "application/octet-stream".into()),
-                payload: self.payloads.insert(Bytes::new()),
-            }))
-        })
+        on_mock!(
+            self,
+            instance,
+            component_id,
+            |call| call.pull().await,
+            |c, last| {
+                let seq = canned_call(c, last, component_id, "pull");
+                Ok(Some(OutputElement {
+                    meta: ElementMeta::new(seq, seq * 1000, "application/octet-stream".into()),
+                    payload: self.payloads.insert(Bytes::new()),
+                }))
+            }
+        )
     }
 
     async fn invoke_process(

@@ -71,12 +71,37 @@ impl std::fmt::Debug for CompiledComponent {
 /// `torvyn:streaming/processor`, and so on.
 pub struct ComponentInstance {
     pub(crate) component_id: ComponentId,
-    pub(crate) inner: ComponentInstanceInner,
+    pub(crate) inner: InstanceCell,
     pub(crate) has_lifecycle: bool,
     pub(crate) has_processor: bool,
     pub(crate) has_source: bool,
     pub(crate) has_sink: bool,
     pub(crate) last_invocation: Option<InvocationResult>,
+}
+
+/// The instance behind a mutex, so that [`ComponentInstance`] is `Sync` as
+/// 0.1.1's was (0.2's instances are `Send` only): calls reach it through
+/// `&mut` without locking ([`InstanceCell::get_mut`]); only the `&self`
+/// queries of [`crate::WasmEngine`] (fuel, memory) lock it.
+pub(crate) struct InstanceCell(std::sync::Mutex<ComponentInstanceInner>);
+
+impl InstanceCell {
+    pub fn new(inner: ComponentInstanceInner) -> Self {
+        Self(std::sync::Mutex::new(inner))
+    }
+
+    pub fn get_mut(&mut self) -> &mut ComponentInstanceInner {
+        self.0
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&ComponentInstanceInner) -> R) -> R {
+        f(&self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
 }
 
 pub(crate) enum ComponentInstanceInner {
@@ -157,7 +182,9 @@ pub struct ImportBindings {
 pub(crate) enum ImportBindingsInner {
     /// The bindings of the Wasmtime engine with this number.
     #[cfg(feature = "wasmtime-backend")]
-    Wasmtime { engine: u64 },
+    Wasmtime {
+        engine: u64,
+    },
     #[cfg(feature = "mock")]
     Mock,
     _Placeholder,

@@ -20,7 +20,7 @@ use crate::error::EngineError;
 use crate::traits::WasmEngine;
 use crate::types::{
     CompiledComponent, CompiledComponentInner, ComponentInstance, ComponentInstanceInner,
-    ImportBindings, ImportBindingsInner,
+    ImportBindings, ImportBindingsInner, InstanceCell,
 };
 
 /// Numbers engines, so bindings are only used with the engine that made
@@ -144,13 +144,13 @@ impl std::fmt::Debug for WasmtimeEngine {
 #[async_trait]
 impl WasmEngine for WasmtimeEngine {
     fn compile_component(&self, bytes: &[u8]) -> Result<CompiledComponent, EngineError> {
-        let compiled =
-            self.engine
-                .compile(bytes)
-                .map_err(|e| EngineError::CompilationFailed {
-                    reason: e.to_string(),
-                    source_hint: None,
-                })?;
+        let compiled = self
+            .engine
+            .compile(bytes)
+            .map_err(|e| EngineError::CompilationFailed {
+                reason: e.to_string(),
+                source_hint: None,
+            })?;
         Ok(CompiledComponent {
             inner: CompiledComponentInner::Wasmtime(compiled),
         })
@@ -159,11 +159,9 @@ impl WasmEngine for WasmtimeEngine {
     fn serialize_component(&self, compiled: &CompiledComponent) -> Result<Vec<u8>, EngineError> {
         match &compiled.inner {
             CompiledComponentInner::Wasmtime(c) => {
-                self.engine
-                    .serialize(c)
-                    .map_err(|e| EngineError::Internal {
-                        reason: e.to_string(),
-                    })
+                self.engine.serialize(c).map_err(|e| EngineError::Internal {
+                    reason: e.to_string(),
+                })
             }
             #[allow(unreachable_patterns)]
             _ => Err(EngineError::Internal {
@@ -239,11 +237,13 @@ impl WasmEngine for WasmtimeEngine {
         let roles = v2::ComponentInvoker::roles(&instance);
         Ok(ComponentInstance {
             component_id,
-            inner: ComponentInstanceInner::Wasmtime(Box::new(WasmtimeInstance {
-                invoker: instance,
-                outputs: self.outputs.clone(),
-                component_id,
-            })),
+            inner: InstanceCell::new(ComponentInstanceInner::Wasmtime(Box::new(
+                WasmtimeInstance {
+                    invoker: instance,
+                    outputs: self.outputs.clone(),
+                    component_id,
+                },
+            ))),
             has_lifecycle: roles.contains(v2::Role::Lifecycle),
             has_processor: roles.contains(v2::Role::Processor),
             has_source: roles.contains(v2::Role::Source),
@@ -262,28 +262,28 @@ impl WasmEngine for WasmtimeEngine {
     }
 
     fn fuel_remaining(&self, instance: &ComponentInstance) -> Option<u64> {
-        match &instance.inner {
+        instance.inner.with(|inner| match inner {
             ComponentInstanceInner::Wasmtime(inst) => self.engine.fuel_remaining(&inst.invoker),
             #[allow(unreachable_patterns)]
             _ => None,
-        }
+        })
     }
 
     fn memory_usage(&self, instance: &ComponentInstance) -> usize {
-        match &instance.inner {
+        instance.inner.with(|inner| match inner {
             ComponentInstanceInner::Wasmtime(inst) => {
                 usize::try_from(self.engine.memory_usage(&inst.invoker)).unwrap_or(usize::MAX)
             }
             #[allow(unreachable_patterns)]
             _ => 0,
-        }
+        })
     }
 }
 
 fn wasmtime_instance(
     instance: &mut ComponentInstance,
 ) -> Result<&mut WasmtimeInstance, EngineError> {
-    match &mut instance.inner {
+    match instance.inner.get_mut() {
         ComponentInstanceInner::Wasmtime(inst) => Ok(inst),
         #[allow(unreachable_patterns)]
         _ => Err(EngineError::Internal {

@@ -62,7 +62,6 @@ impl WasmtimeInvoker {
     pub fn payloads(&self) -> &Payloads {
         &self.payloads
     }
-
 }
 
 impl Default for WasmtimeInvoker {
@@ -96,7 +95,7 @@ macro_rules! on_wasmtime {
             ..
         } = $instance;
         #[allow(irrefutable_let_patterns)]
-        let ComponentInstanceInner::Wasmtime(inst) = inner else {
+        let ComponentInstanceInner::Wasmtime(inst) = inner.get_mut() else {
             return Err(not_wasmtime($id));
         };
         let inst: &mut WasmtimeInstance = inst;
@@ -141,7 +140,9 @@ impl ComponentInvoker for WasmtimeInvoker {
         component_id: ComponentId,
         element: StreamElement,
     ) -> Result<BackpressureSignal, ProcessError> {
-        on_wasmtime!(self, instance, component_id, |call| call.push(element).await)
+        on_wasmtime!(self, instance, component_id, |call| call
+            .push(element)
+            .await)
     }
 
     async fn invoke_init(
@@ -161,10 +162,9 @@ impl ComponentInvoker for WasmtimeInvoker {
         if !instance.has_lifecycle {
             return;
         }
-        let outcome: Result<(), ProcessError> = async {
-            on_wasmtime!(self, instance, component_id, |call| call.teardown().await)
-        }
-        .await;
+        let outcome: Result<(), ProcessError> =
+            async { on_wasmtime!(self, instance, component_id, |call| call.teardown().await) }
+                .await;
         if let Err(e) = outcome {
             #[cfg(feature = "tracing-support")]
             tracing::warn!(component_id = %component_id, error = %e, "component teardown failed");
