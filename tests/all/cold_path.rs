@@ -222,8 +222,13 @@ fn code_compiled_on_the_wasmtime_engine_underneath_loads_and_runs() {
     let serialized = component.serialize().unwrap();
     // SAFETY: compiled just now on this engine's own Wasmtime engine.
     let compiled = unsafe { e.deserialize(&serialized) }.unwrap();
-    let mut inst = e.instantiate(&compiled, ComponentId::new("outside")).unwrap();
-    let out = ok(inst.process_sync(StreamElement::new(0, "abc", "text/plain")), &inst);
+    let mut inst = e
+        .instantiate(&compiled, ComponentId::new("outside"))
+        .unwrap();
+    let out = ok(
+        inst.process_sync(StreamElement::new(0, "abc", "text/plain")),
+        &inst,
+    );
     let ProcessResult::Emit(out) = out else {
         panic!("uppercase emits");
     };
@@ -232,6 +237,12 @@ fn code_compiled_on_the_wasmtime_engine_underneath_loads_and_runs() {
     // instantiate here.
     let other = WasmtimeEngine::new(WasmtimeEngineConfig::default()).unwrap();
     let foreign = wasmtime::component::Component::new(other.wasmtime_engine(), &bytes).unwrap();
-    assert!(!wasmtime::Engine::same(foreign.engine(), e.wasmtime_engine()));
-    assert!(wasmtime::Engine::same(component.engine(), e.wasmtime_engine()));
+    assert!(!wasmtime::Engine::same(
+        foreign.engine(),
+        e.wasmtime_engine()
+    ));
+    assert!(wasmtime::Engine::same(
+        component.engine(),
+        e.wasmtime_engine()
+    ));
 }
