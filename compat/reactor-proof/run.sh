@@ -6,14 +6,15 @@
 #    (fetch/Cargo.toml), checks its SHA-256 against the checksum crates.io
 #    gave (fetch/Cargo.lock), and unpacks it into published/ (a workspace
 #    member, so its own tests can run: cargo tests only members);
-# 2. `cargo test -p torvyn-reactor`: the crate's own unit and integration
-#    tests, over the patched engine;
-# 3. `cargo test -p torvyn-reactor-proof`: its FlowDriver over real Wasm
-#    (WAT fixtures and the guests fixtures/guests/build.sh built) and over
-#    the mock.
+# 2. `cargo test --workspace`, in one build (one feature set, the main
+#    build's Wasmtime and Cranelift when CARGO_TARGET_DIR is its target
+#    directory):
+#    - torvyn-reactor: the crate's own unit and integration tests, over the
+#      patched engine;
+#    - torvyn-reactor-proof: its FlowDriver over real Wasm (WAT fixtures and
+#      the guests fixtures/guests/build.sh built) and over the mock.
 #
-# Extra arguments go to both `cargo test`s (e.g. `-- --nocapture`).
-# CARGO_TARGET_DIR shared with the main build reuses its Wasmtime.
+# Extra arguments go to `cargo test` (e.g. `-- --nocapture`).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -28,5 +29,4 @@ rm -rf "published/$crate"
 mkdir -p published
 tar -xzf "$file" -C published
 
-cargo test --locked -p torvyn-reactor "$@"
-cargo test --locked -p torvyn-reactor-proof "$@"
+cargo test --locked --workspace "$@"
