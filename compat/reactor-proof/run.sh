@@ -29,4 +29,13 @@ rm -rf "published/$crate"
 mkdir -p published
 tar -xzf "$file" -C published
 
+# The flow tests keep compiled guests in compiled-0.1/ beside them, keyed by
+# the guest's bytes: what was compiled before the guests were last built is
+# stale for good.
+guests="${TORVYN_GUESTS:-${CARGO_TARGET_DIR:-../../target}/guests}"
+newest=$(ls -t "$guests"/*.wasm 2>/dev/null | head -n 1 || true)
+if [ -n "$newest" ] && [ -d "$guests/compiled-0.1" ]; then
+  find "$guests/compiled-0.1" -name '*.bin' ! -newer "$newest" -delete
+fi
+
 cargo test --locked --workspace "$@"
