@@ -73,3 +73,8 @@ pub use wasmtime_engine::{GuestOutputs, WasmtimeEngine};
 
 #[cfg(feature = "wasmtime-backend")]
 pub use wasmtime_invoker::WasmtimeInvoker;
+
+/// Runs the Rust code blocks of README.md as doc tests.
+#[cfg(all(doctest, feature = "wasmtime-backend"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
