@@ -136,7 +136,7 @@ ratio("on-demand instantiate (InstancePre) ÷ on-demand with linking",
       "instantiate/baseline-ondemand-linking/uppercase")
 ratio("disk cache hit ÷ Cranelift compile",
       "cache/disk-hit/uppercase", "cache/compile-cranelift/uppercase", 0.03)
-ratio("disk cache hit ÷ Cranelift compile, py-uppercase (36 MB)",
+ratio("disk cache hit ÷ Cranelift compile, py-uppercase (componentize-py)",
       "cache/disk-hit/py-uppercase", "cache/compile-cranelift/py-uppercase", 0.03)
 ratio("memory cache hit ÷ Cranelift compile",
       "cache/memory-hit/uppercase", "cache/compile-cranelift/uppercase")

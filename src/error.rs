@@ -221,10 +221,7 @@ impl FaultKind {
     /// `if fault.poisons() { /* re-instantiate */ }` is the whole recovery
     /// rule.
     pub fn poisons(&self) -> bool {
-        !matches!(
-            self,
-            Self::MissingExport { .. } | Self::Rejected { .. } | Self::AnswerTooLarge { .. }
-        )
+        self.fault_name().poisons()
     }
 
     /// The kind without its data, as a value to compare and match.
@@ -417,6 +414,35 @@ pub enum FaultName {
 }
 
 impl FaultName {
+    /// Every kind, in declaration order.
+    pub const ALL: [FaultName; 11] = [
+        Self::Trap,
+        Self::FuelExhausted,
+        Self::DeadlineExceeded,
+        Self::MemoryLimitExceeded,
+        Self::BufferBudgetExceeded,
+        Self::ContractViolation,
+        Self::MissingExport,
+        Self::Poisoned,
+        Self::Rejected,
+        Self::Host,
+        Self::AnswerTooLarge,
+    ];
+
+    /// The kind named `name` ([`FaultName::name`]), if one is.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether a fault of this kind poisons the instance
+    /// ([`FaultKind::poisons`]).
+    pub fn poisons(self) -> bool {
+        !matches!(
+            self,
+            Self::MissingExport | Self::Rejected | Self::AnswerTooLarge
+        )
+    }
+
     /// The kind's short, stable name (`trap`, `fuel-exhausted`, ...), as
     /// [`FaultKind::name`] gives it.
     pub fn name(self) -> &'static str {

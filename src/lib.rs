@@ -79,6 +79,7 @@
 #![deny(missing_docs)]
 
 pub mod cache;
+mod call;
 pub mod clock;
 pub mod config;
 pub mod error;
@@ -105,6 +106,7 @@ pub use cache::{
     CacheConfig, CacheKey, CacheOutcome, CacheStats, CacheTier, CompiledComponentCache,
     RejectReason,
 };
+pub use call::{Answer, Call, Outcome};
 pub use clock::{Clock, VirtualTime};
 pub use config::Limits;
 pub use error::{

@@ -13,6 +13,7 @@
 
 use std::future::Future;
 
+use crate::call::{Answer, Call};
 use crate::error::{EngineError, Fault};
 use crate::host::{HostFaultPlan, InjectedFault};
 use crate::types::{
@@ -275,4 +276,15 @@ pub trait ComponentInvoker {
     /// outcome, never raised. Without the lifecycle role it is a no-op; on a
     /// poisoned instance it is skipped and reports the poisoning.
     fn teardown(&mut self) -> impl Future<Output = Invocation<()>> + Send;
+
+    /// Any call, as a value: dispatches `call` to its typed method above
+    /// and wraps what it answered in an [`Answer`]. For code that handles
+    /// every function the same way (runners, recorders, replays, fuzzers);
+    /// a host that knows which function it calls uses the typed method.
+    fn call(&mut self, call: Call) -> impl Future<Output = Invocation<Answer>> + Send
+    where
+        Self: Send,
+    {
+        crate::call::dispatch(self, call)
+    }
 }

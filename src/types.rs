@@ -646,6 +646,20 @@ pub enum ProcessErrorName {
 }
 
 impl ProcessErrorName {
+    /// Every variant, in the contract's order.
+    pub const ALL: [ProcessErrorName; 5] = [
+        Self::InvalidInput,
+        Self::Unavailable,
+        Self::Internal,
+        Self::DeadlineExceeded,
+        Self::Fatal,
+    ];
+
+    /// The variant named `name` ([`ProcessErrorName::name`]), if one is.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     /// The contract's name of the variant (`invalid-input`, ...), as
     /// [`ProcessError::kind`] gives it.
     pub fn name(self) -> &'static str {
@@ -1072,6 +1086,16 @@ pub struct Invocation<T> {
 }
 
 impl<T> Invocation<T> {
+    /// The same call with its value mapped by `f` (errors and metrics
+    /// unchanged).
+    #[inline]
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Invocation<U> {
+        Invocation {
+            outcome: self.outcome.map(f),
+            metrics: self.metrics,
+        }
+    }
+
     /// The outcome, dropping the metrics.
     pub fn into_result(self) -> Result<T, crate::InvokeError> {
         self.outcome

@@ -29,7 +29,8 @@ pub enum HarnessError {
     /// A scenario or pipeline file is not valid YAML or JSON, or does not
     /// have the expected fields.
     #[error(
-        "invalid {format} in {origin}{}: {message}; see the field list in torvyn_harness::scenario",
+        "invalid {format} in {origin}{}: {message}; every field of scenario and pipeline files, \
+         with its type, default and an example, is in docs/scenario-reference.md",
         location(*line, *column)
     )]
     Parse {

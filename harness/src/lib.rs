@@ -62,6 +62,7 @@ pub mod runner;
 pub mod scenario;
 pub mod script;
 pub mod sim;
+pub mod snapshot;
 pub mod table;
 pub mod transcript;
 

@@ -73,6 +73,9 @@
 //! A stage may script a mock component instead of naming a fixture
 //! (`{component: flaky, mock: {process: {cycle: [emit-input, drop]}}}`,
 //! see [`crate::script::MockSpec`]); such a pipeline runs on the mock.
+//!
+//! Every field, with its type, default and an example: the repository's
+//! `docs/scenario-reference.md`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,8 +83,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use torvyn_engine::{
-    BackpressureSignal, ComponentInvoker, ElementMeta, InvokeError, OutputElement, ProcessResult,
-    Role, StreamElement, WasmEngine,
+    Answer, BackpressureSignal, Call as EngineCall, ComponentInvoker, ElementMeta, InvokeError,
+    OutputElement, Role, StreamElement, WasmEngine,
 };
 
 use crate::backend::{BackendKind, EngineSettings, SimBackend};
@@ -167,6 +170,17 @@ pub struct Pipeline {
     /// `torvyn-sim` sets it unless given `--refuse-unknown-imports`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stub_unknown_imports: bool,
+    /// How `torvyn-sim check` compares a run with its snapshot:
+    /// `exact` (fuel and engine-clock times too) or `behaviour` (what the
+    /// component did, costs reported only). Absent:
+    /// [`Compare::default_for`](crate::snapshot::Compare::default_for)
+    /// (exact for WAT text and mocks, behaviour for binary components).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<crate::snapshot::Compare>,
+    /// With `behaviour` comparison: `check` fails when the run's fuel
+    /// exceeds the snapshot's by more than this percentage (`10`, `2.5%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel_tolerance: Option<crate::snapshot::Percent>,
     /// The directory relative component paths are resolved against.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -455,6 +469,13 @@ impl Pipeline {
         };
         if self.name.trim().is_empty() {
             return Err(bad("`name` is empty; give the pipeline a short name".into()));
+        }
+        if self.compare == Some(crate::snapshot::Compare::Exact) && self.fuel_tolerance.is_some() {
+            return Err(bad(
+                "`fuel_tolerance` needs `compare: behaviour` (exact comparison already fails \
+                 on any fuel change); drop one of them"
+                    .into(),
+            ));
         }
         for (what, s) in self.stages() {
             if s.component.trim().is_empty() {
@@ -773,75 +794,65 @@ impl<B: SimBackend> Run<'_, B> {
                 run.sum.elements_failed += 1;
                 run.stopped[i] = fatal(e, seq);
             };
-            match st.role {
+            let call = match st.role {
                 StageRole::Source => unreachable!("nothing flows into the source"),
-                StageRole::Processor => match self.d.process(&mut st.inst, stage, el.clone()) {
-                    Ok(ProcessResult::Emit(out)) => {
-                        let next = carry(el, out);
-                        self.forward(graph, &mut queue, &graph.edges[i], next, false);
-                    }
-                    Ok(ProcessResult::Drop) => self.sum.elements_dropped += 1,
-                    Err(e) => failed(self, &e),
-                },
-                StageRole::Filter => match self.d.evaluate(&mut st.inst, stage, el.clone()) {
-                    Ok(true) => self.forward(graph, &mut queue, &graph.edges[i], el, false),
-                    Ok(false) => self.sum.elements_dropped += 1,
-                    Err(e) => failed(self, &e),
-                },
-                StageRole::Router => match self.d.route(&mut st.inst, stage, el.clone()) {
-                    Ok(names) => {
-                        let mut targets = Vec::new();
-                        for port in &names {
-                            match graph.ports[i].get(port) {
-                                Some(t) if !targets.contains(t) => targets.push(*t),
-                                Some(_) => {}
-                                None => self.sum.routing_errors.push(format!(
-                                    "element {seq}: router `{}` named port `{port}`, which the \
-                                     pipeline does not define (ports: {})",
-                                    graph.names[i],
-                                    graph.ports[i]
-                                        .keys()
-                                        .map(String::as_str)
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                )),
-                            }
-                        }
-                        if names.is_empty() {
-                            self.sum.elements_dropped += 1;
-                        } else if targets.is_empty() {
-                            self.sum.elements_failed += 1;
-                        }
-                        self.forward(graph, &mut queue, &targets, el, true);
-                    }
-                    Err(e) => failed(self, &e),
-                },
-                StageRole::Aggregator => match self.d.ingest(&mut st.inst, stage, el.clone()) {
-                    Ok(Some(out)) => {
-                        let next = carry(el, out);
-                        self.forward(graph, &mut queue, &graph.edges[i], next, false);
-                    }
-                    Ok(None) => self.sum.elements_absorbed += 1,
-                    Err(e) => failed(self, &e),
-                },
-                StageRole::Sink => match self.d.push(&mut st.inst, stage, el) {
-                    Ok(signal) => {
-                        self.sum.elements_delivered += 1;
-                        if signal == BackpressureSignal::Pause {
-                            self.sum.pauses += 1;
-                            if !self.paused {
-                                self.paused = true;
-                                let src = &mut stages[0];
-                                let _ = self.d.notify(
-                                    &mut src.inst,
-                                    Some(&src.name),
-                                    BackpressureSignal::Pause,
-                                );
-                            }
+                StageRole::Processor => EngineCall::Process(el.clone()),
+                StageRole::Filter => EngineCall::Evaluate(el.clone()),
+                StageRole::Router => EngineCall::Route(el.clone()),
+                StageRole::Aggregator => EngineCall::Ingest(el.clone()),
+                StageRole::Sink => EngineCall::Push(el.clone()),
+            };
+            match self.d.call(&mut st.inst, stage, call) {
+                // `process` emitted, or `ingest` made an aggregate ready.
+                Ok(Answer::Emit(out)) => {
+                    let next = carry(el, out);
+                    self.forward(graph, &mut queue, &graph.edges[i], next, false);
+                }
+                Ok(Answer::Drop | Answer::Verdict(false)) => self.sum.elements_dropped += 1,
+                Ok(Answer::Verdict(true)) => {
+                    self.forward(graph, &mut queue, &graph.edges[i], el, false)
+                }
+                Ok(Answer::Nothing) => self.sum.elements_absorbed += 1,
+                Ok(Answer::Ports(names)) => {
+                    let mut targets = Vec::new();
+                    for port in &names {
+                        match graph.ports[i].get(port) {
+                            Some(t) if !targets.contains(t) => targets.push(*t),
+                            Some(_) => {}
+                            None => self.sum.routing_errors.push(format!(
+                                "element {seq}: router `{}` named port `{port}`, which the \
+                                 pipeline does not define (ports: {})",
+                                graph.names[i],
+                                graph.ports[i]
+                                    .keys()
+                                    .map(String::as_str)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )),
                         }
                     }
-                    Err(e) => failed(self, &e),
-                },
+                    if names.is_empty() {
+                        self.sum.elements_dropped += 1;
+                    } else if targets.is_empty() {
+                        self.sum.elements_failed += 1;
+                    }
+                    self.forward(graph, &mut queue, &targets, el, true);
+                }
+                Ok(Answer::Signal(signal)) => {
+                    self.sum.elements_delivered += 1;
+                    if signal == BackpressureSignal::Pause {
+                        self.sum.pauses += 1;
+                        if !self.paused {
+                            self.paused = true;
+                            let src = &mut stages[0];
+                            let pause = EngineCall::NotifyBackpressure(BackpressureSignal::Pause);
+                            let _ = self.d.call(&mut src.inst, Some(&src.name), pause);
+                        }
+                    }
+                }
+                // `done` and `flushed` answer no element call.
+                Ok(Answer::Done | Answer::Flushed(_)) => {}
+                Err(e) => failed(self, &e),
             }
         }
     }
@@ -968,15 +979,14 @@ pub fn run_pipeline_on<B: SimBackend>(
         if run.paused {
             clock.advance(drain_ns);
             let src = &mut stages[0];
-            let _ = run
-                .d
-                .notify(&mut src.inst, Some(&src.name), BackpressureSignal::Ready);
+            let ready = EngineCall::NotifyBackpressure(BackpressureSignal::Ready);
+            let _ = run.d.call(&mut src.inst, Some(&src.name), ready);
             run.paused = false;
         }
         let src = &mut stages[0];
-        let out = match run.d.pull(&mut src.inst, Some(&src.name)) {
-            Ok(Some(out)) => out,
-            Ok(None) => break,
+        let out = match run.d.call(&mut src.inst, Some(&src.name), EngineCall::Pull) {
+            Ok(Answer::Emit(out)) => out,
+            Ok(_) => break,
             Err(e) => {
                 run.sum.elements_failed += 1;
                 run.stopped[0] = fatal(&e, sequence);
@@ -998,8 +1008,9 @@ pub fn run_pipeline_on<B: SimBackend>(
             continue;
         }
         let st = &mut stages[i];
-        let outs = match run.d.flush(&mut st.inst, Some(&st.name)) {
-            Ok(outs) => outs,
+        let outs = match run.d.call(&mut st.inst, Some(&st.name), EngineCall::Flush) {
+            Ok(Answer::Flushed(outs)) => outs,
+            Ok(_) => Vec::new(),
             Err(e) => {
                 run.sum.elements_failed += 1;
                 run.stopped[i] = fatal(&e, sequence);
@@ -1015,11 +1026,15 @@ pub fn run_pipeline_on<B: SimBackend>(
     for &i in &graph.order {
         if stages[i].role == StageRole::Sink && run.stopped[i].is_none() {
             let st = &mut stages[i];
-            let _ = run.d.complete(&mut st.inst, Some(&st.name));
+            let _ = run
+                .d
+                .call(&mut st.inst, Some(&st.name), EngineCall::Complete);
         }
     }
     for st in stages.iter_mut() {
-        let _ = run.d.teardown(&mut st.inst, Some(&st.name));
+        let _ = run
+            .d
+            .call(&mut st.inst, Some(&st.name), EngineCall::Teardown);
     }
 
     let Run {

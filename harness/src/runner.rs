@@ -38,8 +38,8 @@
 use std::time::Instant;
 
 use torvyn_engine::{
-    BackpressureSignal, ComponentInvoker, ElementMeta, FlowContext, HostFaultPlan, Invocation,
-    InvokeError, OutputElement, ProcessResult, Role, Roles, StreamElement, WasmEngine,
+    Answer, Call as EngineCall, ComponentInvoker, ElementMeta, FlowContext, HostFaultPlan,
+    InvokeError, Role, Roles, StreamElement, WasmEngine,
 };
 
 use crate::backend::{BackendKind, EngineSettings, SimBackend, block_on};
@@ -176,9 +176,9 @@ pub(crate) fn run_compiled<B: SimBackend>(
             if stopped.is_some() {
                 break;
             }
-            let stop = match d.pull(&mut inst, None) {
-                Ok(Some(_)) => false,
-                Ok(None) => true,
+            let stop = match d.call(&mut inst, None, EngineCall::Pull) {
+                Ok(Answer::Nothing) => true,
+                Ok(_) => false,
                 Err(e) => {
                     stopped = fatal(&e, pulls - 1);
                     stopped.is_some() || ends_source(&e)
@@ -192,7 +192,11 @@ pub(crate) fn run_compiled<B: SimBackend>(
                 .iter()
                 .filter(|b| b.after_pull == pulls)
             {
-                let _ = d.notify(&mut inst, None, step.signal.engine());
+                let _ = d.call(
+                    &mut inst,
+                    None,
+                    EngineCall::NotifyBackpressure(step.signal.engine()),
+                );
             }
         }
     } else {
@@ -211,31 +215,30 @@ pub(crate) fn run_compiled<B: SimBackend>(
                 &mut ids,
                 input.deadline_ns,
             );
-            let result = match role {
-                ScenarioRole::Processor => d.process(&mut inst, None, el).map(drop),
-                ScenarioRole::Sink => d.push(&mut inst, None, el).map(drop),
-                ScenarioRole::Filter => d.evaluate(&mut inst, None, el).map(drop),
-                ScenarioRole::Router => d.route(&mut inst, None, el).map(drop),
-                ScenarioRole::Aggregator => d.ingest(&mut inst, None, el).map(drop),
+            let call = match role {
+                ScenarioRole::Processor => EngineCall::Process(el),
+                ScenarioRole::Sink => EngineCall::Push(el),
+                ScenarioRole::Filter => EngineCall::Evaluate(el),
+                ScenarioRole::Router => EngineCall::Route(el),
+                ScenarioRole::Aggregator => EngineCall::Ingest(el),
                 ScenarioRole::Source => unreachable!("a source is pulled"),
             };
-            if let Err(e) = &result {
+            if let Err(e) = &d.call(&mut inst, None, call) {
                 stopped = fatal(e, seq as u64);
             }
         }
         if stopped.is_none() {
-            match role {
-                ScenarioRole::Sink => {
-                    let _ = d.complete(&mut inst, None);
-                }
-                ScenarioRole::Aggregator => {
-                    let _ = d.flush(&mut inst, None);
-                }
-                _ => {}
+            let end = match role {
+                ScenarioRole::Sink => Some(EngineCall::Complete),
+                ScenarioRole::Aggregator => Some(EngineCall::Flush),
+                _ => None,
+            };
+            if let Some(call) = end {
+                let _ = d.call(&mut inst, None, call);
             }
         }
     }
-    let _ = d.teardown(&mut inst, None);
+    let _ = d.call(&mut inst, None, EngineCall::Teardown);
 
     let virtual_ns = backend.clock().now_ns().saturating_sub(start_ns);
     let mut summary = Summary::of(&d.entries, virtual_ns);
@@ -343,22 +346,30 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn record<T>(
+    /// Makes `call` on `inst` (of `stage`, in a pipeline) and records it
+    /// as an [`Entry`]: its argument or input, its outcome, what it cost,
+    /// the clock after it, the resources left, the guest's output and the
+    /// host call the fault plan failed, if one did.
+    pub fn call(
         &mut self,
         inst: &mut Instance<B>,
         stage: Option<&str>,
-        call: Call,
-        argument: Option<String>,
-        input: Option<InputSummary>,
-        inv: Invocation<T>,
-        ok: impl FnOnce(&T) -> Outcome,
-    ) -> Result<T, InvokeError> {
+        call: EngineCall,
+    ) -> Result<Answer, InvokeError> {
+        let function = call.function();
+        let entry_call = Call::of(&call);
+        let argument = match &call {
+            EngineCall::Init(config) => Some(config.clone()),
+            EngineCall::NotifyBackpressure(s) => Some(Signal::from_engine(*s).name().to_string()),
+            _ => None,
+        };
+        let input = call.element().map(|el| summarize(el, self.preview));
+        let inv = block_on(inst.call(call));
         let outcome = match &inv.outcome {
-            Ok(v) => ok(v),
+            Ok(answer) => Outcome::of_answer(answer, function, self.preview),
             Err(e) => Outcome::error(e),
         };
-        let mut entry = Entry::new(self.entries.len(), call, outcome, &inv.metrics);
+        let mut entry = Entry::new(self.entries.len(), entry_call, outcome, &inv.metrics);
         entry.stage = stage.map(str::to_string);
         entry.argument = argument;
         entry.input = input;
@@ -388,182 +399,12 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         if config.is_none() && !inst.roles().contains(Role::Lifecycle) {
             return None;
         }
-        let e = self.init(inst, stage, config.unwrap_or("")).err()?;
+        let call = EngineCall::Init(config.unwrap_or("").to_string());
+        let e = self.call(inst, stage, call).err()?;
         Some(format!(
             "init failed ({}): the component took no elements",
             Outcome::error(&e).short()
         ))
-    }
-
-    pub fn init(
-        &mut self,
-        inst: &mut Instance<B>,
-        stage: Option<&str>,
-        config: &str,
-    ) -> Result<(), InvokeError> {
-        let inv = block_on(inst.init(config));
-        self.record(
-            inst,
-            stage,
-            Call::Init,
-            Some(config.into()),
-            None,
-            inv,
-            |_| Outcome::Ok,
-        )
-    }
-
-    pub fn process(
-        &mut self,
-        inst: &mut Instance<B>,
-        stage: Option<&str>,
-        el: StreamElement,
-    ) -> Result<ProcessResult, InvokeError> {
-        let input = summarize(&el, self.preview);
-        let inv = block_on(inst.process(el));
-        let cap = self.preview;
-        self.record(
-            inst,
-            stage,
-            Call::Process,
-            None,
-            Some(input),
-            inv,
-            |r| match r {
-                ProcessResult::Emit(out) => Outcome::emit_with_cap(out, cap),
-                ProcessResult::Drop => Outcome::Drop,
-            },
-        )
-    }
-
-    pub fn pull(
-        &mut self,
-        inst: &mut Instance<B>,
-        stage: Option<&str>,
-    ) -> Result<Option<OutputElement>, InvokeError> {
-        let inv = block_on(inst.pull());
-        let cap = self.preview;
-        self.record(inst, stage, Call::Pull, None, None, inv, |r| match r {
-            Some(out) => Outcome::emit_with_cap(out, cap),
-            None => Outcome::PulledNone,
-        })
-    }
-
-    pub fn push(
-        &mut self,
-        inst: &mut Instance<B>,
-        stage: Option<&str>,
-        el: StreamElement,
-    ) -> Result<BackpressureSignal, InvokeError> {
-        let input = summarize(&el, self.preview);
-        let inv = block_on(inst.push(el));
-        self.record(inst, stage, Call::Push, None, Some(input), inv, |s| {
-            Outcome::backpressure(*s)
-        })
-    }
-
-    pub fn notify(
-        &mut self,
-        inst: &mut Instance<B>,
-        stage: Option<&str>,
-        signal: BackpressureSignal,
-    ) -> Result<(), InvokeError> {
-        let inv = block_on(inst.notify_backpressure(signal));
-        let arg = Signal::from_engine(signal).name().to_string();
-        self.record(
-            inst,
-            stage,
-            Call::NotifyBackpressure,
-            Some(arg),
-            None,
-            inv,
-            |_| Outcome::Ok,
-        )
-    }
-
-    pub fn complete(
-        &mut self,
-        inst: &mut Instance<B>,
-        stage: Option<&str>,
-    ) -> Result<(), InvokeError> {
-        let inv = block_on(inst.complete());
-        self.record(inst, stage, Call::Complete, None, None, inv, |_| {
-            Outcome::Ok
-        })
-    }
-
-    pub fn evaluate(
-        &mut self,
-        inst: &mut Instance<B>,
-        stage: Option<&str>,
-        el: StreamElement,
-    ) -> Result<bool, InvokeError> {
-        let input = summarize(&el, self.preview);
-        let inv = block_on(inst.evaluate(el));
-        self.record(inst, stage, Call::Evaluate, None, Some(input), inv, |p| {
-            Outcome::verdict(*p)
-        })
-    }
-
-    pub fn route(
-        &mut self,
-        inst: &mut Instance<B>,
-        stage: Option<&str>,
-        el: StreamElement,
-    ) -> Result<Vec<String>, InvokeError> {
-        let input = summarize(&el, self.preview);
-        let inv = block_on(inst.route(el));
-        self.record(inst, stage, Call::Route, None, Some(input), inv, |ports| {
-            Outcome::Routed {
-                ports: ports.clone(),
-            }
-        })
-    }
-
-    pub fn ingest(
-        &mut self,
-        inst: &mut Instance<B>,
-        stage: Option<&str>,
-        el: StreamElement,
-    ) -> Result<Option<OutputElement>, InvokeError> {
-        let input = summarize(&el, self.preview);
-        let inv = block_on(inst.ingest(el));
-        let cap = self.preview;
-        self.record(
-            inst,
-            stage,
-            Call::Ingest,
-            None,
-            Some(input),
-            inv,
-            |r| match r {
-                Some(out) => Outcome::emit_with_cap(out, cap),
-                None => Outcome::Absorbed,
-            },
-        )
-    }
-
-    pub fn flush(
-        &mut self,
-        inst: &mut Instance<B>,
-        stage: Option<&str>,
-    ) -> Result<Vec<OutputElement>, InvokeError> {
-        let inv = block_on(inst.flush());
-        let cap = self.preview;
-        self.record(inst, stage, Call::Flush, None, None, inv, |outs| {
-            Outcome::flushed_with_cap(outs, cap)
-        })
-    }
-
-    pub fn teardown(
-        &mut self,
-        inst: &mut Instance<B>,
-        stage: Option<&str>,
-    ) -> Result<(), InvokeError> {
-        let inv = block_on(inst.teardown());
-        self.record(inst, stage, Call::Teardown, None, None, inv, |_| {
-            Outcome::Ok
-        })
     }
 }
 

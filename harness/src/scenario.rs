@@ -36,7 +36,10 @@
 //! `counter-source`, `sink`), or any name when a `mock:` section scripts
 //! the component's responses ([`crate::script::MockSpec`]).
 //!
-//! Unknown fields are errors, so a typo does not go unnoticed.
+//! Unknown fields are errors, so a typo does not go unnoticed. Every field
+//! of scenario and pipeline files, with its type, default and an example,
+//! is listed in the repository's `docs/scenario-reference.md` (a test keeps
+//! it in step with these types).
 
 use std::path::{Path, PathBuf};
 
@@ -144,6 +147,17 @@ pub struct Scenario {
     /// ([`crate::faults::Handling::Trapped`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_handled: bool,
+    /// How `torvyn-sim check` compares a run with its snapshot:
+    /// `exact` (fuel and engine-clock times too) or `behaviour` (what the
+    /// component did, costs reported only). Absent:
+    /// [`Compare::default_for`](crate::snapshot::Compare::default_for)
+    /// (exact for WAT text and mocks, behaviour for binary components).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<crate::snapshot::Compare>,
+    /// With `behaviour` comparison: `check` fails when the run's fuel
+    /// exceeds the snapshot's by more than this percentage (`10`, `2.5%`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel_tolerance: Option<crate::snapshot::Percent>,
     /// The directory relative component paths are resolved against (the
     /// scenario file's directory when loaded from a file).
     #[serde(skip)]
@@ -572,6 +586,13 @@ impl Scenario {
         if self.component.trim().is_empty() {
             return Err(bad(
                 "`component` is empty; name a fixture, a .wat file or a .wasm file".into(),
+            ));
+        }
+        if self.compare == Some(crate::snapshot::Compare::Exact) && self.fuel_tolerance.is_some() {
+            return Err(bad(
+                "`fuel_tolerance` needs `compare: behaviour` (exact comparison already fails \
+                 on any fuel change); drop one of them"
+                    .into(),
             ));
         }
         for (i, input) in self.inputs.iter().enumerate() {

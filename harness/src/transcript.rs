@@ -10,7 +10,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 use torvyn_engine::{
-    BackpressureSignal, Function, GuestOutput, InvocationMetrics, InvokeError, OutputElement,
+    Answer, BackpressureSignal, Function, GuestOutput, InvocationMetrics, InvokeError,
+    OutputElement,
 };
 
 use crate::backend::BackendKind;
@@ -81,6 +82,24 @@ pub enum Call {
 }
 
 impl Call {
+    /// The entry's call for a call of the engine.
+    pub fn of(call: &torvyn_engine::Call) -> Self {
+        use torvyn_engine::Call as C;
+        match call {
+            C::Init(_) => Self::Init,
+            C::Process(_) => Self::Process,
+            C::Pull => Self::Pull,
+            C::Push(_) => Self::Push,
+            C::NotifyBackpressure(_) => Self::NotifyBackpressure,
+            C::Complete => Self::Complete,
+            C::Teardown => Self::Teardown,
+            C::Evaluate(_) => Self::Evaluate,
+            C::Route(_) => Self::Route,
+            C::Ingest(_) => Self::Ingest,
+            C::Flush => Self::Flush,
+        }
+    }
+
     /// The contract's name (`notify-backpressure`, ...).
     pub fn name(self) -> &'static str {
         self.function().name()
@@ -443,6 +462,51 @@ fn hex(bytes: &[u8]) -> String {
     })
 }
 
+/// The first line of a Wasmtime backtrace in a fault's message.
+const BACKTRACE: &str = "error while executing at wasm backtrace:";
+
+/// A fault's message without the Wasmtime backtrace in it
+/// (`... error while executing at wasm backtrace:`, a line per frame, the
+/// trap after the last frame): the lines before it, then the fault's first
+/// line with the trap in place of the frames; and how many frames there
+/// were. `None` when the message has no backtrace.
+///
+/// The frames name code offsets and function indices, which move with
+/// every build of a component; the rest says what happened. The table
+/// shows this form unless `-v`, and a behaviour comparison
+/// ([`crate::snapshot::Compare::Behaviour`]) compares this form.
+pub fn without_backtrace(message: &str) -> Option<(String, usize)> {
+    let lines: Vec<&str> = message.lines().collect();
+    let at = lines.iter().position(|l| l.ends_with(BACKTRACE))?;
+    let frames = lines[at + 1..].iter().filter(|l| is_frame(l)).count();
+    let last = lines.last().filter(|_| frames > 0)?;
+    // The trap follows the last frame's function name (`N: 0x.. - name:
+    // wasm trap: ...`), or a note Wasmtime put after the frames.
+    let cause = if is_frame(last) {
+        last.split_once(" - ")
+            .and_then(|(_, rest)| rest.split_once(": "))
+            .map(|(_, cause)| cause)
+    } else {
+        last.split_once("information: ").map(|(_, cause)| cause)
+    }
+    .unwrap_or(last.trim());
+    let mut out = String::new();
+    for l in &lines[..at] {
+        out.push_str(l);
+        out.push('\n');
+    }
+    out.push_str(&lines[at][..lines[at].len() - BACKTRACE.len()]);
+    out.push_str(cause);
+    Some((out, frames))
+}
+
+/// Whether `line` is a backtrace frame: `  N: ...`.
+fn is_frame(line: &str) -> bool {
+    line.trim_start()
+        .split_once(':')
+        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// What a call returned.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -523,6 +587,24 @@ impl Outcome {
             buffer_content_type: (out.buffer_content_type != out.meta.content_type)
                 .then(|| out.buffer_content_type.to_string()),
             payload: PayloadPreview::with_cap(&out.payload, cap),
+        }
+    }
+
+    /// The outcome of a call of `function` that answered `answer`,
+    /// payloads previewed up to `cap` bytes (`0`: no cap).
+    pub fn of_answer(answer: &Answer, function: Function, cap: usize) -> Self {
+        match answer {
+            Answer::Done => Self::Ok,
+            Answer::Emit(out) => Self::emit_with_cap(out, cap),
+            Answer::Drop => Self::Drop,
+            Answer::Nothing if function == Function::Ingest => Self::Absorbed,
+            Answer::Nothing => Self::PulledNone,
+            Answer::Signal(s) => Self::backpressure(*s),
+            Answer::Verdict(pass) => Self::verdict(*pass),
+            Answer::Ports(ports) => Self::Routed {
+                ports: ports.clone(),
+            },
+            Answer::Flushed(outs) => Self::flushed_with_cap(outs, cap),
         }
     }
 

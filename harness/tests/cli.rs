@@ -392,6 +392,192 @@ fn check_passes_after_update_and_fails_with_a_diff_after_an_edit() {
         .stderr(predicate::str::contains("--update"));
 }
 
+/// The uppercase fixture with one more instruction per `process`: the
+/// same behaviour, a little more fuel, as a rebuild moves it.
+fn slower_uppercase(dir: &Path) -> (PathBuf, PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = std::fs::read_to_string(root.join("fixtures/components/uppercase.wat")).unwrap();
+    let marker = "    ;; copy the payload into guest memory\n";
+    assert!(
+        text.contains(marker),
+        "the fixture changed: update the marker"
+    );
+    let slower = text.replace(marker, &format!("    (drop (i32.const 7))\n{marker}"));
+    let wat = write(dir, "slower.wat", &slower);
+    let bytes = torvyn_harness::fixtures::component_from_wat(&slower, "slower.wat").unwrap();
+    let wasm = dir.join("slower.wasm");
+    std::fs::write(&wasm, bytes).unwrap();
+    (wat, wasm)
+}
+
+#[test]
+fn check_compares_another_build_exactly_or_by_behaviour() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "upper.yaml",
+        "name: upper\ncomponent: uppercase\ninputs:\n  - payload: banana split\n  - payload: kiwi\n",
+    );
+    let snap = dir.path().join("upper.snap.yaml");
+    let (slower_wat, slower_wasm) = slower_uppercase(dir.path());
+    let check = |extra: &[&str]| {
+        let mut cmd = sim();
+        cmd.args(["check", path_str(&scenario), "--snapshot", path_str(&snap)])
+            .args(extra);
+        cmd
+    };
+    check(&["--update"]).assert().success();
+    let text = std::fs::read_to_string(&snap).unwrap();
+    // The snapshot keeps the costs, whatever the comparison.
+    assert!(text.contains("fuel_total:"), "{text}");
+
+    // WAT text: exact by default, and the diff is only fuel and time.
+    let out = check(&["--component", path_str(&slower_wat)])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("compared exactly"))
+        .stderr(predicate::str::contains(
+            "only fuel and engine-clock times differ",
+        ))
+        .stderr(predicate::str::contains("in place of uppercase"))
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("-  fuel: "), "{out}");
+    assert!(out.contains("fuel compared: "), "{out}");
+
+    // By behaviour it passes, with the fuel change as information: one
+    // call per element more than the snapshot's, on both process calls.
+    let out = check(&[
+        "--component",
+        path_str(&slower_wat),
+        "--compare",
+        "behaviour",
+    ])
+    .assert()
+    .success()
+    .get_output()
+    .stdout
+    .clone();
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.starts_with("ok: upper matches"), "{out}");
+    assert!(out.contains("fuel not compared: "), "{out}");
+    assert!(out.contains("2 calls cost differently"), "{out}");
+    let process_rows: Vec<&str> = out.lines().filter(|l| l.contains(" process ")).collect();
+    assert_eq!(process_rows.len(), 2, "{out}");
+
+    // A binary component is compared by behaviour by default.
+    check(&["--component", path_str(&slower_wasm)])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("compared behaviour"))
+        .stdout(predicate::str::contains("a binary component's fuel moves"));
+
+    // A fuel budget: any growth fails a zero tolerance, a wide one passes.
+    check(&[
+        "--component",
+        path_str(&slower_wasm),
+        "--fuel-tolerance",
+        "0",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("fuel regressed"))
+    .stderr(predicate::str::contains("> 0 %"));
+    check(&[
+        "--component",
+        path_str(&slower_wasm),
+        "--fuel-tolerance",
+        "50%",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("fuel within 50 %"));
+
+    // A changed output fails by behaviour too.
+    check(&["--component", "passthrough", "--compare", "behaviour"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("-        text: BANANA SPLIT"))
+        .stdout(predicate::str::contains("+        text: banana split"));
+
+    // The file can choose; the command line wins over it.
+    let behaviour = write(
+        dir.path(),
+        "upper-behaviour.yaml",
+        format!(
+            "name: upper\ncomponent: {}\ncompare: behaviour\nfuel_tolerance: 25\ninputs:\n  \
+             - payload: banana split\n  - payload: kiwi\n",
+            path_str(&slower_wat)
+        ),
+    );
+    let mut cmd = sim();
+    cmd.args(["check", path_str(&behaviour), "--snapshot", path_str(&snap)]);
+    // The snapshot names the fixture, this file the slower WAT: the
+    // component line differs, and nothing else.
+    let out = cmd.assert().code(1).get_output().stdout.clone();
+    let out = String::from_utf8(out).unwrap();
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with(['-', '+']) && !l.starts_with("---") && !l.starts_with("+++"))
+            .count(),
+        2,
+        "{out}"
+    );
+    assert!(out.contains("+component: "), "{out}");
+
+    // Bad combinations are usage errors.
+    check(&["--compare", "exact", "--fuel-tolerance", "5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("needs --compare behaviour"));
+    check(&["--compare", "roughly"]).assert().code(2);
+    check(&["--fuel-tolerance", "ten"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a percentage"));
+    check(&["--component", "missing.wasm"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no such file"));
+}
+
+#[test]
+fn check_replaces_a_pipeline_stage_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let pipeline = root.join("fixtures/pipelines/counter-upper-sink.yaml");
+    let snap =
+        root.join("tests/all/snapshots/all__snapshots__pipelines@counter-upper-sink.yaml.snap");
+    let (_, slower_wasm) = slower_uppercase(dir.path());
+    let check = |extra: &[&str]| {
+        let mut cmd = sim();
+        cmd.args(["check", path_str(&pipeline), "--snapshot", path_str(&snap)])
+            .args(extra);
+        cmd
+    };
+    let stage = format!("uppercase={}", path_str(&slower_wasm));
+    check(&["--component", &stage])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("compared behaviour"))
+        .stdout(predicate::str::contains("3 calls cost differently"))
+        .stderr(predicate::str::contains("ran stage uppercase: "));
+    check(&["--component", &stage, "--compare", "exact"])
+        .assert()
+        .code(1);
+    check(&["--component", path_str(&slower_wasm)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--component STAGE="))
+        .stderr(predicate::str::contains("counter-source, uppercase, sink"));
+    check(&["--component", "filter=trap"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no stage `filter`"));
+}
+
 #[test]
 fn check_accepts_the_suites_insta_snapshots() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -400,6 +586,54 @@ fn check_accepts_the_suites_insta_snapshots() {
         .args(["check", "uppercase", "--snapshot", path_str(&snap)])
         .assert()
         .success();
+}
+
+/// A pipeline file whose sinks are all in `sinks:` (no `sink:`) is a
+/// pipeline to `check` too: its top-level `source` says so.
+#[test]
+fn check_takes_a_pipeline_with_only_a_sinks_list() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let file = root.join("fixtures/pipelines/mock-router-fan-out.yaml");
+    let snap =
+        root.join("tests/all/snapshots/all__snapshots__pipelines@mock-router-fan-out.yaml.snap");
+    sim()
+        .args(["check", path_str(&file), "--snapshot", path_str(&snap)])
+        .assert()
+        .success();
+}
+
+/// A field of the wrong shape is reported with its file, line and path,
+/// and the page that lists every field.
+#[test]
+fn a_bad_field_names_its_line_and_the_field_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "bad.yaml",
+        "name: bad\ncomponent: uppercase\ninputs:\n  - payload: a\n  - payload: {id: 7}\n",
+    );
+    let snap = dir.path().join("bad.snap.yaml");
+    let (code, stderr) = {
+        let out = sim()
+            .args(["check", path_str(&scenario), "--snapshot", path_str(&snap)])
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    assert_eq!(code, Some(3), "{stderr}");
+    for part in [
+        "bad.yaml at line 5",
+        "inputs[1].payload: invalid type: map, expected a string",
+        "docs/scenario-reference.md",
+    ] {
+        assert!(stderr.contains(part), "`{part}` not in {stderr}");
+    }
+    // The page the message cites (in the workspace: a packaged crate has
+    // no docs/).
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs");
+    if docs.is_dir() {
+        assert!(docs.join("scenario-reference.md").is_file());
+    }
 }
 
 #[test]
@@ -416,6 +650,13 @@ fn help_lists_examples_and_exit_codes() {
         .assert()
         .success()
         .stdout(predicate::str::contains("JSON Lines"));
+    for command in ["check", "pipeline"] {
+        sim()
+            .args([command, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("docs/scenario-reference.md"));
+    }
 }
 
 #[test]
@@ -1737,4 +1978,74 @@ fn inspect_explains_the_exports_instance_of_a_componentize_py_guest() {
     let t = ok_json_with(sim_guests(), &["inspect", path_str(&upper)], "");
     assert_eq!(t["export_notes"][0]["export"], "exports");
     assert_eq!(t["export_notes"].as_array().unwrap().len(), 1, "{t}");
+}
+
+#[test]
+fn a_rebuilt_python_component_passes_check_and_a_changed_one_fails() {
+    let (Some(upper), Some(refactored), Some(changed)) = (
+        guest("py-uppercase"),
+        guest("py-uppercase-refactored"),
+        guest("py-uppercase-changed"),
+    ) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = write(
+        dir.path(),
+        "upper.yaml",
+        format!(
+            "name: py-upper\ncomponent: {}\ninputs:\n  - payload: hello world\n  - payload: \"\"\n  \
+             - payload: ünïcödé 123\n  - payload: MiXeD\n",
+            path_str(&upper)
+        ),
+    );
+    let snap = dir.path().join("upper.snap.yaml");
+    let check = |extra: &[&str]| {
+        let mut cmd = sim_guests();
+        cmd.args(["check", path_str(&scenario), "--snapshot", path_str(&snap)])
+            .args(extra);
+        cmd
+    };
+    check(&["--update"]).assert().success();
+    check(&[])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("compared behaviour"));
+
+    // The refactored build does the same with other code: its fuel moved
+    // (else this test would prove nothing), and the check passes by
+    // default, with the change reported.
+    let out = check(&["--component", path_str(&refactored)])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let fuel = out
+        .lines()
+        .find_map(|l| l.strip_prefix("fuel not compared: "))
+        .unwrap_or_else(|| panic!("no fuel line: {out}"));
+    let (before, after) = fuel
+        .split_once(" units")
+        .unwrap()
+        .0
+        .split_once(" → ")
+        .unwrap();
+    assert_ne!(before, after, "{out}");
+    assert!(out.contains(" process "), "{out}");
+    // Exactly, the same run differs in costs only.
+    check(&["--component", path_str(&refactored), "--compare", "exact"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "only fuel and engine-clock times differ",
+        ));
+
+    // The changed build's output differs: the check fails with the diff.
+    check(&["--component", path_str(&changed)])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("-        text: HELLO WORLD"))
+        .stderr(predicate::str::contains("compared behaviour"));
 }

@@ -92,7 +92,7 @@ fn a_recording_holds_every_call_with_its_inputs_outputs_and_metrics() {
         "ab1"
     );
     match &third.outcome {
-        torvyn_engine::record::RecordedOutcome::Emit(o) => {
+        torvyn_engine::Outcome::Answer(torvyn_engine::Answer::Emit(o)) => {
             assert_eq!(o.payload.bytes().unwrap(), "AB1")
         }
         other => panic!("uppercase emits: {other:?}"),
@@ -443,7 +443,7 @@ fn an_output_equal_to_its_input_is_stored_once_and_reads_back_whole() {
     let mut same = 0;
     for c in r.calls.iter().filter(|c| c.function == Function::Process) {
         let input = c.input.as_ref().unwrap().payload.bytes().unwrap();
-        let torvyn_engine::record::RecordedOutcome::Emit(o) = &c.outcome else {
+        let torvyn_engine::Outcome::Answer(torvyn_engine::Answer::Emit(o)) = &c.outcome else {
             panic!("uppercase emits: {c:?}");
         };
         let output = o.payload.bytes().unwrap();

@@ -16,11 +16,12 @@ use bytes::Bytes;
 
 use super::engine::MockInner;
 use super::faults::ColdOp;
-use super::journal::{JournalEntry, JournalOutcome, digest};
+use super::journal::{JournalEntry, PayloadDigest, digest};
 use super::model::{MemoryModel, MockComponent, MockCtx, MockError, MockModel, ModelElement};
+use crate::call::{Answer, Outcome};
 use crate::clock::Clock;
 use crate::config::Limits;
-use crate::error::{FaultKind, InvokeError, TrapCode};
+use crate::error::{FaultKind, TrapCode};
 use crate::host::HostResources;
 use crate::invoke::{self, CallBackend, CallFrame, CallState, Failure};
 use crate::random::{RandomSource, SplitMix64};
@@ -64,91 +65,15 @@ impl InputPayload {
     }
 }
 
-/// How a call's value is journaled. `input` is the call's input payload,
-/// if it had one.
-trait Journaled {
-    fn outcome(&self, input: Option<InputPayload>) -> JournalOutcome;
-
-    /// The payload the call emitted, if any.
-    fn output(&self) -> Option<&Bytes> {
-        None
-    }
-}
-
-impl Journaled for () {
-    fn outcome(&self, _input: Option<InputPayload>) -> JournalOutcome {
-        JournalOutcome::Ok
-    }
-}
-
-impl Journaled for ProcessResult {
-    fn outcome(&self, input: Option<InputPayload>) -> JournalOutcome {
-        match self {
-            ProcessResult::Emit(out) => out.outcome(input),
-            ProcessResult::Drop => JournalOutcome::Drop,
-        }
-    }
-
-    fn output(&self) -> Option<&Bytes> {
-        match self {
-            ProcessResult::Emit(out) => out.output(),
-            ProcessResult::Drop => None,
-        }
-    }
-}
-
-impl Journaled for OutputElement {
-    fn outcome(&self, input: Option<InputPayload>) -> JournalOutcome {
-        JournalOutcome::Element {
-            len: self.payload.len(),
-            digest: match input.filter(|i| i.is(&self.payload)) {
-                Some(i) => i.digest,
-                None => digest(&self.payload),
-            },
-        }
-    }
-
-    fn output(&self) -> Option<&Bytes> {
-        Some(&self.payload)
-    }
-}
-
-impl Journaled for Option<OutputElement> {
-    fn outcome(&self, input: Option<InputPayload>) -> JournalOutcome {
-        self.as_ref()
-            .map_or(JournalOutcome::Exhausted, |out| out.outcome(input))
-    }
-
-    fn output(&self) -> Option<&Bytes> {
-        self.as_ref().and_then(Journaled::output)
-    }
-}
-
-impl Journaled for bool {
-    fn outcome(&self, _input: Option<InputPayload>) -> JournalOutcome {
-        JournalOutcome::Verdict(*self)
-    }
-}
-
-impl Journaled for Vec<String> {
-    fn outcome(&self, _input: Option<InputPayload>) -> JournalOutcome {
-        JournalOutcome::Routed(self.clone())
-    }
-}
-
-impl Journaled for Vec<OutputElement> {
-    fn outcome(&self, _input: Option<InputPayload>) -> JournalOutcome {
-        JournalOutcome::Flushed(
-            self.iter()
-                .map(|out| (out.payload.len(), digest(&out.payload)))
-                .collect(),
-        )
-    }
-}
-
-impl Journaled for BackpressureSignal {
-    fn outcome(&self, _input: Option<InputPayload>) -> JournalOutcome {
-        JournalOutcome::Signal(*self)
+/// How the journal keeps an output's payload: its length and digest, the
+/// input's digest reused when the output is the input's own bytes.
+fn payload_digest(out: &OutputElement, input: Option<InputPayload>) -> PayloadDigest {
+    PayloadDigest {
+        len: out.payload.len(),
+        digest: match input.filter(|i| i.is(&out.payload)) {
+            Some(i) => i.digest,
+            None => digest(&out.payload),
+        },
     }
 }
 
@@ -341,7 +266,7 @@ impl MockInvoker {
 
     /// Runs one call through the engine's call frame with the model call
     /// `body`, and journals it.
-    fn call<T: Journaled>(
+    fn call<T: Clone + Into<Answer>>(
         &mut self,
         function: Function,
         element: Option<StreamElement>,
@@ -385,7 +310,7 @@ impl MockInvoker {
 /// Journals a finished call: `input` is its input's meta and payload as
 /// journaled, `ended_ns` the clock reading that ended it (`None`: it never
 /// reached the model).
-fn journal<T: Journaled>(
+fn journal<T: Clone + Into<Answer>>(
     engine: &MockInner,
     component: &ComponentId,
     function: Function,
@@ -396,14 +321,16 @@ fn journal<T: Journaled>(
     engine.journal.record(|index| {
         let payload = input.as_ref().map(|(_, payload)| *payload);
         let (outcome, output) = match &invocation.outcome {
-            Ok(v) => (
-                v.outcome(payload),
-                v.output()
+            Ok(v) => {
+                let answer: Answer = v.clone().into();
+                let output = answer
+                    .emitted()
                     .filter(|_| engine.journal.keeps_outputs())
-                    .cloned(),
-            ),
-            Err(InvokeError::Guest(e)) => (JournalOutcome::GuestError(e.name()), None),
-            Err(InvokeError::Fault(f)) => (JournalOutcome::Fault(f.kind.fault_name()), None),
+                    .map(|out| out.payload.clone());
+                let digests = answer.map_outputs(|out| payload_digest(&out, payload));
+                (Outcome::Answer(digests), output)
+            }
+            Err(e) => (Outcome::error(e), None),
         };
         let (meta, payload) =
             input.map_or((None, None), |(m, p)| (Some(m), Some((p.len, p.digest))));

@@ -7,10 +7,8 @@
 use std::fmt::{self, Write as _};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::error::FaultName;
-use crate::types::{
-    BackpressureSignal, Bytes, ComponentId, ElementMeta, Function, ProcessErrorName,
-};
+use crate::call::Outcome;
+use crate::types::{Bytes, ComponentId, ElementMeta, Function};
 
 /// How much the journal keeps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,35 +38,19 @@ impl JournalMode {
     }
 }
 
-/// What a journaled call ended with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum JournalOutcome {
-    /// Success with no element (`init`, `complete`, `notify`, `teardown`).
-    Ok,
-    /// An element was emitted or pulled: its length and digest.
-    Element {
-        /// Payload length.
-        len: usize,
-        /// [`digest`] of the payload.
-        digest: u64,
-    },
-    /// `process` dropped the element.
-    Drop,
-    /// `pull` returned none.
-    Exhausted,
-    /// `push` answered with a signal.
-    Signal(BackpressureSignal),
-    /// `evaluate` answered: `true` passes the element on.
-    Verdict(bool),
-    /// `route` answered with these port names.
-    Routed(Vec<String>),
-    /// `flush` returned these elements: each one's length and digest.
-    Flushed(Vec<(usize, u64)>),
-    /// The guest returned a `process-error` of this kind.
-    GuestError(ProcessErrorName),
-    /// An engine fault of this kind (`FaultKind::fault_name`).
-    Fault(FaultName),
+/// A payload as the journal keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PayloadDigest {
+    /// Its length.
+    pub len: usize,
+    /// Its [`digest`].
+    pub digest: u64,
 }
+
+/// What a journaled call ended with: its answer with each element's
+/// payload as a [`PayloadDigest`], the guest's `process-error`, or an
+/// engine fault (kind and message).
+pub type JournalOutcome = Outcome<PayloadDigest>;
 
 /// One call, as the journal keeps it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -244,7 +226,7 @@ impl Journal {
 
     /// Entries that ended in an engine fault.
     pub fn faults(&self) -> Vec<JournalEntry> {
-        self.filter(|e| matches!(e.outcome, JournalOutcome::Fault(_)))
+        self.filter(|e| matches!(e.outcome, Outcome::Fault { .. }))
     }
 
     /// Entries matching `keep`.

@@ -22,7 +22,8 @@ pub use engine::{MockCompiled, MockEngine, MockEngineConfig};
 pub use faults::{ColdFaults, CostModel, DeserializeFailure, FailOn};
 pub use invoker::MockInvoker;
 pub use journal::{
-    Expectations, Journal, JournalEntry, JournalMode, JournalOutcome, VerifyError, digest,
+    Expectations, Journal, JournalEntry, JournalMode, JournalOutcome, PayloadDigest, VerifyError,
+    digest,
 };
 pub use model::{
     Buf, MemoryModel, MockBuilder, MockComponent, MockCtx, MockError, MockModel, MockResult,

@@ -80,11 +80,12 @@ use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 
+use crate::call::{Answer, Call, Outcome};
 use crate::error::{Fault, InvokeError};
 use crate::traits::ComponentInvoker;
 use crate::types::{
     BackpressureSignal, ComponentId, Function, Grants, Invocation, InvocationMetrics,
-    OutputElement, ProcessError, ProcessResult, Roles, StreamElement,
+    OutputElement, ProcessResult, Roles, StreamElement,
 };
 use crate::world::{CallWorld, WorldInfo, WorldRead};
 
@@ -245,6 +246,35 @@ pub struct CallRecord {
     pub stderr: Option<Payload>,
 }
 
+impl CallRecord {
+    /// The call to make again: the function with its recorded argument or
+    /// input. `None` when there is none to make: the input's payload was
+    /// digested (its bytes are not in the recording), or the function is
+    /// no call ([`Function::Instantiate`], which the reader refuses).
+    pub fn to_call(&self) -> Option<Call> {
+        let element = || self.input.as_ref().and_then(RecordedElement::to_element);
+        Some(match self.function {
+            Function::Instantiate => return None,
+            Function::Init => Call::Init(self.argument.clone().unwrap_or_default()),
+            Function::Process => Call::Process(element()?),
+            Function::Pull => Call::Pull,
+            Function::Push => Call::Push(element()?),
+            Function::NotifyBackpressure => {
+                Call::NotifyBackpressure(match self.argument.as_deref() {
+                    Some("pause") => BackpressureSignal::Pause,
+                    _ => BackpressureSignal::Ready,
+                })
+            }
+            Function::Complete => Call::Complete,
+            Function::Teardown => Call::Teardown,
+            Function::Evaluate => Call::Evaluate(element()?),
+            Function::Route => Call::Route(element()?),
+            Function::Ingest => Call::Ingest(element()?),
+            Function::Flush => Call::Flush,
+        })
+    }
+}
+
 /// A payload as recorded.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Payload {
@@ -397,100 +427,13 @@ impl RecordedOutput {
     }
 }
 
-/// What a call returned (`out`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RecordedOutcome {
-    /// `"ok"`: `init`, `notify-backpressure`, `complete`, `teardown`.
-    Ok,
-    /// `{"emit": OUTPUT}`: `process`, `pull`, `ingest` produced an element.
-    Emit(RecordedOutput),
-    /// `"drop"`: `process` produced nothing.
-    Drop,
-    /// `"none"`: `pull` (exhausted) or `ingest` (absorbed).
-    None,
-    /// `{"signal": "ready"|"pause"}`: `push`.
-    Signal(BackpressureSignal),
-    /// `{"pass": BOOL}`: `evaluate`.
-    Verdict(bool),
-    /// `{"ports": [..]}`: `route`.
-    Ports(Vec<String>),
-    /// `{"flushed": [OUTPUT...]}`: `flush`.
-    Flushed(Vec<RecordedOutput>),
-    /// `{"error": {"kind", "message"}}`: the guest's `process-error`.
-    Error {
-        /// `invalid-input`, `unavailable`, `internal`, `deadline-exceeded`, `fatal`.
-        kind: String,
-        /// The guest's message, if the variant has one.
-        message: Option<String>,
-    },
-    /// `{"fault": {"kind", "message"}}`: an engine fault.
-    Fault {
-        /// The fault kind's name (`trap`, `fuel-exhausted`, ...).
-        kind: String,
-        /// The fault, as the engine printed it.
-        message: String,
-    },
-}
-
-impl RecordedOutcome {
-    /// A short word for the variant (`emit`, `drop`, `error`...).
-    pub fn variant(&self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Emit(_) => "emit",
-            Self::Drop => "drop",
-            Self::None => "none",
-            Self::Signal(_) => "signal",
-            Self::Verdict(_) => "pass",
-            Self::Ports(_) => "ports",
-            Self::Flushed(_) => "flushed",
-            Self::Error { .. } => "error",
-            Self::Fault { .. } => "fault",
-        }
-    }
-
-    /// The outcome of a guest error.
-    pub fn of_error(e: &InvokeError) -> Self {
-        match e {
-            InvokeError::Guest(g) => Self::of_guest(g),
-            InvokeError::Fault(f) => Self::of_fault(f),
-        }
-    }
-
-    fn of_guest(g: &ProcessError) -> Self {
-        Self::Error {
-            kind: g.kind().to_string(),
-            message: g.message().map(str::to_string),
-        }
-    }
-
-    fn of_fault(f: &Fault) -> Self {
-        Self::Fault {
-            kind: f.kind.name().to_string(),
-            message: f.kind.to_string(),
-        }
-    }
-
-    /// Whether a function may answer this variant (an `emit` of `push` is
-    /// not one): what the reader checks.
-    pub fn fits(&self, function: Function) -> bool {
-        use Function as F;
-        match self {
-            Self::Error { .. } | Self::Fault { .. } => true,
-            Self::Ok => matches!(
-                function,
-                F::Init | F::NotifyBackpressure | F::Complete | F::Teardown
-            ),
-            Self::Emit(_) => matches!(function, F::Process | F::Pull | F::Ingest),
-            Self::Drop => function == F::Process,
-            Self::None => matches!(function, F::Pull | F::Ingest),
-            Self::Signal(_) => function == F::Push,
-            Self::Verdict(_) => function == F::Evaluate,
-            Self::Ports(_) => function == F::Route,
-            Self::Flushed(_) => function == F::Flush,
-        }
-    }
-}
+/// What a call returned (`out`), its elements as the recording holds
+/// them: `"ok"`, `{"emit": OUTPUT}`, `"drop"`, `"none"`, `{"signal":
+/// "ready"|"pause"}`, `{"pass": BOOL}`, `{"ports": [..]}`, `{"flushed":
+/// [OUTPUT...]}`, `{"error": {"kind", "message"}}` or `{"fault": {"kind",
+/// "message"}}` ([`Answer::variant`] names the answers). The reader checks
+/// that the function could answer it ([`Outcome::fits`]).
+pub type RecordedOutcome = Outcome<RecordedOutput>;
 
 /// What a call cost (`m`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -677,10 +620,10 @@ impl RecordingHandle {
 
 /// A call on its way to the writer thread.
 struct Pending {
-    function: Function,
-    argument: Option<String>,
-    input: Option<StreamElement>,
-    outcome: PendingOutcome,
+    /// The call, with its argument or input element.
+    call: Call,
+    /// What it answered (errors are described on the writer thread).
+    outcome: Result<Answer, InvokeError>,
     metrics: InvocationMetrics,
     /// What the guest read and wrote (boxed: most calls have none).
     world: Option<Box<CallWorld>>,
@@ -689,26 +632,13 @@ struct Pending {
 impl Pending {
     /// The payload bytes it holds, input and outputs.
     fn payload_bytes(&self) -> usize {
-        let input = self.input.as_ref().map_or(0, |el| el.payload.len());
-        let output = match &self.outcome {
-            PendingOutcome::Emit(o) => o.payload.len(),
-            PendingOutcome::Flushed(outs) => outs.iter().map(|o| o.payload.len()).sum(),
-            _ => 0,
+        let input = self.call.element().map_or(0, |el| el.payload.len());
+        let output: usize = match &self.outcome {
+            Ok(answer) => answer.outputs().iter().map(|o| o.payload.len()).sum(),
+            Err(_) => 0,
         };
         input + output
     }
-}
-
-enum PendingOutcome {
-    Ok,
-    Emit(OutputElement),
-    Drop,
-    None,
-    Signal(BackpressureSignal),
-    Verdict(bool),
-    Ports(Vec<String>),
-    Flushed(Vec<OutputElement>),
-    Error(InvokeError),
 }
 
 /// A [`ComponentInvoker`] that forwards every call to `I` and records it.
@@ -863,14 +793,9 @@ impl<I: ComponentInvoker> Recorder<I> {
         (inner, result)
     }
 
-    fn send(
-        &mut self,
-        function: Function,
-        argument: Option<String>,
-        input: Option<StreamElement>,
-        outcome: PendingOutcome,
-        metrics: &InvocationMetrics,
-    ) {
+    /// Sends `call` and what it answered to the writer, and hands the
+    /// answer back.
+    fn record<T: Clone + Into<Answer>>(&mut self, call: Call, inv: Invocation<T>) -> Invocation<T> {
         // Empty, without a lock or an allocation, for a call that read and
         // wrote nothing outside.
         let world = self.inner.take_world();
@@ -881,14 +806,13 @@ impl<I: ComponentInvoker> Recorder<I> {
             // and counts it as dropped; `send` fails only if the writer
             // thread died, which `finish` reports.
             let _ = tx.send(Pending {
-                function,
-                argument,
-                input,
-                outcome,
-                metrics: *metrics,
+                call,
+                outcome: inv.outcome.clone().map(Into::into),
+                metrics: inv.metrics,
                 world,
             });
         }
+        inv
     }
 }
 
@@ -898,20 +822,6 @@ impl<I: std::fmt::Debug> std::fmt::Debug for Recorder<I> {
             .field("inner", &self.inner)
             .field("stats", &RecordingHandle(self.link.shared.clone()).stats())
             .finish_non_exhaustive()
-    }
-}
-
-fn unit_outcome<T>(inv: &Invocation<T>) -> PendingOutcome {
-    match &inv.outcome {
-        Ok(_) => PendingOutcome::Ok,
-        Err(e) => PendingOutcome::Error(e.clone()),
-    }
-}
-
-fn outcome_of<T>(inv: &Invocation<T>, ok: impl FnOnce(&T) -> PendingOutcome) -> PendingOutcome {
-    match &inv.outcome {
-        Ok(v) => ok(v),
-        Err(e) => PendingOutcome::Error(e.clone()),
     }
 }
 
@@ -965,105 +875,57 @@ impl<I: ComponentInvoker + Send> ComponentInvoker for Recorder<I> {
 
     async fn init(&mut self, config: &str) -> Invocation<()> {
         let inv = self.inner.init(config).await;
-        let outcome = unit_outcome(&inv);
-        self.send(
-            Function::Init,
-            Some(config.to_string()),
-            None,
-            outcome,
-            &inv.metrics,
-        );
-        inv
+        self.record(Call::Init(config.to_string()), inv)
     }
 
     async fn process(&mut self, element: StreamElement) -> Invocation<ProcessResult> {
-        let input = element.clone();
-        let inv = self.inner.process(element).await;
-        let outcome = outcome_of(&inv, |r| match r {
-            ProcessResult::Emit(o) => PendingOutcome::Emit(o.clone()),
-            ProcessResult::Drop => PendingOutcome::Drop,
-        });
-        self.send(Function::Process, None, Some(input), outcome, &inv.metrics);
-        inv
+        let inv = self.inner.process(element.clone()).await;
+        self.record(Call::Process(element), inv)
     }
 
     async fn pull(&mut self) -> Invocation<Option<OutputElement>> {
         let inv = self.inner.pull().await;
-        let outcome = outcome_of(&inv, |r| match r {
-            Some(o) => PendingOutcome::Emit(o.clone()),
-            None => PendingOutcome::None,
-        });
-        self.send(Function::Pull, None, None, outcome, &inv.metrics);
-        inv
+        self.record(Call::Pull, inv)
     }
 
     async fn push(&mut self, element: StreamElement) -> Invocation<BackpressureSignal> {
-        let input = element.clone();
-        let inv = self.inner.push(element).await;
-        let outcome = outcome_of(&inv, |s| PendingOutcome::Signal(*s));
-        self.send(Function::Push, None, Some(input), outcome, &inv.metrics);
-        inv
+        let inv = self.inner.push(element.clone()).await;
+        self.record(Call::Push(element), inv)
     }
 
     async fn notify_backpressure(&mut self, signal: BackpressureSignal) -> Invocation<()> {
         let inv = self.inner.notify_backpressure(signal).await;
-        let outcome = unit_outcome(&inv);
-        self.send(
-            Function::NotifyBackpressure,
-            Some(signal_name(signal).to_string()),
-            None,
-            outcome,
-            &inv.metrics,
-        );
-        inv
+        self.record(Call::NotifyBackpressure(signal), inv)
     }
 
     async fn complete(&mut self) -> Invocation<()> {
         let inv = self.inner.complete().await;
-        let outcome = unit_outcome(&inv);
-        self.send(Function::Complete, None, None, outcome, &inv.metrics);
-        inv
+        self.record(Call::Complete, inv)
     }
 
     async fn evaluate(&mut self, element: StreamElement) -> Invocation<bool> {
-        let input = element.clone();
-        let inv = self.inner.evaluate(element).await;
-        let outcome = outcome_of(&inv, |p| PendingOutcome::Verdict(*p));
-        self.send(Function::Evaluate, None, Some(input), outcome, &inv.metrics);
-        inv
+        let inv = self.inner.evaluate(element.clone()).await;
+        self.record(Call::Evaluate(element), inv)
     }
 
     async fn route(&mut self, element: StreamElement) -> Invocation<Vec<String>> {
-        let input = element.clone();
-        let inv = self.inner.route(element).await;
-        let outcome = outcome_of(&inv, |p| PendingOutcome::Ports(p.clone()));
-        self.send(Function::Route, None, Some(input), outcome, &inv.metrics);
-        inv
+        let inv = self.inner.route(element.clone()).await;
+        self.record(Call::Route(element), inv)
     }
 
     async fn ingest(&mut self, element: StreamElement) -> Invocation<Option<OutputElement>> {
-        let input = element.clone();
-        let inv = self.inner.ingest(element).await;
-        let outcome = outcome_of(&inv, |r| match r {
-            Some(o) => PendingOutcome::Emit(o.clone()),
-            None => PendingOutcome::None,
-        });
-        self.send(Function::Ingest, None, Some(input), outcome, &inv.metrics);
-        inv
+        let inv = self.inner.ingest(element.clone()).await;
+        self.record(Call::Ingest(element), inv)
     }
 
     async fn flush(&mut self) -> Invocation<Vec<OutputElement>> {
         let inv = self.inner.flush().await;
-        let outcome = outcome_of(&inv, |outs| PendingOutcome::Flushed(outs.clone()));
-        self.send(Function::Flush, None, None, outcome, &inv.metrics);
-        inv
+        self.record(Call::Flush, inv)
     }
 
     async fn teardown(&mut self) -> Invocation<()> {
         let inv = self.inner.teardown().await;
-        let outcome = unit_outcome(&inv);
-        self.send(Function::Teardown, None, None, outcome, &inv.metrics);
-        inv
+        self.record(Call::Teardown, inv)
     }
 }
 

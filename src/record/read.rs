@@ -12,7 +12,9 @@ use super::{
     CallRecord, End, FORMAT_NAME, FORMAT_VERSION, Header, OLDEST_VERSION, Payload, PayloadMode,
     RecordedContext, RecordedElement, RecordedMetrics, RecordedOutcome, RecordedOutput, Recording,
 };
-use crate::types::{BackpressureSignal, Function};
+use crate::call::{Answer, Outcome};
+use crate::error::FaultName;
+use crate::types::{BackpressureSignal, Function, ProcessErrorName};
 use crate::world::{WorldInterface, WorldRead};
 
 /// How strict the reader is.
@@ -469,9 +471,9 @@ fn outcome(
     };
     match v {
         Value::String(s) => match s.as_str() {
-            "ok" => Ok(RecordedOutcome::Ok),
-            "drop" => Ok(RecordedOutcome::Drop),
-            "none" => Ok(RecordedOutcome::None),
+            "ok" => Ok(Outcome::Answer(Answer::Done)),
+            "drop" => Ok(Outcome::Answer(Answer::Drop)),
+            "none" => Ok(Outcome::Answer(Answer::Nothing)),
             _ => Err(bad()),
         },
         Value::Object(map) if map.len() == 1 => {
@@ -479,37 +481,54 @@ fn outcome(
                 return Err(bad());
             };
             match key.as_str() {
-                "emit" => Ok(RecordedOutcome::Emit(output(
+                "emit" => Ok(Outcome::Answer(Answer::Emit(output(
                     line,
                     field(line, "emit", value)?,
                     mode,
                     input,
-                )?)),
+                )?))),
                 "signal" => match value.as_str() {
-                    Some("ready") => Ok(RecordedOutcome::Signal(BackpressureSignal::Ready)),
-                    Some("pause") => Ok(RecordedOutcome::Signal(BackpressureSignal::Pause)),
+                    Some("ready") => Ok(Outcome::Answer(Answer::Signal(BackpressureSignal::Ready))),
+                    Some("pause") => Ok(Outcome::Answer(Answer::Signal(BackpressureSignal::Pause))),
                     _ => Err(corrupt(line, "`signal` is neither \"ready\" nor \"pause\"")),
                 },
-                "pass" => Ok(RecordedOutcome::Verdict(field(line, "pass", value)?)),
-                "ports" => Ok(RecordedOutcome::Ports(field(line, "ports", value)?)),
+                "pass" => Ok(Outcome::Answer(Answer::Verdict(field(
+                    line, "pass", value,
+                )?))),
+                "ports" => Ok(Outcome::Answer(Answer::Ports(field(line, "ports", value)?))),
                 "flushed" => {
                     let raws: Vec<RawOutput> = field(line, "flushed", value)?;
                     raws.into_iter()
                         .map(|r| output(line, r, mode, input))
                         .collect::<Result<_, _>>()
-                        .map(RecordedOutcome::Flushed)
+                        .map(|outs| Outcome::Answer(Answer::Flushed(outs)))
                 }
                 "error" => {
                     let e: RawError = field(line, "error", value)?;
-                    Ok(RecordedOutcome::Error {
-                        kind: e.kind,
+                    let kind = ProcessErrorName::from_name(&e.kind).ok_or_else(|| {
+                        corrupt(
+                            line,
+                            format!(
+                                "`error.kind` \"{}\" is no process-error of the contract",
+                                e.kind
+                            ),
+                        )
+                    })?;
+                    Ok(Outcome::Error {
+                        kind,
                         message: e.message,
                     })
                 }
                 "fault" => {
                     let e: RawError = field(line, "fault", value)?;
-                    Ok(RecordedOutcome::Fault {
-                        kind: e.kind,
+                    let kind = FaultName::from_name(&e.kind).ok_or_else(|| {
+                        corrupt(
+                            line,
+                            format!("`fault.kind` \"{}\" is no fault this engine knows", e.kind),
+                        )
+                    })?;
+                    Ok(Outcome::Fault {
+                        kind,
                         message: e.message.unwrap_or_default(),
                     })
                 }

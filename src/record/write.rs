@@ -11,9 +11,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::{
-    End, Header, MemoryRecording, PayloadMode, Pending, PendingOutcome, RecordError, RecordOptions,
-    RecordedMetrics, RecordedOutcome, Shared, hex, signal_name,
+    End, Header, MemoryRecording, PayloadMode, Pending, RecordError, RecordOptions,
+    RecordedMetrics, Shared, hex, signal_name,
 };
+use crate::call::{Answer, Call};
+use crate::error::InvokeError;
 use crate::types::{OutputElement, StreamElement};
 #[cfg(doc)]
 use crate::world::WorldInterface;
@@ -559,72 +561,77 @@ fn encode_call(line: &mut Vec<u8>, index: u64, call: &Pending, mode: PayloadMode
     line.extend_from_slice(b"{\"call\":");
     push_u64(line, index);
     line.extend_from_slice(b",\"fn\":\"");
-    line.extend_from_slice(call.function.name().as_bytes());
+    line.extend_from_slice(call.call.function().name().as_bytes());
     line.push(b'"');
-    if let Some(arg) = &call.argument {
-        line.extend_from_slice(b",\"arg\":");
-        push_str(line, arg);
+    match &call.call {
+        Call::Init(config) => {
+            line.extend_from_slice(b",\"arg\":");
+            push_str(line, config);
+        }
+        Call::NotifyBackpressure(s) => {
+            line.extend_from_slice(b",\"arg\":");
+            push_str(line, signal_name(*s));
+        }
+        _ => {}
     }
-    if let Some(el) = &call.input {
+    let input = call.call.element();
+    if let Some(el) = input {
         line.extend_from_slice(b",\"in\":");
         push_input(line, el, mode);
     }
     line.extend_from_slice(b",\"out\":");
     match &call.outcome {
-        PendingOutcome::Ok => line.extend_from_slice(b"\"ok\""),
-        PendingOutcome::Drop => line.extend_from_slice(b"\"drop\""),
-        PendingOutcome::None => line.extend_from_slice(b"\"none\""),
-        PendingOutcome::Emit(o) => {
+        Ok(Answer::Done) => line.extend_from_slice(b"\"ok\""),
+        Ok(Answer::Drop) => line.extend_from_slice(b"\"drop\""),
+        Ok(Answer::Nothing) => line.extend_from_slice(b"\"none\""),
+        Ok(Answer::Emit(o)) => {
             line.extend_from_slice(b"{\"emit\":");
-            push_output(line, o, mode, call.input.as_ref());
+            push_output(line, o, mode, input);
             line.push(b'}');
         }
-        PendingOutcome::Signal(s) => {
+        Ok(Answer::Signal(s)) => {
             line.extend_from_slice(b"{\"signal\":\"");
             line.extend_from_slice(signal_name(*s).as_bytes());
             line.extend_from_slice(b"\"}");
         }
-        PendingOutcome::Verdict(p) => {
+        Ok(Answer::Verdict(p)) => {
             line.extend_from_slice(if *p {
                 b"{\"pass\":true}"
             } else {
                 b"{\"pass\":false}"
             });
         }
-        PendingOutcome::Ports(ports) => {
+        Ok(Answer::Ports(ports)) => {
             line.extend_from_slice(b"{\"ports\":");
             let _ = serde_json::to_writer(&mut *line, ports);
             line.push(b'}');
         }
-        PendingOutcome::Flushed(outs) => {
+        Ok(Answer::Flushed(outs)) => {
             line.extend_from_slice(b"{\"flushed\":[");
             for (i, o) in outs.iter().enumerate() {
                 if i > 0 {
                     line.push(b',');
                 }
-                push_output(line, o, mode, call.input.as_ref());
+                push_output(line, o, mode, input);
             }
             line.extend_from_slice(b"]}");
         }
-        PendingOutcome::Error(e) => match RecordedOutcome::of_error(e) {
-            RecordedOutcome::Error { kind, message } => {
-                line.extend_from_slice(b"{\"error\":{\"kind\":");
-                push_str(line, &kind);
-                if let Some(m) = message {
-                    line.extend_from_slice(b",\"message\":");
-                    push_str(line, &m);
-                }
-                line.extend_from_slice(b"}}");
-            }
-            RecordedOutcome::Fault { kind, message } => {
-                line.extend_from_slice(b"{\"fault\":{\"kind\":");
-                push_str(line, &kind);
+        Err(InvokeError::Guest(g)) => {
+            line.extend_from_slice(b"{\"error\":{\"kind\":");
+            push_str(line, g.kind());
+            if let Some(m) = g.message() {
                 line.extend_from_slice(b",\"message\":");
-                push_str(line, &message);
-                line.extend_from_slice(b"}}");
+                push_str(line, m);
             }
-            _ => line.extend_from_slice(b"\"ok\""),
-        },
+            line.extend_from_slice(b"}}");
+        }
+        Err(InvokeError::Fault(f)) => {
+            line.extend_from_slice(b"{\"fault\":{\"kind\":");
+            push_str(line, f.kind.name());
+            line.extend_from_slice(b",\"message\":");
+            push_str(line, &f.kind.to_string());
+            line.extend_from_slice(b"}}");
+        }
     }
     line.extend_from_slice(b",\"m\":");
     push_metrics(line, &RecordedMetrics::from(&call.metrics));

@@ -1,22 +1,23 @@
 //! Components built by real toolchains (`fixtures/guests/`, built by
 //! `fixtures/guests/build.sh` into `$TORVYN_GUESTS`, default
 //! `target/guests/`): a Python processor, sink, aggregator and router
-//! (componentize-py), a
-//! JavaScript processor (componentize-js, default flags: it imports
-//! `wasi:http`, which the engine links to stubs) and, where the
-//! `wasm32-wasip2` target is installed, a Rust processor (wit-bindgen).
+//! (componentize-py), a JavaScript processor (componentize-js, default
+//! flags: it imports `wasi:http`, which the engine links to stubs) and,
+//! where the `wasm32-wasip2` target is installed, a Rust processor
+//! (wit-bindgen).
 //!
 //! They run as pipelines behind a WAT source; the tests compare what
 //! reaches the sink and what the sink printed with what the source
 //! produced, and exercise the runner's `init` and `fatal` semantics on
 //! them. The Python aggregator and router answer with lists and strings
 //! that CPython frees in its post-return, which Wasmtime runs before the
-//! call returns: the engine must have read them whole by then. CI
-//! (`.ci/run`) builds them first, so there a missing guest fails;
-//! them. The Python `stamp` guest, which reads both clocks and random
+//! call returns: the engine must have read them whole by then. The host-call
+//! sweep fails each host call of the Python and JavaScript processors in
+//! turn: both catch the buffer errors (and `py-unhandled`, which does not,
+//! traps). The Python `stamp` guest, which reads both clocks and random
 //! bytes, is recorded and replayed. CI (`.ci/run`) builds them first, so
-//! there a missing guest fails;
-//! elsewhere a test without its guests says why and passes.
+//! there a missing guest fails; elsewhere a test without its guests says
+//! why and passes.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -278,31 +279,74 @@ fn the_rust_guest_gives_what_the_python_guest_gives() {
     assert!(!pushes(&by_rust, "py-sink").is_empty());
 }
 
-/// The host-call sweep on a component built by a real toolchain: every
-/// host call the CPython guest makes fails in turn, and each case ends
-/// cleanly (nothing leaked, the engine still serves).
-#[test]
-fn every_host_call_of_the_python_guest_can_fail_cleanly() {
-    let Some([upper]) = guests(["py-uppercase"]) else {
-        return;
-    };
-    let mut s =
-        torvyn_harness::scenario::Scenario::new("py-uppercase", upper.display().to_string());
+/// A host-call sweep of the guest `name`, as `torvyn-sim run NAME.wasm
+/// --input - --fail-host-call all` runs it on "hello" and "World", with
+/// `require_handled`.
+fn sweep_guest(path: &Path, name: &str, require_handled: bool) -> torvyn_harness::faults::Sweep {
+    let mut s = torvyn_harness::scenario::Scenario::new(name, path.display().to_string());
     s.inputs = ["hello", "World"]
         .into_iter()
-        .map(|p| torvyn_harness::scenario::InputElement {
-            payload: Some(p.into()),
-            ..Default::default()
-        })
+        .map(torvyn_harness::scenario::InputElement::text)
         .collect();
     s.fail_host_call = Some("all".parse().unwrap());
+    s.require_handled = require_handled;
+    // componentize-js's defaults import wasi:http, as torvyn-sim allows.
+    s.stub_unknown_imports = true;
     let settings = EngineSettings {
         cache_dir: Some(guests_dir().join("compiled")),
         ..torvyn_harness::runner::scenario_settings(&s)
     };
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    let sweep = torvyn_harness::faults::sweep(BackendKind::Wasmtime, &s, &settings, None)
-        .unwrap_or_else(|e| panic!("{e}"));
+    torvyn_harness::faults::sweep(BackendKind::Wasmtime, &s, &settings, None)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The sweep's cases on the contract's errors (the answers a guest may
+/// handle), as (host function, how the guest took it, the call's outcome).
+fn contract_error_cases(
+    sweep: &torvyn_harness::faults::Sweep,
+) -> Vec<(
+    &str,
+    Option<torvyn_harness::faults::Handling>,
+    Option<&Outcome>,
+)> {
+    sweep
+        .cases
+        .iter()
+        .filter(|c| c.answer.as_deref() != Some("trap"))
+        .map(|c| {
+            (
+                c.function.as_deref().unwrap_or_default(),
+                c.handling,
+                c.outcome.as_ref(),
+            )
+        })
+        .collect()
+}
+
+/// The `process-error` kind and message of an outcome.
+fn process_error(outcome: Option<&Outcome>) -> (&str, &str) {
+    match outcome {
+        Some(Outcome::ProcessError { kind, message }) => {
+            (kind.as_str(), message.as_deref().unwrap_or_default())
+        }
+        other => panic!("not a process-error: {other:?}"),
+    }
+}
+
+/// The host-call sweep on components built by real toolchains: every host
+/// call the CPython guest makes fails in turn, and each case ends cleanly
+/// (nothing leaked, the engine still serves). `app.py` catches the
+/// `componentize_py_types.Err` that `allocate` and `append` raise and
+/// answers `unavailable` and `internal`: it handles every failure the
+/// contract lets it handle, so the sweep passes with `require_handled`.
+#[test]
+fn every_host_call_of_the_python_guest_can_fail_and_it_handles_the_buffer_errors() {
+    use torvyn_harness::faults::Handling;
+    let Some([upper]) = guests(["py-uppercase"]) else {
+        return;
+    };
+    let sweep = sweep_guest(&upper, "py-uppercase", true);
     assert!(sweep.clean, "{}", sweep.render_text());
     assert!(sweep.host_calls >= 8, "{}", sweep.render_text());
     let answers: std::collections::BTreeSet<_> = sweep
@@ -310,11 +354,60 @@ fn every_host_call_of_the_python_guest_can_fail_cleanly() {
         .iter()
         .filter_map(|c| c.answer.clone())
         .collect();
-    assert!(answers.contains("allocation-failed"), "{answers:?}");
-    assert!(answers.contains("trap"), "{answers:?}");
-    // app.py does not catch the exception `allocate`'s and `append`'s
-    // errors raise: an uncaught exception traps, so the guest handles none
-    // of the failures it could.
+    assert_eq!(
+        answers,
+        ["allocation-failed", "capacity-exceeded", "trap"]
+            .map(String::from)
+            .into(),
+        "{}",
+        sweep.render_text()
+    );
+    let handled = contract_error_cases(&sweep);
+    let functions: Vec<&str> = handled.iter().map(|(f, _, _)| *f).collect();
+    assert_eq!(
+        functions,
+        [
+            "buffer-allocator.allocate",
+            "mutable-buffer.append",
+            "buffer-allocator.allocate",
+            "mutable-buffer.append"
+        ],
+        "{}",
+        sweep.render_text()
+    );
+    for (function, handling, outcome) in handled {
+        assert_eq!(handling, Some(Handling::Handled), "{function}");
+        let (kind, message) = process_error(outcome);
+        let (want_kind, want_message) = if function == "buffer-allocator.allocate" {
+            ("unavailable", "allocate: BufferError_AllocationFailed(")
+        } else {
+            ("internal", "append: BufferError_CapacityExceeded(")
+        };
+        assert_eq!(kind, want_kind, "{function}");
+        assert!(message.starts_with(want_message), "{function}: {message}");
+    }
+    assert!(
+        sweep
+            .render_text()
+            .contains("the guest handled 4 of 4 failures the contract lets it handle"),
+        "{}",
+        sweep.render_text()
+    );
+}
+
+/// `py-unhandled` is `py-uppercase` without its `try`s: the exception
+/// `allocate`'s and `append`'s errors raise is not caught, so the call
+/// traps (componentize-py cannot lower a `BufferError` as the function's
+/// `process-error`), and the instance is poisoned. Every case still ends
+/// cleanly; with `require_handled` those four cases fail the sweep, each
+/// saying why.
+#[test]
+fn a_python_guest_that_does_not_catch_a_buffer_error_traps_and_require_handled_names_it() {
+    let Some([unhandled]) = guests(["py-unhandled"]) else {
+        return;
+    };
+    let sweep = sweep_guest(&unhandled, "py-unhandled", false);
+    assert!(sweep.clean, "{}", sweep.render_text());
     let trapped: Vec<&str> = sweep
         .cases
         .iter()
@@ -340,11 +433,15 @@ fn every_host_call_of_the_python_guest_can_fail_cleanly() {
         "{}",
         sweep.render_text()
     );
+    // A trap on the first call poisons the instance: the second call fails.
+    let first = sweep
+        .cases
+        .iter()
+        .find(|c| c.trapped())
+        .expect("a trapped case");
+    assert_eq!(first.later_failures, 1, "{first:?}");
 
-    // With `require_handled` those cases fail the sweep, each saying why.
-    s.require_handled = true;
-    let required = torvyn_harness::faults::sweep(BackendKind::Wasmtime, &s, &settings, None)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let required = sweep_guest(&unhandled, "py-unhandled", true);
     assert!(!required.clean, "{}", required.render_text());
     for c in &required.cases {
         assert_eq!(c.clean(), !c.trapped(), "{c:?}");
@@ -358,6 +455,51 @@ fn every_host_call_of_the_python_guest_can_fail_cleanly() {
         text.contains("`buffer-allocator.allocate` (allocation-failed; host calls 1, 7)"),
         "{text}"
     );
+}
+
+/// The JavaScript guest catches what `allocate` and `append` throw (an
+/// error whose `payload` is the contract's `buffer-error`) and throws
+/// `{tag: 'unavailable' | 'internal', val}` instead: every failure the
+/// contract lets it handle is handled, and the sweep passes with
+/// `require_handled`.
+#[test]
+fn every_host_call_of_the_javascript_guest_can_fail_and_it_handles_the_buffer_errors() {
+    use torvyn_harness::faults::Handling;
+    let Some([exclaim]) = guests(["js-exclaim"]) else {
+        return;
+    };
+    let sweep = sweep_guest(&exclaim, "js-exclaim", true);
+    assert!(sweep.clean, "{}", sweep.render_text());
+    let handled = contract_error_cases(&sweep);
+    let functions: Vec<&str> = handled.iter().map(|(f, _, _)| *f).collect();
+    // Per element: allocate, then two appends (the payload, then "!").
+    assert_eq!(
+        functions,
+        [
+            "buffer-allocator.allocate",
+            "mutable-buffer.append",
+            "mutable-buffer.append",
+            "buffer-allocator.allocate",
+            "mutable-buffer.append",
+            "mutable-buffer.append"
+        ],
+        "{}",
+        sweep.render_text()
+    );
+    for (function, handling, outcome) in handled {
+        assert_eq!(handling, Some(Handling::Handled), "{function}");
+        let (kind, message) = process_error(outcome);
+        let (want_kind, want_message) = if function == "buffer-allocator.allocate" {
+            (
+                "unavailable",
+                r#"allocate: {"tag":"allocation-failed","val":"#,
+            )
+        } else {
+            ("internal", r#"append: {"tag":"capacity-exceeded"}"#)
+        };
+        assert_eq!(kind, want_kind, "{function}");
+        assert!(message.starts_with(want_message), "{function}: {message}");
+    }
 }
 
 /// The Python sink and processor awaited inside tokio runtimes of both

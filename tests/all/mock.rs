@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use torvyn_engine::host::MAX_BUFFER_BYTES;
 use torvyn_engine::mock::{
-    ColdFaults, CostModel, DeserializeFailure, Expectations, FailOn, JournalMode, JournalOutcome,
-    MemoryModel, MockBuilder, MockComponent, MockEngine, MockEngineConfig, MockError, Response,
+    ColdFaults, CostModel, DeserializeFailure, Expectations, FailOn, JournalMode, MemoryModel,
+    MockBuilder, MockComponent, MockEngine, MockEngineConfig, MockError, PayloadDigest, Response,
     Script, ScriptedOutput, Scripts, VirtualTime, models,
 };
 use torvyn_engine::random::{SplitMix64, derive_seed};
 use torvyn_engine::{
-    BackpressureSignal, Bytes, Clock, ComponentId, ComponentInvoker, ElementMeta, EngineError,
-    FaultKind, FaultName, FlowContext, Function, InvokeError, Limits, ProcessError,
-    ProcessErrorName, ProcessResult, RandomSource, Role, StreamElement, WasmEngine,
+    Answer, BackpressureSignal, Bytes, Clock, ComponentId, ComponentInvoker, ElementMeta,
+    EngineError, FaultKind, FaultName, FlowContext, Function, InvokeError, Limits, Outcome,
+    ProcessError, ProcessErrorName, ProcessResult, RandomSource, Role, StreamElement, WasmEngine,
 };
 
 fn el(seq: u64) -> StreamElement {
@@ -378,10 +378,10 @@ fn the_journal_records_queries_bounds_and_resets() {
     assert_eq!(journal.recorded(), 5);
     let kept = journal.entries();
     assert_eq!(kept.iter().map(|e| e.index).collect::<Vec<_>>(), [2, 3, 4]);
-    assert_eq!(kept[1].outcome, JournalOutcome::Drop);
+    assert_eq!(kept[1].outcome, Outcome::Answer(Answer::Drop));
     assert!(matches!(
         kept[0].outcome,
-        JournalOutcome::Element { len: 9, .. }
+        Outcome::Answer(Answer::Emit(PayloadDigest { len: 9, .. }))
     ));
     assert_eq!(kept[0].meta.as_ref().unwrap().sequence, 2);
     assert_eq!(journal.calls(Function::Process).len(), 3);
@@ -848,13 +848,21 @@ fn a_lifecycle_call_with_nothing_to_do_is_journaled_too() {
     assert_eq!(
         calls,
         [
-            ("u".to_owned(), Function::Init, JournalOutcome::Ok),
+            (
+                "u".to_owned(),
+                Function::Init,
+                Outcome::Answer(Answer::Done)
+            ),
             ("u".to_owned(), Function::Process, calls[1].2.clone()),
-            ("u".to_owned(), Function::Teardown, JournalOutcome::Ok),
+            (
+                "u".to_owned(),
+                Function::Teardown,
+                Outcome::Answer(Answer::Done)
+            ),
         ]
     );
     assert!(
-        matches!(calls[1].2, JournalOutcome::Element { .. }),
+        matches!(calls[1].2, Outcome::Answer(Answer::Emit(_))),
         "{calls:?}"
     );
     assert_eq!(entries[0].fuel, 0, "nothing ran");
@@ -926,14 +934,25 @@ fn the_journal_keeps_outputs_on_request_and_names_kinds_by_enum() {
         .expect("the emitted payload is kept");
     assert_eq!(&output[..], b"payload 0");
     assert_eq!(output.as_ptr(), ptr, "kept without a copy");
-    let outcomes: Vec<_> = entries.iter().map(|e| e.outcome.clone()).collect();
-    assert_eq!(
-        outcomes[2..],
-        [
-            JournalOutcome::GuestError(ProcessErrorName::Unavailable),
-            JournalOutcome::Fault(FaultName::Trap),
-            JournalOutcome::Fault(FaultName::Poisoned),
-        ]
+    let kinds: Vec<String> = entries[2..]
+        .iter()
+        .map(|e| match &e.outcome {
+            Outcome::Error { kind, .. } => format!("error {kind}"),
+            Outcome::Fault { kind, .. } => format!("fault {kind}"),
+            Outcome::Answer(a) => a.variant().to_string(),
+        })
+        .collect();
+    assert_eq!(kinds, ["error unavailable", "fault trap", "fault poisoned"]);
+    assert!(
+        matches!(
+            &entries[2].outcome,
+            Outcome::Error {
+                kind: ProcessErrorName::Unavailable,
+                message: Some(_)
+            }
+        ),
+        "{:?}",
+        entries[2].outcome
     );
     assert_eq!(FaultName::Poisoned.name(), "poisoned");
     assert!(entries[1..].iter().all(|e| e.output.is_none()));

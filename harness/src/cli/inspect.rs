@@ -78,9 +78,11 @@ const OTHER_EXPORT: &str = "not a contract interface: the engine never calls it"
 
 /// A note for every export that is not a contract interface: the
 /// `exports` instance componentize-py leaves in every guest it builds
-/// (told apart by the `componentize-py#` names in `bytes`), or any other.
+/// (told apart by the name of componentize-py's runtime library,
+/// `libcomponentize_py_runtime.so`, in `bytes`: 0.17.2's guests and
+/// 0.25.1's both link it), or any other.
 fn export_notes(exports: &[String], bytes: &[u8]) -> Vec<ExportNote> {
-    const MARK: &[u8] = b"componentize-py#";
+    const MARK: &[u8] = b"componentize_py_runtime";
     let contract = |e: &str| {
         Role::ALL
             .into_iter()
@@ -404,7 +406,7 @@ mod tests {
             "torvyn:streaming/lifecycle".to_string(),
             "acme:extra/thing".to_string(),
         ];
-        let by_py = export_notes(&exports, b"\0\x0ccomponentize-py#CallIndirect\0");
+        let by_py = export_notes(&exports, b"\0\x1dlibcomponentize_py_runtime.so\0");
         let notes: Vec<(&str, &str)> = by_py
             .iter()
             .map(|n| (n.export.as_str(), n.note.as_str()))

@@ -74,7 +74,8 @@ COMPONENT is a fixture name (fixtures/components/NAME.wat), a .wat file (a core
 module is componentized for the world its exports imply, or the one a
 `;; world: NAME` line names) or a .wasm component. With --backend mock it is a
 fixture with a mock model (passthrough, uppercase, filter, counter-source,
-sink); a scenario or pipeline file can also script a mock component (`mock:`).
+sink); a scenario or pipeline file can also script a mock component (`mock:`;
+every field of those files: docs/scenario-reference.md).
 
 Compiled components are cached on disk, in --cache-dir DIR or else
 $XDG_CACHE_HOME/torvyn or $HOME/.cache/torvyn (created mode 0700; refused if
@@ -156,7 +157,8 @@ is dropped) and aggregators (`ingest`; at the end of the stream `flush`, whose
 elements flow on before the sink completes), each stage's role read from its
 exports. Routers, fan-out and several sinks need a pipeline file (--file),
 where a router's ports are mapped to stages (`ports: {digits: digit-sink}`) and
-any stage can name where its elements go (`to: [a, b]`). Stages are named
+any stage can name where its elements go (`to: [a, b]`); every field of a
+pipeline file: docs/scenario-reference.md. Stages are named
 after their components (`-2`, `-3`... when one repeats); --config STAGE=CONFIG
 gives a stage its init config, --grant [STAGE=]NAME a capability.
 
@@ -194,13 +196,32 @@ transcript (YAML, without wall-clock figures) with FILE. An insta `.snap` file
 is accepted too: its `---` header block is skipped. Both sides are compared as
 YAML documents, so formatting differences do not count.
 
+A file with a top-level `source` is a pipeline, any other a scenario. Every
+field of both, with its type, default and an example: docs/scenario-reference.md.
+
+How: --compare exact compares every field, fuel and engine-clock times
+included; --compare behaviour compares what the component did (calls,
+outcomes, payloads, errors, faults without their backtraces, host calls,
+copies, allocations, captured output) and prints the fuel and time changes as
+a table, failing only when --fuel-tolerance PCT is exceeded. Without a flag the
+file's `compare` and `fuel_tolerance` decide, else exact when every component
+is WAT text or a mock, behaviour when one is a .wasm component (a toolchain's
+build: its fuel moves with every rebuild). The snapshot always keeps the costs.
+
+--component runs another build against the same snapshot: C for a scenario,
+STAGE=C for a pipeline stage.
+
 Examples:
   torvyn-sim check fixtures/scenarios/uppercase.yaml --snapshot uppercase.yaml --update
   torvyn-sim check fixtures/scenarios/uppercase.yaml --snapshot uppercase.yaml
+  torvyn-sim check my-app.yaml --snapshot my-app.snap.yaml --component build/app.wasm
+  torvyn-sim check my-app.yaml --snapshot my-app.snap.yaml --fuel-tolerance 10
   torvyn-sim check fixtures/pipelines/counter-sink.yaml \\
-      --snapshot tests/all/snapshots/all__snapshots__pipelines@counter-sink.yaml.snap
+      --snapshot tests/all/snapshots/all__snapshots__pipelines@counter-sink.yaml.snap \\
+      --component sink=fixtures/components/sink.wat
 
-Exit codes: 0 same, 1 differs (a line diff is printed), 2 usage, 3 input, 4 engine.";
+Exit codes: 0 same, 1 differs (a line diff is printed) or fuel over the
+tolerance, 2 usage, 3 input, 4 engine.";
 
 const DEMO_HELP: &str = "\
 Runs a bundled pipeline: a source of five lines of text → the uppercase
@@ -317,7 +338,8 @@ const RECORD_HELP: &str = "\
 `record to-scenario RECORDING` prints a scenario file that drives the recorded
 component as the recording did: its role, init config, grants and the recorded
 input elements (text as `payload`, other bytes as `payload_hex`), or for a
-source its pulls and backpressure steps. `torvyn-sim check` then snapshots it:
+source its pulls and backpressure steps (its fields:
+docs/scenario-reference.md). `torvyn-sim check` then snapshots it:
 
   torvyn-sim record to-scenario words.jsonl --output words.yaml
   torvyn-sim check words.yaml --snapshot words.snap.yaml --update
@@ -690,6 +712,21 @@ pub struct CheckArgs {
     /// Backend [default: the file's, else wasmtime]
     #[arg(long, value_enum)]
     pub backend: Option<BackendArg>,
+    /// Run another build: C in place of the scenario's component, or
+    /// STAGE=C in place of a pipeline stage's (repeatable). The snapshot
+    /// keeps the file's name for it
+    #[arg(long, value_name = "[STAGE=]C")]
+    pub component: Vec<String>,
+    /// Compare everything (exact) or what the component did, not what it
+    /// cost (behaviour) [default: the file's `compare`, else exact for WAT
+    /// text and mocks, behaviour for .wasm components]
+    #[arg(long, value_name = "HOW", value_parser = clap::builder::TypedValueParser::map(clap::builder::PossibleValuesParser::new(crate::snapshot::Compare::NAMES), |s| s.parse::<crate::snapshot::Compare>().expect("a listed name")))]
+    pub compare: Option<crate::snapshot::Compare>,
+    /// With behaviour comparison: fail when the run's fuel exceeds the
+    /// snapshot's by more than PCT percent (e.g. 10) [default: the file's
+    /// `fuel_tolerance`, else fuel is only reported]
+    #[arg(long, value_name = "PCT")]
+    pub fuel_tolerance: Option<crate::snapshot::Percent>,
 }
 
 /// `torvyn-sim demo`.
@@ -858,7 +895,10 @@ mod tests {
         for (command, text) in &texts {
             for word in text.split(|c: char| c.is_whitespace() || "`'\"()".contains(c)) {
                 let path = word.trim_end_matches([',', '.', ':', ';']);
-                if !(path.starts_with("fixtures/") || path.starts_with("tests/")) {
+                if !["fixtures/", "tests/", "docs/"]
+                    .iter()
+                    .any(|dir| path.starts_with(dir))
+                {
                     continue;
                 }
                 cited += 1;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::transcript::{Entry, Outcome, Summary};
+use crate::transcript::{Entry, Outcome, Summary, without_backtrace};
 
 pub use crate::table::Table;
 
@@ -76,53 +76,25 @@ pub fn entries(entries: &[Entry], stages: bool, verbose: bool) -> String {
     t.render()
 }
 
-/// The first line of a Wasmtime backtrace in a fault's message.
-const BACKTRACE: &str = "error while executing at wasm backtrace:";
-
 /// A fault's message as note lines. Unless `verbose`, a Wasmtime backtrace
-/// in it (`... error while executing at wasm backtrace:`, a line per frame,
-/// the trap after the last frame) is left out: the fault is its first line
+/// in it is left out ([`without_backtrace`]): the fault is its first line
 /// with the trap, then the number of frames and how to see them.
 pub fn fault_lines(message: &str, verbose: bool) -> Vec<String> {
-    let lines: Vec<&str> = message.lines().collect();
-    let all = || lines.iter().map(|l| l.to_string()).collect();
+    let all = || message.lines().map(str::to_string).collect();
     if verbose {
         return all();
     }
-    let Some(at) = lines.iter().position(|l| l.ends_with(BACKTRACE)) else {
-        return all();
-    };
-    let frames = lines[at + 1..].iter().filter(|l| is_frame(l)).count();
-    let Some(last) = lines.last().filter(|_| frames > 0) else {
-        return all();
-    };
-    // The trap follows the last frame's function name (`N: 0x.. - name:
-    // wasm trap: ...`), or a note Wasmtime put after the frames.
-    let cause = if is_frame(last) {
-        last.split_once(" - ")
-            .and_then(|(_, rest)| rest.split_once(": "))
-            .map(|(_, cause)| cause)
-    } else {
-        last.split_once("information: ").map(|(_, cause)| cause)
+    match without_backtrace(message) {
+        Some((fault, frames)) => {
+            let mut out: Vec<String> = fault.lines().map(str::to_string).collect();
+            out.push(format!(
+                "wasm backtrace: {frames} frame{} (-v shows it)",
+                if frames == 1 { "" } else { "s" }
+            ));
+            out
+        }
+        None => all(),
     }
-    .unwrap_or(last.trim());
-    let mut out: Vec<String> = lines[..at].iter().map(|l| l.to_string()).collect();
-    out.push(format!(
-        "{}{cause}",
-        &lines[at][..lines[at].len() - BACKTRACE.len()]
-    ));
-    out.push(format!(
-        "wasm backtrace: {frames} frame{} (-v shows it)",
-        if frames == 1 { "" } else { "s" }
-    ));
-    out
-}
-
-/// Whether `line` is a backtrace frame: `  N: ...`.
-fn is_frame(line: &str) -> bool {
-    line.trim_start()
-        .split_once(':')
-        .is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A note when an emitted element's meta and its buffer name different

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use arbitrary::{Result, Unstructured};
 use torvyn_engine::config::MAX_PAYLOAD_BYTES;
-use torvyn_engine::{BackpressureSignal, Clock, FlowContext, StreamElement};
+use torvyn_engine::{BackpressureSignal, Call, Clock, FlowContext, StreamElement};
 
 /// The largest payload generated from input bytes.
 pub const MAX_GENERATED_PAYLOAD: usize = 8 * 1024;
@@ -215,30 +215,11 @@ pub enum ApiOp {
     Instantiate(usize),
     /// `WasmEngine::set_fuel` (0 included: it must be refused).
     SetFuel(usize, u64),
-    /// `process`.
-    Process(usize, ElementSpec),
-    /// `pull`.
-    Pull(usize),
-    /// `push`.
-    Push(usize, ElementSpec),
-    /// `notify-backpressure`.
-    Notify(usize, BackpressureSignal),
-    /// `complete`.
-    Complete(usize),
-    /// `init`.
-    Init(usize, String),
-    /// `teardown`.
-    Teardown(usize),
     /// Drop the instance.
     Drop(usize),
-    /// `evaluate`.
-    Evaluate(usize, ElementSpec),
-    /// `route`.
-    Route(usize, ElementSpec),
-    /// `ingest`.
-    Ingest(usize, ElementSpec),
-    /// `flush`.
-    Flush(usize),
+    /// A contract call on the instance; its element is built when the call
+    /// is made (the backend's clock stamps it).
+    Call(usize, Call<ElementSpec>),
     /// `instantiate_with` the fixture at this index, granted these
     /// capability names ([`grants`]).
     InstantiateWith(usize, Vec<String>),
@@ -250,19 +231,19 @@ impl ApiOp {
     pub fn instance(&self) -> Option<usize> {
         match self {
             Self::Instantiate(_) | Self::InstantiateWith(..) => None,
-            Self::SetFuel(i, _)
-            | Self::Process(i, _)
-            | Self::Pull(i)
-            | Self::Push(i, _)
-            | Self::Notify(i, _)
-            | Self::Complete(i)
-            | Self::Init(i, _)
-            | Self::Teardown(i)
-            | Self::Drop(i)
-            | Self::Evaluate(i, _)
-            | Self::Route(i, _)
-            | Self::Ingest(i, _)
-            | Self::Flush(i) => Some(*i),
+            Self::SetFuel(i, _) | Self::Drop(i) | Self::Call(i, _) => Some(*i),
+        }
+    }
+
+    /// The step's name: `instantiate`, `instantiate-with`, `set-fuel`,
+    /// `drop`, or the contract function called (`process`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Instantiate(_) => "instantiate",
+            Self::InstantiateWith(..) => "instantiate-with",
+            Self::SetFuel(..) => "set-fuel",
+            Self::Drop(_) => "drop",
+            Self::Call(_, call) => call.function().name(),
         }
     }
 }
@@ -408,17 +389,24 @@ pub fn api_ops(u: &mut Unstructured<'_>, fixtures: usize, max_ops: usize) -> Res
                             _ => u.int_in_range(1..=MAX_GENERATED_FUEL)?,
                         },
                     ),
-                    OpCode::Process => ApiOp::Process(i, element_spec(u, ElementLimits::ANY)?),
-                    OpCode::Pull => ApiOp::Pull(i),
-                    OpCode::Push => ApiOp::Push(i, element_spec(u, ElementLimits::ANY)?),
-                    OpCode::Notify => ApiOp::Notify(i, signal(u)?),
-                    OpCode::Complete => ApiOp::Complete(i),
-                    OpCode::Init => ApiOp::Init(i, config_text(u)?),
-                    OpCode::Evaluate => ApiOp::Evaluate(i, element_spec(u, ElementLimits::ANY)?),
-                    OpCode::Route => ApiOp::Route(i, element_spec(u, ElementLimits::ANY)?),
-                    OpCode::Ingest => ApiOp::Ingest(i, element_spec(u, ElementLimits::ANY)?),
-                    OpCode::Flush => ApiOp::Flush(i),
-                    _ => ApiOp::Teardown(i),
+                    code => ApiOp::Call(
+                        i,
+                        match code {
+                            OpCode::Process => Call::Process(element_spec(u, ElementLimits::ANY)?),
+                            OpCode::Pull => Call::Pull,
+                            OpCode::Push => Call::Push(element_spec(u, ElementLimits::ANY)?),
+                            OpCode::Notify => Call::NotifyBackpressure(signal(u)?),
+                            OpCode::Complete => Call::Complete,
+                            OpCode::Init => Call::Init(config_text(u)?),
+                            OpCode::Evaluate => {
+                                Call::Evaluate(element_spec(u, ElementLimits::ANY)?)
+                            }
+                            OpCode::Route => Call::Route(element_spec(u, ElementLimits::ANY)?),
+                            OpCode::Ingest => Call::Ingest(element_spec(u, ElementLimits::ANY)?),
+                            OpCode::Flush => Call::Flush,
+                            _ => Call::Teardown,
+                        },
+                    ),
                 }
             }
         };
@@ -657,29 +645,27 @@ mod tests {
                 if let ApiOp::InstantiateWith(_, names) = &op {
                     grant_sizes.insert(names.len());
                 }
-                let name = format!("{op:?}");
-                let name = name.split('(').next().unwrap().to_string();
-                seen.insert(name);
+                seen.insert(op.name());
             }
         }
         let every = [
-            "Complete",
-            "Drop",
-            "Evaluate",
-            "Flush",
-            "Ingest",
-            "Init",
-            "Instantiate",
-            "InstantiateWith",
-            "Notify",
-            "Process",
-            "Pull",
-            "Push",
-            "Route",
-            "SetFuel",
-            "Teardown",
+            "complete",
+            "drop",
+            "evaluate",
+            "flush",
+            "ingest",
+            "init",
+            "instantiate",
+            "instantiate-with",
+            "notify-backpressure",
+            "process",
+            "pull",
+            "push",
+            "route",
+            "set-fuel",
+            "teardown",
         ];
-        assert_eq!(seen.iter().map(String::as_str).collect::<Vec<_>>(), every);
+        assert_eq!(seen.into_iter().collect::<Vec<_>>(), every);
         assert_eq!(grant_sizes.into_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
     }
 
@@ -694,31 +680,30 @@ mod tests {
             let bytes = [1, byte, 0, 0, 0, 0, 0, 0, 0, 0, 0];
             let ops = api_ops(&mut Unstructured::new(&bytes), 1, 48).unwrap();
             assert_eq!(ops[0], ApiOp::Instantiate(0));
-            let name = format!("{:?}", ops[1]);
-            name.split('(').next().unwrap().to_string()
+            ops[1].name()
         };
         for byte in EXTENSION_OP_BYTES {
             let expected = match byte - 17 {
-                0..=2 => "Evaluate",
-                3..=5 => "Route",
-                6..=8 => "Ingest",
-                9..=11 => "Flush",
-                _ => "InstantiateWith",
+                0..=2 => "evaluate",
+                3..=5 => "route",
+                6..=8 => "ingest",
+                9..=11 => "flush",
+                _ => "instantiate-with",
             };
             assert_eq!(one(byte), expected, "byte {byte}");
         }
         for (byte, expected) in [
-            (0, "Instantiate"),
-            (1, "Instantiate"),
-            (2, "Drop"),
-            (16, "Complete"),
-            (32, "Push"),
-            (42, "Drop"),
-            (67, "Process"),
-            (163, "SetFuel"),
-            (238, "Init"),
-            (239, "Teardown"),
-            (255, "Notify"),
+            (0, "instantiate"),
+            (1, "instantiate"),
+            (2, "drop"),
+            (16, "complete"),
+            (32, "push"),
+            (42, "drop"),
+            (67, "process"),
+            (163, "set-fuel"),
+            (238, "init"),
+            (239, "teardown"),
+            (255, "notify-backpressure"),
         ] {
             assert_eq!(one(byte), expected, "byte {byte}");
         }

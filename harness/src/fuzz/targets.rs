@@ -4,8 +4,8 @@
 
 use arbitrary::Unstructured;
 use torvyn_engine::{
-    BackpressureSignal, ComponentId, ComponentInvoker, FaultKind, Function, Grants,
-    InstanceOptions, Invocation, Limits, ProcessResult, Role, TrapCode, WasmEngine,
+    Answer, BackpressureSignal, Call, ComponentId, ComponentInvoker, FaultKind, Function, Grants,
+    InstanceOptions, Invocation, Limits, OutputElement, Role, TrapCode, WasmEngine,
 };
 
 use super::Verdict;
@@ -157,108 +157,57 @@ impl<B: SimBackend> Checked<'_, B> {
         self.inst.poisoned().is_some()
     }
 
-    fn process(&mut self, e: &ElementSpec) -> Option<Observed> {
+    /// Makes `call` (its element built now, stamped by the backend's
+    /// clock), checks what the engine bounds in its answer, and checks the
+    /// call with the oracle.
+    fn call(&mut self, call: &Call<ElementSpec>) -> Option<Observed> {
         let p = self.poisoned();
-        let call = block_on(self.inst.process(e.build(self.backend.clock())));
-        if self.fixture == Some("capability-probe") {
-            self.check_probe(&call, e);
-        }
-        self.checked(call, Function::Process, p, Some(e), false)
-    }
-
-    /// `capability-probe` answers `granted` exactly when the name in the
-    /// payload was granted to the instance.
-    fn check_probe(&self, call: &Invocation<ProcessResult>, e: &ElementSpec) {
-        if let Ok(ProcessResult::Emit(out)) = &call.outcome {
-            let name = std::str::from_utf8(&e.payload)
-                .unwrap_or_else(|_| panic!("the probe answered a name that is not UTF-8: {e:?}"));
-            let granted = self.inst.grants().contains(name);
-            assert_eq!(
-                &out.payload[..],
-                if granted { &b"granted"[..] } else { b"denied" },
-                "has-capability({name:?}) with grants {:?}",
-                self.inst.grants()
-            );
-        }
-    }
-
-    fn push(&mut self, e: &ElementSpec) -> Option<Observed> {
-        let p = self.poisoned();
-        let call = block_on(self.inst.push(e.build(self.backend.clock())));
-        self.checked(call, Function::Push, p, Some(e), false)
-    }
-
-    fn evaluate(&mut self, e: &ElementSpec) -> Option<Observed> {
-        let p = self.poisoned();
-        let call = block_on(self.inst.evaluate(e.build(self.backend.clock())));
-        self.checked(call, Function::Evaluate, p, Some(e), false)
-    }
-
-    fn route(&mut self, e: &ElementSpec) -> Option<Observed> {
-        let p = self.poisoned();
-        let call = block_on(self.inst.route(e.build(self.backend.clock())));
-        if let Ok(ports) = &call.outcome {
-            let bytes: u64 = ports.iter().map(|p| p.len() as u64).sum();
-            assert!(
-                ports.len() <= self.limits.max_route_ports as usize
-                    && bytes <= self.limits.max_route_bytes,
-                "a route answer of {} ports and {bytes} bytes passed the bounds ({} ports, {} bytes)",
-                ports.len(),
-                self.limits.max_route_ports,
-                self.limits.max_route_bytes
-            );
-        }
-        self.checked(call, Function::Route, p, Some(e), false)
-    }
-
-    fn ingest(&mut self, e: &ElementSpec) -> Option<Observed> {
-        let p = self.poisoned();
-        let call = block_on(self.inst.ingest(e.build(self.backend.clock())));
-        self.checked(call, Function::Ingest, p, Some(e), false)
-    }
-
-    fn flush(&mut self) -> Option<Observed> {
-        let p = self.poisoned();
-        let call = block_on(self.inst.flush());
-        if let Ok(outs) = &call.outcome {
-            assert!(
+        let function = call.function();
+        let config_empty = matches!(call, Call::Init(config) if config.is_empty());
+        let clock = self.backend.clock();
+        let made = call.clone().map_element(|e| e.build(clock));
+        let inv = block_on(self.inst.call(made));
+        match (&inv.outcome, call) {
+            (Ok(Answer::Emit(out)), Call::Process(e))
+                if self.fixture == Some("capability-probe") =>
+            {
+                self.check_probe(out, e)
+            }
+            (Ok(Answer::Ports(ports)), _) => {
+                let bytes: u64 = ports.iter().map(|p| p.len() as u64).sum();
+                assert!(
+                    ports.len() <= self.limits.max_route_ports as usize
+                        && bytes <= self.limits.max_route_bytes,
+                    "a route answer of {} ports and {bytes} bytes passed the bounds ({} ports, \
+                     {} bytes)",
+                    ports.len(),
+                    self.limits.max_route_ports,
+                    self.limits.max_route_bytes
+                );
+            }
+            (Ok(Answer::Flushed(outs)), _) => assert!(
                 outs.len() <= self.limits.max_flush_outputs as usize,
                 "a flush answer of {} elements passed the bound ({})",
                 outs.len(),
                 self.limits.max_flush_outputs
-            );
+            ),
+            _ => {}
         }
-        self.checked(call, Function::Flush, p, None, false)
+        self.checked(inv, function, p, call.element(), config_empty)
     }
 
-    fn pull(&mut self) -> Option<Observed> {
-        let p = self.poisoned();
-        let call = block_on(self.inst.pull());
-        self.checked(call, Function::Pull, p, None, false)
-    }
-
-    fn notify(&mut self, signal: BackpressureSignal) -> Option<Observed> {
-        let p = self.poisoned();
-        let call = block_on(self.inst.notify_backpressure(signal));
-        self.checked(call, Function::NotifyBackpressure, p, None, false)
-    }
-
-    fn complete(&mut self) -> Option<Observed> {
-        let p = self.poisoned();
-        let call = block_on(self.inst.complete());
-        self.checked(call, Function::Complete, p, None, false)
-    }
-
-    fn init(&mut self, config: &str) -> Option<Observed> {
-        let p = self.poisoned();
-        let call = block_on(self.inst.init(config));
-        self.checked(call, Function::Init, p, None, config.is_empty())
-    }
-
-    fn teardown(&mut self) -> Option<Observed> {
-        let p = self.poisoned();
-        let call = block_on(self.inst.teardown());
-        self.checked(call, Function::Teardown, p, None, false)
+    /// `capability-probe` answers `granted` exactly when the name in the
+    /// payload was granted to the instance.
+    fn check_probe(&self, out: &OutputElement, e: &ElementSpec) {
+        let name = std::str::from_utf8(&e.payload)
+            .unwrap_or_else(|_| panic!("the probe answered a name that is not UTF-8: {e:?}"));
+        let granted = self.inst.grants().contains(name);
+        assert_eq!(
+            &out.payload[..],
+            if granted { &b"granted"[..] } else { b"denied" },
+            "has-capability({name:?}) with grants {:?}",
+            self.inst.grants()
+        );
     }
 
     /// Runs one stream step the way the instance's roles take it.
@@ -269,30 +218,36 @@ impl<B: SimBackend> Checked<'_, B> {
             self.set_fuel(fuel);
         }
         let roles = self.inst.roles();
-        let mut seen = Vec::new();
-        if roles.contains(Role::Processor) {
-            seen.extend(self.process(&step.element));
+        let el = || step.element.clone();
+        let calls: Vec<Call<ElementSpec>> = if roles.contains(Role::Processor) {
+            vec![Call::Process(el())]
         } else if roles.contains(Role::Sink) {
-            seen.extend(self.push(&step.element));
+            let push = Call::Push(el());
             if step.complete {
-                seen.extend(self.complete());
+                vec![push, Call::Complete]
+            } else {
+                vec![push]
             }
         } else if roles.contains(Role::Source) {
-            if let Some(signal) = step.signal {
-                seen.extend(self.notify(signal));
+            match step.signal {
+                Some(signal) => vec![Call::NotifyBackpressure(signal), Call::Pull],
+                None => vec![Call::Pull],
             }
-            seen.extend(self.pull());
         } else if roles.contains(Role::Filter) {
-            seen.extend(self.evaluate(&step.element));
+            vec![Call::Evaluate(el())]
         } else if roles.contains(Role::Router) {
-            seen.extend(self.route(&step.element));
+            vec![Call::Route(el())]
         } else if roles.contains(Role::Aggregator) {
-            seen.extend(self.ingest(&step.element));
+            let ingest = Call::Ingest(el());
             if step.complete {
-                seen.extend(self.flush());
+                vec![ingest, Call::Flush]
+            } else {
+                vec![ingest]
             }
-        }
-        seen
+        } else {
+            Vec::new()
+        };
+        calls.iter().filter_map(|c| self.call(c)).collect()
     }
 }
 
@@ -390,13 +345,13 @@ pub fn invoke_elements(data: &[u8]) -> Verdict {
     .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"));
     c.inst.set_host_faults(plan);
     if let Some(config) = &stream.init {
-        c.init(config);
+        c.call(&Call::Init(config.clone()));
     }
     for step in &stream.steps {
         c.step(step);
     }
     if stream.teardown {
-        c.teardown();
+        c.call(&Call::Teardown);
     }
     Verdict::Checked
 }
@@ -471,8 +426,9 @@ pub fn differential(data: &[u8]) -> Verdict {
         );
     };
     if let Some(config) = &stream.init {
-        let r = real.init(config);
-        let m = mock.init(config);
+        let init = Call::Init(config.clone());
+        let r = real.call(&init);
+        let m = mock.call(&init);
         compare(
             Vec::from_iter(r),
             Vec::from_iter(m),
@@ -496,8 +452,8 @@ pub fn differential(data: &[u8]) -> Verdict {
         compare(r, m, step);
     }
     if stream.teardown {
-        let r = real.teardown();
-        let m = mock.teardown();
+        let r = real.call(&Call::Teardown);
+        let m = mock.call(&Call::Teardown);
         compare(Vec::from_iter(r), Vec::from_iter(m), &"teardown");
     }
     Verdict::Checked
@@ -643,38 +599,8 @@ fn run_api<'e, B: SimBackend>(
                 live.remove(*i);
             }
             ApiOp::SetFuel(i, fuel) => live[*i].set_fuel(*fuel),
-            ApiOp::Process(i, e) => {
-                live[*i].process(e);
-            }
-            ApiOp::Pull(i) => {
-                live[*i].pull();
-            }
-            ApiOp::Push(i, e) => {
-                live[*i].push(e);
-            }
-            ApiOp::Notify(i, s) => {
-                live[*i].notify(*s);
-            }
-            ApiOp::Complete(i) => {
-                live[*i].complete();
-            }
-            ApiOp::Init(i, config) => {
-                live[*i].init(config);
-            }
-            ApiOp::Teardown(i) => {
-                live[*i].teardown();
-            }
-            ApiOp::Evaluate(i, e) => {
-                live[*i].evaluate(e);
-            }
-            ApiOp::Route(i, e) => {
-                live[*i].route(e);
-            }
-            ApiOp::Ingest(i, e) => {
-                live[*i].ingest(e);
-            }
-            ApiOp::Flush(i) => {
-                live[*i].flush();
+            ApiOp::Call(i, call) => {
+                live[*i].call(call);
             }
         }
         let after = match op {
@@ -904,32 +830,33 @@ fn component_bytes_run(data: &[u8]) -> (Reach, &'static str, Option<&'static str
         return (Reach::Instantiate, kind, shape);
     };
     c.set_fuel(fuel);
+    // Every function of every role the component exports, in the order a
+    // runtime would call them.
     let roles = c.inst.roles();
-    if roles.contains(Role::Lifecycle) {
-        c.init(&config);
+    let el = || element.clone();
+    let by_role: [(Role, Vec<Call<ElementSpec>>); 7] = [
+        (Role::Lifecycle, vec![Call::Init(config.clone())]),
+        (Role::Processor, vec![Call::Process(el())]),
+        (
+            Role::Source,
+            vec![
+                Call::NotifyBackpressure(BackpressureSignal::Pause),
+                Call::Pull,
+            ],
+        ),
+        (Role::Sink, vec![Call::Push(el()), Call::Complete]),
+        (Role::Filter, vec![Call::Evaluate(el())]),
+        (Role::Router, vec![Call::Route(el())]),
+        (Role::Aggregator, vec![Call::Ingest(el()), Call::Flush]),
+    ];
+    for (role, calls) in &by_role {
+        if roles.contains(*role) {
+            for call in calls {
+                c.call(call);
+            }
+        }
     }
-    if roles.contains(Role::Processor) {
-        c.process(&element);
-    }
-    if roles.contains(Role::Source) {
-        c.notify(BackpressureSignal::Pause);
-        c.pull();
-    }
-    if roles.contains(Role::Sink) {
-        c.push(&element);
-        c.complete();
-    }
-    if roles.contains(Role::Filter) {
-        c.evaluate(&element);
-    }
-    if roles.contains(Role::Router) {
-        c.route(&element);
-    }
-    if roles.contains(Role::Aggregator) {
-        c.ingest(&element);
-        c.flush();
-    }
-    c.teardown();
+    c.call(&Call::Teardown);
     (Reach::Called, kind, shape)
 }
 

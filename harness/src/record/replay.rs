@@ -20,9 +20,8 @@ use torvyn_engine::record::{
     CallRecord, Payload, PayloadMode, RecordedOutcome, RecordedOutput, Recording,
 };
 use torvyn_engine::{
-    BackpressureSignal, CallWorld, ComponentId, ComponentInvoker, Function, Grants,
-    InstanceOptions, Invocation, OutputElement, ProcessResult, StreamElement, WasmEngine,
-    WorldInterface, WorldRead,
+    Answer, CallWorld, ComponentId, ComponentInvoker, Function, Grants, InstanceOptions, Outcome,
+    OutputElement, WasmEngine, WorldInterface, WorldRead,
 };
 
 use std::path::{Path, PathBuf};
@@ -677,67 +676,19 @@ fn output(o: &OutputElement) -> RecordedOutput {
     }
 }
 
-fn outcome_of<T>(
-    inv: Invocation<T>,
-    ok: impl FnOnce(T) -> RecordedOutcome,
+/// Makes the recorded call again: what it answered now, and its fuel.
+fn make_call<I: ComponentInvoker + Send>(
+    inst: &mut I,
+    call: &CallRecord,
 ) -> (RecordedOutcome, u64) {
-    let fuel = inv.metrics.fuel_consumed;
-    let outcome = match inv.outcome {
-        Ok(v) => ok(v),
-        Err(e) => RecordedOutcome::of_error(&e),
+    // Stored payloads are checked before the replay starts; the reader
+    // accepts only the functions of `Function::CALLS`.
+    let Some(c) = call.to_call() else {
+        return (Outcome::Answer(Answer::Done), 0);
     };
-    (outcome, fuel)
-}
-
-fn element(call: &CallRecord) -> StreamElement {
-    // Stored payloads are checked before the replay starts; a call the
-    // reader accepted without an input takes none.
-    call.input
-        .as_ref()
-        .and_then(|i| i.to_element())
-        .unwrap_or_default()
-}
-
-fn make_call<I: ComponentInvoker>(inst: &mut I, call: &CallRecord) -> (RecordedOutcome, u64) {
-    let unit = |_: ()| RecordedOutcome::Ok;
-    match call.function {
-        Function::Init => outcome_of(
-            block_on(inst.init(call.argument.as_deref().unwrap_or(""))),
-            unit,
-        ),
-        Function::Process => outcome_of(block_on(inst.process(element(call))), |r| match r {
-            ProcessResult::Emit(o) => RecordedOutcome::Emit(output(&o)),
-            ProcessResult::Drop => RecordedOutcome::Drop,
-        }),
-        Function::Pull => outcome_of(block_on(inst.pull()), |r| match r {
-            Some(o) => RecordedOutcome::Emit(output(&o)),
-            None => RecordedOutcome::None,
-        }),
-        Function::Push => outcome_of(block_on(inst.push(element(call))), RecordedOutcome::Signal),
-        Function::NotifyBackpressure => {
-            let signal = match call.argument.as_deref() {
-                Some("pause") => BackpressureSignal::Pause,
-                _ => BackpressureSignal::Ready,
-            };
-            outcome_of(block_on(inst.notify_backpressure(signal)), unit)
-        }
-        Function::Complete => outcome_of(block_on(inst.complete()), unit),
-        Function::Teardown => outcome_of(block_on(inst.teardown()), unit),
-        Function::Evaluate => outcome_of(
-            block_on(inst.evaluate(element(call))),
-            RecordedOutcome::Verdict,
-        ),
-        Function::Route => outcome_of(block_on(inst.route(element(call))), RecordedOutcome::Ports),
-        Function::Ingest => outcome_of(block_on(inst.ingest(element(call))), |r| match r {
-            Some(o) => RecordedOutcome::Emit(output(&o)),
-            None => RecordedOutcome::None,
-        }),
-        Function::Flush => outcome_of(block_on(inst.flush()), |outs| {
-            RecordedOutcome::Flushed(outs.iter().map(output).collect())
-        }),
-        // The reader accepts only the functions of `Function::CALLS`.
-        Function::Instantiate => (RecordedOutcome::Ok, 0),
-    }
+    let inv = block_on(inst.call(c));
+    let outcome = Outcome::of(inv.outcome).map_outputs(|o| output(&o));
+    (outcome, inv.metrics.fuel_consumed)
 }
 
 fn same_output(expected: &RecordedOutput, actual: &RecordedOutput) -> bool {
@@ -753,10 +704,10 @@ fn same_output(expected: &RecordedOutput, actual: &RecordedOutput) -> bool {
 
 /// Whether `actual` is the answer `expected` recorded.
 fn same(expected: &RecordedOutcome, actual: &RecordedOutcome) -> bool {
-    use RecordedOutcome as O;
+    use {Answer as A, Outcome as O};
     match (expected, actual) {
-        (O::Emit(e), O::Emit(a)) => same_output(e, a),
-        (O::Flushed(e), O::Flushed(a)) => {
+        (O::Answer(A::Emit(e)), O::Answer(A::Emit(a))) => same_output(e, a),
+        (O::Answer(A::Flushed(e)), O::Answer(A::Flushed(a))) => {
             e.len() == a.len() && e.iter().zip(a).all(|(e, a)| same_output(e, a))
         }
         (O::Fault { kind: e, .. }, O::Fault { kind: a, .. }) => e == a,
@@ -799,27 +750,27 @@ fn describe_output(o: &RecordedOutput) -> String {
 /// `drop`, `error invalid-input: ...`, `fault fuel-exhausted: ...`.
 pub fn describe_outcome(o: &RecordedOutcome) -> String {
     match o {
-        RecordedOutcome::Ok => "ok".into(),
-        RecordedOutcome::Drop => "drop".into(),
-        RecordedOutcome::None => "none".into(),
-        RecordedOutcome::Emit(out) => format!("emit {}", describe_output(out)),
-        RecordedOutcome::Signal(s) => {
-            format!("signal {}", torvyn_engine::record::signal_name(*s))
-        }
-        RecordedOutcome::Verdict(p) => if *p { "pass" } else { "reject" }.into(),
-        RecordedOutcome::Ports(p) => format!("ports [{}]", p.join(", ")),
-        RecordedOutcome::Flushed(outs) => format!(
-            "flushed [{}]",
-            outs.iter()
-                .map(describe_output)
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        RecordedOutcome::Error { kind, message } => match message {
+        Outcome::Answer(a) => match a {
+            Answer::Done => "ok".into(),
+            Answer::Drop => "drop".into(),
+            Answer::Nothing => "none".into(),
+            Answer::Emit(out) => format!("emit {}", describe_output(out)),
+            Answer::Signal(s) => format!("signal {}", torvyn_engine::record::signal_name(*s)),
+            Answer::Verdict(p) => if *p { "pass" } else { "reject" }.into(),
+            Answer::Ports(p) => format!("ports [{}]", p.join(", ")),
+            Answer::Flushed(outs) => format!(
+                "flushed [{}]",
+                outs.iter()
+                    .map(describe_output)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        },
+        Outcome::Error { kind, message } => match message {
             Some(m) => format!("error {kind}: {m}"),
             None => format!("error {kind}"),
         },
-        RecordedOutcome::Fault { kind, message } => {
+        Outcome::Fault { kind, message } => {
             let first = message.lines().next().unwrap_or("");
             format!("fault {kind}: {first}")
         }
@@ -828,7 +779,8 @@ pub fn describe_outcome(o: &RecordedOutcome) -> String {
 
 /// Where two emitted payloads first differ.
 fn first_difference(expected: &RecordedOutcome, actual: &RecordedOutcome) -> Option<String> {
-    let (RecordedOutcome::Emit(e), RecordedOutcome::Emit(a)) = (expected, actual) else {
+    let (Outcome::Answer(Answer::Emit(e)), Outcome::Answer(Answer::Emit(a))) = (expected, actual)
+    else {
         return None;
     };
     let (Payload::Stored(e), Payload::Stored(a)) = (&e.payload, &a.payload) else {
@@ -855,13 +807,13 @@ mod tests {
     use super::*;
 
     fn emit(content_type: &str, buffer_content_type: &str) -> RecordedOutcome {
-        RecordedOutcome::Emit(RecordedOutput {
+        Outcome::Answer(Answer::Emit(RecordedOutput {
             sequence: 3,
             timestamp_ns: 0,
             content_type: content_type.into(),
             buffer_content_type: buffer_content_type.into(),
             payload: Payload::Stored("hi".into()),
-        })
+        }))
     }
 
     #[test]
@@ -886,7 +838,7 @@ mod tests {
             function: Function::Process,
             argument: None,
             input: None,
-            outcome: RecordedOutcome::Drop,
+            outcome: Outcome::Answer(Answer::Drop),
             metrics: Default::default(),
             reads,
             stdout: None,
