@@ -203,6 +203,15 @@ impl WasmtimeEngine {
         &self.inner.clock
     }
 
+    /// The Wasmtime engine underneath, for code that makes Wasmtime objects
+    /// of its own beside this engine's (torvyn-engine 0.1's
+    /// `WasmtimeEngine::inner` returns it). Code compiled on it with
+    /// [`wasmtime::component::Component::serialize`] loads here through
+    /// [`WasmEngine::deserialize`].
+    pub fn wasmtime_engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
     /// Compiles a component read from `path` (binary, or WAT text when the
     /// file ends in `.wat`); errors name the path.
     pub fn compile_file(

@@ -213,3 +213,36 @@ fn memory_usage_is_reported() {
     assert!((65536..=16 * 1024 * 1024).contains(&before), "{before}");
     assert!(i.poisoned().is_none());
 }
+
+#[test]
+fn code_compiled_on_the_wasmtime_engine_underneath_loads_and_runs() {
+    let e = engine(CompilationStrategy::Cranelift);
+    let bytes = torvyn_harness::fixtures::load_fixture("uppercase").unwrap();
+    let component = wasmtime::component::Component::new(e.wasmtime_engine(), &bytes).unwrap();
+    let serialized = component.serialize().unwrap();
+    // SAFETY: compiled just now on this engine's own Wasmtime engine.
+    let compiled = unsafe { e.deserialize(&serialized) }.unwrap();
+    let mut inst = e
+        .instantiate(&compiled, ComponentId::new("outside"))
+        .unwrap();
+    let out = ok(
+        inst.process_sync(StreamElement::new(0, "abc", "text/plain")),
+        &inst,
+    );
+    let ProcessResult::Emit(out) = out else {
+        panic!("uppercase emits");
+    };
+    assert_eq!(&out.payload[..], b"ABC");
+    // Another engine's Wasmtime engine is not this one: its code does not
+    // instantiate here.
+    let other = WasmtimeEngine::new(WasmtimeEngineConfig::default()).unwrap();
+    let foreign = wasmtime::component::Component::new(other.wasmtime_engine(), &bytes).unwrap();
+    assert!(!wasmtime::Engine::same(
+        foreign.engine(),
+        e.wasmtime_engine()
+    ));
+    assert!(wasmtime::Engine::same(
+        component.engine(),
+        e.wasmtime_engine()
+    ));
+}
