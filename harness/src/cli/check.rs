@@ -71,17 +71,18 @@ fn is_pipeline(path: &Path) -> bool {
 
 /// Runs the scenario or pipeline file at `path` (on `backend`, else the
 /// one the file names) and returns the snapshot form of its transcript as
-/// YAML, and its name. Compiled components are kept in `cache_dir` when
-/// it is `Some`.
+/// YAML, and its name. Compiled components are kept where `cache` says.
 pub fn snapshot_of(
     path: &Path,
     backend: Option<BackendKind>,
-    cache_dir: Option<PathBuf>,
+    cache: &CacheChoice,
 ) -> Result<(String, String), CliError> {
+    let (cache_dir, cache_max_bytes) = (cache.resolve()?, cache.max_bytes);
     if is_pipeline(path) {
         let p = Pipeline::load(path)?;
         let settings = EngineSettings {
             cache_dir,
+            cache_max_bytes,
             ..p.settings()
         };
         let kind = backend.unwrap_or_else(|| p.effective_backend());
@@ -91,6 +92,7 @@ pub fn snapshot_of(
         let s = Scenario::load(path)?;
         let settings = EngineSettings {
             cache_dir,
+            cache_max_bytes,
             ..scenario_settings(&s)
         };
         if s.fail_host_call.is_some_and(|f| f.is_sweep()) {
@@ -161,7 +163,7 @@ pub fn run(args: &CheckArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         )));
     }
     let path = resolve(&args.scenario)?;
-    let (yaml, name) = snapshot_of(&path, args.backend.map(Into::into), cache.resolve()?)?;
+    let (yaml, name) = snapshot_of(&path, args.backend.map(Into::into), cache)?;
     let actual = canonical(&yaml).unwrap_or(yaml);
     let snap = args.snapshot.display().to_string();
 
