@@ -881,7 +881,10 @@ fn the_second_command_loads_the_component_from_the_disk_cache() {
     // the commands; Cranelift stored their functions beside them.
     assert_eq!(stats["counters"]["compiles"], 3, "{stats}");
     assert_eq!(stats["counters"]["disk_hits"], 3, "{stats}");
-    assert!(stats["incremental"]["packs"].as_u64().unwrap() >= 1, "{stats}");
+    assert!(
+        stats["incremental"]["packs"].as_u64().unwrap() >= 1,
+        "{stats}"
+    );
     assert!(stats["counters"]["incremental_misses"].as_u64().unwrap() > 0);
     assert_eq!(
         stats["total_bytes"],
@@ -895,9 +898,13 @@ fn the_second_command_loads_the_component_from_the_disk_cache() {
             "directory    {}",
             cache.display()
         )))
-        .stdout(predicate::str::contains("of 1.0 GiB (1073741824 bytes) (limit)"))
+        .stdout(predicate::str::contains(
+            "of 1.0 GiB (1073741824 bytes) (limit)",
+        ))
         .stdout(predicate::str::contains("compiled     3 entries"))
-        .stdout(predicate::str::contains("compiled     3 disk hits, 3 compiles"));
+        .stdout(predicate::str::contains(
+            "compiled     3 disk hits, 3 compiles",
+        ));
 }
 
 #[test]
@@ -917,7 +924,14 @@ fn the_cache_max_size_bound_evicts_and_cache_stats_shows_it() {
     // 1 KiB holds nothing whole: each write keeps only the file written.
     let stats = json(
         &sim_cached(&cache)
-            .args(["--cache-max-size", "1KiB", "cache", "stats", "--format", "json"])
+            .args([
+                "--cache-max-size",
+                "1KiB",
+                "cache",
+                "stats",
+                "--format",
+                "json",
+            ])
             .assert()
             .success()
             .get_output()
@@ -1007,7 +1021,10 @@ fn cache_clear_empties_the_directory() {
     let stats = cache_stats(&cache);
     assert_eq!(stats["entries"], 0);
     assert_eq!(stats["incremental"]["packs"], 0, "{stats}");
-    assert_eq!(stats["counters"]["compiles"], 0, "the counters are reset: {stats}");
+    assert_eq!(
+        stats["counters"]["compiles"], 0,
+        "the counters are reset: {stats}"
+    );
     let (_, stderr) = run_uppercase_verbose(&cache, &input);
     assert_eq!(tiers(&stderr), ["compiled"], "{stderr}");
 

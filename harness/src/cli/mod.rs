@@ -80,8 +80,12 @@ Compiled components are cached on disk, in --cache-dir DIR or else
 $XDG_CACHE_HOME/torvyn or $HOME/.cache/torvyn (created mode 0700; refused if
 group or others can write it), so only the first command that meets a
 component compiles it; the next ones load it, checked against its SHA-256.
---no-cache compiles afresh and writes nothing; `torvyn-sim cache clear`
-empties the directory.
+Beside them, Cranelift's incremental cache keeps each compiled function, so
+a rebuilt component compiles only the functions it does not find there.
+--cache-max-size SIZE (default 1GiB) bounds the directory, the least
+recently used files removed first. --no-cache compiles afresh and writes
+nothing; `torvyn-sim cache stats` shows the directory, `cache clear`
+empties it.
 
 Exit codes:
   0  success

@@ -7,7 +7,7 @@
 //! as in the previous build. Cranelift's incremental cache keys each
 //! function by a digest of its IR (and the target's flags) and keeps its
 //! compiled code; [`IncrementalStore`] is where those entries live, for the
-//! Wasmtime backend ([`crate::wasmtime::WasmtimeEngineConfig::incremental_cache`]).
+//! Wasmtime backend (`WasmtimeEngineConfig::incremental_cache`).
 //!
 //! Cold path: only compiles touch it. Entries are written in packs, one
 //! per compile that produced new entries, in `<cache dir>/incremental/`:
@@ -77,7 +77,7 @@ const INDEX_ENTRY_FIXED: usize = 4 + 4 + 32;
 
 /// Where the incremental compilation store lives and how large the cache
 /// directory may grow; set it in
-/// [`crate::wasmtime::WasmtimeEngineConfig::incremental_cache`].
+/// `WasmtimeEngineConfig::incremental_cache`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IncrementalCacheConfig {
     /// The cache directory: the store lives in its [`INCREMENTAL_DIR`]

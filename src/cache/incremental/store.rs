@@ -26,6 +26,12 @@ use crate::cache::ledger::{self, DirCounters};
 use crate::cache::stats::{add, bump};
 use crate::error::EngineError;
 
+/// An entry stored by Cranelift, not written yet: key and value.
+type Pending = (Box<[u8]>, Arc<[u8]>);
+
+/// An entry of a pack's index: key and where its value is.
+type Indexed = (Box<[u8]>, Place);
+
 /// One pack file, open for reading.
 #[derive(Debug)]
 struct Pack {
@@ -256,7 +262,7 @@ impl IncrementalStore {
         let _one = self.flushing.lock().unwrap_or_else(PoisonError::into_inner);
         let mut written = None;
         if let Some(state) = self.state.get() {
-            let mut pending: Vec<(Box<[u8]>, Arc<[u8]>)> = state
+            let mut pending: Vec<Pending> = state
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
                 .map
@@ -342,10 +348,7 @@ impl IncrementalStore {
 
     /// Writes `entries` as a new pack; returns it opened for reading, the
     /// entries' places in it, and its size.
-    fn write_pack(
-        &self,
-        entries: &[(Box<[u8]>, Arc<[u8]>)],
-    ) -> io::Result<(Pack, Vec<Place>, u64)> {
+    fn write_pack(&self, entries: &[Pending]) -> io::Result<(Pack, Vec<Place>, u64)> {
         let mut index = Vec::with_capacity(entries.len() * (INDEX_ENTRY_FIXED + 32));
         let mut places = Vec::with_capacity(entries.len());
         let mut offset = 0u64;
@@ -458,7 +461,7 @@ impl From<Refused> for Open {
 
 /// Opens the pack at `path` and reads its index, checking the header, the
 /// layout and the index digest.
-fn open_pack(path: &Path) -> Result<(Pack, Vec<(Box<[u8]>, Place)>), Open> {
+fn open_pack(path: &Path) -> Result<(Pack, Vec<Indexed>), Open> {
     let file = File::open(path)?;
     let file_len = file.metadata()?.len();
     let mut header = [0u8; PACK_HEADER_LEN];
@@ -523,7 +526,7 @@ fn parse_index(
     count: u32,
     base: u64,
     values_len: u64,
-) -> Result<Vec<(Box<[u8]>, Place)>, Refused> {
+) -> Result<Vec<Indexed>, Refused> {
     let mut out = Vec::with_capacity(count.min(1 << 20) as usize);
     let mut at = 0usize;
     let mut offset = base;
