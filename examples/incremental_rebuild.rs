@@ -25,7 +25,9 @@
 //!
 //! The third argument is the number of rounds (default 3); the median of
 //! each step is printed, with its ratio to `cold` and the incremental
-//! cache's hits and misses.
+//! cache's hits and misses. Beside the wall time, the process's CPU time
+//! (user and system, all threads; from `/proc/self/stat`, Linux only),
+//! which other processes on a shared machine disturb less.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -44,43 +46,73 @@ fn engine(incremental: Option<&Path>) -> WasmtimeEngine {
     .expect("a valid configuration")
 }
 
-/// Compiles `bytes` on `engine`: the time and what the incremental cache
+/// The CPU time this process used so far (all threads), where the system
+/// says; zero elsewhere.
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // Fields 14 and 15 (utime, stime), counted after the command name,
+    // which ends at the last `)`, in clock ticks of 10 ms.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
+/// What one step took.
+#[derive(Clone, Copy, Default)]
+struct Took {
+    wall: Duration,
+    cpu: Duration,
+    stats: IncrementalStats,
+}
+
+/// Runs `f`, timing it.
+fn timed(f: impl FnOnce()) -> (Duration, Duration) {
+    let (cpu, started) = (cpu_time(), Instant::now());
+    f();
+    (started.elapsed(), cpu_time().saturating_sub(cpu))
+}
+
+/// Compiles `bytes` on `engine`: the times and what the incremental cache
 /// did meanwhile.
-fn compile(engine: &WasmtimeEngine, bytes: &[u8], origin: &str) -> (Duration, IncrementalStats) {
+fn compile(engine: &WasmtimeEngine, bytes: &[u8], origin: &str) -> Took {
     let before = engine.incremental_stats().unwrap_or_default();
-    let started = Instant::now();
-    engine
-        .compile_named(bytes, origin)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let took = started.elapsed();
+    let (wall, cpu) = timed(|| {
+        engine
+            .compile_named(bytes, origin)
+            .unwrap_or_else(|e| panic!("{e}"));
+    });
     let after = engine.incremental_stats().unwrap_or_default();
-    (took, after.since(&before))
+    Took {
+        wall,
+        cpu,
+        stats: after.since(&before),
+    }
 }
 
 struct Step {
     name: &'static str,
-    times: Vec<Duration>,
-    stats: Vec<IncrementalStats>,
+    took: Vec<Took>,
 }
 
 impl Step {
     fn new(name: &'static str) -> Self {
         Self {
             name,
-            times: Vec::new(),
-            stats: Vec::new(),
+            took: Vec::new(),
         }
     }
 
-    fn add(&mut self, (time, stats): (Duration, IncrementalStats)) {
-        self.times.push(time);
-        self.stats.push(stats);
-    }
-
-    fn median(&self) -> Duration {
-        let mut t = self.times.clone();
-        t.sort();
-        t[t.len() / 2]
+    fn median<T: Ord + Copy>(&self, f: impl Fn(&Took) -> T) -> T {
+        let mut v: Vec<T> = self.took.iter().map(f).collect();
+        v.sort();
+        v[v.len() / 2]
     }
 }
 
@@ -106,10 +138,16 @@ fn main() {
     for round in 1..=rounds {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let cache_dir = dir.path().join("cache");
-        steps[0].add(compile(&engine(None), &new_bytes, new));
-        steps[1].add(compile(&engine(Some(&cache_dir)), &old_bytes, old));
-        steps[2].add(compile(&engine(Some(&cache_dir)), &new_bytes, new));
-        steps[3].add(compile(&engine(Some(&cache_dir)), &new_bytes, new));
+        steps[0].took.push(compile(&engine(None), &new_bytes, new));
+        steps[1]
+            .took
+            .push(compile(&engine(Some(&cache_dir)), &old_bytes, old));
+        steps[2]
+            .took
+            .push(compile(&engine(Some(&cache_dir)), &new_bytes, new));
+        steps[3]
+            .took
+            .push(compile(&engine(Some(&cache_dir)), &new_bytes, new));
         // Write the compiled-component entry, then load it in a new cache.
         let config = || CacheConfig {
             max_memory_entries: 0,
@@ -120,38 +158,47 @@ fn main() {
             .and_then(|c| c.get_or_compile(&new_bytes))
             .expect("compiles");
         let cache = CompiledComponentCache::new(e, config()).expect("opens");
-        let started = Instant::now();
-        let hit = cache.get_or_compile(&new_bytes).expect("loads");
-        steps[4].add((started.elapsed(), IncrementalStats::default()));
-        assert_eq!(hit.tier, CacheTier::Disk);
+        let mut tier = None;
+        let (wall, cpu) =
+            timed(|| tier = Some(cache.get_or_compile(&new_bytes).expect("loads").tier));
+        assert_eq!(tier, Some(CacheTier::Disk));
+        steps[4].took.push(Took {
+            wall,
+            cpu,
+            stats: IncrementalStats::default(),
+        });
         eprintln!(
             "round {round}: {}",
             steps
                 .iter()
-                .map(|s| format!("{} {:.2?}", s.name, s.times[round - 1]))
+                .map(|s| {
+                    let t = &s.took[round - 1];
+                    format!("{} {:.2?} (cpu {:.2?})", s.name, t.wall, t.cpu)
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         );
     }
-    let cold = steps[0].median();
+    let (cold_wall, cold_cpu) = (steps[0].median(|t| t.wall), steps[0].median(|t| t.cpu));
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
     println!("{old} then {new}, {rounds} rounds (medians):\n");
-    println!("| step | time | ÷ cold | incremental hits | misses |");
-    println!("|---|---:|---:|---:|---:|");
+    println!("| step | wall | ÷ cold | CPU | ÷ cold | incremental hits | misses |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
     for s in &steps {
-        let (hits, misses) = if s.stats.iter().all(|st| st.lookups() == 0) {
+        let (hits, misses) = if s.took.iter().all(|t| t.stats.lookups() == 0) {
             ("—".to_string(), "—".to_string())
         } else {
-            let mut h: Vec<u64> = s.stats.iter().map(|st| st.hits).collect();
-            let mut m: Vec<u64> = s.stats.iter().map(|st| st.misses).collect();
-            h.sort_unstable();
-            m.sort_unstable();
-            (h[h.len() / 2].to_string(), m[m.len() / 2].to_string())
+            (
+                s.median(|t| t.stats.hits).to_string(),
+                s.median(|t| t.stats.misses).to_string(),
+            )
         };
+        let (wall, cpu) = (s.median(|t| t.wall), s.median(|t| t.cpu));
         println!(
-            "| {} | {:.2?} | {:.3} | {hits} | {misses} |",
+            "| {} | {wall:.2?} | {:.3} | {cpu:.2?} | {:.3} | {hits} | {misses} |",
             s.name,
-            s.median(),
-            s.median().as_secs_f64() / cold.as_secs_f64()
+            ratio(wall, cold_wall),
+            ratio(cpu, cold_cpu),
         );
     }
 }
