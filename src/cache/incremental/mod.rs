@@ -216,6 +216,14 @@ pub(crate) fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) ->
     Ok(())
 }
 
+#[cfg(not(any(unix, windows)))]
+pub(crate) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = file;
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_exact(buf)
+}
+
 /// Whether `name` is `<64 hex>.twip`.
 fn is_pack_name(name: &str) -> bool {
     name.strip_suffix(PACK_EXTENSION)

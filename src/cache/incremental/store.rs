@@ -262,6 +262,19 @@ impl IncrementalStore {
         let _one = self.flushing.lock().unwrap_or_else(PoisonError::into_inner);
         let mut written = None;
         if let Some(state) = self.state.get() {
+            // Damaged packs go first: the pack about to be written may have
+            // the same name (the same entries, compiled again).
+            state
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .packs
+                .retain(|pack| {
+                    let damaged = pack.damaged.load(Ordering::Relaxed);
+                    if damaged {
+                        let _ = fs::remove_file(&pack.path);
+                    }
+                    !damaged
+                });
             let mut pending: Vec<Pending> = state
                 .read()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -302,20 +315,14 @@ impl IncrementalStore {
                     }
                 }
             }
-            let mut state = state.write().unwrap_or_else(PoisonError::into_inner);
             let now = SystemTime::now();
-            state.packs.retain(|pack| {
-                if pack.damaged.load(Ordering::Relaxed) {
-                    let _ = fs::remove_file(&pack.path);
-                    return false;
-                }
+            for pack in &state.read().unwrap_or_else(PoisonError::into_inner).packs {
                 if pack.used.swap(false, Ordering::Relaxed)
                     && let Ok(f) = OpenOptions::new().write(true).open(&pack.path)
                 {
                     let _ = f.set_modified(now);
                 }
-                true
-            });
+            }
         }
         let mut evicted = bound::Evicted::default();
         if let (Some(max), Some(keep)) = (self.max_bytes, &written) {
