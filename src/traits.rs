@@ -111,6 +111,14 @@ pub trait WasmEngine: Send + Sync {
     /// [`crate::cache::FingerprintHasher`] turns `Hash` values into such a
     /// digest.
     fn fingerprint(&self) -> [u8; 32];
+
+    /// The counters of the engine's incremental compilation cache (a
+    /// per-function cache of compiled code that makes a rebuilt component
+    /// compile fast), when it has one; `None` (the default) otherwise.
+    /// [`crate::cache::CompiledComponentCache::stats`] reports them.
+    fn incremental_stats(&self) -> Option<crate::cache::IncrementalStats> {
+        None
+    }
 }
 
 /// Hot-path calls into one component instance.

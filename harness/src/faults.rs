@@ -414,9 +414,9 @@ fn is_host_fault(e: &Entry) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{All, FailHostCall, FailRule};
     use crate::backend::MockBackend;
     use crate::scenario::InputElement;
+    use crate::spec::{All, FailHostCall, FailRule};
 
     fn uppercase_sweep(require_handled: bool) -> Scenario {
         Scenario {

@@ -459,6 +459,7 @@ impl Pipeline {
             virtual_time: VirtualTimeSpec::model(self.virtual_time.as_ref()),
             seed: self.effective_seed(),
             cache_dir: None,
+            cache_max_bytes: None,
             stub_unknown_imports: self.stub_unknown_imports,
         }
     }

@@ -86,6 +86,7 @@ pub fn scenario_settings(scenario: &Scenario) -> EngineSettings {
         virtual_time: VirtualTimeSpec::model(scenario.virtual_time.as_ref()),
         seed: scenario.effective_seed(),
         cache_dir: None,
+        cache_max_bytes: None,
         stub_unknown_imports: scenario.stub_unknown_imports,
     }
 }

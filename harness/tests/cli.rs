@@ -1472,15 +1472,101 @@ fn the_second_command_loads_the_component_from_the_disk_cache() {
         .map(|p| std::fs::metadata(p).unwrap().len())
         .sum();
     assert_eq!(stats["bytes"], on_disk);
+    assert_eq!(stats["limit"], 1u64 << 30, "the default bound");
+    // Three compiles (uppercase, then counter-source and sink) and three
+    // disk hits (run, inspect, the pipeline's uppercase), counted across
+    // the commands; Cranelift stored their functions beside them.
+    assert_eq!(stats["counters"]["compiles"], 3, "{stats}");
+    assert_eq!(stats["counters"]["disk_hits"], 3, "{stats}");
+    assert!(
+        stats["incremental"]["packs"].as_u64().unwrap() >= 1,
+        "{stats}"
+    );
+    assert!(stats["counters"]["incremental_misses"].as_u64().unwrap() > 0);
+    assert_eq!(
+        stats["total_bytes"],
+        on_disk + stats["incremental"]["bytes"].as_u64().unwrap()
+    );
     sim_cached(&cache)
         .args(["cache", "stats"])
         .assert()
         .success()
         .stdout(predicate::str::contains(format!(
-            "directory  {}",
+            "directory    {}",
             cache.display()
         )))
-        .stdout(predicate::str::contains("entries    3"));
+        .stdout(predicate::str::contains(
+            "of 1.0 GiB (1073741824 bytes) (limit)",
+        ))
+        .stdout(predicate::str::contains("compiled     3 entries"))
+        .stdout(predicate::str::contains(
+            "compiled     3 disk hits, 3 compiles",
+        ));
+}
+
+#[test]
+fn the_cache_max_size_bound_evicts_and_cache_stats_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let input = write(dir.path(), "in.txt", "a\n");
+    let run = |component: &str| {
+        sim_cached(&cache)
+            .args(["--cache-max-size", "1KiB", "run", component])
+            .args(["--input", path_str(&input)])
+            .assert()
+            .success();
+    };
+    run("uppercase");
+    run("passthrough");
+    // 1 KiB holds nothing whole: each write keeps only the file written.
+    let stats = json(
+        &sim_cached(&cache)
+            .args([
+                "--cache-max-size",
+                "1KiB",
+                "cache",
+                "stats",
+                "--format",
+                "json",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .stdout,
+    );
+    assert_eq!(stats["limit"], 1024);
+    assert_eq!(stats["entries"], 1, "{stats}");
+    assert_eq!(stats["incremental"]["packs"], 0, "{stats}");
+    assert_eq!(stats["counters"]["compiles"], 2, "{stats}");
+    assert!(
+        stats["counters"]["evicted_entries"].as_u64().unwrap() >= 1
+            && stats["counters"]["evicted_packs"].as_u64().unwrap() >= 1,
+        "{stats}"
+    );
+    // The component left runs from its entry.
+    let (_, stderr) = {
+        let out = sim_cached(&cache)
+            .args(["-v", "--cache-max-size", "1KiB", "run", "passthrough"])
+            .args(["--input", path_str(&input)])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        ((), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    assert_eq!(tiers(&stderr), ["disk"], "{stderr}");
+
+    for bad in ["0", "12 parsecs", "-1"] {
+        sim_cached(&cache)
+            .arg(format!("--cache-max-size={bad}"))
+            .args(["cache", "stats"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--cache-max-size"));
+    }
+    sim_bare_in(dir.path())
+        .args(["--no-cache", "--cache-max-size", "1GiB", "cache", "stats"])
+        .assert()
+        .code(2);
 }
 
 #[test]
@@ -1529,7 +1615,13 @@ fn cache_clear_empties_the_directory() {
         .stdout(predicate::str::contains("removed 1 entries"));
     assert!(entries(&cache).is_empty());
     assert!(other.exists(), "files the cache did not write are kept");
-    assert_eq!(cache_stats(&cache)["entries"], 0);
+    let stats = cache_stats(&cache);
+    assert_eq!(stats["entries"], 0);
+    assert_eq!(stats["incremental"]["packs"], 0, "{stats}");
+    assert_eq!(
+        stats["counters"]["compiles"], 0,
+        "the counters are reset: {stats}"
+    );
     let (_, stderr) = run_uppercase_verbose(&cache, &input);
     assert_eq!(tiers(&stderr), ["compiled"], "{stderr}");
 

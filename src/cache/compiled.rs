@@ -17,6 +17,7 @@ use rustc_hash::FxHashMap;
 
 use super::disk::DiskTier;
 use super::key::{CacheKey, SourceKind};
+use super::ledger::{self, DirCounters};
 use super::memory::MemoryTier;
 use super::stats::{CacheStats, CacheTier, Counters, RejectReason, add, add_time, bump};
 use crate::error::EngineError;
@@ -37,9 +38,12 @@ pub struct CacheConfig {
     /// is created (mode 0700) if missing, and refused if other users could
     /// write it.
     pub disk_dir: Option<PathBuf>,
-    /// The most bytes the disk entries may take together; the entries used
-    /// least recently (by modification time) are removed past it. `None`
-    /// (the default) for no bound.
+    /// The most bytes the disk directory may take: its entries and the
+    /// packs of an incremental store in it
+    /// ([`super::IncrementalCacheConfig`]) together. Past it, the files used
+    /// least recently (by modification time, which a hit refreshes) are
+    /// removed, whichever kind they are. `None` for no bound. Default
+    /// [`super::DEFAULT_MAX_DISK_BYTES`] (1 GiB).
     pub max_disk_bytes: Option<u64>,
     /// The largest artifact written to or read from the disk, in bytes;
     /// larger entry files are rejected unread. Default 1 GiB.
@@ -52,7 +56,7 @@ impl Default for CacheConfig {
             max_memory_entries: 256,
             max_memory_bytes: 512 * 1024 * 1024,
             disk_dir: None,
-            max_disk_bytes: None,
+            max_disk_bytes: Some(super::DEFAULT_MAX_DISK_BYTES),
             max_entry_bytes: 1024 * 1024 * 1024,
         }
     }
@@ -139,6 +143,8 @@ pub struct CompiledComponentCache<E: WasmEngine> {
     disk: Option<DiskTier>,
     inflight: Mutex<FxHashMap<CacheKey, Arc<Flight<E::Compiled>>>>,
     counters: Counters,
+    /// What was last added to the disk directory's counters.
+    recorded: Mutex<DirCounters>,
 }
 
 impl<E: WasmEngine> fmt::Debug for CompiledComponentCache<E> {
@@ -147,6 +153,12 @@ impl<E: WasmEngine> fmt::Debug for CompiledComponentCache<E> {
             .field("disk_dir", &self.disk_dir())
             .field("stats", &self.stats())
             .finish_non_exhaustive()
+    }
+}
+
+impl<E: WasmEngine> Drop for CompiledComponentCache<E> {
+    fn drop(&mut self) {
+        self.record();
     }
 }
 
@@ -170,6 +182,7 @@ impl<E: WasmEngine> CompiledComponentCache<E> {
             disk,
             inflight: Mutex::new(FxHashMap::default()),
             counters: Counters::default(),
+            recorded: Mutex::new(DirCounters::default()),
         })
     }
 
@@ -260,10 +273,45 @@ impl<E: WasmEngine> CompiledComponentCache<E> {
         }
     }
 
-    /// A snapshot of the counters.
+    /// A snapshot of the counters, with the engine's incremental
+    /// compilation cache's ([`WasmEngine::incremental_stats`]).
     pub fn stats(&self) -> CacheStats {
         let (entries, bytes) = self.memory.usage();
-        self.counters.snapshot(entries, bytes)
+        let mut stats = self.counters.snapshot(entries, bytes);
+        stats.incremental = self.engine.incremental_stats();
+        stats
+    }
+
+    /// Adds what the disk tier saw since the last call to the directory's
+    /// counters ([`super::read_counters`]). Cold: after a compile and on
+    /// drop, never on a hit.
+    fn record(&self) {
+        let Some(disk) = &self.disk else {
+            return;
+        };
+        let mut recorded = self.recorded.lock().unwrap_or_else(PoisonError::into_inner);
+        let s = self.counters.snapshot(0, 0);
+        let now = DirCounters {
+            disk_hits: s.disk_hits,
+            compiles: s.compiles,
+            evicted_entries: s.disk_evictions,
+            rejected_entries: s.rejected.total(),
+            evicted_packs: self
+                .counters
+                .evicted_packs
+                .load(std::sync::atomic::Ordering::Relaxed),
+            ..DirCounters::default()
+        };
+        let delta = DirCounters {
+            disk_hits: now.disk_hits - recorded.disk_hits,
+            compiles: now.compiles - recorded.compiles,
+            evicted_entries: now.evicted_entries - recorded.evicted_entries,
+            rejected_entries: now.rejected_entries - recorded.rejected_entries,
+            evicted_packs: now.evicted_packs - recorded.evicted_packs,
+            ..DirCounters::default()
+        };
+        ledger::add(disk.dir(), &delta);
+        *recorded = now;
     }
 
     /// Empties the memory tier (the disk tier is kept).
@@ -367,7 +415,9 @@ impl<E: WasmEngine> CompiledComponentCache<E> {
                     match disk.write(key, &artifact) {
                         Ok(()) => {
                             bump(&self.counters.disk_writes);
-                            add(&self.counters.disk_evictions, disk.enforce_limit(key));
+                            let evicted = disk.enforce_limit(key);
+                            add(&self.counters.disk_evictions, evicted.entries);
+                            add(&self.counters.evicted_packs, evicted.packs);
                         }
                         Err(_e) => {
                             bump(&self.counters.disk_write_errors);
@@ -385,6 +435,7 @@ impl<E: WasmEngine> CompiledComponentCache<E> {
         }
         let evicted = self.memory.insert(*key, compiled.clone(), weight);
         add(&self.counters.memory_evictions, evicted);
+        self.record();
         Ok((compiled, CacheTier::Compiled))
     }
 

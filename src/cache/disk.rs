@@ -27,6 +27,7 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
+use super::bound::Evicted;
 use super::key::CacheKey;
 use super::stats::RejectReason;
 use crate::error::EngineError;
@@ -40,7 +41,9 @@ pub const HEADER_LEN: usize = 8 + 4 + 32 + 8 + 32;
 /// The file extension of disk entries (`<64 hex key>.twcc`).
 pub const ENTRY_EXTENSION: &str = "twcc";
 
-const TEMP_PREFIX: &str = ".tmp-";
+/// The name prefix of temporary files being written (entries, packs, the
+/// counters file).
+pub(crate) const TEMP_PREFIX: &str = ".tmp-";
 /// Temporary files older than this are left over from a crash and removed.
 const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
 
@@ -86,15 +89,14 @@ impl DiskTier {
         max_bytes: Option<u64>,
         max_entry_bytes: u64,
     ) -> Result<Self, EngineError> {
-        prepare_dir(&dir)?;
+        open_private_dir(&dir)?;
         let tier = Self {
             dir,
             max_bytes,
             max_entry_bytes,
             temp_counter: AtomicU64::new(0),
         };
-        check_owner(&tier)?;
-        tier.remove_stale_temps();
+        remove_stale_temps(&tier.dir);
         Ok(tier)
     }
 
@@ -108,9 +110,7 @@ impl DiskTier {
     }
 
     fn temp_path(&self, tag: &str) -> PathBuf {
-        let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
-        self.dir
-            .join(format!("{TEMP_PREFIX}{tag}-{}-{n}", std::process::id()))
+        temp_path(&self.dir, tag, &self.temp_counter)
     }
 
     /// Reads and verifies the entry for `key`: `Ok(None)` when there is
@@ -199,60 +199,44 @@ impl DiskTier {
         result
     }
 
-    /// Removes the oldest entries (by modification time) until the
-    /// directory's entries fit the size bound, never `keep`. Returns how many
-    /// were removed.
-    pub fn enforce_limit(&self, keep: &CacheKey) -> u64 {
+    /// Removes the least recently used files of the cache directory (this
+    /// tier's entries and the incremental store's packs beside them, by
+    /// modification time) until they fit the size bound, never `keep`'s
+    /// entry. Returns what was removed.
+    pub fn enforce_limit(&self, keep: &CacheKey) -> Evicted {
         let Some(max) = self.max_bytes else {
-            return 0;
+            return Evicted::default();
         };
-        let Ok(files) = cache_files(&self.dir) else {
-            return 0;
-        };
-        let keep_name = format!("{keep}.{ENTRY_EXTENSION}");
-        let mut total = 0u64;
-        let mut candidates = Vec::new();
-        for f in files.into_iter().filter(|f| f.entry) {
-            let len = f.meta.len();
-            total = total.saturating_add(len);
-            if f.path.file_name().and_then(|n| n.to_str()) != Some(keep_name.as_str()) {
-                let modified = f.meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-                candidates.push((modified, len, f.path));
-            }
-        }
-        candidates.sort();
-        let mut evicted = 0;
-        for (_, len, path) in candidates {
-            if total <= max {
-                break;
-            }
-            if fs::remove_file(&path).is_ok() {
-                total -= len;
-                evicted += 1;
-            }
-        }
-        self.remove_stale_temps();
+        let evicted = super::bound::enforce(&self.dir, max, &self.entry_path(keep));
+        remove_stale_temps(&self.dir);
         evicted
     }
+}
 
-    /// Removes temporary files a crashed writer left behind.
-    fn remove_stale_temps(&self) {
-        let Ok(files) = cache_files(&self.dir) else {
-            return;
-        };
-        let now = SystemTime::now();
-        for f in files.into_iter().filter(|f| !f.entry) {
-            let stale = f
-                .meta
-                .modified()
-                .ok()
-                .and_then(|t| now.duration_since(t).ok())
-                .is_some_and(|age| age > STALE_TEMP_AGE);
-            if stale {
-                let _ = fs::remove_file(&f.path);
-            }
+/// Removes temporary files a crashed writer left in `dir`.
+pub(crate) fn remove_stale_temps(dir: &Path) {
+    let Ok(files) = cache_files(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for f in files.into_iter().filter(|f| !f.entry) {
+        let stale = f
+            .meta
+            .modified()
+            .ok()
+            .and_then(|t| now.duration_since(t).ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE);
+        if stale {
+            let _ = fs::remove_file(&f.path);
         }
     }
+}
+
+/// A new temporary file name in `dir`, unique to this process and
+/// `counter`.
+pub(crate) fn temp_path(dir: &Path, tag: &str, counter: &AtomicU64) -> PathBuf {
+    let n = counter.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!("{TEMP_PREFIX}{tag}-{}-{n}", std::process::id()))
 }
 
 /// What a disk tier's directory holds, from [`disk_usage`] or
@@ -266,23 +250,29 @@ pub struct DiskUsage {
 }
 
 /// A regular file of a disk tier's directory that a cache wrote.
-struct CacheFile {
-    path: PathBuf,
+pub(crate) struct CacheFile {
+    pub path: PathBuf,
     /// An entry (`<64 hex key>.twcc`), else a temporary file being written.
-    entry: bool,
-    meta: fs::Metadata,
+    pub entry: bool,
+    pub meta: fs::Metadata,
 }
 
 /// The regular files of `dir` a cache wrote (entries and temporary files):
 /// the one scan of a tier's directory, for eviction, stale temporaries,
 /// [`disk_usage`] and [`clear_disk`]. Links, directories, other files and
 /// items that vanish while being read are left out.
-fn cache_files(dir: &Path) -> io::Result<Vec<CacheFile>> {
+pub(crate) fn cache_files(dir: &Path) -> io::Result<Vec<CacheFile>> {
+    files_named(dir, is_entry_name)
+}
+
+/// The regular files of `dir` whose names `is_entry` accepts, and the
+/// temporary files being written there.
+pub(crate) fn files_named(dir: &Path, is_entry: fn(&str) -> bool) -> io::Result<Vec<CacheFile>> {
     let mut files = Vec::new();
     for item in fs::read_dir(dir)?.flatten() {
         let name = item.file_name();
         let Some(name) = name.to_str() else { continue };
-        let entry = is_entry_name(name);
+        let entry = is_entry(name);
         if !entry && !name.starts_with(TEMP_PREFIX) {
             continue;
         }
@@ -418,7 +408,7 @@ fn verify(key: &CacheKey, file: Vec<u8>) -> Result<Verified, Rejection> {
 }
 
 /// Creates a new file only this user can read and write.
-fn create_private(path: &Path) -> io::Result<File> {
+pub(crate) fn create_private(path: &Path) -> io::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -430,7 +420,7 @@ fn create_private(path: &Path) -> io::Result<File> {
 }
 
 /// Makes a rename in `dir` durable.
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         File::open(dir)?.sync_all()
@@ -515,14 +505,24 @@ fn prepare_dir(dir: &Path) -> Result<(), EngineError> {
     Ok(())
 }
 
+/// Creates `dir` (mode 0700) if missing, and refuses it when it is not a
+/// directory, group or others may write it, another user (root excepted)
+/// owns it, or this user cannot create files in it: anyone who can write
+/// it could plant compiled code this process would run.
+pub(crate) fn open_private_dir(dir: &Path) -> Result<(), EngineError> {
+    prepare_dir(dir)?;
+    check_owner(dir)
+}
+
 /// Refuses a directory owned by another user than this process's (root
 /// excepted): its owner could plant entries. The process's user is learned
 /// from a probe file, which also proves the directory is writable.
-fn check_owner(tier: &DiskTier) -> Result<(), EngineError> {
-    let probe = tier.temp_path("probe");
+fn check_owner(dir: &Path) -> Result<(), EngineError> {
+    static PROBES: AtomicU64 = AtomicU64::new(0);
+    let probe = temp_path(dir, "probe", &PROBES);
     let file = create_private(&probe).map_err(|e| {
         dir_error(
-            &tier.dir,
+            dir,
             format!(
                 "cannot create files in it: {e}; the cache writes its entries there, so give \
                  this user write access or choose another directory"
@@ -535,14 +535,14 @@ fn check_owner(tier: &DiskTier) -> Result<(), EngineError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
-        let dir_meta = fs::metadata(&tier.dir)
-            .map_err(|e| dir_error(&tier.dir, format!("cannot inspect it: {e}")))?;
+        let dir_meta =
+            fs::metadata(dir).map_err(|e| dir_error(dir, format!("cannot inspect it: {e}")))?;
         let me = probe_meta
-            .map_err(|e| dir_error(&tier.dir, format!("cannot inspect a file in it: {e}")))?
+            .map_err(|e| dir_error(dir, format!("cannot inspect a file in it: {e}")))?
             .uid();
         if dir_meta.uid() != me && dir_meta.uid() != 0 {
             return Err(dir_error(
-                &tier.dir,
+                dir,
                 format!(
                     "is owned by uid {}, not by this process's user (uid {me}): its owner could \
                      plant compiled code this process would run; use a directory this user owns",

@@ -29,9 +29,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod bound;
 mod compiled;
 mod disk;
+pub(crate) mod incremental;
 mod key;
+mod ledger;
 mod memory;
 mod stats;
 
@@ -39,5 +42,17 @@ pub use compiled::{CacheConfig, CacheOutcome, CompileFn, CompiledComponentCache}
 pub use disk::{
     DiskUsage, ENTRY_EXTENSION, FORMAT_VERSION, HEADER_LEN, MAGIC, clear_disk, disk_usage,
 };
+pub use incremental::{
+    INCREMENTAL_DIR, IncrementalCacheConfig, IncrementalStats, IncrementalUsage, PACK_EXTENSION,
+    PACK_FORMAT_VERSION, PACK_HEADER_LEN, PACK_MAGIC, clear_incremental, incremental_usage,
+};
 pub use key::{CacheKey, FingerprintHasher};
+pub use ledger::{COUNTERS_FILE, DirCounters, read_counters, reset_counters};
 pub use stats::{CacheStats, CacheTier, RejectReason, RejectionCounts};
+
+/// The default bound of a cache directory: its compiled-component entries
+/// and incremental packs together take at most 1 GiB (about thirty
+/// compiled 36 MB componentize-py components, or a dozen with the
+/// incremental store of their builds), the least recently used removed
+/// first.
+pub const DEFAULT_MAX_DISK_BYTES: u64 = 1024 * 1024 * 1024;

@@ -8,6 +8,8 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::incremental::IncrementalStats;
+
 /// Where a compiled component came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CacheTier {
@@ -178,8 +180,10 @@ pub struct CacheStats {
     pub time_saved: Duration,
     /// Entries the memory tier evicted (least recently used first).
     pub memory_evictions: u64,
-    /// Entries removed from the disk to keep it under its size bound (oldest
-    /// modification time first; a disk hit refreshes it).
+    /// Entries removed from the disk to keep the directory under its size
+    /// bound (least recently used first: a disk hit refreshes an entry's
+    /// modification time). Incremental packs it removed are counted in the
+    /// directory's counters ([`crate::cache::read_counters`]).
     pub disk_evictions: u64,
     /// Entries written to the disk.
     pub disk_writes: u64,
@@ -193,6 +197,10 @@ pub struct CacheStats {
     /// Weight of the memory tier's entries now (see
     /// [`crate::cache::CacheConfig::max_memory_bytes`]).
     pub memory_bytes: u64,
+    /// The engine's incremental compilation cache, when it has one
+    /// ([`crate::WasmEngine::incremental_stats`]): what the functions of
+    /// this cache's compiles (and any other compile of the engine) found.
+    pub incremental: Option<IncrementalStats>,
 }
 
 impl CacheStats {
@@ -232,6 +240,9 @@ impl fmt::Display for CacheStats {
         if !first {
             f.write_str(")")?;
         }
+        if let Some(inc) = &self.incremental {
+            write!(f, "; incremental: {inc}")?;
+        }
         Ok(())
     }
 }
@@ -252,6 +263,8 @@ pub(crate) struct Counters {
     pub disk_evictions: AtomicU64,
     pub disk_writes: AtomicU64,
     pub disk_write_errors: AtomicU64,
+    /// Incremental packs the disk tier's bound removed.
+    pub evicted_packs: AtomicU64,
     rejected: [AtomicU64; RejectReason::ALL.len()],
 }
 
@@ -310,6 +323,7 @@ impl Counters {
             rejected,
             memory_entries,
             memory_bytes,
+            incremental: None,
         }
     }
 }

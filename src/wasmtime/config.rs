@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use crate::cache::IncrementalCacheConfig;
 use crate::config::{Limits, problems_to_result};
 use crate::error::{ConfigProblem, EngineError};
 use crate::host::ResourceLimits;
@@ -138,6 +139,15 @@ pub struct WasmtimeEngineConfig {
     /// What to do with imports the engine does not provide (refused by
     /// default; see [`UnknownImports`]).
     pub unknown_imports: UnknownImports,
+    /// Cranelift's incremental compilation cache, on disk: each compiled
+    /// function is stored under a digest of its IR, so a rebuilt component
+    /// whose functions are mostly unchanged compiles in a fraction of the
+    /// time (see [`crate::cache::IncrementalCacheConfig`]). Every entry is
+    /// checked against its SHA-256 before Cranelift turns it into machine
+    /// code. `None` (the default) for none. Cranelift only: Winch has no
+    /// incremental cache, and [`Self::validate`] refuses one with
+    /// [`CompilationStrategy::Winch`].
+    pub incremental_cache: Option<IncrementalCacheConfig>,
 }
 
 impl Default for WasmtimeEngineConfig {
@@ -156,6 +166,7 @@ impl Default for WasmtimeEngineConfig {
             parallel_compilation: true,
             random: RandomSource::System,
             unknown_imports: UnknownImports::Refuse,
+            incremental_cache: None,
         }
     }
 }
@@ -214,6 +225,14 @@ impl WasmtimeEngineConfig {
         }
         if self.max_table_elements == 0 {
             problem("max_table_elements", "is 0: no component could run".into());
+        }
+        if self.incremental_cache.is_some() && self.strategy == CompilationStrategy::Winch {
+            problem(
+                "incremental_cache",
+                "is set with the Winch compiler, which has no incremental cache; set it to None \
+                 or compile with Cranelift"
+                    .into(),
+            );
         }
         if let Some(pool) = &self.pooling {
             if pool.total_component_instances == 0 {

@@ -21,6 +21,7 @@ use super::limiter::Limiter;
 use super::ticker::EpochTicker;
 use super::wasi::{self, CapturedOutput};
 use super::wasi_io;
+use crate::cache::incremental::IncrementalStore;
 use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::host::HostResources;
@@ -38,6 +39,8 @@ pub(crate) struct EngineInner {
     /// one), computed once: most calls are allowed just that, and the
     /// 128-bit division is then not paid per call.
     pub call_deadline_ticks: u64,
+    /// Cranelift's incremental cache, when configured.
+    pub incremental: Option<Arc<IncrementalStore>>,
     _ticker: EpochTicker,
 }
 
@@ -148,7 +151,22 @@ impl WasmtimeEngine {
         };
         config.limits.check_clock(&clock, &mut problems);
         crate::config::problems_to_result(problems)?;
-        let engine = Engine::new(&wasmtime_config(&config)).map_err(|e| {
+        let incremental = config
+            .incremental_cache
+            .as_ref()
+            .map(|c| IncrementalStore::open(c).map(Arc::new))
+            .transpose()?;
+        let mut wasmtime_config = wasmtime_config(&config);
+        if let Some(store) = &incremental {
+            wasmtime_config
+                .enable_incremental_compilation(Arc::new(CraneliftStore(Arc::clone(store))))
+                .map_err(|e| {
+                    EngineError::Unsupported(format!(
+                        "Wasmtime refused the incremental compilation cache: {e:#}"
+                    ))
+                })?;
+        }
+        let engine = Engine::new(&wasmtime_config).map_err(|e| {
             EngineError::Unsupported(format!("Wasmtime refused the configuration: {e:#}"))
         })?;
         let mut linker = Linker::new(&engine);
@@ -183,6 +201,7 @@ impl WasmtimeEngine {
             config,
             clock,
             call_deadline_ticks: 0,
+            incremental,
             _ticker: ticker,
         };
         if let Some(deadline) = inner.config.limits.call_deadline {
@@ -253,13 +272,35 @@ impl WasmtimeEngine {
                 origin: origin.into(),
             });
         }
-        let component = Component::from_binary(&self.inner.engine, bytes).map_err(|e| {
-            EngineError::Compile {
-                origin: origin.into(),
-                message: format!("{e:#}"),
+        let before = self.inner.incremental.as_ref().map(|s| s.stats());
+        let component = Component::from_binary(&self.inner.engine, bytes);
+        if let (Some(store), Some(_before)) = (&self.inner.incremental, before) {
+            store.flush();
+            #[cfg(feature = "tracing-support")]
+            {
+                let d = store.stats().since(&_before);
+                tracing::info!(
+                    target: "torvyn_engine::cache",
+                    hits = d.hits,
+                    misses = d.misses,
+                    bytes_read = d.bytes_read,
+                    bytes_written = d.bytes_written,
+                    rejected = d.rejected,
+                    "incremental compilation cache"
+                );
             }
+        }
+        let component = component.map_err(|e| EngineError::Compile {
+            origin: origin.into(),
+            message: format!("{e:#}"),
         })?;
         self.prepare(component, origin)
+    }
+
+    /// The counters of the incremental compilation cache
+    /// ([`WasmtimeEngineConfig::incremental_cache`]), when there is one.
+    pub fn incremental_stats(&self) -> Option<crate::cache::IncrementalStats> {
+        self.inner.incremental.as_ref().map(|s| s.stats())
     }
 
     /// Like [`WasmEngine::compile_wat`], naming `origin` in errors.
@@ -684,6 +725,26 @@ impl WasmEngine for WasmtimeEngine {
 
     fn fingerprint(&self) -> [u8; 32] {
         engine_fingerprint(&self.inner.engine, &self.inner.config)
+    }
+
+    fn incremental_stats(&self) -> Option<crate::cache::IncrementalStats> {
+        WasmtimeEngine::incremental_stats(self)
+    }
+}
+
+/// The incremental store as Wasmtime's `CacheStore`: Cranelift asks it for
+/// a function's compiled code by the digest of its IR, and gives it what
+/// it compiled. `get` returns only values whose SHA-256 checked out.
+#[derive(Debug)]
+struct CraneliftStore(Arc<IncrementalStore>);
+
+impl wasmtime::CacheStore for CraneliftStore {
+    fn get(&self, key: &[u8]) -> Option<std::borrow::Cow<'_, [u8]>> {
+        self.0.get(key).map(std::borrow::Cow::Owned)
+    }
+
+    fn insert(&self, key: &[u8], value: Vec<u8>) -> bool {
+        self.0.insert(key, value)
     }
 }
 

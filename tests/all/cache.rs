@@ -58,11 +58,13 @@ fn disk_only(dir: &Path) -> CacheConfig {
     }
 }
 
-/// Files in `dir`, by name.
+/// Files in `dir`, by name, but the directory's counters
+/// (`counters.json` and its lock, `torvyn_engine::cache::read_counters`).
 fn names_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| !n.starts_with("counters."))
         .collect();
     names.sort();
     names

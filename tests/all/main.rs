@@ -13,6 +13,7 @@ mod fuzz_replay;
 mod guests;
 mod host_faults;
 mod hostile;
+mod incremental;
 mod limits;
 mod load;
 mod mock;

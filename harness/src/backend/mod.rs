@@ -154,6 +154,11 @@ pub struct EngineSettings {
     /// `None`, the default of every library entry point, compiles every
     /// component afresh and writes nothing: only `torvyn-sim` sets it.
     pub cache_dir: Option<std::path::PathBuf>,
+    /// The most bytes `cache_dir` may take (compiled components and, with
+    /// Cranelift, the incremental compilation cache beside them, together;
+    /// the least recently used are removed past it). `None` for the
+    /// default, [`torvyn_engine::cache::DEFAULT_MAX_DISK_BYTES`].
+    pub cache_max_bytes: Option<u64>,
     /// Whether the Wasmtime engine links imports it does not provide to
     /// stubs that trap when called (`UnknownImports::Trap`) rather than
     /// refusing the component (the engine's default).
@@ -245,6 +250,7 @@ impl EngineSettings {
             virtual_time: VirtualTime::default(),
             seed,
             cache_dir: None,
+            cache_max_bytes: None,
             stub_unknown_imports: false,
         }
     }

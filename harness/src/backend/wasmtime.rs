@@ -3,12 +3,18 @@
 //! `wasm-tools component new`), `.wasm` components are read as they are,
 //! and guest stdout and stderr are captured per call. With
 //! [`EngineSettings::cache_dir`] set, compiles go through a
-//! [`CompiledComponentCache`] with its disk tier in that directory.
+//! [`CompiledComponentCache`] with its disk tier in that directory, and a
+//! Cranelift engine keeps its incremental compilation cache there too, so
+//! a rebuilt component compiles only what changed.
 
 use std::sync::Arc;
 
-use torvyn_engine::cache::{CacheConfig, CacheTier, CompiledComponentCache};
-use torvyn_engine::wasmtime::{UnknownImports, WasmtimeEngine, WasmtimeEngineConfig};
+use torvyn_engine::cache::{
+    CacheConfig, CacheTier, CompiledComponentCache, DEFAULT_MAX_DISK_BYTES, IncrementalCacheConfig,
+};
+use torvyn_engine::wasmtime::{
+    CompilationStrategy, UnknownImports, WasmtimeEngine, WasmtimeEngineConfig,
+};
 use torvyn_engine::{
     Clock, EngineError, GuestOutput, RandomSource, WasmtimeCompiled, WasmtimeInvoker,
 };
@@ -52,7 +58,9 @@ impl WasmtimeBackend {
     }
 
     /// An engine with `config` (its strategy and randomness are kept)
-    /// and the clock and cache directory `settings` say.
+    /// and the clock and cache directory `settings` say. With a cache
+    /// directory and Cranelift, the engine's incremental compilation cache
+    /// is in that directory too (unless `config` names one already).
     ///
     /// # Errors
     ///
@@ -65,20 +73,36 @@ impl WasmtimeBackend {
         settings: &EngineSettings,
     ) -> Result<Self, HarnessError> {
         let clock = settings.new_clock();
+        let max_disk_bytes = Some(settings.cache_max_bytes.unwrap_or(DEFAULT_MAX_DISK_BYTES));
+        let mut config = config;
+        if let Some(dir) = &settings.cache_dir
+            && config.strategy == CompilationStrategy::Cranelift
+            && config.incremental_cache.is_none()
+        {
+            config.incremental_cache = Some(IncrementalCacheConfig {
+                cache_dir: dir.clone(),
+                max_disk_bytes,
+            });
+        }
         let engine = WasmtimeEngine::with_clock(config, clock)
             .map_err(|source| HarnessError::engine("create an engine for", "<engine>", source))?;
         let cache = match &settings.cache_dir {
             None => None,
             Some(dir) => Some(Arc::new(
-                CompiledComponentCache::new(engine.clone(), CacheConfig::with_disk(dir)).map_err(
-                    |source| {
-                        HarnessError::engine(
-                            "open the compiled-component cache for",
-                            "<engine>",
-                            source,
-                        )
+                CompiledComponentCache::new(
+                    engine.clone(),
+                    CacheConfig {
+                        max_disk_bytes,
+                        ..CacheConfig::with_disk(dir)
                     },
-                )?,
+                )
+                .map_err(|source| {
+                    HarnessError::engine(
+                        "open the compiled-component cache for",
+                        "<engine>",
+                        source,
+                    )
+                })?,
             )),
         };
         Ok(Self { engine, cache })

@@ -83,6 +83,9 @@ pub struct CompareOptions {
     /// `torvyn-sim run` uses it). `None` (the default) compiles afresh and
     /// writes nothing.
     pub cache_dir: Option<PathBuf>,
+    /// The bound on that directory's size (`None`: the default,
+    /// [`torvyn_engine::cache::DEFAULT_MAX_DISK_BYTES`]).
+    pub cache_max_bytes: Option<u64>,
     /// Count the calls the component answers with a `process-error`
     /// (other than `fatal`) and go on, instead of stopping at the first
     /// ([`BenchError::Failed`]). A fault (a trap, fuel...) or a `fatal`
@@ -135,6 +138,7 @@ impl CompareOptions {
             inputs: Vec::new(),
             init_config: None,
             cache_dir: None,
+            cache_max_bytes: None,
             keep_going: false,
             elements: 20_000,
             rounds: 7,
@@ -281,6 +285,7 @@ pub fn compare_with(options: &CompareOptions) -> Result<BenchReport, BenchError>
     let settings = EngineSettings {
         clock: ClockSetting::System,
         cache_dir: options.cache_dir.clone(),
+        cache_max_bytes: options.cache_max_bytes,
         ..EngineSettings::deterministic(0)
     };
     let backend = WasmtimeBackend::with_config(options.config.clone(), &settings)?;

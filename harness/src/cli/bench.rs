@@ -45,6 +45,7 @@ pub fn run(args: &BenchArgs, cache: &CacheChoice, verbose: bool) -> Result<Repor
         inputs,
         init_config,
         cache_dir: cache.resolve()?,
+        cache_max_bytes: cache.max_bytes,
         keep_going: args.keep_going,
         config: WasmtimeEngineConfig {
             unknown_imports: if args.refuse_unknown_imports {

@@ -1,18 +1,23 @@
-//! `torvyn-sim`'s compiled-component cache: where it lives
-//! ([`CacheChoice`], from `--cache-dir` and `--no-cache`), and the
-//! `torvyn-sim cache stats` and `cache clear` commands.
+//! `torvyn-sim`'s compiled-component cache: where it lives and how large
+//! it may grow ([`CacheChoice`], from `--cache-dir`, `--no-cache` and
+//! `--cache-max-size`), and the `torvyn-sim cache stats` and `cache clear`
+//! commands.
 //!
 //! Cold path: resolved once per command. Every command that compiles on
-//! Wasmtime (run, pipeline, inspect, check, demo, bench) passes the
-//! directory to the backend as
-//! [`crate::backend::EngineSettings::cache_dir`], so a component compiled
-//! by one command is loaded, verified, by the next instead of compiled
-//! again. The library entry points never set it.
+//! Wasmtime (run, pipeline, inspect, check, demo, bench, replay) passes the
+//! directory to the backend as [`crate::backend::EngineSettings::cache_dir`],
+//! so a component compiled by one command is loaded, verified, by the next
+//! instead of compiled again, and (with Cranelift) a rebuilt component finds
+//! its unchanged functions in the incremental compilation cache beside it.
+//! The library entry points never set it.
 
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use torvyn_engine::cache::{DiskUsage, clear_disk, disk_usage};
+use torvyn_engine::cache::{
+    DEFAULT_MAX_DISK_BYTES, DirCounters, DiskUsage, IncrementalUsage, clear_disk,
+    clear_incremental, disk_usage, incremental_usage, read_counters, reset_counters,
+};
 
 use super::error::CliError;
 use super::{CacheAction, CacheArgs, Format, Report};
@@ -25,6 +30,9 @@ pub struct CacheChoice {
     pub dir: Option<PathBuf>,
     /// `--no-cache`.
     pub off: bool,
+    /// `--cache-max-size`: the directory's bound in bytes (`None` for the
+    /// default, [`DEFAULT_MAX_DISK_BYTES`]).
+    pub max_bytes: Option<u64>,
 }
 
 impl CacheChoice {
@@ -33,7 +41,13 @@ impl CacheChoice {
         Self {
             dir: None,
             off: true,
+            max_bytes: None,
         }
+    }
+
+    /// The bound in effect: `--cache-max-size`, else the default.
+    pub fn limit(&self) -> u64 {
+        self.max_bytes.unwrap_or(DEFAULT_MAX_DISK_BYTES)
     }
 
     /// The cache directory in effect: `None` with `--no-cache`, else
@@ -90,25 +104,152 @@ pub struct CacheReport {
     /// Whether it exists (it is created by the first command that
     /// compiles).
     pub exists: bool,
-    /// Entry files in it.
+    /// The bound in bytes (`--cache-max-size`, else the default): compiled
+    /// components and incremental packs together.
+    pub limit: u64,
+    /// Compiled components and incremental packs on disk, in bytes.
+    pub total_bytes: u64,
+    /// Compiled-component entry files.
     pub entries: u64,
+    /// Their size on disk, in bytes.
+    pub bytes: u64,
+    /// The incremental compilation cache (`incremental/`).
+    pub incremental: IncrementalReport,
+    /// What the commands that used the directory did with it, since it was
+    /// created or last cleared.
+    pub counters: DirCounters,
+}
+
+/// The incremental compilation cache's part of [`CacheReport`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct IncrementalReport {
+    /// Pack files.
+    pub packs: u64,
+    /// Compiled functions in them.
+    pub functions: u64,
     /// Their size on disk, in bytes.
     pub bytes: u64,
 }
 
-/// The entries in `dir`.
+/// The state of `dir`, with `limit` as its bound.
 ///
 /// # Errors
 ///
 /// An engine-class error naming `dir` when it cannot be read.
-pub fn stats(dir: &Path) -> Result<CacheReport, CliError> {
+pub fn stats(dir: &Path, limit: u64) -> Result<CacheReport, CliError> {
     let DiskUsage { entries, bytes } = disk_usage(dir).map_err(|e| read_error(dir, &e))?;
+    let IncrementalUsage {
+        packs,
+        entries: functions,
+        bytes: pack_bytes,
+    } = incremental_usage(dir).map_err(|e| read_error(dir, &e))?;
+    let counters = read_counters(dir).map_err(|e| read_error(dir, &e))?;
     Ok(CacheReport {
         directory: dir.to_path_buf(),
         exists: dir.exists(),
+        limit,
+        total_bytes: bytes + pack_bytes,
         entries,
         bytes,
+        incremental: IncrementalReport {
+            packs,
+            functions,
+            bytes: pack_bytes,
+        },
+        counters,
     })
+}
+
+/// The table form of a [`CacheReport`].
+fn render_table(r: &CacheReport) -> String {
+    let c = &r.counters;
+    let lookups = c.incremental_hits + c.incremental_misses;
+    let ratio = if lookups == 0 {
+        String::new()
+    } else {
+        format!(
+            " ({:.1}% of functions)",
+            c.incremental_hits as f64 * 100.0 / lookups as f64
+        )
+    };
+    format!(
+        "directory    {}{}\n\
+         size         {} of {} (limit)\n\
+         compiled     {} entries, {}\n\
+         incremental  {} packs, {} functions, {}\n\
+         \n\
+         Since the directory was created or cleared:\n\
+         compiled     {} disk hits, {} compiles, {} evicted, {} rejected\n\
+         incremental  {} hits{ratio}, {} misses, {} read, {} written, {} packs evicted, {} \
+         rejected\n\
+         \n\
+         Each command's hits and misses: torvyn-sim -v COMMAND (the torvyn.cache lines name \
+         the tier, and the incremental cache's hits).\n",
+        r.directory.display(),
+        if r.exists { "" } else { " (not created yet)" },
+        human_bytes(r.total_bytes),
+        human_bytes(r.limit),
+        r.entries,
+        human_bytes(r.bytes),
+        r.incremental.packs,
+        r.incremental.functions,
+        human_bytes(r.incremental.bytes),
+        c.disk_hits,
+        c.compiles,
+        c.evicted_entries,
+        c.rejected_entries,
+        c.incremental_hits,
+        c.incremental_misses,
+        human_bytes(c.incremental_bytes_read),
+        human_bytes(c.incremental_bytes_written),
+        c.evicted_packs,
+        c.rejected_incremental,
+    )
+}
+
+/// Parses `--cache-max-size`: bytes, or a number (decimals allowed) with
+/// a unit: KB, MB, GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers
+/// of 1024), case-insensitive, `B` optional.
+///
+/// # Errors
+///
+/// What was wrong and the accepted forms, for clap to print.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let forms = "give bytes (e.g. 536870912) or a number with a unit: KB, MB, GB, TB (powers \
+                 of 1000) or KiB, MiB, GiB, TiB (powers of 1024), e.g. 512MiB or 2GB";
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = (&t[..split], t[split..].trim());
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: {forms}"))?;
+    let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "m" | "mb" => 1000_u64.pow(2),
+        "g" | "gb" => 1000_u64.pow(3),
+        "t" | "tb" => 1000_u64.pow(4),
+        "ki" | "kib" => 1 << 10,
+        "mi" | "mib" => 1 << 20,
+        "gi" | "gib" => 1 << 30,
+        "ti" | "tib" => 1 << 40,
+        _ => return Err(format!("`{unit}` in `{text}` is not a unit: {forms}")),
+    };
+    let bytes = value * multiplier as f64;
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!(
+            "`{text}` is {}: the cache needs room for at least one entry (use --no-cache for \
+             none)",
+            if bytes < 1.0 {
+                "less than one byte"
+            } else {
+                "too large"
+            }
+        ));
+    }
+    Ok(bytes as u64)
 }
 
 fn read_error(dir: &Path, e: &std::io::Error) -> CliError {
@@ -144,33 +285,31 @@ pub fn run(args: &CacheArgs, choice: &CacheChoice) -> Result<Report, CliError> {
     };
     match &args.action {
         CacheAction::Stats { format } => {
-            let r = stats(&dir)?;
+            let r = stats(&dir, choice.limit())?;
             let stdout = match format {
-                Format::Table => format!(
-                    "directory  {}{}\nentries    {}\nsize       {}\n\nEach command's hits and \
-                     misses: torvyn-sim -v COMMAND (the torvyn.cache lines name the tier).\n",
-                    r.directory.display(),
-                    if r.exists { "" } else { " (not created yet)" },
-                    r.entries,
-                    human_bytes(r.bytes),
-                ),
+                Format::Table => render_table(&r),
                 Format::Yaml => crate::transcript::to_yaml(&r)?,
                 Format::Json => format!("{}\n", crate::transcript::to_json(&r)?),
             };
             Ok(Report::ok(stdout))
         }
         CacheAction::Clear => {
-            let removed = clear_disk(&dir).map_err(|e| {
+            let clear_error = |e: std::io::Error| {
                 CliError::engine(format!(
                     "cannot clear the cache directory {}: {e}; check its permissions, or \
-                     remove the *.twcc files in it yourself",
+                     remove the *.twcc files and the incremental/ directory in it yourself",
                     dir.display()
                 ))
-            })?;
+            };
+            let removed = clear_disk(&dir).map_err(clear_error)?;
+            let packs = clear_incremental(&dir).map_err(clear_error)?;
+            reset_counters(&dir).map_err(clear_error)?;
             Ok(Report::ok(format!(
-                "removed {} entries ({}) from {}\n",
+                "removed {} entries ({}) and {} incremental packs ({}) from {}; counters reset\n",
                 removed.entries,
                 human_bytes(removed.bytes),
+                packs.entries,
+                human_bytes(packs.bytes),
                 dir.display()
             )))
         }
@@ -208,8 +347,28 @@ mod tests {
         let c = CacheChoice {
             dir: Some("/tmp/c".into()),
             off: false,
+            max_bytes: None,
         };
+        assert_eq!(c.limit(), DEFAULT_MAX_DISK_BYTES);
         assert_eq!(c.resolve().unwrap(), Some(PathBuf::from("/tmp/c")));
+    }
+
+    #[test]
+    fn sizes_parse_with_decimal_and_binary_units() {
+        assert_eq!(parse_size("536870912"), Ok(536_870_912));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("512 mib"), Ok(512 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size("100k"), Ok(100_000));
+        for bad in ["", "MiB", "12 parsecs", "0", "0.1B", "-1GiB", "1e30TiB"] {
+            let e = parse_size(bad).unwrap_err();
+            assert!(
+                e.contains("512MiB") || e.contains("--no-cache"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -169,16 +169,16 @@ pub struct Checked {
 
 /// Runs the scenario or pipeline file at `path` (on `backend`, else the
 /// one the file names; with `components` in place of the file's) and
-/// returns its snapshot document. Compiled components are kept in
-/// `cache_dir` when it is `Some`. In the document, a replaced component
-/// keeps the file's name for it, so a snapshot of one build compares with
-/// a run of another.
+/// returns its snapshot document. Compiled components are kept where
+/// `cache` says. In the document, a replaced component keeps the file's
+/// name for it, so a snapshot of one build compares with a run of another.
 pub fn snapshot_of(
     path: &Path,
     backend: Option<BackendKind>,
-    cache_dir: Option<PathBuf>,
+    cache: &CacheChoice,
     components: &[String],
 ) -> Result<Checked, CliError> {
+    let (cache_dir, cache_max_bytes) = (cache.resolve()?, cache.max_bytes);
     if is_pipeline(path) {
         let mut p = Pipeline::load(path)?;
         let replacements = Replacement::parse(components, Some(&p))?;
@@ -203,6 +203,7 @@ pub fn snapshot_of(
         }
         let settings = EngineSettings {
             cache_dir,
+            cache_max_bytes,
             ..p.settings()
         };
         let kind = backend.unwrap_or_else(|| p.effective_backend());
@@ -235,6 +236,7 @@ pub fn snapshot_of(
         }
         let settings = EngineSettings {
             cache_dir,
+            cache_max_bytes,
             ..scenario_settings(&s)
         };
         let kind = backend.unwrap_or_else(|| s.effective_backend());
@@ -279,12 +281,7 @@ pub fn run(args: &CheckArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         ));
     }
     let path = resolve(&args.scenario)?;
-    let checked = snapshot_of(
-        &path,
-        args.backend.map(Into::into),
-        cache.resolve()?,
-        &args.component,
-    )?;
+    let checked = snapshot_of(&path, args.backend.map(Into::into), cache, &args.component)?;
     let name = &checked.name;
     let actual = canonical(&checked.yaml).unwrap_or_else(|| checked.yaml.clone());
     let snap = args.snapshot.display().to_string();

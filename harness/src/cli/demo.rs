@@ -113,6 +113,7 @@ pub fn run(args: &DemoArgs, cache: &CacheChoice, verbose: bool) -> Result<Report
     p.preview_bytes = args.preview_bytes;
     let settings = EngineSettings {
         cache_dir: cache.resolve()?,
+        cache_max_bytes: cache.max_bytes,
         ..p.settings()
     };
     let backend = EmbeddedBackend::new(&settings)?;

@@ -10,7 +10,6 @@
 //! with [`super::EXIT_INPUT`].
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 
 use serde::Serialize;
 use torvyn_engine::{EngineError, Role, Roles, WasmtimeCompiled, World};
@@ -238,20 +237,20 @@ fn from_binary(component: &str, origin: String, bytes: &[u8], error: String) -> 
 
 /// Inspects `component`. `Err` for a component that cannot be read at all;
 /// a component that reads but does not link gives an [`Inspection`] with
-/// `links: false`. Compiled components are kept in `cache_dir` when it is
-/// `Some`. With `stub_unknown_imports`, imports the engine does not provide
+/// `links: false`. Compiled components are kept where `cache` says. With `stub_unknown_imports`, imports the engine does not provide
 /// are linked to stubs and listed in [`Inspection::stubbed_imports`];
 /// without, the component does not link.
 pub fn inspect(
     component: &str,
-    cache_dir: Option<PathBuf>,
+    cache: &CacheChoice,
     stub_unknown_imports: bool,
 ) -> Result<Inspection, CliError> {
     check_component_ref(component)?;
     let source = ComponentSource::parse(component, None);
     let (bytes, origin) = load_bytes(&source, component)?;
     let backend = WasmtimeBackend::new(&EngineSettings {
-        cache_dir,
+        cache_dir: cache.resolve()?,
+        cache_max_bytes: cache.max_bytes,
         stub_unknown_imports,
         ..EngineSettings::deterministic(DEFAULT_SEED)
     })?;
@@ -273,11 +272,7 @@ pub fn inspect(
 
 /// Runs `torvyn-sim inspect`.
 pub fn run(args: &InspectArgs, cache: &CacheChoice) -> Result<Report, CliError> {
-    let i = inspect(
-        &args.component,
-        cache.resolve()?,
-        !args.refuse_unknown_imports,
-    )?;
+    let i = inspect(&args.component, cache, !args.refuse_unknown_imports)?;
     let stdout = match args.format {
         Format::Table => render_table(&i),
         Format::Yaml => crate::transcript::to_yaml(&i)?,

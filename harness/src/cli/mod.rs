@@ -82,8 +82,12 @@ Compiled components are cached on disk, in --cache-dir DIR or else
 $XDG_CACHE_HOME/torvyn or $HOME/.cache/torvyn (created mode 0700; refused if
 group or others can write it), so only the first command that meets a
 component compiles it; the next ones load it, checked against its SHA-256.
---no-cache compiles afresh and writes nothing; `torvyn-sim cache clear`
-empties the directory.
+Beside them, Cranelift's incremental cache keeps each compiled function, so
+a rebuilt component compiles only the functions it does not find there.
+--cache-max-size SIZE (default 1GiB) bounds the directory, the least
+recently used files removed first. --no-cache compiles afresh and writes
+nothing; `torvyn-sim cache stats` shows the directory, `cache clear`
+empties it.
 
 Exit codes:
   0  success
@@ -255,6 +259,12 @@ pub struct Cli {
     /// Compile every component afresh and write no cache
     #[arg(long, global = true, conflicts_with = "cache_dir")]
     pub no_cache: bool,
+    /// The most the cache directory may take (compiled components and the
+    /// incremental compilation cache together; the least recently used are
+    /// removed past it): bytes, or a number with KB, MB, GB, KiB, MiB or
+    /// GiB [default: 1GiB]
+    #[arg(long, value_name = "SIZE", global = true, value_parser = cache::parse_size, conflicts_with = "no_cache")]
+    pub cache_max_size: Option<u64>,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -361,12 +371,18 @@ const CACHE_HELP: &str = "\
 The cache holds one file per compiled component (`<SHA-256 key>.twcc`), keyed
 by the component's bytes and the engine's settings (Wasmtime version, compiler,
 CPU features), and sealed with a digest checked before it is loaded: a damaged
-or foreign entry is removed and the component compiled again. Run a command
-with -v to see which tier answered each lookup (memory, disk or compiled).
+or foreign entry is removed and the component compiled again. Beside them,
+incremental/ holds Cranelift's per-function cache (packs `<SHA-256>.twip`, each
+entry checked against its SHA-256 before use), so a rebuilt component compiles
+only the functions that changed (Winch has no incremental cache). Both share
+the bound --cache-max-size (default 1GiB): past it the least recently used
+files are removed. Run a command with -v to see which tier answered each
+lookup (memory, disk or compiled) and the incremental cache's hits.
 
 Examples:
   torvyn-sim cache stats
   torvyn-sim cache stats --format json
+  torvyn-sim --cache-max-size 512MiB cache stats
   torvyn-sim --cache-dir /tmp/torvyn-cache cache clear
 
 Exit codes: 0 ok, 2 usage (e.g. with --no-cache), 4 the directory cannot be read.";
@@ -382,13 +398,16 @@ pub struct CacheArgs {
 /// `torvyn-sim cache stats` or `cache clear`.
 #[derive(Debug, Subcommand)]
 pub enum CacheAction {
-    /// The cache directory, its entries and their size on disk
+    /// The cache directory: its size and bound, its compiled components and
+    /// incremental packs, and what commands did with it (hits, misses,
+    /// evictions)
     Stats {
         /// Output format
         #[arg(long, short, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
-    /// Remove every entry (the directory and other files stay)
+    /// Remove every compiled component and incremental pack and reset the
+    /// counters (the directory and other files stay)
     Clear,
 }
 
@@ -844,6 +863,7 @@ pub fn execute(cli: Cli) -> Result<Report, CliError> {
     let cache = cache::CacheChoice {
         dir: cli.cache_dir,
         off: cli.no_cache,
+        max_bytes: cli.cache_max_size,
     };
     match cli.command {
         Command::Run(a) => run::run(&a, &cache, cli.verbose > 0),

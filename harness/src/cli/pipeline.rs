@@ -145,6 +145,7 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
     let p = pipeline(args)?;
     let settings = EngineSettings {
         cache_dir: cache.resolve()?,
+        cache_max_bytes: cache.max_bytes,
         ..p.settings()
     };
     let Some(dir) = &args.record.record else {

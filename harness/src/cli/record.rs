@@ -355,6 +355,7 @@ pub fn run_replay(args: &ReplayArgs, cache: &CacheChoice) -> Result<Report, CliE
             strategy: args.strategy.map(Into::into).unwrap_or_default(),
             clock: ClockSetting::Virtual,
             cache_dir: cache.resolve()?,
+            cache_max_bytes: cache.max_bytes,
             stub_unknown_imports: !args.refuse_unknown_imports,
             ..EngineSettings::deterministic(crate::sim::DEFAULT_SEED)
         };

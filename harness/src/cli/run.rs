@@ -104,6 +104,7 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
     scenario.config = args.config.as_deref().map(input::read_config).transpose()?;
     let settings = EngineSettings {
         cache_dir: cache.resolve()?,
+        cache_max_bytes: cache.max_bytes,
         ..scenario_settings(&scenario)
     };
     let is_sweep = scenario.fail_host_call.is_some_and(|f| f.is_sweep());

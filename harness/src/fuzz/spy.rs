@@ -167,6 +167,10 @@ impl<E: WasmEngine> WasmEngine for SpyEngine<E> {
     fn fingerprint(&self) -> [u8; 32] {
         self.0.inner.fingerprint()
     }
+
+    fn incremental_stats(&self) -> Option<torvyn_engine::cache::IncrementalStats> {
+        self.0.inner.incremental_stats()
+    }
 }
 
 /// A disk-only cache the `cache_entry` target writes entries into, with

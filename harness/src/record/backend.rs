@@ -217,6 +217,10 @@ where
     fn fingerprint(&self) -> [u8; 32] {
         self.inner.fingerprint()
     }
+
+    fn incremental_stats(&self) -> Option<torvyn_engine::cache::IncrementalStats> {
+        self.inner.incremental_stats()
+    }
 }
 
 /// A stage name as a file name: anything but letters, digits, `-`, `_`
