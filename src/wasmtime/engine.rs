@@ -386,7 +386,17 @@ impl WasmtimeEngine {
             else {
                 return Err(link_error(stubbed, &error));
             };
-            if define_stubs(&mut linker, engine, name, item, &imports).is_err() {
+            if define_stubs(
+                &mut linker,
+                engine,
+                name,
+                item,
+                &imports,
+                provided_resource,
+                unlinked,
+            )
+            .is_err()
+            {
                 return Err(link_error(stubbed, &error));
             }
             stubbed.push(name.clone());
@@ -444,29 +454,45 @@ fn absent_import<'a>(
     }
 }
 
-/// Links every function of `import` to a stub that traps naming it, and
-/// every resource to a fresh host resource type, unless the resource is
-/// one another of the component's `imports` exports and the linker provides
-/// (`wasi:http/types` re-exports `wasi:io/streams`'s `input-stream`): the
-/// stub then names the provider's host type ([`provided_resource`]). Fails
-/// when `linker` already defines one of them (the import is then provided
-/// with other types, not missing) or the import holds something else to
-/// define.
-fn define_stubs(
-    linker: &mut Linker<HostState>,
+/// Links every function of import `name` (of type `item`, one of the
+/// component's `imports`) to a stub that traps with the error `trap` makes
+/// of the function's name, and every resource to a fresh host resource
+/// type, unless the resource is one another of the component's `imports`
+/// exports and the linker provides (`wasi:http/types` re-exports
+/// `wasi:io/streams`'s `input-stream`): the stub then names the provider's
+/// host type, as `provided(interface, resource)` gives it. Fails when
+/// `linker` already defines one of them (the import is then provided with
+/// other types, not missing) or the import holds something else to define.
+///
+/// The engine links a component's unknown imports this way
+/// ([`UnknownImports::Trap`](super::UnknownImports::Trap)); a host with a
+/// linker of its own (the harness's bindgen baseline) stubs the same
+/// imports with it.
+pub fn define_stubs<T: 'static>(
+    linker: &mut Linker<T>,
     engine: &Engine,
     name: &str,
     item: &ComponentItem,
     imports: &[(String, ComponentItem)],
+    provided: fn(&str, &str) -> Option<ResourceType>,
+    trap: fn(String) -> wasmtime::Error,
 ) -> wasmtime::Result<()> {
+    fn stub<T: 'static>(
+        linker: &mut wasmtime::component::LinkerInstance<'_, T>,
+        name: &str,
+        function: String,
+        trap: fn(String) -> wasmtime::Error,
+    ) -> wasmtime::Result<()> {
+        linker.func_new(name, move |_, _, _, _| Err(trap(function.clone())))
+    }
     match item {
-        ComponentItem::ComponentFunc(_) => stub_func(&mut linker.root(), name, name.to_owned()),
+        ComponentItem::ComponentFunc(_) => stub(&mut linker.root(), name, name.to_owned(), trap),
         ComponentItem::ComponentInstance(ty) => {
             let mut instance = linker.instance(name)?;
             for (export, item) in ty.exports(engine) {
                 match item.ty {
                     ComponentItem::ComponentFunc(_) => {
-                        stub_func(&mut instance, export, format!("{name}#{export}"))?
+                        stub(&mut instance, export, format!("{name}#{export}"), trap)?
                     }
                     ComponentItem::Resource(own) => {
                         let theirs =
@@ -477,7 +503,7 @@ fn define_stubs(
                                     ComponentItem::ComponentInstance(t) => {
                                         t.exports(engine).find_map(|(e, x)| match x.ty {
                                             ComponentItem::Resource(r) if r == own => {
-                                                provided_resource(n, e)
+                                                provided(n, e)
                                             }
                                             _ => None,
                                         })
@@ -498,7 +524,7 @@ fn define_stubs(
 }
 
 /// The host type of stubbed resources: no value of it is ever made.
-struct StubResource;
+pub(crate) struct StubResource;
 
 /// The host type the linker gives resource `resource` of interface
 /// `interface` (any version), for the resources other interfaces re-export:
@@ -519,16 +545,9 @@ fn provided_resource(interface: &str, resource: &str) -> Option<ResourceType> {
     })
 }
 
-fn stub_func(
-    linker: &mut wasmtime::component::LinkerInstance<'_, HostState>,
-    name: &str,
-    function: String,
-) -> wasmtime::Result<()> {
-    linker.func_new(name, move |_, _, _, _| {
-        Err(wasmtime::Error::new(UnlinkedImport {
-            function: function.clone(),
-        }))
-    })
+/// The trap of a stubbed import: [`UnlinkedImport`] naming it.
+fn unlinked(function: String) -> wasmtime::Error {
+    wasmtime::Error::new(UnlinkedImport { function })
 }
 
 /// Whether `bytes` start with the header of a core module (`\0asm`,

@@ -18,5 +18,5 @@ mod wasi;
 mod wasi_io;
 
 pub use config::{CompilationStrategy, PoolingConfig, UnknownImports, WasmtimeEngineConfig};
-pub use engine::{WasmtimeCompiled, WasmtimeEngine, codegen_config};
+pub use engine::{WasmtimeCompiled, WasmtimeEngine, codegen_config, define_stubs};
 pub use invoker::WasmtimeInvoker;

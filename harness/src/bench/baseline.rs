@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use torvyn_engine::wasmtime::WasmtimeEngine;
+use torvyn_engine::wasmtime::{WasmtimeEngine, define_stubs};
 use torvyn_engine::{Role, WasmEngine, WasmtimeCompiled, WasmtimeEngineConfig};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{
@@ -313,7 +313,8 @@ fn baseline_error(action: &'static str, name: &str, e: &wasmtime::Error) -> Benc
 }
 
 /// [`contract_linker`], with the imports of `component` named in `stubbed`
-/// linked to stubs that trap ([`define_stubs`]).
+/// linked to stubs that trap, as the engine links them
+/// ([`define_stubs`]).
 fn linker_for(
     engine: &Engine,
     component: &Component,
@@ -330,76 +331,26 @@ fn linker_for(
             let Some((_, item)) = imports.iter().find(|(n, _)| n == name) else {
                 wasmtime::bail!("the component does not import `{name}`");
             };
-            define_stubs(&mut linker, engine, name, item, &imports)?;
+            define_stubs(
+                &mut linker,
+                engine,
+                name,
+                item,
+                &imports,
+                provided_resource,
+                unlinked,
+            )?;
         }
     }
     Ok(linker)
 }
 
-/// The host type of a stubbed import's own resources: no value of it is
-/// ever made.
-struct StubResource;
-
-/// Links every function of import `name` to a stub that traps naming it,
-/// and every resource to a fresh host type, unless another of the
-/// component's `imports` exports the same resource and the baseline
-/// provides it (`wasi:http/types` re-exports `wasi:io/streams`'
-/// `input-stream`): the stub then names the provider's host type
-/// ([`provided_resource`]). The engine stubs imports the same way.
-fn define_stubs(
-    linker: &mut Linker<BaselineState>,
-    engine: &Engine,
-    name: &str,
-    item: &ComponentItem,
-    imports: &[(String, ComponentItem)],
-) -> wasmtime::Result<()> {
-    let trap = |function: String| {
-        move |_: wasmtime::StoreContextMut<'_, BaselineState>,
-              _: wasmtime::component::types::ComponentFunc,
-              _: &[wasmtime::component::Val],
-              _: &mut [wasmtime::component::Val]| {
-            Err(wasmtime::Error::msg(format!(
-                "`{function}` was called, an import the engine does not provide (linked to a \
-                 stub that traps)"
-            )))
-        }
-    };
-    match item {
-        ComponentItem::ComponentFunc(_) => linker.root().func_new(name, trap(name.to_owned())),
-        ComponentItem::ComponentInstance(ty) => {
-            let mut instance = linker.instance(name)?;
-            for (export, item) in ty.exports(engine) {
-                match item.ty {
-                    ComponentItem::ComponentFunc(_) => {
-                        instance.func_new(export, trap(format!("{name}#{export}")))?
-                    }
-                    ComponentItem::Resource(own) => {
-                        let theirs =
-                            imports
-                                .iter()
-                                .filter(|(n, _)| n != name)
-                                .find_map(|(n, i)| match i {
-                                    ComponentItem::ComponentInstance(t) => {
-                                        t.exports(engine).find_map(|(e, x)| match x.ty {
-                                            ComponentItem::Resource(r) if r == own => {
-                                                provided_resource(n, e)
-                                            }
-                                            _ => None,
-                                        })
-                                    }
-                                    _ => None,
-                                });
-                        let ty = theirs.unwrap_or_else(ResourceType::host::<StubResource>);
-                        instance.resource(export, ty, |_, _| Ok(()))?
-                    }
-                    ComponentItem::Type(_) => {}
-                    _ => wasmtime::bail!("`{name}` exports `{export}`, which cannot be stubbed"),
-                }
-            }
-            Ok(())
-        }
-        _ => wasmtime::bail!("`{name}` is neither a function nor an instance"),
-    }
+/// The trap of a stubbed import the baseline links.
+fn unlinked(function: String) -> wasmtime::Error {
+    wasmtime::Error::msg(format!(
+        "`{function}` was called, an import the engine does not provide (linked to a stub that \
+         traps)"
+    ))
 }
 
 /// The host type the baseline's linker gives resource `resource` of
