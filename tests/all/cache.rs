@@ -6,7 +6,6 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Barrier, LazyLock};
 use std::time::Duration;
 
@@ -721,28 +720,10 @@ fn child_process_helper() {
 #[test]
 fn two_processes_share_a_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            Command::new(&exe)
-                .args(["cache::child_process_helper", "--exact", "--test-threads=1"])
-                .env(CHILD_DIR, dir.path())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "child failed: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(stdout.contains("1 passed"), "the helper ran: {stdout}");
-    }
+    crate::support::run_twice_at_once(
+        "cache::child_process_helper",
+        &[(CHILD_DIR, dir.path().as_os_str())],
+    );
     // Two valid entries and nothing else; this process loads both.
     let cache = CompiledComponentCache::new(
         engine(CompilationStrategy::Cranelift),

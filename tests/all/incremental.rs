@@ -6,7 +6,6 @@
 //! of both kinds; processes sharing a directory leave only valid packs.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use torvyn_engine::cache::{
@@ -467,33 +466,17 @@ fn two_processes_share_a_bounded_store() {
         cache.get_or_compile(&uppercase_with(4, 99)).unwrap();
     }
     let bound = bounded_bytes(dir.path()) * 3;
-    let exe = std::env::current_exe().unwrap();
-    let children: Vec<_> = (0..2)
-        .map(|_| {
-            Command::new(&exe)
-                .args([
-                    "incremental::incremental_child_process_helper",
-                    "--exact",
-                    "--test-threads=1",
-                ])
-                .env(CHILD_DIR, dir.path())
-                .env("TORVYN_INCREMENTAL_CHILD_BOUND", bound.to_string())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "child failed: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(stdout.contains("1 passed"), "the helper ran: {stdout}");
-    }
+    let bound = bound.to_string();
+    crate::support::run_twice_at_once(
+        "incremental::incremental_child_process_helper",
+        &[
+            (CHILD_DIR, dir.path().as_os_str()),
+            (
+                "TORVYN_INCREMENTAL_CHILD_BOUND",
+                std::ffi::OsStr::new(&bound),
+            ),
+        ],
+    );
     let counters = read_counters(dir.path()).unwrap();
     assert!(
         counters.evicted_entries + counters.evicted_packs > 0,

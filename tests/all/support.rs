@@ -164,3 +164,32 @@ pub fn on_tokio<F: std::future::Future>(future: F) -> F::Output {
         .expect("a tokio runtime")
         .block_on(future)
 }
+
+/// Runs the test `helper` (its full path) of this test binary in two child
+/// processes at once, with the environment `env`, and asserts that both
+/// ran it and passed: how tests check that two processes can share a
+/// directory.
+pub fn run_twice_at_once(helper: &str, env: &[(&str, &std::ffi::OsStr)]) {
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            std::process::Command::new(&exe)
+                .args([helper, "--exact", "--test-threads=1"])
+                .envs(env.iter().copied())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "child failed: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("1 passed"), "the helper ran: {stdout}");
+    }
+}
