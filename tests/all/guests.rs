@@ -325,6 +325,33 @@ fn contract_error_cases(
         .collect()
 }
 
+/// Asserts that the sweep failed exactly `functions`' contract errors, in
+/// order, and that the guest handled each: `allocate`'s with an
+/// `unavailable` whose message starts with `allocate`, `append`'s with an
+/// `internal` whose message starts with `append`.
+fn assert_buffer_errors_handled(
+    sweep: &torvyn_harness::faults::Sweep,
+    functions: &[&str],
+    allocate: &str,
+    append: &str,
+) {
+    use torvyn_harness::faults::Handling;
+    let handled = contract_error_cases(sweep);
+    let failed: Vec<&str> = handled.iter().map(|(f, _, _)| *f).collect();
+    assert_eq!(failed, functions, "{}", sweep.render_text());
+    for (function, handling, outcome) in handled {
+        assert_eq!(handling, Some(Handling::Handled), "{function}");
+        let (kind, message) = process_error(outcome);
+        let (want_kind, want_message) = if function == "buffer-allocator.allocate" {
+            ("unavailable", allocate)
+        } else {
+            ("internal", append)
+        };
+        assert_eq!(kind, want_kind, "{function}");
+        assert!(message.starts_with(want_message), "{function}: {message}");
+    }
+}
+
 /// The `process-error` kind and message of an outcome.
 fn process_error(outcome: Option<&Outcome>) -> (&str, &str) {
     match outcome {
@@ -343,7 +370,6 @@ fn process_error(outcome: Option<&Outcome>) -> (&str, &str) {
 /// contract lets it handle, so the sweep passes with `require_handled`.
 #[test]
 fn every_host_call_of_the_python_guest_can_fail_and_it_handles_the_buffer_errors() {
-    use torvyn_harness::faults::Handling;
     let Some([upper]) = guests(["py-uppercase"]) else {
         return;
     };
@@ -363,30 +389,17 @@ fn every_host_call_of_the_python_guest_can_fail_and_it_handles_the_buffer_errors
         "{}",
         sweep.render_text()
     );
-    let handled = contract_error_cases(&sweep);
-    let functions: Vec<&str> = handled.iter().map(|(f, _, _)| *f).collect();
-    assert_eq!(
-        functions,
-        [
+    assert_buffer_errors_handled(
+        &sweep,
+        &[
             "buffer-allocator.allocate",
             "mutable-buffer.append",
             "buffer-allocator.allocate",
-            "mutable-buffer.append"
+            "mutable-buffer.append",
         ],
-        "{}",
-        sweep.render_text()
+        "allocate: BufferError_AllocationFailed(",
+        "append: BufferError_CapacityExceeded(",
     );
-    for (function, handling, outcome) in handled {
-        assert_eq!(handling, Some(Handling::Handled), "{function}");
-        let (kind, message) = process_error(outcome);
-        let (want_kind, want_message) = if function == "buffer-allocator.allocate" {
-            ("unavailable", "allocate: BufferError_AllocationFailed(")
-        } else {
-            ("internal", "append: BufferError_CapacityExceeded(")
-        };
-        assert_eq!(kind, want_kind, "{function}");
-        assert!(message.starts_with(want_message), "{function}: {message}");
-    }
     assert!(
         sweep
             .render_text()
@@ -465,42 +478,25 @@ fn a_python_guest_that_does_not_catch_a_buffer_error_traps_and_require_handled_n
 /// `require_handled`.
 #[test]
 fn every_host_call_of_the_javascript_guest_can_fail_and_it_handles_the_buffer_errors() {
-    use torvyn_harness::faults::Handling;
     let Some([exclaim]) = guests(["js-exclaim"]) else {
         return;
     };
     let sweep = sweep_guest(&exclaim, "js-exclaim", true);
     assert!(sweep.clean, "{}", sweep.render_text());
-    let handled = contract_error_cases(&sweep);
-    let functions: Vec<&str> = handled.iter().map(|(f, _, _)| *f).collect();
     // Per element: allocate, then two appends (the payload, then "!").
-    assert_eq!(
-        functions,
-        [
+    assert_buffer_errors_handled(
+        &sweep,
+        &[
             "buffer-allocator.allocate",
             "mutable-buffer.append",
             "mutable-buffer.append",
             "buffer-allocator.allocate",
             "mutable-buffer.append",
-            "mutable-buffer.append"
+            "mutable-buffer.append",
         ],
-        "{}",
-        sweep.render_text()
+        r#"allocate: {"tag":"allocation-failed","val":"#,
+        r#"append: {"tag":"capacity-exceeded"}"#,
     );
-    for (function, handling, outcome) in handled {
-        assert_eq!(handling, Some(Handling::Handled), "{function}");
-        let (kind, message) = process_error(outcome);
-        let (want_kind, want_message) = if function == "buffer-allocator.allocate" {
-            (
-                "unavailable",
-                r#"allocate: {"tag":"allocation-failed","val":"#,
-            )
-        } else {
-            ("internal", r#"append: {"tag":"capacity-exceeded"}"#)
-        };
-        assert_eq!(kind, want_kind, "{function}");
-        assert!(message.starts_with(want_message), "{function}: {message}");
-    }
 }
 
 /// The Python sink and processor awaited inside tokio runtimes of both
