@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 pub mod generate;
 pub mod oracle;
-mod recording;
+
 pub mod spy;
 pub mod targets;
 pub mod world;

@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use arbitrary::Unstructured;
 use torvyn_engine::record::{ReadOptions, RecordOptions, Recording};
 
-use super::Verdict;
 use crate::backend::{EngineSettings, MockBackend};
+use crate::fuzz::Verdict;
 use crate::record::{RecordTo, RecordingBackend, replay_on, to_scenario};
 use crate::runner::run_scenario_on;
 use crate::scenario::{InputElement, Scenario};
@@ -111,7 +111,7 @@ pub fn recording(data: &[u8]) -> Verdict {
             allow_incomplete: true,
         },
     );
-    super::observe(|| {
+    crate::fuzz::observe(|| {
         format!(
             "recording: {} bytes; strict {}, lenient {}",
             bytes.len(),
@@ -124,7 +124,7 @@ pub fn recording(data: &[u8]) -> Verdict {
         if let Ok(backend) = MockBackend::new(&EngineSettings::deterministic(1)) {
             let source = ComponentSource::Fixture("uppercase".into());
             let replayed = replay_on(&backend, &recording, &source, "uppercase", Some(1_000_000));
-            super::observe(|| match &replayed {
+            crate::fuzz::observe(|| match &replayed {
                 Ok(r) => format!(
                     "replay: {} calls, first divergence {:?}",
                     r.calls,
