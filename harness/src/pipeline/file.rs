@@ -39,11 +39,11 @@ pub struct Pipeline {
     /// together hold at least one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sinks: Vec<StageSpec>,
-    /// The most pulls ([`DEFAULT_MAX_PULLS`] when absent).
+    /// The most pulls ([`DEFAULT_MAX_PULLS`](super::DEFAULT_MAX_PULLS) when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_pulls: Option<u64>,
     /// Virtual nanoseconds the sink takes to drain after `pause`
-    /// ([`DEFAULT_DRAIN_NS`] when absent).
+    /// ([`DEFAULT_DRAIN_NS`](super::DEFAULT_DRAIN_NS) when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drain_ns: Option<u64>,
     /// A deadline for every element, this long after its pull.

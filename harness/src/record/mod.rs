@@ -36,16 +36,17 @@
 //! ```
 
 mod backend;
+mod compare;
 mod replay;
+mod report;
 mod scenario;
 
 pub use backend::{
     RecordTo, RecordedCompiled, RecordedInstance, RecordingBackend, RecordingEngine,
 };
-pub use replay::{
-    Divergence, FuelFigures, OutputDivergence, ReplayOptions, ReplayReport, WorldDivergence,
-    describe_outcome, locate_component, replay, replay_on, replay_on_with, replay_with,
-};
+pub use compare::describe_outcome;
+pub use replay::{ReplayOptions, locate_component, replay, replay_on, replay_on_with, replay_with};
+pub use report::{Divergence, FuelFigures, OutputDivergence, ReplayReport, WorldDivergence};
 pub use scenario::to_scenario;
 
 use torvyn_engine::record::RecordOptions;

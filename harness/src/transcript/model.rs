@@ -169,7 +169,7 @@ pub struct Entry {
     pub stderr: Option<PayloadPreview>,
     /// For a failed call that wrote to stderr: the lines of it that say
     /// what went wrong, whole, however short the preview
-    /// ([`guest_error_lines`]: a Python traceback's last frame and its
+    /// ([`guest_error_lines`](super::guest_error_lines): a Python traceback's last frame and its
     /// exception, else the last lines). `torvyn-sim run` shows them first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stderr_error: Option<String>,

@@ -13,7 +13,7 @@ use super::{Checked, Compiled, instantiate};
 /// The backend an `api_sequence` case drives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ApiBackend {
-    /// A Wasmtime setup, with every fixture of [`FIXTURE_OUTCOMES`].
+    /// A Wasmtime setup, with every fixture of [`FIXTURE_OUTCOMES`](crate::fuzz::oracle::FIXTURE_OUTCOMES).
     Wasmtime(Setup),
     /// The mock, with the modelled fixtures ([`MODELLED`]).
     Mock,
@@ -62,7 +62,7 @@ pub fn api_case(data: &[u8]) -> Option<ApiCase> {
 /// notify, complete, init, teardown, evaluate, route, ingest, flush, drop)
 /// over several live instances, on a Wasmtime setup (every fixture) or the
 /// mock (the modelled ones) ([`api_case`]). The generator names only live
-/// instances; the oracle ([`CallCheck`]) runs after every call, so
+/// instances; the oracle ([`CallCheck`](crate::fuzz::oracle::CallCheck)) runs after every call, so
 /// poisoning, missing exports, resource accounting and the bounds on
 /// answers are checked at every step; an instance has the grants it was
 /// given, and `capability-probe` answers by them; every other live

@@ -136,7 +136,7 @@ fn candidate(u: &mut Unstructured<'_>) -> arbitrary::Result<Candidate> {
 /// compile, instantiate and one call of each exported function
 /// (`evaluate`, `route`, `ingest` and `flush` included) with a small fuel
 /// budget. Errors are expected;
-/// panics, hangs and broken invariants ([`CallCheck`] without a fixture
+/// panics, hangs and broken invariants ([`CallCheck`](crate::fuzz::oracle::CallCheck) without a fixture
 /// row) are not.
 pub fn component_bytes(data: &[u8]) -> Verdict {
     match component_bytes_reach(data) {

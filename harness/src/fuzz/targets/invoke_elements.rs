@@ -12,7 +12,7 @@ use crate::fuzz::world::{self};
 use super::{HEAVY, Stream, instantiate, stream};
 
 /// The fixture an `invoke_elements` input drives: the first byte picks a
-/// row of [`FIXTURE_OUTCOMES`]; a heavy one (`HEAVY`) only when the
+/// row of [`FIXTURE_OUTCOMES`](crate::fuzz::oracle::FIXTURE_OUTCOMES); a heavy one (`HEAVY`) only when the
 /// stream asks for heavy fixtures, else the row after it.
 pub fn invoke_elements_fixture(data: &[u8]) -> Option<&'static str> {
     let (_, data) = generate::split_host_fault_plan(data);
@@ -32,10 +32,10 @@ fn invoke_elements_case(u: &mut Unstructured<'_>) -> arbitrary::Result<(&'static
 
 /// Target `invoke_elements`: an arbitrary element stream (payloads, content
 /// types, sequence numbers, deadlines, fuel budgets, signals) through one
-/// fixture of [`FIXTURE_OUTCOMES`] the input picks, hostile ones included
+/// fixture of [`FIXTURE_OUTCOMES`](crate::fuzz::oracle::FIXTURE_OUTCOMES) the input picks, hostile ones included
 /// (the heavy ones when the stream asks for them:
 /// [`invoke_elements_fixture`]), on one of the engine setups. Oracle:
-/// [`CallCheck`] after every call.
+/// [`CallCheck`](crate::fuzz::oracle::CallCheck) after every call.
 ///
 /// One fixture per input, not every fixture: a case costs one
 /// instantiation and its calls, and which fixture it drove is part of what
