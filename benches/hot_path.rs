@@ -15,7 +15,7 @@ use std::hint::black_box;
 
 use common::{CONTENT_TYPE, baseline, element, engine, instance, time_async_process};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use torvyn_engine::clock::VirtualTime;
+use torvyn_engine::VirtualTime;
 use torvyn_engine::{
     Clock, CompilationStrategy, ComponentInvoker, Limits, ProcessResult, WasmtimeEngineConfig,
 };

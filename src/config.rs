@@ -13,10 +13,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::error::{ConfigProblem, EngineError};
-use crate::host::{MAX_BUFFER_BYTES, ResourceLimits};
-
-/// The largest payload an element may carry: the contract's 16 MiB buffer cap.
-pub const MAX_PAYLOAD_BYTES: u64 = MAX_BUFFER_BYTES;
+use crate::host::ResourceLimits;
 
 /// The limits both backends put on a call and on an instance; they mean the
 /// same on each.

@@ -54,7 +54,7 @@
 //! differ by a few units). A run that does read the real world (the system
 //! clock, the OS's randomness) replays exactly from a recording: every
 //! value a guest's WASI clocks and random generators gave it goes through a
-//! per-instance tap ([`world`]), which a [`record::Recorder`] logs and a
+//! per-instance tap ([`CallWorld`]), which a [`record::Recorder`] logs and a
 //! replay gives back. The harness crate (`torvyn-harness`) builds
 //! seeded scenarios, transcripts and snapshot tests on top.
 //!
@@ -76,23 +76,24 @@
 //! exhaustion or a deadline poisons the instance (later calls fail with
 //! [`FaultKind::Poisoned`]) while other instances keep working.
 
-#![deny(missing_docs)]
+#![deny(missing_docs, unnameable_types)]
 
 pub mod cache;
 mod call;
-pub mod clock;
-pub mod config;
-pub mod error;
+mod clock;
+mod config;
+mod error;
 mod faults;
 pub mod host;
 mod instance;
 mod invoke;
-pub mod random;
+mod random;
 pub mod record;
+mod strategy;
 mod trace;
-pub mod traits;
-pub mod types;
-pub mod world;
+mod traits;
+mod types;
+mod world;
 
 #[cfg(feature = "mock")]
 pub mod mock;
@@ -101,8 +102,8 @@ pub mod wasmtime;
 
 #[cfg(feature = "wasmtime-backend")]
 pub use self::wasmtime::{
-    CompilationStrategy, PoolingConfig, UnknownImports, WasmtimeCompiled, WasmtimeEngine,
-    WasmtimeEngineConfig, WasmtimeInvoker,
+    PoolingConfig, UnknownImports, WasmtimeCompiled, WasmtimeEngine, WasmtimeEngineConfig,
+    WasmtimeInvoker,
 };
 pub use cache::{
     CacheConfig, CacheKey, CacheOutcome, CacheStats, CacheTier, CompiledComponentCache,
@@ -117,7 +118,8 @@ pub use error::{
 };
 pub use faults::{HostFaultPlan, HostFunction, InjectedFault};
 pub use instance::InstanceOptions;
-pub use random::RandomSource;
+pub use random::{RandomSource, SplitMix64, derive_seed};
+pub use strategy::CompilationStrategy;
 pub use traits::{ComponentInvoker, WasmEngine};
 pub use types::{
     BackpressureSignal, Bytes, ComponentId, ContentType, ElementMeta, FlowContext, Function,

@@ -11,28 +11,7 @@
 //! (`src/wasmtime/wasi.rs`), and so do a mock model's
 //! `MockCtx` clock and random reads (feature `mock`).
 //!
-//! A tap has three modes, all per instance:
-//!
-//! - **off** (the default): every read is the live value (the engine's
-//!   [`crate::Clock`], its seeded or OS generator); one relaxed atomic load
-//!   more than reading the source directly;
-//! - **logging** ([`crate::ComponentInvoker::log_world`]): every read is
-//!   live and logged, in order, with what the guest wrote;
-//!   [`crate::ComponentInvoker::take_world`] takes the log after each call
-//!   (the [`crate::record::Recorder`] does);
-//! - **scripted** ([`crate::ComponentInvoker::script_world`]): logging, and
-//!   the next reads are given the values of a script (what a recorded call
-//!   read), **per interface, in order**: the first `wall-clock.now` the
-//!   guest makes gets the first recorded `wall-clock.now`, and so on. When
-//!   the script has no more values of an interface, the guest gets live
-//!   values. A replay compares the log with the script to find where the
-//!   guest read differently.
-//!
-//! Random bytes are logged as the guest's generator hands them out: one
-//! read of `wasi:random/random.get-random-bytes` is one run of bytes, and
-//! two such calls with no other read between them log as one run of their
-//! bytes together (the generator sees bytes, not calls). Given back, the
-//! bytes are the same either way.
+//! The tap's modes are documented on [`CallWorld`], what a user sees of it.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -180,6 +159,30 @@ impl WorldRead {
 /// What one call read from the outside world and wrote to stdout and
 /// stderr ([`crate::ComponentInvoker::take_world`]). Empty (and nothing
 /// allocated) for a call that did neither.
+///
+/// Every instance has a tap through which its WASI clocks and random
+/// generators, and its stdout and stderr, go. It has three modes:
+///
+/// - **off** (the default): every read is the live value (the engine's
+///   [`crate::Clock`], its seeded or OS generator); one relaxed atomic load
+///   more than reading the source directly;
+/// - **logging** ([`crate::ComponentInvoker::log_world`]): every read is
+///   live and logged, in order, with what the guest wrote;
+///   [`crate::ComponentInvoker::take_world`] takes the log after each call
+///   (the [`crate::record::Recorder`] does);
+/// - **scripted** ([`crate::ComponentInvoker::script_world`]): logging, and
+///   the next reads are given the values of a script (what a recorded call
+///   read), **per interface, in order**: the first `wall-clock.now` the
+///   guest makes gets the first recorded `wall-clock.now`, and so on. When
+///   the script has no more values of an interface, the guest gets live
+///   values. A replay compares the log with the script to find where the
+///   guest read differently.
+///
+/// Random bytes are logged as the guest's generator hands them out: one
+/// read of `wasi:random/random.get-random-bytes` is one run of bytes, and
+/// two such calls with no other read between them log as one run of their
+/// bytes together (the generator sees bytes, not calls). Given back, the
+/// bytes are the same either way.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CallWorld {
     /// The values read, in order.

@@ -18,7 +18,7 @@
 //! assert!(rng.flow_id().starts_with("flow-"));
 //! ```
 
-use torvyn_engine::random::{SplitMix64, derive_seed};
+use torvyn_engine::{SplitMix64, derive_seed};
 
 use crate::error::HarnessError;
 

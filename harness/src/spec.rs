@@ -6,7 +6,7 @@
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use torvyn_engine::clock::VirtualTime;
+use torvyn_engine::VirtualTime;
 use torvyn_engine::{BackpressureSignal, HostFaultPlan};
 
 /// Which backend runs a scenario, a pipeline or a CLI command.

@@ -7,8 +7,9 @@
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::config::{Limits, MAX_PAYLOAD_BYTES};
+use crate::config::Limits;
 use crate::error::{AnswerLimit, EngineError, Fault, FaultKind};
+use crate::host::MAX_BUFFER_BYTES;
 use crate::types::{Function, Roles, StreamElement};
 
 /// Decides whether a call may reach the guest, and how long it may run:
@@ -36,10 +37,10 @@ pub(crate) fn admit(
     }
     let mut allowed = call_deadline;
     if let Some(el) = element {
-        if el.payload.len() as u64 > MAX_PAYLOAD_BYTES {
+        if el.payload.len() as u64 > MAX_BUFFER_BYTES {
             return Err(FaultKind::Rejected {
                 reason: format!(
-                    "the payload is {} bytes, over the {MAX_PAYLOAD_BYTES}-byte buffer cap; split it",
+                    "the payload is {} bytes, over the {MAX_BUFFER_BYTES}-byte buffer cap; split it",
                     el.payload.len()
                 ),
             });

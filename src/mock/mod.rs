@@ -30,7 +30,3 @@ pub use model::{
     ModelElement, MutBuf, PendingOutput,
 };
 pub use script::{Response, Script, ScriptMode, ScriptedOutput, Scripts};
-
-/// The virtual clock's cost model, for [`MockEngine::with_clock`] with
-/// [`crate::Clock::virtual_time`] (the same type as at the crate root).
-pub use crate::clock::VirtualTime;

@@ -7,31 +7,12 @@
 
 use std::time::Duration;
 
+use crate::CompilationStrategy;
 use crate::cache::IncrementalCacheConfig;
 use crate::config::{Limits, problems_to_result};
 use crate::error::{ConfigProblem, EngineError};
 use crate::host::ResourceLimits;
 use crate::random::RandomSource;
-
-/// Which compiler turns WebAssembly into machine code.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum CompilationStrategy {
-    /// The optimizing compiler: slower to compile, faster code.
-    #[default]
-    Cranelift,
-    /// The baseline compiler: compiles several times faster, slower code.
-    Winch,
-}
-
-impl CompilationStrategy {
-    /// The strategy's lower-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Cranelift => "cranelift",
-            Self::Winch => "winch",
-        }
-    }
-}
 
 /// What [`super::WasmtimeEngine`] does with a component that imports
 /// something its linker does not provide (WASI p2, the contract's

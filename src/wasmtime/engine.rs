@@ -13,7 +13,7 @@ use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Component, InstancePre, Linker, ResourceType};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Strategy};
 
-use super::config::{CompilationStrategy, UnknownImports, WasmtimeEngineConfig};
+use super::config::{UnknownImports, WasmtimeEngineConfig};
 use super::exports::{ExportIndices, Exports};
 use super::host::{self, HostState, STREAMING_SPELLINGS, UnlinkedImport};
 use super::invoker::WasmtimeInvoker;
@@ -21,6 +21,7 @@ use super::limiter::Limiter;
 use super::ticker::EpochTicker;
 use super::wasi::{self, CapturedOutput};
 use super::wasi_io;
+use crate::CompilationStrategy;
 use crate::cache::incremental::IncrementalStore;
 use crate::clock::Clock;
 use crate::error::EngineError;

@@ -17,6 +17,6 @@ mod ticker;
 mod wasi;
 mod wasi_io;
 
-pub use config::{CompilationStrategy, PoolingConfig, UnknownImports, WasmtimeEngineConfig};
+pub use config::{PoolingConfig, UnknownImports, WasmtimeEngineConfig};
 pub use engine::{WasmtimeCompiled, WasmtimeEngine, codegen_config, define_stubs};
 pub use invoker::WasmtimeInvoker;

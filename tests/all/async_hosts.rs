@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use tokio::runtime::{Builder, Runtime};
-use torvyn_engine::clock::VirtualTime;
+use torvyn_engine::VirtualTime;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig, WasmtimeInvoker};
 use torvyn_engine::{
     BackpressureSignal, Clock, CompilationStrategy, ComponentId, ComponentInvoker, FlowContext,

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use torvyn_engine::clock::VirtualTime;
+use torvyn_engine::VirtualTime;
 use torvyn_engine::mock::{
     MockComponent, MockCtx, MockEngine, MockEngineConfig, MockModel, MockResult, ModelElement,
 };

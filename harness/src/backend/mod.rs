@@ -25,7 +25,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use torvyn_engine::clock::VirtualTime;
+use torvyn_engine::VirtualTime;
 use torvyn_engine::{
     Clock, ComponentId, Grants, GuestOutput, InstanceOptions, RandomSource, WasmEngine,
 };

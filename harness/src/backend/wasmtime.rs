@@ -9,12 +9,11 @@
 
 use std::sync::Arc;
 
+use torvyn_engine::CompilationStrategy;
 use torvyn_engine::cache::{
     CacheConfig, CacheTier, CompiledComponentCache, DEFAULT_MAX_DISK_BYTES, IncrementalCacheConfig,
 };
-use torvyn_engine::wasmtime::{
-    CompilationStrategy, UnknownImports, WasmtimeEngine, WasmtimeEngineConfig,
-};
+use torvyn_engine::wasmtime::{UnknownImports, WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     Clock, EngineError, GuestOutput, RandomSource, WasmtimeCompiled, WasmtimeInvoker,
 };

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use arbitrary::{Result, Unstructured};
-use torvyn_engine::config::MAX_PAYLOAD_BYTES;
+use torvyn_engine::host::MAX_BUFFER_BYTES;
 use torvyn_engine::{BackpressureSignal, Call, Clock, FlowContext, StreamElement};
 
 /// The largest payload generated from input bytes.
@@ -92,7 +92,7 @@ impl ElementSpec {
             }
         }
         let payload = if self.oversized {
-            vec![b'x'; MAX_PAYLOAD_BYTES as usize + 1]
+            vec![b'x'; MAX_BUFFER_BYTES as usize + 1]
         } else {
             self.payload.clone()
         };

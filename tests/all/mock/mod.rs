@@ -7,14 +7,15 @@ use torvyn_engine::host::MAX_BUFFER_BYTES;
 use torvyn_engine::mock::{
     ColdFaults, CostModel, DeserializeFailure, Expectations, FailOn, JournalMode, MemoryModel,
     MockBuilder, MockComponent, MockEngine, MockEngineConfig, MockError, PayloadDigest, Response,
-    Script, ScriptedOutput, Scripts, VirtualTime, models,
+    Script, ScriptedOutput, Scripts, models,
 };
-use torvyn_engine::random::{SplitMix64, derive_seed};
 use torvyn_engine::{
     Answer, BackpressureSignal, Bytes, Clock, ComponentId, ComponentInvoker, ElementMeta,
     EngineError, FaultKind, FaultName, FlowContext, Function, InvokeError, Limits, Outcome,
-    ProcessError, ProcessErrorName, ProcessResult, RandomSource, Role, StreamElement, WasmEngine,
+    ProcessError, ProcessErrorName, ProcessResult, RandomSource, Role, StreamElement, VirtualTime,
+    WasmEngine,
 };
+use torvyn_engine::{SplitMix64, derive_seed};
 
 mod cold_path;
 mod costs;

@@ -1,0 +1,98 @@
+//! Flow contexts: the trace, span and flow ids and the deadline a guest
+//! reads from the `flow-context` of the element it is given.
+//!
+//! Hot path: the contract's `flow-context` methods.
+
+use super::resources::HostResources;
+use super::table::Entry;
+use crate::error::ContractViolation;
+use crate::faults::HostFunction;
+use crate::types::FlowContext;
+
+impl HostResources {
+    fn flow(&self, rep: u32) -> Result<&FlowContext, ContractViolation> {
+        match self.get(rep, "flow-context")? {
+            Entry::Flow(ctx) => Ok(ctx),
+            other => Err(ContractViolation::StaleHandle {
+                resource: other.kind(),
+                rep,
+            }),
+        }
+    }
+
+    /// `flow-context.trace-id`.
+    pub fn flow_trace_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
+        if self.host_call(HostFunction::FlowTraceId) {
+            return Err(self.trap_here());
+        }
+        Ok(self.flow(rep)?.trace_id().to_owned())
+    }
+
+    /// `flow-context.span-id`.
+    pub fn flow_span_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
+        if self.host_call(HostFunction::FlowSpanId) {
+            return Err(self.trap_here());
+        }
+        Ok(self.flow(rep)?.span_id().to_owned())
+    }
+
+    /// `flow-context.flow-id`.
+    pub fn flow_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
+        if self.host_call(HostFunction::FlowId) {
+            return Err(self.trap_here());
+        }
+        Ok(self.flow(rep)?.flow_id().to_owned())
+    }
+
+    /// `flow-context.deadline-ns`: the time left, 0 for no deadline, and 1
+    /// once the deadline has passed (0 would read as "none").
+    pub fn flow_deadline_ns(&mut self, rep: u32) -> Result<u64, ContractViolation> {
+        if self.host_call(HostFunction::FlowDeadlineNs) {
+            return Err(self.trap_here());
+        }
+        Ok(match self.flow(rep)?.deadline_ns() {
+            None => 0,
+            Some(deadline) => deadline.saturating_sub(self.clock.now_ns()).max(1),
+        })
+    }
+
+    /// The guest dropped its handle to a flow context.
+    pub fn drop_flow(&mut self, rep: u32) -> Result<(), ContractViolation> {
+        let failed = self.host_call(HostFunction::FlowDrop);
+        self.drop_rep(rep);
+        if failed {
+            return Err(self.trap_here());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::host::ResourceLimits;
+
+    #[test]
+    fn deadlines_read_the_clock() {
+        let clock = Clock::system();
+        let mut r = HostResources::new(ResourceLimits::default(), clock.clone());
+        let far = r
+            .lend_flow(
+                FlowContext::new("f")
+                    .with_deadline_ns(clock.deadline_after(std::time::Duration::from_secs(60))),
+            )
+            .unwrap();
+        let left = r.flow_deadline_ns(far).unwrap();
+        assert!(left > 59_000_000_000 && left <= 60_000_000_000, "{left}");
+        let past = r
+            .lend_flow(FlowContext::new("f").with_deadline_ns(1))
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        assert_eq!(
+            r.flow_deadline_ns(past).unwrap(),
+            1,
+            "passed reads as 1, not 0 (none)"
+        );
+    }
+}
