@@ -32,8 +32,9 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use torvyn_engine::IncrementalStats;
 use torvyn_engine::cache::{
-    CacheConfig, CacheTier, CompiledComponentCache, IncrementalCacheConfig, IncrementalStats,
+    CacheConfig, CacheTier, CompiledComponentCache, IncrementalCacheConfig,
 };
 use torvyn_engine::wasmtime::{UnknownImports, WasmtimeEngine, WasmtimeEngineConfig};
 

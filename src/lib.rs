@@ -123,8 +123,8 @@ pub use strategy::CompilationStrategy;
 pub use traits::{ComponentInvoker, WasmEngine};
 pub use types::{
     BackpressureSignal, Bytes, ComponentId, ContentType, ElementMeta, FlowContext, Function,
-    Grants, GuestOutput, Invocation, InvocationMetrics, OutputElement, ProcessError,
-    ProcessErrorName, ProcessResult, Role, Roles, StreamElement, World,
+    Grants, GuestOutput, IncrementalStats, Invocation, InvocationMetrics, OutputElement,
+    ProcessError, ProcessErrorName, ProcessResult, Role, Roles, StreamElement, World,
 };
 pub use world::{CallWorld, WorldInfo, WorldInterface, WorldRead};
 

@@ -116,7 +116,7 @@ pub trait WasmEngine: Send + Sync {
     /// per-function cache of compiled code that makes a rebuilt component
     /// compile fast), when it has one; `None` (the default) otherwise.
     /// [`crate::cache::CompiledComponentCache::stats`] reports them.
-    fn incremental_stats(&self) -> Option<crate::cache::IncrementalStats> {
+    fn incremental_stats(&self) -> Option<crate::IncrementalStats> {
         None
     }
 }

@@ -43,8 +43,8 @@ pub use disk::{
     DiskUsage, ENTRY_EXTENSION, FORMAT_VERSION, HEADER_LEN, MAGIC, clear_disk, disk_usage,
 };
 pub use incremental::{
-    INCREMENTAL_DIR, IncrementalCacheConfig, IncrementalStats, IncrementalUsage, PACK_EXTENSION,
-    PACK_FORMAT_VERSION, PACK_HEADER_LEN, PACK_MAGIC, clear_incremental, incremental_usage,
+    INCREMENTAL_DIR, IncrementalCacheConfig, IncrementalUsage, PACK_EXTENSION, PACK_FORMAT_VERSION,
+    PACK_HEADER_LEN, PACK_MAGIC, clear_incremental, incremental_usage,
 };
 pub use key::{CacheKey, FingerprintHasher};
 pub use ledger::{COUNTERS_FILE, DirCounters, read_counters, reset_counters};

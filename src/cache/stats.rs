@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::incremental::IncrementalStats;
+use crate::IncrementalStats;
 
 /// Where a compiled component came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

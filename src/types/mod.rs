@@ -12,6 +12,7 @@ mod content_type;
 mod contract;
 mod element;
 mod ids;
+mod incremental;
 mod invocation;
 
 pub use content_type::ContentType;
@@ -20,4 +21,5 @@ pub use contract::{
 };
 pub use element::{ElementMeta, FlowContext, OutputElement, StreamElement};
 pub use ids::{ComponentId, Grants};
+pub use incremental::IncrementalStats;
 pub use invocation::{GuestOutput, Invocation, InvocationMetrics};

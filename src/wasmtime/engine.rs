@@ -300,7 +300,7 @@ impl WasmtimeEngine {
 
     /// The counters of the incremental compilation cache
     /// ([`WasmtimeEngineConfig::incremental_cache`]), when there is one.
-    pub fn incremental_stats(&self) -> Option<crate::cache::IncrementalStats> {
+    pub fn incremental_stats(&self) -> Option<crate::IncrementalStats> {
         self.inner.incremental.as_ref().map(|s| s.stats())
     }
 
@@ -747,7 +747,7 @@ impl WasmEngine for WasmtimeEngine {
         engine_fingerprint(&self.inner.engine, &self.inner.config)
     }
 
-    fn incremental_stats(&self) -> Option<crate::cache::IncrementalStats> {
+    fn incremental_stats(&self) -> Option<crate::IncrementalStats> {
         WasmtimeEngine::incremental_stats(self)
     }
 }

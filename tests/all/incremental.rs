@@ -8,9 +8,10 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use torvyn_engine::IncrementalStats;
 use torvyn_engine::cache::{
     CacheConfig, CacheTier, CompiledComponentCache, INCREMENTAL_DIR, IncrementalCacheConfig,
-    IncrementalStats, PACK_HEADER_LEN, read_counters,
+    PACK_HEADER_LEN, read_counters,
 };
 use torvyn_engine::wasmtime::{UnknownImports, WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{

@@ -168,7 +168,7 @@ impl<E: WasmEngine> WasmEngine for SpyEngine<E> {
         self.0.inner.fingerprint()
     }
 
-    fn incremental_stats(&self) -> Option<torvyn_engine::cache::IncrementalStats> {
+    fn incremental_stats(&self) -> Option<torvyn_engine::IncrementalStats> {
         self.0.inner.incremental_stats()
     }
 }

@@ -218,7 +218,7 @@ where
         self.inner.fingerprint()
     }
 
-    fn incremental_stats(&self) -> Option<torvyn_engine::cache::IncrementalStats> {
+    fn incremental_stats(&self) -> Option<torvyn_engine::IncrementalStats> {
         self.inner.incremental_stats()
     }
 }

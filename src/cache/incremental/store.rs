@@ -2,6 +2,7 @@
 //! verified, and the entries Cranelift adds, written as a pack after each
 //! compile. See the parent module for the format.
 
+use crate::IncrementalStats;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -14,9 +15,9 @@ use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use super::{
-    INDEX_ENTRY_FIXED, IncrementalCacheConfig, IncrementalStats, MAX_INDEX_LEN, MAX_KEY_LEN,
-    MAX_VALUE_LEN, PACK_EXTENSION, PACK_FORMAT_VERSION, PACK_HEADER_LEN, PACK_MAGIC, pack_files,
-    read_exact_at, u32_at, u64_at,
+    INDEX_ENTRY_FIXED, IncrementalCacheConfig, MAX_INDEX_LEN, MAX_KEY_LEN, MAX_VALUE_LEN,
+    PACK_EXTENSION, PACK_FORMAT_VERSION, PACK_HEADER_LEN, PACK_MAGIC, pack_files, read_exact_at,
+    u32_at, u64_at,
 };
 use crate::cache::bound;
 use crate::cache::disk::{
