@@ -13,19 +13,23 @@
 use std::fmt::Debug;
 
 use torvyn_engine::{
-    ComponentInvoker, FaultKind, Function, Invocation, InvocationMetrics, InvokeError, Role, Roles,
+    ComponentInvoker, FaultKind, FaultName, Function, Invocation, InvocationMetrics, InvokeError,
+    ProcessErrorName, Role, Roles,
 };
 
-/// The kind of a call's outcome: success, a guest error of a kind
-/// (`ProcessError::kind`), or a fault of a kind (`FaultKind::name`).
+/// A class of outcomes, the unit the oracle's tables speak in: any success
+/// (whatever it answered), a guest error of one kind, or a fault of one
+/// kind. Not an outcome (an [`torvyn_engine::Outcome`] holds the answer
+/// and the messages); a pattern over them, so that
+/// [`FIXTURE_OUTCOMES`] can list what a fixture may give as constants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutcomeKind {
     /// `Ok`.
     Ok,
     /// The guest's `process-error` of this kind.
-    Guest(&'static str),
+    Guest(ProcessErrorName),
     /// A fault of this kind.
-    Fault(&'static str),
+    Fault(FaultName),
 }
 
 impl OutcomeKind {
@@ -33,8 +37,8 @@ impl OutcomeKind {
     pub fn of<T>(call: &Invocation<T>) -> Self {
         match &call.outcome {
             Ok(_) => Self::Ok,
-            Err(InvokeError::Guest(e)) => Self::Guest(e.kind()),
-            Err(InvokeError::Fault(f)) => Self::Fault(f.kind.name()),
+            Err(InvokeError::Guest(e)) => Self::Guest(e.name()),
+            Err(InvokeError::Fault(f)) => Self::Fault(f.kind.fault_name()),
         }
     }
 }
@@ -42,9 +46,9 @@ impl OutcomeKind {
 use OutcomeKind::{Fault, Guest, Ok as Success};
 
 const OK: &[OutcomeKind] = &[Success];
-const OK_OR_INVALID: &[OutcomeKind] = &[Success, Guest("invalid-input")];
-const TRAP: &[OutcomeKind] = &[Fault("trap")];
-const TOO_LARGE: &[OutcomeKind] = &[Fault("answer-too-large")];
+const OK_OR_INVALID: &[OutcomeKind] = &[Success, Guest(ProcessErrorName::InvalidInput)];
+const TRAP: &[OutcomeKind] = &[Fault(FaultName::Trap)];
+const TOO_LARGE: &[OutcomeKind] = &[Fault(FaultName::AnswerTooLarge)];
 const NOTHING_ELSE: &[OutcomeKind] = &[];
 
 /// A fixture and, per function, the outcomes it may give.
@@ -79,7 +83,10 @@ pub const FIXTURE_OUTCOMES: &[FixtureRow] = &[
         "lifecycle",
         &[
             (Function::Init, OK_OR_INVALID),
-            (Function::Process, &[Success, Guest("unavailable")]),
+            (
+                Function::Process,
+                &[Success, Guest(ProcessErrorName::Unavailable)],
+            ),
             (Function::Teardown, OK),
         ],
     ),
@@ -87,7 +94,10 @@ pub const FIXTURE_OUTCOMES: &[FixtureRow] = &[
         "counter-source",
         &[
             (Function::Init, OK_OR_INVALID),
-            (Function::Pull, &[Success, Guest("unavailable")]),
+            (
+                Function::Pull,
+                &[Success, Guest(ProcessErrorName::Unavailable)],
+            ),
             (Function::NotifyBackpressure, OK),
             (Function::Teardown, OK),
         ],
@@ -96,7 +106,7 @@ pub const FIXTURE_OUTCOMES: &[FixtureRow] = &[
         "sink",
         &[
             (Function::Init, OK_OR_INVALID),
-            (Function::Push, &[Success, Guest("fatal")]),
+            (Function::Push, &[Success, Guest(ProcessErrorName::Fatal)]),
             (Function::Complete, OK),
             (Function::Teardown, OK),
         ],
@@ -203,26 +213,29 @@ pub const FIXTURE_OUTCOMES: &[FixtureRow] = &[
     ("deep-recursion", &[(Function::Process, TRAP)]),
     (
         "memory-hog",
-        &[(Function::Process, &[Fault("memory-limit-exceeded")])],
+        &[(Function::Process, &[Fault(FaultName::MemoryLimitExceeded)])],
     ),
     (
         "buffer-hog",
-        &[(Function::Process, &[Fault("buffer-budget-exceeded")])],
+        &[(Function::Process, &[Fault(FaultName::BufferBudgetExceeded)])],
     ),
     (
         "use-after-freeze",
-        &[(Function::Process, &[Fault("contract-violation")])],
+        &[(Function::Process, &[Fault(FaultName::ContractViolation)])],
     ),
     ("use-after-drop", &[(Function::Process, TRAP)]),
     ("forged-handle", &[(Function::Process, TRAP)]),
     ("leak-borrow", &[(Function::Process, TRAP)]),
     (
         "oversized-output",
-        &[(Function::Process, &[Guest("internal")])],
+        &[(Function::Process, &[Guest(ProcessErrorName::Internal)])],
     ),
     (
         "abandon-buffers",
-        &[(Function::Process, &[Success, Fault("contract-violation")])],
+        &[(
+            Function::Process,
+            &[Success, Fault(FaultName::ContractViolation)],
+        )],
     ),
     (
         "hostile-source",
@@ -237,7 +250,7 @@ pub const FIXTURE_OUTCOMES: &[FixtureRow] = &[
         "fatal-sink",
         &[
             (Function::Init, OK),
-            (Function::Push, &[Guest("fatal")]),
+            (Function::Push, &[Guest(ProcessErrorName::Fatal)]),
             (Function::Complete, TRAP),
             (Function::Teardown, OK),
         ],
@@ -327,7 +340,7 @@ impl CallCheck<'_> {
         if self.was_poisoned {
             assert_eq!(
                 kind,
-                Fault("poisoned"),
+                Fault(FaultName::Poisoned),
                 "a poisoned instance refuses every call: {}",
                 what()
             );
@@ -341,7 +354,7 @@ impl CallCheck<'_> {
             return false;
         }
         if !self.roles.contains(role) {
-            assert_eq!(kind, Fault("missing-export"), "{}", what());
+            assert_eq!(kind, Fault(FaultName::MissingExport), "{}", what());
             assert!(
                 matches!(&call.outcome, Err(InvokeError::Fault(f))
                     if f.kind == FaultKind::MissingExport { role } && f.function == self.function),
@@ -361,7 +374,7 @@ impl CallCheck<'_> {
             return false;
         }
         if self.must_reject {
-            assert_eq!(kind, Fault("rejected"), "{}", what());
+            assert_eq!(kind, Fault(FaultName::Rejected), "{}", what());
             assert_eq!(call.metrics, InvocationMetrics::default(), "{}", what());
             assert!(inst.poisoned().is_none(), "a refusal does not poison");
             return false;
@@ -369,7 +382,10 @@ impl CallCheck<'_> {
         let poisons = match &call.outcome {
             Err(InvokeError::Fault(f)) => {
                 assert!(
-                    !matches!(kind, Fault("poisoned" | "missing-export" | "rejected")),
+                    !matches!(
+                        kind,
+                        Fault(FaultName::Poisoned | FaultName::MissingExport | FaultName::Rejected)
+                    ),
                     "a refusal without a cause: {}",
                     what()
                 );
@@ -436,12 +452,15 @@ impl CallCheck<'_> {
             }
             None => assert_ne!(
                 kind,
-                Fault("host"),
+                Fault(FaultName::Host),
                 "a host fault without an injected failure: {}",
                 what()
             ),
         }
-        if matches!(kind, Fault("fuel-exhausted" | "deadline-exceeded")) {
+        if matches!(
+            kind,
+            Fault(FaultName::FuelExhausted | FaultName::DeadlineExceeded)
+        ) {
             return true;
         }
         if let Some(fixture) = self.fixture {
