@@ -94,11 +94,12 @@ use crate::script::MockSpec;
 use crate::sim::{DEFAULT_SEED, SimRng};
 use crate::source::ComponentSource;
 use crate::spec::BackendKind;
-use crate::spec::{ClockSetting, Strategy, VirtualTimeSpec};
+use crate::spec::{ClockSetting, VirtualTimeSpec};
 use crate::transcript::{
     Call, Entry, OutputFormat, Summary, WallStats, mask_times, per_second, render_entries, to_json,
     to_yaml,
 };
+use torvyn_engine::CompilationStrategy;
 
 fn is_zero(v: &u64) -> bool {
     *v == 0
@@ -154,7 +155,7 @@ pub struct Pipeline {
     pub backend: Option<BackendKind>,
     /// The compiler.
     #[serde(default)]
-    pub strategy: Strategy,
+    pub strategy: CompilationStrategy,
     /// The clock.
     #[serde(default)]
     pub clock: ClockSetting,
@@ -375,7 +376,7 @@ pub struct PipelineTranscript {
     /// The backend that ran it.
     pub backend: BackendKind,
     /// The compiler (Wasmtime only).
-    pub strategy: Strategy,
+    pub strategy: CompilationStrategy,
     /// The clock.
     pub clock: ClockSetting,
     /// The trace id every element carried.
@@ -1147,7 +1148,7 @@ impl PipelineTranscript {
     pub fn backend_neutral(&self) -> Self {
         let mut t = self.without_costs();
         t.backend = BackendKind::Mock;
-        t.strategy = Strategy::default();
+        t.strategy = CompilationStrategy::default();
         t
     }
 

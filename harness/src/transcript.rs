@@ -16,7 +16,8 @@ use torvyn_engine::{
 
 use crate::error::HarnessError;
 use crate::spec::BackendKind;
-use crate::spec::{ClockSetting, Signal, Strategy};
+use crate::spec::ClockSetting;
+use torvyn_engine::CompilationStrategy;
 
 /// Payload bytes shown in a preview by default; the full length is always
 /// recorded. A scenario's or pipeline's `preview_bytes` (the CLI's
@@ -37,7 +38,7 @@ pub struct Transcript {
     /// The backend that ran it.
     pub backend: BackendKind,
     /// The compiler (Wasmtime; the mock compiles nothing).
-    pub strategy: Strategy,
+    pub strategy: CompilationStrategy,
     /// The clock.
     pub clock: ClockSetting,
     /// The capabilities granted to the component.
@@ -558,7 +559,7 @@ pub enum Outcome {
     /// `pull` said the source is exhausted.
     PulledNone,
     /// `push` answered with a backpressure signal.
-    Backpressure(Signal),
+    Backpressure(BackpressureSignal),
     /// `evaluate` passed the element on.
     Pass,
     /// `evaluate` dropped the element.
@@ -651,7 +652,7 @@ impl Outcome {
 
     /// The outcome of a `push`.
     pub fn backpressure(s: BackpressureSignal) -> Self {
-        Self::Backpressure(Signal::from_engine(s))
+        Self::Backpressure(s)
     }
 
     /// The outcome of an `evaluate`.
@@ -1044,7 +1045,7 @@ impl Transcript {
     pub fn backend_neutral(&self) -> Self {
         let mut t = self.without_costs();
         t.backend = BackendKind::Mock;
-        t.strategy = Strategy::default();
+        t.strategy = CompilationStrategy::default();
         t
     }
 
