@@ -45,8 +45,8 @@ impl CompilationStrategy {
     /// One line on what the strategy is for (what `--help` lists).
     pub fn describe(self) -> &'static str {
         match self {
-            Self::Cranelift => "the optimizing compiler: slower to compile, faster code",
-            Self::Winch => "the baseline compiler: compiles several times faster, slower code",
+            Self::Cranelift => "The optimizing compiler: slower to compile, faster code",
+            Self::Winch => "The baseline compiler: compiles several times faster, slower code",
         }
     }
 }

@@ -44,10 +44,10 @@ use torvyn_engine::{
 
 use crate::backend::{EngineSettings, SimBackend, block_on};
 use crate::error::HarnessError;
-use crate::scenario::{DEFAULT_PULL_LIMIT, Scenario, ScenarioRole};
+use crate::scenario::{DEFAULT_PULL_LIMIT, DRIVEN_ROLES, Scenario};
 use crate::sim::SimRng;
 use crate::spec::BackendKind;
-use crate::spec::{Signal, VirtualTimeSpec};
+use crate::spec::VirtualTimeSpec;
 use crate::transcript::{Call, Entry, InputSummary, Outcome, PayloadPreview, Summary, Transcript};
 
 type Instance<B> = <<B as SimBackend>::Engine as WasmEngine>::Instance;
@@ -94,18 +94,11 @@ pub fn scenario_settings(scenario: &Scenario) -> EngineSettings {
 /// The role a component is driven in when the scenario names none:
 /// processor if exported, else source, sink, filter, router, aggregator
 /// (else processor, so the calls record the missing export).
-pub fn infer_role(roles: Roles) -> ScenarioRole {
-    [
-        ScenarioRole::Processor,
-        ScenarioRole::Source,
-        ScenarioRole::Sink,
-        ScenarioRole::Filter,
-        ScenarioRole::Router,
-        ScenarioRole::Aggregator,
-    ]
-    .into_iter()
-    .find(|r| roles.contains(r.role()))
-    .unwrap_or(ScenarioRole::Processor)
+pub fn infer_role(roles: Roles) -> Role {
+    DRIVEN_ROLES
+        .into_iter()
+        .find(|r| roles.contains(*r))
+        .unwrap_or(Role::Processor)
 }
 
 /// Runs `scenario` on `backend` (which should be fresh: its clock is read
@@ -171,7 +164,7 @@ pub(crate) fn run_compiled<B: SimBackend>(
     let mut d = Driver::new(backend, scenario.preview_cap());
     let mut stopped = d.init_if_needed(&mut inst, None, scenario.config.as_deref());
     let mut skipped = 0u64;
-    if role == ScenarioRole::Source {
+    if role == Role::Source {
         let limit = scenario.pull_limit.unwrap_or(DEFAULT_PULL_LIMIT);
         for pulls in 1..=limit {
             // A source is pulled, not sent elements: nothing counts as
@@ -195,11 +188,7 @@ pub(crate) fn run_compiled<B: SimBackend>(
                 .iter()
                 .filter(|b| b.after_pull == pulls)
             {
-                let _ = d.call(
-                    &mut inst,
-                    None,
-                    EngineCall::NotifyBackpressure(step.signal.engine()),
-                );
+                let _ = d.call(&mut inst, None, EngineCall::NotifyBackpressure(step.signal));
             }
         }
     } else {
@@ -219,12 +208,13 @@ pub(crate) fn run_compiled<B: SimBackend>(
                 input.deadline_ns,
             );
             let call = match role {
-                ScenarioRole::Processor => EngineCall::Process(el),
-                ScenarioRole::Sink => EngineCall::Push(el),
-                ScenarioRole::Filter => EngineCall::Evaluate(el),
-                ScenarioRole::Router => EngineCall::Route(el),
-                ScenarioRole::Aggregator => EngineCall::Ingest(el),
-                ScenarioRole::Source => unreachable!("a source is pulled"),
+                Role::Processor => EngineCall::Process(el),
+                Role::Sink => EngineCall::Push(el),
+                Role::Filter => EngineCall::Evaluate(el),
+                Role::Router => EngineCall::Route(el),
+                Role::Aggregator => EngineCall::Ingest(el),
+                Role::Source => unreachable!("a source is pulled"),
+                Role::Lifecycle => unreachable!("`Scenario::validate` refuses `role: lifecycle`"),
             };
             if let Err(e) = &d.call(&mut inst, None, call) {
                 stopped = fatal(e, seq as u64);
@@ -232,8 +222,8 @@ pub(crate) fn run_compiled<B: SimBackend>(
         }
         if stopped.is_none() {
             let end = match role {
-                ScenarioRole::Sink => Some(EngineCall::Complete),
-                ScenarioRole::Aggregator => Some(EngineCall::Flush),
+                Role::Sink => Some(EngineCall::Complete),
+                Role::Aggregator => Some(EngineCall::Flush),
                 _ => None,
             };
             if let Some(call) = end {
@@ -363,7 +353,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         let entry_call = Call::of(&call);
         let argument = match &call {
             EngineCall::Init(config) => Some(config.clone()),
-            EngineCall::NotifyBackpressure(s) => Some(Signal::from_engine(*s).name().to_string()),
+            EngineCall::NotifyBackpressure(s) => Some(s.name().to_string()),
             _ => None,
         };
         let input = call.element().map(|el| summarize(el, self.preview));

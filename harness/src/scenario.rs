@@ -44,13 +44,13 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use torvyn_engine::Role;
+use torvyn_engine::{BackpressureSignal, CompilationStrategy, Role};
 
 use crate::error::HarnessError;
 use crate::script::MockSpec;
 use crate::sim::{DEFAULT_SEED, SimRng};
 use crate::source::ComponentSource;
-use crate::spec::{BackendKind, ClockSetting, Signal, Strategy, VirtualTimeSpec, decode_hex};
+use crate::spec::{BackendKind, ClockSetting, VirtualTimeSpec, decode_hex};
 
 /// The pull limit of a source scenario that sets none.
 pub const DEFAULT_PULL_LIMIT: u64 = 1000;
@@ -75,10 +75,12 @@ pub struct Scenario {
     /// backend only); `component` is then its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mock: Option<MockSpec>,
-    /// The role to drive; default: processor if exported, else source,
-    /// else sink, else filter, router, aggregator.
+    /// The role to drive, one of [`DRIVEN_ROLES`] (not `lifecycle`: every
+    /// role's run calls `init` and `teardown` around it); default:
+    /// processor if exported, else source, else sink, else filter, router,
+    /// aggregator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<ScenarioRole>,
+    pub role: Option<Role>,
     /// `init(config)` before anything else; no `init` call when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<String>,
@@ -114,7 +116,7 @@ pub struct Scenario {
     pub backend: Option<BackendKind>,
     /// The compiler.
     #[serde(default)]
-    pub strategy: Strategy,
+    pub strategy: CompilationStrategy,
     /// The clock.
     #[serde(default)]
     pub clock: ClockSetting,
@@ -164,41 +166,25 @@ pub struct Scenario {
     pub base_dir: Option<PathBuf>,
 }
 
-/// The role a scenario drives a component in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ScenarioRole {
-    /// `process` every input.
-    Processor,
-    /// `pull` until `none` or the pull limit.
-    Source,
-    /// `push` every input, then `complete`.
-    Sink,
-    /// `evaluate` every input.
-    Filter,
-    /// `route` every input.
-    Router,
-    /// `ingest` every input, then `flush`.
-    Aggregator,
-}
+/// The roles a scenario can drive a component in, in the order a scenario
+/// without `role` picks the first the component exports: `processor`
+/// (`process` every input), `source` (`pull` until `none` or the pull
+/// limit), `sink` (`push` every input, then `complete`), `filter`
+/// (`evaluate` every input), `router` (`route` every input), `aggregator`
+/// (`ingest` every input, then `flush`). Not `lifecycle`, which every run
+/// calls around the others.
+pub const DRIVEN_ROLES: [Role; 6] = [
+    Role::Processor,
+    Role::Source,
+    Role::Sink,
+    Role::Filter,
+    Role::Router,
+    Role::Aggregator,
+];
 
-impl ScenarioRole {
-    /// The engine role.
-    pub fn role(self) -> Role {
-        match self {
-            Self::Processor => Role::Processor,
-            Self::Source => Role::Source,
-            Self::Sink => Role::Sink,
-            Self::Filter => Role::Filter,
-            Self::Router => Role::Router,
-            Self::Aggregator => Role::Aggregator,
-        }
-    }
-
-    /// The role's name (`processor`, ...).
-    pub fn name(self) -> &'static str {
-        self.role().name()
-    }
+/// Whether a scenario can drive `role` ([`DRIVEN_ROLES`]).
+pub fn is_driven(role: Role) -> bool {
+    DRIVEN_ROLES.contains(&role)
 }
 
 /// One input element.
@@ -299,7 +285,7 @@ pub struct BackpressureStep {
     /// After how many pulls.
     pub after_pull: u64,
     /// The signal.
-    pub signal: Signal,
+    pub signal: BackpressureSignal,
 }
 
 /// An input element ready to send: bytes decoded, content type filled in.
@@ -371,7 +357,7 @@ impl Scenario {
     }
 
     /// The same scenario under another compiler.
-    pub fn with_strategy(mut self, strategy: Strategy) -> Self {
+    pub fn with_strategy(mut self, strategy: CompilationStrategy) -> Self {
         self.strategy = strategy;
         self
     }
@@ -420,6 +406,15 @@ impl Scenario {
             return Err(bad(
                 "`component` is empty; name a fixture, a .wat file or a .wasm file".into(),
             ));
+        }
+        if let Some(role) = self.role.filter(|r| !is_driven(*r)) {
+            let roles: Vec<&str> = DRIVEN_ROLES.iter().map(|r| r.name()).collect();
+            return Err(bad(format!(
+                "`role: {role}` is not a role a scenario can drive (every run calls `init` \
+                 and `teardown` itself); write one of {}, or leave `role` out to drive the \
+                 first the component exports",
+                roles.join(", ")
+            )));
         }
         if self.compare == Some(crate::snapshot::Compare::Exact) && self.fuel_tolerance.is_some() {
             return Err(bad(
@@ -528,7 +523,7 @@ mod tests {
             "t.yaml",
         )
         .unwrap();
-        assert_eq!(s.strategy, Strategy::Cranelift);
+        assert_eq!(s.strategy, CompilationStrategy::Cranelift);
         assert_eq!(s.clock, ClockSetting::Virtual);
         assert_eq!(
             s.component_source(),
@@ -568,6 +563,30 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("not a hex byte"), "{e}");
+    }
+
+    #[test]
+    fn a_scenario_drives_every_role_but_lifecycle() {
+        for role in DRIVEN_ROLES {
+            let s = Scenario::from_yaml_str(
+                &format!("name: t\ncomponent: x\nrole: {role}\n"),
+                "s.yaml",
+            )
+            .unwrap();
+            assert_eq!(s.role, Some(role));
+        }
+        let e = Scenario::from_yaml_str("name: t\ncomponent: x\nrole: lifecycle\n", "s.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`role: lifecycle`")
+                && e.contains("processor, source, sink, filter, router, aggregator"),
+            "{e}"
+        );
+        let e = Scenario::from_yaml_str("name: t\ncomponent: x\nrole: transformer\n", "s.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("transformer") && e.contains("line 3"), "{e}");
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! The settings every run shares, whatever it runs: the backend, the
-//! compiler, the clock and its cost model, the backpressure signals a file
-//! names, and the host calls to fail. Scenarios, pipelines, the CLI and
-//! transcripts all read them from here.
+//! clock and its cost model, and the host calls to fail. Scenarios,
+//! pipelines, the CLI and transcripts all read them from here; the
+//! compiler and the backpressure signals a file names are the engine's own
+//! types (`torvyn_engine::CompilationStrategy`,
+//! `torvyn_engine::BackpressureSignal`), read through its `serde` feature.
 
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-use torvyn_engine::VirtualTime;
-use torvyn_engine::{BackpressureSignal, HostFaultPlan};
+use torvyn_engine::{CompilationStrategy, HostFaultPlan, VirtualTime};
 
 /// Which backend runs a scenario, a pipeline or a CLI command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -20,11 +21,27 @@ pub enum BackendKind {
 }
 
 impl BackendKind {
+    /// Both backends.
+    pub const ALL: [BackendKind; 2] = [Self::Wasmtime, Self::Mock];
+
     /// `wasmtime` or `mock`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Wasmtime => "wasmtime",
             Self::Mock => "mock",
+        }
+    }
+
+    /// The backend named `name` ([`BackendKind::name`]), if one is.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| b.name() == name)
+    }
+
+    /// What the backend runs, in one line (what `--help` lists).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Wasmtime => "The Wasmtime engine: runs the WebAssembly",
+            Self::Mock => "The mock engine: the fixtures' models and scripted components",
         }
     }
 
@@ -51,7 +68,7 @@ impl BackendKind {
 
     /// What ran a transcript, for its header: the compiler's name on
     /// Wasmtime (`cranelift`, `winch`), `mock` on the mock.
-    pub fn engine_label(self, strategy: Strategy) -> &'static str {
+    pub fn engine_label(self, strategy: CompilationStrategy) -> &'static str {
         match self {
             Self::Wasmtime => strategy.name(),
             Self::Mock => "mock",
@@ -77,43 +94,7 @@ impl std::str::FromStr for BackendKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "wasmtime" => Ok(Self::Wasmtime),
-            "mock" => Ok(Self::Mock),
-            other => Err(format!(
-                "unknown backend `{other}`; use `wasmtime` or `mock`"
-            )),
-        }
-    }
-}
-
-/// The compiler a scenario runs under.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Strategy {
-    /// Cranelift, the optimizing compiler.
-    #[default]
-    Cranelift,
-    /// Winch, the baseline compiler.
-    Winch,
-}
-
-impl Strategy {
-    /// The engine's strategy.
-    #[cfg(feature = "wasmtime-backend")]
-    pub fn compilation(self) -> torvyn_engine::CompilationStrategy {
-        match self {
-            Self::Cranelift => torvyn_engine::CompilationStrategy::Cranelift,
-            Self::Winch => torvyn_engine::CompilationStrategy::Winch,
-        }
-    }
-
-    /// The lower-case name (the engine's `CompilationStrategy::name`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Cranelift => "cranelift",
-            Self::Winch => "winch",
-        }
+        Self::from_name(s).ok_or_else(|| format!("unknown backend `{s}`; use `wasmtime` or `mock`"))
     }
 }
 
@@ -126,6 +107,32 @@ pub enum ClockSetting {
     Virtual,
     /// The system's monotonic clock: times and durations vary per run.
     System,
+}
+
+impl ClockSetting {
+    /// Both clocks.
+    pub const ALL: [ClockSetting; 2] = [Self::Virtual, Self::System];
+
+    /// `virtual` or `system`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Virtual => "virtual",
+            Self::System => "system",
+        }
+    }
+
+    /// The clock named `name` ([`ClockSetting::name`]), if one is.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// What the clock is, in one line (what `--help` lists).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Virtual => "Time advances only with fuel and host calls: deterministic",
+            Self::System => "The system's monotonic clock: times vary per run",
+        }
+    }
 }
 
 /// A virtual clock's cost model (see [`VirtualTime`]); absent fields take
@@ -150,42 +157,6 @@ impl VirtualTimeSpec {
             ns_per_fuel: s.ns_per_fuel.unwrap_or(d.ns_per_fuel),
             ns_per_host_call: s.ns_per_host_call.unwrap_or(d.ns_per_host_call),
             ..d
-        }
-    }
-}
-
-/// A backpressure signal as scenario files write it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Signal {
-    /// More elements may come.
-    Ready,
-    /// Stop sending until `ready`.
-    Pause,
-}
-
-impl Signal {
-    /// The engine's signal.
-    pub fn engine(self) -> BackpressureSignal {
-        match self {
-            Self::Ready => BackpressureSignal::Ready,
-            Self::Pause => BackpressureSignal::Pause,
-        }
-    }
-
-    /// The signal as a scenario writes it.
-    pub fn from_engine(s: BackpressureSignal) -> Self {
-        match s {
-            BackpressureSignal::Ready => Self::Ready,
-            BackpressureSignal::Pause => Self::Pause,
-        }
-    }
-
-    /// `ready` or `pause`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Ready => "ready",
-            Self::Pause => "pause",
         }
     }
 }

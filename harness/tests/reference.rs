@@ -1,7 +1,9 @@
 //! `docs/scenario-reference.md` against the types it documents.
 //!
 //! The names a scenario or pipeline file may use are read from the types
-//! themselves: this test parses `src/` (with `syn`), starts at `Scenario`
+//! themselves: this test parses `src/` and the engine's `../src/` (with
+//! `syn`; the engine derives serde behind its `serde` feature,
+//! `#[cfg_attr(feature = "serde", ...)]`), starts at `Scenario`
 //! and `Pipeline`, follows every field's type to the `Deserialize` types
 //! it names (inputs, stages, scripts, host-fault plans...), and applies
 //! serde's attributes (`rename_all`, `rename`, `alias`, `skip`,
@@ -60,13 +62,19 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 /// Every `Deserialize` struct and enum at the top level of a file in
-/// `src/`, by name (a name may be in several modules), and the names of
-/// the other structs and enums (not those with a hand-written
-/// `Deserialize`, which read one value, as a number does).
+/// `src/` or the engine's `src/`, by name (a name may be in several
+/// modules), and the names of the other structs and enums (not those with
+/// a hand-written `Deserialize`, which read one value, as a number does).
 fn containers() -> (BTreeMap<String, Vec<Container>>, BTreeSet<String>) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
-    rust_files(&src, &mut files);
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let engine = root().join("src");
+    if engine.is_dir() {
+        rust_files(&engine, &mut files);
+    }
     let mut found: BTreeMap<String, Vec<Container>> = BTreeMap::new();
     let mut others = BTreeSet::new();
     let mut leaves = BTreeSet::new();
@@ -120,15 +128,66 @@ fn containers() -> (BTreeMap<String, Vec<Container>>, BTreeSet<String>) {
     (found, others)
 }
 
+/// An attribute as written, or one the `serde` feature turns on.
+enum SerdeAttr<'a> {
+    Written(&'a syn::Meta),
+    Enabled(syn::Meta),
+}
+
+impl std::ops::Deref for SerdeAttr<'_> {
+    type Target = syn::Meta;
+
+    fn deref(&self) -> &syn::Meta {
+        match self {
+            Self::Written(m) => m,
+            Self::Enabled(m) => m,
+        }
+    }
+}
+
+/// `attrs` with every `#[cfg_attr(feature = "serde", A, B...)]` read as
+/// `#[A] #[B]...` (the engine's serde derives and attributes).
+fn with_serde_feature(attrs: &[Attribute]) -> Vec<SerdeAttr<'_>> {
+    use syn::punctuated::Punctuated;
+    let mut out = Vec::new();
+    for a in attrs {
+        let enabled = a
+            .path()
+            .is_ident("cfg_attr")
+            .then(|| {
+                a.parse_args_with(Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated)
+                    .ok()
+            })
+            .flatten()
+            .and_then(|metas| {
+                let mut metas = metas.into_iter();
+                let serde_feature = matches!(
+                    metas.next(),
+                    Some(syn::Meta::NameValue(nv)) if nv.path.is_ident("feature")
+                        && matches!(&nv.value, syn::Expr::Lit(l)
+                            if matches!(&l.lit, syn::Lit::Str(s) if s.value() == "serde"))
+                );
+                serde_feature.then(|| metas.collect::<Vec<_>>())
+            });
+        match enabled {
+            Some(metas) => out.extend(metas.into_iter().map(SerdeAttr::Enabled)),
+            None => out.push(SerdeAttr::Written(&a.meta)),
+        }
+    }
+    out
+}
+
 fn derives_deserialize(attrs: &[Attribute]) -> bool {
-    attrs.iter().any(|a| {
+    with_serde_feature(attrs).iter().any(|a| {
         a.path().is_ident("derive") && {
             let mut yes = false;
-            a.parse_nested_meta(|m| {
-                yes |= m.path.segments.last().unwrap().ident == "Deserialize";
-                Ok(())
-            })
-            .unwrap();
+            a.require_list()
+                .unwrap()
+                .parse_nested_meta(|m| {
+                    yes |= m.path.segments.last().unwrap().ident == "Deserialize";
+                    Ok(())
+                })
+                .unwrap();
             yes
         }
     })
@@ -148,8 +207,11 @@ struct Serde {
 
 fn serde_attrs(attrs: &[Attribute], what: &str) -> Serde {
     let mut s = Serde::default();
+    let attrs = with_serde_feature(attrs);
     for a in attrs.iter().filter(|a| a.path().is_ident("serde")) {
-        a.parse_nested_meta(|m| {
+        a.require_list()
+            .and_then(|list| {
+                list.parse_nested_meta(|m| {
             let key = m
                 .path
                 .get_ident()
@@ -180,7 +242,8 @@ fn serde_attrs(attrs: &[Attribute], what: &str) -> Serde {
             }
             Ok(())
         })
-        .unwrap_or_else(|e| panic!("{what}: cannot read its serde attributes: {e}"));
+            })
+            .unwrap_or_else(|e| panic!("{what}: cannot read its serde attributes: {e}"));
     }
     s
 }

@@ -409,14 +409,6 @@ impl Recording {
     }
 }
 
-/// `ready` or `pause`.
-pub fn signal_name(s: BackpressureSignal) -> &'static str {
-    match s {
-        BackpressureSignal::Ready => "ready",
-        BackpressureSignal::Pause => "pause",
-    }
-}
-
 /// The SHA-256 of `bytes`.
 pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     use sha2::Digest as _;

@@ -487,10 +487,9 @@ fn outcome(
                     mode,
                     input,
                 )?))),
-                "signal" => match value.as_str() {
-                    Some("ready") => Ok(Outcome::Answer(Answer::Signal(BackpressureSignal::Ready))),
-                    Some("pause") => Ok(Outcome::Answer(Answer::Signal(BackpressureSignal::Pause))),
-                    _ => Err(corrupt(line, "`signal` is neither \"ready\" nor \"pause\"")),
+                "signal" => match value.as_str().and_then(BackpressureSignal::from_name) {
+                    Some(s) => Ok(Outcome::Answer(Answer::Signal(s))),
+                    None => Err(corrupt(line, "`signal` is neither \"ready\" nor \"pause\"")),
                 },
                 "pass" => Ok(Outcome::Answer(Answer::Verdict(field(
                     line, "pass", value,

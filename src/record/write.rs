@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::{
     End, Header, MemoryRecording, PayloadMode, Pending, RecordError, RecordOptions,
-    RecordedMetrics, Shared, hex, signal_name,
+    RecordedMetrics, Shared, hex,
 };
 use crate::call::{Answer, Call};
 use crate::error::InvokeError;
@@ -570,7 +570,7 @@ fn encode_call(line: &mut Vec<u8>, index: u64, call: &Pending, mode: PayloadMode
         }
         Call::NotifyBackpressure(s) => {
             line.extend_from_slice(b",\"arg\":");
-            push_str(line, signal_name(*s));
+            push_str(line, s.name());
         }
         _ => {}
     }
@@ -591,7 +591,7 @@ fn encode_call(line: &mut Vec<u8>, index: u64, call: &Pending, mode: PayloadMode
         }
         Ok(Answer::Signal(s)) => {
             line.extend_from_slice(b"{\"signal\":\"");
-            line.extend_from_slice(signal_name(*s).as_bytes());
+            line.extend_from_slice(s.name().as_bytes());
             line.extend_from_slice(b"\"}");
         }
         Ok(Answer::Verdict(p)) => {

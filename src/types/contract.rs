@@ -19,7 +19,16 @@ pub enum ProcessResult {
 /// This is the guest's own answer, not an engine fault: the instance stays
 /// usable (except after [`ProcessError::Fatal`], after which the runtime
 /// should send that component nothing more).
+///
+/// With the `serde` feature a file writes it as serde's externally tagged
+/// form in kebab-case: `{invalid-input: MSG}`, `{unavailable: MSG}`,
+/// `{internal: MSG}`, `deadline-exceeded`, `{fatal: MSG}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum ProcessError {
     /// The input was malformed.
     InvalidInput(String),
@@ -130,6 +139,11 @@ impl std::error::Error for ProcessError {}
 /// Flow control between a sink (or the runtime) and a source
 /// (`backpressure-signal`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum BackpressureSignal {
     /// More elements may come.
     Ready,
@@ -137,10 +151,39 @@ pub enum BackpressureSignal {
     Pause,
 }
 
+impl BackpressureSignal {
+    /// Both signals.
+    pub const ALL: [BackpressureSignal; 2] = [Self::Ready, Self::Pause];
+
+    /// The contract's name of the signal: `ready` or `pause`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Ready => "ready",
+            Self::Pause => "pause",
+        }
+    }
+
+    /// The signal named `name` ([`BackpressureSignal::name`]), if one is.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+impl fmt::Display for BackpressureSignal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A role a component can implement: one exported interface of the contract
 /// or of one of its extension packages (`torvyn:filtering`,
 /// `torvyn:aggregation`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum Role {
     /// Exports `torvyn:streaming/processor` (`process`).
     Processor,
@@ -218,6 +261,25 @@ impl Role {
             Self::Filter => "filter",
             Self::Router => "router",
             Self::Aggregator => "aggregator",
+        }
+    }
+
+    /// The role named `name` ([`Role::name`]), if one is.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// What a component of this role is called with, in one line (what
+    /// `torvyn-sim --help` lists).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Processor => "`process` every input",
+            Self::Source => "`pull` until `none` or the pull limit",
+            Self::Sink => "`push` every input, then `complete`",
+            Self::Lifecycle => "`init` and `teardown`",
+            Self::Filter => "`evaluate` every input",
+            Self::Router => "`route` every input",
+            Self::Aggregator => "`ingest` every input, then `flush`",
         }
     }
 
@@ -405,6 +467,11 @@ impl fmt::Display for World {
 
 /// A function of the contract that the engine calls on a component.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 pub enum Function {
     /// Component start-up while instantiating.
     Instantiate,
@@ -479,6 +546,14 @@ impl Function {
             Self::Ingest => "ingest",
             Self::Flush => "flush",
         }
+    }
+
+    /// The function named `name` ([`Function::name`]), if one is
+    /// (`instantiate` too).
+    pub fn from_name(name: &str) -> Option<Self> {
+        std::iter::once(Self::Instantiate)
+            .chain(Self::CALLS)
+            .find(|f| f.name() == name)
     }
 }
 

@@ -15,13 +15,13 @@
 //! Wasmtime upgrade may change either list; fuel figures are only promised
 //! to be stable for one Wasmtime version and one compiler.
 
+use torvyn_engine::CompilationStrategy;
 use torvyn_harness::pipeline::{Pipeline, pipelines_dir, run_pipeline};
 use torvyn_harness::runner::run_scenario;
 use torvyn_harness::scenario::{
     GeneratedInputs, GeneratedKind, Scenario, scenario_files, scenarios_dir,
 };
 use torvyn_harness::sim::{ReplayGuard, seed_from_env};
-use torvyn_harness::spec::Strategy;
 use torvyn_harness::transcript::{Call, Outcome, Transcript};
 
 fn scenarios() -> Vec<Scenario> {
@@ -39,7 +39,7 @@ fn run(s: &Scenario) -> Transcript {
 #[test]
 fn every_scenario_replays_exactly_in_a_fresh_engine() {
     for s in scenarios() {
-        for strategy in [Strategy::Cranelift, Strategy::Winch] {
+        for strategy in [CompilationStrategy::Cranelift, CompilationStrategy::Winch] {
             let s = s.clone().with_strategy(strategy);
             assert_eq!(
                 run(&s).snapshot_form(),
@@ -68,10 +68,10 @@ const FUEL_DIFFERS: &[&str] = &["wasi-hello", "sentence-aggregator"];
 #[test]
 fn winch_gives_the_same_results_as_cranelift() {
     for s in scenarios() {
-        let c = run(&s.clone().with_strategy(Strategy::Cranelift));
-        let w = run(&s.clone().with_strategy(Strategy::Winch));
+        let c = run(&s.clone().with_strategy(CompilationStrategy::Cranelift));
+        let w = run(&s.clone().with_strategy(CompilationStrategy::Winch));
         let mut masked_w = w.without_costs();
-        masked_w.strategy = Strategy::Cranelift;
+        masked_w.strategy = CompilationStrategy::Cranelift;
         assert_eq!(c.without_costs(), masked_w, "{}: results differ", s.name);
         if !FUEL_DIFFERS.contains(&s.name.as_str()) {
             let fuel = |t: &Transcript| t.entries.iter().map(|e| e.fuel).collect::<Vec<_>>();

@@ -169,7 +169,7 @@ fn the_transcripts_show_correct_behaviour() {
         .filter(|e| e.call == Call::Push)
         .map(|e| &e.outcome)
         .collect();
-    use torvyn_harness::spec::Signal::{Pause, Ready};
+    use torvyn_engine::BackpressureSignal::{Pause, Ready};
     assert_eq!(
         signals,
         [Ready, Pause, Ready, Pause, Ready]

@@ -32,7 +32,8 @@ use torvyn_engine::{
 
 use crate::error::HarnessError;
 use crate::source::ComponentSource;
-use crate::spec::{BackendKind, ClockSetting, Strategy};
+use crate::spec::{BackendKind, ClockSetting};
+use torvyn_engine::CompilationStrategy;
 
 mod mock;
 #[cfg(feature = "wasmtime-backend")]
@@ -140,7 +141,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EngineSettings {
     /// The compiler.
-    pub strategy: Strategy,
+    pub strategy: CompilationStrategy,
     /// Virtual or system clock.
     pub clock: ClockSetting,
     /// The virtual clock's cost model.
@@ -245,7 +246,7 @@ impl EngineSettings {
     /// Cranelift, the virtual clock with its default cost model, `seed`.
     pub fn deterministic(seed: u64) -> Self {
         Self {
-            strategy: Strategy::Cranelift,
+            strategy: CompilationStrategy::Cranelift,
             clock: ClockSetting::Virtual,
             virtual_time: VirtualTime::default(),
             seed,

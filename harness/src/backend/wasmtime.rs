@@ -51,7 +51,7 @@ impl WasmtimeBackend {
             } else {
                 UnknownImports::Refuse
             },
-            ..WasmtimeEngineConfig::with_strategy(settings.strategy.compilation())
+            ..WasmtimeEngineConfig::with_strategy(settings.strategy)
         };
         Self::with_config(config, settings)
     }

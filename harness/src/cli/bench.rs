@@ -23,6 +23,7 @@ use crate::bench::{
     Against, BenchError, BenchInput, BenchReport, Blame, CallFailure, CompareOptions, Sent,
     compare_with,
 };
+use crate::spec::BackendKind;
 use torvyn_engine::WasmtimeEngineConfig;
 use torvyn_engine::wasmtime::UnknownImports;
 
@@ -56,8 +57,8 @@ pub fn run(args: &BenchArgs, cache: &CacheChoice, verbose: bool) -> Result<Repor
             ..WasmtimeEngineConfig::default()
         },
         against: match args.backend {
-            super::BackendArg::Wasmtime => Against::Baseline,
-            super::BackendArg::Mock => Against::Mock,
+            BackendKind::Wasmtime => Against::Baseline,
+            BackendKind::Mock => Against::Mock,
         },
         ..CompareOptions::new(&args.component)
     };

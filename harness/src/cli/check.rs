@@ -281,7 +281,7 @@ pub fn run(args: &CheckArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         ));
     }
     let path = resolve(&args.scenario)?;
-    let checked = snapshot_of(&path, args.backend.map(Into::into), cache, &args.component)?;
+    let checked = snapshot_of(&path, args.backend, cache, &args.component)?;
     let name = &checked.name;
     let actual = canonical(&checked.yaml).unwrap_or_else(|| checked.yaml.clone());
     let snap = args.snapshot.display().to_string();

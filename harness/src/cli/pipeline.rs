@@ -8,7 +8,6 @@ use std::fmt::Write as _;
 
 use super::cache::CacheChoice;
 use super::error::CliError;
-use super::run::clock_name;
 use super::{EngineArgs, Format, PipelineArgs, Report, check_component_ref, progress, table};
 use crate::backend::EngineSettings;
 use crate::pipeline::{Pipeline, PipelineTranscript, StageSpec, run_pipeline_using};
@@ -69,13 +68,13 @@ pub(crate) fn apply_engine(p: &mut Pipeline, e: &EngineArgs) {
         p.seed = Some(seed);
     }
     if let Some(strategy) = e.strategy {
-        p.strategy = strategy.into();
+        p.strategy = strategy;
     }
     if let Some(clock) = e.clock {
-        p.clock = clock.into();
+        p.clock = clock;
     }
     if let Some(backend) = e.backend {
-        p.backend = Some(backend.into());
+        p.backend = Some(backend);
     }
 }
 
@@ -203,7 +202,7 @@ fn render_table(t: &PipelineTranscript, verbose: bool) -> String {
         t.pipeline,
         t.seed,
         t.backend.engine_label(t.strategy),
-        clock_name(t.clock),
+        t.clock.name(),
         table::entries(&t.entries, true, verbose)
     );
     let mut stages = table::Table::new(

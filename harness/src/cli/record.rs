@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 
 use torvyn_engine::record::{PayloadMode, ReadOptions, RecordOptions, Recording};
 
+use super::Report;
+use super::args::{named_backend, named_strategy};
 use super::cache::CacheChoice;
 use super::error::{CliError, EXIT_DIFFERS, EXIT_OK};
-use super::{Report, StrategyArg};
 use crate::backend::EngineSettings;
 use crate::record::{RecordedInstance, ReplayOptions, locate_component, replay_with};
 use crate::source::ComponentSource;
@@ -104,11 +105,11 @@ pub struct ReplayArgs {
     #[arg(long, short, value_name = "[STAGE=]COMPONENT")]
     pub component: Vec<String>,
     /// Backend [default: the recording's, else wasmtime]
-    #[arg(long, value_enum)]
-    pub backend: Option<super::BackendArg>,
+    #[arg(long, value_parser = named_backend())]
+    pub backend: Option<BackendKind>,
     /// Compiler [default: cranelift]
-    #[arg(long, value_enum)]
-    pub strategy: Option<StrategyArg>,
+    #[arg(long, value_parser = named_strategy())]
+    pub strategy: Option<torvyn_engine::CompilationStrategy>,
     /// Fuel budget of every call [default: 50000000]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub fuel: Option<u64>,
@@ -347,12 +348,12 @@ pub fn run_replay(args: &ReplayArgs, cache: &CacheChoice) -> Result<Report, CliE
             }
         };
         let backend = match (args.backend, recording.header.component.backend.as_deref()) {
-            (Some(b), _) => b.into(),
+            (Some(b), _) => b,
             (None, Some("mock")) => BackendKind::Mock,
             _ => BackendKind::Wasmtime,
         };
         let settings = EngineSettings {
-            strategy: args.strategy.map(Into::into).unwrap_or_default(),
+            strategy: args.strategy.unwrap_or_default(),
             clock: ClockSetting::Virtual,
             cache_dir: cache.resolve()?,
             cache_max_bytes: cache.max_bytes,

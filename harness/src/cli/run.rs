@@ -16,7 +16,7 @@ use crate::transcript::{OutputFormat, Transcript};
 pub fn scenario(args: &RunArgs, inputs: Vec<InputElement>) -> Scenario {
     let mut s = Scenario {
         config: args.config.clone(),
-        role: args.role.map(Into::into),
+        role: args.role,
         grants: args.grant.clone(),
         fuel: args.fuel,
         pull_limit: args.pull_limit,
@@ -44,13 +44,13 @@ fn apply_engine(s: &mut Scenario, e: &EngineArgs) {
         s.seed = Some(seed);
     }
     if let Some(strategy) = e.strategy {
-        s.strategy = strategy.into();
+        s.strategy = strategy;
     }
     if let Some(clock) = e.clock {
-        s.clock = clock.into();
+        s.clock = clock;
     }
     if let Some(backend) = e.backend {
-        s.backend = Some(backend.into());
+        s.backend = Some(backend);
     }
 }
 
@@ -224,7 +224,7 @@ pub fn render(t: &Transcript, format: Format, verbose: bool) -> Result<String, C
                 t.role,
                 t.seed,
                 t.backend.engine_label(t.strategy),
-                clock_name(t.clock),
+                t.clock.name(),
                 table::entries(&t.entries, false, verbose),
                 table::summary(&t.summary)
             )
@@ -236,12 +236,4 @@ pub fn render(t: &Transcript, format: Format, verbose: bool) -> Result<String, C
             s
         }
     })
-}
-
-/// `virtual` or `system`.
-pub(crate) fn clock_name(c: crate::spec::ClockSetting) -> &'static str {
-    match c {
-        crate::spec::ClockSetting::Virtual => "virtual",
-        crate::spec::ClockSetting::System => "system",
-    }
 }

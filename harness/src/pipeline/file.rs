@@ -13,7 +13,8 @@ use crate::script::MockSpec;
 use crate::sim::DEFAULT_SEED;
 use crate::source::ComponentSource;
 use crate::spec::BackendKind;
-use crate::spec::{ClockSetting, Strategy, VirtualTimeSpec};
+use crate::spec::{ClockSetting, VirtualTimeSpec};
+use torvyn_engine::CompilationStrategy;
 
 /// A pipeline to simulate. Loaded from YAML or JSON like a
 /// [`crate::scenario::Scenario`]; unknown fields are errors.
@@ -58,7 +59,7 @@ pub struct Pipeline {
     pub backend: Option<BackendKind>,
     /// The compiler.
     #[serde(default)]
-    pub strategy: Strategy,
+    pub strategy: CompilationStrategy,
     /// The clock.
     #[serde(default)]
     pub clock: ClockSetting,

@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use super::StageRole;
 use crate::error::HarnessError;
 use crate::spec::BackendKind;
-use crate::spec::{ClockSetting, Strategy};
+use crate::spec::ClockSetting;
 use crate::transcript::{
     Call, Entry, OutputFormat, Summary, WallStats, mask_times, render_entries, to_json, to_yaml,
 };
+use torvyn_engine::CompilationStrategy;
 
 fn is_zero(v: &u64) -> bool {
     *v == 0
@@ -89,7 +90,7 @@ pub struct PipelineTranscript {
     /// The backend that ran it.
     pub backend: BackendKind,
     /// The compiler (Wasmtime only).
-    pub strategy: Strategy,
+    pub strategy: CompilationStrategy,
     /// The clock.
     pub clock: ClockSetting,
     /// The trace id every element carried.
@@ -151,7 +152,7 @@ impl PipelineTranscript {
     pub fn backend_neutral(&self) -> Self {
         let mut t = self.without_costs();
         t.backend = BackendKind::Mock;
-        t.strategy = Strategy::default();
+        t.strategy = CompilationStrategy::default();
         t
     }
 

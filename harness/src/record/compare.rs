@@ -230,7 +230,7 @@ pub fn describe_outcome(o: &RecordedOutcome) -> String {
             Answer::Drop => "drop".into(),
             Answer::Nothing => "none".into(),
             Answer::Emit(out) => format!("emit {}", describe_output(out)),
-            Answer::Signal(s) => format!("signal {}", torvyn_engine::record::signal_name(*s)),
+            Answer::Signal(s) => format!("signal {s}"),
             Answer::Verdict(p) => if *p { "pass" } else { "reject" }.into(),
             Answer::Ports(p) => format!("ports [{}]", p.join(", ")),
             Answer::Flushed(outs) => format!(

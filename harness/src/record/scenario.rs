@@ -1,12 +1,11 @@
 //! A recording as a scenario file (`torvyn-sim record to-scenario`).
 
-use torvyn_engine::Function;
 use torvyn_engine::record::{Payload, PayloadMode, Recording};
+use torvyn_engine::{BackpressureSignal, Function, Role};
 
 use crate::error::HarnessError;
-use crate::scenario::{BackpressureStep, InputElement, Scenario, ScenarioRole};
+use crate::scenario::{BackpressureStep, InputElement, Scenario};
 use crate::spec::BackendKind;
-use crate::spec::Signal;
 
 /// The scenario that drives the recorded component as the recording did:
 /// its role (from the calls made), init config, grants, the recorded input
@@ -27,12 +26,12 @@ pub fn to_scenario(recording: &Recording) -> Result<Scenario, HarnessError> {
         });
     }
     let role = recording.calls.iter().find_map(|c| match c.function {
-        Function::Process => Some(ScenarioRole::Processor),
-        Function::Pull | Function::NotifyBackpressure => Some(ScenarioRole::Source),
-        Function::Push | Function::Complete => Some(ScenarioRole::Sink),
-        Function::Evaluate => Some(ScenarioRole::Filter),
-        Function::Route => Some(ScenarioRole::Router),
-        Function::Ingest | Function::Flush => Some(ScenarioRole::Aggregator),
+        Function::Process => Some(Role::Processor),
+        Function::Pull | Function::NotifyBackpressure => Some(Role::Source),
+        Function::Push | Function::Complete => Some(Role::Sink),
+        Function::Evaluate => Some(Role::Filter),
+        Function::Route => Some(Role::Router),
+        Function::Ingest | Function::Flush => Some(Role::Aggregator),
         _ => None,
     });
     let config = recording
@@ -49,9 +48,9 @@ pub fn to_scenario(recording: &Recording) -> Result<Scenario, HarnessError> {
             Function::NotifyBackpressure => backpressure.push(BackpressureStep {
                 after_pull: pulls,
                 signal: if call.argument.as_deref() == Some("pause") {
-                    Signal::Pause
+                    BackpressureSignal::Pause
                 } else {
-                    Signal::Ready
+                    BackpressureSignal::Ready
                 },
             }),
             _ => {}
@@ -96,7 +95,7 @@ pub fn to_scenario(recording: &Recording) -> Result<Scenario, HarnessError> {
         config,
         grants: header.component.grants.clone(),
         inputs,
-        pull_limit: (role == Some(ScenarioRole::Source)).then_some(pulls.max(1)),
+        pull_limit: (role == Some(Role::Source)).then_some(pulls.max(1)),
         backpressure,
         backend,
         ..Scenario::new(name, component)

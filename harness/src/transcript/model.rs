@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use torvyn_engine::{Function, InjectedFault, InvocationMetrics};
 
 use crate::spec::BackendKind;
-use crate::spec::{ClockSetting, Strategy};
+use crate::spec::ClockSetting;
+use torvyn_engine::CompilationStrategy;
 
 use super::{Outcome, PayloadPreview, Summary};
 
@@ -22,7 +23,7 @@ pub struct Transcript {
     /// The backend that ran it.
     pub backend: BackendKind,
     /// The compiler (Wasmtime; the mock compiles nothing).
-    pub strategy: Strategy,
+    pub strategy: CompilationStrategy,
     /// The clock.
     pub clock: ClockSetting,
     /// The capabilities granted to the component.

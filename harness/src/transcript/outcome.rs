@@ -3,8 +3,6 @@
 use serde::{Deserialize, Serialize};
 use torvyn_engine::{Answer, BackpressureSignal, Function, InvokeError, OutputElement};
 
-use crate::spec::Signal;
-
 use super::{PREVIEW_BYTES, PayloadPreview};
 
 /// What a call returned.
@@ -32,7 +30,7 @@ pub enum Outcome {
     /// `pull` said the source is exhausted.
     PulledNone,
     /// `push` answered with a backpressure signal.
-    Backpressure(Signal),
+    Backpressure(BackpressureSignal),
     /// `evaluate` passed the element on.
     Pass,
     /// `evaluate` dropped the element.
@@ -125,7 +123,7 @@ impl Outcome {
 
     /// The outcome of a `push`.
     pub fn backpressure(s: BackpressureSignal) -> Self {
-        Self::Backpressure(Signal::from_engine(s))
+        Self::Backpressure(s)
     }
 
     /// The outcome of an `evaluate`.

@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::error::HarnessError;
 use crate::spec::BackendKind;
-use crate::spec::{ClockSetting, Strategy};
+use crate::spec::ClockSetting;
+use torvyn_engine::CompilationStrategy;
 
 use super::{Call, Entry, FuelStats, Outcome, Transcript};
 
@@ -133,7 +134,7 @@ impl Transcript {
     pub fn backend_neutral(&self) -> Self {
         let mut t = self.without_costs();
         t.backend = BackendKind::Mock;
-        t.strategy = Strategy::default();
+        t.strategy = CompilationStrategy::default();
         t
     }
 
