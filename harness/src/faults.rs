@@ -26,6 +26,7 @@
 //! cannot handle (a host call without an error case traps).
 
 use std::fmt::Write as _;
+use torvyn_engine::Function;
 
 use serde::{Deserialize, Serialize};
 use torvyn_engine::HostFaultPlan;
@@ -35,7 +36,7 @@ use crate::error::HarnessError;
 use crate::runner::{compile_scenario, run_compiled};
 use crate::scenario::Scenario;
 use crate::spec::BackendKind;
-use crate::transcript::{Call, Entry, Outcome, OutputFormat, Transcript, to_json, to_yaml};
+use crate::transcript::{Entry, Outcome, OutputFormat, Transcript, to_json, to_yaml};
 
 /// The most cases a sweep runs when the scenario sets no `sweep_limit`.
 pub const DEFAULT_SWEEP_LIMIT: u64 = 10_000;
@@ -90,7 +91,7 @@ pub struct SweepCase {
     pub entry: Option<usize>,
     /// That call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub call: Option<Call>,
+    pub call: Option<Function>,
     /// The host function it hit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
@@ -341,7 +342,7 @@ pub fn sweep_on<B: SimBackend>(
 }
 
 /// What a run answered, call by call (no costs or times).
-fn outcomes(t: &Transcript) -> Vec<(Call, &Outcome)> {
+fn outcomes(t: &Transcript) -> Vec<(Function, &Outcome)> {
     t.entries.iter().map(|e| (e.call, &e.outcome)).collect()
 }
 

@@ -48,7 +48,7 @@ use crate::scenario::{DEFAULT_PULL_LIMIT, DRIVEN_ROLES, Scenario};
 use crate::sim::SimRng;
 use crate::spec::BackendKind;
 use crate::spec::VirtualTimeSpec;
-use crate::transcript::{Call, Entry, InputSummary, Outcome, PayloadPreview, Summary, Transcript};
+use crate::transcript::{Entry, InputSummary, Outcome, PayloadPreview, Summary, Transcript};
 
 type Instance<B> = <<B as SimBackend>::Engine as WasmEngine>::Instance;
 
@@ -350,7 +350,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
         call: EngineCall,
     ) -> Result<Answer, InvokeError> {
         let function = call.function();
-        let entry_call = Call::of(&call);
+        let entry_call = call.function();
         let argument = match &call {
             EngineCall::Init(config) => Some(config.clone()),
             EngineCall::NotifyBackpressure(s) => Some(s.name().to_string()),

@@ -7,6 +7,7 @@
 //! scripted filters, routers and aggregators written in YAML answer
 //! `evaluate`, `route`, `ingest` and `flush` on a mock instance.
 
+use torvyn_engine::Function;
 use torvyn_engine::mock::{MockEngine, MockEngineConfig, MockInvoker, models};
 use torvyn_engine::{
     AnswerLimit, ComponentId, ComponentInvoker, FaultKind, InvokeError, Limits, ProcessResult,
@@ -19,7 +20,6 @@ use torvyn_harness::runner::{run_scenario, run_scenario_with};
 use torvyn_harness::scenario::{InputElement, Scenario, scenario_files, scenarios_dir};
 use torvyn_harness::script::MockSpec;
 use torvyn_harness::spec::BackendKind;
-use torvyn_harness::transcript::Call;
 
 /// Whether the mock can run a component named `c` (scripted, or modelled).
 fn runs_on_mock(c: &str, scripted: bool) -> bool {
@@ -146,7 +146,10 @@ fn the_backend_abstraction_drives_the_mock_directly() {
         ..Scenario::new("upper", "uppercase")
     })
     .unwrap();
-    assert_eq!(t.outcomes(Call::Process), ["emit seq=0 text/plain \"ABC\""]);
+    assert_eq!(
+        t.outcomes(Function::Process),
+        ["emit seq=0 text/plain \"ABC\""]
+    );
 }
 
 #[test]
@@ -181,7 +184,7 @@ fn a_scripted_component_reads_the_same_from_json() {
     .unwrap();
     let t = run_scenario(&s).unwrap();
     assert_eq!(
-        t.outcomes(Call::Process),
+        t.outcomes(Function::Process),
         ["drop", "emit seq=9 text/plain \"one\""]
     );
 }

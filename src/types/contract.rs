@@ -548,6 +548,16 @@ impl Function {
         }
     }
 
+    /// Whether a call of it carries a stream element in or out: `process`,
+    /// `pull`, `push`, `evaluate`, `route` and `ingest` (what a run counts
+    /// per element).
+    pub fn carries_element(self) -> bool {
+        matches!(
+            self,
+            Self::Process | Self::Pull | Self::Push | Self::Evaluate | Self::Route | Self::Ingest
+        )
+    }
+
     /// The function named `name` ([`Function::name`]), if one is
     /// (`instantiate` too).
     pub fn from_name(name: &str) -> Option<Self> {

@@ -16,13 +16,14 @@
 //! to be stable for one Wasmtime version and one compiler.
 
 use torvyn_engine::CompilationStrategy;
+use torvyn_engine::Function;
 use torvyn_harness::pipeline::{Pipeline, pipelines_dir, run_pipeline};
 use torvyn_harness::runner::run_scenario;
 use torvyn_harness::scenario::{
     GeneratedInputs, GeneratedKind, Scenario, scenario_files, scenarios_dir,
 };
 use torvyn_harness::sim::{ReplayGuard, seed_from_env};
-use torvyn_harness::transcript::{Call, Outcome, Transcript};
+use torvyn_harness::transcript::{Outcome, Transcript};
 
 fn scenarios() -> Vec<Scenario> {
     scenario_files(scenarios_dir())
@@ -105,7 +106,7 @@ fn generated_inputs_follow_the_seed() {
     let emitted = t
         .entries
         .iter()
-        .filter(|e| e.call == Call::Process)
+        .filter(|e| e.call == Function::Process)
         .inspect(|e| assert_eq!(e.live_resources, 0))
         .filter(|e| matches!(e.outcome, Outcome::Emit { .. }))
         .count();

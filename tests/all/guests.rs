@@ -22,13 +22,14 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use torvyn_engine::Function;
 
 use torvyn_engine::{ComponentInvoker, ElementMeta, InvokeError, ProcessError, StreamElement};
 use torvyn_harness::backend::{EngineSettings, SimBackend, WasmtimeBackend};
 use torvyn_harness::pipeline::{Pipeline, PipelineTranscript, StageSpec, run_pipeline_using};
 use torvyn_harness::source::ComponentSource;
 use torvyn_harness::spec::BackendKind;
-use torvyn_harness::transcript::{Call, Entry, Outcome, PayloadPreview};
+use torvyn_harness::transcript::{Entry, Outcome, PayloadPreview};
 
 /// Where `build.sh` put the guests.
 fn guests_dir() -> PathBuf {
@@ -96,7 +97,7 @@ fn text(p: &PayloadPreview) -> String {
 
 /// What the source emitted, in order.
 fn pulled(t: &PipelineTranscript) -> Vec<String> {
-    entries(t, "token-source", Call::Pull)
+    entries(t, "token-source", Function::Pull)
         .filter_map(|e| match &e.outcome {
             Outcome::Emit { payload, .. } => Some(text(payload)),
             _ => None,
@@ -107,14 +108,14 @@ fn pulled(t: &PipelineTranscript) -> Vec<String> {
 fn entries<'a>(
     t: &'a PipelineTranscript,
     stage: &'a str,
-    call: Call,
+    call: Function,
 ) -> impl Iterator<Item = &'a Entry> + 'a {
     t.stage_entries(stage).filter(move |e| e.call == call)
 }
 
 /// What each push to `sink` carried, and what the sink printed meanwhile.
 fn pushes(t: &PipelineTranscript, sink: &str) -> Vec<(String, String)> {
-    entries(t, sink, Call::Push)
+    entries(t, sink, Function::Push)
         .map(|e| {
             let input = e.input.as_ref().expect("a pushed element");
             let stdout = e.stdout.as_ref().map(text).unwrap_or_default();
@@ -123,7 +124,7 @@ fn pushes(t: &PipelineTranscript, sink: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn stdout_of(t: &PipelineTranscript, stage: &str, call: Call) -> String {
+fn stdout_of(t: &PipelineTranscript, stage: &str, call: Function) -> String {
     entries(t, stage, call)
         .filter_map(|e| e.stdout.as_ref().map(text))
         .collect()
@@ -157,7 +158,7 @@ fn python_and_javascript_guests_run_as_a_pipeline_and_print_what_they_receive() 
         "what reached the sink, and its stdout"
     );
     assert_eq!(
-        stdout_of(&t, "py-sink", Call::Complete),
+        stdout_of(&t, "py-sink", Function::Complete),
         format!("out complete after {} elements\n", tokens.len())
     );
     // Every stage ran every element, and nothing failed or leaked.
@@ -173,7 +174,7 @@ fn python_and_javascript_guests_run_as_a_pipeline_and_print_what_they_receive() 
     // The guests are metered like any other: real fuel on every call.
     for stage in ["py-uppercase", "js-exclaim"] {
         assert!(
-            entries(&t, stage, Call::Process).all(|e| e.fuel > 0),
+            entries(&t, stage, Function::Process).all(|e| e.fuel > 0),
             "{stage}"
         );
     }
@@ -189,7 +190,7 @@ fn a_python_sink_whose_init_refuses_its_config_takes_no_element() {
         &[&upper, &sink],
         Some("label = out"),
     ));
-    let init: Vec<_> = entries(&t, "py-sink", Call::Init).collect();
+    let init: Vec<_> = entries(&t, "py-sink", Function::Init).collect();
     assert_eq!(init.len(), 1);
     assert_eq!(init[0].argument.as_deref(), Some("label = out"));
     match &init[0].outcome {
@@ -208,7 +209,12 @@ fn a_python_sink_whose_init_refuses_its_config_takes_no_element() {
             .unwrap_or_default()
             .contains("py-sink")
     );
-    for call in [Call::Pull, Call::Process, Call::Push, Call::Complete] {
+    for call in [
+        Function::Pull,
+        Function::Process,
+        Function::Push,
+        Function::Complete,
+    ] {
         assert_eq!(
             t.entries.iter().filter(|e| e.call == call).count(),
             0,
@@ -232,7 +238,9 @@ fn a_python_sink_that_answers_fatal_gets_no_further_element_and_no_complete() {
     let pushes = pushes(&t, "py-sink");
     assert_eq!(pushes.len(), 4, "{pushes:?}");
     assert_eq!(pushes[3], (stop_at.clone(), format!("sink 3: {stop_at}\n")));
-    let last = entries(&t, "py-sink", Call::Push).last().expect("a push");
+    let last = entries(&t, "py-sink", Function::Push)
+        .last()
+        .expect("a push");
     match &last.outcome {
         Outcome::ProcessError { kind, message } => {
             assert_eq!(kind, "fatal");
@@ -251,8 +259,8 @@ fn a_python_sink_that_answers_fatal_gets_no_further_element_and_no_complete() {
             .unwrap_or_default()
             .contains("py-sink")
     );
-    assert_eq!(entries(&t, "py-sink", Call::Complete).count(), 0);
-    assert_eq!(entries(&t, "py-sink", Call::Teardown).count(), 1);
+    assert_eq!(entries(&t, "py-sink", Function::Complete).count(), 0);
+    assert_eq!(entries(&t, "py-sink", Function::Teardown).count(), 1);
     assert!(t.entries.iter().all(|e| e.live_resources == 0));
 }
 
@@ -606,16 +614,16 @@ fn a_python_aggregator_flushes_the_whole_text_to_the_sink() {
     p.preview_bytes = Some(0);
     let t = run(&p);
 
-    let pushed: Vec<String> = entries(&t, "sink", Call::Push)
+    let pushed: Vec<String> = entries(&t, "sink", Function::Push)
         .map(|e| text(&e.input.as_ref().expect("a pushed element").payload))
         .collect();
     assert_eq!(pushed, ["the quick fox is it late? oh well see you"]);
-    let flushes: Vec<_> = entries(&t, "py-aggregator", Call::Flush).collect();
+    let flushes: Vec<_> = entries(&t, "py-aggregator", Function::Flush).collect();
     assert_eq!(flushes.len(), 1);
     // The router saw the 11 tokens the filter let through; only "jumps."
     // went nowhere.
-    assert_eq!(entries(&t, "py-router", Call::Route).count(), 11);
-    assert_eq!(entries(&t, "py-aggregator", Call::Ingest).count(), 10);
+    assert_eq!(entries(&t, "py-router", Function::Route).count(), 11);
+    assert_eq!(entries(&t, "py-aggregator", Function::Ingest).count(), 10);
     for e in &t.entries {
         assert!(!e.failed(), "{e:?}");
         assert_eq!(e.live_resources, 0, "{e:?}");

@@ -13,6 +13,7 @@
 //! passthrough returns its input, filter drops odd sequence numbers, and a
 //! pipeline delivers what its processors let through.
 
+use torvyn_engine::Function;
 use torvyn_engine::mock::models;
 use torvyn_harness::faults::sweep;
 use torvyn_harness::pipeline::{
@@ -21,7 +22,7 @@ use torvyn_harness::pipeline::{
 use torvyn_harness::runner::{run_scenario, run_scenario_with, scenario_settings};
 use torvyn_harness::scenario::{Scenario, scenario_files, scenarios_dir};
 use torvyn_harness::spec::BackendKind;
-use torvyn_harness::transcript::{Call, Entry, Outcome, Transcript};
+use torvyn_harness::transcript::{Entry, Outcome, Transcript};
 
 fn run(path: &std::path::Path) -> Transcript {
     let scenario = Scenario::load(path).unwrap_or_else(|e| panic!("{e}"));
@@ -108,7 +109,7 @@ fn the_suite_covers_at_least_three_pipelines_and_every_benign_fixture() {
 fn text_pairs(entries: &[Entry]) -> Vec<(String, String)> {
     entries
         .iter()
-        .filter(|e| e.call == Call::Process)
+        .filter(|e| e.call == Function::Process)
         .filter_map(|e| match (&e.input, &e.outcome) {
             (Some(i), Outcome::Emit { payload, .. }) => {
                 Some((i.payload.text.clone()?, payload.text.clone()?))
@@ -134,7 +135,7 @@ fn the_transcripts_show_correct_behaviour() {
     }
 
     let pass = run(&dir.join("passthrough.yaml"));
-    for e in pass.entries.iter().filter(|e| e.call == Call::Process) {
+    for e in pass.entries.iter().filter(|e| e.call == Function::Process) {
         let Outcome::Emit { payload, .. } = &e.outcome else {
             panic!("{e:?}")
         };
@@ -142,7 +143,11 @@ fn the_transcripts_show_correct_behaviour() {
     }
 
     let filter = run(&dir.join("filter.yaml"));
-    for e in filter.entries.iter().filter(|e| e.call == Call::Process) {
+    for e in filter
+        .entries
+        .iter()
+        .filter(|e| e.call == Function::Process)
+    {
         let odd = e.input.as_ref().unwrap().sequence % 2 == 1;
         assert_eq!(matches!(e.outcome, Outcome::Drop), odd, "{e:?}");
     }
@@ -166,7 +171,7 @@ fn the_transcripts_show_correct_behaviour() {
     let signals: Vec<&Outcome> = sink
         .entries
         .iter()
-        .filter(|e| e.call == Call::Push)
+        .filter(|e| e.call == Function::Push)
         .map(|e| &e.outcome)
         .collect();
     use torvyn_engine::BackpressureSignal::{Pause, Ready};
@@ -182,7 +187,7 @@ fn the_transcripts_show_correct_behaviour() {
     let out = hello
         .entries
         .iter()
-        .find(|e| e.call == Call::Process)
+        .find(|e| e.call == Function::Process)
         .unwrap();
     assert_eq!(
         out.stdout.as_ref().unwrap().text.as_deref(),
@@ -217,7 +222,7 @@ fn pipelines_deliver_what_the_processors_let_through() {
     let t = pipeline(&dir.join("counter-filter-upper-sink.yaml"));
     let delivered: Vec<(u64, String)> = t
         .stage_entries("sink")
-        .filter(|e| e.call == Call::Push)
+        .filter(|e| e.call == Function::Push)
         .map(|e| {
             let i = e.input.as_ref().unwrap();
             (i.sequence, i.payload.text.clone().unwrap())
@@ -241,7 +246,7 @@ fn pipelines_deliver_what_the_processors_let_through() {
     let source_calls: Vec<String> = t
         .stage_entries("counter-source")
         .map(|e| match &e.argument {
-            Some(a) if e.call == Call::NotifyBackpressure => a.clone(),
+            Some(a) if e.call == Function::NotifyBackpressure => a.clone(),
             _ => e.call.name().to_string(),
         })
         .collect();
@@ -262,7 +267,7 @@ fn pipelines_deliver_what_the_processors_let_through() {
         .entries
         .iter()
         .rev()
-        .find(|e| e.call == Call::Complete)
+        .find(|e| e.call == Function::Complete)
         .unwrap();
     assert_eq!(last.outcome, Outcome::Ok);
 }
@@ -333,7 +338,7 @@ fn scripted_mock_components_run_from_yaml() {
     let t = run(&scenarios_dir().join("mock-flaky-processor.yaml"));
     assert_eq!(t.backend, BackendKind::Mock);
     assert_eq!(
-        t.outcomes(Call::Process),
+        t.outcomes(Function::Process),
         [
             "emit seq=0 text/plain \"a\"",
             "emit seq=1 application/x-replaced \"replaced\"",
@@ -349,7 +354,7 @@ fn scripted_mock_components_run_from_yaml() {
     let p = pipeline(&pipelines_dir().join("mock-ticker-upper-sink.yaml"));
     let delivered: Vec<String> = p
         .stage_entries("sink")
-        .filter(|e| e.call == Call::Push)
+        .filter(|e| e.call == Function::Push)
         .map(|e| e.input.as_ref().unwrap().payload.text.clone().unwrap())
         .collect();
     assert_eq!(delivered, ["ONE", "TWO", "THREE"]);
@@ -377,7 +382,7 @@ fn init_always_runs_and_fatal_is_terminal() {
     );
     // The default config path: counter-source counts to its default.
     let t = run(&scenarios_dir().join("counter-source-default.yaml"));
-    assert_eq!(t.entries[0].call, Call::Init);
+    assert_eq!(t.entries[0].call, Function::Init);
     assert_eq!(t.summary.elements_out, 3);
 
     let yaml = |text: &str| Pipeline::from_yaml_str(text, "<test>").unwrap();
@@ -402,11 +407,11 @@ fn init_always_runs_and_fatal_is_terminal() {
     let calls = |t: &PipelineTranscript, stage, call| {
         t.stage_entries(stage).filter(|e| e.call == call).count()
     };
-    assert_eq!(calls(&t, "gate", Call::Process), 2);
+    assert_eq!(calls(&t, "gate", Function::Process), 2);
     assert_eq!(t.summary.elements_pulled, 2);
     assert_eq!(t.summary.elements_delivered, 1);
     assert!(t.summary.stopped.as_deref().unwrap().contains("`gate`"));
-    assert!(t.has_call(Call::Complete), "the sink still completes");
+    assert!(t.has_call(Function::Complete), "the sink still completes");
     let gate = t.stages.iter().find(|s| s.name == "gate").unwrap();
     assert!(gate.totals.stopped.as_deref().unwrap().contains("fatal"));
 
@@ -421,8 +426,8 @@ fn init_always_runs_and_fatal_is_terminal() {
         BackendKind::Mock,
         "a scripted stage runs on the mock"
     );
-    assert_eq!(calls(&t, "last", Call::Push), 2);
-    assert!(!t.has_call(Call::Complete));
+    assert_eq!(calls(&t, "last", Function::Push), 2);
+    assert!(!t.has_call(Function::Complete));
 
     // A stage whose init fails: the stream never starts.
     let p = yaml(
@@ -431,8 +436,8 @@ fn init_always_runs_and_fatal_is_terminal() {
     );
     for backend in [BackendKind::Wasmtime, BackendKind::Mock] {
         let t = run_pipeline_with(backend, &p).unwrap();
-        assert!(!t.has_call(Call::Pull), "{backend}");
-        assert!(!t.has_call(Call::Push), "{backend}");
+        assert!(!t.has_call(Function::Pull), "{backend}");
+        assert!(!t.has_call(Function::Push), "{backend}");
         let why = t.summary.stopped.as_deref().unwrap();
         assert!(
             why.contains("counter-source") && why.contains("init failed"),
@@ -444,7 +449,7 @@ fn init_always_runs_and_fatal_is_terminal() {
 /// The payloads a pipeline's stage was pushed, as text.
 fn pushed(t: &PipelineTranscript, stage: &str) -> Vec<String> {
     t.stage_entries(stage)
-        .filter(|e| e.call == Call::Push)
+        .filter(|e| e.call == Function::Push)
         .filter_map(|e| e.input.as_ref()?.payload.text.clone())
         .collect()
 }

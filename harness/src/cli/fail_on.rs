@@ -4,9 +4,10 @@
 //! both exit 0 whatever the calls answered (the table says what they did).
 
 use clap::ValueEnum;
+use torvyn_engine::Function;
 
 use super::error::{CliError, EXIT_CALLS_FAILED};
-use crate::transcript::{Call, Entry, Outcome};
+use crate::transcript::{Entry, Outcome};
 
 /// A way a call can fail that `--fail-on` can name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -29,7 +30,7 @@ impl FailOn {
         match self {
             Self::Faults => matches!(e.outcome, Outcome::Fault { .. }),
             Self::Errors => matches!(e.outcome, Outcome::ProcessError { .. }),
-            Self::Init => e.call == Call::Init && e.failed(),
+            Self::Init => e.call == Function::Init && e.failed(),
             Self::Any => e.failed(),
         }
     }
@@ -75,7 +76,7 @@ pub fn check(fail_on: &[FailOn], entries: &[Entry]) -> Option<CliError> {
 mod tests {
     use super::*;
 
-    fn entry(index: usize, call: Call, outcome: Outcome) -> Entry {
+    fn entry(index: usize, call: Function, outcome: Outcome) -> Entry {
         Entry::new(index, call, outcome, &Default::default())
     }
 
@@ -97,12 +98,12 @@ mod tests {
     #[test]
     fn each_kind_fails_only_on_its_calls() {
         let ok = [
-            entry(0, Call::Init, Outcome::Ok),
-            entry(1, Call::Process, Outcome::Drop),
+            entry(0, Function::Init, Outcome::Ok),
+            entry(1, Function::Process, Outcome::Drop),
         ];
-        let process_fault = [entry(0, Call::Process, fault())];
-        let process_error = [entry(0, Call::Process, error())];
-        let init_error = [entry(0, Call::Init, error())];
+        let process_fault = [entry(0, Function::Process, fault())];
+        let process_error = [entry(0, Function::Process, error())];
+        let init_error = [entry(0, Function::Init, error())];
         use FailOn::*;
         for (fail_on, entries, fails) in [
             (&[][..], &process_fault[..], false),
@@ -127,9 +128,9 @@ mod tests {
 
     #[test]
     fn the_error_names_the_count_and_the_first_call() {
-        let mut e = entry(3, Call::Push, fault());
+        let mut e = entry(3, Function::Push, fault());
         e.stage = Some("sink".into());
-        let entries = [entry(0, Call::Init, Outcome::Ok), e.clone(), {
+        let entries = [entry(0, Function::Init, Outcome::Ok), e.clone(), {
             let mut e = e;
             e.index = 4;
             e

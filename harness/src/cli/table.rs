@@ -274,7 +274,7 @@ mod tests {
     fn failed_call(stderr: &[u8]) -> Entry {
         let mut e = Entry::new(
             0,
-            crate::transcript::Call::Init,
+            torvyn_engine::Function::Init,
             Outcome::Fault {
                 kind: "trap".into(),
                 message: TRAP.into(),

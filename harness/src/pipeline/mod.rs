@@ -112,7 +112,7 @@ mod tests {
 
     use super::*;
     use crate::backend::MockBackend;
-    use crate::transcript::Call;
+    use torvyn_engine::Function;
 
     /// A source of `words`, one per pull.
     struct Words(Vec<&'static str>, usize);
@@ -218,7 +218,7 @@ mod tests {
 
     fn delivered(t: &PipelineTranscript, sink: &str) -> Vec<String> {
         t.stage_entries(sink)
-            .filter(|e| e.call == Call::Push)
+            .filter(|e| e.call == Function::Push)
             .map(|e| e.input.as_ref().unwrap().payload.short())
             .collect()
     }
@@ -301,12 +301,12 @@ mod tests {
         let flush = t
             .entries
             .iter()
-            .position(|e| e.call == Call::Flush)
+            .position(|e| e.call == Function::Flush)
             .unwrap();
         let last_push = t
             .entries
             .iter()
-            .rposition(|e| e.call == Call::Push)
+            .rposition(|e| e.call == Function::Push)
             .unwrap();
         assert!(
             flush < last_push,
@@ -328,7 +328,7 @@ mod tests {
         let tail: Vec<(&str, &str)> = t
             .entries
             .iter()
-            .filter(|e| matches!(e.call, Call::Flush | Call::Ingest | Call::Push))
+            .filter(|e| matches!(e.call, Function::Flush | Function::Ingest | Function::Push))
             .skip(2)
             .map(|e| (e.stage.as_deref().unwrap(), e.call.name()))
             .collect();
@@ -371,7 +371,7 @@ mod tests {
         );
         let routes: Vec<&Vec<String>> = t
             .stage_entries("router")
-            .filter(|e| e.call == Call::Route)
+            .filter(|e| e.call == Function::Route)
             .map(|e| &e.lent_to)
             .collect();
         assert_eq!(routes[1], &["w", "a"]);
@@ -379,7 +379,7 @@ mod tests {
         assert_eq!(
             t.entries
                 .iter()
-                .filter(|e| e.call == Call::Complete)
+                .filter(|e| e.call == Function::Complete)
                 .count(),
             3
         );
@@ -398,7 +398,7 @@ mod tests {
         assert_eq!(t.summary.pauses, 2);
         let notes: Vec<&str> = t
             .stage_entries("words")
-            .filter(|e| e.call == Call::NotifyBackpressure)
+            .filter(|e| e.call == Function::NotifyBackpressure)
             .map(|e| e.argument.as_deref().unwrap())
             .collect();
         assert_eq!(notes, ["pause", "ready", "pause", "ready"]);
@@ -422,7 +422,7 @@ mod tests {
         assert_eq!(delivered(&t, "good"), ["\"a\"", "\"b\""]);
         assert_eq!(
             t.stage_entries("bad")
-                .filter(|e| e.call == Call::Push)
+                .filter(|e| e.call == Function::Push)
                 .count(),
             1
         );

@@ -1,13 +1,14 @@
 //! What a pipeline run reports: per-stage totals, the summary, the transcript.
 
 use serde::{Deserialize, Serialize};
+use torvyn_engine::Function;
 
 use super::StageRole;
 use crate::error::HarnessError;
 use crate::spec::BackendKind;
 use crate::spec::ClockSetting;
 use crate::transcript::{
-    Call, Entry, OutputFormat, Summary, WallStats, mask_times, render_entries, to_json, to_yaml,
+    Entry, OutputFormat, Summary, WallStats, mask_times, render_entries, to_json, to_yaml,
 };
 use torvyn_engine::CompilationStrategy;
 
@@ -230,7 +231,7 @@ impl PipelineTranscript {
     }
 
     /// Whether any entry is a given call.
-    pub fn has_call(&self, call: Call) -> bool {
+    pub fn has_call(&self, call: Function) -> bool {
         self.entries.iter().any(|e| e.call == call)
     }
 }

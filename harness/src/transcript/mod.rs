@@ -12,7 +12,7 @@ mod preview;
 mod render;
 mod summary;
 
-pub use model::{Call, Entry, FailedHostCall, InputSummary, Transcript};
+pub use model::{Entry, FailedHostCall, InputSummary, Transcript};
 pub use outcome::Outcome;
 pub use preview::{PREVIEW_BYTES, PayloadPreview, guest_error_lines, without_backtrace};
 pub(crate) use render::mask_times;

@@ -39,84 +39,6 @@ pub struct Transcript {
     pub summary: Summary,
 }
 
-/// The contract function an entry called.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Call {
-    /// `lifecycle.init`.
-    Init,
-    /// `processor.process`.
-    Process,
-    /// `source.pull`.
-    Pull,
-    /// `sink.push`.
-    Push,
-    /// `source.notify-backpressure`.
-    NotifyBackpressure,
-    /// `sink.complete`.
-    Complete,
-    /// `lifecycle.teardown`.
-    Teardown,
-    /// `filter.evaluate`.
-    Evaluate,
-    /// `router.route`.
-    Route,
-    /// `aggregator.ingest`.
-    Ingest,
-    /// `aggregator.flush`.
-    Flush,
-}
-
-impl Call {
-    /// The entry's call for a call of the engine.
-    pub fn of(call: &torvyn_engine::Call) -> Self {
-        use torvyn_engine::Call as C;
-        match call {
-            C::Init(_) => Self::Init,
-            C::Process(_) => Self::Process,
-            C::Pull => Self::Pull,
-            C::Push(_) => Self::Push,
-            C::NotifyBackpressure(_) => Self::NotifyBackpressure,
-            C::Complete => Self::Complete,
-            C::Teardown => Self::Teardown,
-            C::Evaluate(_) => Self::Evaluate,
-            C::Route(_) => Self::Route,
-            C::Ingest(_) => Self::Ingest,
-            C::Flush => Self::Flush,
-        }
-    }
-
-    /// The contract's name (`notify-backpressure`, ...).
-    pub fn name(self) -> &'static str {
-        self.function().name()
-    }
-
-    /// The engine's function.
-    pub fn function(self) -> Function {
-        match self {
-            Self::Init => Function::Init,
-            Self::Process => Function::Process,
-            Self::Pull => Function::Pull,
-            Self::Push => Function::Push,
-            Self::NotifyBackpressure => Function::NotifyBackpressure,
-            Self::Complete => Function::Complete,
-            Self::Teardown => Function::Teardown,
-            Self::Evaluate => Function::Evaluate,
-            Self::Route => Function::Route,
-            Self::Ingest => Function::Ingest,
-            Self::Flush => Function::Flush,
-        }
-    }
-
-    /// Whether the call carries (or produces) a stream element.
-    pub fn is_element_call(self) -> bool {
-        matches!(
-            self,
-            Self::Process | Self::Pull | Self::Push | Self::Evaluate | Self::Route | Self::Ingest
-        )
-    }
-}
-
 /// One call and what it did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
@@ -126,7 +48,7 @@ pub struct Entry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stage: Option<String>,
     /// The function called.
-    pub call: Call,
+    pub call: Function,
     /// Where the element went next (pipelines only): the stages a filter
     /// passed it to, or a router's ports resolved to stages, each lent the
     /// same buffer (no copy).
@@ -194,7 +116,12 @@ pub(super) fn is_false(v: &bool) -> bool {
 impl Entry {
     /// An entry for `call` with an outcome and metrics; the clock reading,
     /// live resources and guest output are filled in by the caller.
-    pub fn new(index: usize, call: Call, outcome: Outcome, metrics: &InvocationMetrics) -> Self {
+    pub fn new(
+        index: usize,
+        call: Function,
+        outcome: Outcome,
+        metrics: &InvocationMetrics,
+    ) -> Self {
         Self {
             index,
             stage: None,

@@ -1,6 +1,7 @@
 //! Transcripts as YAML, JSON and text, and the forms snapshots compare.
 
 use std::fmt::Write as _;
+use torvyn_engine::Function;
 
 use serde::Serialize;
 
@@ -9,7 +10,7 @@ use crate::spec::BackendKind;
 use crate::spec::ClockSetting;
 use torvyn_engine::CompilationStrategy;
 
-use super::{Call, Entry, FuelStats, Outcome, Transcript};
+use super::{Entry, FuelStats, Outcome, Transcript};
 
 /// How to write a transcript.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -140,7 +141,7 @@ impl Transcript {
 
     /// The one-line outcomes ([`Outcome::short`]) of every `call` call, in
     /// order: what a test asserts a component answered.
-    pub fn outcomes(&self, call: Call) -> Vec<String> {
+    pub fn outcomes(&self, call: Function) -> Vec<String> {
         self.entries
             .iter()
             .filter(|e| e.call == call)

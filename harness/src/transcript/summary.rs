@@ -1,11 +1,12 @@
 //! A run's totals: elements, fuel percentiles, bytes, time.
 
 use std::fmt::Write as _;
+use torvyn_engine::Function;
 
 use serde::{Deserialize, Serialize};
 
 use super::model::is_zero_u64;
-use super::{Call, Entry, Outcome};
+use super::{Entry, Outcome};
 
 /// Fuel per element call: nearest-rank percentiles.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,15 +116,15 @@ impl Summary {
                 Outcome::Flushed { elements } => s.elements_out += elements.len() as u64,
                 _ => {}
             }
-            if !e.call.is_element_call() {
+            if !e.call.carries_element() {
                 continue;
             }
             fuel.push(e.fuel);
-            if e.call != Call::Pull {
+            if e.call != Function::Pull {
                 s.elements_in += 1;
             }
             match &e.outcome {
-                Outcome::Emit { .. } if e.call == Call::Pull => {
+                Outcome::Emit { .. } if e.call == Function::Pull => {
                     s.elements_in += 1;
                     s.elements_out += 1;
                 }
