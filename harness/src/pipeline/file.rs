@@ -149,59 +149,28 @@ impl StageSpec {
     }
 }
 
-/// The role a stage plays.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StageRole {
-    /// Pulled from.
-    Source,
-    /// Processes (`process`): an emitted element goes on.
-    Processor,
-    /// Filters (`evaluate`): a passed element goes on unchanged.
-    Filter,
-    /// Routes (`route`): the element goes to the stages of the ports named.
-    Router,
-    /// Aggregates (`ingest`, then `flush` at the end of the stream).
-    Aggregator,
-    /// Pushed to.
-    Sink,
+/// The role a middle stage plays, read from its exports: processor, else
+/// filter, router, aggregator. (A stage's slot in the file, source, middle
+/// or sink, gives the rest: the graph's [`super::Graph::slots`] hold
+/// `Processor` for every middle stage until its exports are read.)
+pub(super) fn middle_role(roles: torvyn_engine::Roles) -> Option<Role> {
+    [
+        Role::Processor,
+        Role::Filter,
+        Role::Router,
+        Role::Aggregator,
+    ]
+    .into_iter()
+    .find(|r| roles.contains(*r))
 }
 
-impl StageRole {
-    /// `source`, `processor`, `filter`, `router`, `aggregator` or `sink`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Source => "source",
-            Self::Processor => "processor",
-            Self::Filter => "filter",
-            Self::Router => "router",
-            Self::Aggregator => "aggregator",
-            Self::Sink => "sink",
-        }
-    }
-
-    /// The role a middle stage plays, read from its exports: processor,
-    /// else filter, router, aggregator.
-    pub fn middle(roles: torvyn_engine::Roles) -> Option<Self> {
-        [
-            (Role::Processor, Self::Processor),
-            (Role::Filter, Self::Filter),
-            (Role::Router, Self::Router),
-            (Role::Aggregator, Self::Aggregator),
-        ]
-        .into_iter()
-        .find_map(|(r, s)| roles.contains(r).then_some(s))
-    }
-
-    /// The role a stage's slot in the file gives it before its exports are
-    /// read: the source, a middle stage (refined by [`StageRole::middle`])
-    /// or a sink.
-    pub(super) fn slot(self) -> &'static str {
-        match self {
-            Self::Source => "source",
-            Self::Sink => "sink",
-            _ => "middle",
-        }
+/// The name of a stage's slot in the file: `source`, `middle` (refined by
+/// [`middle_role`]) or `sink`.
+pub(super) fn slot_name(slot: Role) -> &'static str {
+    match slot {
+        Role::Source => "source",
+        Role::Sink => "sink",
+        _ => "middle",
     }
 }
 
@@ -319,11 +288,11 @@ impl Pipeline {
 
     /// Every stage with its slot, in file order: the source, the middle
     /// stages, then `sink` and `sinks`.
-    pub(super) fn stages(&self) -> impl Iterator<Item = (StageRole, &StageSpec)> {
-        std::iter::once((StageRole::Source, &self.source))
-            .chain(self.processors.iter().map(|p| (StageRole::Processor, p)))
-            .chain(self.sink.iter().map(|s| (StageRole::Sink, s)))
-            .chain(self.sinks.iter().map(|s| (StageRole::Sink, s)))
+    pub(super) fn stages(&self) -> impl Iterator<Item = (Role, &StageSpec)> {
+        std::iter::once((Role::Source, &self.source))
+            .chain(self.processors.iter().map(|p| (Role::Processor, p)))
+            .chain(self.sink.iter().map(|s| (Role::Sink, s)))
+            .chain(self.sinks.iter().map(|s| (Role::Sink, s)))
     }
 
     /// Every stage, in file order (the source, the middle stages, the

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{Pipeline, StageRole, StageSpec};
+use torvyn_engine::Role;
+
+use super::{Pipeline, StageSpec};
 
 impl Pipeline {
     /// The pipeline's graph: where each stage's elements go, checked
@@ -10,10 +12,10 @@ impl Pipeline {
     /// order. An error says what is wrong and what to write.
     pub fn graph(&self) -> Result<Graph, String> {
         let names = self.stage_names();
-        let slots: Vec<StageRole> = self.stages().map(|(r, _)| r).collect();
+        let slots: Vec<Role> = self.stages().map(|(r, _)| r).collect();
         let specs: Vec<&StageSpec> = self.stages().map(|(_, s)| s).collect();
         let n = names.len();
-        let sinks: Vec<usize> = (0..n).filter(|i| slots[*i] == StageRole::Sink).collect();
+        let sinks: Vec<usize> = (0..n).filter(|i| slots[*i] == Role::Sink).collect();
         if sinks.is_empty() {
             return Err("has no sink; add `sink: {component: ...}` (or `sinks: [...]`)".into());
         }
@@ -35,7 +37,7 @@ impl Pipeline {
         let mut ports: Vec<BTreeMap<String, usize>> = vec![BTreeMap::new(); n];
         for i in 0..n {
             let (spec, name) = (specs[i], &names[i]);
-            if slots[i] == StageRole::Sink {
+            if slots[i] == Role::Sink {
                 if !spec.to.is_empty() || !spec.ports.is_empty() {
                     return Err(format!(
                         "sink `{name}` has `to:` or `ports:`; a sink sends elements nowhere"
@@ -146,7 +148,7 @@ pub struct Graph {
     pub names: Vec<String>,
     /// Each stage's slot in the file: source, middle (reported as
     /// processor until its exports are read) or sink.
-    pub slots: Vec<StageRole>,
+    pub slots: Vec<Role>,
     /// Where each stage's elements go, by index.
     pub edges: Vec<Vec<usize>>,
     /// Routers: port name → stage index.
@@ -165,7 +167,7 @@ impl Graph {
             if stopped[i].is_some() || std::mem::replace(&mut seen[i], true) {
                 continue;
             }
-            if self.slots[i] == StageRole::Sink {
+            if self.slots[i] == Role::Sink {
                 return true;
             }
             stack.extend(&self.edges[i]);

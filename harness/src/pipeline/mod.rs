@@ -84,7 +84,8 @@ mod run;
 
 use std::path::PathBuf;
 
-pub use file::{Pipeline, StageRole, StageSpec};
+pub use file::{Pipeline, StageSpec};
+use file::{middle_role, slot_name};
 pub use graph::Graph;
 pub use report::{PipelineSummary, PipelineTranscript, StageReport};
 pub use run::{run_pipeline, run_pipeline_on, run_pipeline_using, run_pipeline_with};
@@ -314,7 +315,7 @@ mod tests {
         );
         assert!(t.stages.iter().all(|s| s.totals.faults == 0));
         let filter = t.stages.iter().find(|s| s.name == "no-bad").unwrap();
-        assert_eq!(filter.role, StageRole::Filter);
+        assert_eq!(filter.role, Role::Filter);
         assert_eq!(filter.totals.elements_dropped, 1);
     }
 

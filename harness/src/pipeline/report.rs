@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 use torvyn_engine::Function;
 
-use super::StageRole;
 use crate::error::HarnessError;
 use crate::spec::BackendKind;
 use crate::spec::ClockSetting;
@@ -11,6 +10,7 @@ use crate::transcript::{
     Entry, OutputFormat, Summary, WallStats, mask_times, render_entries, to_json, to_yaml,
 };
 use torvyn_engine::CompilationStrategy;
+use torvyn_engine::Role;
 
 fn is_zero(v: &u64) -> bool {
     *v == 0
@@ -24,7 +24,7 @@ pub struct StageReport {
     /// The component.
     pub component: String,
     /// Its role.
-    pub role: StageRole,
+    pub role: Role,
     /// The capabilities granted to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<String>,

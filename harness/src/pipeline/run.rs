@@ -4,12 +4,12 @@ use std::time::Instant;
 
 use torvyn_engine::{
     Answer, BackpressureSignal, Call as EngineCall, ComponentInvoker, ElementMeta, InvokeError,
-    OutputElement, StreamElement, WasmEngine,
+    OutputElement, Role, StreamElement, WasmEngine,
 };
 
 use super::{
     DEFAULT_DRAIN_NS, DEFAULT_MAX_PULLS, Graph, Pipeline, PipelineSummary, PipelineTranscript,
-    StageReport, StageRole, StageSpec,
+    StageReport, StageSpec, middle_role, slot_name,
 };
 use crate::backend::{EngineSettings, SimBackend};
 use crate::error::HarnessError;
@@ -48,7 +48,7 @@ type Instance<B> = <<B as SimBackend>::Engine as WasmEngine>::Instance;
 struct Live<B: SimBackend> {
     name: String,
     spec: StageSpec,
-    role: StageRole,
+    role: Role,
     inst: Instance<B>,
 }
 
@@ -105,12 +105,12 @@ impl<B: SimBackend> Run<'_, B> {
                 run.stopped[i] = fatal(e, seq);
             };
             let call = match st.role {
-                StageRole::Source => unreachable!("nothing flows into the source"),
-                StageRole::Processor => EngineCall::Process(el.clone()),
-                StageRole::Filter => EngineCall::Evaluate(el.clone()),
-                StageRole::Router => EngineCall::Route(el.clone()),
-                StageRole::Aggregator => EngineCall::Ingest(el.clone()),
-                StageRole::Sink => EngineCall::Push(el.clone()),
+                Role::Source | Role::Lifecycle => unreachable!("nothing flows into the source"),
+                Role::Processor => EngineCall::Process(el.clone()),
+                Role::Filter => EngineCall::Evaluate(el.clone()),
+                Role::Router => EngineCall::Route(el.clone()),
+                Role::Aggregator => EngineCall::Ingest(el.clone()),
+                Role::Sink => EngineCall::Push(el.clone()),
             };
             match self.d.call(&mut st.inst, stage, call) {
                 // `process` emitted, or `ingest` made an aggregate ready.
@@ -209,8 +209,8 @@ pub fn run_pipeline_on<B: SimBackend>(
             backend.set_fuel(&mut inst, fuel, &name)?;
         }
         let role = match slot {
-            StageRole::Source | StageRole::Sink => slot,
-            _ => StageRole::middle(inst.roles()).ok_or_else(|| HarnessError::InvalidScenario {
+            Role::Source | Role::Sink => slot,
+            _ => middle_role(inst.roles()).ok_or_else(|| HarnessError::InvalidScenario {
                 scenario: pipeline.name.clone(),
                 problem: format!(
                     "stage `{name}` ({}) exports no role a middle stage plays (its roles: \
@@ -220,7 +220,7 @@ pub fn run_pipeline_on<B: SimBackend>(
                 ),
             })?,
         };
-        let is_router = role == StageRole::Router;
+        let is_router = role == Role::Router;
         let has_ports = !spec.ports.is_empty();
         if is_router != has_ports {
             return Err(HarnessError::InvalidScenario {
@@ -234,7 +234,7 @@ pub fn run_pipeline_on<B: SimBackend>(
                     format!(
                         "stage `{name}` has `ports:` but is a {} ({}), not a router; use `to:`",
                         role.name(),
-                        role.slot()
+                        slot_name(role)
                     )
                 },
             });
@@ -314,7 +314,7 @@ pub fn run_pipeline_on<B: SimBackend>(
     // what it returns flows downstream (into later aggregators too) before
     // any sink completes. Flushed elements get the next sequence numbers.
     for &i in &graph.order {
-        if stages[i].role != StageRole::Aggregator || run.stopped[i].is_some() {
+        if stages[i].role != Role::Aggregator || run.stopped[i].is_some() {
             continue;
         }
         let st = &mut stages[i];
@@ -334,7 +334,7 @@ pub fn run_pipeline_on<B: SimBackend>(
         }
     }
     for &i in &graph.order {
-        if stages[i].role == StageRole::Sink && run.stopped[i].is_none() {
+        if stages[i].role == Role::Sink && run.stopped[i].is_none() {
             let st = &mut stages[i];
             let _ = run
                 .d
