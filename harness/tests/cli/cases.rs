@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use regex::Regex;
 
+use crate::case_file::{Case, Run, Step, parse};
+use crate::normalize::{Vars, normalize};
 use crate::support::{guests_dir, workspace_root};
 
 /// Set (to anything but `0`) to rewrite the blessed outputs from what the
@@ -55,7 +57,10 @@ fn the_docs_pages_the_outputs_cite_exist() {
         LazyLock::new(|| Regex::new(r"docs/[A-Za-z0-9_./-]*[A-Za-z0-9_-]\.md").unwrap());
     let mut cited = 0;
     for file in files_under(&cases_dir()) {
-        if !file.extension().is_some_and(|e| e == "stdout" || e == "stderr") {
+        if !file
+            .extension()
+            .is_some_and(|e| e == "stdout" || e == "stderr")
+        {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap();
@@ -82,8 +87,8 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d)
-            .unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
+        let entries =
+            std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot list {}: {e}", d.display()));
         for entry in entries {
             let path = entry.unwrap().path();
             if path.is_dir() {
@@ -155,250 +160,6 @@ fn run_dir(dir: &Path, bless: bool, filter: Option<&str>) -> Report {
     report
 }
 
-/// A parsed `.t` file.
-#[derive(Debug)]
-struct Case {
-    path: PathBuf,
-    /// The real-toolchain guests it needs (`NEEDS-GUEST`).
-    guests: Vec<String>,
-    steps: Vec<Step>,
-}
-
-/// One step of a case, run in file order.
-#[derive(Debug)]
-enum Step {
-    /// Write a file into the case's temporary directory.
-    File { name: String, contents: Vec<u8> },
-    /// Run `torvyn-sim`.
-    Run(Run),
-    /// Show a file in the blessed stdout.
-    Cat { text: String },
-}
-
-#[derive(Debug)]
-struct Run {
-    /// The line of the `RUN` in the `.t`.
-    line: usize,
-    /// The arguments as written, for the blessed outputs' headers.
-    text: String,
-    words: Vec<String>,
-    stdin: Option<String>,
-    exit: i32,
-    env: Vec<(String, String)>,
-    cwd: Option<String>,
-}
-
-/// Which block the `|` lines that follow add to.
-enum Block {
-    None,
-    File,
-    Stdin,
-}
-
-/// Parses a `.t` file (format: cases/README.md). An error names the file
-/// and line.
-fn parse(path: &Path, text: &str) -> Result<Case, String> {
-    let mut case = Case {
-        path: path.to_path_buf(),
-        guests: Vec::new(),
-        steps: Vec::new(),
-    };
-    let mut block = Block::None;
-    for (k, raw) in text.lines().enumerate() {
-        let line = k + 1;
-        let at = |msg: String| format!("{}:{line}: {msg}", path.display());
-        fn last_run<'a>(
-            steps: &'a mut [Step],
-            what: &str,
-            at: impl Fn(String) -> String,
-        ) -> Result<&'a mut Run, String> {
-            match steps.last_mut() {
-                Some(Step::Run(run)) => Ok(run),
-                _ => Err(at(format!("{what} must follow a RUN line"))),
-            }
-        }
-        if let Some(content) = raw.strip_prefix('|') {
-            let content = match content.strip_prefix(' ') {
-                Some(c) => c,
-                None if content.is_empty() => "",
-                None => return Err(at("a content line is `| TEXT` or `|` alone".into())),
-            };
-            match (&block, case.steps.last_mut()) {
-                (Block::File, Some(Step::File { contents, .. })) => {
-                    contents.extend_from_slice(content.as_bytes());
-                    contents.push(b'\n');
-                }
-                (Block::Stdin, Some(Step::Run(run))) => {
-                    let stdin = run.stdin.get_or_insert_with(String::new);
-                    stdin.push_str(content);
-                    stdin.push('\n');
-                }
-                _ => return Err(at("a `|` line must follow FILE or STDIN".into())),
-            }
-            continue;
-        }
-        block = Block::None;
-        let trimmed = raw.trim();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let (directive, rest) = trimmed.split_once(' ').unwrap_or((trimmed, ""));
-        let rest = rest.trim();
-        match directive {
-            "RUN" => {
-                let words = split_words(rest).map_err(at)?;
-                case.steps.push(Step::Run(Run {
-                    line,
-                    text: rest.to_string(),
-                    words,
-                    stdin: None,
-                    exit: 0,
-                    env: Vec::new(),
-                    cwd: None,
-                }));
-            }
-            "STDIN" => {
-                let run = last_run(&mut case.steps, "STDIN", at)?;
-                if run.stdin.is_some() {
-                    return Err(at("a second STDIN for the same RUN".into()));
-                }
-                run.stdin = Some(String::new());
-                block = Block::Stdin;
-            }
-            "EXIT" => {
-                let code = rest
-                    .parse()
-                    .map_err(|_| at(format!("EXIT takes a number, not `{rest}`")))?;
-                last_run(&mut case.steps, "EXIT", at)?.exit = code;
-            }
-            "ENV" => {
-                let (name, value) = rest
-                    .split_once('=')
-                    .ok_or_else(|| at(format!("ENV takes NAME=VALUE, not `{rest}`")))?;
-                last_run(&mut case.steps, "ENV", at)?
-                    .env
-                    .push((name.to_string(), value.to_string()));
-            }
-            "CD" => last_run(&mut case.steps, "CD", at)?.cwd = Some(rest.to_string()),
-            "FILE" => {
-                let mut words = rest.split_whitespace();
-                let name = words
-                    .next()
-                    .ok_or_else(|| at("FILE takes a file name".into()))?;
-                let contents = match (words.next(), words.next(), words.next()) {
-                    (None, _, _) => {
-                        block = Block::File;
-                        Vec::new()
-                    }
-                    (Some("HEX"), Some(hex), None) => decode_hex(hex).map_err(at)?,
-                    _ => return Err(at("FILE takes NAME, or NAME HEX BYTES".into())),
-                };
-                if name.contains('/') || name.contains("..") {
-                    return Err(at(format!(
-                        "FILE names a file of the case's directory, not a path: `{name}`"
-                    )));
-                }
-                case.steps.push(Step::File {
-                    name: name.to_string(),
-                    contents,
-                });
-            }
-            "CAT" => case.steps.push(Step::Cat {
-                text: rest.to_string(),
-            }),
-            "NEEDS-GUEST" => case.guests.extend(rest.split_whitespace().map(String::from)),
-            _ => {
-                return Err(at(format!(
-                    "unknown directive `{directive}` (RUN, STDIN, EXIT, ENV, CD, FILE, CAT, \
-                     NEEDS-GUEST; cases/README.md)"
-                )));
-            }
-        }
-    }
-    if !case.steps.iter().any(|s| matches!(s, Step::Run(_))) {
-        return Err(format!("{}: no RUN line", path.display()));
-    }
-    Ok(case)
-}
-
-/// Splits a RUN line into words at spaces; text in single quotes is one
-/// word (or part of one), taken literally.
-fn split_words(line: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut quoted = false;
-    for c in line.chars() {
-        match c {
-            '\'' => {
-                quoted = !quoted;
-                in_word = true;
-            }
-            c if c.is_whitespace() && !quoted => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            c => {
-                word.push(c);
-                in_word = true;
-            }
-        }
-    }
-    if quoted {
-        return Err(format!("an unclosed ' in `{line}`"));
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
-}
-
-fn decode_hex(hex: &str) -> Result<Vec<u8>, String> {
-    if hex.len() % 2 != 0 {
-        return Err(format!("odd number of hex digits in `{hex}`"));
-    }
-    (0..hex.len())
-        .step_by(2)
-        .map(|i| {
-            u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| format!("not hex: `{hex}`"))
-        })
-        .collect()
-}
-
-/// The directories a case's text names by variable: `$TMP` (the case's
-/// temporary directory), `$GUESTS` (the real-toolchain guests) and
-/// `$ROOT` (the workspace), in the order outputs are normalized.
-struct Vars {
-    dirs: Vec<(&'static str, PathBuf)>,
-}
-
-impl Vars {
-    fn new(tmp: &Path) -> Vars {
-        Vars {
-            dirs: vec![
-                ("$TMP", tmp.to_path_buf()),
-                ("$GUESTS", guests_dir()),
-                ("$ROOT", workspace_root()),
-            ],
-        }
-    }
-
-    /// `text` with each variable replaced by its directory.
-    fn expand(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for (name, dir) in &self.dirs {
-            out = out.replace(name, &dir.display().to_string());
-        }
-        out
-    }
-
-    fn path(&self, text: &str) -> PathBuf {
-        PathBuf::from(self.expand(text))
-    }
-}
-
 /// Runs a case and compares (or, with `bless`, rewrites) its outputs.
 /// `Ok(false)`: skipped (a guest not built, outside CI).
 fn run_case(case: &Case, bless: bool) -> Result<bool, String> {
@@ -429,7 +190,10 @@ fn run_case(case: &Case, bless: bool) -> Result<bool, String> {
     let mut errors = Vec::new();
     for step in &case.steps {
         match step {
-            Step::File { name: file, contents } => {
+            Step::File {
+                name: file,
+                contents,
+            } => {
                 let contents = match std::str::from_utf8(contents) {
                     Ok(text) => vars.expand(text).into_bytes(),
                     Err(_) => contents.clone(),
@@ -534,6 +298,7 @@ fn execute(run: &Run, vars: &Vars, tmp: &Path) -> Result<std::process::Output, S
         .env_remove("RUST_LOG")
         .env_remove("TORVYN_SIM_SEED")
         .env_remove("TORVYN_FUZZ_DEBUG")
+        .env_remove("CLICOLOR_FORCE")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .stdin(if run.stdin.is_some() {
@@ -566,124 +331,6 @@ fn execute(run: &Run, vars: &Vars, tmp: &Path) -> Result<std::process::Output, S
         .map_err(|e| format!("torvyn-sim: {e}"))
 }
 
-/// A figure the rules replace: kept as printed when it is not a finite
-/// number at least `min` (above it, with `strict`), so a zero rate or a
-/// `NaN` ratio shows in the diff.
-fn figure(text: &str, min: f64, strict: bool) -> bool {
-    match text.replace(' ', "").parse::<f64>() {
-        Ok(v) if v.is_finite() => {
-            if strict {
-                v > min
-            } else {
-                v >= min
-            }
-        }
-        _ => false,
-    }
-}
-
-/// One normalization rule: a pattern, and what its match becomes.
-struct Rule {
-    pattern: Regex,
-    replace: fn(&Captures) -> String,
-}
-
-/// The rules of cases/README.md, in order (the directories come first).
-static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
-    let rule = |pattern: &str, replace: fn(&Captures) -> String| Rule {
-        pattern: Regex::new(pattern).unwrap(),
-        replace,
-    };
-    // A wall-clock duration as the CLI prints it: `940.25 µs`, `6.4 ms`.
-    const DURATION: &str = r"[0-9]+(?:\.[0-9]+)? (?:ns|µs|ms|s)";
-    vec![
-        // Log lines: the timestamp and a span's busy and idle times.
-        rule(
-            r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z",
-            |_| "[timestamp]".into(),
-        ),
-        rule(r"time\.(busy|idle)=[0-9.]+(?:ns|µs|ms|s)", |c| {
-            format!("time.{}=[time]", &c[1])
-        }),
-        // The `wall time` line of a table: its duration and rate.
-        rule(
-            &format!(r"(?m)^wall time +({DURATION})  \(([0-9][0-9 ]*(?:\.[0-9]+)?) ([^)]*)/s\)$"),
-            |c| {
-                let time = c[1].split(' ').next().unwrap();
-                if figure(time, 0.0, false) && figure(&c[2], 0.0, false) {
-                    format!("wall time [time]  ([rate] {}/s)", &c[3])
-                } else {
-                    c[0].to_string()
-                }
-            },
-        ),
-        // bench's table: each side's time per element, their ratio, the
-        // compile line's times.
-        rule(
-            r"(?m)^  ([a-z]+) +([0-9.]+) ns/element$",
-            |c| {
-                if figure(&c[2], 0.0, true) {
-                    format!("  {} [time] ns/element", &c[1])
-                } else {
-                    c[0].to_string()
-                }
-            },
-        ),
-        rule(r"(?m)^  ratio +([0-9.]+) \(", |c| {
-            if figure(&c[1], 0.0, true) {
-                "  ratio [ratio] (".into()
-            } else {
-                c[0].to_string()
-            }
-        }),
-        rule(r"(?m)^  compile +[^\n]*$", |c| {
-            static MS: LazyLock<Regex> =
-                LazyLock::new(|| Regex::new(r" +([0-9]+(?:\.[0-9]+)?) ms\b").unwrap());
-            MS.replace_all(&c[0], |m: &Captures| {
-                if figure(&m[1], 0.0, false) {
-                    " [time]".to_string()
-                } else {
-                    m[0].to_string()
-                }
-            })
-            .into_owned()
-        }),
-        // bench's JSON report: the same figures.
-        rule(
-            r#""(ns_per_element|ratio|ms|other_ms)": ([-0-9.eE+]+|null)"#,
-            |c| {
-                let strict = matches!(&c[1], "ns_per_element" | "ratio");
-                if figure(&c[2], 0.0, strict) {
-                    format!("\"{}\": [{}]", &c[1], if &c[1] == "ratio" { "ratio" } else { "time" })
-                } else {
-                    c[0].to_string()
-                }
-            },
-        ),
-    ]
-});
-
-/// `text` with the case's directories as `$TMP`, `$GUESTS` and `$ROOT`, and
-/// wall-clock figures as placeholders (cases/README.md lists the rules).
-fn normalize(text: &str, vars: &Vars) -> String {
-    let mut out = text.to_string();
-    for (name, dir) in &vars.dirs {
-        let mut forms = vec![dir.display().to_string()];
-        if let Ok(canonical) = dir.canonicalize() {
-            forms.push(canonical.display().to_string());
-        }
-        // The longest form first: one may contain the other.
-        forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
-        for form in forms {
-            out = out.replace(&form, name);
-        }
-    }
-    for rule in RULES.iter() {
-        out = rule.pattern.replace_all(&out, rule.replace).into_owned();
-    }
-    out
-}
-
 /// The runner itself: a case can fail, and says where.
 mod runner {
     use super::*;
@@ -711,7 +358,12 @@ mod runner {
             "$ torvyn-sim --version  [exit 0]\n"
         );
         let again = run_dir(dir.path(), false, None);
-        assert_eq!((again.ran, again.failures.len()), (1, 0), "{:?}", again.failures);
+        assert_eq!(
+            (again.ran, again.failures.len()),
+            (1, 0),
+            "{:?}",
+            again.failures
+        );
 
         // An edited blessed output: a diff naming the file.
         std::fs::write(&stdout, text.replace("torvyn-sim ", "torvyn-other ")).unwrap();
@@ -726,13 +378,18 @@ mod runner {
         assert_eq!(run_dir(dir.path(), false, Some("other/")).ran, 0);
 
         // Another exit code fails, even when blessing.
-        std::fs::write(dir.path().join("topic/version.t"), "RUN --version\nEXIT 2\n").unwrap();
+        std::fs::write(
+            dir.path().join("topic/version.t"),
+            "RUN --version\nEXIT 2\n",
+        )
+        .unwrap();
         let failed = run_dir(dir.path(), true, None);
         let [failure] = &failed.failures[..] else {
             panic!("one failure expected: {:?}", failed.failures)
         };
         assert!(
-            failure.contains("version.t:1: `torvyn-sim --version` exited with 0, the case expects 2"),
+            failure
+                .contains("version.t:1: `torvyn-sim --version` exited with 0, the case expects 2"),
             "{failure}"
         );
 
@@ -770,7 +427,10 @@ mod runner {
         assert!(report.failures.is_empty(), "{:?}", report.failures);
         let stdout = std::fs::read_to_string(dir.path().join("topic/version.stdout")).unwrap();
         assert!(stdout.contains("text: ONE\n") && stdout.contains("text: TWO\n"));
-        assert!(stdout.contains("$ cat $TMP/in.txt\none\n\ntwo\n"), "{stdout}");
+        assert!(
+            stdout.contains("$ cat $TMP/in.txt\none\n\ntwo\n"),
+            "{stdout}"
+        );
         assert!(stdout.contains("FAULT trap"), "stdin: {stdout}");
         let stderr = std::fs::read_to_string(dir.path().join("topic/version.stderr")).unwrap();
         assert!(stderr.contains("guest call faulted"), "ENV: {stderr}");
@@ -779,45 +439,5 @@ mod runner {
             "{stderr}"
         );
         assert!(stderr.contains("core WebAssembly module"), "{stderr}");
-    }
-
-    #[test]
-    fn a_bad_line_is_an_error_naming_the_file_and_line() {
-        let path = Path::new("topic/x.t");
-        let err = parse(path, "RUN demo\nEXPECT 0\n").unwrap_err();
-        assert!(err.starts_with("topic/x.t:2: unknown directive `EXPECT`"), "{err}");
-        let err = parse(path, "# nothing\n").unwrap_err();
-        assert!(err.contains("no RUN line"), "{err}");
-        let err = parse(path, "STDIN\n").unwrap_err();
-        assert!(err.contains("x.t:1: STDIN must follow a RUN line"), "{err}");
-        let err = parse(path, "RUN run 'a b\n").unwrap_err();
-        assert!(err.contains("unclosed '"), "{err}");
-        let case = parse(path, "RUN pipeline --config 'a={\"count\": 4}' x''y\n").unwrap();
-        let Step::Run(run) = &case.steps[0] else {
-            panic!()
-        };
-        assert_eq!(run.words, ["pipeline", "--config", "a={\"count\": 4}", "xy"]);
-    }
-
-    #[test]
-    fn wall_clock_figures_become_placeholders_and_odd_ones_stay() {
-        let vars = Vars::new(Path::new("/tmp/case-dir"));
-        let text = "wall time     940.25 µs  (5 318 elements delivered/s)\n\
-                    engine time   21.86 µs  (228 780 elements delivered/s)\n\
-                    \x20 engine        5702.5 ns/element\n\
-                    \x20 mock          0 ns/element\n\
-                    \x20 ratio          1.033 (engine / baseline)\n\
-                    \x20 compile   6.4 ms: cache miss; written to /tmp/case-dir/c); in 1.0 ms\n\
-                    \"ratio\": NaN, \"ms\": 0.5, \"ns_per_element\": 0.0\n";
-        assert_eq!(
-            normalize(text, &vars),
-            "wall time [time]  ([rate] elements delivered/s)\n\
-             engine time   21.86 µs  (228 780 elements delivered/s)\n\
-             \x20 engine [time] ns/element\n\
-             \x20 mock          0 ns/element\n\
-             \x20 ratio [ratio] (engine / baseline)\n\
-             \x20 compile [time]: cache miss; written to $TMP/c); in [time]\n\
-             \"ratio\": NaN, \"ms\": [time], \"ns_per_element\": 0.0\n"
-        );
     }
 }

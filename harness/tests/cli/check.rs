@@ -214,4 +214,3 @@ fn check_replaces_a_pipeline_stage_by_name() {
         .stderr(predicate::str::contains("counter-source, uppercase, sink"));
     // A stage name the pipeline does not have: cases/check/pipeline.t.
 }
-

@@ -15,8 +15,10 @@
 
 mod bench;
 mod cache;
+mod case_file;
 mod cases;
 mod check;
 mod completions;
 mod guests;
+mod normalize;
 mod support;
