@@ -26,6 +26,9 @@ const FILTER_ENV: &str = "TORVYN_CLI_CASES";
 fn every_case_matches_its_blessed_output() {
     let bless = std::env::var_os(BLESS_ENV).is_some_and(|v| !v.is_empty() && v != "0");
     let filter = std::env::var(FILTER_ENV).ok().filter(|f| !f.is_empty());
+    if bless && let Some(why) = binary_of_another_checkout() {
+        panic!("not blessing: {why}");
+    }
     let report = run_dir(&cases_dir(), bless, filter.as_deref());
     assert!(
         report.ran > 0 || filter.is_some(),
@@ -33,15 +36,42 @@ fn every_case_matches_its_blessed_output() {
         cases_dir().display()
     );
     if !report.failures.is_empty() {
+        let binary = binary_of_another_checkout()
+            .map(|why| format!("\n\nThe outputs may not be this checkout's: {why}"))
+            .unwrap_or_default();
         panic!(
             "{} of {} CLI cases failed:\n\n{}\n\nIf the new output is right, rewrite the blessed \
              files with `BLESS=1 cargo test -p torvyn-harness --test cli cases::` and review \
-             the diff (cases/README.md).",
+             the diff (cases/README.md).{binary}",
             report.failures.len(),
             report.ran,
             report.failures.join("\n\n")
         );
     }
+}
+
+/// Why the `torvyn-sim` this test runs was built from another checkout,
+/// if it was: checkouts sharing a `CARGO_TARGET_DIR` overwrite each other's
+/// `target/debug/torvyn-sim`, and that binary finds its fixtures (and
+/// prints their paths) in the checkout it was built from.
+fn binary_of_another_checkout() -> Option<String> {
+    let bin = env!("CARGO_BIN_EXE_torvyn-sim");
+    let out = Command::new(bin)
+        .args(["--no-cache", "inspect", "uppercase", "--format", "json"])
+        .output()
+        .ok()?;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let origin = Path::new(report["origin"].as_str()?);
+    let origin = origin.canonicalize().unwrap_or(origin.to_path_buf());
+    (!origin.starts_with(workspace_root())).then(|| {
+        format!(
+            "{bin} finds its fixtures at {}, not in this checkout ({}): another checkout \
+             sharing the target directory rebuilt it. `touch harness/src/bin/torvyn-sim.rs` \
+             and run the test again.",
+            origin.display(),
+            workspace_root().display()
+        )
+    })
 }
 
 /// Every page of `docs/` a blessed output cites (a help text, an error
