@@ -1,11 +1,20 @@
-//! What a call returned, as a transcript records it.
+//! What a call returned, as a transcript records it: the snapshot file's
+//! form of an engine [`torvyn_engine::Outcome`].
 
 use serde::{Deserialize, Serialize};
 use torvyn_engine::{Answer, BackpressureSignal, Function, InvokeError, OutputElement};
 
 use super::{PREVIEW_BYTES, PayloadPreview};
 
-/// What a call returned.
+/// What a call returned, in the form snapshot files keep: an engine
+/// [`torvyn_engine::Outcome`] (built from one by [`Outcome::of_answer`] and
+/// [`Outcome::error`]) with each payload shown as a [`PayloadPreview`] and
+/// the names a reader of the file expects, which depend on the function
+/// called: `none` is `pulled-none` for `pull` and `absorbed` for `ingest`,
+/// a verdict is `pass` or `reject`, a signal `backpressure`, and a fault
+/// says whether it poisons. It is not a second model of outcomes: nothing
+/// but a transcript builds one, and its names are the snapshot format's,
+/// kept stable so that snapshot files stay valid.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Outcome {
