@@ -624,7 +624,7 @@ fn a_bad_field_names_its_line_and_the_field_reference() {
     for part in [
         "bad.yaml at line 5",
         "inputs[1].payload: invalid type: map, expected a string",
-        "docs/scenario-reference.md",
+        "docs/src/scenario-reference.md",
     ] {
         assert!(stderr.contains(part), "`{part}` not in {stderr}");
     }
@@ -655,7 +655,7 @@ fn help_lists_examples_and_exit_codes() {
             .args([command, "--help"])
             .assert()
             .success()
-            .stdout(predicate::str::contains("docs/scenario-reference.md"));
+            .stdout(predicate::str::contains("docs/src/scenario-reference.md"));
     }
 }
 

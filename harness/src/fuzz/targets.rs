@@ -1,4 +1,4 @@
-//! The five fuzz targets. Each takes the fuzzer's bytes, builds a case
+//! The six fuzz targets. Each takes the fuzzer's bytes, builds a case
 //! with the generators, runs it and checks the oracles, panicking when one
 //! fails. `fuzz/fuzz_targets/*.rs` call these, and so does the replay test.
 
