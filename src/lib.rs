@@ -132,3 +132,42 @@ pub use world::{CallWorld, WorldInfo, WorldInterface, WorldRead};
 #[cfg(all(doctest, feature = "mock", feature = "wasmtime-backend"))]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// Runs the Rust code blocks of the guide's chapters that use the engine's
+/// API (`docs/src/`) as doc tests. Blocks that need Wasmtime are wrapped in
+/// `#[cfg(feature = "wasmtime-backend")]`, so the mock-only build compiles
+/// them to nothing and runs the rest.
+#[cfg(doctest)]
+pub mod guide {
+    /// docs/src/introduction.md
+    #[doc = include_str!("../docs/src/introduction.md")]
+    pub struct Introduction;
+    /// docs/src/mock.md
+    #[cfg(feature = "mock")]
+    #[doc = include_str!("../docs/src/mock.md")]
+    pub struct Mock;
+    /// docs/src/record-replay.md
+    #[doc = include_str!("../docs/src/record-replay.md")]
+    pub struct RecordReplay;
+    /// docs/src/host-faults.md
+    #[doc = include_str!("../docs/src/host-faults.md")]
+    pub struct HostFaults;
+    /// docs/src/guarantees.md
+    #[doc = include_str!("../docs/src/guarantees.md")]
+    pub struct Guarantees;
+    /// docs/src/extensions.md
+    #[doc = include_str!("../docs/src/extensions.md")]
+    pub struct Extensions;
+    /// docs/src/cache.md
+    #[doc = include_str!("../docs/src/cache.md")]
+    pub struct Cache;
+    /// docs/src/features.md
+    #[doc = include_str!("../docs/src/features.md")]
+    pub struct Features;
+    /// docs/src/benchmarks.md
+    #[doc = include_str!("../docs/src/benchmarks.md")]
+    pub struct Benchmarks;
+    /// docs/src/migrating-from-0.1.md
+    #[doc = include_str!("../docs/src/migrating-from-0.1.md")]
+    pub struct MigratingFrom01;
+}

@@ -30,7 +30,7 @@ pub enum HarnessError {
     /// have the expected fields.
     #[error(
         "invalid {format} in {origin}{}: {message}; every field of scenario and pipeline files, \
-         with its type, default and an example, is in docs/scenario-reference.md",
+         with its type, default and an example, is in docs/src/scenario-reference.md",
         location(*line, *column)
     )]
     Parse {

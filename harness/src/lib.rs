@@ -22,7 +22,7 @@
 //! * [`script`]: scripted mock components written in scenario files.
 //! * [`error`] defines [`HarnessError`], the one error type.
 //! * `fuzz` (with the `wasmtime-backend` feature): generators, oracles and
-//!   the five fuzz targets `fuzz/` wraps for cargo-fuzz, also replayed by
+//!   the six fuzz targets `fuzz/` wraps for cargo-fuzz, also replayed by
 //!   the main test suite.
 //! * `cli` (with the `wasmtime-backend` feature): the `torvyn-sim` command
 //!   line, whose binary is `src/bin/torvyn-sim.rs`.
@@ -79,3 +79,36 @@ pub use error::HarnessError;
 #[cfg(all(doctest, not(feature = "wasmtime-backend")))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
+
+/// Runs the Rust code blocks of the guide's chapters that use the
+/// harness's API (the workspace's `docs/src/`) as doc tests, in every build
+/// (the mock is always built).
+#[cfg(doctest)]
+pub mod guide {
+    /// docs/src/mock.md, the engine's mock API: run here in the mock-only
+    /// build (as README is), by the engine crate's doc tests otherwise.
+    #[cfg(not(feature = "wasmtime-backend"))]
+    #[doc = include_str!("../../docs/src/mock.md")]
+    pub struct Mock;
+    /// docs/src/scenarios.md
+    #[doc = include_str!("../../docs/src/scenarios.md")]
+    pub struct Scenarios;
+    /// docs/src/cli.md
+    #[doc = include_str!("../../docs/src/cli.md")]
+    pub struct Cli;
+    /// docs/src/first-component.md
+    #[doc = include_str!("../../docs/src/first-component.md")]
+    pub struct FirstComponent;
+    /// docs/src/component-authors.md
+    #[doc = include_str!("../../docs/src/component-authors.md")]
+    pub struct ComponentAuthors;
+    /// docs/src/scenario-reference.md
+    #[doc = include_str!("../../docs/src/scenario-reference.md")]
+    pub struct ScenarioReference;
+    /// docs/src/fuzzing.md
+    #[doc = include_str!("../../docs/src/fuzzing.md")]
+    pub struct Fuzzing;
+    /// docs/src/layout.md
+    #[doc = include_str!("../../docs/src/layout.md")]
+    pub struct Layout;
+}

@@ -38,7 +38,7 @@
 //!
 //! Unknown fields are errors, so a typo does not go unnoticed. Every field
 //! of scenario and pipeline files, with its type, default and an example,
-//! is listed in the repository's `docs/scenario-reference.md` (a test keeps
+//! is listed in the repository's `docs/src/scenario-reference.md` (a test keeps
 //! it in step with these types).
 
 use std::path::{Path, PathBuf};

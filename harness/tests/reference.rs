@@ -1,4 +1,4 @@
-//! `docs/scenario-reference.md` against the types it documents.
+//! `docs/src/scenario-reference.md` against the types it documents.
 //!
 //! The names a scenario or pipeline file may use are read from the types
 //! themselves: this test parses `src/` and the engine's `../src/` (with
@@ -30,7 +30,7 @@ fn root() -> PathBuf {
 
 /// The page, or `None` in a packaged crate (it is the workspace's).
 fn page() -> Option<String> {
-    std::fs::read_to_string(root().join("docs/scenario-reference.md")).ok()
+    std::fs::read_to_string(root().join("docs/src/scenario-reference.md")).ok()
 }
 
 /// A struct or enum with `#[derive(Deserialize)]` in `src/`.
@@ -620,7 +620,7 @@ fn every_field_of_the_scenario_and_pipeline_types_has_a_row_and_every_row_a_fiel
     }
     assert!(
         problems.is_empty(),
-        "docs/scenario-reference.md:\n{}",
+        "docs/src/scenario-reference.md:\n{}",
         problems.join("\n")
     );
 }
@@ -651,7 +651,7 @@ fn the_example_files_of_the_reference_load() {
             .take_while(|l| *l != "```")
             .map(|l| format!("{l}\n"))
             .collect();
-        let origin = format!("docs/scenario-reference.md:{}", i + 3);
+        let origin = format!("docs/src/scenario-reference.md:{}", i + 3);
         let result = match kind {
             "scenario" => Scenario::from_yaml_str(&text, &origin).map(drop),
             "pipeline" => Pipeline::from_yaml_str(&text, &origin).map(drop),

@@ -474,31 +474,44 @@ fn the_token_streaming_pipeline_gives_its_three_sentences_on_both_backends() {
 }
 
 #[test]
-fn the_pipeline_examples_in_the_readme_run() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md at the workspace root");
-    let mut examples = Vec::new();
-    let mut block: Option<String> = None;
-    for line in readme.lines() {
-        match &mut block {
-            None if line.trim() == "```yaml" => block = Some(String::new()),
-            Some(text) if line.trim() == "```" => {
-                if text.contains("source:") {
-                    examples.push(text.clone());
-                }
-                block = None;
-            }
-            Some(text) => {
-                text.push_str(line);
-                text.push('\n');
-            }
-            None => {}
+fn the_pipeline_examples_in_the_readme_and_the_guide_run() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut pages = vec![format!("{root}/README.md")];
+    for entry in std::fs::read_dir(format!("{root}/docs/src")).expect("the guide in docs/src") {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            pages.push(path.display().to_string());
         }
     }
-    assert!(!examples.is_empty(), "README shows a pipeline file");
-    for text in &examples {
-        let mut p =
-            Pipeline::from_yaml_str(text, "README.md").unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let mut examples = Vec::new();
+    for page in &pages {
+        let text = std::fs::read_to_string(page).unwrap_or_else(|e| panic!("{page}: {e}"));
+        let mut block: Option<String> = None;
+        for line in text.lines() {
+            match &mut block {
+                None if line.trim() == "```yaml" => block = Some(String::new()),
+                Some(text) if line.trim() == "```" => {
+                    if text.contains("source:") {
+                        examples.push((page.clone(), text.clone()));
+                    }
+                    block = None;
+                }
+                Some(text) => {
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                None => {}
+            }
+        }
+    }
+    assert!(
+        examples
+            .iter()
+            .any(|(page, _)| page.ends_with("extensions.md")),
+        "the extension contracts chapter shows a pipeline file"
+    );
+    for (page, text) in &examples {
+        let mut p = Pipeline::from_yaml_str(text, page).unwrap_or_else(|e| panic!("{e}\n{text}"));
         p.base_dir = Some(pipelines_dir());
         let t = run_pipeline(&p).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert!(t.summary.elements_delivered > 0, "{text}");

@@ -24,7 +24,7 @@
 //!   ([`v2::mock::models::NAMES`]), and 0.1.1's canned behaviour otherwise.
 //!
 //! What 0.1.1 had and this release does differently, and how to move to
-//! 0.2 itself: the repository's `docs/migrating-from-0.1.md`.
+//! 0.2 itself: the repository's `docs/src/migrating-from-0.1.md`.
 //!
 //! # Feature flags
 //! - `wasmtime-backend` (default): the Wasmtime backend.

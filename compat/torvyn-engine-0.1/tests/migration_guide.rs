@@ -1,4 +1,4 @@
-//! The worked port of docs/migrating-from-0.1.md, compiled and run: a
+//! The worked port of docs/src/migrating-from-0.1.md, compiled and run: a
 //! FlowDriver-like loop on the 0.1 traits (`driver_0_1`) and the same loop
 //! ported to the 0.2 traits (`driver_0_2`), over the same components. The
 //! guide shows the text between each `// guide:` marker pair verbatim; a
@@ -216,7 +216,7 @@ fn both_loops_deliver_the_same_elements_and_0_2_reports_the_cost() {
 fn the_guide_shows_both_loops_verbatim() {
     let guide_path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/migrating-from-0.1.md"
+        "/../../docs/src/migrating-from-0.1.md"
     );
     let guide = std::fs::read_to_string(guide_path).expect("the guide");
     let this = include_str!("migration_guide.rs");
@@ -232,7 +232,7 @@ fn the_guide_shows_both_loops_verbatim() {
             .join("\n");
         assert!(
             guide.contains(code.trim_end()),
-            "docs/migrating-from-0.1.md no longer shows the loop `{name}` of \
+            "docs/src/migrating-from-0.1.md no longer shows the loop `{name}` of \
              tests/migration_guide.rs as it is; copy it there again:\n{code}"
         );
     }

@@ -118,7 +118,7 @@ module is componentized for the world its exports imply, or the one a
 `;; world: NAME` line names) or a .wasm component. With --backend mock it is a
 fixture with a mock model (passthrough, uppercase, filter, counter-source,
 sink); a scenario or pipeline file can also script a mock component (`mock:`;
-every field of those files: docs/scenario-reference.md).
+every field of those files: docs/src/scenario-reference.md).
 
 Compiled components are cached on disk, in --cache-dir DIR or else
 $XDG_CACHE_HOME/torvyn or $HOME/.cache/torvyn (created mode 0700; refused if
@@ -206,7 +206,7 @@ elements flow on before the sink completes), each stage's role read from its
 exports. Routers, fan-out and several sinks need a pipeline file (--file),
 where a router's ports are mapped to stages (`ports: {digits: digit-sink}`) and
 any stage can name where its elements go (`to: [a, b]`); every field of a
-pipeline file: docs/scenario-reference.md. Stages are named
+pipeline file: docs/src/scenario-reference.md. Stages are named
 after their components (`-2`, `-3`... when one repeats); --config STAGE=CONFIG
 gives a stage its init config, --grant [STAGE=]NAME a capability.
 
@@ -245,7 +245,8 @@ is accepted too: its `---` header block is skipped. Both sides are compared as
 YAML documents, so formatting differences do not count.
 
 A file with a top-level `source` is a pipeline, any other a scenario. Every
-field of both, with its type, default and an example: docs/scenario-reference.md.
+field of both, with its type, default and an example:
+docs/src/scenario-reference.md.
 
 How: --compare exact compares every field, fuel and engine-clock times
 included; --compare behaviour compares what the component did (calls,
@@ -393,7 +394,7 @@ const RECORD_HELP: &str = "\
 component as the recording did: its role, init config, grants and the recorded
 input elements (text as `payload`, other bytes as `payload_hex`), or for a
 source its pulls and backpressure steps (its fields:
-docs/scenario-reference.md). `torvyn-sim check` then snapshots it:
+docs/src/scenario-reference.md). `torvyn-sim check` then snapshots it:
 
   torvyn-sim record to-scenario words.jsonl --output words.yaml
   torvyn-sim check words.yaml --snapshot words.snap.yaml --update

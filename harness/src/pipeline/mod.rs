@@ -75,7 +75,7 @@
 //! see [`crate::script::MockSpec`]); such a pipeline runs on the mock.
 //!
 //! Every field, with its type, default and an example: the repository's
-//! `docs/scenario-reference.md`.
+//! `docs/src/scenario-reference.md`.
 
 mod file;
 mod graph;
