@@ -72,7 +72,7 @@
 //!
 //! A stage may script a mock component instead of naming a fixture
 //! (`{component: flaky, mock: {process: {cycle: [emit-input, drop]}}}`,
-//! see [`crate::script::MockSpec`]); such a pipeline runs on the mock.
+//! see [`torvyn_engine::mock::MockSpec`]); such a pipeline runs on the mock.
 //!
 //! Every field, with its type, default and an example: the repository's
 //! `docs/scenario-reference.md`.
@@ -90,7 +90,6 @@ use torvyn_engine::{
 use crate::backend::{EngineSettings, SimBackend};
 use crate::error::HarnessError;
 use crate::runner::{Driver, ends_source, fatal, stage_id};
-use crate::script::MockSpec;
 use crate::sim::{DEFAULT_SEED, SimRng};
 use crate::source::ComponentSource;
 use crate::spec::BackendKind;
@@ -100,6 +99,7 @@ use crate::transcript::{
     to_yaml,
 };
 use torvyn_engine::CompilationStrategy;
+use torvyn_engine::mock::MockSpec;
 
 fn is_zero(v: &u64) -> bool {
     *v == 0
@@ -201,7 +201,11 @@ pub struct StageSpec {
     /// scripted component's name).
     pub component: String,
     /// A scripted mock component (mock backend only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "serde_yaml_ng::with::singleton_map_recursive"
+    )]
     pub mock: Option<MockSpec>,
     /// `init(config)`; no `init` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -496,7 +500,7 @@ impl Pipeline {
         }
         for (what, s) in self.stages() {
             if let Some(spec) = &s.mock {
-                spec.validate_on(self.backend)
+                crate::source::check_scripted(spec, self.backend)
                     .map_err(|p| bad(format!("the {} stage's `mock:` {p}", what.name())))?;
             }
         }
