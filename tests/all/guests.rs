@@ -567,7 +567,7 @@ fn python_guests_that_print_answer_when_awaited_inside_tokio() {
 
 /// A guest on its own Wasmtime backend, compiled once into the guests'
 /// disk cache, for calls through the engine's API.
-fn guest_instance(path: &Path, id: &str) -> torvyn_engine::WasmtimeInvoker {
+fn guest_instance(path: &Path, id: &str) -> torvyn_engine::wasmtime::WasmtimeInvoker {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let b = WasmtimeBackend::new(&EngineSettings {
         cache_dir: Some(guests_dir().join("compiled")),
