@@ -162,6 +162,11 @@ impl VirtualTimeSpec {
 }
 
 /// Which host calls a scenario fails (`fail_host_call:`).
+///
+/// Not a copy of `torvyn_engine::HostFaultPlan`: it also names the sweep
+/// (`all`, one run per host call, which no single plan describes), and a
+/// probability is written from 0 to 1 and drawn from the scenario's seed;
+/// [`FailHostCall::plan`] gives the engine's plan for one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FailHostCall {
