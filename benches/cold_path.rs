@@ -20,9 +20,8 @@ use std::time::Duration;
 use common::{engine, fixture};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use torvyn_engine::cache::{CacheConfig, CacheTier, CompiledComponentCache};
-use torvyn_engine::{
-    Clock, CompilationStrategy, ComponentId, PoolingConfig, WasmEngine, WasmtimeEngineConfig,
-};
+use torvyn_engine::wasmtime::{PoolingConfig, WasmtimeEngineConfig};
+use torvyn_engine::{Clock, CompilationStrategy, ComponentId, WasmEngine};
 use torvyn_harness::bench::Baseline;
 
 const FIXTURE: &str = "uppercase";

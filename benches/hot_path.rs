@@ -16,9 +16,8 @@ use std::hint::black_box;
 use common::{CONTENT_TYPE, baseline, element, engine, instance, time_async_process};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use torvyn_engine::VirtualTime;
-use torvyn_engine::{
-    Clock, CompilationStrategy, ComponentInvoker, Limits, ProcessResult, WasmtimeEngineConfig,
-};
+use torvyn_engine::wasmtime::WasmtimeEngineConfig;
+use torvyn_engine::{Clock, CompilationStrategy, ComponentInvoker, Limits, ProcessResult};
 use torvyn_harness::bench::text_payload;
 
 const SIZES: [usize; 3] = [64, 1024, 64 * 1024];

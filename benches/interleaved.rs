@@ -8,7 +8,8 @@
 //! Prints a Markdown table; `benches/report.sh` shows it under the
 //! criterion table. Not a criterion bench: no filter, no baseline saved.
 
-use torvyn_engine::{CompilationStrategy, Limits, WasmtimeEngineConfig};
+use torvyn_engine::wasmtime::WasmtimeEngineConfig;
+use torvyn_engine::{CompilationStrategy, Limits};
 use torvyn_harness::bench::{CompareOptions, compare_with};
 
 fn main() {

@@ -11,7 +11,8 @@ mod common;
 use common::{element, engine, instance, time_async_process};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use torvyn_engine::mock::{JournalMode, MockEngine, MockEngineConfig};
-use torvyn_engine::{Clock, ProcessResult, WasmtimeEngineConfig};
+use torvyn_engine::wasmtime::WasmtimeEngineConfig;
+use torvyn_engine::{Clock, ProcessResult};
 use torvyn_harness::backend::MockBackend;
 use torvyn_harness::bench::text_payload;
 

@@ -13,7 +13,8 @@ mod common;
 use common::{element, engine, instance, time_async_process};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use torvyn_engine::record::{MemoryRecording, RecordOptions, Recorder};
-use torvyn_engine::{Clock, ComponentInvoker, ProcessResult, WasmtimeEngineConfig};
+use torvyn_engine::wasmtime::WasmtimeEngineConfig;
+use torvyn_engine::{Clock, ComponentInvoker, ProcessResult};
 use torvyn_harness::bench::text_payload;
 
 const SIZE: usize = 1024;

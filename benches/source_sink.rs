@@ -12,7 +12,8 @@ use std::hint::black_box;
 
 use common::{CONTENT_TYPE, baseline, element, engine, instance};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use torvyn_engine::{Clock, FlowContext, ProcessResult, WasmtimeEngineConfig};
+use torvyn_engine::wasmtime::WasmtimeEngineConfig;
+use torvyn_engine::{Clock, FlowContext, ProcessResult};
 use torvyn_harness::bench::text_payload;
 
 /// A count no bench run reaches: the source never runs dry, the sink

@@ -25,10 +25,11 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
+use torvyn_engine::wasmtime::WasmtimeInvoker;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     BackpressureSignal, Bytes, CompilationStrategy, ComponentId, ComponentInvoker, FaultKind,
-    ProcessResult, StreamElement, TrapCode, WasmEngine, WasmtimeInvoker,
+    ProcessResult, StreamElement, TrapCode, WasmEngine,
 };
 
 const USAGE: &str = "usage: soak [--elements N | --pipeline --elements N | --storm N] [--winch]";

@@ -38,7 +38,7 @@
 //!   metrics, fault classification, poisoning) over the same host-resource
 //!   rules and the same [`Limits`], so a host tested against the mock sees
 //!   the same behaviour.
-//! - [`cache`]: [`CompiledComponentCache`] over any [`WasmEngine`], a
+//! - [`cache`]: [`cache::CompiledComponentCache`] over any [`WasmEngine`], a
 //!   memory tier and a disk tier keyed by SHA-256 of the component and the
 //!   engine's [`WasmEngine::fingerprint`]. Disk entries are sealed and
 //!   verified before `deserialize` sees a byte.
@@ -100,15 +100,6 @@ pub mod mock;
 #[cfg(feature = "wasmtime-backend")]
 pub mod wasmtime;
 
-#[cfg(feature = "wasmtime-backend")]
-pub use self::wasmtime::{
-    PoolingConfig, UnknownImports, WasmtimeCompiled, WasmtimeEngine, WasmtimeEngineConfig,
-    WasmtimeInvoker,
-};
-pub use cache::{
-    CacheConfig, CacheKey, CacheOutcome, CacheStats, CacheTier, CompiledComponentCache,
-    RejectReason,
-};
 pub use call::{Answer, Call, Outcome};
 pub use clock::{Clock, VirtualTime};
 pub use config::Limits;

@@ -8,9 +8,8 @@ use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use torvyn_engine::wasmtime::WasmtimeEngine;
-use torvyn_engine::{
-    Bytes, Clock, ComponentInvoker, StreamElement, WasmEngine, WasmtimeEngineConfig,
-};
+use torvyn_engine::wasmtime::WasmtimeEngineConfig;
+use torvyn_engine::{Bytes, Clock, ComponentInvoker, StreamElement, WasmEngine};
 use torvyn_harness::backend::{SimBackend, WasmtimeBackend};
 use torvyn_harness::bench::Baseline;
 use torvyn_harness::fixtures::load_fixture;

@@ -10,6 +10,9 @@
 //!   test.
 //! * [`scenario`]: scenario files (YAML or JSON) naming a component, its
 //!   role, config, inputs, fuel and backpressure script.
+//! * [`source`]: where a run's component comes from (a fixture, a file, or
+//!   a scripted mock: `torvyn_engine::mock::MockSpec` in a `mock:`
+//!   section, read by [`source::mock_spec_from_yaml`]).
 //! * [`runner`]: [`runner::run_scenario`] runs a scenario on a fresh engine
 //!   and returns a [`transcript::Transcript`].
 //! * [`pipeline`]: [`pipeline::run_pipeline`] simulates a pipeline graph
@@ -19,7 +22,6 @@
 //! * [`backend`]: the one backend abstraction ([`backend::SimBackend`]) and
 //!   its two implementations, the mock and Wasmtime; [`with_backend!`]
 //!   picks one at run time.
-//! * [`script`]: scripted mock components written in scenario files.
 //! * [`error`] defines [`HarnessError`], the one error type.
 //! * `fuzz` (with the `wasmtime-backend` feature): generators, oracles and
 //!   the six fuzz targets `fuzz/` wraps for cargo-fuzz, also replayed by
@@ -60,7 +62,6 @@ pub mod pipeline;
 pub mod record;
 pub mod runner;
 pub mod scenario;
-pub mod script;
 pub mod sim;
 pub mod snapshot;
 pub mod source;

@@ -34,7 +34,7 @@
 //! On the mock backend (`backend: mock`, or `--backend mock`), `component`
 //! names a fixture with a model (`passthrough`, `uppercase`, `filter`,
 //! `counter-source`, `sink`), or any name when a `mock:` section scripts
-//! the component's responses ([`crate::script::MockSpec`]).
+//! the component's responses ([`torvyn_engine::mock::MockSpec`]).
 //!
 //! Unknown fields are errors, so a typo does not go unnoticed. Every field
 //! of scenario and pipeline files, with its type, default and an example,
@@ -44,13 +44,14 @@
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use torvyn_engine::mock::MockSpec;
 use torvyn_engine::{BackpressureSignal, CompilationStrategy, Role};
 
 use crate::error::HarnessError;
-use crate::script::MockSpec;
 use crate::sim::{DEFAULT_SEED, SimRng};
 use crate::source::ComponentSource;
-use crate::spec::{BackendKind, ClockSetting, VirtualTimeSpec, decode_hex};
+use crate::spec::{BackendKind, ClockSetting, VirtualTimeSpec};
+use torvyn_engine::record::decode_hex;
 
 /// The pull limit of a source scenario that sets none.
 pub const DEFAULT_PULL_LIMIT: u64 = 1000;
@@ -72,8 +73,13 @@ pub struct Scenario {
     /// Relative paths are resolved against the scenario file's directory.
     pub component: String,
     /// A scripted mock component instead of a fixture or file (mock
-    /// backend only); `component` is then its name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// backend only); `component` is then its name. Its enums are one-key
+    /// maps (`{emit: x}`) in YAML as in JSON.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "serde_yaml_ng::with::singleton_map_recursive"
+    )]
     pub mock: Option<MockSpec>,
     /// The role to drive, one of [`DRIVEN_ROLES`] (not `lifecycle`: every
     /// role's run calls `init` and `teardown` around it); default:
@@ -454,7 +460,7 @@ impl Scenario {
             ));
         }
         if let Some(spec) = &self.mock {
-            spec.validate_on(self.backend)
+            crate::source::check_scripted(spec, self.backend)
                 .map_err(|p| bad(format!("`mock:` {p}")))?;
         }
         Ok(())

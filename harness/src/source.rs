@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use torvyn_engine::mock::MockSpec;
+
 use crate::error::HarnessError;
-use crate::script::MockSpec;
+use crate::spec::BackendKind;
 
 /// Where a scenario's component comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -93,4 +95,34 @@ impl ComponentSource {
             Self::Fixture(reference.to_string())
         }
     }
+}
+
+/// A scripted component's spec written in YAML (the body of a `mock:`
+/// section), read as scenario and pipeline files read it (enums as one-key
+/// maps) and checked ([`MockSpec::validate`]); `origin` names it in errors.
+pub fn mock_spec_from_yaml(text: &str, origin: &str) -> Result<MockSpec, HarnessError> {
+    let spec: MockSpec = serde_yaml_ng::with::singleton_map_recursive::deserialize(
+        serde_yaml_ng::Deserializer::from_str(text),
+    )
+    .map_err(|e| HarnessError::yaml(origin, &e))?;
+    spec.validate()
+        .map_err(|problem| HarnessError::InvalidScenario {
+            scenario: origin.to_string(),
+            problem: format!("`mock:` {problem}"),
+        })?;
+    Ok(spec)
+}
+
+/// [`MockSpec::validate`], and that the file's `backend` lets it run: a
+/// scripted component runs only on the mock.
+pub fn check_scripted(spec: &MockSpec, backend: Option<BackendKind>) -> Result<(), String> {
+    spec.validate()?;
+    if backend == Some(BackendKind::Wasmtime) {
+        return Err(
+            "is a scripted component, which runs only on the mock backend; set \
+             `backend: mock` (or leave `backend` out)"
+                .into(),
+        );
+    }
+    Ok(())
 }

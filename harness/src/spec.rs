@@ -161,24 +161,12 @@ impl VirtualTimeSpec {
     }
 }
 
-/// Decodes hex digits, ignoring ASCII whitespace.
-pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
-    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    if !digits.len().is_multiple_of(2) {
-        return Err(format!(
-            "`{text}` has an odd number of hex digits; write two per byte"
-        ));
-    }
-    digits
-        .chunks(2)
-        .map(|pair| {
-            let s = std::str::from_utf8(pair).unwrap_or("??");
-            u8::from_str_radix(s, 16).map_err(|_| format!("`{s}` in `{text}` is not a hex byte"))
-        })
-        .collect()
-}
-
 /// Which host calls a scenario fails (`fail_host_call:`).
+///
+/// Not a copy of `torvyn_engine::HostFaultPlan`: it also names the sweep
+/// (`all`, one run per host call, which no single plan describes), and a
+/// probability is written from 0 to 1 and drawn from the scenario's seed;
+/// [`FailHostCall::plan`] gives the engine's plan for one run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FailHostCall {

@@ -18,7 +18,7 @@ use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend, block_on}
 use torvyn_harness::pipeline::{Pipeline, pipelines_dir, run_pipeline_with};
 use torvyn_harness::runner::{run_scenario, run_scenario_with};
 use torvyn_harness::scenario::{InputElement, Scenario, scenario_files, scenarios_dir};
-use torvyn_harness::script::MockSpec;
+use torvyn_harness::source::mock_spec_from_yaml;
 use torvyn_harness::spec::BackendKind;
 
 /// Whether the mock can run a component named `c` (scripted, or modelled).
@@ -192,7 +192,7 @@ fn a_scripted_component_reads_the_same_from_json() {
 /// An instance, on an engine with `limits`, of the component the `mock:`
 /// body `yaml` describes.
 fn scripted_instance(yaml: &str, limits: Limits) -> MockInvoker {
-    let spec = MockSpec::from_yaml(yaml, "<test>").unwrap();
+    let spec = mock_spec_from_yaml(yaml, "<test>").unwrap();
     let engine = MockEngine::new(MockEngineConfig {
         limits,
         ..MockEngineConfig::seeded(7)
@@ -394,7 +394,7 @@ fn answers_over_the_bounds_are_refused_and_reclaimed() {
 
 #[test]
 fn misplaced_extension_answers_say_what_to_write() {
-    let problem = |yaml: &str| MockSpec::from_yaml(yaml, "<test>").unwrap_err().to_string();
+    let problem = |yaml: &str| mock_spec_from_yaml(yaml, "<test>").unwrap_err().to_string();
     let e = problem("evaluate: {cycle: [emit-input]}\n");
     assert!(
         e.contains("`mock:` `evaluate` cannot answer `emit-input`")

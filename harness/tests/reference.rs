@@ -629,7 +629,7 @@ fn every_field_of_the_scenario_and_pipeline_types_has_a_row_and_every_row_a_fiel
 fn the_example_files_of_the_reference_load() {
     use torvyn_harness::pipeline::Pipeline;
     use torvyn_harness::scenario::Scenario;
-    use torvyn_harness::script::MockSpec;
+    use torvyn_harness::source::mock_spec_from_yaml;
     let Some(page) = page() else {
         eprintln!("skipped: no workspace docs/ next to this package");
         return;
@@ -655,7 +655,7 @@ fn the_example_files_of_the_reference_load() {
         let result = match kind {
             "scenario" => Scenario::from_yaml_str(&text, &origin).map(drop),
             "pipeline" => Pipeline::from_yaml_str(&text, &origin).map(drop),
-            "mock" => MockSpec::from_yaml(&text, &origin).map(drop),
+            "mock" => mock_spec_from_yaml(&text, &origin).map(drop),
             other => panic!("line {}: an example of `{other}`?", i + 1),
         };
         result.unwrap_or_else(|e| panic!("{e}"));

@@ -8,7 +8,8 @@
 //! store as real guests, cost modelled fuel on the same clock, poison the
 //! instance on the same faults, and are written to a [`Journal`] that
 //! [`Expectations`] are verified against. [`models`] has models of the
-//! benign fixtures, checked differentially against them.
+//! benign fixtures, checked differentially against them. With the `serde`
+//! feature, `MockSpec` is the file form of a scripted component.
 
 mod engine;
 mod faults;
@@ -17,6 +18,8 @@ mod journal;
 mod model;
 pub mod models;
 mod script;
+#[cfg(feature = "serde")]
+mod spec;
 
 pub use engine::{MockCompiled, MockEngine, MockEngineConfig};
 pub use faults::{ColdFaults, CostModel, DeserializeFailure, FailOn};
@@ -30,3 +33,5 @@ pub use model::{
     ModelElement, MutBuf, PendingOutput,
 };
 pub use script::{Response, Script, ScriptMode, ScriptedOutput, Scripts};
+#[cfg(feature = "serde")]
+pub use spec::{EmitSpec, MockSpec, ResponseSpec, ScriptSpec};

@@ -425,3 +425,21 @@ pub fn hex(bytes: &[u8]) -> String {
     }
     s
 }
+
+/// The bytes of hex digits (either case; ASCII whitespace between them is
+/// ignored), or what is wrong with them. The inverse of [`hex`].
+pub fn decode_hex(text: &str) -> Result<Vec<u8>, String> {
+    let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if !digits.len().is_multiple_of(2) {
+        return Err(format!(
+            "`{text}` has an odd number of hex digits; write two per byte"
+        ));
+    }
+    digits
+        .chunks(2)
+        .map(|pair| {
+            let s = std::str::from_utf8(pair).unwrap_or("??");
+            u8::from_str_radix(s, 16).map_err(|_| format!("`{s}` in `{text}` is not a hex byte"))
+        })
+        .collect()
+}

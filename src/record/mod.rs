@@ -78,7 +78,7 @@ mod write;
 pub use format::{
     CallRecord, ComponentInfo, End, FORMAT_NAME, FORMAT_VERSION, Header, OLDEST_VERSION, Payload,
     PayloadMode, RecordedContext, RecordedElement, RecordedMetrics, RecordedOutcome,
-    RecordedOutput, Recording, hex, sha256,
+    RecordedOutput, Recording, decode_hex, hex, sha256,
 };
 pub use read::{ReadOptions, RecordingError};
 pub use recorder::{

@@ -13,10 +13,12 @@ mod exports;
 mod host;
 mod invoker;
 mod limiter;
+mod stubs;
 mod ticker;
 mod wasi;
 mod wasi_io;
 
 pub use config::{PoolingConfig, UnknownImports, WasmtimeEngineConfig};
-pub use engine::{WasmtimeCompiled, WasmtimeEngine, codegen_config, define_stubs};
+pub use engine::{WasmtimeCompiled, WasmtimeEngine, codegen_config};
 pub use invoker::WasmtimeInvoker;
+pub use stubs::define_stubs;

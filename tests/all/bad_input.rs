@@ -14,11 +14,11 @@
 
 use std::time::Duration;
 
+use torvyn_engine::wasmtime::PoolingConfig;
 use torvyn_engine::wasmtime::{UnknownImports, WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     BackpressureSignal, CompilationStrategy, ComponentId, ComponentInvoker, EngineError, FaultKind,
-    FlowContext, InvokeError, Limits, PoolingConfig, ProcessResult, StreamElement, TrapCode,
-    WasmEngine,
+    FlowContext, InvokeError, Limits, ProcessResult, StreamElement, TrapCode, WasmEngine,
 };
 use torvyn_harness::sim::{ReplayGuard, SimRng, seed_from_env};
 

@@ -1,10 +1,11 @@
 //! Compile, link, serialize, deserialize, instantiate and configure: each
 //! bad input gets a clear error.
 
+use torvyn_engine::wasmtime::PoolingConfig;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    CompilationStrategy, ComponentId, ComponentInvoker, EngineError, Limits, PoolingConfig,
-    ProcessResult, StreamElement, WasmEngine,
+    CompilationStrategy, ComponentId, ComponentInvoker, EngineError, Limits, ProcessResult,
+    StreamElement, WasmEngine,
 };
 
 use crate::support::{STRATEGIES, compile_on, engine, ok};

@@ -16,8 +16,8 @@ use torvyn_engine::{
     Limits, ProcessError, ProcessResult, Role, Roles, StreamElement, TrapCode, WasmEngine,
 };
 use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend, WasmtimeBackend};
-use torvyn_harness::script::MockSpec;
 use torvyn_harness::source::ComponentSource;
+use torvyn_harness::source::mock_spec_from_yaml;
 use torvyn_harness::spec::BackendKind;
 use torvyn_harness::spec::ClockSetting;
 
@@ -118,7 +118,7 @@ fn backend_with<B: Conformance>(limits: Limits) -> B {
 /// or one registered by [`Conformance::register_stand_ins`].
 fn compile<B: SimBackend>(b: &B, name: &str) -> Compiled<B> {
     let scripted = |yaml: &str| {
-        let spec = MockSpec::from_yaml(yaml, name).unwrap();
+        let spec = mock_spec_from_yaml(yaml, name).unwrap();
         ComponentSource::Scripted(Box::new(spec))
     };
     let source = match (B::KIND, name) {

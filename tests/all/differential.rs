@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use proptest::prelude::*;
 use torvyn_engine::mock::MockInvoker;
+use torvyn_engine::wasmtime::WasmtimeInvoker;
 use torvyn_engine::{
     BackpressureSignal, Clock, CompilationStrategy, ComponentInvoker, FlowContext, Invocation,
-    StreamElement, WasmtimeInvoker,
+    StreamElement,
 };
 use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend, WasmtimeBackend};
 use torvyn_harness::fuzz::oracle::Observed;

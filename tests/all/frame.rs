@@ -137,7 +137,10 @@ fn mock_engine(config: MockEngineConfig) -> MockEngine {
     MockEngine::with_models(config, virtual_clock()).unwrap()
 }
 
-fn wasmtime_instance(engine: &WasmtimeEngine, fixture: &str) -> torvyn_engine::WasmtimeInvoker {
+fn wasmtime_instance(
+    engine: &WasmtimeEngine,
+    fixture: &str,
+) -> torvyn_engine::wasmtime::WasmtimeInvoker {
     let compiled = crate::support::compile_on(engine, fixture);
     engine
         .instantiate(&compiled, ComponentId::new(fixture))
@@ -217,7 +220,7 @@ fn the_same_call_fills_the_same_metrics_on_both_backends() {
 
 struct Spinners {
     real_engine: WasmtimeEngine,
-    real: torvyn_engine::WasmtimeInvoker,
+    real: torvyn_engine::wasmtime::WasmtimeInvoker,
     mock_engine: MockEngine,
     mock: torvyn_engine::mock::MockInvoker,
 }
@@ -484,7 +487,7 @@ trait PoisonProbe {
     fn first_poison(&self) -> Option<&torvyn_engine::Fault>;
 }
 
-impl PoisonProbe for torvyn_engine::WasmtimeInvoker {
+impl PoisonProbe for torvyn_engine::wasmtime::WasmtimeInvoker {
     fn call(&mut self, seq: u64) -> Invocation<torvyn_engine::ProcessResult> {
         self.process_sync(element(seq, b"x"))
     }

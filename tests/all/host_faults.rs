@@ -2,10 +2,11 @@
 //! way on Wasmtime and on the mock, and nothing is lost or leaked.
 
 use torvyn_engine::mock::MockInvoker;
+use torvyn_engine::wasmtime::WasmtimeInvoker;
 use torvyn_engine::{
     CompilationStrategy, ComponentId, ComponentInvoker, FaultKind, FlowContext, HostFaultPlan,
     HostFunction, InstanceOptions, Invocation, InvokeError, ProcessResult, StreamElement,
-    WasmEngine, WasmtimeInvoker,
+    WasmEngine,
 };
 use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend};
 use torvyn_harness::fuzz::oracle::Observed;

@@ -15,11 +15,12 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
+use torvyn_engine::wasmtime::WasmtimeInvoker;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     BackpressureSignal, CompilationStrategy, ComponentId, ComponentInvoker, ContractViolation,
     EngineError, Fault, FaultKind, Invocation, InvocationMetrics, InvokeError, Limits,
-    ProcessResult, StreamElement, TrapCode, WasmEngine, WasmtimeInvoker,
+    ProcessResult, StreamElement, TrapCode, WasmEngine,
 };
 
 use crate::support::{self, STRATEGIES};

@@ -65,7 +65,7 @@ fn uppercase_with(extra: usize, tweak: u32) -> Vec<u8> {
 fn compile(
     engine: &WasmtimeEngine,
     bytes: &[u8],
-) -> (torvyn_engine::WasmtimeCompiled, IncrementalStats) {
+) -> (torvyn_engine::wasmtime::WasmtimeCompiled, IncrementalStats) {
     let before = engine.incremental_stats().unwrap();
     let compiled = engine.compile(bytes).unwrap();
     (compiled, engine.incremental_stats().unwrap().since(&before))
@@ -74,7 +74,10 @@ fn compile(
 /// Checks that `compiled` (uppercase, with or without extra functions)
 /// uppercases.
 #[track_caller]
-fn assert_upper_runs(engine: &WasmtimeEngine, compiled: &torvyn_engine::WasmtimeCompiled) {
+fn assert_upper_runs(
+    engine: &WasmtimeEngine,
+    compiled: &torvyn_engine::wasmtime::WasmtimeCompiled,
+) {
     let mut inst = engine
         .instantiate(compiled, ComponentId::new("upper"))
         .unwrap();

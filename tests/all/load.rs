@@ -12,9 +12,10 @@ use std::collections::HashSet;
 use std::process::Command;
 use std::time::Instant;
 
+use torvyn_engine::wasmtime::WasmtimeInvoker;
 use torvyn_engine::{
     CompilationStrategy, ComponentId, ComponentInvoker, FaultKind, InvocationMetrics, InvokeError,
-    ProcessResult, StreamElement, TrapCode, WasmEngine, WasmtimeInvoker,
+    ProcessResult, StreamElement, TrapCode, WasmEngine,
 };
 use torvyn_harness::sim::SimRng;
 

@@ -124,7 +124,7 @@ fn filter_drops_odd_sequences() {
     }
 }
 
-fn pull_text(src: &mut torvyn_engine::WasmtimeInvoker) -> Option<String> {
+fn pull_text(src: &mut torvyn_engine::wasmtime::WasmtimeInvoker) -> Option<String> {
     let call = src.pull_sync();
     ok(call, src).map(|out| {
         assert_eq!(out.meta.content_type, "text/plain");

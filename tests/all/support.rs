@@ -53,7 +53,10 @@ pub fn compile_on(engine: &WasmtimeEngine, fixture: &str) -> WasmtimeCompiled {
 }
 
 /// A fresh instance of `fixture` on the shared engine for `strategy`.
-pub fn instance(strategy: CompilationStrategy, fixture: &str) -> torvyn_engine::WasmtimeInvoker {
+pub fn instance(
+    strategy: CompilationStrategy,
+    fixture: &str,
+) -> torvyn_engine::wasmtime::WasmtimeInvoker {
     engine(strategy)
         .instantiate(&compiled(strategy, fixture), ComponentId::new(fixture))
         .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"))

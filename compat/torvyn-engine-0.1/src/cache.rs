@@ -6,7 +6,7 @@
 //! `unsafe` `deserialize_component` sees a byte; a file that fails the
 //! check, or that the engine finds incompatible or damaged, is deleted and
 //! the component compiled again. 0.1.1 handed the file to the engine
-//! unchecked. (0.2 has its own cache, `v2::CompiledComponentCache`, over 0.2
+//! unchecked. (0.2 has its own cache, `v2::cache::CompiledComponentCache`, over 0.2
 //! engines; this one takes any engine implementing the 0.1 trait.)
 
 use std::collections::HashMap;

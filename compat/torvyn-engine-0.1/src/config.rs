@@ -132,8 +132,8 @@ impl WasmtimeEngineConfig {
     /// (`unknown_imports`). To change those, change the result and build
     /// the engine with [`crate::WasmtimeEngine::from_v2`].
     #[cfg(feature = "wasmtime-backend")]
-    pub fn to_v2(&self) -> v2::WasmtimeEngineConfig {
-        let mut config = v2::WasmtimeEngineConfig::default();
+    pub fn to_v2(&self) -> v2::wasmtime::WasmtimeEngineConfig {
+        let mut config = v2::wasmtime::WasmtimeEngineConfig::default();
         config.limits.fuel_enabled = self.fuel_enabled;
         config.limits.fuel_per_call = self.default_fuel;
         config.limits.max_memory_bytes = self.max_memory_bytes as u64;
@@ -154,7 +154,7 @@ impl WasmtimeEngineConfig {
     /// [`WasmtimeEngineConfig::to_v2`]; fields 0.1 does not use keep their
     /// defaults).
     #[cfg(feature = "wasmtime-backend")]
-    pub fn from_v2(config: &v2::WasmtimeEngineConfig) -> Self {
+    pub fn from_v2(config: &v2::wasmtime::WasmtimeEngineConfig) -> Self {
         Self {
             fuel_enabled: config.limits.fuel_enabled,
             default_fuel: config.limits.fuel_per_call,

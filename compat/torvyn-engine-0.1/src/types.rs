@@ -23,7 +23,7 @@ pub struct CompiledComponent {
 #[derive(Clone)]
 pub(crate) enum CompiledComponentInner {
     #[cfg(feature = "wasmtime-backend")]
-    Wasmtime(v2::WasmtimeCompiled),
+    Wasmtime(v2::wasmtime::WasmtimeCompiled),
     #[cfg(feature = "mock")]
     Mock(MockCompiledComponent),
     /// A compiled component of no backend (a build without either one).

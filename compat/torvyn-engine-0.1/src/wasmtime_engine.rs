@@ -27,7 +27,7 @@ use crate::types::{
 /// them.
 static NEXT_ENGINE: AtomicU64 = AtomicU64::new(1);
 
-/// A Wasmtime-backed engine: 0.2's [`v2::WasmtimeEngine`] behind the 0.1
+/// A Wasmtime-backed engine: 0.2's [`v2::wasmtime::WasmtimeEngine`] behind the 0.1
 /// API.
 ///
 /// ```no_run
@@ -38,7 +38,7 @@ static NEXT_ENGINE: AtomicU64 = AtomicU64::new(1);
 /// # Ok::<(), torvyn_engine::EngineError>(())
 /// ```
 pub struct WasmtimeEngine {
-    engine: v2::WasmtimeEngine,
+    engine: v2::wasmtime::WasmtimeEngine,
     config: WasmtimeEngineConfig,
     id: u64,
     outputs: GuestOutputs,
@@ -58,10 +58,11 @@ impl WasmtimeEngine {
                 reason: format!("invalid engine configuration: {}", problems.join("; ")),
             });
         }
-        let engine =
-            v2::WasmtimeEngine::new(config.to_v2()).map_err(|e| EngineError::Internal {
+        let engine = v2::wasmtime::WasmtimeEngine::new(config.to_v2()).map_err(|e| {
+            EngineError::Internal {
                 reason: e.to_string(),
-            })?;
+            }
+        })?;
         Ok(Self::wrap(engine, config))
     }
 
@@ -75,16 +76,16 @@ impl WasmtimeEngine {
     ///
     /// let mut config = WasmtimeEngineConfig::default().to_v2();
     /// config.limits.call_deadline = Some(Duration::from_millis(500));
-    /// config.unknown_imports = v2::UnknownImports::Trap;
-    /// let engine = WasmtimeEngine::from_v2(v2::WasmtimeEngine::new(config)?);
+    /// config.unknown_imports = v2::wasmtime::UnknownImports::Trap;
+    /// let engine = WasmtimeEngine::from_v2(v2::wasmtime::WasmtimeEngine::new(config)?);
     /// # Ok::<(), v2::EngineError>(())
     /// ```
-    pub fn from_v2(engine: v2::WasmtimeEngine) -> Self {
+    pub fn from_v2(engine: v2::wasmtime::WasmtimeEngine) -> Self {
         let config = WasmtimeEngineConfig::from_v2(engine.config());
         Self::wrap(engine, config)
     }
 
-    fn wrap(engine: v2::WasmtimeEngine, config: WasmtimeEngineConfig) -> Self {
+    fn wrap(engine: v2::wasmtime::WasmtimeEngine, config: WasmtimeEngineConfig) -> Self {
         let cap = engine.config().max_captured_output;
         Self {
             engine,
@@ -122,7 +123,7 @@ impl WasmtimeEngine {
 
     /// The 0.2 engine underneath.
     #[inline]
-    pub fn v2(&self) -> &v2::WasmtimeEngine {
+    pub fn v2(&self) -> &v2::wasmtime::WasmtimeEngine {
         &self.engine
     }
 
@@ -297,7 +298,7 @@ fn wasmtime_instance(
 
 /// A live 0.2 instance and where its output goes.
 pub(crate) struct WasmtimeInstance {
-    pub invoker: v2::WasmtimeInvoker,
+    pub invoker: v2::wasmtime::WasmtimeInvoker,
     outputs: GuestOutputs,
     pub component_id: ComponentId,
 }

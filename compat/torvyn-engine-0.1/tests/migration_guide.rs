@@ -175,7 +175,9 @@ fn both_loops_deliver_the_same_elements_and_0_2_reports_the_cost() {
 
         // 0.2: each instance is its own invoker.
         use torvyn_engine::v2::{self, ComponentInvoker as _, WasmEngine as _};
-        let engine = v2::WasmtimeEngine::new(v2::WasmtimeEngineConfig::default()).expect("valid");
+        let engine =
+            v2::wasmtime::WasmtimeEngine::new(v2::wasmtime::WasmtimeEngineConfig::default())
+                .expect("valid");
         let instance = |name: &str, config: &str| {
             let compiled = engine.compile(&fixture(name)).expect(name);
             let mut i = engine

@@ -1,7 +1,7 @@
 //! [`MockBackend`]: the harness on the mock engine. A fixture name runs
 //! the fixture's model (`torvyn_engine::mock::models`); a `mock:` section
 //! in a scenario or pipeline stage runs a scripted component
-//! ([`crate::script::MockSpec`]). WebAssembly files are refused with a
+//! ([`torvyn_engine::mock::MockSpec`]). WebAssembly files are refused with a
 //! message that says which backend runs them.
 //!
 //! Built in every configuration of the harness: it compiles no Wasmtime.

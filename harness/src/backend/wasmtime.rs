@@ -14,9 +14,8 @@ use torvyn_engine::cache::{
     CacheConfig, CacheTier, CompiledComponentCache, DEFAULT_MAX_DISK_BYTES, IncrementalCacheConfig,
 };
 use torvyn_engine::wasmtime::{UnknownImports, WasmtimeEngine, WasmtimeEngineConfig};
-use torvyn_engine::{
-    Clock, EngineError, GuestOutput, RandomSource, WasmtimeCompiled, WasmtimeInvoker,
-};
+use torvyn_engine::wasmtime::{WasmtimeCompiled, WasmtimeInvoker};
+use torvyn_engine::{Clock, EngineError, GuestOutput, RandomSource};
 
 use super::{EngineSettings, SimBackend};
 use crate::error::HarnessError;

@@ -9,8 +9,9 @@
 
 use std::fmt;
 
+use torvyn_engine::wasmtime::{WasmtimeCompiled, WasmtimeEngineConfig};
 use torvyn_engine::wasmtime::{WasmtimeEngine, define_stubs};
-use torvyn_engine::{Role, WasmEngine, WasmtimeCompiled, WasmtimeEngineConfig};
+use torvyn_engine::{Role, WasmEngine};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{
     Component, HasSelf, InstancePre, Linker, Resource, ResourceTable, ResourceType,

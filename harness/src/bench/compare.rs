@@ -9,9 +9,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use torvyn_engine::mock::{JournalMode, MockEngineConfig, MockInvoker};
-use torvyn_engine::{
-    Bytes, ComponentId, ContentType, InvokeError, Role, WasmEngine, WasmtimeEngineConfig,
-};
+use torvyn_engine::wasmtime::WasmtimeEngineConfig;
+use torvyn_engine::{Bytes, ComponentId, ContentType, InvokeError, Role, WasmEngine};
 
 use super::side::{BaselineDriver, Drive, Driver, EngineDriver, OtherSide, Side, Stop};
 use super::{
@@ -98,7 +97,7 @@ pub struct CompareOptions {
     /// alternating which goes first. The figures are the medians.
     pub rounds: u32,
     /// The engine configuration; the baseline copies its code-generation
-    /// settings (and, with [`torvyn_engine::UnknownImports::Trap`], stubs
+    /// settings (and, with [`torvyn_engine::wasmtime::UnknownImports::Trap`], stubs
     /// the imports it lacks as the engine does), the mock its limits.
     pub config: WasmtimeEngineConfig,
     /// What the engine is measured against.

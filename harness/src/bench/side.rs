@@ -11,7 +11,8 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use torvyn_engine::mock::MockInvoker;
-use torvyn_engine::{InvokeError, ProcessResult, StreamElement, WasmtimeInvoker};
+use torvyn_engine::wasmtime::WasmtimeInvoker;
+use torvyn_engine::{InvokeError, ProcessResult, StreamElement};
 
 use super::{BaselineCallError, BaselineInstance, BenchInput, Sent};
 

@@ -24,8 +24,8 @@ use crate::bench::{
     compare_with,
 };
 use crate::spec::BackendKind;
-use torvyn_engine::WasmtimeEngineConfig;
 use torvyn_engine::wasmtime::UnknownImports;
+use torvyn_engine::wasmtime::WasmtimeEngineConfig;
 
 /// Runs the comparison and prints its report; `verbose` (`-v`) shows a
 /// trap's whole backtrace in the error.

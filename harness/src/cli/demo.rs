@@ -8,7 +8,8 @@
 //! Wasmtime backend.
 
 use torvyn_engine::wasmtime::WasmtimeEngine;
-use torvyn_engine::{Clock, GuestOutput, WasmtimeCompiled, WasmtimeInvoker};
+use torvyn_engine::wasmtime::{WasmtimeCompiled, WasmtimeInvoker};
+use torvyn_engine::{Clock, GuestOutput};
 
 use super::cache::CacheChoice;
 use super::error::CliError;

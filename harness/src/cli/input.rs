@@ -25,7 +25,7 @@ use serde_json::value::RawValue;
 
 use super::error::CliError;
 use crate::scenario::InputElement;
-use crate::spec::decode_hex;
+use torvyn_engine::record::decode_hex;
 
 /// How an input file was read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

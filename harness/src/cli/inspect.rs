@@ -12,7 +12,8 @@
 use std::fmt::Write as _;
 
 use serde::Serialize;
-use torvyn_engine::{EngineError, Role, Roles, WasmtimeCompiled, World};
+use torvyn_engine::wasmtime::WasmtimeCompiled;
+use torvyn_engine::{EngineError, Role, Roles, World};
 
 use super::cache::CacheChoice;
 use super::error::CliError;

@@ -35,6 +35,7 @@ pub mod check;
 pub mod demo;
 pub mod error;
 pub mod fail_on;
+mod help;
 pub mod input;
 pub mod inspect;
 pub mod pipeline;

@@ -299,7 +299,7 @@ pub fn check_entry(engine: EntryEngine, case: &EntryCase) {
         let component = torvyn_engine::mock::MockEngine::component_bytes("passthrough");
         Mutex::new(EntryBench::new(engine, component))
     });
-    static WASMTIME: Bench<torvyn_engine::WasmtimeEngine> = LazyLock::new(|| {
+    static WASMTIME: Bench<torvyn_engine::wasmtime::WasmtimeEngine> = LazyLock::new(|| {
         let engine = super::world::engine(super::world::Setup::Winch).clone();
         let component = crate::fixtures::load_fixture("passthrough").expect("fixture");
         Mutex::new(EntryBench::new(engine, component))

@@ -15,10 +15,9 @@ use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 use torvyn_engine::Clock;
 
 use torvyn_engine::mock::MockCompiled;
+use torvyn_engine::wasmtime::{PoolingConfig, WasmtimeCompiled};
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
-use torvyn_engine::{
-    CompilationStrategy, Limits, PoolingConfig, RandomSource, WasmEngine, WasmtimeCompiled,
-};
+use torvyn_engine::{CompilationStrategy, Limits, RandomSource, WasmEngine};
 
 use crate::backend::{EngineSettings, MockBackend, SimBackend, WasmtimeBackend};
 use crate::source::ComponentSource;

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use torvyn_engine::Role;
+use torvyn_engine::mock::MockSpec;
 
 use crate::backend::EngineSettings;
 use crate::error::HarnessError;
 use crate::runner::stage_id;
-use crate::script::MockSpec;
 use crate::sim::DEFAULT_SEED;
 use crate::source::ComponentSource;
 use crate::spec::BackendKind;
@@ -105,7 +105,11 @@ pub struct StageSpec {
     /// scripted component's name).
     pub component: String,
     /// A scripted mock component (mock backend only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "serde_yaml_ng::with::singleton_map_recursive"
+    )]
     pub mock: Option<MockSpec>,
     /// `init(config)`; no `init` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -279,7 +283,7 @@ impl Pipeline {
         }
         for (what, s) in self.stages() {
             if let Some(spec) = &s.mock {
-                spec.validate_on(self.backend)
+                crate::source::check_scripted(spec, self.backend)
                     .map_err(|p| bad(format!("the {} stage's `mock:` {p}", what.name())))?;
             }
         }

@@ -72,7 +72,7 @@
 //!
 //! A stage may script a mock component instead of naming a fixture
 //! (`{component: flaky, mock: {process: {cycle: [emit-input, drop]}}}`,
-//! see [`crate::script::MockSpec`]); such a pipeline runs on the mock.
+//! see [`torvyn_engine::mock::MockSpec`]); such a pipeline runs on the mock.
 //!
 //! Every field, with its type, default and an example: the repository's
 //! `docs/src/scenario-reference.md`.

@@ -15,10 +15,10 @@ use torvyn_engine::cache::{
     CacheConfig, CacheKey, CacheTier, CompiledComponentCache, DiskUsage, FORMAT_VERSION,
     HEADER_LEN, MAGIC, RejectReason, clear_disk, disk_usage,
 };
+use torvyn_engine::wasmtime::WasmtimeInvoker;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    CompilationStrategy, ComponentId, EngineError, Limits, ProcessResult, StreamElement,
-    WasmEngine, WasmtimeInvoker,
+    CompilationStrategy, ComponentId, EngineError, Limits, ProcessResult, StreamElement, WasmEngine,
 };
 use torvyn_harness::fuzz::spy::{HeldCompile, SpyEngine};
 

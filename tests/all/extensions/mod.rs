@@ -9,12 +9,12 @@ use proptest::prelude::*;
 use torvyn_engine::mock::{
     MockBuilder, MockEngine, MockEngineConfig, MockInvoker, PendingOutput, models,
 };
+use torvyn_engine::wasmtime::WasmtimeInvoker;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
     AnswerLimit, BackpressureSignal, Clock, CompilationStrategy, ComponentId, ComponentInvoker,
     ElementMeta, FaultKind, FlowContext, Grants, InstanceOptions, Invocation, Limits,
-    OutputElement, ProcessError, ProcessResult, Role, StreamElement, WasmEngine, WasmtimeInvoker,
-    World,
+    OutputElement, ProcessError, ProcessResult, Role, StreamElement, WasmEngine, World,
 };
 use torvyn_harness::fuzz::oracle::Observed;
 

@@ -134,7 +134,7 @@ fn stdout_of(t: &PipelineTranscript, stage: &str, call: Function) -> String {
 
 /// A guest on its own Wasmtime backend, compiled once into the guests'
 /// disk cache, for calls through the engine's API.
-fn guest_instance(path: &Path, id: &str) -> torvyn_engine::WasmtimeInvoker {
+fn guest_instance(path: &Path, id: &str) -> torvyn_engine::wasmtime::WasmtimeInvoker {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let b = WasmtimeBackend::new(&EngineSettings {
         cache_dir: Some(guests_dir().join("compiled")),

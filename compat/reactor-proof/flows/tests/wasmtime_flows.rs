@@ -25,14 +25,14 @@ use torvyn_types::{FlowState, ProcessError};
 /// 10 core instances: see `default_limits_are_too_small_for_toolchain_guests`),
 /// and unknown imports linked to stubs that trap when called
 /// (componentize-js imports `wasi:http`, which the engine does not provide).
-fn config() -> v2::WasmtimeEngineConfig {
+fn config() -> v2::wasmtime::WasmtimeEngineConfig {
     let mut config = WasmtimeEngineConfig {
         default_fuel: 10_000_000,
         max_instances: 16,
         ..WasmtimeEngineConfig::default()
     }
     .to_v2();
-    config.unknown_imports = v2::UnknownImports::Trap;
+    config.unknown_imports = v2::wasmtime::UnknownImports::Trap;
     config
 }
 
@@ -41,7 +41,9 @@ fn config() -> v2::WasmtimeEngineConfig {
 fn engine() -> &'static WasmtimeEngine {
     static ENGINE: OnceLock<WasmtimeEngine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        WasmtimeEngine::from_v2(v2::WasmtimeEngine::new(config()).expect("a valid configuration"))
+        WasmtimeEngine::from_v2(
+            v2::wasmtime::WasmtimeEngine::new(config()).expect("a valid configuration"),
+        )
     })
 }
 
@@ -329,7 +331,7 @@ async fn a_processor_that_spins_until_its_deadline_passes_fails_the_flow() {
     }
     .to_v2();
     config.limits.call_deadline = Some(Duration::from_millis(100));
-    let engine = WasmtimeEngine::from_v2(v2::WasmtimeEngine::new(config).expect("valid"));
+    let engine = WasmtimeEngine::from_v2(v2::wasmtime::WasmtimeEngine::new(config).expect("valid"));
     let (state, stats) = spin_flow(&engine, 7).await;
     assert_eq!(state, FlowState::Failed);
     assert_none_left(stats);
@@ -380,8 +382,9 @@ async fn default_limits_are_too_small_for_toolchain_guests() {
         return;
     };
     let mut defaults = WasmtimeEngineConfig::default().to_v2();
-    defaults.unknown_imports = v2::UnknownImports::Trap;
-    let engine = WasmtimeEngine::from_v2(v2::WasmtimeEngine::new(defaults).expect("valid"));
+    defaults.unknown_imports = v2::wasmtime::UnknownImports::Trap;
+    let engine =
+        WasmtimeEngine::from_v2(v2::wasmtime::WasmtimeEngine::new(defaults).expect("valid"));
     let id = torvyn_types::ComponentId::new(1);
     // The same disk cache: these limits do not change the compiled code.
     let cache = CompiledComponentCache::new(Some(guests_dir().join("compiled-0.1")));

@@ -1,8 +1,15 @@
-//! Scripted mock components written in scenario and pipeline files: the
-//! YAML (or JSON) form of `torvyn_engine::mock::Scripts`, so a host
-//! developer describes a mock component without writing Rust.
+//! Scripted mock components written in files (feature `serde`): the file
+//! form of [`Scripts`], so a host developer describes a mock component
+//! without writing Rust. torvyn-harness reads it from the `mock:` section
+//! of scenario and pipeline files.
 //!
-//! Cold path: a [`MockSpec`] becomes a `MockComponent` once per run.
+//! Cold path: a [`MockSpec`] becomes a [`MockComponent`] once per run.
+//!
+//! The enums are serde's externally tagged ones, in kebab-case: a word for
+//! a unit variant (`drop`), a one-key map for the others (`{emit: x}`),
+//! which JSON reads as written. For YAML, read a [`MockSpec`] through
+//! `serde_yaml_ng::with::singleton_map_recursive` (serde_yaml_ng otherwise
+//! expects YAML tags, `!emit x`); the examples below are YAML read so.
 //!
 //! ```yaml
 //! name: flaky-processor
@@ -51,19 +58,15 @@
 //! answer only their own function. A function with no script gives its
 //! default answer (`process`: drop, `pull`: exhausted, `push`: ready,
 //! `evaluate`: pass, `route`: no port, `ingest`: nothing, `flush`: nothing,
-//! the rest: ok), as `Scripts::default()` does.
+//! the rest: ok), as [`Scripts::default()`] does.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use torvyn_engine::mock::{MockComponent, Response, Script, ScriptedOutput, Scripts};
-use torvyn_engine::{BackpressureSignal, Function, ProcessError, Role};
 
-use crate::spec::decode_hex;
-
-/// Enums as one-key maps (`{cycle: [drop]}`, `{emit: x}`) in YAML and JSON
-/// alike; serde_yaml_ng otherwise expects YAML tags (`!cycle [drop]`).
-use serde_yaml_ng::with::singleton_map_recursive as singleton_map;
+use super::{MockComponent, Response, Script, ScriptedOutput, Scripts};
+use crate::record::decode_hex;
+use crate::{BackpressureSignal, Function, ProcessError, Role};
 
 /// A scripted mock component: its roles and a script per function. The
 /// body of a `mock:` section, for example a filter, router and aggregator
@@ -95,118 +98,40 @@ pub struct MockSpec {
     /// filter, `route`: router, `ingest`/`flush`: aggregator). Given, it
     /// must hold the role of every function scripted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<RoleSpec>>,
+    pub roles: Option<Vec<Role>>,
     /// `process`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "singleton_map"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub process: Option<ScriptSpec>,
     /// `pull`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "singleton_map"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pull: Option<ScriptSpec>,
     /// `push`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "singleton_map"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub push: Option<ScriptSpec>,
     /// `init`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "singleton_map"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init: Option<ScriptSpec>,
     /// `notify-backpressure`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "singleton_map"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_backpressure: Option<ScriptSpec>,
     /// `complete`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "singleton_map"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complete: Option<ScriptSpec>,
     /// `teardown`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "singleton_map"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub teardown: Option<ScriptSpec>,
     /// `evaluate` (filter): `pass`, `reject` or `drop`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "singleton_map"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evaluate: Option<ScriptSpec>,
     /// `route` (router): `route: [PORT, ...]` or `drop`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "singleton_map"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<ScriptSpec>,
     /// `ingest` (aggregator): `emit`, `emit-input` or `drop`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "singleton_map"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ingest: Option<ScriptSpec>,
     /// `flush` (aggregator): `flush: [ELEMENT, ...]` or `drop`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "singleton_map"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flush: Option<ScriptSpec>,
-}
-
-/// A role a scripted component exports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RoleSpec {
-    /// `processor`.
-    Processor,
-    /// `source`.
-    Source,
-    /// `sink`.
-    Sink,
-    /// `lifecycle` (`init`, `teardown`).
-    Lifecycle,
-    /// `filter` (`evaluate`).
-    Filter,
-    /// `router` (`route`).
-    Router,
-    /// `aggregator` (`ingest`, `flush`).
-    Aggregator,
-}
-
-impl RoleSpec {
-    fn role(self) -> Role {
-        match self {
-            Self::Processor => Role::Processor,
-            Self::Source => Role::Source,
-            Self::Sink => Role::Sink,
-            Self::Lifecycle => Role::Lifecycle,
-            Self::Filter => Role::Filter,
-            Self::Router => Role::Router,
-            Self::Aggregator => Role::Aggregator,
-        }
-    }
 }
 
 /// How one function's responses are picked.
@@ -250,8 +175,10 @@ pub enum ResponseSpec {
     Route(Vec<String>),
     /// `flush`: these elements, each written as an `emit`'s value.
     Flush(Vec<EmitSpec>),
-    /// Return this `process-error`.
-    Error(ErrorSpec),
+    /// Return this `process-error` (`{invalid-input: MSG}`,
+    /// `{unavailable: MSG}`, `{internal: MSG}`, `deadline-exceeded`,
+    /// `{fatal: MSG}`).
+    Error(ProcessError),
     /// Trap (`unreachable`).
     Trap,
     /// Run out of fuel.
@@ -289,34 +216,6 @@ pub enum EmitSpec {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         timestamp_ns: Option<u64>,
     },
-}
-
-/// A scripted `process-error`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ErrorSpec {
-    /// `invalid-input(msg)`.
-    InvalidInput(String),
-    /// `unavailable(msg)`.
-    Unavailable(String),
-    /// `internal(msg)`.
-    Internal(String),
-    /// `deadline-exceeded`.
-    DeadlineExceeded,
-    /// `fatal(msg)`.
-    Fatal(String),
-}
-
-impl ErrorSpec {
-    fn engine(&self) -> ProcessError {
-        match self {
-            Self::InvalidInput(m) => ProcessError::InvalidInput(m.clone()),
-            Self::Unavailable(m) => ProcessError::Unavailable(m.clone()),
-            Self::Internal(m) => ProcessError::Internal(m.clone()),
-            Self::DeadlineExceeded => ProcessError::DeadlineExceeded,
-            Self::Fatal(m) => ProcessError::Fatal(m.clone()),
-        }
-    }
 }
 
 /// The failures, which answer any function.
@@ -422,7 +321,7 @@ impl ResponseSpec {
                     .map(|e| e.output("a `flush` element", "flush"))
                     .collect::<Result<_, _>>()?,
             ),
-            Self::Error(e) => Response::Error(e.engine()),
+            Self::Error(e) => Response::Error(e.clone()),
             Self::Trap => Response::Trap,
             Self::FuelExhaustion => Response::FuelExhaustion,
             Self::Deadline => Response::Deadline,
@@ -495,19 +394,6 @@ impl ScriptSpec {
 }
 
 impl MockSpec {
-    /// Parses a spec written in YAML (the `mock:` section's body);
-    /// `origin` names it in errors.
-    pub fn from_yaml(text: &str, origin: &str) -> Result<Self, crate::HarnessError> {
-        let spec: Self =
-            serde_yaml_ng::from_str(text).map_err(|e| crate::HarnessError::yaml(origin, &e))?;
-        spec.validate()
-            .map_err(|problem| crate::HarnessError::InvalidScenario {
-                scenario: origin.to_string(),
-                problem: format!("`mock:` {problem}"),
-            })?;
-        Ok(spec)
-    }
-
     /// The script for `function`, if the spec has one.
     pub fn script(&self, function: Function) -> Option<&ScriptSpec> {
         match function {
@@ -534,10 +420,10 @@ impl MockSpec {
     }
 
     /// The roles: as given, else from the functions scripted
-    /// (`Scripts::roles_of`).
+    /// ([`Scripts::roles_of`]).
     pub fn roles(&self) -> Vec<Role> {
         match &self.roles {
-            Some(roles) => roles.iter().map(|r| r.role()).collect(),
+            Some(roles) => roles.clone(),
             None => Scripts::roles_of(self.scripted()),
         }
     }
@@ -585,20 +471,6 @@ impl MockSpec {
         self.scripts().map(|_| ())
     }
 
-    /// [`MockSpec::validate`], and that the file's `backend` lets it run:
-    /// a scripted component runs only on the mock.
-    pub fn validate_on(&self, backend: Option<crate::spec::BackendKind>) -> Result<(), String> {
-        self.validate()?;
-        if backend == Some(crate::spec::BackendKind::Wasmtime) {
-            return Err(
-                "is a scripted component, which runs only on the mock backend; set \
-                        `backend: mock` (or leave `backend` out)"
-                    .into(),
-            );
-        }
-        Ok(())
-    }
-
     /// The mock component registered as `name`.
     pub fn component(&self, name: &str) -> Result<MockComponent, String> {
         self.validate()?;
@@ -610,8 +482,15 @@ impl MockSpec {
 mod tests {
     use super::*;
 
+    /// YAML as torvyn-harness reads it: enums as one-key maps.
+    fn from_yaml(yaml: &str) -> Result<MockSpec, serde_yaml_ng::Error> {
+        serde_yaml_ng::with::singleton_map_recursive::deserialize(
+            serde_yaml_ng::Deserializer::from_str(yaml),
+        )
+    }
+
     fn parse(yaml: &str) -> MockSpec {
-        serde_yaml_ng::from_str(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"))
+        from_yaml(yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"))
     }
 
     #[test]
@@ -673,9 +552,9 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(e.contains("emit"), "{e}");
-        let e = serde_yaml_ng::from_str::<MockSpec>("process: {cycle: [explode]}").unwrap_err();
+        let e = from_yaml("process: {cycle: [explode]}").unwrap_err();
         assert!(e.to_string().contains("explode"), "{e}");
-        let e = serde_yaml_ng::from_str::<MockSpec>("procss: {cycle: [drop]}").unwrap_err();
+        let e = from_yaml("procss: {cycle: [drop]}").unwrap_err();
         assert!(e.to_string().contains("procss"), "{e}");
     }
 
@@ -783,8 +662,27 @@ mod tests {
     }
 
     #[test]
+    fn json_reads_the_same_forms() {
+        let spec: MockSpec = serde_json::from_str(
+            r#"{"roles": ["processor"], "process": {"cycle": ["emit-input", {"emit": "x"},
+                {"error": {"fatal": "stop"}}, {"error": "deadline-exceeded"}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            spec.scripts().unwrap().process,
+            Some(Script::cycle([
+                Response::EmitInput,
+                Response::Emit(b"x".to_vec()),
+                Response::Error(ProcessError::Fatal("stop".into())),
+                Response::Error(ProcessError::DeadlineExceeded),
+            ]))
+        );
+        assert_eq!(spec.roles(), [Role::Processor]);
+    }
+
+    #[test]
     fn the_documented_example_parses_as_documented() {
-        let source = include_str!("script.rs");
+        let source = include_str!("spec.rs");
         let start = source.find("/// ```yaml\n").expect("the example") + "/// ```yaml\n".len();
         let end = start + source[start..].find("/// ```").unwrap();
         let yaml: String = source[start..end]
@@ -796,7 +694,8 @@ mod tests {
                 )
             })
             .collect();
-        let spec = MockSpec::from_yaml(&yaml, "<doc>").unwrap();
+        let spec = parse(&yaml);
+        spec.validate().unwrap();
         assert_eq!(spec.roles(), [Role::Filter, Role::Router, Role::Aggregator]);
         let scripts = spec.scripts().unwrap();
         assert_eq!(
