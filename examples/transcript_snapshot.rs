@@ -6,8 +6,8 @@
 //! cargo run --example transcript_snapshot -- fixtures/scenarios/uppercase.yaml
 //! ```
 
-use torvyn_harness::runner::run_scenario;
 use torvyn_harness::scenario::Scenario;
+use torvyn_harness::scenario::run_scenario;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::env::args()

@@ -33,8 +33,8 @@ use torvyn_engine::HostFaultPlan;
 
 use crate::backend::{EngineSettings, SimBackend};
 use crate::error::HarnessError;
-use crate::runner::{compile_scenario, run_compiled};
 use crate::scenario::Scenario;
+use crate::scenario::{compile_scenario, run_compiled};
 use crate::spec::BackendKind;
 use crate::transcript::{Entry, Outcome, OutputFormat, Transcript, to_json, to_yaml};
 
@@ -435,7 +435,7 @@ mod tests {
     #[test]
     fn each_case_says_how_the_guest_took_its_failure() {
         let s = uppercase_sweep(true);
-        let backend = MockBackend::new(&crate::runner::scenario_settings(&s)).unwrap();
+        let backend = MockBackend::new(&crate::scenario::scenario_settings(&s)).unwrap();
         let sweep = sweep_on(&backend, &s, None).unwrap();
         assert!(sweep.clean, "{}", sweep.render_text());
         assert!(sweep.require_handled);
@@ -481,7 +481,7 @@ mod tests {
     #[test]
     fn the_summary_names_the_host_calls_the_guest_trapped_on() {
         let s = uppercase_sweep(false);
-        let backend = MockBackend::new(&crate::runner::scenario_settings(&s)).unwrap();
+        let backend = MockBackend::new(&crate::scenario::scenario_settings(&s)).unwrap();
         let mut sweep = sweep_on(&backend, &s, None).unwrap();
         // As a guest that traps on the errors would have ended.
         for c in &mut sweep.cases {

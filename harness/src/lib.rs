@@ -1,37 +1,35 @@
 //! Test harness for `torvyn-engine`: fixtures, deterministic simulation,
 //! transcripts and pipeline runs.
 //!
-//! * [`fixtures`]: loads the WAT guests in `fixtures/components/`, turning
-//!   canonical-ABI core modules into components for the worlds of the
-//!   `torvyn:streaming@0.1.0` contract (`wit/`) or of the fixture-only WIT
-//!   package (`fixtures/wit/`).
-//! * [`sim`]: the seeded generator behind every id and generated input of a
-//!   run, `TORVYN_SIM_SEED`, and a guard that prints the seed of a failing
-//!   test.
-//! * [`scenario`]: scenario files (YAML or JSON) naming a component, its
-//!   role, config, inputs, fuel and backpressure script.
-//! * [`source`]: where a run's component comes from (a fixture, a file, or
-//!   a scripted mock: `torvyn_engine::mock::MockSpec` in a `mock:`
-//!   section, read by [`source::mock_spec_from_yaml`]).
-//! * [`runner`]: [`runner::run_scenario`] runs a scenario on a fresh engine
-//!   and returns a [`transcript::Transcript`].
-//! * [`pipeline`]: [`pipeline::run_pipeline`] simulates a pipeline graph
-//!   (a source, processors, filters, routers, aggregators, one or more
-//!   sinks) with backpressure on one shared clock.
-//! * [`transcript`]: the records of runs, as YAML, JSON or text.
-//! * [`backend`]: the one backend abstraction ([`backend::SimBackend`]) and
-//!   its two implementations, the mock and Wasmtime; [`with_backend!`]
-//!   picks one at run time.
+//! The modules, by concept:
+//!
+//! * What a run is given: [`spec`] (the settings every run shares: backend,
+//!   compiler, clock, seed, host faults), [`source`] (where a component
+//!   comes from: a fixture, a file, or a scripted mock read by
+//!   [`source::mock_spec_from_yaml`]), [`fixtures`] (the WAT guests of
+//!   `fixtures/components/`, componentized for the contract's worlds) and
+//!   [`sim`] (the seeded generator behind every id and generated input,
+//!   `TORVYN_SIM_SEED`).
+//! * What runs: [`scenario`] (a scenario file, and
+//!   [`scenario::run_scenario`], which drives one component by role) and
+//!   [`pipeline`] (a pipeline file, its graph, [`pipeline::run_pipeline`]
+//!   and its report), both on a [`backend::SimBackend`] (the mock or
+//!   Wasmtime; [`with_backend!`] picks one at run time) and both calling
+//!   their instances through one private driver that records each call.
+//! * What a run leaves: [`transcript`] (its model, outcomes, previews,
+//!   totals and renderings), [`snapshot`] (comparing a run with a snapshot,
+//!   exactly or by behaviour), [`record`] (record and replay), [`faults`]
+//!   (host-call fault injection and the sweep) and [`table`] (the plain-text
+//!   tables they print).
+//! * Tools: `bench` (the `bindgen!` baseline host the engine is measured
+//!   against), `fuzz` (generators, oracles and the six fuzz targets, one
+//!   module each) and `cli` (the `torvyn-sim` command line, whose binary is
+//!   `src/bin/torvyn-sim.rs`), all with the `wasmtime-backend` feature.
 //! * [`error`] defines [`HarnessError`], the one error type.
-//! * `fuzz` (with the `wasmtime-backend` feature): generators, oracles and
-//!   the six fuzz targets `fuzz/` wraps for cargo-fuzz, also replayed by
-//!   the main test suite.
-//! * `cli` (with the `wasmtime-backend` feature): the `torvyn-sim` command
-//!   line, whose binary is `src/bin/torvyn-sim.rs`.
 //!
 //! ```
 //! use torvyn_harness::spec::BackendKind;
-//! use torvyn_harness::runner::run_scenario;
+//! use torvyn_harness::scenario::run_scenario;
 //! use torvyn_harness::scenario::{InputElement, Scenario};
 //!
 //! // The mock runs the fixture's model; leave `backend` out (or say
@@ -53,6 +51,7 @@ pub mod backend;
 pub mod bench;
 #[cfg(feature = "wasmtime-backend")]
 pub mod cli;
+mod drive;
 pub mod error;
 pub mod faults;
 pub mod fixtures;
@@ -60,7 +59,6 @@ pub mod fixtures;
 pub mod fuzz;
 pub mod pipeline;
 pub mod record;
-pub mod runner;
 pub mod scenario;
 pub mod sim;
 pub mod snapshot;

@@ -16,8 +16,8 @@ use torvyn_engine::{
 use torvyn_harness::HarnessError;
 use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend, block_on};
 use torvyn_harness::pipeline::{Pipeline, pipelines_dir, run_pipeline_with};
-use torvyn_harness::runner::{run_scenario, run_scenario_with};
 use torvyn_harness::scenario::{InputElement, Scenario, scenario_files, scenarios_dir};
+use torvyn_harness::scenario::{run_scenario, run_scenario_with};
 use torvyn_harness::source::mock_spec_from_yaml;
 use torvyn_harness::spec::BackendKind;
 

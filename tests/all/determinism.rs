@@ -18,7 +18,7 @@
 use torvyn_engine::CompilationStrategy;
 use torvyn_engine::Function;
 use torvyn_harness::pipeline::{Pipeline, pipelines_dir, run_pipeline};
-use torvyn_harness::runner::run_scenario;
+use torvyn_harness::scenario::run_scenario;
 use torvyn_harness::scenario::{
     GeneratedInputs, GeneratedKind, Scenario, scenario_files, scenarios_dir,
 };

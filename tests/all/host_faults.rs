@@ -259,7 +259,7 @@ impl<I: ComponentInvoker> FnProcess for I {
 
 mod sweeps {
     use torvyn_harness::faults::{Sweep, sweep};
-    use torvyn_harness::runner::scenario_settings;
+    use torvyn_harness::scenario::scenario_settings;
     use torvyn_harness::scenario::{Scenario, scenario_files, scenarios_dir};
     use torvyn_harness::spec::BackendKind;
     use torvyn_harness::spec::FailHostCall;

@@ -19,8 +19,8 @@ use torvyn_harness::faults::sweep;
 use torvyn_harness::pipeline::{
     Pipeline, PipelineTranscript, pipelines_dir, run_pipeline, run_pipeline_with,
 };
-use torvyn_harness::runner::{run_scenario, run_scenario_with, scenario_settings};
 use torvyn_harness::scenario::{Scenario, scenario_files, scenarios_dir};
+use torvyn_harness::scenario::{run_scenario, run_scenario_with, scenario_settings};
 use torvyn_harness::spec::BackendKind;
 use torvyn_harness::transcript::{Entry, Outcome, Transcript};
 

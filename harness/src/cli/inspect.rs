@@ -20,7 +20,7 @@ use super::error::CliError;
 use super::{Format, InspectArgs, Report, check_component_ref};
 use crate::HarnessError;
 use crate::backend::{EngineSettings, WasmtimeBackend};
-use crate::runner::infer_role;
+use crate::scenario::infer_role;
 use crate::sim::DEFAULT_SEED;
 use crate::source::ComponentSource;
 

@@ -5,7 +5,7 @@
 //! [`Cli`], calls [`execute`] and maps the result to an exit code. Every
 //! command builds a [`crate::scenario::Scenario`] or
 //! [`crate::pipeline::Pipeline`] and runs it through
-//! [`crate::runner::run_scenario`] or [`crate::pipeline::run_pipeline`],
+//! [`crate::scenario::run_scenario`] or [`crate::pipeline::run_pipeline`],
 //! the same code path as the snapshot suite.
 //!
 //! | command | module |

@@ -10,8 +10,8 @@ use super::cache::CacheChoice;
 use super::error::CliError;
 use super::{EngineArgs, Format, PipelineArgs, Report, check_component_ref, progress, table};
 use crate::backend::EngineSettings;
+use crate::drive::stage_id;
 use crate::pipeline::{Pipeline, PipelineTranscript, StageSpec, run_pipeline_using};
-use crate::runner::stage_id;
 use crate::transcript::to_yaml;
 
 /// The pipeline `torvyn-sim pipeline` runs for these arguments.

@@ -1,5 +1,5 @@
 //! `torvyn-sim run COMPONENT`: runs one component in its role over input
-//! elements, through [`crate::runner::run_scenario`].
+//! elements, through [`crate::scenario::run_scenario`].
 
 use std::io::Read as _;
 
@@ -7,9 +7,10 @@ use super::cache::CacheChoice;
 use super::error::CliError;
 use super::{EngineArgs, Format, Report, RunArgs, check_component_ref, input, progress, table};
 use crate::backend::EngineSettings;
+use crate::drive::stage_id;
 use crate::faults::{Sweep, sweep};
-use crate::runner::{run_scenario_using, scenario_settings, stage_id};
 use crate::scenario::{InputElement, Scenario};
+use crate::scenario::{run_scenario_using, scenario_settings};
 use crate::transcript::{OutputFormat, Transcript};
 
 /// The scenario `torvyn-sim run` runs for these arguments and inputs.

@@ -8,8 +8,8 @@ use torvyn_engine::Role;
 use torvyn_engine::mock::MockSpec;
 
 use crate::backend::EngineSettings;
+use crate::drive::stage_id;
 use crate::error::HarnessError;
-use crate::runner::stage_id;
 use crate::sim::DEFAULT_SEED;
 use crate::source::ComponentSource;
 use crate::spec::BackendKind;

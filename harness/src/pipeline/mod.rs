@@ -38,7 +38,7 @@
 //!    completes. Then `complete` every sink that did not stop, and
 //!    `teardown` every stage in file order.
 //!
-//! As in [`crate::runner`], faults never abort the run: they are recorded,
+//! As in [`crate::scenario`], faults never abort the run: they are recorded,
 //! and a poisoned stage keeps answering `poisoned`.
 //!
 //! ```yaml

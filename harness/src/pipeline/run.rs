@@ -12,8 +12,8 @@ use super::{
     StageReport, StageSpec, middle_role, slot_name,
 };
 use crate::backend::{EngineSettings, SimBackend};
+use crate::drive::{Driver, ends_source, fatal};
 use crate::error::HarnessError;
-use crate::runner::{Driver, ends_source, fatal};
 use crate::sim::SimRng;
 use crate::spec::BackendKind;
 use crate::transcript::{Summary, WallStats, per_second};

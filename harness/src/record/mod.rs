@@ -14,7 +14,7 @@
 //! use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend};
 //! use torvyn_harness::spec::BackendKind;
 //! use torvyn_harness::record::{RecordTo, RecordingBackend, replay_on};
-//! use torvyn_harness::runner::run_scenario_on;
+//! use torvyn_harness::scenario::run_scenario_on;
 //! use torvyn_harness::scenario::{InputElement, Scenario};
 //! use torvyn_harness::source::ComponentSource;
 //!
@@ -54,8 +54,8 @@ use torvyn_engine::record::RecordOptions;
 use crate::backend::EngineSettings;
 use crate::error::HarnessError;
 use crate::pipeline::{Pipeline, PipelineTranscript, run_pipeline_on};
-use crate::runner::run_scenario_on;
 use crate::scenario::Scenario;
+use crate::scenario::run_scenario_on;
 use crate::spec::BackendKind;
 use crate::transcript::Transcript;
 

@@ -16,7 +16,7 @@ use torvyn_harness::record::{
     RecordTo, RecordingBackend, ReplayOptions, replay_on, replay_on_with, run_pipeline_recorded,
     run_scenario_recorded, to_scenario,
 };
-use torvyn_harness::runner::run_scenario_on;
+use torvyn_harness::scenario::run_scenario_on;
 use torvyn_harness::scenario::{InputElement, Scenario};
 use torvyn_harness::source::ComponentSource;
 use torvyn_harness::spec::BackendKind;

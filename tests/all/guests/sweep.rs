@@ -18,7 +18,7 @@ fn sweep_guest(path: &Path, name: &str, require_handled: bool) -> torvyn_harness
     s.stub_unknown_imports = true;
     let settings = EngineSettings {
         cache_dir: Some(guests_dir().join("compiled")),
-        ..torvyn_harness::runner::scenario_settings(&s)
+        ..torvyn_harness::scenario::scenario_settings(&s)
     };
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     torvyn_harness::faults::sweep(BackendKind::Wasmtime, &s, &settings, None)

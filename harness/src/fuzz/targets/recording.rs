@@ -11,7 +11,7 @@ use torvyn_engine::record::{ReadOptions, RecordOptions, Recording};
 use crate::backend::{EngineSettings, MockBackend};
 use crate::fuzz::Verdict;
 use crate::record::{RecordTo, RecordingBackend, replay_on, to_scenario};
-use crate::runner::run_scenario_on;
+use crate::scenario::run_scenario_on;
 use crate::scenario::{InputElement, Scenario};
 use crate::source::ComponentSource;
 

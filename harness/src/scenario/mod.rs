@@ -4,7 +4,7 @@
 //! A scenario names a component (a fixture, a `.wat` file or a `.wasm`
 //! component), the role to drive it in, its `init` configuration, the
 //! elements to feed it, its fuel budget, and for sources how far to pull and
-//! when to signal backpressure. [`crate::runner::run_scenario`] runs it and
+//! when to signal backpressure. [`crate::scenario::run_scenario`] runs it and
 //! returns a [`crate::transcript::Transcript`].
 //!
 //! ```yaml
@@ -52,6 +52,14 @@ use crate::sim::{DEFAULT_SEED, SimRng};
 use crate::source::ComponentSource;
 use crate::spec::{BackendKind, ClockSetting, VirtualTimeSpec};
 use torvyn_engine::record::decode_hex;
+
+mod run;
+
+pub(crate) use run::{compile_scenario, run_compiled};
+pub use run::{
+    infer_role, run_scenario, run_scenario_on, run_scenario_using, run_scenario_with,
+    scenario_settings,
+};
 
 /// The pull limit of a source scenario that sets none.
 pub const DEFAULT_PULL_LIMIT: u64 = 1000;
