@@ -10,29 +10,17 @@ use tokio::runtime::{Builder, Runtime};
 use torvyn_engine::VirtualTime;
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig, WasmtimeInvoker};
 use torvyn_engine::{
-    BackpressureSignal, Clock, CompilationStrategy, ComponentId, ComponentInvoker, FlowContext,
-    Invocation, Limits, ProcessResult, RandomSource, StreamElement, WasmEngine,
+    Answer, BackpressureSignal, Call, Clock, CompilationStrategy, ComponentId, ComponentInvoker,
+    FlowContext, Invocation, Limits, ProcessResult, RandomSource, StreamElement, WasmEngine,
 };
 
 use crate::support::{compile_on, fault};
 
-/// One contract call.
-#[derive(Clone, Debug)]
-enum Step {
-    Init(&'static str),
-    Process(u64, &'static str),
-    Pull,
-    Notify(BackpressureSignal),
-    Push(u64, &'static str),
-    Complete,
-    Evaluate(&'static str),
-    Route(&'static str),
-    Ingest(u64, &'static str),
-    Flush,
-    Teardown,
-}
+/// One contract call: the engine's `Call`, each element given as its
+/// sequence number and payload.
+type Step = Call<(u64, &'static str)>;
 
-use Step::*;
+use Call::*;
 
 /// A script per fixture; together they call every contract function, and
 /// `wasi-hello` and `sleeper` print, read the wall and monotonic clocks
@@ -42,20 +30,20 @@ fn scripts() -> Vec<(&'static str, Vec<Step>)> {
         (
             "wasi-hello",
             vec![
-                Init("{}"),
-                Process(0, "hello"),
-                Process(1, "world"),
+                Init("{}".into()),
+                Process((0, "hello")),
+                Process((1, "world")),
                 Teardown,
             ],
         ),
-        ("sleeper", vec![Process(0, "a"), Process(2, "b")]),
+        ("sleeper", vec![Process((0, "a")), Process((2, "b"))]),
         (
             "counter-source",
             vec![
-                Init("2"),
-                Notify(BackpressureSignal::Pause),
+                Init("2".into()),
+                NotifyBackpressure(BackpressureSignal::Pause),
                 Pull,
-                Notify(BackpressureSignal::Ready),
+                NotifyBackpressure(BackpressureSignal::Ready),
                 Pull,
                 Pull,
                 Pull,
@@ -65,21 +53,24 @@ fn scripts() -> Vec<(&'static str, Vec<Step>)> {
         (
             "sink",
             vec![
-                Init("2"),
-                Push(0, "a"),
-                Push(1, "b"),
+                Init("2".into()),
+                Push((0, "a")),
+                Push((1, "b")),
                 Complete,
-                Push(2, "c"),
+                Push((2, "c")),
             ],
         ),
-        ("content-filter", vec![Evaluate(""), Evaluate("x")]),
-        ("router", vec![Route("a"), Route("bb")]),
+        (
+            "content-filter",
+            vec![Evaluate((0, "")), Evaluate((0, "x"))],
+        ),
+        ("router", vec![Route((0, "a")), Route((0, "bb"))]),
         (
             "sentence-aggregator",
             vec![
-                Ingest(0, "hello"),
-                Ingest(1, "there."),
-                Ingest(2, "more"),
+                Ingest((0, "hello")),
+                Ingest((1, "there.")),
+                Ingest((2, "more")),
                 Flush,
             ],
         ),
@@ -98,38 +89,31 @@ fn describe<T: std::fmt::Debug>(call: Invocation<T>) -> String {
     )
 }
 
-/// Runs `step` through the synchronous path.
+/// Runs `step` through the synchronous path: the typed method of its
+/// function, its value as an `Answer`.
 fn step_sync(i: &mut WasmtimeInvoker, step: &Step) -> String {
-    match *step {
-        Init(c) => describe(i.init_sync(c)),
-        Process(s, p) => describe(i.process_sync(element(s, p))),
-        Pull => describe(i.pull_sync()),
-        Notify(signal) => describe(i.notify_backpressure_sync(signal)),
-        Push(s, p) => describe(i.push_sync(element(s, p))),
-        Complete => describe(i.complete_sync()),
-        Evaluate(p) => describe(i.evaluate_sync(element(0, p))),
-        Route(p) => describe(i.route_sync(element(0, p))),
-        Ingest(s, p) => describe(i.ingest_sync(element(s, p))),
-        Flush => describe(i.flush_sync()),
-        Teardown => describe(i.teardown_sync()),
-    }
+    let el = |&(seq, payload): &(u64, &'static str)| element(seq, payload);
+    describe(match step {
+        Init(c) => i.init_sync(c).map(Answer::from),
+        Process(e) => i.process_sync(el(e)).map(Answer::from),
+        Pull => i.pull_sync().map(Answer::from),
+        NotifyBackpressure(signal) => i.notify_backpressure_sync(*signal).map(Answer::from),
+        Push(e) => i.push_sync(el(e)).map(Answer::from),
+        Complete => i.complete_sync().map(Answer::from),
+        Evaluate(e) => i.evaluate_sync(el(e)).map(Answer::from),
+        Route(e) => i.route_sync(el(e)).map(Answer::from),
+        Ingest(e) => i.ingest_sync(el(e)).map(Answer::from),
+        Flush => i.flush_sync().map(Answer::from),
+        Teardown => i.teardown_sync().map(Answer::from),
+    })
 }
 
-/// Runs `step` through [`ComponentInvoker`], awaited.
+/// Runs `step` through [`ComponentInvoker::call`], awaited.
 async fn step_async(i: &mut WasmtimeInvoker, step: &Step) -> String {
-    match *step {
-        Init(c) => describe(i.init(c).await),
-        Process(s, p) => describe(i.process(element(s, p)).await),
-        Pull => describe(i.pull().await),
-        Notify(signal) => describe(i.notify_backpressure(signal).await),
-        Push(s, p) => describe(i.push(element(s, p)).await),
-        Complete => describe(i.complete().await),
-        Evaluate(p) => describe(i.evaluate(element(0, p)).await),
-        Route(p) => describe(i.route(element(0, p)).await),
-        Ingest(s, p) => describe(i.ingest(element(s, p)).await),
-        Flush => describe(i.flush().await),
-        Teardown => describe(i.teardown().await),
-    }
+    let call = step
+        .clone()
+        .map_element(|(seq, payload)| element(seq, payload));
+    describe(i.call(call).await)
 }
 
 /// An engine on a virtual clock with seeded randomness, so two instances

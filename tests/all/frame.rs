@@ -11,24 +11,16 @@ use torvyn_engine::mock::{
 };
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
 use torvyn_engine::{
-    BackpressureSignal, Clock, ComponentId, ComponentInvoker, ConfigProblem, EngineError,
+    BackpressureSignal, Call, Clock, ComponentId, ComponentInvoker, ConfigProblem, EngineError,
     FaultKind, FlowContext, Invocation, InvocationMetrics, Limits, Role, StreamElement,
     VirtualTime, WasmEngine,
 };
 
-/// One call of a conversation with an instance.
-#[derive(Clone, Debug)]
-enum Op {
-    Init(&'static str),
-    Process(u64, Vec<u8>),
-    Pull,
-    Push(u64, Vec<u8>),
-    Notify(BackpressureSignal),
-    Complete,
-    Teardown,
-}
+/// One call of a conversation with an instance: the engine's `Call`, each
+/// element given as its sequence number and payload.
+type Op = Call<(u64, Vec<u8>)>;
 
-use Op::*;
+use Call::*;
 
 fn text(s: &str) -> Vec<u8> {
     s.as_bytes().to_vec()
@@ -44,9 +36,9 @@ fn conversations() -> Vec<(&'static str, Vec<Op>)> {
         (
             "passthrough",
             vec![
-                Process(0, text("hello")),
-                Process(1, Vec::new()),
-                Process(2, kib4.clone()),
+                Process((0, text("hello"))),
+                Process((1, Vec::new())),
+                Process((2, kib4.clone())),
                 Pull,
                 Teardown,
             ],
@@ -54,42 +46,42 @@ fn conversations() -> Vec<(&'static str, Vec<Op>)> {
         (
             "uppercase",
             vec![
-                Process(0, text("Hello, World")),
-                Process(7, kib4.clone()),
-                Process(8, Vec::new()),
+                Process((0, text("Hello, World"))),
+                Process((7, kib4.clone())),
+                Process((8, Vec::new())),
             ],
         ),
         (
             "filter",
             vec![
-                Process(0, text("kept")),
-                Process(1, text("dropped")),
-                Process(2, kib4),
+                Process((0, text("kept"))),
+                Process((1, text("dropped"))),
+                Process((2, kib4)),
             ],
         ),
         (
             "counter-source",
             vec![
-                Init("{\"count\": 2}"),
+                Init("{\"count\": 2}".into()),
                 Pull,
-                Notify(BackpressureSignal::Pause),
+                NotifyBackpressure(BackpressureSignal::Pause),
                 Pull,
-                Notify(BackpressureSignal::Ready),
+                NotifyBackpressure(BackpressureSignal::Ready),
                 Pull,
                 Pull,
-                Push(0, text("no sink role")),
+                Push((0, text("no sink role"))),
                 Teardown,
             ],
         ),
         (
             "sink",
             vec![
-                Init("{\"every\": 2}"),
-                Push(0, text("one")),
-                Push(1, text("two")),
-                Push(2, Vec::new()),
+                Init("{\"every\": 2}".into()),
+                Push((0, text("one"))),
+                Push((1, text("two"))),
+                Push((2, Vec::new())),
                 Complete,
-                Push(3, text("late")),
+                Push((3, text("late"))),
                 Teardown,
             ],
         ),
@@ -109,18 +101,16 @@ fn seen<T: std::fmt::Debug>(call: Invocation<T>) -> (String, InvocationMetrics) 
     (outcome, call.metrics)
 }
 
-async fn run(inst: &mut impl ComponentInvoker, ops: &[Op]) -> Vec<(String, InvocationMetrics)> {
+async fn run(
+    inst: &mut (impl ComponentInvoker + Send),
+    ops: &[Op],
+) -> Vec<(String, InvocationMetrics)> {
     let mut out = Vec::new();
     for op in ops {
-        out.push(match op {
-            Init(config) => seen(inst.init(config).await),
-            Process(seq, p) => seen(inst.process(element(*seq, p)).await),
-            Pull => seen(inst.pull().await),
-            Push(seq, p) => seen(inst.push(element(*seq, p)).await),
-            Notify(signal) => seen(inst.notify_backpressure(*signal).await),
-            Complete => seen(inst.complete().await),
-            Teardown => seen(inst.teardown().await),
-        });
+        let call = op
+            .clone()
+            .map_element(|(seq, payload)| element(seq, &payload));
+        out.push(seen(inst.call(call).await));
     }
     out
 }
