@@ -157,11 +157,21 @@ pub(crate) fn run_compiled<B: SimBackend>(
         backend.set_fuel(&mut inst, fuel, &id)?;
     }
     inst.set_host_faults(plan);
+    let expectations =
+        scenario
+            .host_call_expectations()
+            .map_err(|problem| HarnessError::InvalidScenario {
+                scenario: scenario.name.clone(),
+                problem,
+            })?;
+    let traced = scenario.trace_host_calls || !expectations.is_empty();
+    inst.trace_host_calls(traced);
     let role = scenario.role.unwrap_or_else(|| infer_role(inst.roles()));
 
     let wall = Instant::now();
     let start_ns = backend.clock().now_ns();
     let mut d = Driver::new(backend, scenario.preview_cap());
+    d.trace_host_calls = traced;
     let mut stopped = d.init_if_needed(&mut inst, None, scenario.config.as_deref());
     let mut skipped = 0u64;
     if role == Role::Source {
@@ -234,6 +244,14 @@ pub(crate) fn run_compiled<B: SimBackend>(
     let _ = d.call(&mut inst, None, EngineCall::Teardown);
 
     let virtual_ns = backend.clock().now_ns().saturating_sub(start_ns);
+    let unexpected_host_calls = expectations.problems(&d.entries);
+    if !scenario.trace_host_calls {
+        // Traced only to check the expectations: the transcript stays as
+        // it is without them.
+        for e in &mut d.entries {
+            e.host_call_trace = None;
+        }
+    }
     let mut summary = Summary::of(&d.entries, virtual_ns);
     summary.stopped = stopped;
     summary.elements_skipped = skipped;
@@ -251,6 +269,7 @@ pub(crate) fn run_compiled<B: SimBackend>(
         flow_id,
         entries: d.entries,
         summary,
+        unexpected_host_calls,
     })
 }
 
@@ -296,6 +315,9 @@ pub(crate) struct Driver<'b, B: SimBackend> {
     preview: usize,
     /// Every call so far.
     pub entries: Vec<Entry>,
+    /// Whether each entry lists the host calls of its call (the instances
+    /// trace them).
+    pub trace_host_calls: bool,
 }
 
 impl<'b, B: SimBackend> Driver<'b, B> {
@@ -306,6 +328,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
             backend,
             preview,
             entries: Vec::new(),
+            trace_host_calls: false,
         }
     }
 
@@ -375,6 +398,9 @@ impl<'b, B: SimBackend> Driver<'b, B> {
             entry.stderr_error = crate::transcript::guest_error_lines(&stderr.bytes);
         }
         entry.failed_host_call = inst.injected_fault().map(Into::into);
+        if self.trace_host_calls {
+            entry.host_call_trace = Some(crate::host_calls::trace_lines(inst.host_call_trace()));
+        }
         self.entries.push(entry);
         inv.outcome
     }
