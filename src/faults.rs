@@ -164,11 +164,6 @@ impl HostFunction {
         }
     }
 
-    /// Whether this is the drop of a handle.
-    pub(crate) fn is_drop(self) -> bool {
-        matches!(self, Self::BufferDrop | Self::MutableDrop | Self::FlowDrop)
-    }
-
     /// The contract error a failed call of this function answers
     /// (`allocation-failed`, `capacity-exceeded`), or `None` when the
     /// function has no error case and a failure traps.

@@ -118,14 +118,14 @@ impl HostResources {
 
     /// The guest dropped its handle to a buffer.
     pub fn drop_buffer(&mut self, rep: u32) -> Result<(), ContractViolation> {
-        self.serve(
+        // A failed drop still drops: the guest's handle is gone.
+        let answer = self.serve(
             HostFunction::BufferDrop,
             || HostArgs::Handle(rep),
-            |s| {
-                s.drop_rep(rep);
-                Ok(())
-            },
-        )
+            |_| Ok(()),
+        );
+        self.drop_rep(rep);
+        answer
     }
 
     /// Moves a buffer the guest returned (an output payload) to the caller.
@@ -400,14 +400,14 @@ impl HostResources {
     /// The guest dropped its handle to a mutable buffer (frozen or not).
     #[inline]
     pub fn drop_mutable(&mut self, rep: u32) -> Result<(), ContractViolation> {
-        self.serve(
+        // A failed drop still drops: the guest's handle is gone.
+        let answer = self.serve(
             HostFunction::MutableDrop,
             || HostArgs::Handle(rep),
-            |s| {
-                s.drop_rep(rep);
-                Ok(())
-            },
-        )
+            |_| Ok(()),
+        );
+        self.drop_rep(rep);
+        answer
     }
 }
 

@@ -318,6 +318,15 @@ impl HostResources {
             .unwrap_or_default()
     }
 
+    /// Empties the host-call trace: a call that did not reach the guest
+    /// (a `teardown` without the lifecycle role) made no host calls.
+    #[cold]
+    pub(crate) fn clear_host_call_trace(&mut self) {
+        if let Some(t) = self.observer.as_mut().and_then(|o| o.trace.as_mut()) {
+            t.clear();
+        }
+    }
+
     /// Changes the observer with `f`, dropping it when nothing is left to
     /// observe (so the hot path is back to one branch on `None`).
     fn observer_mut(&mut self, f: impl FnOnce(&mut Observer)) {
@@ -333,6 +342,7 @@ impl HostResources {
         self.faults().and_then(|f| f.injected)
     }
 
+    #[inline]
     fn faults(&self) -> Option<&FaultState> {
         self.observer.as_ref().and_then(|o| o.faults.as_ref())
     }
@@ -400,8 +410,11 @@ impl HostResources {
 
     /// Serves one guest call into the host: counts it (and charges a
     /// virtual clock) and answers what `body` does. With a fault plan or a
-    /// trace on, [`HostResources::serve_observed`] does it instead: the one
-    /// branch on the hot path. `args` is only evaluated there.
+    /// trace on (`observed`, the one branch the hot path had before
+    /// traces), [`HostResources::observe_host_call`] counts it and may fail
+    /// it, and [`HostResources::record_host_call`] traces it; `body` is
+    /// called in one place, so it inlines as it did. `args` is only
+    /// evaluated to trace.
     #[inline(always)]
     pub(super) fn serve<R: Served>(
         &mut self,
@@ -409,44 +422,60 @@ impl HostResources {
         args: impl FnOnce() -> HostArgs,
         body: impl FnOnce(&mut Self) -> R,
     ) -> R {
-        if self.observer.is_none() {
+        let observed = self.observer.is_some();
+        if observed {
+            match self.observe_host_call(function) {
+                Observed::Served => {}
+                Observed::Failed => {
+                    let answer = R::failed(self, function);
+                    self.record_host_call(function, args(), &answer, true);
+                    return answer;
+                }
+                Observed::Stopped => return R::failed(self, function),
+            }
+        } else {
             self.counters.host_calls += 1;
             self.clock.charge_host_call();
-            return body(self);
         }
-        self.serve_observed(function, args(), body)
+        let answer = body(self);
+        if observed {
+            self.record_host_call(function, args(), &answer, false);
+        }
+        answer
     }
 
-    /// [`HostResources::serve`] with a fault plan or a trace: `true` from
-    /// the plan answers the function's failure (its contract error, or a
-    /// trap) instead of `body`, and the trace records the call. After a
-    /// failure that trapped, the guest would have stopped: later host calls
-    /// of the same call (which only a mock model makes) fail uncounted and
-    /// untraced. A failed drop still drops (the guest's handle is gone).
+    /// Counts a host call with a fault plan or a trace on: whether it is
+    /// served or failed on purpose. After a failure that trapped, the
+    /// guest would have stopped: later host calls of the same call (which
+    /// only a mock model makes) fail uncounted and untraced.
     #[cold]
     #[inline(never)]
-    fn serve_observed<R: Served>(
-        &mut self,
-        function: HostFunction,
-        args: HostArgs,
-        body: impl FnOnce(&mut Self) -> R,
-    ) -> R {
+    fn observe_host_call(&mut self, function: HostFunction) -> Observed {
         let index = self.counters.host_calls;
         let failed = match self.observer.as_mut().and_then(|o| o.faults.as_mut()) {
-            Some(f) if f.trapped.is_some() => return R::failed(self, function),
+            Some(f) if f.trapped.is_some() => return Observed::Stopped,
             Some(f) => f.fails(function, index),
             None => false,
         };
         self.counters.host_calls += 1;
         self.clock.charge_host_call();
-        let answer = if failed {
-            if function.is_drop() {
-                let _ = body(self);
-            }
-            R::failed(self, function)
+        if failed {
+            Observed::Failed
         } else {
-            body(self)
-        };
+            Observed::Served
+        }
+    }
+
+    /// Adds a host call to the trace, if one is on (and not full).
+    #[cold]
+    #[inline(never)]
+    fn record_host_call<R: Served>(
+        &mut self,
+        function: HostFunction,
+        args: HostArgs,
+        answer: &R,
+        injected: bool,
+    ) {
         if let Some(trace) = self.observer.as_mut().and_then(|o| o.trace.as_mut())
             && trace.len() < MAX_TRACED_HOST_CALLS
         {
@@ -454,10 +483,9 @@ impl HostResources {
                 function,
                 args,
                 answer: answer.answer(),
-                injected: failed,
+                injected,
             });
         }
-        answer
     }
 
     /// The error of a failed host call without an error case: the guest
@@ -530,6 +558,17 @@ impl HostResources {
     }
 }
 
+/// What [`HostResources::observe_host_call`] decided.
+enum Observed {
+    /// Counted; the host serves it.
+    Served,
+    /// Counted; the fault plan fails it.
+    Failed,
+    /// Not counted: the guest trapped at an earlier failed host call of
+    /// this call.
+    Stopped,
+}
+
 /// What observes an instance's host calls: a fault plan, a trace, or both.
 #[derive(Debug, Default)]
 struct Observer {
@@ -539,6 +578,8 @@ struct Observer {
 }
 
 impl Observer {
+    #[cold]
+    #[inline(never)]
     fn begin_call(&mut self) {
         if let Some(f) = &mut self.faults {
             f.begin_call();
