@@ -31,7 +31,7 @@
 //! (`read-all`) where that names one function (`size` does not: it is
 //! `buffer.size` or `mutable-buffer.size`). A run that breaks an
 //! expectation lists the problems in the transcript's
-//! `unexpected_host_calls`; `torvyn-sim run` and `check` then exit with 1.
+//! `unexpected_host_calls`, and `torvyn-sim check` exits with 1.
 
 use std::collections::BTreeMap;
 

@@ -46,6 +46,7 @@ impl HostResources {
         }
     }
 
+    #[inline]
     fn buffer(&self, rep: u32) -> Result<(&Bytes, &ContentType), ContractViolation> {
         match self.get(rep, "buffer")? {
             Entry::Buffer {
@@ -65,6 +66,7 @@ impl HostResources {
         self.serve(
             HostFunction::BufferSize,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |s| Ok(s.buffer(rep)?.0.len() as u64),
         )
     }
@@ -74,6 +76,7 @@ impl HostResources {
         self.serve(
             HostFunction::BufferContentType,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |s| Ok(s.buffer(rep)?.1.as_str().to_owned()),
         )
     }
@@ -91,16 +94,21 @@ impl HostResources {
             offset,
             len,
         };
-        self.serve(HostFunction::BufferRead, args, |s| {
-            let (bytes, _) = s.buffer(rep)?;
-            let size = bytes.len() as u64;
-            let start = offset.min(size);
-            let end = start.saturating_add(len).min(size);
-            // Both bounds are <= size, which came from a usize.
-            let out = bytes[start as usize..end as usize].to_vec();
-            s.counters.bytes_into_guest += end - start;
-            Ok(out)
-        })
+        self.serve(
+            HostFunction::BufferRead,
+            args,
+            #[inline(always)]
+            |s| {
+                let (bytes, _) = s.buffer(rep)?;
+                let size = bytes.len() as u64;
+                let start = offset.min(size);
+                let end = start.saturating_add(len).min(size);
+                // Both bounds are <= size, which came from a usize.
+                let out = bytes[start as usize..end as usize].to_vec();
+                s.counters.bytes_into_guest += end - start;
+                Ok(out)
+            },
+        )
     }
 
     /// `buffer.read-all`.
@@ -108,6 +116,7 @@ impl HostResources {
         self.serve(
             HostFunction::BufferReadAll,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |s| {
                 let out = s.buffer(rep)?.0.to_vec();
                 s.counters.bytes_into_guest += out.len() as u64;
@@ -122,6 +131,7 @@ impl HostResources {
         let answer = self.serve(
             HostFunction::BufferDrop,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |_| Ok(()),
         );
         self.drop_rep(rep);
@@ -205,14 +215,19 @@ impl HostResources {
         let args = || HostArgs::Allocate {
             capacity: capacity_hint,
         };
-        self.serve(HostFunction::Allocate, args, |s| {
-            s.reserve(capacity_hint)?;
-            Ok(s.insert_mutable(
-                MutData::Owned(Vec::new()),
-                capacity_hint,
-                ContentType::EMPTY,
-            ))
-        })
+        self.serve(
+            HostFunction::Allocate,
+            args,
+            #[inline(always)]
+            |s| {
+                s.reserve(capacity_hint)?;
+                Ok(s.insert_mutable(
+                    MutData::Owned(Vec::new()),
+                    capacity_hint,
+                    ContentType::EMPTY,
+                ))
+            },
+        )
     }
 
     /// `buffer-allocator.clone-into-mutable`: a mutable buffer holding the
@@ -226,6 +241,7 @@ impl HostResources {
         self.serve(
             HostFunction::CloneIntoMutable,
             || HostArgs::Handle(source),
+            #[inline(always)]
             |s| {
                 let (bytes, content_type) = s.buffer(source)?;
                 let (bytes, content_type) = (bytes.clone(), content_type.clone());
@@ -242,6 +258,7 @@ impl HostResources {
         )
     }
 
+    #[inline]
     fn mutable(
         &mut self,
         rep: u32,
@@ -285,9 +302,12 @@ impl HostResources {
             offset,
             bytes: bytes.len() as u64,
         };
-        self.serve(HostFunction::MutableWrite, args, |s| {
-            s.write_at(rep, offset, bytes)
-        })
+        self.serve(
+            HostFunction::MutableWrite,
+            args,
+            #[inline(always)]
+            |s| s.write_at(rep, offset, bytes),
+        )
     }
 
     fn write_at(
@@ -326,10 +346,15 @@ impl HostResources {
             handle: rep,
             bytes: bytes.len() as u64,
         };
-        self.serve(HostFunction::MutableAppend, args, |s| {
-            let size = s.mutable(rep)?.0.len() as u64;
-            s.write_at(rep, size, bytes)
-        })
+        self.serve(
+            HostFunction::MutableAppend,
+            args,
+            #[inline(always)]
+            |s| {
+                let size = s.mutable(rep)?.0.len() as u64;
+                s.write_at(rep, size, bytes)
+            },
+        )
     }
 
     /// `mutable-buffer.size`.
@@ -337,6 +362,7 @@ impl HostResources {
         self.serve(
             HostFunction::MutableSize,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |s| Ok(s.mutable(rep)?.0.len() as u64),
         )
     }
@@ -346,6 +372,7 @@ impl HostResources {
         self.serve(
             HostFunction::MutableCapacity,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |s| Ok(*s.mutable(rep)?.1),
         )
     }
@@ -360,11 +387,16 @@ impl HostResources {
             handle: rep,
             content_type: content_type.into(),
         };
-        self.serve(HostFunction::MutableSetContentType, args, |s| {
-            let content_type = s.content_type(content_type);
-            *s.mutable(rep)?.2 = content_type;
-            Ok(())
-        })
+        self.serve(
+            HostFunction::MutableSetContentType,
+            args,
+            #[inline(always)]
+            |s| {
+                let content_type = s.content_type(content_type);
+                *s.mutable(rep)?.2 = content_type;
+                Ok(())
+            },
+        )
     }
 
     /// `mutable-buffer.freeze`: consumes the mutable buffer (its handle
@@ -375,6 +407,7 @@ impl HostResources {
         self.serve(
             HostFunction::MutableFreeze,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |s| {
                 // One lookup: check the kind and leave `Frozen` in its place.
                 let entry = s.mutable_entry(rep)?;
@@ -404,6 +437,7 @@ impl HostResources {
         let answer = self.serve(
             HostFunction::MutableDrop,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |_| Ok(()),
         );
         self.drop_rep(rep);

@@ -11,6 +11,7 @@ use crate::host_calls::HostArgs;
 use crate::types::FlowContext;
 
 impl HostResources {
+    #[inline]
     fn flow(&self, rep: u32) -> Result<&FlowContext, ContractViolation> {
         match self.get(rep, "flow-context")? {
             Entry::Flow(ctx) => Ok(ctx),
@@ -26,6 +27,7 @@ impl HostResources {
         self.serve(
             HostFunction::FlowTraceId,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |s| Ok(s.flow(rep)?.trace_id().to_owned()),
         )
     }
@@ -35,6 +37,7 @@ impl HostResources {
         self.serve(
             HostFunction::FlowSpanId,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |s| Ok(s.flow(rep)?.span_id().to_owned()),
         )
     }
@@ -44,6 +47,7 @@ impl HostResources {
         self.serve(
             HostFunction::FlowId,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |s| Ok(s.flow(rep)?.flow_id().to_owned()),
         )
     }
@@ -54,6 +58,7 @@ impl HostResources {
         self.serve(
             HostFunction::FlowDeadlineNs,
             || HostArgs::Handle(rep),
+            #[inline(always)]
             |s| {
                 Ok(match s.flow(rep)?.deadline_ns() {
                     None => 0,
@@ -66,7 +71,12 @@ impl HostResources {
     /// The guest dropped its handle to a flow context.
     pub fn drop_flow(&mut self, rep: u32) -> Result<(), ContractViolation> {
         // A failed drop still drops: the guest's handle is gone.
-        let answer = self.serve(HostFunction::FlowDrop, || HostArgs::Handle(rep), |_| Ok(()));
+        let answer = self.serve(
+            HostFunction::FlowDrop,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |_| Ok(()),
+        );
         self.drop_rep(rep);
         answer
     }

@@ -161,9 +161,12 @@ impl HostResources {
     /// (one host call).
     pub fn has_capability(&mut self, name: &str) -> Result<bool, ContractViolation> {
         let args = || HostArgs::Capability { name: name.into() };
-        self.serve(HostFunction::HasCapability, args, |s| {
-            Ok(s.grants.contains(name))
-        })
+        self.serve(
+            HostFunction::HasCapability,
+            args,
+            #[inline(always)]
+            |s| Ok(s.grants.contains(name)),
+        )
     }
 
     /// Host resources live now (after a call: zero).
@@ -410,11 +413,9 @@ impl HostResources {
 
     /// Serves one guest call into the host: counts it (and charges a
     /// virtual clock) and answers what `body` does. With a fault plan or a
-    /// trace on (`observed`, the one branch the hot path had before
-    /// traces), [`HostResources::observe_host_call`] counts it and may fail
-    /// it, and [`HostResources::record_host_call`] traces it; `body` is
-    /// called in one place, so it inlines as it did. `args` is only
-    /// evaluated to trace.
+    /// trace on, [`HostResources::serve_observed`] does it instead: the one
+    /// branch on the hot path, as before traces. `args` is only evaluated
+    /// there.
     #[inline(always)]
     pub(super) fn serve<R: Served>(
         &mut self,
@@ -422,25 +423,31 @@ impl HostResources {
         args: impl FnOnce() -> HostArgs,
         body: impl FnOnce(&mut Self) -> R,
     ) -> R {
-        let observed = self.observer.is_some();
-        if observed {
-            match self.observe_host_call(function) {
-                Observed::Served => {}
-                Observed::Failed => {
-                    let answer = R::failed(self, function);
-                    self.record_host_call(function, args(), &answer, true);
-                    return answer;
-                }
-                Observed::Stopped => return R::failed(self, function),
-            }
-        } else {
+        if self.observer.is_none() {
             self.counters.host_calls += 1;
             self.clock.charge_host_call();
+            return body(self);
         }
-        let answer = body(self);
-        if observed {
-            self.record_host_call(function, args(), &answer, false);
-        }
+        self.serve_observed(function, args, body)
+    }
+
+    /// [`HostResources::serve`] with a fault plan or a trace on: the plan
+    /// may fail the call ([`HostResources::observe_host_call`]), and the
+    /// trace records it.
+    #[cold]
+    #[inline(never)]
+    fn serve_observed<R: Served>(
+        &mut self,
+        function: HostFunction,
+        args: impl FnOnce() -> HostArgs,
+        body: impl FnOnce(&mut Self) -> R,
+    ) -> R {
+        let (answer, injected) = match self.observe_host_call(function) {
+            Observed::Served => (body(self), false),
+            Observed::Failed => (R::failed(self, function), true),
+            Observed::Stopped => return R::failed(self, function),
+        };
+        self.record_host_call(function, args(), &answer, injected);
         answer
     }
 

@@ -273,6 +273,26 @@ pub fn snapshot_of(
     }
 }
 
+/// The host calls a run made that its scenario's `expect_host_calls` or
+/// `forbid_host_calls` do not allow, as lines for stderr; `None` when
+/// there are none.
+fn unexpected_host_calls(problems: &[String]) -> Option<String> {
+    if problems.is_empty() {
+        return None;
+    }
+    let mut s: String = problems
+        .iter()
+        .map(|p| format!("unexpected host call: {p}\n"))
+        .collect();
+    s += &format!(
+        "{} host-call expectation(s) failed (exit code {}); `host_call_trace` \
+         (--trace-host-calls) lists every host call of each call\n",
+        problems.len(),
+        EXIT_DIFFERS
+    );
+    Some(s)
+}
+
 /// Per-call cost rows `check` prints at most.
 const COST_ROWS: usize = 20;
 
@@ -300,7 +320,7 @@ pub fn run(args: &CheckArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         &args.component,
         args.trace_host_calls,
     )?;
-    if let Some(problems) = super::run::unexpected_host_calls(&checked.unexpected_host_calls) {
+    if let Some(problems) = unexpected_host_calls(&checked.unexpected_host_calls) {
         return Ok(Report {
             stderr: format!(
                 "{}: the run made host calls the file does not allow; the snapshot was not {}\n{problems}",

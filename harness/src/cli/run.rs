@@ -165,10 +165,6 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
     if report.failure.is_none() {
         report.failure = super::fail_on::check(&args.fail_on, &transcript.entries);
     }
-    if let Some(problems) = unexpected_host_calls(&transcript.unexpected_host_calls) {
-        report.stderr += &problems;
-        report.code = super::error::EXIT_DIFFERS;
-    }
     if had_inputs && transcript.role == "source" {
         report.stderr += &format!(
             "note: {} was driven as a source, which is pulled and takes no input; the input \
@@ -177,26 +173,6 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
         );
     }
     Ok(report)
-}
-
-/// What `--fail-on`'s exit code would hide: the host calls a run made
-/// that its scenario's `expect_host_calls` or `forbid_host_calls` do not
-/// allow, as lines for stderr; `None` when there are none.
-pub fn unexpected_host_calls(problems: &[String]) -> Option<String> {
-    if problems.is_empty() {
-        return None;
-    }
-    let mut s: String = problems
-        .iter()
-        .map(|p| format!("unexpected host call: {p}\n"))
-        .collect();
-    s += &format!(
-        "{} host-call expectation(s) failed (exit code {}); `host_call_trace` \
-         (--trace-host-calls) lists every host call of each call\n",
-        problems.len(),
-        super::error::EXIT_DIFFERS
-    );
-    Some(s)
 }
 
 /// A sweep in the chosen format; exit code 1 when a case did not end
