@@ -466,17 +466,7 @@ impl Scenario {
                     .into(),
             ));
         }
-        let expectations = self.host_call_expectations().map_err(bad)?;
-        if self.fail_host_call.is_some_and(|f| f.is_sweep())
-            && (self.trace_host_calls || !expectations.is_empty())
-        {
-            return Err(bad(
-                "`trace_host_calls`, `expect_host_calls` and `forbid_host_calls` do not apply \
-                 to a host-call sweep (`fail_host_call: all`), whose report lists cases, not \
-                 calls; run them in a scenario of their own"
-                    .into(),
-            ));
-        }
+        self.host_call_expectations().map_err(bad)?;
         if let Some(spec) = &self.mock {
             spec.validate_on(self.backend)
                 .map_err(|p| bad(format!("`mock:` {p}")))?;
