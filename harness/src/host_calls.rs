@@ -10,7 +10,7 @@
 //! ```yaml
 //! host_call_trace:
 //! - buffer.read-all(#1) -> 5 bytes
-//! - buffer-allocator.allocate(capacity 5) -> #3
+//! - 'buffer-allocator.allocate(capacity 5) -> #3'
 //! ```
 //!
 //! A scenario can also fail on host calls it does not expect:
