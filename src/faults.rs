@@ -114,6 +114,30 @@ pub enum HostFunction {
 }
 
 impl HostFunction {
+    /// Every host function, in the contract's order.
+    pub const ALL: [HostFunction; 20] = [
+        Self::BufferSize,
+        Self::BufferContentType,
+        Self::BufferRead,
+        Self::BufferReadAll,
+        Self::BufferDrop,
+        Self::MutableWrite,
+        Self::MutableAppend,
+        Self::MutableSize,
+        Self::MutableCapacity,
+        Self::MutableSetContentType,
+        Self::MutableFreeze,
+        Self::MutableDrop,
+        Self::FlowTraceId,
+        Self::FlowSpanId,
+        Self::FlowId,
+        Self::FlowDeadlineNs,
+        Self::FlowDrop,
+        Self::Allocate,
+        Self::CloneIntoMutable,
+        Self::HasCapability,
+    ];
+
     /// The contract's name (`buffer.read-all`, `[resource-drop]buffer`...).
     pub fn name(self) -> &'static str {
         match self {

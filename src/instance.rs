@@ -25,6 +25,10 @@ pub struct InstanceOptions {
     /// [`crate::WorldInfo::insecure_seed`]); default: derived from the
     /// engine's seed, or drawn from the operating system without one.
     pub insecure_seed: Option<u128>,
+    /// Whether the instance traces the host calls of each call from the
+    /// first call on ([`crate::ComponentInvoker::trace_host_calls`],
+    /// [`crate::ComponentInvoker::host_call_trace`]; default: `false`).
+    pub trace_host_calls: bool,
 }
 
 impl InstanceOptions {

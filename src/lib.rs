@@ -85,6 +85,7 @@ mod config;
 mod error;
 mod faults;
 pub mod host;
+mod host_calls;
 mod instance;
 mod invoke;
 mod random;
@@ -108,6 +109,7 @@ pub use error::{
     InvokeError, TrapCode,
 };
 pub use faults::{HostFaultPlan, HostFunction, InjectedFault};
+pub use host_calls::{HostAnswer, HostArgs, HostCall, MAX_TRACED_HOST_CALLS};
 pub use instance::InstanceOptions;
 pub use random::{RandomSource, SplitMix64, derive_seed};
 pub use strategy::CompilationStrategy;

@@ -16,6 +16,7 @@ use std::future::Future;
 use crate::call::{Answer, Call};
 use crate::error::{EngineError, Fault};
 use crate::faults::{HostFaultPlan, InjectedFault};
+use crate::host_calls::HostCall;
 use crate::instance::InstanceOptions;
 use crate::types::{
     BackpressureSignal, ComponentId, Grants, Invocation, OutputElement, ProcessResult, Roles,
@@ -182,6 +183,26 @@ pub trait ComponentInvoker {
 
     /// The first host call the plan failed during the last call, if any.
     fn injected_fault(&self) -> Option<InjectedFault>;
+
+    /// Starts (`true`) or stops tracing the contract host calls of each
+    /// call: [`ComponentInvoker::host_call_trace`] lists the last call's.
+    /// Off by default ([`crate::InstanceOptions::trace_host_calls`]); off,
+    /// a host call costs what it did without tracing (the check is the one
+    /// a fault plan already needs). The default does nothing.
+    fn trace_host_calls(&mut self, on: bool) {
+        let _ = on;
+    }
+
+    /// The contract host calls the guest made during the last call, in
+    /// order, each with its arguments summarized and the host's answer
+    /// ([`HostCall`]), with tracing on; empty otherwise. At most
+    /// [`crate::MAX_TRACED_HOST_CALLS`]: the call's
+    /// [`crate::InvocationMetrics::host_calls`] counts them all. WASI calls
+    /// are not listed (nor counted in `host_calls`). The default is always
+    /// empty.
+    fn host_call_trace(&self) -> &[HostCall] {
+        &[]
+    }
 
     /// Where the instance's clocks and randomness come from (the clock's
     /// kind, the run's seed, the value its `insecure-seed` answers), for a

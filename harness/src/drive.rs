@@ -57,6 +57,9 @@ pub(crate) struct Driver<'b, B: SimBackend> {
     preview: usize,
     /// Every call so far.
     pub entries: Vec<Entry>,
+    /// Whether each entry lists the host calls of its call (the instances
+    /// trace them).
+    pub trace_host_calls: bool,
 }
 
 impl<'b, B: SimBackend> Driver<'b, B> {
@@ -67,6 +70,7 @@ impl<'b, B: SimBackend> Driver<'b, B> {
             backend,
             preview,
             entries: Vec::new(),
+            trace_host_calls: false,
         }
     }
 
@@ -136,6 +140,9 @@ impl<'b, B: SimBackend> Driver<'b, B> {
             entry.stderr_error = crate::transcript::guest_error_lines(&stderr.bytes);
         }
         entry.failed_host_call = inst.injected_fault().map(Into::into);
+        if self.trace_host_calls {
+            entry.host_call_trace = Some(crate::host_calls::trace_lines(inst.host_call_trace()));
+        }
         self.entries.push(entry);
         inv.outcome
     }

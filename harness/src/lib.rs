@@ -57,6 +57,7 @@ pub mod faults;
 pub mod fixtures;
 #[cfg(feature = "wasmtime-backend")]
 pub mod fuzz;
+pub mod host_calls;
 pub mod pipeline;
 pub mod record;
 pub mod scenario;

@@ -10,6 +10,7 @@ use super::resources::{BufferError, HostResources, KEEP_CONTENT_TYPE_BYTES, MAX_
 use super::table::{Entry, MutData};
 use crate::error::ContractViolation;
 use crate::faults::HostFunction;
+use crate::host_calls::HostArgs;
 use crate::types::ContentType;
 
 /// A buffer the guest handed back to the host (an output's payload).
@@ -45,6 +46,7 @@ impl HostResources {
         }
     }
 
+    #[inline]
     fn buffer(&self, rep: u32) -> Result<(&Bytes, &ContentType), ContractViolation> {
         match self.get(rep, "buffer")? {
             Entry::Buffer {
@@ -61,18 +63,22 @@ impl HostResources {
 
     /// `buffer.size`.
     pub fn buffer_size(&mut self, rep: u32) -> Result<u64, ContractViolation> {
-        if self.host_call(HostFunction::BufferSize) {
-            return Err(self.trap_here());
-        }
-        Ok(self.buffer(rep)?.0.len() as u64)
+        self.serve(
+            HostFunction::BufferSize,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |s| Ok(s.buffer(rep)?.0.len() as u64),
+        )
     }
 
     /// `buffer.content-type`.
     pub fn buffer_content_type(&mut self, rep: u32) -> Result<String, ContractViolation> {
-        if self.host_call(HostFunction::BufferContentType) {
-            return Err(self.trap_here());
-        }
-        Ok(self.buffer(rep)?.1.as_str().to_owned())
+        self.serve(
+            HostFunction::BufferContentType,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |s| Ok(s.buffer(rep)?.1.as_str().to_owned()),
+        )
     }
 
     /// `buffer.read`: up to `len` bytes from `offset`, clamped to the bytes
@@ -83,37 +89,53 @@ impl HostResources {
         offset: u64,
         len: u64,
     ) -> Result<Vec<u8>, ContractViolation> {
-        if self.host_call(HostFunction::BufferRead) {
-            return Err(self.trap_here());
-        }
-        let (bytes, _) = self.buffer(rep)?;
-        let size = bytes.len() as u64;
-        let start = offset.min(size);
-        let end = start.saturating_add(len).min(size);
-        // Both bounds are <= size, which came from a usize.
-        let out = bytes[start as usize..end as usize].to_vec();
-        self.counters.bytes_into_guest += end - start;
-        Ok(out)
+        let args = || HostArgs::Read {
+            handle: rep,
+            offset,
+            len,
+        };
+        self.serve(
+            HostFunction::BufferRead,
+            args,
+            #[inline(always)]
+            |s| {
+                let (bytes, _) = s.buffer(rep)?;
+                let size = bytes.len() as u64;
+                let start = offset.min(size);
+                let end = start.saturating_add(len).min(size);
+                // Both bounds are <= size, which came from a usize.
+                let out = bytes[start as usize..end as usize].to_vec();
+                s.counters.bytes_into_guest += end - start;
+                Ok(out)
+            },
+        )
     }
 
     /// `buffer.read-all`.
     pub fn buffer_read_all(&mut self, rep: u32) -> Result<Vec<u8>, ContractViolation> {
-        if self.host_call(HostFunction::BufferReadAll) {
-            return Err(self.trap_here());
-        }
-        let out = self.buffer(rep)?.0.to_vec();
-        self.counters.bytes_into_guest += out.len() as u64;
-        Ok(out)
+        self.serve(
+            HostFunction::BufferReadAll,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |s| {
+                let out = s.buffer(rep)?.0.to_vec();
+                s.counters.bytes_into_guest += out.len() as u64;
+                Ok(out)
+            },
+        )
     }
 
     /// The guest dropped its handle to a buffer.
     pub fn drop_buffer(&mut self, rep: u32) -> Result<(), ContractViolation> {
-        let failed = self.host_call(HostFunction::BufferDrop);
+        // A failed drop still drops: the guest's handle is gone.
+        let answer = self.serve(
+            HostFunction::BufferDrop,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |_| Ok(()),
+        );
         self.drop_rep(rep);
-        if failed {
-            return Err(self.trap_here());
-        }
-        Ok(())
+        answer
     }
 
     /// Moves a buffer the guest returned (an output payload) to the caller.
@@ -190,15 +212,22 @@ impl HostResources {
     /// `buffer-allocator.allocate`: a mutable buffer of exactly
     /// `capacity_hint` bytes of capacity.
     pub fn allocate(&mut self, capacity_hint: u64) -> Result<u32, BufferError> {
-        if self.host_call(HostFunction::Allocate) {
-            return Err(self.injected_allocation_failure());
-        }
-        self.reserve(capacity_hint)?;
-        Ok(self.insert_mutable(
-            MutData::Owned(Vec::new()),
-            capacity_hint,
-            ContentType::EMPTY,
-        ))
+        let args = || HostArgs::Allocate {
+            capacity: capacity_hint,
+        };
+        self.serve(
+            HostFunction::Allocate,
+            args,
+            #[inline(always)]
+            |s| {
+                s.reserve(capacity_hint)?;
+                Ok(s.insert_mutable(
+                    MutData::Owned(Vec::new()),
+                    capacity_hint,
+                    ContentType::EMPTY,
+                ))
+            },
+        )
     }
 
     /// `buffer-allocator.clone-into-mutable`: a mutable buffer holding the
@@ -209,22 +238,27 @@ impl HostResources {
         &mut self,
         source: u32,
     ) -> Result<Result<u32, BufferError>, ContractViolation> {
-        if self.host_call(HostFunction::CloneIntoMutable) {
-            return Ok(Err(self.injected_allocation_failure()));
-        }
-        let (bytes, content_type) = self.buffer(source)?;
-        let (bytes, content_type) = (bytes.clone(), content_type.clone());
-        let capacity = bytes.len() as u64;
-        if let Err(e) = self.reserve(capacity) {
-            return Ok(Err(e));
-        }
-        Ok(Ok(self.insert_mutable(
-            MutData::Shared(bytes),
-            capacity,
-            content_type,
-        )))
+        self.serve(
+            HostFunction::CloneIntoMutable,
+            || HostArgs::Handle(source),
+            #[inline(always)]
+            |s| {
+                let (bytes, content_type) = s.buffer(source)?;
+                let (bytes, content_type) = (bytes.clone(), content_type.clone());
+                let capacity = bytes.len() as u64;
+                if let Err(e) = s.reserve(capacity) {
+                    return Ok(Err(e));
+                }
+                Ok(Ok(s.insert_mutable(
+                    MutData::Shared(bytes),
+                    capacity,
+                    content_type,
+                )))
+            },
+        )
     }
 
+    #[inline]
     fn mutable(
         &mut self,
         rep: u32,
@@ -263,10 +297,17 @@ impl HostResources {
         offset: u64,
         bytes: &[u8],
     ) -> Result<Result<(), BufferError>, ContractViolation> {
-        if self.host_call(HostFunction::MutableWrite) {
-            return Ok(Err(BufferError::CapacityExceeded));
-        }
-        self.write_at(rep, offset, bytes)
+        let args = || HostArgs::Write {
+            handle: rep,
+            offset,
+            bytes: bytes.len() as u64,
+        };
+        self.serve(
+            HostFunction::MutableWrite,
+            args,
+            #[inline(always)]
+            |s| s.write_at(rep, offset, bytes),
+        )
     }
 
     fn write_at(
@@ -301,27 +342,39 @@ impl HostResources {
         rep: u32,
         bytes: &[u8],
     ) -> Result<Result<(), BufferError>, ContractViolation> {
-        if self.host_call(HostFunction::MutableAppend) {
-            return Ok(Err(BufferError::CapacityExceeded));
-        }
-        let size = self.mutable(rep)?.0.len() as u64;
-        self.write_at(rep, size, bytes)
+        let args = || HostArgs::Append {
+            handle: rep,
+            bytes: bytes.len() as u64,
+        };
+        self.serve(
+            HostFunction::MutableAppend,
+            args,
+            #[inline(always)]
+            |s| {
+                let size = s.mutable(rep)?.0.len() as u64;
+                s.write_at(rep, size, bytes)
+            },
+        )
     }
 
     /// `mutable-buffer.size`.
     pub fn mutable_size(&mut self, rep: u32) -> Result<u64, ContractViolation> {
-        if self.host_call(HostFunction::MutableSize) {
-            return Err(self.trap_here());
-        }
-        Ok(self.mutable(rep)?.0.len() as u64)
+        self.serve(
+            HostFunction::MutableSize,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |s| Ok(s.mutable(rep)?.0.len() as u64),
+        )
     }
 
     /// `mutable-buffer.capacity`.
     pub fn mutable_capacity(&mut self, rep: u32) -> Result<u64, ContractViolation> {
-        if self.host_call(HostFunction::MutableCapacity) {
-            return Err(self.trap_here());
-        }
-        Ok(*self.mutable(rep)?.1)
+        self.serve(
+            HostFunction::MutableCapacity,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |s| Ok(*s.mutable(rep)?.1),
+        )
     }
 
     /// `mutable-buffer.set-content-type`.
@@ -330,12 +383,20 @@ impl HostResources {
         rep: u32,
         content_type: &str,
     ) -> Result<(), ContractViolation> {
-        if self.host_call(HostFunction::MutableSetContentType) {
-            return Err(self.trap_here());
-        }
-        let content_type = self.content_type(content_type);
-        *self.mutable(rep)?.2 = content_type;
-        Ok(())
+        let args = || HostArgs::SetContentType {
+            handle: rep,
+            content_type: content_type.into(),
+        };
+        self.serve(
+            HostFunction::MutableSetContentType,
+            args,
+            #[inline(always)]
+            |s| {
+                let content_type = s.content_type(content_type);
+                *s.mutable(rep)?.2 = content_type;
+                Ok(())
+            },
+        )
     }
 
     /// `mutable-buffer.freeze`: consumes the mutable buffer (its handle
@@ -343,37 +404,44 @@ impl HostResources {
     /// new owned buffer.
     #[inline]
     pub fn mutable_freeze(&mut self, rep: u32) -> Result<u32, ContractViolation> {
-        if self.host_call(HostFunction::MutableFreeze) {
-            return Err(self.trap_here());
-        }
-        // One lookup: check the kind and leave `Frozen` in its place.
-        let entry = self.mutable_entry(rep)?;
-        let Entry::Mutable {
-            data,
-            capacity,
-            content_type,
-        } = std::mem::replace(entry, Entry::Frozen)
-        else {
-            unreachable!("mutable_entry returns a live mutable buffer")
-        };
-        let bytes = data.freeze();
-        self.held_bytes = self.held_bytes - capacity + bytes.len() as u64;
-        self.insert(|| Entry::Buffer {
-            bytes,
-            content_type,
-            budgeted: true,
-        })
+        self.serve(
+            HostFunction::MutableFreeze,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |s| {
+                // One lookup: check the kind and leave `Frozen` in its place.
+                let entry = s.mutable_entry(rep)?;
+                let Entry::Mutable {
+                    data,
+                    capacity,
+                    content_type,
+                } = std::mem::replace(entry, Entry::Frozen)
+                else {
+                    unreachable!("mutable_entry returns a live mutable buffer")
+                };
+                let bytes = data.freeze();
+                s.held_bytes = s.held_bytes - capacity + bytes.len() as u64;
+                s.insert(|| Entry::Buffer {
+                    bytes,
+                    content_type,
+                    budgeted: true,
+                })
+            },
+        )
     }
 
     /// The guest dropped its handle to a mutable buffer (frozen or not).
     #[inline]
     pub fn drop_mutable(&mut self, rep: u32) -> Result<(), ContractViolation> {
-        let failed = self.host_call(HostFunction::MutableDrop);
+        // A failed drop still drops: the guest's handle is gone.
+        let answer = self.serve(
+            HostFunction::MutableDrop,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |_| Ok(()),
+        );
         self.drop_rep(rep);
-        if failed {
-            return Err(self.trap_here());
-        }
-        Ok(())
+        answer
     }
 }
 

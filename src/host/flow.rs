@@ -7,9 +7,11 @@ use super::resources::HostResources;
 use super::table::Entry;
 use crate::error::ContractViolation;
 use crate::faults::HostFunction;
+use crate::host_calls::HostArgs;
 use crate::types::FlowContext;
 
 impl HostResources {
+    #[inline]
     fn flow(&self, rep: u32) -> Result<&FlowContext, ContractViolation> {
         match self.get(rep, "flow-context")? {
             Entry::Flow(ctx) => Ok(ctx),
@@ -22,48 +24,61 @@ impl HostResources {
 
     /// `flow-context.trace-id`.
     pub fn flow_trace_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
-        if self.host_call(HostFunction::FlowTraceId) {
-            return Err(self.trap_here());
-        }
-        Ok(self.flow(rep)?.trace_id().to_owned())
+        self.serve(
+            HostFunction::FlowTraceId,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |s| Ok(s.flow(rep)?.trace_id().to_owned()),
+        )
     }
 
     /// `flow-context.span-id`.
     pub fn flow_span_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
-        if self.host_call(HostFunction::FlowSpanId) {
-            return Err(self.trap_here());
-        }
-        Ok(self.flow(rep)?.span_id().to_owned())
+        self.serve(
+            HostFunction::FlowSpanId,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |s| Ok(s.flow(rep)?.span_id().to_owned()),
+        )
     }
 
     /// `flow-context.flow-id`.
     pub fn flow_id(&mut self, rep: u32) -> Result<String, ContractViolation> {
-        if self.host_call(HostFunction::FlowId) {
-            return Err(self.trap_here());
-        }
-        Ok(self.flow(rep)?.flow_id().to_owned())
+        self.serve(
+            HostFunction::FlowId,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |s| Ok(s.flow(rep)?.flow_id().to_owned()),
+        )
     }
 
     /// `flow-context.deadline-ns`: the time left, 0 for no deadline, and 1
     /// once the deadline has passed (0 would read as "none").
     pub fn flow_deadline_ns(&mut self, rep: u32) -> Result<u64, ContractViolation> {
-        if self.host_call(HostFunction::FlowDeadlineNs) {
-            return Err(self.trap_here());
-        }
-        Ok(match self.flow(rep)?.deadline_ns() {
-            None => 0,
-            Some(deadline) => deadline.saturating_sub(self.clock.now_ns()).max(1),
-        })
+        self.serve(
+            HostFunction::FlowDeadlineNs,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |s| {
+                Ok(match s.flow(rep)?.deadline_ns() {
+                    None => 0,
+                    Some(deadline) => deadline.saturating_sub(s.clock.now_ns()).max(1),
+                })
+            },
+        )
     }
 
     /// The guest dropped its handle to a flow context.
     pub fn drop_flow(&mut self, rep: u32) -> Result<(), ContractViolation> {
-        let failed = self.host_call(HostFunction::FlowDrop);
+        // A failed drop still drops: the guest's handle is gone.
+        let answer = self.serve(
+            HostFunction::FlowDrop,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |_| Ok(()),
+        );
         self.drop_rep(rep);
-        if failed {
-            return Err(self.trap_here());
-        }
-        Ok(())
+        answer
     }
 }
 

@@ -14,6 +14,7 @@ use super::timer::{CallTimer, DeadlinePassed};
 use crate::clock::Clock;
 use crate::error::ContractViolation;
 use crate::faults::{FaultState, HostFaultPlan, HostFunction, InjectedFault};
+use crate::host_calls::{HostAnswer, HostArgs, HostCall, MAX_TRACED_HOST_CALLS};
 use crate::types::{ContentType, FlowContext, Grants, InvocationMetrics};
 
 /// The longest content type kept from one call for the next (the last one
@@ -83,9 +84,10 @@ pub struct HostResources {
     pub(super) recent_content_type: ContentType,
     /// The capabilities granted to the instance (`has-capability`).
     grants: Grants,
-    /// The host-fault plan in force, if any (boxed: the common case, no
-    /// plan, costs one pointer and one branch per host call).
-    faults: Option<Box<FaultState>>,
+    /// The host-fault plan in force and the host-call trace, if either is
+    /// on (boxed: the common case, neither, costs one pointer and one
+    /// branch per host call).
+    observer: Option<Box<Observer>>,
     /// When the call in progress started, how long it may run and its
     /// fuel, from which its [`CallTimer`] is built when first needed.
     call_start: CallStart,
@@ -120,7 +122,7 @@ impl HostResources {
             lent_buffer: 0,
             recent_content_type: ContentType::EMPTY,
             grants: Grants::default(),
-            faults: None,
+            observer: None,
             call_start: CallStart::default(),
             timer: None,
             virtual_clock,
@@ -141,6 +143,15 @@ impl HostResources {
         self
     }
 
+    /// The same store tracing host calls when `on`
+    /// ([`HostResources::set_host_call_trace`]).
+    pub fn with_host_call_trace(mut self, on: bool) -> Self {
+        if on {
+            self.set_host_call_trace(true);
+        }
+        self
+    }
+
     /// The capabilities granted to the instance.
     pub fn grants(&self) -> &Grants {
         &self.grants
@@ -149,10 +160,13 @@ impl HostResources {
     /// `capability-query.has-capability(name)`: whether `name` was granted
     /// (one host call).
     pub fn has_capability(&mut self, name: &str) -> Result<bool, ContractViolation> {
-        if self.host_call(HostFunction::HasCapability) {
-            return Err(self.trap_here());
-        }
-        Ok(self.grants.contains(name))
+        let args = || HostArgs::Capability { name: name.into() };
+        self.serve(
+            HostFunction::HasCapability,
+            args,
+            #[inline(always)]
+            |s| Ok(s.grants.contains(name)),
+        )
     }
 
     /// Host resources live now (after a call: zero).
@@ -175,8 +189,8 @@ impl HostResources {
     pub fn begin_call(&mut self) {
         self.counters = CallCounters::default();
         self.timer = None;
-        if let Some(f) = &mut self.faults {
-            f.begin_call();
+        if let Some(o) = &mut self.observer {
+            o.begin_call();
         }
     }
 
@@ -284,23 +298,63 @@ impl HostResources {
     /// Makes host calls fail from now on as `plan` says (counting host
     /// calls afresh); [`HostFaultPlan::None`] serves every call again.
     pub fn set_fault_plan(&mut self, plan: HostFaultPlan) {
-        self.faults = match plan {
+        let faults = match plan {
             HostFaultPlan::None => None,
-            plan => Some(Box::new(FaultState::new(plan))),
+            plan => Some(FaultState::new(plan)),
         };
+        self.observer_mut(|o| o.faults = faults);
+    }
+
+    /// Starts (`true`) or stops tracing the host calls of each call
+    /// ([`HostResources::host_call_trace`]).
+    pub fn set_host_call_trace(&mut self, on: bool) {
+        self.observer_mut(|o| o.trace = on.then(Vec::new));
+    }
+
+    /// The host calls of the current (or last) call, in order, with
+    /// tracing on ([`HostResources::set_host_call_trace`]); empty
+    /// otherwise. At most [`MAX_TRACED_HOST_CALLS`].
+    pub fn host_call_trace(&self) -> &[HostCall] {
+        self.observer
+            .as_ref()
+            .and_then(|o| o.trace.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// Empties the host-call trace: a call that did not reach the guest
+    /// (a `teardown` without the lifecycle role) made no host calls.
+    #[cold]
+    pub(crate) fn clear_host_call_trace(&mut self) {
+        if let Some(t) = self.observer.as_mut().and_then(|o| o.trace.as_mut()) {
+            t.clear();
+        }
+    }
+
+    /// Changes the observer with `f`, dropping it when nothing is left to
+    /// observe (so the hot path is back to one branch on `None`).
+    fn observer_mut(&mut self, f: impl FnOnce(&mut Observer)) {
+        let mut o = self.observer.take().unwrap_or_default();
+        f(&mut o);
+        if o.faults.is_some() || o.trace.is_some() {
+            self.observer = Some(o);
+        }
     }
 
     /// The first host call the plan failed in the current (or last) call.
     pub fn injected_fault(&self) -> Option<InjectedFault> {
-        self.faults.as_ref().and_then(|f| f.injected)
+        self.faults().and_then(|f| f.injected)
+    }
+
+    #[inline]
+    fn faults(&self) -> Option<&FaultState> {
+        self.observer.as_ref().and_then(|o| o.faults.as_ref())
     }
 
     /// The violation a call ends with when the plan failed one of its host
     /// calls that has no error case (the guest trapped there), if one did.
     #[inline]
     pub(crate) fn injected_trap(&self) -> Option<ContractViolation> {
-        self.faults
-            .as_ref()
+        self.faults()
             .and_then(|f| f.trapped)
             .map(ContractViolation::Injected)
     }
@@ -357,24 +411,88 @@ impl HostResources {
             })
     }
 
-    /// Counts one guest call into the host (and charges a virtual clock);
-    /// `true` when the fault plan fails it. After a failure that trapped,
-    /// the guest would have stopped: later host calls of the same call
-    /// (which only a mock model makes) fail uncounted.
-    #[inline]
-    pub(super) fn host_call(&mut self, function: HostFunction) -> bool {
-        if let Some(f) = &mut self.faults {
-            if f.trapped.is_some() {
-                return true;
-            }
-            let index = self.counters.host_calls;
+    /// Serves one guest call into the host: counts it (and charges a
+    /// virtual clock) and answers what `body` does. With a fault plan or a
+    /// trace on, [`HostResources::serve_observed`] does it instead: the one
+    /// branch on the hot path, as before traces. `args` is only evaluated
+    /// there.
+    #[inline(always)]
+    pub(super) fn serve<R: Served>(
+        &mut self,
+        function: HostFunction,
+        args: impl FnOnce() -> HostArgs,
+        body: impl FnOnce(&mut Self) -> R,
+    ) -> R {
+        if self.observer.is_none() {
             self.counters.host_calls += 1;
             self.clock.charge_host_call();
-            return f.fails(function, index);
+            return body(self);
         }
+        self.serve_observed(function, args, body)
+    }
+
+    /// [`HostResources::serve`] with a fault plan or a trace on: the plan
+    /// may fail the call ([`HostResources::observe_host_call`]), and the
+    /// trace records it.
+    #[cold]
+    #[inline(never)]
+    fn serve_observed<R: Served>(
+        &mut self,
+        function: HostFunction,
+        args: impl FnOnce() -> HostArgs,
+        body: impl FnOnce(&mut Self) -> R,
+    ) -> R {
+        let (answer, injected) = match self.observe_host_call(function) {
+            Observed::Served => (body(self), false),
+            Observed::Failed => (R::failed(self, function), true),
+            Observed::Stopped => return R::failed(self, function),
+        };
+        self.record_host_call(function, args(), &answer, injected);
+        answer
+    }
+
+    /// Counts a host call with a fault plan or a trace on: whether it is
+    /// served or failed on purpose. After a failure that trapped, the
+    /// guest would have stopped: later host calls of the same call (which
+    /// only a mock model makes) fail uncounted and untraced.
+    #[cold]
+    #[inline(never)]
+    fn observe_host_call(&mut self, function: HostFunction) -> Observed {
+        let index = self.counters.host_calls;
+        let failed = match self.observer.as_mut().and_then(|o| o.faults.as_mut()) {
+            Some(f) if f.trapped.is_some() => return Observed::Stopped,
+            Some(f) => f.fails(function, index),
+            None => false,
+        };
         self.counters.host_calls += 1;
         self.clock.charge_host_call();
-        false
+        if failed {
+            Observed::Failed
+        } else {
+            Observed::Served
+        }
+    }
+
+    /// Adds a host call to the trace, if one is on (and not full).
+    #[cold]
+    #[inline(never)]
+    fn record_host_call<R: Served>(
+        &mut self,
+        function: HostFunction,
+        args: HostArgs,
+        answer: &R,
+        injected: bool,
+    ) {
+        if let Some(trace) = self.observer.as_mut().and_then(|o| o.trace.as_mut())
+            && trace.len() < MAX_TRACED_HOST_CALLS
+        {
+            trace.push(HostCall {
+                function,
+                args,
+                answer: answer.answer(),
+                injected,
+            });
+        }
     }
 
     /// The error of a failed host call without an error case: the guest
@@ -443,6 +561,145 @@ impl HostResources {
             } => bytes.len() as u64,
             Entry::Mutable { capacity, .. } => *capacity,
             _ => 0,
+        }
+    }
+}
+
+/// What [`HostResources::observe_host_call`] decided.
+enum Observed {
+    /// Counted; the host serves it.
+    Served,
+    /// Counted; the fault plan fails it.
+    Failed,
+    /// Not counted: the guest trapped at an earlier failed host call of
+    /// this call.
+    Stopped,
+}
+
+/// What observes an instance's host calls: a fault plan, a trace, or both.
+#[derive(Debug, Default)]
+struct Observer {
+    faults: Option<FaultState>,
+    /// The current (or last) call's host calls, with tracing on.
+    trace: Option<Vec<HostCall>>,
+}
+
+impl Observer {
+    #[cold]
+    #[inline(never)]
+    fn begin_call(&mut self) {
+        if let Some(f) = &mut self.faults {
+            f.begin_call();
+        }
+        if let Some(t) = &mut self.trace {
+            t.clear();
+        }
+    }
+}
+
+/// What a host function returns, as [`HostResources::serve`] answers it:
+/// how a failed call of it answers, and how its answer reads in a trace.
+pub(super) trait Served: Sized {
+    /// The answer of a call of `function` a fault plan failed.
+    fn failed(res: &HostResources, function: HostFunction) -> Self;
+    /// The answer, summarized for a trace.
+    fn answer(&self) -> HostAnswer;
+}
+
+/// A value a host function returns, summarized for a trace.
+pub(super) trait TracedValue {
+    fn traced(&self) -> HostAnswer;
+}
+
+impl TracedValue for () {
+    fn traced(&self) -> HostAnswer {
+        HostAnswer::Done
+    }
+}
+
+impl TracedValue for u64 {
+    fn traced(&self) -> HostAnswer {
+        HostAnswer::Value(*self)
+    }
+}
+
+/// A handle the host handed out.
+impl TracedValue for u32 {
+    fn traced(&self) -> HostAnswer {
+        HostAnswer::Handle(*self)
+    }
+}
+
+impl TracedValue for bool {
+    fn traced(&self) -> HostAnswer {
+        HostAnswer::Bool(*self)
+    }
+}
+
+impl TracedValue for String {
+    fn traced(&self) -> HostAnswer {
+        HostAnswer::Text(self.clone())
+    }
+}
+
+/// Bytes copied into the guest: how many.
+impl TracedValue for Vec<u8> {
+    fn traced(&self) -> HostAnswer {
+        HostAnswer::Bytes(self.len() as u64)
+    }
+}
+
+fn traced_error(e: &BufferError) -> HostAnswer {
+    HostAnswer::Error(match e {
+        BufferError::CapacityExceeded => "capacity-exceeded",
+        BufferError::OutOfBounds => "out-of-bounds",
+        BufferError::AllocationFailed(_) => "allocation-failed",
+    })
+}
+
+/// A function without an error case: a failure traps.
+impl<T: TracedValue> Served for Result<T, ContractViolation> {
+    fn failed(res: &HostResources, _: HostFunction) -> Self {
+        Err(res.trap_here())
+    }
+
+    fn answer(&self) -> HostAnswer {
+        match self {
+            Ok(v) => v.traced(),
+            Err(_) => HostAnswer::Trap,
+        }
+    }
+}
+
+/// `allocate`: a failure is `allocation-failed`.
+impl Served for Result<u32, BufferError> {
+    fn failed(res: &HostResources, _: HostFunction) -> Self {
+        Err(res.injected_allocation_failure())
+    }
+
+    fn answer(&self) -> HostAnswer {
+        match self {
+            Ok(h) => HostAnswer::Handle(*h),
+            Err(e) => traced_error(e),
+        }
+    }
+}
+
+/// `clone-into-mutable`, `write` and `append`: a failure answers the
+/// function's contract error.
+impl<T: TracedValue> Served for Result<Result<T, BufferError>, ContractViolation> {
+    fn failed(res: &HostResources, function: HostFunction) -> Self {
+        Ok(Err(match function.error_case() {
+            Some("allocation-failed") => res.injected_allocation_failure(),
+            _ => BufferError::CapacityExceeded,
+        }))
+    }
+
+    fn answer(&self) -> HostAnswer {
+        match self {
+            Ok(Ok(v)) => v.traced(),
+            Ok(Err(e)) => traced_error(e),
+            Err(_) => HostAnswer::Trap,
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::types::{Function, Roles, StreamElement};
 /// the earlier of `call_deadline` and the element's flow deadline. Refuses
 /// calls on a poisoned instance, calls to a role the component lacks, a
 /// payload over the 16 MiB cap and a deadline already past.
+#[inline]
 pub(crate) fn admit(
     poisoned: Option<&Fault>,
     roles: Roles,

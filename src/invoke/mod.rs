@@ -65,6 +65,14 @@ macro_rules! async_invoker_from_sync {
                 self.host().injected_fault()
             }
 
+            fn trace_host_calls(&mut self, on: bool) {
+                self.host_mut().set_host_call_trace(on)
+            }
+
+            fn host_call_trace(&self) -> &[$crate::HostCall] {
+                self.host().host_call_trace()
+            }
+
             async fn init(&mut self, config: &str) -> $crate::Invocation<()> {
                 self.init_sync(config)
             }

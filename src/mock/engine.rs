@@ -384,6 +384,9 @@ impl WasmEngine for MockEngine {
         let plan =
             options.host_faults_for(crate::ComponentInvoker::component_id(&instance).as_str());
         crate::ComponentInvoker::set_host_faults(&mut instance, plan);
+        if options.trace_host_calls {
+            crate::ComponentInvoker::trace_host_calls(&mut instance, true);
+        }
         Ok(instance)
     }
 

@@ -251,7 +251,8 @@ impl MockInvoker {
 
     /// A lifecycle call with nothing to do (no lifecycle role), journaled
     /// like every call.
-    fn noop(&self, function: Function) -> Invocation<()> {
+    fn noop(&mut self, function: Function) -> Invocation<()> {
+        self.host_mut().clear_host_call_trace();
         let noop = invoke::noop();
         journal(
             &self.inst.engine,

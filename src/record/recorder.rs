@@ -388,6 +388,14 @@ impl<I: ComponentInvoker + Send> ComponentInvoker for Recorder<I> {
         self.inner.injected_fault()
     }
 
+    fn trace_host_calls(&mut self, on: bool) {
+        self.inner.trace_host_calls(on);
+    }
+
+    fn host_call_trace(&self) -> &[crate::HostCall] {
+        self.inner.host_call_trace()
+    }
+
     fn world_info(&self) -> WorldInfo {
         self.inner.world_info()
     }

@@ -547,7 +547,8 @@ impl WasmEngine for WasmtimeEngine {
         let state = HostState::new(
             HostResources::new(config.resource_limits(), inner.clock.clone())
                 .with_grants(options.grants.clone())
-                .with_fault_plan(options.host_faults_for(id.as_str())),
+                .with_fault_plan(options.host_faults_for(id.as_str()))
+                .with_host_call_trace(options.trace_host_calls),
             Limiter::new(config),
             stdout,
             stderr,

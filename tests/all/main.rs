@@ -11,6 +11,7 @@ mod extensions;
 mod frame;
 mod fuzz_replay;
 mod guests;
+mod host_calls;
 mod host_faults;
 mod hostile;
 mod incremental;

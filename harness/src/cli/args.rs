@@ -334,6 +334,10 @@ pub struct RunArgs {
     /// instead of answering a process-error
     #[arg(long, requires = "fail_host_call")]
     pub require_handled: bool,
+    /// List under each call the contract host calls the guest made
+    /// (function, arguments in short, answer)
+    #[arg(long)]
+    pub trace_host_calls: bool,
     /// Exit with 5 when a call failed so: faults (engine faults: traps,
     /// fuel, deadlines...), errors (guest process-errors), init (a failed
     /// init), any; repeatable or comma-separated [default: exit 0 whatever
@@ -391,6 +395,10 @@ pub struct PipelineArgs {
     /// Virtual time the sink takes to drain after a pause, in ns [default: 10000]
     #[arg(long, value_name = "NS")]
     pub drain_ns: Option<u64>,
+    /// List under each call the contract host calls the guest made
+    /// (function, arguments in short, answer)
+    #[arg(long)]
+    pub trace_host_calls: bool,
     /// Exit with 5 when a call failed so: faults (engine faults: traps,
     /// fuel, deadlines...), errors (guest process-errors), init (a failed
     /// init), any; repeatable or comma-separated [default: exit 0 whatever
@@ -463,6 +471,11 @@ pub struct CheckArgs {
     /// `fuel_tolerance`, else fuel is only reported]
     #[arg(long, value_name = "PCT")]
     pub fuel_tolerance: Option<crate::snapshot::Percent>,
+    /// Run with the host-call trace on (as `trace_host_calls: true` in the
+    /// file): the snapshot lists under each call the host calls the guest
+    /// made
+    #[arg(long)]
+    pub trace_host_calls: bool,
 }
 
 /// `torvyn-sim demo`.

@@ -165,6 +165,9 @@ pub struct Checked {
     pub default: (Compare, &'static str),
     /// One line per replaced component: `stage: C in place of X`.
     pub replaced: Vec<String>,
+    /// What the run did that the scenario's host-call expectations do not
+    /// allow ([`crate::transcript::Transcript::unexpected_host_calls`]).
+    pub unexpected_host_calls: Vec<String>,
 }
 
 /// Runs the scenario or pipeline file at `path` (on `backend`, else the
@@ -172,15 +175,19 @@ pub struct Checked {
 /// returns its snapshot document. Compiled components are kept where
 /// `cache` says. In the document, a replaced component keeps the file's
 /// name for it, so a snapshot of one build compares with a run of another.
+/// With `trace_host_calls`, the run traces host calls whatever the file
+/// says.
 pub fn snapshot_of(
     path: &Path,
     backend: Option<BackendKind>,
     cache: &CacheChoice,
     components: &[String],
+    trace_host_calls: bool,
 ) -> Result<Checked, CliError> {
     let (cache_dir, cache_max_bytes) = (cache.resolve()?, cache.max_bytes);
     if is_pipeline(path) {
         let mut p = Pipeline::load(path)?;
+        p.trace_host_calls |= trace_host_calls;
         let replacements = Replacement::parse(components, Some(&p))?;
         let names = p.stage_names();
         let mut replaced = Vec::new();
@@ -224,9 +231,11 @@ pub fn snapshot_of(
             fuel_tolerance: p.fuel_tolerance,
             default: Compare::default_for(kind, &sources),
             replaced,
+            unexpected_host_calls: Vec::new(),
         })
     } else {
         let mut s = Scenario::load(path)?;
+        s.trace_host_calls |= trace_host_calls;
         let mut replaced = Vec::new();
         let label = s.component.clone();
         if let Some(r) = Replacement::parse(components, None)?.pop() {
@@ -241,14 +250,16 @@ pub fn snapshot_of(
         };
         let kind = backend.unwrap_or_else(|| s.effective_backend());
         let default = Compare::default_for(kind, [&s.component_source()]);
-        let (yaml, name) = if s.fail_host_call.is_some_and(|f| f.is_sweep()) {
+        let (yaml, name, unexpected_host_calls) = if s.fail_host_call.is_some_and(|f| f.is_sweep())
+        {
             let mut sweep = crate::faults::sweep(kind, &s, &settings, s.sweep_limit)?;
             sweep.component = label;
-            (to_yaml(&sweep)?, s.name.clone())
+            (to_yaml(&sweep)?, s.name.clone(), Vec::new())
         } else {
             let mut t = run_scenario_using(kind, &s, &settings)?;
             t.component = label;
-            (t.snapshot_form().to_yaml()?, t.scenario)
+            let problems = std::mem::take(&mut t.unexpected_host_calls);
+            (t.snapshot_form().to_yaml()?, t.scenario, problems)
         };
         Ok(Checked {
             yaml,
@@ -257,8 +268,29 @@ pub fn snapshot_of(
             fuel_tolerance: s.fuel_tolerance,
             default,
             replaced,
+            unexpected_host_calls,
         })
     }
+}
+
+/// The host calls a run made that its scenario's `expect_host_calls` or
+/// `forbid_host_calls` do not allow, as lines for stderr; `None` when
+/// there are none.
+fn unexpected_host_calls(problems: &[String]) -> Option<String> {
+    if problems.is_empty() {
+        return None;
+    }
+    let mut s: String = problems
+        .iter()
+        .map(|p| format!("unexpected host call: {p}\n"))
+        .collect();
+    s += &format!(
+        "{} host-call expectation(s) failed (exit code {}); `host_call_trace` \
+         (--trace-host-calls) lists every host call of each call\n",
+        problems.len(),
+        EXIT_DIFFERS
+    );
+    Some(s)
 }
 
 /// Per-call cost rows `check` prints at most.
@@ -281,7 +313,24 @@ pub fn run(args: &CheckArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         ));
     }
     let path = resolve(&args.scenario)?;
-    let checked = snapshot_of(&path, args.backend, cache, &args.component)?;
+    let checked = snapshot_of(
+        &path,
+        args.backend,
+        cache,
+        &args.component,
+        args.trace_host_calls,
+    )?;
+    if let Some(problems) = unexpected_host_calls(&checked.unexpected_host_calls) {
+        return Ok(Report {
+            stderr: format!(
+                "{}: the run made host calls the file does not allow; the snapshot was not {}\n{problems}",
+                checked.name,
+                if args.update { "written" } else { "compared" }
+            ),
+            code: EXIT_DIFFERS,
+            ..Report::default()
+        });
+    }
     let name = &checked.name;
     let actual = canonical(&checked.yaml).unwrap_or_else(|| checked.yaml.clone());
     let snap = args.snapshot.display().to_string();

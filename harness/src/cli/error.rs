@@ -3,7 +3,7 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | success |
-//! | 1 | the run completed but its transcript differs from the snapshot (`check`) |
+//! | 1 | the run completed but its transcript differs from the snapshot, or it made host calls the scenario's `expect_host_calls` or `forbid_host_calls` do not allow (`check`) |
 //! | 2 | usage error: unknown option, bad value, missing argument |
 //! | 3 | input error: a missing file, invalid WAT (with its line), a core module where a component is needed, a component importing what the engine does not provide (with `--refuse-unknown-imports`) or exporting no contract role, a bad scenario, pipeline or input line |
 //! | 4 | engine or system error: the engine could not be created, an instance could not be created, a file could not be written |

@@ -57,6 +57,7 @@ pub fn pipeline(args: &PipelineArgs) -> Result<Pipeline, CliError> {
         p.drain_ns = Some(ns);
     }
     p.preview_bytes = args.preview_bytes;
+    p.trace_host_calls |= args.trace_host_calls;
     apply_engine(&mut p, &args.engine);
     Ok(p)
 }

@@ -25,6 +25,7 @@ pub fn scenario(args: &RunArgs, inputs: Vec<InputElement>) -> Scenario {
         fail_host_call: args.fail_host_call,
         sweep_limit: args.sweep_limit,
         require_handled: args.require_handled,
+        trace_host_calls: args.trace_host_calls,
         inputs,
         ..Scenario::new(stage_id(&args.component), args.component.clone())
     };

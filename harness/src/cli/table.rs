@@ -71,9 +71,37 @@ pub fn entries(entries: &[Entry], stages: bool, verbose: bool) -> String {
             let how = if e.failed() { WHOLE_STDERR } else { "" };
             notes.push(format!("stderr: {}", err.short_noting(how)));
         }
+        notes.extend(host_call_lines(e));
         t.row(cells, notes);
     }
     t.render()
+}
+
+/// With a host-call trace: one note line per host call of the entry
+/// (`host call 0: buffer.read-all(#1) -> 5 bytes`), with a line that says
+/// how many were left out of a trace the engine cut short, or that the
+/// call made none.
+fn host_call_lines(e: &Entry) -> Vec<String> {
+    let Some(trace) = &e.host_call_trace else {
+        return Vec::new();
+    };
+    if trace.is_empty() {
+        return vec!["host calls: none".into()];
+    }
+    let mut out: Vec<String> = trace
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("host call {i}: {l}"))
+        .collect();
+    let made = e.host_calls as usize;
+    if made > trace.len() {
+        out.push(format!(
+            "... {} more host calls, past the {} a trace keeps",
+            made - trace.len(),
+            trace.len()
+        ));
+    }
+    out
 }
 
 /// A fault's message as note lines. Unless `verbose`, a Wasmtime backtrace

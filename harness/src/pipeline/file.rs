@@ -77,6 +77,10 @@ pub struct Pipeline {
     /// `torvyn-sim` sets it unless given `--refuse-unknown-imports`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stub_unknown_imports: bool,
+    /// List in every transcript entry the contract host calls the stage's
+    /// guest made (`host_call_trace:`, [`crate::host_calls`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trace_host_calls: bool,
     /// How `torvyn-sim check` compares a run with its snapshot:
     /// `exact` (fuel and engine-clock times too) or `behaviour` (what the
     /// component did, costs reported only). Absent:

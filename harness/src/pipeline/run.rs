@@ -205,6 +205,7 @@ pub fn run_pipeline_on<B: SimBackend>(
         let source = spec.component_source(pipeline.base_dir.as_deref());
         let compiled = backend.compile(&source, &spec.component)?;
         let mut inst = backend.instantiate_granting(&compiled, &name, &spec.grants)?;
+        inst.trace_host_calls(pipeline.trace_host_calls);
         if let Some(fuel) = spec.fuel {
             backend.set_fuel(&mut inst, fuel, &name)?;
         }
@@ -250,8 +251,10 @@ pub fn run_pipeline_on<B: SimBackend>(
     let clock = backend.clock().clone();
     let wall = Instant::now();
     let start_ns = clock.now_ns();
+    let mut d = Driver::new(backend, pipeline.preview_cap());
+    d.trace_host_calls = pipeline.trace_host_calls;
     let mut run = Run {
-        d: Driver::new(backend, pipeline.preview_cap()),
+        d,
         sum: PipelineSummary::default(),
         stopped: vec![None; stages.len()],
         paused: false,

@@ -163,6 +163,19 @@ pub struct Scenario {
     /// ([`crate::faults::Handling::Trapped`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub require_handled: bool,
+    /// List in every transcript entry the contract host calls the guest
+    /// made (`host_call_trace:`, [`crate::host_calls`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trace_host_calls: bool,
+    /// Per call (`process`, `pull`...), the exact host calls each call of
+    /// it must make, in order (`process: [read-all, allocate, append,
+    /// freeze]`); a run that differs fails ([`crate::host_calls`]).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub expect_host_calls: std::collections::BTreeMap<String, Vec<String>>,
+    /// Host functions no call may make (`[clone-into-mutable]`); a run
+    /// that makes one fails ([`crate::host_calls`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forbid_host_calls: Vec<String>,
     /// How `torvyn-sim check` compares a run with its snapshot:
     /// `exact` (fuel and engine-clock times too) or `behaviour` (what the
     /// component did, costs reported only). Absent:
@@ -467,11 +480,27 @@ impl Scenario {
                     .into(),
             ));
         }
+        self.host_call_expectations().map_err(bad)?;
         if let Some(spec) = &self.mock {
             crate::source::check_scripted(spec, self.backend)
                 .map_err(|p| bad(format!("`mock:` {p}")))?;
         }
         Ok(())
+    }
+
+    /// The scenario's `expect_host_calls` and `forbid_host_calls`,
+    /// resolved.
+    ///
+    /// # Errors
+    ///
+    /// The first name that names no call or host function.
+    pub fn host_call_expectations(
+        &self,
+    ) -> Result<crate::host_calls::HostCallExpectations, String> {
+        crate::host_calls::HostCallExpectations::resolve(
+            &self.expect_host_calls,
+            &self.forbid_host_calls,
+        )
     }
 
     /// The elements to send: `inputs` decoded, then the generated ones

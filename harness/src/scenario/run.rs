@@ -155,11 +155,21 @@ pub(crate) fn run_compiled<B: SimBackend>(
         backend.set_fuel(&mut inst, fuel, &id)?;
     }
     inst.set_host_faults(plan);
+    let expectations =
+        scenario
+            .host_call_expectations()
+            .map_err(|problem| HarnessError::InvalidScenario {
+                scenario: scenario.name.clone(),
+                problem,
+            })?;
+    let traced = scenario.trace_host_calls || !expectations.is_empty();
+    inst.trace_host_calls(traced);
     let role = scenario.role.unwrap_or_else(|| infer_role(inst.roles()));
 
     let wall = Instant::now();
     let start_ns = backend.clock().now_ns();
     let mut d = Driver::new(backend, scenario.preview_cap());
+    d.trace_host_calls = traced;
     let mut stopped = d.init_if_needed(&mut inst, None, scenario.config.as_deref());
     let mut skipped = 0u64;
     if role == Role::Source {
@@ -232,6 +242,14 @@ pub(crate) fn run_compiled<B: SimBackend>(
     let _ = d.call(&mut inst, None, EngineCall::Teardown);
 
     let virtual_ns = backend.clock().now_ns().saturating_sub(start_ns);
+    let unexpected_host_calls = expectations.problems(&d.entries);
+    if !scenario.trace_host_calls {
+        // Traced only to check the expectations: the transcript stays as
+        // it is without them.
+        for e in &mut d.entries {
+            e.host_call_trace = None;
+        }
+    }
     let mut summary = Summary::of(&d.entries, virtual_ns);
     summary.stopped = stopped;
     summary.elements_skipped = skipped;
@@ -249,6 +267,7 @@ pub(crate) fn run_compiled<B: SimBackend>(
         flow_id,
         entries: d.entries,
         summary,
+        unexpected_host_calls,
     })
 }
 

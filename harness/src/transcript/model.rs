@@ -37,6 +37,12 @@ pub struct Transcript {
     pub entries: Vec<Entry>,
     /// Totals.
     pub summary: Summary,
+    /// What the run did that the scenario's `expect_host_calls` and
+    /// `forbid_host_calls` do not allow, one line per problem
+    /// ([`crate::host_calls`]); empty when all was as expected. Not part
+    /// of a snapshot: `torvyn-sim check` fails on it instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unexpected_host_calls: Vec<String>,
 }
 
 /// One call and what it did.
@@ -99,6 +105,11 @@ pub struct Entry {
     /// The host call the scenario's `fail_host_call` failed in this call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_host_call: Option<FailedHostCall>,
+    /// With `trace_host_calls`: the contract host calls the guest made in
+    /// this call, in order, one line each (`buffer.read-all(#1) -> 5
+    /// bytes`, [`crate::host_calls`]); absent without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_call_trace: Option<Vec<String>>,
 }
 
 fn is_zero_u32(v: &u32) -> bool {
@@ -144,6 +155,7 @@ impl Entry {
             stderr: None,
             stderr_error: None,
             failed_host_call: None,
+            host_call_trace: None,
         }
     }
 

@@ -93,6 +93,9 @@ pub fn render_entries(entries: &[Entry]) -> String {
         if let Some(err) = &e.stderr {
             let _ = writeln!(s, "       stderr: {}", err.short());
         }
+        for (i, call) in e.host_call_trace.iter().flatten().enumerate() {
+            let _ = writeln!(s, "       host call {i}: {call}");
+        }
     }
     s
 }
@@ -103,6 +106,7 @@ impl Transcript {
     pub fn snapshot_form(&self) -> Self {
         let mut t = self.clone();
         t.summary.wall = None;
+        t.unexpected_host_calls.clear();
         if t.clock == ClockSetting::System {
             mask_times(&mut t.entries);
             t.summary.busy_ns = 0;

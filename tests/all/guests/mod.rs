@@ -586,3 +586,55 @@ fn the_python_stamp_guest_recorded_on_the_system_clock_and_os_randomness_replays
         w.message
     );
 }
+
+/// With `trace_host_calls`, the Python and JavaScript processors' entries
+/// list the contract host calls their code makes: `read-all` once,
+/// `allocate` once, `append`, `freeze` (a toolchain adds drops and may
+/// order them its way: only the calls of the source code are pinned).
+#[test]
+fn real_toolchain_guests_trace_the_host_calls_of_their_code() {
+    let Some([upper, exclaim, sink]) = guests(["py-uppercase", "js-exclaim", "py-sink"]) else {
+        return;
+    };
+    let mut p = pipeline("traced", &[&upper, &exclaim, &sink], None);
+    p.trace_host_calls = true;
+    let t = run(&p);
+    for stage in ["py-uppercase", "js-exclaim"] {
+        let calls: Vec<&Entry> = entries(&t, stage, Function::Process).collect();
+        assert!(!calls.is_empty(), "{stage}");
+        for e in calls {
+            let trace = e.host_call_trace.as_ref().expect("traced");
+            assert_eq!(trace.len() as u32, e.host_calls, "{stage}: {trace:?}");
+            let made = |f: &str| {
+                trace
+                    .iter()
+                    .filter(|l| l.starts_with(&format!("{f}(")))
+                    .count()
+            };
+            let bytes_in = e.input.as_ref().map_or(0, |i| i.payload.len);
+            assert_eq!(made("buffer.read-all"), 1, "{stage}: {trace:?}");
+            let whole = format!("-> {bytes_in} bytes");
+            assert!(
+                trace
+                    .iter()
+                    .any(|l| l.starts_with("buffer.read-all(") && l.ends_with(&whole)),
+                "{stage}: the whole payload is read: {trace:?}"
+            );
+            assert_eq!(made("buffer-allocator.allocate"), 1, "{stage}: {trace:?}");
+            assert!(made("mutable-buffer.append") + made("mutable-buffer.write") >= 1);
+            assert_eq!(made("mutable-buffer.freeze"), 1, "{stage}: {trace:?}");
+            assert_eq!(made("buffer-allocator.clone-into-mutable"), 0);
+            assert!(
+                trace.iter().all(|l| !l.ends_with("-> trap")),
+                "{stage}: {trace:?}"
+            );
+        }
+    }
+    // Every stage's calls are traced, the sink's too.
+    let pushes: Vec<&Entry> = entries(&t, "py-sink", Function::Push).collect();
+    assert!(!pushes.is_empty());
+    for e in pushes {
+        let trace = e.host_call_trace.as_ref().expect("traced");
+        assert_eq!(trace.len() as u32, e.host_calls, "{trace:?}");
+    }
+}
