@@ -38,7 +38,9 @@ empties it.
 
 Exit codes:
   0  success
-  1  the run completed but its transcript differs from the snapshot (check)
+  1  the run completed but its transcript differs from the snapshot, or a call
+     made a host call the scenario's expect_host_calls/forbid_host_calls rule
+     out (check)
   2  usage error: unknown option, bad value, missing argument
   3  input error: a missing file, invalid WAT (the message has the line), a core
      module where a component is needed, a component for another world, a bad
