@@ -321,12 +321,19 @@ impl HostResources {
             .unwrap_or_default()
     }
 
-    /// Empties the host-call trace: a call that did not reach the guest
-    /// (a `teardown` without the lifecycle role) made no host calls.
+    /// Forgets what the last call did at the host boundary, for a call that
+    /// did not reach the guest (an `init` or `teardown` without the
+    /// lifecycle role): it made no host calls, so its trace is empty and
+    /// no host call of it was failed by the plan.
     #[cold]
-    pub(crate) fn clear_host_call_trace(&mut self) {
-        if let Some(t) = self.observer.as_mut().and_then(|o| o.trace.as_mut()) {
-            t.clear();
+    pub(crate) fn skip_call(&mut self) {
+        if let Some(o) = self.observer.as_mut() {
+            if let Some(t) = o.trace.as_mut() {
+                t.clear();
+            }
+            if let Some(f) = o.faults.as_mut() {
+                f.begin_call();
+            }
         }
     }
 

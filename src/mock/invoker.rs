@@ -252,7 +252,7 @@ impl MockInvoker {
     /// A lifecycle call with nothing to do (no lifecycle role), journaled
     /// like every call.
     fn noop(&mut self, function: Function) -> Invocation<()> {
-        self.host_mut().clear_host_call_trace();
+        self.host_mut().skip_call();
         let noop = invoke::noop();
         journal(
             &self.inst.engine,

@@ -249,7 +249,7 @@ impl WasmtimeInvoker {
     /// `lifecycle.init`, synchronously (see [`ComponentInvoker::init`](crate::ComponentInvoker::init)).
     pub fn init_sync(&mut self, config: &str) -> Invocation<()> {
         if self.state.skips(Function::Init, config) {
-            self.host_mut().clear_host_call_trace();
+            self.host_mut().skip_call();
             return invoke::noop();
         }
         self.call(Function::Init, None, |store, ex, _| {
@@ -262,7 +262,7 @@ impl WasmtimeInvoker {
     /// [`ComponentInvoker::teardown`](crate::ComponentInvoker::teardown)).
     pub fn teardown_sync(&mut self) -> Invocation<()> {
         if self.state.skips(Function::Teardown, "") {
-            self.host_mut().clear_host_call_trace();
+            self.host_mut().skip_call();
             return invoke::noop();
         }
         self.call(Function::Teardown, None, |store, ex, _| {

@@ -82,6 +82,21 @@ fn every_host_call_fails_the_same_way_on_both_backends() {
     }
 }
 
+/// A call that does not reach the guest (`teardown` of a component
+/// without the lifecycle role) reports no failed host call of its own, on
+/// either backend: not the previous call's.
+#[test]
+fn a_call_that_skips_the_guest_reports_no_injected_fault() {
+    for inst in [
+        &mut real("uppercase", HostFaultPlan::NthOfCall(1)) as &mut dyn FnProcess,
+        &mut mock("uppercase", HostFaultPlan::NthOfCall(1)),
+    ] {
+        let (_, injected) = inst.process_one("hello");
+        assert!(injected.is_some(), "the allocation failed on purpose");
+        assert_eq!(inst.teardown_and_injected(), None);
+    }
+}
+
 #[test]
 fn a_failed_allocation_is_the_guests_to_handle_and_poisons_nothing() {
     for inst in [
@@ -230,6 +245,8 @@ trait FnProcess {
     fn is_poisoned(&self) -> Option<&torvyn_engine::Fault>;
     fn live(&self) -> usize;
     fn clear(&mut self);
+    /// `teardown`, then the host call the plan failed in it.
+    fn teardown_and_injected(&mut self) -> Option<torvyn_engine::InjectedFault>;
 }
 
 impl<I: ComponentInvoker> FnProcess for I {
@@ -254,6 +271,12 @@ impl<I: ComponentInvoker> FnProcess for I {
 
     fn clear(&mut self) {
         self.set_host_faults(HostFaultPlan::None);
+    }
+
+    fn teardown_and_injected(&mut self) -> Option<torvyn_engine::InjectedFault> {
+        let call = torvyn_harness::backend::block_on(self.teardown());
+        assert!(call.outcome.is_ok(), "{:?}", call.outcome);
+        self.injected_fault()
     }
 }
 
