@@ -82,6 +82,7 @@ pub mod cache;
 mod call;
 mod clock;
 mod config;
+pub mod coverage;
 mod error;
 mod faults;
 pub mod host;
@@ -112,6 +113,7 @@ pub use cache::{
 pub use call::{Answer, Call, Outcome};
 pub use clock::{Clock, VirtualTime};
 pub use config::Limits;
+pub use coverage::{Coverage, CoverageSummary, FileCoverage, FunctionCoverage};
 pub use error::{
     AnswerLimit, ConfigProblem, ContractViolation, EngineError, Fault, FaultKind, FaultName,
     InvokeError, TrapCode,

@@ -294,6 +294,29 @@ pub fn component_from_wat(text: &str, origin: &str) -> Result<Vec<u8>, FixtureEr
     componentize_named(&bytes, world.as_deref(), spelling, origin)
 }
 
+/// Like [`component_from_wat`], with DWARF line tables of the text in the
+/// core modules (`wat`'s `GenerateDwarf::Lines`), naming `origin` as the
+/// source file: coverage of the component then maps onto the lines of
+/// `text` (see `torvyn_engine::coverage`).
+#[cfg(feature = "wasmtime-backend")]
+pub fn component_from_wat_with_lines(text: &str, origin: &str) -> Result<Vec<u8>, FixtureError> {
+    let bytes = wat::Parser::new()
+        .generate_dwarf(wat::GenerateDwarf::Lines)
+        .parse_str(Some(Path::new(origin)), text)
+        .map_err(|e| FixtureError::Wat {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+    if is_component(&bytes) {
+        return Ok(bytes);
+    }
+    let world = world_directive(text);
+    let spelling = spelling_directive(text)
+        .map(|name| parse_spelling(&name, origin))
+        .transpose()?;
+    componentize_named(&bytes, world.as_deref(), spelling, origin)
+}
+
 /// The world named by the first `;; world: NAME` comment line of `text`.
 pub fn world_directive(text: &str) -> Option<String> {
     directive(text, "world:")

@@ -14,6 +14,7 @@ use wasmtime::component::{Component, InstancePre, Linker, ResourceType};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Strategy};
 
 use super::config::{UnknownImports, WasmtimeEngineConfig};
+use super::coverage;
 use super::exports::{ExportIndices, Exports};
 use super::host::{self, HostState, STREAMING_SPELLINGS, UnlinkedImport};
 use super::invoker::WasmtimeInvoker;
@@ -80,6 +81,12 @@ pub struct WasmtimeCompiled {
 
 struct Prepared {
     component: Component,
+    /// The name coverage records give the component's modules without
+    /// line information.
+    origin: String,
+    /// What the component's modules have, read at the first instantiation
+    /// with coverage on.
+    coverage: std::sync::OnceLock<Arc<coverage::ComponentMap>>,
     pre: InstancePre<HostState>,
     indices: ExportIndices,
     worlds: Vec<World>,
@@ -310,7 +317,14 @@ impl WasmtimeEngine {
         text: &str,
         origin: &str,
     ) -> Result<WasmtimeCompiled, EngineError> {
-        let bytes = wat::parse_str(text).map_err(|e| EngineError::InvalidWat {
+        let parsed = if self.inner.config.coverage {
+            wat::Parser::new()
+                .generate_dwarf(wat::GenerateDwarf::Lines)
+                .parse_str(Some(std::path::Path::new(origin)), text)
+        } else {
+            wat::parse_str(text)
+        };
+        let bytes = parsed.map_err(|e| EngineError::InvalidWat {
             origin: origin.into(),
             message: e.to_string(),
         })?;
@@ -343,6 +357,8 @@ impl WasmtimeEngine {
         Ok(WasmtimeCompiled {
             inner: Arc::new(Prepared {
                 component,
+                origin: origin.to_owned(),
+                coverage: std::sync::OnceLock::new(),
                 pre,
                 indices,
                 worlds,
@@ -586,6 +602,9 @@ pub fn codegen_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
         .epoch_interruption(true)
         .max_wasm_stack(config.max_wasm_stack)
         .parallel_compilation(config.parallel_compilation);
+    if config.coverage {
+        c.guest_debug(true);
+    }
     c
 }
 
@@ -712,13 +731,30 @@ impl WasmEngine for WasmtimeEngine {
             component: id.clone(),
             message: format!("{e:#}"),
         })?;
-        let exports = Exports::load(&p.indices, &mut store, &instance).map_err(|(role, e)| {
-            EngineError::WrongExportTypes {
-                component: id.clone(),
-                interface: role.interface(),
-                message: format!("{e:#}"),
-            }
-        })?;
+        let mut exports =
+            Exports::load(&p.indices, &mut store, &instance).map_err(|(role, e)| {
+                EngineError::WrongExportTypes {
+                    component: id.clone(),
+                    interface: role.interface(),
+                    message: format!("{e:#}"),
+                }
+            })?;
+        let recorder = if config.coverage {
+            let maps = p
+                .coverage
+                .get_or_init(|| Arc::new(coverage::component_map(&mut store, &p.origin)));
+            let recorder =
+                coverage::Recorder::install(&mut store, Arc::clone(maps)).map_err(|e| {
+                    EngineError::Instantiate {
+                        component: id.clone(),
+                        message: format!("cannot set the coverage breakpoints: {e:#}"),
+                    }
+                })?;
+            exports.on_fiber = true;
+            Some(recorder)
+        } else {
+            None
+        };
         Ok(WasmtimeInvoker::new(
             Arc::clone(&self.inner),
             store,
@@ -726,6 +762,7 @@ impl WasmEngine for WasmtimeEngine {
             p.indices.roles,
             id,
             (tap, insecure_seed),
+            recorder,
         ))
     }
 
@@ -785,6 +822,7 @@ fn engine_fingerprint(engine: &Engine, config: &WasmtimeEngineConfig) -> [u8; 32
     config.limits.fuel_enabled.hash(&mut h);
     config.max_wasm_stack.hash(&mut h);
     config.limits.max_memory_bytes.hash(&mut h);
+    config.coverage.hash(&mut h);
     config
         .pooling
         .map(|p| {

@@ -124,6 +124,10 @@ pub(crate) struct Exports {
     pub route: Option<TypedFunc<Input, Fallible<RouteAnswer>>>,
     pub ingest: Option<TypedFunc<Input, Fallible<Option<types::OutputElement>>>>,
     pub flush: Option<TypedFunc<(), Fallible<FlushAnswer>>>,
+    /// Call on a fiber (`call_async`, driven on this thread): the store has
+    /// a debug handler ([`super::coverage`]), which Wasmtime runs only
+    /// there.
+    pub on_fiber: bool,
 }
 
 impl Exports {
@@ -166,6 +170,25 @@ impl Exports {
             route: typed(store, instance, ix.route.as_ref(), Role::Router)?,
             ingest: typed(store, instance, ix.ingest.as_ref(), Role::Aggregator)?,
             flush: typed(store, instance, ix.flush.as_ref(), Role::Aggregator)?,
+            on_fiber: false,
         })
+    }
+
+    /// Calls `f`: directly, or on a fiber when [`Exports::on_fiber`].
+    #[inline(always)]
+    pub fn call<P, R>(
+        &self,
+        f: &TypedFunc<P, R>,
+        store: &mut Store<HostState>,
+        params: P,
+    ) -> wasmtime::Result<R>
+    where
+        P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+        R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift + 'static,
+    {
+        if self.on_fiber {
+            return super::coverage::on_fiber(f.call_async(store, params));
+        }
+        f.call(store, params)
     }
 }

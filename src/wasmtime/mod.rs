@@ -8,6 +8,7 @@
 mod answers;
 mod bindings;
 mod config;
+mod coverage;
 mod engine;
 mod exports;
 mod host;
