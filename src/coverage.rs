@@ -155,7 +155,7 @@ impl Coverage {
     }
 
     /// The record of `name`, made empty if absent (for backends).
-    #[cfg_attr(not(feature = "wasmtime-backend"), allow(dead_code))]
+    #[cfg_attr(not(feature = "coverage"), allow(dead_code))]
     pub(crate) fn file_mut(&mut self, name: &str) -> &mut FileCoverage {
         if !self.files.contains_key(name) {
             self.files.insert(name.to_owned(), FileCoverage::default());
@@ -185,7 +185,7 @@ impl FileCoverage {
         self.lines.get(&line).copied()
     }
 
-    #[cfg_attr(not(feature = "wasmtime-backend"), allow(dead_code))]
+    #[cfg_attr(not(feature = "coverage"), allow(dead_code))]
     /// Records function `name` (starting at `line`), run by `hits`
     /// instances more.
     pub(crate) fn add_function(&mut self, name: &str, line: Option<u32>, hits: u64) {
@@ -201,7 +201,7 @@ impl FileCoverage {
         }
     }
 
-    #[cfg_attr(not(feature = "wasmtime-backend"), allow(dead_code))]
+    #[cfg_attr(not(feature = "coverage"), allow(dead_code))]
     /// Records `line`, run by `hits` instances more.
     pub(crate) fn add_line(&mut self, line: u32, hits: u64) {
         *self.lines.entry(line).or_insert(0) += hits;

@@ -298,7 +298,7 @@ pub fn component_from_wat(text: &str, origin: &str) -> Result<Vec<u8>, FixtureEr
 /// core modules (`wat`'s `GenerateDwarf::Lines`), naming `origin` as the
 /// source file: coverage of the component then maps onto the lines of
 /// `text` (see `torvyn_engine::coverage`).
-#[cfg(feature = "wasmtime-backend")]
+#[cfg(feature = "coverage")]
 pub fn component_from_wat_with_lines(text: &str, origin: &str) -> Result<Vec<u8>, FixtureError> {
     let bytes = wat::Parser::new()
         .generate_dwarf(wat::GenerateDwarf::Lines)

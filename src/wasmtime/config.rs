@@ -138,8 +138,8 @@ pub struct WasmtimeEngineConfig {
     /// breakpoints (figures in `benches/RESULTS.md`). WAT compiled by an
     /// engine with coverage carries DWARF line tables of the text, so
     /// coverage maps onto the `.wat` lines. Cranelift only: [`Self::validate`]
-    /// refuses it with [`CompilationStrategy::Winch`]. Off by default; an
-    /// engine without it runs no coverage code.
+    /// refuses it with [`CompilationStrategy::Winch`], and without the
+    /// crate's `coverage` feature. Off by default.
     pub coverage: bool,
 }
 
@@ -228,7 +228,14 @@ impl WasmtimeEngineConfig {
                     .into(),
             );
         }
-        if self.coverage && self.strategy == CompilationStrategy::Winch {
+        if self.coverage && !cfg!(feature = "coverage") {
+            problem(
+                "coverage",
+                "is on, but torvyn-engine was built without its `coverage` feature; enable it \
+                 (torvyn-harness enables it by default)"
+                    .into(),
+            );
+        } else if self.coverage && self.strategy == CompilationStrategy::Winch {
             problem(
                 "coverage",
                 "is on with the Winch compiler, which has no guest debugging to record it; \

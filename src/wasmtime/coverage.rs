@@ -6,9 +6,9 @@
 //! gets a breakpoint at the first instruction of every function of every
 //! core module, and at the first instruction of every row of the module's
 //! DWARF line table when it has one. The store's debug handler records the
-//! breakpoint's module and offset and removes the breakpoint: each function
-//! or line costs one trip to the host the first time it runs, and nothing
-//! after. Calls then run on a fiber (Wasmtime runs debug handlers only
+//! breakpoint's module and offset, and the breakpoints that fired are
+//! removed when the call ends (see [`HOT`]): each function or line costs a
+//! trip to the host the first time it runs, and nothing after. Calls then run on a fiber (Wasmtime runs debug handlers only
 //! there), driven to completion on the caller's thread.
 //!
 //! What a module has (functions, names, line rows) is read once per
@@ -20,6 +20,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
+use wasmtime::component::{ComponentNamedList, Lift, Lower, TypedFunc};
 use wasmtime::{AsContextMut, DebugEvent, DebugHandler, Module, ModulePC, Store, StoreContextMut};
 
 use super::host::HostState;
@@ -263,8 +264,26 @@ pub(crate) struct Recorder {
 
 struct Recorded {
     maps: Arc<ComponentMap>,
-    hits: Mutex<HashMap<u64, BTreeSet<u32>>>,
+    state: Mutex<Hits>,
 }
+
+#[derive(Default)]
+struct Hits {
+    /// Offsets that fired, per module.
+    fired: HashMap<u64, BTreeSet<u32>>,
+    /// Breakpoints that fired during the current call and are still set,
+    /// with the number of times they fired: they are removed together when
+    /// the call ends ([`Recorder::after_call`]), or at once when one fires
+    /// [`HOT`] times.
+    pending: HashMap<(u64, u32), (Module, u32)>,
+}
+
+/// Trips to the host after which a breakpoint goes at once rather than at
+/// the end of the call. Removing breakpoints re-publishes the module's
+/// code (an `mprotect` of all of it, milliseconds for CPython's), so they
+/// are removed together after the call; a function run thousands of times
+/// in one call would cost more in trips.
+const HOT: u32 = 64;
 
 impl Recorder {
     /// Sets the breakpoints of `maps` in `store` and makes a recorder its
@@ -291,22 +310,41 @@ impl Recorder {
         let recorder = Recorder {
             inner: Arc::new(Recorded {
                 maps,
-                hits: Mutex::new(HashMap::new()),
+                state: Mutex::new(Hits::default()),
             }),
         };
         store.set_debug_handler(recorder.clone());
         Ok(recorder)
     }
 
+    fn state(&self) -> std::sync::MutexGuard<'_, Hits> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// What ran so far.
     pub(crate) fn coverage(&self) -> Coverage {
-        let hits = self.inner.hits.lock().unwrap_or_else(|e| e.into_inner());
+        let state = self.state();
         let none = BTreeSet::new();
         let mut out = Coverage::new();
         for (id, map) in self.inner.maps.iter() {
-            map.report(hits.get(id).unwrap_or(&none), &mut out);
+            map.report(state.fired.get(id).unwrap_or(&none), &mut out);
         }
         out
+    }
+
+    /// Removes the breakpoints that fired during the call that just ended,
+    /// in one edit (one re-publication of the code).
+    pub(crate) fn after_call(&self, store: &mut Store<HostState>) {
+        let pending = std::mem::take(&mut self.state().pending);
+        if pending.is_empty() {
+            return;
+        }
+        if let Some(mut edit) = store.edit_breakpoints() {
+            for ((_, pc), (module, _)) in pending {
+                // Failing to remove one only costs more trips here.
+                let _ = edit.remove_breakpoint(&module, ModulePC::new(pc));
+            }
+        }
     }
 
     fn hit(&self, mut store: StoreContextMut<'_, HostState>) {
@@ -319,18 +357,22 @@ impl Recorder {
         let Ok(Some(module)) = frame.module(store.as_context_mut()) else {
             return;
         };
-        let module = module.clone();
-        self.inner
-            .hits
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(module.debug_index_in_engine())
-            .or_default()
-            .insert(pc.raw());
-        if let Some(mut edit) = store.edit_breakpoints() {
-            // Once is enough: the breakpoint goes, and the code runs at
-            // full speed from now on. (Failing to remove it only costs
-            // another trip here.)
+        let id = module.debug_index_in_engine();
+        let hot = {
+            let mut state = self.state();
+            state.fired.entry(id).or_default().insert(pc.raw());
+            let entry = state
+                .pending
+                .entry((id, pc.raw()))
+                .or_insert_with(|| (module.clone(), 0));
+            entry.1 += 1;
+            if entry.1 >= HOT {
+                state.pending.remove(&(id, pc.raw())).map(|(m, _)| m)
+            } else {
+                None
+            }
+        };
+        if let (Some(module), Some(mut edit)) = (hot, store.edit_breakpoints()) {
             let _ = edit.remove_breakpoint(&module, pc);
         }
     }
@@ -351,14 +393,31 @@ impl DebugHandler for Recorder {
     }
 }
 
+/// Calls `f` with coverage: on a fiber (see [`on_fiber`]), then removes
+/// the breakpoints that fired.
+#[cold]
+#[inline(never)]
+pub(crate) fn call<P, R>(
+    recorder: &Recorder,
+    f: &TypedFunc<P, R>,
+    store: &mut Store<HostState>,
+    params: P,
+) -> wasmtime::Result<R>
+where
+    P: ComponentNamedList + Lower,
+    R: ComponentNamedList + Lift + 'static,
+{
+    let out = on_fiber(f.call_async(&mut *store, params));
+    recorder.after_call(store);
+    out
+}
+
 /// Runs a Wasmtime call future to completion on this thread. The future
 /// runs the call on a fiber and returns when it ends: nothing in the
 /// engine's calls waits on anything outside them (host functions are
 /// synchronous, the debug handler answers at once, epochs trap rather than
 /// yield), so the first poll normally finishes it.
-#[cold]
-#[inline(never)]
-pub(crate) fn on_fiber<F: Future>(future: F) -> F::Output {
+fn on_fiber<F: Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     let mut cx = Context::from_waker(Waker::noop());
     loop {

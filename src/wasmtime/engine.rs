@@ -14,6 +14,7 @@ use wasmtime::component::{Component, InstancePre, Linker, ResourceType};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Strategy};
 
 use super::config::{UnknownImports, WasmtimeEngineConfig};
+#[cfg(feature = "coverage")]
 use super::coverage;
 use super::exports::{ExportIndices, Exports};
 use super::host::{self, HostState, STREAMING_SPELLINGS, UnlinkedImport};
@@ -83,9 +84,11 @@ struct Prepared {
     component: Component,
     /// The name coverage records give the component's modules without
     /// line information.
+    #[cfg(feature = "coverage")]
     origin: String,
     /// What the component's modules have, read at the first instantiation
     /// with coverage on.
+    #[cfg(feature = "coverage")]
     coverage: std::sync::OnceLock<Arc<coverage::ComponentMap>>,
     pre: InstancePre<HostState>,
     indices: ExportIndices,
@@ -317,6 +320,8 @@ impl WasmtimeEngine {
         text: &str,
         origin: &str,
     ) -> Result<WasmtimeCompiled, EngineError> {
+        // With coverage on, line tables of the text, so coverage maps onto it.
+        #[cfg(feature = "coverage")]
         let parsed = if self.inner.config.coverage {
             wat::Parser::new()
                 .generate_dwarf(wat::GenerateDwarf::Lines)
@@ -324,6 +329,8 @@ impl WasmtimeEngine {
         } else {
             wat::parse_str(text)
         };
+        #[cfg(not(feature = "coverage"))]
+        let parsed = wat::parse_str(text);
         let bytes = parsed.map_err(|e| EngineError::InvalidWat {
             origin: origin.into(),
             message: e.to_string(),
@@ -357,7 +364,9 @@ impl WasmtimeEngine {
         Ok(WasmtimeCompiled {
             inner: Arc::new(Prepared {
                 component,
+                #[cfg(feature = "coverage")]
                 origin: origin.to_owned(),
+                #[cfg(feature = "coverage")]
                 coverage: std::sync::OnceLock::new(),
                 pre,
                 indices,
@@ -602,6 +611,7 @@ pub fn codegen_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
         .epoch_interruption(true)
         .max_wasm_stack(config.max_wasm_stack)
         .parallel_compilation(config.parallel_compilation);
+    #[cfg(feature = "coverage")]
     if config.coverage {
         c.guest_debug(true);
     }
@@ -731,6 +741,7 @@ impl WasmEngine for WasmtimeEngine {
             component: id.clone(),
             message: format!("{e:#}"),
         })?;
+        #[cfg_attr(not(feature = "coverage"), allow(unused_mut))]
         let mut exports =
             Exports::load(&p.indices, &mut store, &instance).map_err(|(role, e)| {
                 EngineError::WrongExportTypes {
@@ -739,7 +750,8 @@ impl WasmEngine for WasmtimeEngine {
                     message: format!("{e:#}"),
                 }
             })?;
-        let recorder = if config.coverage {
+        #[cfg(feature = "coverage")]
+        if config.coverage {
             let maps = p
                 .coverage
                 .get_or_init(|| Arc::new(coverage::component_map(&mut store, &p.origin)));
@@ -750,11 +762,8 @@ impl WasmEngine for WasmtimeEngine {
                         message: format!("cannot set the coverage breakpoints: {e:#}"),
                     }
                 })?;
-            exports.on_fiber = true;
-            Some(recorder)
-        } else {
-            None
-        };
+            exports.coverage = Some(recorder);
+        }
         Ok(WasmtimeInvoker::new(
             Arc::clone(&self.inner),
             store,
@@ -762,7 +771,6 @@ impl WasmEngine for WasmtimeEngine {
             p.indices.roles,
             id,
             (tap, insecure_seed),
-            recorder,
         ))
     }
 

@@ -124,10 +124,11 @@ pub(crate) struct Exports {
     pub route: Option<TypedFunc<Input, Fallible<RouteAnswer>>>,
     pub ingest: Option<TypedFunc<Input, Fallible<Option<types::OutputElement>>>>,
     pub flush: Option<TypedFunc<(), Fallible<FlushAnswer>>>,
-    /// Call on a fiber (`call_async`, driven on this thread): the store has
-    /// a debug handler ([`super::coverage`]), which Wasmtime runs only
-    /// there.
-    pub on_fiber: bool,
+    /// Coverage recording: calls run on a fiber (`call_async`, driven on
+    /// this thread), where Wasmtime runs the store's debug handler
+    /// ([`super::coverage`]).
+    #[cfg(feature = "coverage")]
+    pub coverage: Option<super::coverage::Recorder>,
 }
 
 impl Exports {
@@ -170,11 +171,12 @@ impl Exports {
             route: typed(store, instance, ix.route.as_ref(), Role::Router)?,
             ingest: typed(store, instance, ix.ingest.as_ref(), Role::Aggregator)?,
             flush: typed(store, instance, ix.flush.as_ref(), Role::Aggregator)?,
-            on_fiber: false,
+            #[cfg(feature = "coverage")]
+            coverage: None,
         })
     }
 
-    /// Calls `f`: directly, or on a fiber when [`Exports::on_fiber`].
+    /// Calls `f`: directly, or with coverage recording on a fiber.
     #[inline(always)]
     pub fn call<P, R>(
         &self,
@@ -186,8 +188,9 @@ impl Exports {
         P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
         R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift + 'static,
     {
-        if self.on_fiber {
-            return super::coverage::on_fiber(f.call_async(store, params));
+        #[cfg(feature = "coverage")]
+        if let Some(recorder) = &self.coverage {
+            return super::coverage::call(recorder, f, store, params);
         }
         f.call(store, params)
     }

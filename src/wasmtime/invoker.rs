@@ -42,8 +42,6 @@ pub struct WasmtimeInvoker {
     /// The instance's tap on its WASI clocks, random and output, and the
     /// value its `insecure-seed` answers.
     world: (WorldTap, u128),
-    /// What the instance ran, when the engine records coverage.
-    coverage: Option<super::coverage::Recorder>,
 }
 
 /// How a typed call failed: the guest's `process-error`, a trap (any
@@ -77,7 +75,6 @@ impl WasmtimeInvoker {
         roles: Roles,
         id: ComponentId,
         world: (WorldTap, u128),
-        coverage: Option<super::coverage::Recorder>,
     ) -> Self {
         let state = CallState::new(id, roles, &engine.config.limits);
         let inst = WasmtimeCall {
@@ -86,19 +83,17 @@ impl WasmtimeInvoker {
             exports,
             lowered_content_type: String::new(),
         };
-        Self {
-            state,
-            inst,
-            world,
-            coverage,
-        }
+        Self { state, inst, world }
     }
 
     /// The functions and source lines of the component this instance ran
     /// so far (see [`crate::coverage`]); `None` unless the engine records
     /// coverage ([`WasmtimeEngineConfig::coverage`](crate::WasmtimeEngineConfig::coverage)).
     pub fn coverage(&self) -> Option<crate::Coverage> {
-        self.coverage.as_ref().map(|r| r.coverage())
+        #[cfg(feature = "coverage")]
+        return self.inst.exports.coverage.as_ref().map(|r| r.coverage());
+        #[cfg(not(feature = "coverage"))]
+        None
     }
 
     fn world_tap(&self) -> &WorldTap {

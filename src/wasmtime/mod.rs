@@ -8,6 +8,7 @@
 mod answers;
 mod bindings;
 mod config;
+#[cfg(feature = "coverage")]
 mod coverage;
 mod engine;
 mod exports;

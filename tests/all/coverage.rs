@@ -22,7 +22,12 @@ fn compiled_with_lines(
     let path = torvyn_harness::fixtures::fixture_path(name);
     let text = std::fs::read_to_string(&path).unwrap();
     let origin = path.display().to_string();
-    let bytes = torvyn_harness::fixtures::component_from_wat_with_lines(&text, &origin)
+    let core = wat::Parser::new()
+        .generate_dwarf(wat::GenerateDwarf::Lines)
+        .parse_str(Some(&path), &text)
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    let world = torvyn_harness::fixtures::world_directive(&text);
+    let bytes = torvyn_harness::fixtures::componentize(&core, world.as_deref())
         .unwrap_or_else(|e| panic!("fixture {name}: {e}"));
     let compiled = engine
         .compile_named(&bytes, &origin)
