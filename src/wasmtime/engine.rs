@@ -44,6 +44,9 @@ pub(crate) struct EngineInner {
     pub call_deadline_ticks: u64,
     /// Cranelift's incremental cache, when configured.
     pub incremental: Option<Arc<IncrementalStore>>,
+    /// What every instance made with coverage on ran (its recorder).
+    #[cfg(feature = "coverage")]
+    pub covered: std::sync::Mutex<Vec<coverage::Recorder>>,
     _ticker: EpochTicker,
 }
 
@@ -213,6 +216,8 @@ impl WasmtimeEngine {
             clock,
             call_deadline_ticks: 0,
             incremental,
+            #[cfg(feature = "coverage")]
+            covered: std::sync::Mutex::default(),
             _ticker: ticker,
         };
         if let Some(deadline) = inner.config.limits.call_deadline {
@@ -306,6 +311,28 @@ impl WasmtimeEngine {
             message: format!("{e:#}"),
         })?;
         self.prepare(component, origin)
+    }
+
+    /// What every instance this engine made ran, merged (see
+    /// [`crate::coverage`]: a count is of instances); `None` unless the
+    /// engine records coverage ([`WasmtimeEngineConfig::coverage`]).
+    /// Instances dropped since still count.
+    pub fn coverage(&self) -> Option<crate::Coverage> {
+        #[cfg(feature = "coverage")]
+        if self.inner.config.coverage {
+            let recorders = self
+                .inner
+                .covered
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            let mut all = crate::Coverage::new();
+            for r in &recorders {
+                all.merge(&r.coverage());
+            }
+            return Some(all);
+        }
+        None
     }
 
     /// The counters of the incremental compilation cache
@@ -762,6 +789,11 @@ impl WasmEngine for WasmtimeEngine {
                         message: format!("cannot set the coverage breakpoints: {e:#}"),
                     }
                 })?;
+            inner
+                .covered
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(recorder.clone());
             exports.coverage = Some(recorder);
         }
         Ok(WasmtimeInvoker::new(

@@ -655,6 +655,12 @@ pub struct RunArgs {
         value_name = "faults|errors|init|any"
     )]
     pub fail_on: Vec<fail_on::FailOn>,
+    /// Write LCOV coverage of the run's components to FILE: by .wat line
+    /// for WAT, by source line for components with DWARF (built with -g),
+    /// else by function; the output is the same, stderr says how much ran
+    /// (Wasmtime with Cranelift only)
+    #[arg(long, value_name = "FILE")]
+    pub coverage: Option<PathBuf>,
     /// Recording options.
     #[command(flatten)]
     pub record: record::RecordArgs,
@@ -712,6 +718,12 @@ pub struct PipelineArgs {
         value_name = "faults|errors|init|any"
     )]
     pub fail_on: Vec<fail_on::FailOn>,
+    /// Write LCOV coverage of the run's components to FILE: by .wat line
+    /// for WAT, by source line for components with DWARF (built with -g),
+    /// else by function; the output is the same, stderr says how much ran
+    /// (Wasmtime with Cranelift only)
+    #[arg(long, value_name = "FILE")]
+    pub coverage: Option<PathBuf>,
     /// Recording options.
     #[command(flatten)]
     pub record: record::RecordArgs,
@@ -773,6 +785,12 @@ pub struct CheckArgs {
     /// `fuel_tolerance`, else fuel is only reported]
     #[arg(long, value_name = "PCT")]
     pub fuel_tolerance: Option<crate::snapshot::Percent>,
+    /// Write LCOV coverage of the run's components to FILE: by .wat line
+    /// for WAT, by source line for components with DWARF (built with -g),
+    /// else by function; the output is the same, stderr says how much ran
+    /// (Wasmtime with Cranelift only)
+    #[arg(long, value_name = "FILE")]
+    pub coverage: Option<PathBuf>,
 }
 
 /// `torvyn-sim demo`.

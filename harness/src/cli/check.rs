@@ -165,6 +165,8 @@ pub struct Checked {
     pub default: (Compare, &'static str),
     /// One line per replaced component: `stage: C in place of X`.
     pub replaced: Vec<String>,
+    /// With `coverage`: how much ran and where the LCOV file is.
+    pub coverage_note: Option<String>,
 }
 
 /// Runs the scenario or pipeline file at `path` (on `backend`, else the
@@ -172,13 +174,25 @@ pub struct Checked {
 /// returns its snapshot document. Compiled components are kept where
 /// `cache` says. In the document, a replaced component keeps the file's
 /// name for it, so a snapshot of one build compares with a run of another.
+/// With `coverage`, the run records coverage and writes it there as LCOV
+/// ([`Checked::coverage_note`] says how much ran).
 pub fn snapshot_of(
     path: &Path,
     backend: Option<BackendKind>,
     cache: &CacheChoice,
     components: &[String],
+    coverage: Option<&Path>,
 ) -> Result<Checked, CliError> {
     let (cache_dir, cache_max_bytes) = (cache.resolve()?, cache.max_bytes);
+    let mock = |kind| {
+        if coverage.is_some() && kind == BackendKind::Mock {
+            return Err(CliError::usage(
+                "--coverage records which guest code ran on Wasmtime, and the mock backend runs \
+                 none; drop --coverage, or run on Wasmtime (--backend wasmtime)",
+            ));
+        }
+        Ok(())
+    };
     if is_pipeline(path) {
         let mut p = Pipeline::load(path)?;
         let replacements = Replacement::parse(components, Some(&p))?;
@@ -211,7 +225,17 @@ pub fn snapshot_of(
             .all_stages()
             .map(|s| s.component_source(p.base_dir.as_deref()))
             .collect();
-        let mut t = run_pipeline_using(kind, &p, &settings)?;
+        mock(kind)?;
+        let (mut t, coverage_note) = super::coverage::run(
+            coverage,
+            || run_pipeline_using(kind, &p, &settings),
+            |_coverage| {
+                #[cfg(feature = "coverage")]
+                return crate::coverage::run_pipeline_covered(&p, &settings, _coverage);
+                #[cfg(not(feature = "coverage"))]
+                unreachable!("refused without the feature")
+            },
+        )?;
         for (name, label) in labels {
             if let Some(stage) = t.stages.iter_mut().find(|s| s.name == name) {
                 stage.component = label;
@@ -224,6 +248,7 @@ pub fn snapshot_of(
             fuel_tolerance: p.fuel_tolerance,
             default: Compare::default_for(kind, &sources),
             replaced,
+            coverage_note,
         })
     } else {
         let mut s = Scenario::load(path)?;
@@ -241,12 +266,29 @@ pub fn snapshot_of(
         };
         let kind = backend.unwrap_or_else(|| s.effective_backend());
         let default = Compare::default_for(kind, [&s.component_source()]);
+        mock(kind)?;
+        let mut coverage_note = None;
         let (yaml, name) = if s.fail_host_call.is_some_and(|f| f.is_sweep()) {
+            if coverage.is_some() {
+                return Err(CliError::usage(
+                    "--coverage records one run, not a sweep (`fail_host_call: all`); drop it",
+                ));
+            }
             let mut sweep = crate::faults::sweep(kind, &s, &settings, s.sweep_limit)?;
             sweep.component = label;
             (to_yaml(&sweep)?, s.name.clone())
         } else {
-            let mut t = run_scenario_using(kind, &s, &settings)?;
+            let (mut t, note) = super::coverage::run(
+                coverage,
+                || run_scenario_using(kind, &s, &settings),
+                |_coverage| {
+                    #[cfg(feature = "coverage")]
+                    return crate::coverage::run_scenario_covered(&s, &settings, _coverage);
+                    #[cfg(not(feature = "coverage"))]
+                    unreachable!("refused without the feature")
+                },
+            )?;
+            coverage_note = note;
             t.component = label;
             (t.snapshot_form().to_yaml()?, t.scenario)
         };
@@ -257,6 +299,7 @@ pub fn snapshot_of(
             fuel_tolerance: s.fuel_tolerance,
             default,
             replaced,
+            coverage_note,
         })
     }
 }
@@ -281,7 +324,13 @@ pub fn run(args: &CheckArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         ));
     }
     let path = resolve(&args.scenario)?;
-    let checked = snapshot_of(&path, args.backend, cache, &args.component)?;
+    let checked = snapshot_of(
+        &path,
+        args.backend,
+        cache,
+        &args.component,
+        args.coverage.as_deref(),
+    )?;
     let name = &checked.name;
     let actual = canonical(&checked.yaml).unwrap_or_else(|| checked.yaml.clone());
     let snap = args.snapshot.display().to_string();
@@ -290,6 +339,7 @@ pub fn run(args: &CheckArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         .iter()
         .map(|r| format!("ran {r}\n"))
         .collect();
+    notes.push_str(checked.coverage_note.as_deref().unwrap_or_default());
 
     if args.update {
         std::fs::write(&args.snapshot, &actual).map_err(|e| {
