@@ -85,9 +85,8 @@ pub struct WasmtimeCompiled {
 
 struct Prepared {
     component: Component,
-    /// The name coverage records give the component's modules without
-    /// line information.
-    #[cfg(feature = "coverage")]
+    /// Where the component came from (a path, usually): coverage records
+    /// of its modules without line information are named after it.
     origin: String,
     /// What the component's modules have, read at the first instantiation
     /// with coverage on.
@@ -124,6 +123,34 @@ impl WasmtimeCompiled {
     /// The names of the component's exports.
     pub fn exports(&self) -> &[String] {
         &self.inner.exports
+    }
+
+    /// Where the component came from, as the compile was told (`origin`
+    /// of [`WasmtimeEngine::compile_named`]; `<deserialized component>`
+    /// after [`WasmEngine::deserialize`]).
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// The same compiled component, said to come from `origin` (a
+    /// component loaded from a cache of compiled code, say, named after
+    /// its file again): coverage records name it.
+    pub fn with_origin(&self, origin: &str) -> Self {
+        let p = &self.inner;
+        Self {
+            inner: Arc::new(Prepared {
+                component: p.component.clone(),
+                origin: origin.to_owned(),
+                #[cfg(feature = "coverage")]
+                coverage: std::sync::OnceLock::new(),
+                pre: p.pre.clone(),
+                indices: p.indices.clone(),
+                worlds: p.worlds.clone(),
+                imports: p.imports.clone(),
+                exports: p.exports.clone(),
+                stubbed: p.stubbed.clone(),
+            }),
+        }
     }
 
     /// The imports the engine does not provide and linked to stubs that
@@ -391,7 +418,6 @@ impl WasmtimeEngine {
         Ok(WasmtimeCompiled {
             inner: Arc::new(Prepared {
                 component,
-                #[cfg(feature = "coverage")]
                 origin: origin.to_owned(),
                 #[cfg(feature = "coverage")]
                 coverage: std::sync::OnceLock::new(),

@@ -2,7 +2,7 @@
 //! WAT lines ran.
 
 use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
-use torvyn_engine::{ComponentId, StreamElement, WasmEngine};
+use torvyn_engine::{ComponentId, ComponentInvoker, StreamElement, WasmEngine};
 
 use super::support::ok;
 
@@ -80,4 +80,88 @@ fn taking_one_branch_covers_its_lines_and_not_the_others() {
     // An unnamed function goes by its export name.
     let process = file.function("torvyn:streaming/processor@0.1.0#process");
     assert_eq!(process.map(|f| f.hits), Some(1), "{lcov}");
+}
+
+#[test]
+fn the_async_api_inside_tokio_records_the_same() {
+    let engine = coverage_engine();
+    let (compiled, text) = compiled_with_lines(&engine, "filter");
+    let mut inst = engine
+        .instantiate(&compiled, ComponentId::new("filter"))
+        .unwrap();
+    super::support::on_tokio(async {
+        // Sequence 2, even: the emit branch only.
+        let call = inst.process(StreamElement::new(2, "x", "text/plain")).await;
+        assert!(call.outcome.is_ok(), "{:?}", call.outcome);
+    });
+    let coverage = inst.coverage().unwrap();
+    let file = coverage.file_ending_with("filter.wat").unwrap();
+    let drop_line = line_of(&text, "(return (call $ok-drop))");
+    let clone_line = line_of(
+        &text,
+        "(call $clone-into-mutable (local.get $payload) (i32.const 0))",
+    );
+    assert_eq!(file.line(clone_line), Some(1), "{}", coverage.to_lcov());
+    assert_eq!(file.line(drop_line), Some(0), "{}", coverage.to_lcov());
+}
+
+#[test]
+fn the_engine_adds_up_its_instances_even_dropped_ones() {
+    let engine = coverage_engine();
+    let (compiled, text) = compiled_with_lines(&engine, "filter");
+    let drop_line = line_of(&text, "(return (call $ok-drop))");
+    for seq in [1, 3] {
+        let mut inst = engine
+            .instantiate(&compiled, ComponentId::new("filter"))
+            .unwrap();
+        ok(
+            inst.process_sync(StreamElement::new(seq, "x", "text/plain")),
+            &inst,
+        );
+    }
+    let coverage = engine.coverage().expect("the engine records coverage");
+    let file = coverage.file_ending_with("filter.wat").unwrap();
+    assert_eq!(file.line(drop_line), Some(2), "{}", coverage.to_lcov());
+    assert_eq!(file.function("ok-drop").unwrap().hits, 2);
+}
+
+#[test]
+fn an_engine_without_coverage_records_none_and_winch_is_refused() {
+    let engine = super::support::engine(torvyn_engine::CompilationStrategy::Cranelift);
+    assert!(engine.coverage().is_none());
+    let mut inst =
+        super::support::instance(torvyn_engine::CompilationStrategy::Cranelift, "filter");
+    ok(
+        inst.process_sync(StreamElement::new(1, "x", "text/plain")),
+        &inst,
+    );
+    assert!(inst.coverage().is_none());
+
+    let e = WasmtimeEngine::new(WasmtimeEngineConfig {
+        coverage: true,
+        ..WasmtimeEngineConfig::with_strategy(torvyn_engine::CompilationStrategy::Winch)
+    })
+    .err()
+    .expect("Winch with coverage is refused");
+    let message = e.to_string();
+    assert!(message.contains("`coverage`"), "{message}");
+    assert!(message.contains("compile with Cranelift"), "{message}");
+}
+
+#[test]
+fn a_trap_is_still_a_trap_with_coverage_on() {
+    let engine = coverage_engine();
+    let (compiled, _) = compiled_with_lines(&engine, "trap");
+    let mut inst = engine
+        .instantiate(&compiled, ComponentId::new("trap"))
+        .unwrap();
+    let call = inst.process_sync(StreamElement::new(0, "x", "text/plain"));
+    let fault = call.outcome.expect_err("the fixture traps");
+    assert!(format!("{fault:?}").contains("Trap"), "{fault:?}");
+    let coverage = inst.coverage().unwrap();
+    assert!(
+        coverage.summary().functions_hit > 0,
+        "{}",
+        coverage.to_lcov()
+    );
 }

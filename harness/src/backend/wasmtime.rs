@@ -181,7 +181,16 @@ impl WasmtimeBackend {
                 .map(|compiled| (compiled, CacheTier::Compiled)),
             Some(cache) => cache
                 .get_or_compile_with(bytes, &|engine, bytes| engine.compile_named(bytes, origin))
-                .map(|outcome| (outcome.compiled, outcome.tier)),
+                .map(|outcome| {
+                    // Loaded from disk, it is `<deserialized component>`:
+                    // coverage records name it after its file again.
+                    let compiled = if outcome.compiled.origin() == origin {
+                        outcome.compiled
+                    } else {
+                        outcome.compiled.with_origin(origin)
+                    };
+                    (compiled, outcome.tier)
+                }),
         }
     }
 }

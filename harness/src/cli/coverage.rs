@@ -7,6 +7,7 @@ use torvyn_engine::Coverage;
 
 use super::error::CliError;
 
+#[cfg(feature = "coverage")]
 /// Writes `coverage` as LCOV to `path`; the note for stderr says how much
 /// ran and where the file is.
 pub(crate) fn write(path: &Path, coverage: &Coverage) -> Result<String, CliError> {

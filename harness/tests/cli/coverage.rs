@@ -33,7 +33,10 @@ fn branch_lines() -> (u32, u32) {
     let text = filter_wat();
     (
         line_of(&text, "(return (call $ok-drop))"),
-        line_of(&text, "(call $clone-into-mutable (local.get $payload) (i32.const 0))"),
+        line_of(
+            &text,
+            "(call $clone-into-mutable (local.get $payload) (i32.const 0))",
+        ),
     )
 }
 
@@ -96,7 +99,12 @@ fn a_pipeline_covers_each_of_its_components() {
     let p = Pipeline::load(&path).unwrap();
     let mut coverage = Coverage::new();
     run_pipeline_covered(&p, &p.settings(), &mut coverage).unwrap();
-    for file in ["counter-source.wat", "filter.wat", "uppercase.wat", "sink.wat"] {
+    for file in [
+        "counter-source.wat",
+        "filter.wat",
+        "uppercase.wat",
+        "sink.wat",
+    ] {
         let record = coverage
             .file_ending_with(file)
             .unwrap_or_else(|| panic!("no record of {file} in\n{}", coverage.to_lcov()));
@@ -150,7 +158,13 @@ fn pipeline_and_check_write_lcov_too() {
     let root = workspace_root();
     let pipeline_lcov = dir.path().join("pipeline.lcov");
     let out = sim()
-        .args(["pipeline", "counter-source", "uppercase", "sink", "--coverage"])
+        .args([
+            "pipeline",
+            "counter-source",
+            "uppercase",
+            "sink",
+            "--coverage",
+        ])
         .arg(&pipeline_lcov)
         .assert()
         .success();
@@ -177,7 +191,10 @@ fn pipeline_and_check_write_lcov_too() {
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    assert!(stdout.starts_with("ok: "), "the snapshot no longer matches:\n{stdout}");
+    assert!(
+        stdout.starts_with("ok: "),
+        "the snapshot no longer matches:\n{stdout}"
+    );
     let lcov = lcov_at(&check_lcov);
     let (drop_line, clone_line) = branch_lines();
     assert_eq!(da(&lcov, "filter.wat", clone_line), Some(1), "{lcov}");
@@ -203,4 +220,48 @@ fn coverage_with_the_mock_backend_or_winch_says_why_not() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("Winch"), "{stderr}");
     assert!(!lcov.exists());
+}
+
+/// A real-toolchain guest has no line tables: its coverage is by function,
+/// named from its name section (CPython's C functions, the adapter's).
+#[test]
+fn a_python_guest_is_covered_by_function() {
+    let Some(path) = super::support::guest("py-uppercase") else {
+        return;
+    };
+    let scenario = Scenario {
+        inputs: vec![InputElement::text("hello")],
+        ..Scenario::new("py-coverage", path_str(&path))
+    };
+    let settings = torvyn_harness::backend::EngineSettings {
+        // Compiled once (with guest debugging) for every later run.
+        cache_dir: Some(super::support::guests_dir().join("compiled")),
+        ..scenario_settings(&scenario)
+    };
+    let mut coverage = Coverage::new();
+    let t = run_scenario_covered(&scenario, &settings, &mut coverage).unwrap();
+    assert_eq!(t.summary.elements_out, 1, "{t:?}");
+    let ran = |name: &str| {
+        coverage
+            .files()
+            .find_map(|(_, f)| f.function(name))
+            .unwrap_or_else(|| panic!("no function {name}"))
+            .hits
+    };
+    // `payload.upper()` on bytes, and the export the host called.
+    assert_eq!(ran("_Py_bytes_upper"), 1);
+    assert_eq!(ran("torvyn:streaming/processor@0.1.0#process"), 1);
+    // What the script never does.
+    assert_eq!(ran("_Py_bytes_capitalize"), 0);
+    let s = coverage.summary();
+    assert_eq!(s.lines, 0, "the guest has no line tables");
+    assert!(
+        s.functions_hit > 100 && s.functions_hit < s.functions,
+        "{s}"
+    );
+    let lcov = coverage.to_lcov();
+    assert!(
+        lcov.contains("SF:") && lcov.contains("py-uppercase.wasm#module"),
+        "{lcov:.400}"
+    );
 }
