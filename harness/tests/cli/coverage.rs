@@ -265,3 +265,36 @@ fn a_python_guest_is_covered_by_function() {
         "{lcov:.400}"
     );
 }
+
+/// componentize-js strips its engine's names: its functions go by their
+/// export names, and the WASI adapter's keep theirs.
+#[test]
+fn a_javascript_guest_is_covered_by_function() {
+    let Some(path) = super::support::guest("js-exclaim") else {
+        return;
+    };
+    let scenario = Scenario {
+        inputs: vec![InputElement::text("hello")],
+        stub_unknown_imports: true,
+        ..Scenario::new("js-coverage", path_str(&path))
+    };
+    let settings = torvyn_harness::backend::EngineSettings {
+        cache_dir: Some(super::support::guests_dir().join("compiled")),
+        ..scenario_settings(&scenario)
+    };
+    let mut coverage = Coverage::new();
+    let t = run_scenario_covered(&scenario, &settings, &mut coverage).unwrap();
+    assert_eq!(t.summary.elements_out, 1, "{t:?}");
+    let ran = |name: &str| {
+        coverage
+            .files()
+            .find_map(|(_, f)| f.function(name))
+            .unwrap_or_else(|| panic!("no function {name}"))
+            .hits
+    };
+    assert_eq!(ran("torvyn:streaming/processor@0.1.0#process"), 1);
+    assert_eq!(ran("post_torvyn:streaming/processor@0.1.0#process"), 1);
+    // The adapter: the guest reads the clock, never its arguments.
+    assert_eq!(ran("clock_time_get"), 1);
+    assert_eq!(ran("args_get"), 0);
+}
