@@ -298,3 +298,43 @@ fn a_javascript_guest_is_covered_by_function() {
     assert_eq!(ran("clock_time_get"), 1);
     assert_eq!(ran("args_get"), 0);
 }
+
+/// A guest in C built with `-g` (`fixtures/guests/c/filter.c`, by
+/// `build.sh` with zig): its coverage is by C source line from its DWARF.
+#[test]
+fn a_c_guest_is_covered_by_source_line() {
+    let Some(core) = super::support::guest("c-filter-core") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let component = torvyn_harness::fixtures::componentize(&std::fs::read(&core).unwrap(), None)
+        .unwrap_or_else(|e| panic!("componentize {}: {e}", core.display()));
+    let path = dir.path().join("c-filter.wasm");
+    std::fs::write(&path, component).unwrap();
+    let source =
+        std::fs::read_to_string(workspace_root().join("fixtures/guests/c/filter.c")).unwrap();
+    let drop_line = line_of(&source, "return ok_drop();");
+    let clone_line = line_of(
+        &source,
+        "clone_into_mutable(payload, (int32_t)(intptr_t)import_ret);",
+    );
+
+    let mut coverage = Coverage::new();
+    // Sequence 0 only: the even branch.
+    let even = Scenario {
+        inputs: vec![InputElement::text("zero")],
+        ..Scenario::new("c-even", path_str(&path))
+    };
+    let t = run_scenario_covered(&even, &scenario_settings(&even), &mut coverage).unwrap();
+    assert_eq!(t.summary.elements_out, 1, "{t:?}");
+    let lcov = coverage.to_lcov();
+    assert_eq!(da(&lcov, "filter.c", clone_line), Some(1), "{lcov}");
+    assert_eq!(da(&lcov, "filter.c", drop_line), Some(0), "{lcov}");
+    let file = coverage.file_ending_with("filter.c").unwrap();
+    assert_eq!(file.function("ok_emit").map(|f| f.hits), Some(1), "{lcov}");
+    assert_eq!(
+        file.function("err_internal").map(|f| f.hits),
+        Some(0),
+        "{lcov}"
+    );
+}
