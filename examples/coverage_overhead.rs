@@ -7,11 +7,13 @@
 //!   uppercase 2000
 //! cargo run --release --features coverage --example coverage_overhead -- \
 //!   target/guests/py-uppercase.wasm 200
+//! cargo run --release --features coverage --example coverage_overhead -- \
+//!   target/guests/c-filter-core.wasm 2000
 //! ```
 //!
 //! The first argument is a fixture name (`fixtures/components/NAME.wat`,
 //! compiled with line tables when coverage is on) or the path of a
-//! component binary; the second the number of `process` calls (1 KiB
+//! component binary (or of a core module, componentized); the second the number of `process` calls (1 KiB
 //! elements) on one instance. Each figure is one run's: the first call
 //! apart (with coverage it meets most breakpoints), then the mean of the
 //! others.
@@ -71,6 +73,12 @@ fn main() {
 fn load(what: &str, lines: bool) -> (Vec<u8>, String) {
     if what.ends_with(".wasm") {
         let bytes = std::fs::read(what).unwrap_or_else(|e| panic!("cannot read {what}: {e}"));
+        // A core module (the C guest) is componentized as fixtures are.
+        let bytes = if torvyn_harness::fixtures::is_component(&bytes) {
+            bytes
+        } else {
+            torvyn_harness::fixtures::componentize(&bytes, None).expect("componentizes")
+        };
         return (bytes, what.to_owned());
     }
     let path = torvyn_harness::fixtures::fixture_path(what);
