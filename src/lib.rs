@@ -82,6 +82,7 @@ pub mod cache;
 mod call;
 mod clock;
 mod config;
+pub mod coverage;
 mod error;
 mod faults;
 pub mod host;
@@ -104,6 +105,7 @@ pub mod wasmtime;
 pub use call::{Answer, Call, Outcome};
 pub use clock::{Clock, VirtualTime};
 pub use config::Limits;
+pub use coverage::{Coverage, CoverageSummary, FileCoverage, FunctionCoverage};
 pub use error::{
     AnswerLimit, ConfigProblem, ContractViolation, EngineError, Fault, FaultKind, FaultName,
     InvokeError, TrapCode,

@@ -51,6 +51,8 @@ pub mod backend;
 pub mod bench;
 #[cfg(feature = "wasmtime-backend")]
 pub mod cli;
+#[cfg(feature = "coverage")]
+pub mod coverage;
 mod drive;
 pub mod error;
 pub mod faults;

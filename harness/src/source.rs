@@ -67,6 +67,37 @@ impl ComponentSource {
         })
     }
 
+    /// Like [`ComponentSource::load`], with DWARF line tables of the text
+    /// in a fixture's or `.wat` file's core modules (see
+    /// [`crate::fixtures::component_from_wat_with_lines`]); a `.wasm`
+    /// component as it is.
+    #[cfg(feature = "coverage")]
+    pub fn load_with_lines(&self, label: &str) -> Result<(Vec<u8>, String), HarnessError> {
+        let path = match self {
+            Self::Fixture(name) => crate::fixtures::fixture_path(name),
+            Self::Wat(path) => path.clone(),
+            Self::Wasm(_) | Self::Scripted(_) => return self.load(label),
+        };
+        if !path.is_file() {
+            // The plain loader's error says what is missing and what exists.
+            return self.load(label);
+        }
+        let origin = path.display().to_string();
+        let fixture_err = |source| HarnessError::Fixture {
+            component: label.to_string(),
+            source,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            fixture_err(crate::fixtures::FixtureError::Wat {
+                origin: origin.clone(),
+                message: format!("cannot read the file as UTF-8 text: {e}"),
+            })
+        })?;
+        let bytes =
+            crate::fixtures::component_from_wat_with_lines(&text, &origin).map_err(fixture_err)?;
+        Ok((bytes, origin))
+    }
+
     /// The source of a scenario's or stage's component: its `mock:` spec
     /// when it has one, else the reference [parsed](ComponentSource::parse).
     pub fn of(reference: &str, mock: Option<&MockSpec>, base_dir: Option<&Path>) -> Self {

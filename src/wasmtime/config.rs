@@ -129,6 +129,18 @@ pub struct WasmtimeEngineConfig {
     /// incremental cache, and [`Self::validate`] refuses one with
     /// [`CompilationStrategy::Winch`].
     pub incremental_cache: Option<IncrementalCacheConfig>,
+    /// Record code coverage: which functions, and where a core module has
+    /// DWARF line tables which source lines, each instance runs
+    /// ([`super::WasmtimeInvoker::coverage`]). Compiles with Wasmtime's
+    /// guest debugging and sets a one-shot breakpoint on every function and
+    /// line of each instance: a function or line costs a trip to the host
+    /// the first time it runs, and instantiating costs setting the
+    /// breakpoints (figures in `benches/RESULTS.md`). WAT compiled by an
+    /// engine with coverage carries DWARF line tables of the text, so
+    /// coverage maps onto the `.wat` lines. Cranelift only: [`Self::validate`]
+    /// refuses it with [`CompilationStrategy::Winch`], and without the
+    /// crate's `coverage` feature. Off by default.
+    pub coverage: bool,
 }
 
 impl Default for WasmtimeEngineConfig {
@@ -148,6 +160,7 @@ impl Default for WasmtimeEngineConfig {
             random: RandomSource::System,
             unknown_imports: UnknownImports::Refuse,
             incremental_cache: None,
+            coverage: false,
         }
     }
 }
@@ -212,6 +225,21 @@ impl WasmtimeEngineConfig {
                 "incremental_cache",
                 "is set with the Winch compiler, which has no incremental cache; set it to None \
                  or compile with Cranelift"
+                    .into(),
+            );
+        }
+        if self.coverage && !cfg!(feature = "coverage") {
+            problem(
+                "coverage",
+                "is on, but torvyn-engine was built without its `coverage` feature; enable it \
+                 (torvyn-harness enables it by default)"
+                    .into(),
+            );
+        } else if self.coverage && self.strategy == CompilationStrategy::Winch {
+            problem(
+                "coverage",
+                "is on with the Winch compiler, which has no guest debugging to record it; \
+                 turn coverage off or compile with Cranelift"
                     .into(),
             );
         }

@@ -14,6 +14,8 @@ use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Strategy};
 
 use super::config::{UnknownImports, WasmtimeEngineConfig};
+#[cfg(feature = "coverage")]
+use super::coverage;
 use super::exports::{ExportIndices, Exports};
 use super::host::{self, HostState, STREAMING_SPELLINGS};
 use super::invoker::WasmtimeInvoker;
@@ -43,6 +45,9 @@ pub(crate) struct EngineInner {
     pub call_deadline_ticks: u64,
     /// Cranelift's incremental cache, when configured.
     pub incremental: Option<Arc<IncrementalStore>>,
+    /// What every instance made with coverage on ran (its recorder).
+    #[cfg(feature = "coverage")]
+    pub covered: std::sync::Mutex<Vec<coverage::Recorder>>,
     _ticker: EpochTicker,
 }
 
@@ -81,6 +86,13 @@ pub struct WasmtimeCompiled {
 
 struct Prepared {
     component: Component,
+    /// Where the component came from (a path, usually): coverage records
+    /// of its modules without line information are named after it.
+    origin: String,
+    /// What the component's modules have, read at the first instantiation
+    /// with coverage on.
+    #[cfg(feature = "coverage")]
+    coverage: std::sync::OnceLock<Arc<coverage::ComponentMap>>,
     pre: InstancePre<HostState>,
     indices: ExportIndices,
     worlds: Vec<World>,
@@ -112,6 +124,34 @@ impl WasmtimeCompiled {
     /// The names of the component's exports.
     pub fn exports(&self) -> &[String] {
         &self.inner.exports
+    }
+
+    /// Where the component came from, as the compile was told (`origin`
+    /// of [`WasmtimeEngine::compile_named`]; `<deserialized component>`
+    /// after [`WasmEngine::deserialize`]).
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// The same compiled component, said to come from `origin` (a
+    /// component loaded from a cache of compiled code, say, named after
+    /// its file again): coverage records name it.
+    pub fn with_origin(&self, origin: &str) -> Self {
+        let p = &self.inner;
+        Self {
+            inner: Arc::new(Prepared {
+                component: p.component.clone(),
+                origin: origin.to_owned(),
+                #[cfg(feature = "coverage")]
+                coverage: std::sync::OnceLock::new(),
+                pre: p.pre.clone(),
+                indices: p.indices.clone(),
+                worlds: p.worlds.clone(),
+                imports: p.imports.clone(),
+                exports: p.exports.clone(),
+                stubbed: p.stubbed.clone(),
+            }),
+        }
     }
 
     /// The imports the engine does not provide and linked to stubs that
@@ -204,6 +244,8 @@ impl WasmtimeEngine {
             clock,
             call_deadline_ticks: 0,
             incremental,
+            #[cfg(feature = "coverage")]
+            covered: std::sync::Mutex::default(),
             _ticker: ticker,
         };
         if let Some(deadline) = inner.config.limits.call_deadline {
@@ -299,6 +341,28 @@ impl WasmtimeEngine {
         self.prepare(component, origin)
     }
 
+    /// What every instance this engine made ran, merged (see
+    /// [`crate::coverage`]: a count is of instances); `None` unless the
+    /// engine records coverage ([`WasmtimeEngineConfig::coverage`]).
+    /// Instances dropped since still count.
+    pub fn coverage(&self) -> Option<crate::Coverage> {
+        #[cfg(feature = "coverage")]
+        if self.inner.config.coverage {
+            let recorders = self
+                .inner
+                .covered
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            let mut all = crate::Coverage::new();
+            for r in &recorders {
+                all.merge(&r.coverage());
+            }
+            return Some(all);
+        }
+        None
+    }
+
     /// The counters of the incremental compilation cache
     /// ([`WasmtimeEngineConfig::incremental_cache`]), when there is one.
     pub fn incremental_stats(&self) -> Option<crate::IncrementalStats> {
@@ -311,7 +375,18 @@ impl WasmtimeEngine {
         text: &str,
         origin: &str,
     ) -> Result<WasmtimeCompiled, EngineError> {
-        let bytes = wat::parse_str(text).map_err(|e| EngineError::InvalidWat {
+        // With coverage on, line tables of the text, so coverage maps onto it.
+        #[cfg(feature = "coverage")]
+        let parsed = if self.inner.config.coverage {
+            wat::Parser::new()
+                .generate_dwarf(wat::GenerateDwarf::Lines)
+                .parse_str(Some(std::path::Path::new(origin)), text)
+        } else {
+            wat::parse_str(text)
+        };
+        #[cfg(not(feature = "coverage"))]
+        let parsed = wat::parse_str(text);
+        let bytes = parsed.map_err(|e| EngineError::InvalidWat {
             origin: origin.into(),
             message: e.to_string(),
         })?;
@@ -344,6 +419,9 @@ impl WasmtimeEngine {
         Ok(WasmtimeCompiled {
             inner: Arc::new(Prepared {
                 component,
+                origin: origin.to_owned(),
+                #[cfg(feature = "coverage")]
+                coverage: std::sync::OnceLock::new(),
                 pre,
                 indices,
                 worlds,
@@ -450,6 +528,10 @@ pub fn codegen_config(config: &WasmtimeEngineConfig) -> wasmtime::Config {
         .epoch_interruption(true)
         .max_wasm_stack(config.max_wasm_stack)
         .parallel_compilation(config.parallel_compilation);
+    #[cfg(feature = "coverage")]
+    if config.coverage {
+        c.guest_debug(true);
+    }
     c
 }
 
@@ -577,13 +659,34 @@ impl WasmEngine for WasmtimeEngine {
             component: id.clone(),
             message: format!("{e:#}"),
         })?;
-        let exports = Exports::load(&p.indices, &mut store, &instance).map_err(|(role, e)| {
-            EngineError::WrongExportTypes {
-                component: id.clone(),
-                interface: role.interface(),
-                message: format!("{e:#}"),
-            }
-        })?;
+        #[cfg_attr(not(feature = "coverage"), allow(unused_mut))]
+        let mut exports =
+            Exports::load(&p.indices, &mut store, &instance).map_err(|(role, e)| {
+                EngineError::WrongExportTypes {
+                    component: id.clone(),
+                    interface: role.interface(),
+                    message: format!("{e:#}"),
+                }
+            })?;
+        #[cfg(feature = "coverage")]
+        if config.coverage {
+            let maps = p
+                .coverage
+                .get_or_init(|| Arc::new(coverage::component_map(&mut store, &p.origin)));
+            let recorder =
+                coverage::Recorder::install(&mut store, Arc::clone(maps)).map_err(|e| {
+                    EngineError::Instantiate {
+                        component: id.clone(),
+                        message: format!("cannot set the coverage breakpoints: {e:#}"),
+                    }
+                })?;
+            inner
+                .covered
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(recorder.clone());
+            exports.coverage = Some(recorder);
+        }
         Ok(WasmtimeInvoker::new(
             Arc::clone(&self.inner),
             store,
@@ -650,6 +753,7 @@ fn engine_fingerprint(engine: &Engine, config: &WasmtimeEngineConfig) -> [u8; 32
     config.limits.fuel_enabled.hash(&mut h);
     config.max_wasm_stack.hash(&mut h);
     config.limits.max_memory_bytes.hash(&mut h);
+    config.coverage.hash(&mut h);
     config
         .pooling
         .map(|p| {

@@ -124,6 +124,11 @@ pub(crate) struct Exports {
     pub route: Option<TypedFunc<Input, Fallible<RouteAnswer>>>,
     pub ingest: Option<TypedFunc<Input, Fallible<Option<types::OutputElement>>>>,
     pub flush: Option<TypedFunc<(), Fallible<FlushAnswer>>>,
+    /// Coverage recording: calls run on a fiber (`call_async`, driven on
+    /// this thread), where Wasmtime runs the store's debug handler
+    /// ([`super::coverage`]).
+    #[cfg(feature = "coverage")]
+    pub coverage: Option<super::coverage::Recorder>,
 }
 
 impl Exports {
@@ -166,6 +171,27 @@ impl Exports {
             route: typed(store, instance, ix.route.as_ref(), Role::Router)?,
             ingest: typed(store, instance, ix.ingest.as_ref(), Role::Aggregator)?,
             flush: typed(store, instance, ix.flush.as_ref(), Role::Aggregator)?,
+            #[cfg(feature = "coverage")]
+            coverage: None,
         })
+    }
+
+    /// Calls `f`: directly, or with coverage recording on a fiber.
+    #[inline(always)]
+    pub fn call<P, R>(
+        &self,
+        f: &TypedFunc<P, R>,
+        store: &mut Store<HostState>,
+        params: P,
+    ) -> wasmtime::Result<R>
+    where
+        P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower,
+        R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift + 'static,
+    {
+        #[cfg(feature = "coverage")]
+        if let Some(recorder) = &self.coverage {
+            return super::coverage::call(recorder, f, store, params);
+        }
+        f.call(store, params)
     }
 }

@@ -86,6 +86,16 @@ impl WasmtimeInvoker {
         Self { state, inst, world }
     }
 
+    /// The functions and source lines of the component this instance ran
+    /// so far (see [`crate::coverage`]); `None` unless the engine records
+    /// coverage ([`WasmtimeEngineConfig::coverage`](crate::WasmtimeEngineConfig::coverage)).
+    pub fn coverage(&self) -> Option<crate::Coverage> {
+        #[cfg(feature = "coverage")]
+        return self.inst.exports.coverage.as_ref().map(|r| r.coverage());
+        #[cfg(not(feature = "coverage"))]
+        None
+    }
+
     fn world_tap(&self) -> &WorldTap {
         &self.world.0
     }
@@ -145,7 +155,7 @@ impl WasmtimeInvoker {
     pub fn process_sync(&mut self, element: StreamElement) -> Invocation<ProcessResult> {
         self.call(Function::Process, Some(element), |store, ex, input| {
             let f = ex.process.as_ref().expect("role checked before the call");
-            match f.call(&mut *store, (input_of(input),))?.0? {
+            match ex.call(f, &mut *store, (input_of(input),))?.0? {
                 types::ProcessResult::Emit(out) => {
                     Ok(ProcessResult::Emit(take_output(store, out)?))
                 }
@@ -158,7 +168,7 @@ impl WasmtimeInvoker {
     pub fn pull_sync(&mut self) -> Invocation<Option<OutputElement>> {
         self.call(Function::Pull, None, |store, ex, _| {
             let f = ex.pull.as_ref().expect("role checked before the call");
-            match f.call(&mut *store, ())?.0? {
+            match ex.call(f, &mut *store, ())?.0? {
                 Some(out) => Ok(Some(take_output(store, out)?)),
                 None => Ok(None),
             }
@@ -169,7 +179,7 @@ impl WasmtimeInvoker {
     pub fn push_sync(&mut self, element: StreamElement) -> Invocation<BackpressureSignal> {
         self.call(Function::Push, Some(element), |store, ex, input| {
             let f = ex.push.as_ref().expect("role checked before the call");
-            Ok(f.call(&mut *store, (input_of(input),))?.0?.into())
+            Ok(ex.call(f, &mut *store, (input_of(input),))?.0?.into())
         })
     }
 
@@ -180,7 +190,7 @@ impl WasmtimeInvoker {
                 .notify_backpressure
                 .as_ref()
                 .expect("role checked before the call");
-            Ok(f.call(&mut *store, (signal.into(),))?)
+            Ok(ex.call(f, &mut *store, (signal.into(),))?)
         })
     }
 
@@ -188,7 +198,7 @@ impl WasmtimeInvoker {
     pub fn complete_sync(&mut self) -> Invocation<()> {
         self.call(Function::Complete, None, |store, ex, _| {
             let f = ex.complete.as_ref().expect("role checked before the call");
-            Ok(f.call(&mut *store, ())?.0?)
+            Ok(ex.call(f, &mut *store, ())?.0?)
         })
     }
 
@@ -196,7 +206,7 @@ impl WasmtimeInvoker {
     pub fn evaluate_sync(&mut self, element: StreamElement) -> Invocation<bool> {
         self.call(Function::Evaluate, Some(element), |store, ex, input| {
             let f = ex.evaluate.as_ref().expect("role checked before the call");
-            Ok(f.call(&mut *store, (input_of(input),))?.0?)
+            Ok(ex.call(f, &mut *store, (input_of(input),))?.0?)
         })
     }
 
@@ -208,7 +218,7 @@ impl WasmtimeInvoker {
         let limits = self.inst.engine.config.limits;
         self.call(Function::Route, Some(element), |store, ex, input| {
             let f = ex.route.as_ref().expect("role checked before the call");
-            match answers::within(&limits, || f.call(&mut *store, (input_of(input),)))?.0? {
+            match answers::within(&limits, || ex.call(f, &mut *store, (input_of(input),)))?.0? {
                 RouteAnswer::Names(names) => Ok(names),
                 RouteAnswer::Refused(over) => Err(CallError::Answer(over)),
             }
@@ -219,7 +229,7 @@ impl WasmtimeInvoker {
     pub fn ingest_sync(&mut self, element: StreamElement) -> Invocation<Option<OutputElement>> {
         self.call(Function::Ingest, Some(element), |store, ex, input| {
             let f = ex.ingest.as_ref().expect("role checked before the call");
-            match f.call(&mut *store, (input_of(input),))?.0? {
+            match ex.call(f, &mut *store, (input_of(input),))?.0? {
                 Some(out) => Ok(Some(take_output(store, out)?)),
                 None => Ok(None),
             }
@@ -236,7 +246,7 @@ impl WasmtimeInvoker {
         let limits = self.inst.engine.config.limits;
         self.call(Function::Flush, None, |store, ex, _| {
             let f = ex.flush.as_ref().expect("role checked before the call");
-            match answers::within(&limits, || f.call(&mut *store, ()))?.0? {
+            match answers::within(&limits, || ex.call(f, &mut *store, ()))?.0? {
                 FlushAnswer::Outputs(outs) => outs
                     .into_iter()
                     .map(|out| take_output(store, out).map_err(CallError::from))
@@ -254,7 +264,7 @@ impl WasmtimeInvoker {
         }
         self.call(Function::Init, None, |store, ex, _| {
             let f = ex.init.as_ref().expect("role checked before the call");
-            Ok(f.call(&mut *store, (config,))?.0?)
+            Ok(ex.call(f, &mut *store, (config,))?.0?)
         })
     }
 
@@ -267,7 +277,7 @@ impl WasmtimeInvoker {
         }
         self.call(Function::Teardown, None, |store, ex, _| {
             let f = ex.teardown.as_ref().expect("role checked before the call");
-            Ok(f.call(&mut *store, ())?)
+            Ok(ex.call(f, &mut *store, ())?)
         })
     }
 

@@ -8,6 +8,8 @@
 mod answers;
 mod bindings;
 mod config;
+#[cfg(feature = "coverage")]
+mod coverage;
 mod engine;
 mod exports;
 mod host;

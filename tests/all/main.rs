@@ -5,6 +5,8 @@ mod bad_input;
 mod cache;
 mod cold_path;
 mod conformance;
+#[cfg(feature = "coverage")]
+mod coverage;
 mod determinism;
 mod differential;
 mod extensions;

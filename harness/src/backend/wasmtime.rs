@@ -43,7 +43,25 @@ impl WasmtimeBackend {
     /// An engine with the default configuration, changed as `settings`
     /// say: compiler, clock, seeded WASI randomness.
     pub fn new(settings: &EngineSettings) -> Result<Self, HarnessError> {
+        Self::with_config(Self::config_for(settings), settings)
+    }
+
+    /// Like [`WasmtimeBackend::new`], with an engine that records coverage
+    /// ([`WasmtimeEngineConfig::coverage`]; read it with
+    /// [`WasmtimeEngine::coverage`]); fixtures and `.wat` files are
+    /// compiled with DWARF line tables of their text, so coverage maps onto
+    /// their lines. Cranelift only: the error says so for Winch.
+    #[cfg(feature = "coverage")]
+    pub fn new_covering(settings: &EngineSettings) -> Result<Self, HarnessError> {
         let config = WasmtimeEngineConfig {
+            coverage: true,
+            ..Self::config_for(settings)
+        };
+        Self::with_config(config, settings)
+    }
+
+    fn config_for(settings: &EngineSettings) -> WasmtimeEngineConfig {
+        WasmtimeEngineConfig {
             random: RandomSource::Seeded(settings.seed),
             unknown_imports: if settings.stub_unknown_imports {
                 UnknownImports::Trap
@@ -51,8 +69,7 @@ impl WasmtimeBackend {
                 UnknownImports::Refuse
             },
             ..WasmtimeEngineConfig::with_strategy(settings.strategy)
-        };
-        Self::with_config(config, settings)
+        }
     }
 
     /// An engine with `config` (its strategy and randomness are kept)
@@ -163,7 +180,16 @@ impl WasmtimeBackend {
                 .map(|compiled| (compiled, CacheTier::Compiled)),
             Some(cache) => cache
                 .get_or_compile_with(bytes, &|engine, bytes| engine.compile_named(bytes, origin))
-                .map(|outcome| (outcome.compiled, outcome.tier)),
+                .map(|outcome| {
+                    // Loaded from disk, it is `<deserialized component>`:
+                    // coverage records name it after its file again.
+                    let compiled = if outcome.compiled.origin() == origin {
+                        outcome.compiled
+                    } else {
+                        outcome.compiled.with_origin(origin)
+                    };
+                    (compiled, outcome.tier)
+                }),
         }
     }
 }
@@ -197,6 +223,11 @@ impl SimBackend for WasmtimeBackend {
                           backend runs it; set `backend: mock` or pass `--backend mock`"
                     .into(),
             });
+        }
+        #[cfg(feature = "coverage")]
+        if self.engine.config().coverage {
+            let (bytes, origin) = source.load_with_lines(label)?;
+            return self.compile_bytes(&bytes, &origin, label);
         }
         let (bytes, origin) = source.load(label)?;
         self.compile_bytes(&bytes, &origin, label)

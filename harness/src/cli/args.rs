@@ -349,6 +349,12 @@ pub struct RunArgs {
         value_name = "faults|errors|init|any"
     )]
     pub fail_on: Vec<fail_on::FailOn>,
+    /// Write LCOV coverage of the run's components to FILE: by .wat line
+    /// for WAT, by source line for components with DWARF (built with -g),
+    /// else by function; the output is the same, stderr says how much ran
+    /// (Wasmtime with Cranelift only)
+    #[arg(long, value_name = "FILE")]
+    pub coverage: Option<PathBuf>,
     /// Recording options.
     #[command(flatten)]
     pub record: record::RecordArgs,
@@ -410,6 +416,12 @@ pub struct PipelineArgs {
         value_name = "faults|errors|init|any"
     )]
     pub fail_on: Vec<fail_on::FailOn>,
+    /// Write LCOV coverage of the run's components to FILE: by .wat line
+    /// for WAT, by source line for components with DWARF (built with -g),
+    /// else by function; the output is the same, stderr says how much ran
+    /// (Wasmtime with Cranelift only)
+    #[arg(long, value_name = "FILE")]
+    pub coverage: Option<PathBuf>,
     /// Recording options.
     #[command(flatten)]
     pub record: record::RecordArgs,
@@ -476,6 +488,12 @@ pub struct CheckArgs {
     /// made
     #[arg(long)]
     pub trace_host_calls: bool,
+    /// Write LCOV coverage of the run's components to FILE: by .wat line
+    /// for WAT, by source line for components with DWARF (built with -g),
+    /// else by function; the output is the same, stderr says how much ran
+    /// (Wasmtime with Cranelift only)
+    #[arg(long, value_name = "FILE")]
+    pub coverage: Option<PathBuf>,
 }
 
 /// `torvyn-sim demo`.

@@ -168,6 +168,8 @@ pub struct Checked {
     /// What the run did that the scenario's host-call expectations do not
     /// allow ([`crate::transcript::Transcript::unexpected_host_calls`]).
     pub unexpected_host_calls: Vec<String>,
+    /// With `coverage`: how much ran and where the LCOV file is.
+    pub coverage_note: Option<String>,
 }
 
 /// Runs the scenario or pipeline file at `path` (on `backend`, else the
@@ -177,14 +179,26 @@ pub struct Checked {
 /// name for it, so a snapshot of one build compares with a run of another.
 /// With `trace_host_calls`, the run traces host calls whatever the file
 /// says.
+/// With `coverage`, the run records coverage and writes it there as LCOV
+/// ([`Checked::coverage_note`] says how much ran).
 pub fn snapshot_of(
     path: &Path,
     backend: Option<BackendKind>,
     cache: &CacheChoice,
     components: &[String],
     trace_host_calls: bool,
+    coverage: Option<&Path>,
 ) -> Result<Checked, CliError> {
     let (cache_dir, cache_max_bytes) = (cache.resolve()?, cache.max_bytes);
+    let mock = |kind| {
+        if coverage.is_some() && kind == BackendKind::Mock {
+            return Err(CliError::usage(
+                "--coverage records which guest code ran on Wasmtime, and the mock backend runs \
+                 none; drop --coverage, or run on Wasmtime (--backend wasmtime)",
+            ));
+        }
+        Ok(())
+    };
     if is_pipeline(path) {
         let mut p = Pipeline::load(path)?;
         p.trace_host_calls |= trace_host_calls;
@@ -218,7 +232,17 @@ pub fn snapshot_of(
             .all_stages()
             .map(|s| s.component_source(p.base_dir.as_deref()))
             .collect();
-        let mut t = run_pipeline_using(kind, &p, &settings)?;
+        mock(kind)?;
+        let (mut t, coverage_note) = super::coverage::run(
+            coverage,
+            || run_pipeline_using(kind, &p, &settings),
+            |_coverage| {
+                #[cfg(feature = "coverage")]
+                return crate::coverage::run_pipeline_covered(&p, &settings, _coverage);
+                #[cfg(not(feature = "coverage"))]
+                unreachable!("refused without the feature")
+            },
+        )?;
         for (name, label) in labels {
             if let Some(stage) = t.stages.iter_mut().find(|s| s.name == name) {
                 stage.component = label;
@@ -232,6 +256,7 @@ pub fn snapshot_of(
             default: Compare::default_for(kind, &sources),
             replaced,
             unexpected_host_calls: Vec::new(),
+            coverage_note,
         })
     } else {
         let mut s = Scenario::load(path)?;
@@ -250,13 +275,30 @@ pub fn snapshot_of(
         };
         let kind = backend.unwrap_or_else(|| s.effective_backend());
         let default = Compare::default_for(kind, [&s.component_source()]);
+        mock(kind)?;
+        let mut coverage_note = None;
         let (yaml, name, unexpected_host_calls) = if s.fail_host_call.is_some_and(|f| f.is_sweep())
         {
+            if coverage.is_some() {
+                return Err(CliError::usage(
+                    "--coverage records one run, not a sweep (`fail_host_call: all`); drop it",
+                ));
+            }
             let mut sweep = crate::faults::sweep(kind, &s, &settings, s.sweep_limit)?;
             sweep.component = label;
             (to_yaml(&sweep)?, s.name.clone(), Vec::new())
         } else {
-            let mut t = run_scenario_using(kind, &s, &settings)?;
+            let (mut t, note) = super::coverage::run(
+                coverage,
+                || run_scenario_using(kind, &s, &settings),
+                |_coverage| {
+                    #[cfg(feature = "coverage")]
+                    return crate::coverage::run_scenario_covered(&s, &settings, _coverage);
+                    #[cfg(not(feature = "coverage"))]
+                    unreachable!("refused without the feature")
+                },
+            )?;
+            coverage_note = note;
             t.component = label;
             let problems = std::mem::take(&mut t.unexpected_host_calls);
             (t.snapshot_form().to_yaml()?, t.scenario, problems)
@@ -269,6 +311,7 @@ pub fn snapshot_of(
             default,
             replaced,
             unexpected_host_calls,
+            coverage_note,
         })
     }
 }
@@ -319,6 +362,7 @@ pub fn run(args: &CheckArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         cache,
         &args.component,
         args.trace_host_calls,
+        args.coverage.as_deref(),
     )?;
     if let Some(problems) = unexpected_host_calls(&checked.unexpected_host_calls) {
         return Ok(Report {
@@ -339,6 +383,7 @@ pub fn run(args: &CheckArgs, cache: &CacheChoice) -> Result<Report, CliError> {
         .iter()
         .map(|r| format!("ran {r}\n"))
         .collect();
+    notes.push_str(checked.coverage_note.as_deref().unwrap_or_default());
 
     if args.update {
         std::fs::write(&args.snapshot, &actual).map_err(|e| {

@@ -32,6 +32,7 @@ mod args;
 pub mod bench;
 pub mod cache;
 pub mod check;
+mod coverage;
 pub mod demo;
 pub mod error;
 pub mod fail_on;

@@ -149,14 +149,29 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
         ..p.settings()
     };
     let Some(dir) = &args.record.record else {
-        let t = progress::with_spinner(&format!("running pipeline {}", p.name), || {
-            run_pipeline_using(p.effective_backend(), &p, &settings)
+        let (t, note) = progress::with_spinner(&format!("running pipeline {}", p.name), || {
+            super::coverage::run(
+                args.coverage.as_deref(),
+                || run_pipeline_using(p.effective_backend(), &p, &settings),
+                |_coverage| {
+                    #[cfg(feature = "coverage")]
+                    return crate::coverage::run_pipeline_covered(&p, &settings, _coverage);
+                    #[cfg(not(feature = "coverage"))]
+                    unreachable!("refused without the feature")
+                },
+            )
         })?;
         return Ok(Report {
             failure: super::fail_on::check(&args.fail_on, &t.entries),
+            stderr: note.unwrap_or_default(),
             ..Report::ok(render(&t, args.format, verbose)?)
         });
     };
+    if args.coverage.is_some() {
+        return Err(CliError::usage(
+            "--coverage records a run, not a recorded one (--record); drop one of them",
+        ));
+    }
     let (t, recorded) = progress::with_spinner(&format!("running pipeline {}", p.name), || {
         crate::record::run_pipeline_recorded(
             p.effective_backend(),

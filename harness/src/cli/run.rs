@@ -116,6 +116,12 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
              call in turn; pass --fail-host-call all, or drop --require-handled",
         ));
     }
+    if args.coverage.is_some() && (is_sweep || args.record.record.is_some()) {
+        return Err(CliError::usage(
+            "--coverage records one run, not a sweep (--fail-host-call all) or a recorded run \
+             (--record); drop one of them",
+        ));
+    }
     if is_sweep {
         if !args.fail_on.is_empty() {
             return Err(CliError::usage(
@@ -136,13 +142,26 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
         return sweep_report(&sweep, args.format);
     }
     let label = format!("running {}", args.component);
+    let mut coverage_note = None;
     let (transcript, recorded) = match &args.record.record {
-        None => (
-            progress::with_spinner(&label, || {
-                run_scenario_using(scenario.effective_backend(), &scenario, &settings)
-            })?,
-            None,
-        ),
+        None => {
+            let (t, note) = progress::with_spinner(&label, || {
+                super::coverage::run(
+                    args.coverage.as_deref(),
+                    || run_scenario_using(scenario.effective_backend(), &scenario, &settings),
+                    |_coverage| {
+                        #[cfg(feature = "coverage")]
+                        return crate::coverage::run_scenario_covered(
+                            &scenario, &settings, _coverage,
+                        );
+                        #[cfg(not(feature = "coverage"))]
+                        unreachable!("refused without the feature")
+                    },
+                )
+            })?;
+            coverage_note = note;
+            (t, None)
+        }
         Some(path) => {
             let (t, r) = progress::with_spinner(&label, || {
                 crate::record::run_scenario_recorded(
@@ -157,6 +176,9 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
         }
     };
     let mut report = Report::ok(render(&transcript, args.format, verbose)?);
+    if let Some(note) = coverage_note {
+        report.stderr.push_str(&note);
+    }
     if let Some(recorded) = recorded {
         match super::record::recorded_note(&recorded) {
             Ok(note) => report.stderr.push_str(&note),

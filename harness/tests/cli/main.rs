@@ -19,6 +19,8 @@ mod case_file;
 mod cases;
 mod check;
 mod completions;
+#[cfg(feature = "coverage")]
+mod coverage;
 mod guests;
 mod normalize;
 mod support;
