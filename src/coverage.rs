@@ -2,9 +2,8 @@
 //! line tables which source lines, of a component's core modules ran.
 //!
 //! The Wasmtime backend records it when its engine is built with
-//! [`WasmtimeEngineConfig::coverage`](crate::WasmtimeEngineConfig::coverage)
-//! on, and [`WasmtimeInvoker::coverage`](crate::WasmtimeInvoker::coverage)
-//! returns what one instance ran. A [`Coverage`] holds one record per source
+//! `wasmtime::WasmtimeEngineConfig::coverage` on (feature `coverage`), and
+//! `wasmtime::WasmtimeInvoker::coverage` returns what one instance ran. A [`Coverage`] holds one record per source
 //! file, merges with others ([`Coverage::merge`]: coverage of a suite is the
 //! merge of its runs') and writes LCOV ([`Coverage::to_lcov`]), which
 //! `genhtml`, IDE coverage gutters and coverage services read.

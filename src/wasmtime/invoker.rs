@@ -88,7 +88,7 @@ impl WasmtimeInvoker {
 
     /// The functions and source lines of the component this instance ran
     /// so far (see [`crate::coverage`]); `None` unless the engine records
-    /// coverage ([`WasmtimeEngineConfig::coverage`](crate::WasmtimeEngineConfig::coverage)).
+    /// coverage ([`WasmtimeEngineConfig::coverage`](crate::wasmtime::WasmtimeEngineConfig::coverage)).
     pub fn coverage(&self) -> Option<crate::Coverage> {
         #[cfg(feature = "coverage")]
         return self.inst.exports.coverage.as_ref().map(|r| r.coverage());
