@@ -59,6 +59,8 @@ pub mod fixtures;
 pub mod fuzz;
 pub mod host_calls;
 pub mod pipeline;
+#[cfg(feature = "profiling")]
+pub mod profile;
 pub mod record;
 pub mod scenario;
 pub mod sim;

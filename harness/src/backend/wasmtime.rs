@@ -28,6 +28,9 @@ use crate::spec::BackendKind;
 pub struct WasmtimeBackend {
     engine: WasmtimeEngine,
     cache: Option<Arc<CompiledComponentCache<WasmtimeEngine>>>,
+    /// Where the instances it creates are profiled (feature `profiling`).
+    #[cfg(feature = "profiling")]
+    profile: Option<torvyn_engine::wasmtime::ProfileRecorder>,
 }
 
 impl std::fmt::Debug for WasmtimeBackend {
@@ -103,7 +106,12 @@ impl WasmtimeBackend {
                 })?,
             )),
         };
-        Ok(Self { engine, cache })
+        Ok(Self {
+            engine,
+            cache,
+            #[cfg(feature = "profiling")]
+            profile: None,
+        })
     }
 
     /// A backend over an engine made elsewhere (its configuration and
@@ -112,7 +120,18 @@ impl WasmtimeBackend {
         Self {
             engine,
             cache: None,
+            #[cfg(feature = "profiling")]
+            profile: None,
         }
+    }
+
+    /// This backend, profiling every instance it creates from now on in
+    /// `recorder` (a thread each, named by the instance's id; feature
+    /// `profiling`, see [`crate::profile`]).
+    #[cfg(feature = "profiling")]
+    pub fn with_profile(mut self, recorder: torvyn_engine::wasmtime::ProfileRecorder) -> Self {
+        self.profile = Some(recorder);
+        self
     }
 
     /// The compiled-component cache, when the settings named a directory.
@@ -133,6 +152,12 @@ impl WasmtimeBackend {
         origin: &str,
         label: &str,
     ) -> Result<WasmtimeCompiled, HarnessError> {
+        #[cfg(feature = "profiling")]
+        if let Some(recorder) = &self.profile {
+            for (exports, functions) in crate::profile::exported_functions(bytes) {
+                recorder.name_exports(&exports, &functions);
+            }
+        }
         self.compile_named(bytes, origin)
             .map_err(|source| HarnessError::engine("compile", label, source))
     }
@@ -200,6 +225,29 @@ impl SimBackend for WasmtimeBackend {
         }
         let (bytes, origin) = source.load(label)?;
         self.compile_bytes(&bytes, &origin, label)
+    }
+
+    #[cfg(feature = "profiling")]
+    fn instantiate_granting(
+        &self,
+        compiled: &WasmtimeCompiled,
+        id: &str,
+        grants: &[String],
+    ) -> Result<WasmtimeInvoker, HarnessError> {
+        let options = torvyn_engine::InstanceOptions::with_grants(torvyn_engine::Grants::new(
+            grants.iter().cloned(),
+        ));
+        let mut inst = torvyn_engine::WasmEngine::instantiate_with(
+            &self.engine,
+            compiled,
+            torvyn_engine::ComponentId::new(id),
+            &options,
+        )
+        .map_err(|source| HarnessError::engine("instantiate", id, source))?;
+        if let Some(recorder) = &self.profile {
+            inst.attach_profile(recorder, id);
+        }
+        Ok(inst)
     }
 
     fn take_output(&self, instance: &mut WasmtimeInvoker) -> (GuestOutput, GuestOutput) {
