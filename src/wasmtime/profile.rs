@@ -203,6 +203,9 @@ impl Sampler {
                     self.last_fuel = store.get_fuel().ok();
                     self.call_start = self.clock;
                     self.outermost = None;
+                } else {
+                    // The host calls back into the guest (to allocate).
+                    self.tick(&store);
                 }
                 self.depth += 1;
             }
@@ -222,12 +225,14 @@ impl Sampler {
                 }
                 self.sample(&frames);
             }
-            CallHook::ReturningFromHost => {
-                self.last_fuel = store.get_fuel().ok().or(self.last_fuel);
-            }
+            // Fuel the guest burned in calls the host made back into it
+            // is charged to the next sample.
+            CallHook::ReturningFromHost => self.tick(&store),
             CallHook::ReturningFromWasm => {
                 self.depth = self.depth.saturating_sub(1);
-                if self.depth == 0 {
+                if self.depth > 0 {
+                    self.tick(&store);
+                } else {
                     self.tick(&store);
                     // A call that made no host call has no stack seen.
                     let outer =
