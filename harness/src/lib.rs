@@ -110,6 +110,9 @@ pub mod guide {
     /// docs/src/fuzzing.md
     #[doc = include_str!("../../docs/src/fuzzing.md")]
     pub struct Fuzzing;
+    /// docs/src/profiles.md
+    #[doc = include_str!("../../docs/src/profiles.md")]
+    pub struct Profiles;
     /// docs/src/layout.md
     #[doc = include_str!("../../docs/src/layout.md")]
     pub struct Layout;
