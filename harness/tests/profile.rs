@@ -69,6 +69,14 @@ fn a_fixture_profile_names_its_export_and_weighs_the_fuel_burned() {
             .any(|n| n == "torvyn:streaming/processor@0.1.0#process"),
         "frames: {names:?}"
     );
+    // Profiling changes nothing the run answers.
+    let plain = torvyn_harness::scenario::run_scenario_using(
+        BackendKind::Wasmtime,
+        &s,
+        &scenario_settings(&s),
+    )
+    .unwrap();
+    assert_eq!(transcript.entries, plain.entries);
     // Every unit of fuel the calls burned is a unit of weight.
     let fuel: u64 = transcript.entries.iter().map(|e| e.fuel).sum();
     assert!(fuel > 0);

@@ -10,7 +10,10 @@ RUN pipeline counter-source uppercase sink --config 'counter-source={"count": 1}
 RUN run uppercase --input - --profile $TMP/mock.json --backend mock
 STDIN
 | hello
+EXIT 3
 # A sweep is many runs: refused.
 RUN run uppercase --profile $TMP/sweep.json --fail-host-call all
+EXIT 2
 # Profiling and recording each run the component their own way.
 RUN run uppercase --profile $TMP/both.json --record $TMP/rec.jsonl
+EXIT 2
