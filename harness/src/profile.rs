@@ -110,15 +110,19 @@ pub fn run_pipeline_profiled(
     ))
 }
 
+/// A core module's export names, and its exported functions' indices and
+/// names.
+pub(crate) type ModuleExports = (Vec<String>, Vec<(u32, String)>);
+
 /// The exported functions of each core module in `bytes` (a component or
 /// a core module): all its export names, and its exported functions'
 /// indices and names, for [`ProfileRecorder::name_exports`]. Unreadable
 /// bytes name nothing (the compile reports them).
-pub(crate) fn exported_functions(bytes: &[u8]) -> Vec<(Vec<String>, Vec<(u32, String)>)> {
+pub(crate) fn exported_functions(bytes: &[u8]) -> Vec<ModuleExports> {
     use wasmparser::{Encoding, ExternalKind, Parser, Payload};
     let mut out = Vec::new();
     // One entry per module or component being read; `None` for components.
-    let mut open: Vec<Option<(Vec<String>, Vec<(u32, String)>)>> = Vec::new();
+    let mut open: Vec<Option<ModuleExports>> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         let Ok(payload) = payload else { break };
         match payload {
