@@ -274,13 +274,22 @@ impl Sampler {
         let stack = r
             .profile
             .intern_stack_frames(self.thread, infos.into_iter());
-        r.profile.add_sample(
-            self.thread,
-            Timestamp::from_nanos_since_reference(self.clock),
-            stack,
-            CpuDelta::from_nanos(burned),
-            i32::try_from(burned).unwrap_or(i32::MAX),
-        );
+        // A weight is an `i32`: more fuel than that is several samples.
+        let mut left = burned;
+        loop {
+            let weight = left.min(i32::MAX as u64);
+            left -= weight;
+            r.profile.add_sample(
+                self.thread,
+                Timestamp::from_nanos_since_reference(self.clock - left),
+                stack,
+                CpuDelta::from_nanos(weight),
+                i32::try_from(weight).unwrap_or(i32::MAX),
+            );
+            if left == 0 {
+                break;
+            }
+        }
     }
 }
 

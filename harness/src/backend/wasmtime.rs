@@ -154,7 +154,7 @@ impl WasmtimeBackend {
     ) -> Result<WasmtimeCompiled, HarnessError> {
         #[cfg(feature = "profiling")]
         if let Some(recorder) = &self.profile {
-            for (exports, functions) in crate::profile::exported_functions(bytes) {
+            for (exports, functions) in exported_functions(bytes) {
                 recorder.name_exports(&exports, &functions);
             }
         }
@@ -253,4 +253,47 @@ impl SimBackend for WasmtimeBackend {
     fn take_output(&self, instance: &mut WasmtimeInvoker) -> (GuestOutput, GuestOutput) {
         (instance.take_stdout(), instance.take_stderr())
     }
+}
+
+/// A core module's export names, and its exported functions' indices and
+/// names.
+#[cfg(feature = "profiling")]
+type ModuleExports = (Vec<String>, Vec<(u32, String)>);
+
+/// The exported functions of each core module in `bytes` (a component or
+/// a core module): all its export names, and its exported functions'
+/// indices and names, for `ProfileRecorder::name_exports`. Unreadable
+/// bytes name nothing (the compile reports them).
+#[cfg(feature = "profiling")]
+fn exported_functions(bytes: &[u8]) -> Vec<ModuleExports> {
+    use wasmparser::{Encoding, ExternalKind, Parser, Payload};
+    let mut out = Vec::new();
+    // One entry per module or component being read; `None` for components.
+    let mut open: Vec<Option<ModuleExports>> = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::Version { encoding, .. } => open.push(match encoding {
+                Encoding::Module => Some(Default::default()),
+                Encoding::Component => None,
+            }),
+            Payload::ExportSection(reader) => {
+                if let Some(Some((exports, functions))) = open.last_mut() {
+                    for export in reader.into_iter().flatten() {
+                        exports.push(export.name.to_string());
+                        if export.kind == ExternalKind::Func {
+                            functions.push((export.index, export.name.to_string()));
+                        }
+                    }
+                }
+            }
+            Payload::End(_) => {
+                if let Some(Some(module)) = open.pop() {
+                    out.push(module);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
