@@ -115,6 +115,14 @@ fn a_pipeline_profile_has_a_thread_per_stage() {
     let v = json(profile.as_bytes());
     let threads = v["threads"].as_array().unwrap();
     assert_eq!(threads.len(), transcript.stages.len());
+    let mut names: Vec<&str> = threads
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    let mut stages: Vec<&str> = transcript.stages.iter().map(|s| s.name.as_str()).collect();
+    names.sort();
+    stages.sort();
+    assert_eq!(names, stages);
     for t in threads {
         assert!(
             t["samples"]["length"].as_u64().unwrap() > 0,

@@ -138,7 +138,9 @@ impl ProfileRecorder {
                 process,
                 tid,
                 Timestamp::from_nanos_since_reference(0),
-                tid == 0,
+                // Not a main thread: the viewer names a main thread after
+                // its process, and each thread is named by its instance.
+                false,
             );
             r.profile.set_thread_name(thread, name);
             r.threads.push((thread, end.clone()));
