@@ -65,6 +65,7 @@
 //! | `wasmtime-backend` | yes | a full Wasmtime build (minutes on 2 cores) |
 //! | `mock` | no | nothing heavy: builds without Wasmtime |
 //! | `tracing-support` | no | the `tracing` crate. A `torvyn.invoke` span per call (component, function, fuel, duration, outcome), `torvyn.cold` spans for compile and instantiate, a `torvyn.cache` span per lookup (its tier), and events for faults and rejected cache entries. With no subscriber listening, a span costs a cached-interest check. Off: nothing is compiled in |
+//! | `profiling` | no | Wasmtime's `call-hook` (a check per host/guest transition) and `fxprof-processed-profile`: guest profiles on a fuel clock (`wasmtime::ProfileRecorder`) |
 //!
 //! ## Limits a guest cannot pass
 //!

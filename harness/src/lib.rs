@@ -61,6 +61,8 @@ pub mod fixtures;
 pub mod fuzz;
 pub mod host_calls;
 pub mod pipeline;
+#[cfg(feature = "profiling")]
+pub mod profile;
 pub mod record;
 pub mod scenario;
 pub mod sim;
@@ -110,6 +112,9 @@ pub mod guide {
     /// docs/src/fuzzing.md
     #[doc = include_str!("../../docs/src/fuzzing.md")]
     pub struct Fuzzing;
+    /// docs/src/profiles.md
+    #[doc = include_str!("../../docs/src/profiles.md")]
+    pub struct Profiles;
     /// docs/src/layout.md
     #[doc = include_str!("../../docs/src/layout.md")]
     pub struct Layout;

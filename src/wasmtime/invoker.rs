@@ -514,3 +514,27 @@ impl From<BackpressureSignal> for types::BackpressureSignal {
 }
 
 invoke::async_invoker_from_sync!(WasmtimeInvoker);
+
+#[cfg(feature = "profiling")]
+impl WasmtimeInvoker {
+    /// Sets the store's call hook (feature `profiling`; see
+    /// [`crate::wasmtime::ProfileRecorder`]).
+    pub(crate) fn set_call_hook(
+        &mut self,
+        hook: impl FnMut(
+            wasmtime::StoreContextMut<'_, HostState>,
+            wasmtime::CallHook,
+        ) -> wasmtime::Result<()>
+        + Send
+        + Sync
+        + 'static,
+    ) {
+        self.inst.store.call_hook(hook);
+    }
+
+    /// Records this instance's calls in `recorder` from now on, as the
+    /// profile thread `name`.
+    pub fn attach_profile(&mut self, recorder: &super::ProfileRecorder, name: &str) {
+        recorder.attach(self, name);
+    }
+}

@@ -15,6 +15,8 @@ mod exports;
 mod host;
 mod invoker;
 mod limiter;
+#[cfg(feature = "profiling")]
+mod profile;
 mod stubs;
 mod ticker;
 mod wasi;
@@ -23,4 +25,6 @@ mod wasi_io;
 pub use config::{PoolingConfig, UnknownImports, WasmtimeEngineConfig};
 pub use engine::{WasmtimeCompiled, WasmtimeEngine, codegen_config};
 pub use invoker::WasmtimeInvoker;
+#[cfg(feature = "profiling")]
+pub use profile::ProfileRecorder;
 pub use stubs::define_stubs;

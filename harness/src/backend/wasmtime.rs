@@ -28,6 +28,9 @@ use crate::spec::BackendKind;
 pub struct WasmtimeBackend {
     engine: WasmtimeEngine,
     cache: Option<Arc<CompiledComponentCache<WasmtimeEngine>>>,
+    /// Where the instances it creates are profiled (feature `profiling`).
+    #[cfg(feature = "profiling")]
+    profile: Option<torvyn_engine::wasmtime::ProfileRecorder>,
 }
 
 impl std::fmt::Debug for WasmtimeBackend {
@@ -120,7 +123,12 @@ impl WasmtimeBackend {
                 })?,
             )),
         };
-        Ok(Self { engine, cache })
+        Ok(Self {
+            engine,
+            cache,
+            #[cfg(feature = "profiling")]
+            profile: None,
+        })
     }
 
     /// A backend over an engine made elsewhere (its configuration and
@@ -129,7 +137,18 @@ impl WasmtimeBackend {
         Self {
             engine,
             cache: None,
+            #[cfg(feature = "profiling")]
+            profile: None,
         }
+    }
+
+    /// This backend, profiling every instance it creates from now on in
+    /// `recorder` (a thread each, named by the instance's id; feature
+    /// `profiling`, see [`crate::profile`]).
+    #[cfg(feature = "profiling")]
+    pub fn with_profile(mut self, recorder: torvyn_engine::wasmtime::ProfileRecorder) -> Self {
+        self.profile = Some(recorder);
+        self
     }
 
     /// The compiled-component cache, when the settings named a directory.
@@ -150,6 +169,12 @@ impl WasmtimeBackend {
         origin: &str,
         label: &str,
     ) -> Result<WasmtimeCompiled, HarnessError> {
+        #[cfg(feature = "profiling")]
+        if let Some(recorder) = &self.profile {
+            for (exports, functions) in exported_functions(bytes) {
+                recorder.name_exports(&exports, &functions);
+            }
+        }
         self.compile_named(bytes, origin)
             .map_err(|source| HarnessError::engine("compile", label, source))
     }
@@ -233,7 +258,73 @@ impl SimBackend for WasmtimeBackend {
         self.compile_bytes(&bytes, &origin, label)
     }
 
+    #[cfg(feature = "profiling")]
+    fn instantiate_granting(
+        &self,
+        compiled: &WasmtimeCompiled,
+        id: &str,
+        grants: &[String],
+    ) -> Result<WasmtimeInvoker, HarnessError> {
+        let options = torvyn_engine::InstanceOptions::with_grants(torvyn_engine::Grants::new(
+            grants.iter().cloned(),
+        ));
+        let mut inst = torvyn_engine::WasmEngine::instantiate_with(
+            &self.engine,
+            compiled,
+            torvyn_engine::ComponentId::new(id),
+            &options,
+        )
+        .map_err(|source| HarnessError::engine("instantiate", id, source))?;
+        if let Some(recorder) = &self.profile {
+            inst.attach_profile(recorder, id);
+        }
+        Ok(inst)
+    }
+
     fn take_output(&self, instance: &mut WasmtimeInvoker) -> (GuestOutput, GuestOutput) {
         (instance.take_stdout(), instance.take_stderr())
     }
+}
+
+/// A core module's export names, and its exported functions' indices and
+/// names.
+#[cfg(feature = "profiling")]
+type ModuleExports = (Vec<String>, Vec<(u32, String)>);
+
+/// The exported functions of each core module in `bytes` (a component or
+/// a core module): all its export names, and its exported functions'
+/// indices and names, for `ProfileRecorder::name_exports`. Unreadable
+/// bytes name nothing (the compile reports them).
+#[cfg(feature = "profiling")]
+fn exported_functions(bytes: &[u8]) -> Vec<ModuleExports> {
+    use wasmparser::{Encoding, ExternalKind, Parser, Payload};
+    let mut out = Vec::new();
+    // One entry per module or component being read; `None` for components.
+    let mut open: Vec<Option<ModuleExports>> = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else { break };
+        match payload {
+            Payload::Version { encoding, .. } => open.push(match encoding {
+                Encoding::Module => Some(Default::default()),
+                Encoding::Component => None,
+            }),
+            Payload::ExportSection(reader) => {
+                if let Some(Some((exports, functions))) = open.last_mut() {
+                    for export in reader.into_iter().flatten() {
+                        exports.push(export.name.to_string());
+                        if export.kind == ExternalKind::Func {
+                            functions.push((export.index, export.name.to_string()));
+                        }
+                    }
+                }
+            }
+            Payload::End(_) => {
+                if let Some(Some(module)) = open.pop() {
+                    out.push(module);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }

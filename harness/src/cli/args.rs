@@ -338,6 +338,12 @@ pub struct RunArgs {
     /// (function, arguments in short, answer)
     #[arg(long)]
     pub trace_host_calls: bool,
+    /// Write a profile of the guest's calls and functions to FILE
+    /// (Firefox profiler format, sampled at host calls, timed by fuel:
+    /// the same run writes the same file; Wasmtime backend)
+    #[cfg(feature = "profiling")]
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
     /// Exit with 5 when a call failed so: faults (engine faults: traps,
     /// fuel, deadlines...), errors (guest process-errors), init (a failed
     /// init), any; repeatable or comma-separated [default: exit 0 whatever
@@ -405,6 +411,12 @@ pub struct PipelineArgs {
     /// (function, arguments in short, answer)
     #[arg(long)]
     pub trace_host_calls: bool,
+    /// Write a profile of the guest's calls and functions to FILE
+    /// (Firefox profiler format, sampled at host calls, timed by fuel:
+    /// the same run writes the same file; Wasmtime backend)
+    #[cfg(feature = "profiling")]
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
     /// Exit with 5 when a call failed so: faults (engine faults: traps,
     /// fuel, deadlines...), errors (guest process-errors), init (a failed
     /// init), any; repeatable or comma-separated [default: exit 0 whatever

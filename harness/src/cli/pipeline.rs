@@ -148,6 +148,27 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
         cache_max_bytes: cache.max_bytes,
         ..p.settings()
     };
+    #[cfg(feature = "profiling")]
+    if let Some(path) = &args.profile {
+        if args.record.record.is_some() || args.coverage.is_some() {
+            return Err(CliError::usage(
+                "--profile, --coverage and --record each run the pipeline their own way: pass \
+                 one of them",
+            ));
+        }
+        let (t, profile) = progress::with_spinner(&format!("running pipeline {}", p.name), || {
+            crate::profile::run_pipeline_profiled(p.effective_backend(), &p, &settings)
+        })?;
+        profile.write_to(path)?;
+        return Ok(Report {
+            failure: super::fail_on::check(&args.fail_on, &t.entries),
+            stderr: format!(
+                "profile written to {} (open it in https://profiler.firefox.com)\n",
+                path.display()
+            ),
+            ..Report::ok(render(&t, args.format, verbose)?)
+        });
+    }
     let Some(dir) = &args.record.record else {
         let (t, note) = progress::with_spinner(&format!("running pipeline {}", p.name), || {
             super::coverage::run(

@@ -123,6 +123,13 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
         ));
     }
     if is_sweep {
+        #[cfg(feature = "profiling")]
+        if args.profile.is_some() {
+            return Err(CliError::usage(
+                "--profile profiles one run, and a sweep (--fail-host-call all) is many: drop \
+                 --profile, or fail one host call (--fail-host-call K)",
+            ));
+        }
         if !args.fail_on.is_empty() {
             return Err(CliError::usage(
                 "--fail-on does not apply to a sweep (--fail-host-call all), whose calls fail on \
@@ -142,6 +149,30 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
         return sweep_report(&sweep, args.format);
     }
     let label = format!("running {}", args.component);
+    #[cfg(feature = "profiling")]
+    if let Some(path) = &args.profile {
+        if args.record.record.is_some() || args.coverage.is_some() {
+            return Err(CliError::usage(
+                "--profile, --coverage and --record each run the component their own way: pass \
+                 one of them",
+            ));
+        }
+        let (transcript, profile) = progress::with_spinner(&label, || {
+            crate::profile::run_scenario_profiled(
+                scenario.effective_backend(),
+                &scenario,
+                &settings,
+            )
+        })?;
+        profile.write_to(path)?;
+        let mut report = Report::ok(render(&transcript, args.format, verbose)?);
+        report.failure = super::fail_on::check(&args.fail_on, &transcript.entries);
+        report.stderr += &format!(
+            "profile written to {} (open it in https://profiler.firefox.com)\n",
+            path.display()
+        );
+        return Ok(report);
+    }
     let mut coverage_note = None;
     let (transcript, recorded) = match &args.record.record {
         None => {
