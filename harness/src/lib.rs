@@ -115,6 +115,9 @@ pub mod guide {
     /// docs/src/profiles.md
     #[doc = include_str!("../../docs/src/profiles.md")]
     pub struct Profiles;
+    /// docs/src/inside-the-guest.md
+    #[doc = include_str!("../../docs/src/inside-the-guest.md")]
+    pub struct InsideTheGuest;
     /// docs/src/layout.md
     #[doc = include_str!("../../docs/src/layout.md")]
     pub struct Layout;
