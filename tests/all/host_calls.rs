@@ -6,36 +6,25 @@
 use torvyn_engine::mock::MockInvoker;
 use torvyn_engine::wasmtime::WasmtimeInvoker;
 use torvyn_engine::{
-    CompilationStrategy, ComponentId, ComponentInvoker, FlowContext, HostAnswer, HostArgs,
-    HostCall, HostFaultPlan, HostFunction, InstanceOptions, StreamElement, WasmEngine,
+    ComponentInvoker, FlowContext, HostAnswer, HostArgs, HostCall, HostFaultPlan, HostFunction,
+    InstanceOptions, StreamElement,
 };
-use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend, block_on};
+use torvyn_harness::backend::block_on;
 use torvyn_harness::scenario::{InputElement, Scenario, run_scenario, run_scenario_with};
-use torvyn_harness::source::ComponentSource;
 use torvyn_harness::spec::BackendKind;
 
 const ID: &str = "traced";
 
 fn real(fixture: &str, trace: bool) -> WasmtimeInvoker {
-    let strategy = CompilationStrategy::Cranelift;
-    crate::support::engine(strategy)
-        .instantiate_with(
-            &crate::support::compiled(strategy, fixture),
-            ComponentId::new(ID),
-            &InstanceOptions {
-                trace_host_calls: trace,
-                ..InstanceOptions::default()
-            },
-        )
-        .unwrap()
+    let options = InstanceOptions {
+        trace_host_calls: trace,
+        ..InstanceOptions::default()
+    };
+    crate::support::instance_with(fixture, ID, &options)
 }
 
 fn mock(fixture: &str, trace: bool) -> MockInvoker {
-    let b = MockBackend::new(&EngineSettings::deterministic(0)).unwrap();
-    let compiled = b
-        .compile(&ComponentSource::Fixture(fixture.into()), fixture)
-        .unwrap();
-    let mut inst = b.instantiate(&compiled, ID).unwrap();
+    let mut inst = crate::support::mock_instance(fixture, ID);
     inst.trace_host_calls(trace);
     inst
 }

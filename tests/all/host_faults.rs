@@ -8,32 +8,20 @@ use torvyn_engine::{
     HostFunction, InstanceOptions, Invocation, InvokeError, ProcessResult, StreamElement,
     WasmEngine,
 };
-use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend};
 use torvyn_harness::fuzz::oracle::Observed;
-use torvyn_harness::source::ComponentSource;
 
 const ID: &str = "faulty";
 
 fn real(fixture: &str, plan: HostFaultPlan) -> WasmtimeInvoker {
-    let strategy = CompilationStrategy::Cranelift;
-    crate::support::engine(strategy)
-        .instantiate_with(
-            &crate::support::compiled(strategy, fixture),
-            ComponentId::new(ID),
-            &InstanceOptions {
-                host_faults: plan,
-                ..InstanceOptions::default()
-            },
-        )
-        .unwrap()
+    let options = InstanceOptions {
+        host_faults: plan,
+        ..InstanceOptions::default()
+    };
+    crate::support::instance_with(fixture, ID, &options)
 }
 
 fn mock(fixture: &str, plan: HostFaultPlan) -> MockInvoker {
-    let b = MockBackend::new(&EngineSettings::deterministic(0)).unwrap();
-    let compiled = b
-        .compile(&ComponentSource::Fixture(fixture.into()), fixture)
-        .unwrap();
-    let mut inst = b.instantiate(&compiled, ID).unwrap();
+    let mut inst = crate::support::mock_instance(fixture, ID);
     inst.set_host_faults(plan);
     inst
 }

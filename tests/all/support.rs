@@ -62,6 +62,34 @@ pub fn instance(
         .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"))
 }
 
+/// A fresh instance of `fixture` under Cranelift, named `id`, with
+/// `options` (host faults, host-call tracing...).
+pub fn instance_with(
+    fixture: &str,
+    id: &str,
+    options: &torvyn_engine::InstanceOptions,
+) -> torvyn_engine::wasmtime::WasmtimeInvoker {
+    let strategy = CompilationStrategy::Cranelift;
+    engine(strategy)
+        .instantiate_with(&compiled(strategy, fixture), ComponentId::new(id), options)
+        .unwrap_or_else(|e| panic!("instantiate {fixture}: {e}"))
+}
+
+/// A fresh instance of the mock model of `fixture`, named `id`, on a
+/// deterministic mock backend.
+pub fn mock_instance(fixture: &str, id: &str) -> torvyn_engine::mock::MockInvoker {
+    use torvyn_harness::backend::{EngineSettings, MockBackend, SimBackend};
+    let b = MockBackend::new(&EngineSettings::deterministic(0)).unwrap();
+    let compiled = b
+        .compile(
+            &torvyn_harness::source::ComponentSource::Fixture(fixture.into()),
+            fixture,
+        )
+        .unwrap_or_else(|e| panic!("compile the model of {fixture}: {e}"));
+    b.instantiate(&compiled, id)
+        .unwrap_or_else(|e| panic!("instantiate the model of {fixture}: {e}"))
+}
+
 /// Checks the leak invariant after a call and returns the value.
 #[track_caller]
 pub fn ok<T: std::fmt::Debug>(call: Invocation<T>, inst: &impl ComponentInvoker) -> T {
