@@ -67,7 +67,7 @@ pub enum HarnessError {
     /// The engine refused the component or the configuration: a core module
     /// where a component is needed, a component built for another world, an
     /// invalid configuration, or instantiation failing.
-    #[error("cannot {action} component `{component}`: {source}")]
+    #[error("{}", engine_message(action, component, source))]
     Engine {
         /// What was being done (`compile`, `instantiate`, `create an engine for`).
         action: &'static str,
@@ -95,6 +95,18 @@ pub enum HarnessError {
         /// The serializer's message.
         message: String,
     },
+}
+
+/// "cannot ACTION component `C`: " and the engine's error, unless the
+/// engine's error says that itself (its instantiation errors name the
+/// component).
+fn engine_message(action: &str, component: &str, source: &EngineError) -> String {
+    let message = source.to_string();
+    if message.starts_with(&format!("cannot {action} component `")) {
+        message
+    } else {
+        format!("cannot {action} component `{component}`: {message}")
+    }
 }
 
 fn location(line: Option<usize>, column: Option<usize>) -> String {
@@ -136,5 +148,35 @@ impl HarnessError {
             column: (e.column() > 0).then_some(e.column()),
             message: e.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use torvyn_engine::ComponentId;
+
+    #[test]
+    fn an_engine_error_that_names_the_component_is_not_prefixed_again() {
+        let named = HarnessError::engine(
+            "instantiate",
+            "c-filter",
+            EngineError::Instantiate {
+                component: ComponentId::new("c-filter"),
+                message: "its linear memory needs more".into(),
+            },
+        );
+        assert_eq!(
+            named.to_string(),
+            "cannot instantiate component `c-filter`: its linear memory needs more"
+        );
+        let bare = HarnessError::engine(
+            "compile",
+            "x.wasm",
+            EngineError::Unsupported("no Winch here".into()),
+        );
+        let m = bare.to_string();
+        assert!(m.starts_with("cannot compile component `x.wasm`: "), "{m}");
+        assert!(m.ends_with("no Winch here"), "{m}");
     }
 }

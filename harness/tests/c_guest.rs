@@ -1,8 +1,11 @@
-//! The C guest (`fixtures/guests/c/filter.c`, built with `-g` by
-//! `fixtures/guests/build.sh`) seen from inside: its host-call trace and its
-//! guest profile. (Its coverage by C line is tested with the CLI's, in
-//! `tests/cli/coverage.rs`.) Skipped when the guest is missing outside CI;
-//! in CI a missing guest fails.
+//! The C guest (`fixtures/guests/c/filter.c`: wit-bindgen's C bindings
+//! and wasi-libc, built with `-g` by zig, made a component by wasm-tools
+//! with the WASI preview1 adapter, all by `fixtures/guests/build.sh`) seen
+//! from inside: its host-call trace and its guest profile. (Its coverage by
+//! C line is tested with the CLI's, in `tests/cli/coverage.rs`; its
+//! scenarios and snapshots in `tests/cli/cases/guests/c-filter.t`.)
+//! Skipped when the guest is missing outside CI; in CI a missing guest
+//! fails.
 #![cfg(feature = "profiling")]
 
 use std::path::{Path, PathBuf};
@@ -11,39 +14,33 @@ use torvyn_harness::profile::run_scenario_profiled;
 use torvyn_harness::scenario::{InputElement, Scenario, run_scenario, scenario_settings};
 use torvyn_harness::spec::BackendKind;
 
-/// The componentized C guest, written under `dir`, or `None` when the
-/// core module is not built and this is not CI.
-fn c_filter(dir: &Path) -> Option<PathBuf> {
+/// The C guest, or `None` when it is not built and this is not CI.
+fn c_filter() -> Option<PathBuf> {
     let guests = std::env::var_os("TORVYN_GUESTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/guests"));
-    let core = guests.join("c-filter-core.wasm");
-    if !core.is_file() {
-        let why = format!("{} is not built (fixtures/guests/build.sh)", core.display());
+    let path = guests.join("c-filter.wasm");
+    if !path.is_file() {
+        let why = format!("{} is not built (fixtures/guests/build.sh)", path.display());
         assert!(std::env::var_os("CI").is_none(), "{why}");
         eprintln!("skipped: {why}");
         return None;
     }
-    let component = torvyn_harness::fixtures::componentize(&std::fs::read(&core).unwrap(), None)
-        .unwrap_or_else(|e| panic!("componentize {}: {e}", core.display()));
-    let path = dir.join("c-filter.wasm");
-    std::fs::write(&path, component).unwrap();
     Some(path)
 }
 
-/// Two elements: sequence 0 (even: cloned, frozen, emitted) and 1 (odd:
-/// dropped).
+/// Two elements: a line (read, allocated, appended, frozen, emitted) and
+/// a comment (read, dropped).
 fn scenario(path: &Path) -> Scenario {
     Scenario {
-        inputs: vec![InputElement::text("zero"), InputElement::text("one")],
+        inputs: vec![InputElement::text("zero"), InputElement::text("# one")],
         ..Scenario::new("c-filter", path.display().to_string())
     }
 }
 
 #[test]
-fn the_c_guest_traces_a_clone_and_a_freeze_for_an_even_element_and_none_for_an_odd_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(path) = c_filter(dir.path()) else {
+fn the_c_guest_traces_a_buffer_for_a_line_and_only_a_read_for_a_comment() {
+    let Some(path) = c_filter() else {
         return;
     };
     let s = Scenario {
@@ -67,22 +64,29 @@ fn the_c_guest_traces_a_clone_and_a_freeze_for_an_even_element_and_none_for_an_o
     assert_eq!(
         names(traces[0]),
         [
-            "buffer-allocator.clone-into-mutable",
+            "buffer.read-all",
+            "buffer-allocator.allocate",
+            "mutable-buffer.append",
             "mutable-buffer.freeze",
             "[resource-drop]mutable-buffer",
         ],
         "{:?}",
         traces[0]
     );
-    // The odd element is dropped: the input's handles are borrowed, so
-    // dropping them calls no host function.
-    assert!(traces[1].is_empty(), "{:?}", traces[1]);
+    // The comment is only read. The input's handles are borrowed, so
+    // giving them back calls no host function.
+    assert_eq!(names(traces[1]), ["buffer.read-all"], "{:?}", traces[1]);
+    // And its line on stderr is the entry's.
+    let stderr = t.entries[1].stderr.as_ref().expect("the comment's stderr");
+    assert!(
+        format!("{stderr:?}").contains("dropped the comment at sequence 1"),
+        "{stderr:?}"
+    );
 }
 
 #[test]
 fn the_c_guest_profile_names_its_c_functions_and_weighs_its_fuel() {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(path) = c_filter(dir.path()) else {
+    let Some(path) = c_filter() else {
         return;
     };
     let s = scenario(&path);
@@ -101,8 +105,14 @@ fn the_c_guest_profile_names_its_c_functions_and_weighs_its_fuel() {
             strings[name as usize].as_str().unwrap()
         })
         .collect();
-    // The export's C name, from the name section `-g` keeps.
-    assert!(names.contains(&"process"), "{names:?}");
+    // C names, from the name section: the author's function and the
+    // bindings' export wrapper.
+    for name in [
+        "exports_torvyn_streaming_processor_process",
+        "__wasm_export_exports_torvyn_streaming_processor_process",
+    ] {
+        assert!(names.contains(&name), "no {name} in {names:?}");
+    }
     let weight: u64 = t["samples"]["weight"]
         .as_array()
         .unwrap()

@@ -657,7 +657,7 @@ impl WasmEngine for WasmtimeEngine {
         }
         let instance = instantiated.map_err(|e| EngineError::Instantiate {
             component: id.clone(),
-            message: format!("{e:#}"),
+            message: store.data().limiter.instantiation_failure(&e),
         })?;
         #[cfg_attr(not(feature = "coverage"), allow(unused_mut))]
         let mut exports =

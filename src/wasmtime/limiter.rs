@@ -19,6 +19,9 @@ pub(crate) struct Limiter {
     /// Set when a growth was refused during the current call:
     /// `(limit, requested)`.
     pub denied: Option<(u64, u64)>,
+    /// Set when a table growth was refused (it sets `denied` too):
+    /// `(limit, requested)` in elements.
+    pub table_denied: Option<(u64, u64)>,
 }
 
 impl Limiter {
@@ -31,8 +34,39 @@ impl Limiter {
             max_memories: config.max_memories,
             memory_bytes: 0,
             denied: None,
+            table_denied: None,
         }
     }
+}
+
+impl Limiter {
+    /// Why instantiation failed, in words: when this limiter refused the
+    /// component's initial memory or tables, the limit, what the
+    /// component asked for and what to do; otherwise Wasmtime's message.
+    pub fn instantiation_failure(&self, e: &wasmtime::Error) -> String {
+        if let Some((limit, wanted)) = self.table_denied {
+            format!(
+                "its tables need {wanted} elements at start, over the limit of {limit} \
+                 (`WasmtimeEngineConfig::max_table_elements`): raise the limit ({e:#})"
+            )
+        } else if let Some((limit, wanted)) = self.denied {
+            format!(
+                "its linear memory needs {wanted} bytes ({}) at start, over the limit of \
+                 {limit} bytes ({}, `limits.max_memory_bytes`): raise the limit, or build the \
+                 component with less initial memory (the stack a C toolchain reserves, for \
+                 one: zig's default is 16 MiB; `-Wl,-z,stack-size=N` sets it) ({e:#})",
+                mib(wanted),
+                mib(limit),
+            )
+        } else {
+            format!("{e:#}")
+        }
+    }
+}
+
+/// Bytes in MiB, for messages.
+fn mib(bytes: u64) -> String {
+    format!("{:.2} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 impl ResourceLimiter for Limiter {
@@ -60,6 +94,7 @@ impl ResourceLimiter for Limiter {
     ) -> wasmtime::Result<bool> {
         if desired as u64 > self.max_table_elements {
             self.denied = Some((self.max_table_elements, desired as u64));
+            self.table_denied = self.denied;
             return Ok(false);
         }
         Ok(true)

@@ -188,6 +188,51 @@ fn memory_growth_past_the_limit_is_a_memory_fault() {
     }
 }
 
+/// A component whose initial memory is over the limit (a C toolchain's
+/// default stack can be 16 MiB by itself) is refused at instantiation,
+/// with what it asked for, the limit and what to do; once, not with the
+/// component named twice.
+#[test]
+fn initial_memory_over_the_limit_is_refused_saying_what_to_do() {
+    let path = torvyn_harness::fixtures::fixture_path("memory-hog");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let big = text.replace(
+        "(memory (export \"memory\") 1)",
+        "(memory (export \"memory\") 300)",
+    );
+    assert_ne!(big, text, "the fixture's memory line moved");
+    let core = wat::parse_str(&big).unwrap();
+    let bytes = torvyn_harness::fixtures::componentize(&core, None).unwrap();
+    for s in STRATEGIES {
+        let engine = crate::support::engine(s);
+        let compiled = engine.compile(&bytes).unwrap();
+        let Err(e) = engine.instantiate(&compiled, ComponentId::new("big")) else {
+            panic!("{s:?}: 300 pages instantiated under a 16 MiB limit");
+        };
+        let m = e.to_string();
+        assert!(
+            m.starts_with("cannot instantiate component `big`: its linear memory needs 19660800 bytes (18.75 MiB) at start, over the limit of 16777216 bytes (16.00 MiB, `limits.max_memory_bytes`)"),
+            "{s:?}: {m}"
+        );
+        assert_eq!(m.matches("cannot instantiate").count(), 1, "{m}");
+        assert!(m.contains("stack-size"), "{m}");
+
+        // Under a limit that fits, it runs.
+        let roomy = WasmtimeEngine::new(WasmtimeEngineConfig {
+            limits: Limits {
+                max_memory_bytes: 32 * 1024 * 1024,
+                ..Limits::default()
+            },
+            ..WasmtimeEngineConfig::with_strategy(s)
+        })
+        .unwrap();
+        let compiled = roomy.compile(&bytes).unwrap();
+        if let Err(e) = roomy.instantiate(&compiled, ComponentId::new("big")) {
+            panic!("{s:?}: {e}");
+        }
+    }
+}
+
 #[test]
 fn buffer_allocation_past_the_budget_is_a_budget_fault() {
     for s in STRATEGIES {

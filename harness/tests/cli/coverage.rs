@@ -299,42 +299,69 @@ fn a_javascript_guest_is_covered_by_function() {
     assert_eq!(ran("args_get"), 0);
 }
 
-/// A guest in C built with `-g` (`fixtures/guests/c/filter.c`, by
-/// `build.sh` with zig): its coverage is by C source line from its DWARF.
+/// The C guest's scenario `name` (`fixtures/guests/c/scenarios/`), run
+/// on the guest `build.sh` built (wherever `TORVYN_GUESTS` put it).
+fn c_scenario(name: &str, guest: &Path) -> Scenario {
+    let path = workspace_root().join(format!("fixtures/guests/c/scenarios/{name}.yaml"));
+    Scenario {
+        component: path_str(guest).to_string(),
+        ..Scenario::load(&path).unwrap()
+    }
+}
+
+/// The C guest (`fixtures/guests/c/filter.c`: wit-bindgen's C bindings,
+/// zig with `-g`, wasm-tools and the WASI adapter): its coverage is by C
+/// source line from its DWARF. A run of comments only covers the drop
+/// branch's lines and not the upper-casing ones; a run of every branch
+/// covers both.
 #[test]
 fn a_c_guest_is_covered_by_source_line() {
-    let Some(core) = super::support::guest("c-filter-core") else {
+    let Some(guest) = super::support::guest("c-filter") else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let component = torvyn_harness::fixtures::componentize(&std::fs::read(&core).unwrap(), None)
-        .unwrap_or_else(|e| panic!("componentize {}: {e}", core.display()));
-    let path = dir.path().join("c-filter.wasm");
-    std::fs::write(&path, component).unwrap();
     let source =
         std::fs::read_to_string(workspace_root().join("fixtures/guests/c/filter.c")).unwrap();
-    let drop_line = line_of(&source, "return ok_drop();");
-    let clone_line = line_of(
+    let drop_line = line_of(&source, "fprintf(stderr, \"c-filter: dropped the comment");
+    let upper_line = line_of(&source, "bytes->ptr[i] = (uint8_t)toupper(bytes->ptr[i]);");
+    let freeze_line = line_of(
         &source,
-        "clone_into_mutable(payload, (int32_t)(intptr_t)import_ret);",
+        "torvyn_streaming_types_method_mutable_buffer_freeze(writer);",
     );
 
-    let mut coverage = Coverage::new();
-    // Sequence 0 only: the even branch.
-    let even = Scenario {
-        inputs: vec![InputElement::text("zero")],
-        ..Scenario::new("c-even", path_str(&path))
+    let covered = |name: &str| {
+        let scenario = c_scenario(name, &guest);
+        let mut coverage = Coverage::new();
+        let t = run_scenario_covered(&scenario, &scenario_settings(&scenario), &mut coverage)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        (t, coverage)
     };
-    let t = run_scenario_covered(&even, &scenario_settings(&even), &mut coverage).unwrap();
-    assert_eq!(t.summary.elements_out, 1, "{t:?}");
+
+    let (t, coverage) = covered("comments");
+    assert_eq!(t.summary.elements_out, 0, "{t:?}");
     let lcov = coverage.to_lcov();
-    assert_eq!(da(&lcov, "filter.c", clone_line), Some(1), "{lcov}");
-    assert_eq!(da(&lcov, "filter.c", drop_line), Some(0), "{lcov}");
+    // Counts say whether a line ran (a breakpoint fires once), not how
+    // often.
+    assert_eq!(da(&lcov, "filter.c", drop_line), Some(1), "{lcov}");
+    assert_eq!(da(&lcov, "filter.c", upper_line), Some(0), "{lcov}");
+    assert_eq!(da(&lcov, "filter.c", freeze_line), Some(0), "{lcov}");
     let file = coverage.file_ending_with("filter.c").unwrap();
-    assert_eq!(file.function("ok_emit").map(|f| f.hits), Some(1), "{lcov}");
-    assert_eq!(
-        file.function("err_internal").map(|f| f.hits),
-        Some(0),
-        "{lcov}"
+    let hits = |name: &str| file.function(name).map(|f| f.hits);
+    assert_eq!(hits("drop_comment"), Some(1), "{lcov}");
+    assert_eq!(hits("upper_case"), Some(0), "{lcov}");
+    assert_eq!(hits("fail"), Some(0), "{lcov}");
+    // The bindings wit-bindgen generated are covered by their lines too.
+    assert!(
+        coverage.file_ending_with("transform.c").is_some(),
+        "no record for the generated bindings:\n{lcov}"
     );
+
+    // Every branch: two lines upper-cased, one comment, one empty payload.
+    let (t, coverage) = covered("filter");
+    assert_eq!(t.summary.elements_out, 2, "{t:?}");
+    let lcov = coverage.to_lcov();
+    assert_eq!(da(&lcov, "filter.c", drop_line), Some(1), "{lcov}");
+    assert_eq!(da(&lcov, "filter.c", freeze_line), Some(1), "{lcov}");
+    assert_eq!(da(&lcov, "filter.c", upper_line), Some(1), "{lcov}");
+    let file = coverage.file_ending_with("filter.c").unwrap();
+    assert_eq!(file.function("fail").map(|f| f.hits), Some(1), "{lcov}");
 }

@@ -1,33 +1,62 @@
-//! What recording coverage costs (the figures in `benches/RESULTS.md`):
-//! compile, instantiate and call times of one component on an engine
-//! without coverage and on one with it.
+//! What seeing inside the guest costs (the figures in `benches/RESULTS.md`):
+//! compile, instantiate and call times of one component on an engine that
+//! observes nothing, one that records coverage, an instance that traces
+//! its host calls, and one attached to a guest profile.
 //!
 //! ```sh
-//! cargo run --release --features coverage --example coverage_overhead -- \
+//! cargo run --release --features coverage,profiling --example observe_overhead -- \
 //!   uppercase 2000
-//! cargo run --release --features coverage --example coverage_overhead -- \
+//! cargo run --release --features coverage,profiling --example observe_overhead -- \
 //!   target/guests/py-uppercase.wasm 200
-//! cargo run --release --features coverage --example coverage_overhead -- \
-//!   target/guests/c-filter-core.wasm 2000
+//! cargo run --release --features coverage,profiling --example observe_overhead -- \
+//!   target/guests/c-filter.wasm 2000
 //! ```
 //!
 //! The first argument is a fixture name (`fixtures/components/NAME.wat`,
 //! compiled with line tables when coverage is on) or the path of a
-//! component binary (or of a core module, componentized); the second the number of `process` calls (1 KiB
+//! component binary; the second the number of `process` calls (1 KiB
 //! elements) on one instance. Each figure is one run's: the first call
 //! apart (with coverage it meets most breakpoints), then the mean of the
-//! others.
+//! others. A third argument, `off`, `coverage`, `trace` or `profile`, runs
+//! that mode only (for callgrind).
 
 use std::time::{Duration, Instant};
 
-use torvyn_engine::wasmtime::{WasmtimeEngine, WasmtimeEngineConfig};
-use torvyn_engine::{ComponentId, StreamElement, WasmEngine};
+use torvyn_engine::wasmtime::{ProfileRecorder, WasmtimeEngine, WasmtimeEngineConfig};
+use torvyn_engine::{ComponentId, ComponentInvoker, StreamElement, WasmEngine};
+
+/// What the run observes.
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Off,
+    Coverage,
+    Trace,
+    Profile,
+}
+
+impl Mode {
+    const ALL: [Mode; 4] = [Mode::Off, Mode::Coverage, Mode::Trace, Mode::Profile];
+
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Off => "off",
+            Mode::Coverage => "coverage",
+            Mode::Trace => "trace",
+            Mode::Profile => "profile",
+        }
+    }
+}
 
 fn main() {
     let mut args = std::env::args().skip(1);
     let what = args.next().unwrap_or_else(|| "uppercase".into());
     let calls: u64 = args.next().map_or(2000, |n| n.parse().expect("a count"));
-    for coverage in [false, true] {
+    let only = args.next();
+    let modes = Mode::ALL
+        .into_iter()
+        .filter(|m| only.as_deref().is_none_or(|o| o == m.name()));
+    for mode in modes {
+        let coverage = mode == Mode::Coverage;
         let engine = WasmtimeEngine::new(WasmtimeEngineConfig {
             coverage,
             ..WasmtimeEngineConfig::default()
@@ -42,26 +71,39 @@ fn main() {
             .instantiate(&compiled, ComponentId::new("measured"))
             .expect("instantiates");
         let instantiate = t.elapsed();
+        let profile = ProfileRecorder::new("observe_overhead");
+        match mode {
+            Mode::Trace => inst.trace_host_calls(true),
+            Mode::Profile => profile.attach(&mut inst, "measured"),
+            Mode::Off | Mode::Coverage => {}
+        }
         let payload = "a".repeat(1024);
         let t = Instant::now();
         inst.process_sync(StreamElement::new(0, payload.clone(), "text/plain"))
             .outcome
             .expect("the first call succeeds");
         let first = t.elapsed();
+        let mut host_calls = 0;
         let t = Instant::now();
         for seq in 1..calls {
             inst.process_sync(StreamElement::new(seq, payload.clone(), "text/plain"))
                 .outcome
                 .expect("calls succeed");
+            host_calls += inst.host_call_trace().len();
         }
         let rest = t.elapsed() / u32::try_from(calls.saturating_sub(1).max(1)).unwrap_or(1);
-        let covered = inst
-            .coverage()
-            .map(|c| format!(", covered {}", c.summary()))
-            .unwrap_or_default();
+        let seen = match mode {
+            Mode::Off => String::new(),
+            Mode::Coverage => inst
+                .coverage()
+                .map(|c| format!(", covered {}", c.summary()))
+                .unwrap_or_default(),
+            Mode::Trace => format!(", {host_calls} host calls traced"),
+            Mode::Profile => format!(", profile of {} bytes", profile.to_json().len()),
+        };
         println!(
-            "coverage {:<3}: compile {}, instantiate {}, first call {}, then {} a call{covered}",
-            if coverage { "on" } else { "off" },
+            "{:<8}: compile {}, instantiate {}, first call {}, then {} a call{seen}",
+            mode.name(),
             show(compile),
             show(instantiate),
             show(first),
@@ -73,12 +115,6 @@ fn main() {
 fn load(what: &str, lines: bool) -> (Vec<u8>, String) {
     if what.ends_with(".wasm") {
         let bytes = std::fs::read(what).unwrap_or_else(|e| panic!("cannot read {what}: {e}"));
-        // A core module (the C guest) is componentized as fixtures are.
-        let bytes = if torvyn_harness::fixtures::is_component(&bytes) {
-            bytes
-        } else {
-            torvyn_harness::fixtures::componentize(&bytes, None).expect("componentizes")
-        };
         return (bytes, what.to_owned());
     }
     let path = torvyn_harness::fixtures::fixture_path(what);
