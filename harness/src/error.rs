@@ -101,12 +101,18 @@ pub enum HarnessError {
 /// engine's error says that itself (its instantiation errors name the
 /// component).
 fn engine_message(action: &str, component: &str, source: &EngineError) -> String {
-    let message = source.to_string();
-    if message.starts_with(&format!("cannot {action} component `")) {
-        message
-    } else {
-        format!("cannot {action} component `{component}`: {message}")
+    let mut message = source.to_string();
+    if !message.starts_with(&format!("cannot {action} component `")) {
+        message = format!("cannot {action} component `{component}`: {message}");
     }
+    if message.contains("`limits.max_memory_bytes`") {
+        // The engine names its own setting; say the harness's too.
+        message.push_str(
+            " (`max_memory_bytes:` in a scenario or pipeline file, `--max-memory SIZE` on \
+             the command line)",
+        );
+    }
+    message
 }
 
 fn location(line: Option<usize>, column: Option<usize>) -> String {

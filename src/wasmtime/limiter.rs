@@ -47,14 +47,16 @@ impl Limiter {
         if let Some((limit, wanted)) = self.table_denied {
             format!(
                 "its tables need {wanted} elements at start, over the limit of {limit} \
-                 (`WasmtimeEngineConfig::max_table_elements`): raise the limit ({e:#})"
+                 (`WasmtimeEngineConfig::max_table_elements`) (Wasmtime: {e:#}): raise the \
+                 limit"
             )
         } else if let Some((limit, wanted)) = self.denied {
             format!(
                 "its linear memory needs {wanted} bytes ({}) at start, over the limit of \
-                 {limit} bytes ({}, `limits.max_memory_bytes`): raise the limit, or build the \
+                 {limit} bytes ({}, `limits.max_memory_bytes`) (Wasmtime: {e:#}): build the \
                  component with less initial memory (the stack a C toolchain reserves, for \
-                 one: zig's default is 16 MiB; `-Wl,-z,stack-size=N` sets it) ({e:#})",
+                 one: zig's default is 16 MiB; `-Wl,-z,stack-size=N` sets it), or raise the \
+                 limit",
                 mib(wanted),
                 mib(limit),
             )

@@ -41,6 +41,7 @@ impl MockBackend {
         Self::with_config(
             MockEngineConfig {
                 journal: JournalMode::Off,
+                limits: settings.limits(),
                 ..MockEngineConfig::seeded(settings.seed)
             },
             settings,

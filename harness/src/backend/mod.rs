@@ -164,6 +164,10 @@ pub struct EngineSettings {
     /// stubs that trap when called (`UnknownImports::Trap`) rather than
     /// refusing the component (the engine's default).
     pub stub_unknown_imports: bool,
+    /// The most linear memory one instance may have, in bytes
+    /// ([`torvyn_engine::Limits::max_memory_bytes`]); `None` for the
+    /// engine's default, 16 MiB.
+    pub max_memory_bytes: Option<u64>,
 }
 
 /// An engine backend the harness can drive.
@@ -253,6 +257,17 @@ impl EngineSettings {
             cache_dir: None,
             cache_max_bytes: None,
             stub_unknown_imports: false,
+            max_memory_bytes: None,
+        }
+    }
+
+    /// The engine's [`Limits`](torvyn_engine::Limits) with these settings'
+    /// memory limit.
+    pub fn limits(&self) -> torvyn_engine::Limits {
+        let default = torvyn_engine::Limits::default();
+        torvyn_engine::Limits {
+            max_memory_bytes: self.max_memory_bytes.unwrap_or(default.max_memory_bytes),
+            ..default
         }
     }
 

@@ -71,6 +71,7 @@ impl WasmtimeBackend {
             } else {
                 UnknownImports::Refuse
             },
+            limits: settings.limits(),
             ..WasmtimeEngineConfig::with_strategy(settings.strategy)
         }
     }

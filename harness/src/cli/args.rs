@@ -236,6 +236,10 @@ pub struct BenchArgs {
     /// called, on the engine and the baseline)
     #[arg(long)]
     pub refuse_unknown_imports: bool,
+    /// The most linear memory one instance may have: bytes, or a number
+    /// with KB, MB, GB, KiB, MiB or GiB [default: 16MiB]
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory_size)]
+    pub max_memory: Option<u64>,
     /// Output format: table (text), yaml or json (the same figures as
     /// fields; wall-clock figures, which vary per run)
     #[arg(
@@ -258,6 +262,48 @@ pub enum Format {
     Yaml,
     /// The transcript's snapshot form as pretty JSON (deterministic: no wall time).
     Json,
+}
+
+/// What `run` and `pipeline` observe of a run, and how they report it.
+#[derive(Debug, Args)]
+pub struct ObserveArgs {
+    /// List under each call the contract host calls the guest made
+    /// (function, arguments in short, answer)
+    #[arg(long)]
+    pub trace_host_calls: bool,
+    /// Write a profile of the guest's calls and functions to FILE
+    /// (Firefox profiler format, sampled at host calls, timed by fuel:
+    /// the same run writes the same file; Wasmtime backend)
+    #[cfg(feature = "profiling")]
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+    /// Exit with 5 when a call failed so: faults (engine faults: traps,
+    /// fuel, deadlines...), errors (guest process-errors), init (a failed
+    /// init), any; repeatable or comma-separated [default: exit 0 whatever
+    /// the calls answered]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "faults|errors|init|any"
+    )]
+    pub fail_on: Vec<fail_on::FailOn>,
+    /// Write LCOV coverage of the run's components to FILE: by .wat line
+    /// for WAT, by source line for components with DWARF (built with -g),
+    /// else by function; the output is the same, stderr says how much ran
+    /// (Wasmtime with Cranelift only)
+    #[arg(long, value_name = "FILE")]
+    pub coverage: Option<PathBuf>,
+    /// Recording options.
+    #[command(flatten)]
+    pub record: record::RecordArgs,
+    /// Output format
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Bytes of each payload and guest stdout/stderr preview, in every
+    /// format; 0 shows every byte [default: 64]
+    #[arg(long, value_name = "N")]
+    pub preview_bytes: Option<usize>,
 }
 
 /// Engine options shared by the commands that run something.
@@ -283,6 +329,29 @@ pub struct EngineArgs {
     /// as componentize-js's wasi:http imports, runs)
     #[arg(long)]
     pub refuse_unknown_imports: bool,
+    /// The most linear memory one instance may have: bytes, or a number
+    /// with KB, MB, GB, KiB, MiB or GiB [default: 16MiB, or the file's]
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory_size)]
+    pub max_memory: Option<u64>,
+}
+
+/// `--max-memory`: a size (as `--cache-max-size` takes one) from one
+/// 64 KiB WebAssembly page to 4 GiB, the engine's bounds.
+fn parse_memory_size(text: &str) -> Result<u64, String> {
+    let bytes = super::cache::parse_size(text)?;
+    if bytes < 64 * 1024 {
+        Err(format!(
+            "`{text}` is less than one 64 KiB WebAssembly page: no component could start; give \
+             at least 64KiB (the default is 16MiB)"
+        ))
+    } else if bytes > 4 << 30 {
+        Err(format!(
+            "`{text}` is more than 4 GiB, the most a 32-bit linear memory can address; give at \
+             most 4GiB"
+        ))
+    } else {
+        Ok(bytes)
+    }
 }
 
 fn parse_seed_arg(text: &str) -> Result<u64, String> {
@@ -334,46 +403,12 @@ pub struct RunArgs {
     /// instead of answering a process-error
     #[arg(long, requires = "fail_host_call")]
     pub require_handled: bool,
-    /// List under each call the contract host calls the guest made
-    /// (function, arguments in short, answer)
-    #[arg(long)]
-    pub trace_host_calls: bool,
-    /// Write a profile of the guest's calls and functions to FILE
-    /// (Firefox profiler format, sampled at host calls, timed by fuel:
-    /// the same run writes the same file; Wasmtime backend)
-    #[cfg(feature = "profiling")]
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-    /// Exit with 5 when a call failed so: faults (engine faults: traps,
-    /// fuel, deadlines...), errors (guest process-errors), init (a failed
-    /// init), any; repeatable or comma-separated [default: exit 0 whatever
-    /// the calls answered]
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        value_name = "faults|errors|init|any"
-    )]
-    pub fail_on: Vec<fail_on::FailOn>,
-    /// Write LCOV coverage of the run's components to FILE: by .wat line
-    /// for WAT, by source line for components with DWARF (built with -g),
-    /// else by function; the output is the same, stderr says how much ran
-    /// (Wasmtime with Cranelift only)
-    #[arg(long, value_name = "FILE")]
-    pub coverage: Option<PathBuf>,
-    /// Recording options.
+    /// What to observe of the run and how to report it.
     #[command(flatten)]
-    pub record: record::RecordArgs,
+    pub observe: ObserveArgs,
     /// Engine options.
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output format
-    #[arg(long, short, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Bytes of each payload and guest stdout/stderr preview, in every
-    /// format; 0 shows every byte [default: 64]
-    #[arg(long, value_name = "N")]
-    pub preview_bytes: Option<usize>,
 }
 
 /// `torvyn-sim pipeline`.
@@ -407,46 +442,12 @@ pub struct PipelineArgs {
     /// Virtual time the sink takes to drain after a pause, in ns [default: 10000]
     #[arg(long, value_name = "NS")]
     pub drain_ns: Option<u64>,
-    /// List under each call the contract host calls the guest made
-    /// (function, arguments in short, answer)
-    #[arg(long)]
-    pub trace_host_calls: bool,
-    /// Write a profile of the guest's calls and functions to FILE
-    /// (Firefox profiler format, sampled at host calls, timed by fuel:
-    /// the same run writes the same file; Wasmtime backend)
-    #[cfg(feature = "profiling")]
-    #[arg(long, value_name = "FILE")]
-    pub profile: Option<PathBuf>,
-    /// Exit with 5 when a call failed so: faults (engine faults: traps,
-    /// fuel, deadlines...), errors (guest process-errors), init (a failed
-    /// init), any; repeatable or comma-separated [default: exit 0 whatever
-    /// the calls answered]
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        value_name = "faults|errors|init|any"
-    )]
-    pub fail_on: Vec<fail_on::FailOn>,
-    /// Write LCOV coverage of the run's components to FILE: by .wat line
-    /// for WAT, by source line for components with DWARF (built with -g),
-    /// else by function; the output is the same, stderr says how much ran
-    /// (Wasmtime with Cranelift only)
-    #[arg(long, value_name = "FILE")]
-    pub coverage: Option<PathBuf>,
-    /// Recording options.
+    /// What to observe of the run and how to report it.
     #[command(flatten)]
-    pub record: record::RecordArgs,
+    pub observe: ObserveArgs,
     /// Engine options.
     #[command(flatten)]
     pub engine: EngineArgs,
-    /// Output format
-    #[arg(long, short, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
-    /// Bytes of each payload and guest stdout/stderr preview, in every
-    /// format; 0 shows every byte [default: 64]
-    #[arg(long, value_name = "N")]
-    pub preview_bytes: Option<usize>,
 }
 
 /// `torvyn-sim inspect`.

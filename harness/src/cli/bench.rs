@@ -54,6 +54,12 @@ pub fn run(args: &BenchArgs, cache: &CacheChoice, verbose: bool) -> Result<Repor
             } else {
                 UnknownImports::Trap
             },
+            limits: torvyn_engine::Limits {
+                max_memory_bytes: args
+                    .max_memory
+                    .unwrap_or(torvyn_engine::Limits::default().max_memory_bytes),
+                ..torvyn_engine::Limits::default()
+            },
             ..WasmtimeEngineConfig::default()
         },
         against: match args.backend {

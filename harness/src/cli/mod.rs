@@ -47,7 +47,7 @@ pub mod table;
 
 pub use args::{
     BenchArgs, CacheAction, CacheArgs, CheckArgs, Cli, Command, CompletionsArgs, DemoArgs,
-    EngineArgs, Format, InspectArgs, PipelineArgs, RunArgs,
+    EngineArgs, Format, InspectArgs, ObserveArgs, PipelineArgs, RunArgs,
 };
 pub use error::{
     CliError, EXIT_CALLS_FAILED, EXIT_DIFFERS, EXIT_ENGINE, EXIT_INPUT, EXIT_OK, EXIT_USAGE,

@@ -56,8 +56,8 @@ pub fn pipeline(args: &PipelineArgs) -> Result<Pipeline, CliError> {
     if let Some(ns) = args.drain_ns {
         p.drain_ns = Some(ns);
     }
-    p.preview_bytes = args.preview_bytes;
-    p.trace_host_calls |= args.trace_host_calls;
+    p.preview_bytes = args.observe.preview_bytes;
+    p.trace_host_calls |= args.observe.trace_host_calls;
     apply_engine(&mut p, &args.engine);
     Ok(p)
 }
@@ -76,6 +76,9 @@ pub(crate) fn apply_engine(p: &mut Pipeline, e: &EngineArgs) {
     }
     if let Some(backend) = e.backend {
         p.backend = Some(backend);
+    }
+    if let Some(bytes) = e.max_memory {
+        p.max_memory_bytes = Some(bytes);
     }
 }
 
@@ -149,8 +152,8 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
         ..p.settings()
     };
     #[cfg(feature = "profiling")]
-    if let Some(path) = &args.profile {
-        if args.record.record.is_some() || args.coverage.is_some() {
+    if let Some(path) = &args.observe.profile {
+        if args.observe.record.record.is_some() || args.observe.coverage.is_some() {
             return Err(CliError::usage(
                 "--profile, --coverage and --record each run the pipeline their own way: pass \
                  one of them",
@@ -161,18 +164,18 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
         })?;
         profile.write_to(path)?;
         return Ok(Report {
-            failure: super::fail_on::check(&args.fail_on, &t.entries),
+            failure: super::fail_on::check(&args.observe.fail_on, &t.entries),
             stderr: format!(
                 "profile written to {} (open it in https://profiler.firefox.com)\n",
                 path.display()
             ),
-            ..Report::ok(render(&t, args.format, verbose)?)
+            ..Report::ok(render(&t, args.observe.format, verbose)?)
         });
     }
-    let Some(dir) = &args.record.record else {
+    let Some(dir) = &args.observe.record.record else {
         let (t, note) = progress::with_spinner(&format!("running pipeline {}", p.name), || {
             super::coverage::run(
-                args.coverage.as_deref(),
+                args.observe.coverage.as_deref(),
                 || run_pipeline_using(p.effective_backend(), &p, &settings),
                 |_coverage| {
                     #[cfg(feature = "coverage")]
@@ -183,12 +186,12 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
             )
         })?;
         return Ok(Report {
-            failure: super::fail_on::check(&args.fail_on, &t.entries),
+            failure: super::fail_on::check(&args.observe.fail_on, &t.entries),
             stderr: note.unwrap_or_default(),
-            ..Report::ok(render(&t, args.format, verbose)?)
+            ..Report::ok(render(&t, args.observe.format, verbose)?)
         });
     };
-    if args.coverage.is_some() {
+    if args.observe.coverage.is_some() {
         return Err(CliError::usage(
             "--coverage records a run, not a recorded one (--record); drop one of them",
         ));
@@ -199,15 +202,15 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
             &p,
             &settings,
             crate::record::RecordTo::Dir(dir.clone()),
-            args.record.options(),
+            args.observe.record.options(),
         )
     })?;
-    let stdout = render(&t, args.format, verbose)?;
+    let stdout = render(&t, args.observe.format, verbose)?;
     Ok(match super::record::recorded_note(&recorded) {
         Ok(note) => Report {
             stdout,
             stderr: note,
-            failure: super::fail_on::check(&args.fail_on, &t.entries),
+            failure: super::fail_on::check(&args.observe.fail_on, &t.entries),
             ..Report::default()
         },
         Err(e) => Report {

@@ -21,11 +21,11 @@ pub fn scenario(args: &RunArgs, inputs: Vec<InputElement>) -> Scenario {
         grants: args.grant.clone(),
         fuel: args.fuel,
         pull_limit: args.pull_limit,
-        preview_bytes: args.preview_bytes,
+        preview_bytes: args.observe.preview_bytes,
         fail_host_call: args.fail_host_call,
         sweep_limit: args.sweep_limit,
         require_handled: args.require_handled,
-        trace_host_calls: args.trace_host_calls,
+        trace_host_calls: args.observe.trace_host_calls,
         inputs,
         ..Scenario::new(stage_id(&args.component), args.component.clone())
     };
@@ -53,6 +53,9 @@ fn apply_engine(s: &mut Scenario, e: &EngineArgs) {
     }
     if let Some(backend) = e.backend {
         s.backend = Some(backend);
+    }
+    if let Some(bytes) = e.max_memory {
+        s.max_memory_bytes = Some(bytes);
     }
 }
 
@@ -116,7 +119,7 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
              call in turn; pass --fail-host-call all, or drop --require-handled",
         ));
     }
-    if args.coverage.is_some() && (is_sweep || args.record.record.is_some()) {
+    if args.observe.coverage.is_some() && (is_sweep || args.observe.record.record.is_some()) {
         return Err(CliError::usage(
             "--coverage records one run, not a sweep (--fail-host-call all) or a recorded run \
              (--record); drop one of them",
@@ -124,13 +127,13 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
     }
     if is_sweep {
         #[cfg(feature = "profiling")]
-        if args.profile.is_some() {
+        if args.observe.profile.is_some() {
             return Err(CliError::usage(
                 "--profile profiles one run, and a sweep (--fail-host-call all) is many: drop \
                  --profile, or fail one host call (--fail-host-call K)",
             ));
         }
-        if !args.fail_on.is_empty() {
+        if !args.observe.fail_on.is_empty() {
             return Err(CliError::usage(
                 "--fail-on does not apply to a sweep (--fail-host-call all), whose calls fail on \
                  purpose: its exit code is 1 when a case leaked or broke an invariant; drop \
@@ -146,12 +149,12 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
                 scenario.sweep_limit,
             )
         })?;
-        return sweep_report(&sweep, args.format);
+        return sweep_report(&sweep, args.observe.format);
     }
     let label = format!("running {}", args.component);
     #[cfg(feature = "profiling")]
-    if let Some(path) = &args.profile {
-        if args.record.record.is_some() || args.coverage.is_some() {
+    if let Some(path) = &args.observe.profile {
+        if args.observe.record.record.is_some() || args.observe.coverage.is_some() {
             return Err(CliError::usage(
                 "--profile, --coverage and --record each run the component their own way: pass \
                  one of them",
@@ -165,8 +168,8 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
             )
         })?;
         profile.write_to(path)?;
-        let mut report = Report::ok(render(&transcript, args.format, verbose)?);
-        report.failure = super::fail_on::check(&args.fail_on, &transcript.entries);
+        let mut report = Report::ok(render(&transcript, args.observe.format, verbose)?);
+        report.failure = super::fail_on::check(&args.observe.fail_on, &transcript.entries);
         report.stderr += &format!(
             "profile written to {} (open it in https://profiler.firefox.com)\n",
             path.display()
@@ -174,11 +177,11 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
         return Ok(report);
     }
     let mut coverage_note = None;
-    let (transcript, recorded) = match &args.record.record {
+    let (transcript, recorded) = match &args.observe.record.record {
         None => {
             let (t, note) = progress::with_spinner(&label, || {
                 super::coverage::run(
-                    args.coverage.as_deref(),
+                    args.observe.coverage.as_deref(),
                     || run_scenario_using(scenario.effective_backend(), &scenario, &settings),
                     |_coverage| {
                         #[cfg(feature = "coverage")]
@@ -200,13 +203,13 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
                     &scenario,
                     &settings,
                     crate::record::RecordTo::File(path.clone()),
-                    args.record.options(),
+                    args.observe.record.options(),
                 )
             })?;
             (t, Some(r))
         }
     };
-    let mut report = Report::ok(render(&transcript, args.format, verbose)?);
+    let mut report = Report::ok(render(&transcript, args.observe.format, verbose)?);
     if let Some(note) = coverage_note {
         report.stderr.push_str(&note);
     }
@@ -217,7 +220,7 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
         }
     }
     if report.failure.is_none() {
-        report.failure = super::fail_on::check(&args.fail_on, &transcript.entries);
+        report.failure = super::fail_on::check(&args.observe.fail_on, &transcript.entries);
     }
     if had_inputs && transcript.role == "source" {
         report.stderr += &format!(

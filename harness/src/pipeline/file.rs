@@ -77,6 +77,10 @@ pub struct Pipeline {
     /// `torvyn-sim` sets it unless given `--refuse-unknown-imports`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stub_unknown_imports: bool,
+    /// The most linear memory each stage's instance may have, in bytes;
+    /// the engine's default (16 MiB) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory_bytes: Option<u64>,
     /// List in every transcript entry the contract host calls the stage's
     /// guest made (`host_call_trace:`, [`crate::host_calls`]).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -253,6 +257,7 @@ impl Pipeline {
             cache_dir: None,
             cache_max_bytes: None,
             stub_unknown_imports: self.stub_unknown_imports,
+            max_memory_bytes: self.max_memory_bytes,
         }
     }
 

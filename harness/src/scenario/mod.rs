@@ -114,6 +114,11 @@ pub struct Scenario {
     /// absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fuel: Option<u64>,
+    /// The most linear memory the instance may have, in bytes; the
+    /// engine's default (16 MiB) when absent. A component whose initial
+    /// memory is larger is refused at instantiation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_memory_bytes: Option<u64>,
     /// Sources: the most `pull` calls to make ([`DEFAULT_PULL_LIMIT`] when
     /// absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -86,6 +86,7 @@ pub fn scenario_settings(scenario: &Scenario) -> EngineSettings {
         cache_dir: None,
         cache_max_bytes: None,
         stub_unknown_imports: scenario.stub_unknown_imports,
+        max_memory_bytes: scenario.max_memory_bytes,
     }
 }
 
