@@ -126,16 +126,9 @@ impl HostResources {
     }
 
     /// The guest dropped its handle to a buffer.
+    #[inline]
     pub fn drop_buffer(&mut self, rep: u32) -> Result<(), ContractViolation> {
-        // A failed drop still drops: the guest's handle is gone.
-        let answer = self.serve(
-            HostFunction::BufferDrop,
-            || HostArgs::Handle(rep),
-            #[inline(always)]
-            |_| Ok(()),
-        );
-        self.drop_rep(rep);
-        answer
+        self.drop_served(HostFunction::BufferDrop, rep)
     }
 
     /// Moves a buffer the guest returned (an output payload) to the caller.
@@ -433,15 +426,7 @@ impl HostResources {
     /// The guest dropped its handle to a mutable buffer (frozen or not).
     #[inline]
     pub fn drop_mutable(&mut self, rep: u32) -> Result<(), ContractViolation> {
-        // A failed drop still drops: the guest's handle is gone.
-        let answer = self.serve(
-            HostFunction::MutableDrop,
-            || HostArgs::Handle(rep),
-            #[inline(always)]
-            |_| Ok(()),
-        );
-        self.drop_rep(rep);
-        answer
+        self.drop_served(HostFunction::MutableDrop, rep)
     }
 }
 

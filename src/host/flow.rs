@@ -69,16 +69,9 @@ impl HostResources {
     }
 
     /// The guest dropped its handle to a flow context.
+    #[inline]
     pub fn drop_flow(&mut self, rep: u32) -> Result<(), ContractViolation> {
-        // A failed drop still drops: the guest's handle is gone.
-        let answer = self.serve(
-            HostFunction::FlowDrop,
-            || HostArgs::Handle(rep),
-            #[inline(always)]
-            |_| Ok(()),
-        );
-        self.drop_rep(rep);
-        answer
+        self.drop_served(HostFunction::FlowDrop, rep)
     }
 }
 

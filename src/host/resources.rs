@@ -551,7 +551,26 @@ impl HostResources {
         self.insert(|| Entry::Flow(ctx))
     }
 
-    pub(super) fn drop_rep(&mut self, rep: u32) {
+    /// The guest dropped its handle `rep` (`function`: the resource-drop
+    /// it called), served as every host call is. A failed drop still
+    /// drops: the guest's handle is gone.
+    #[inline]
+    pub(super) fn drop_served(
+        &mut self,
+        function: HostFunction,
+        rep: u32,
+    ) -> Result<(), ContractViolation> {
+        let answer = self.serve(
+            function,
+            || HostArgs::Handle(rep),
+            #[inline(always)]
+            |_| Ok(()),
+        );
+        self.drop_rep(rep);
+        answer
+    }
+
+    fn drop_rep(&mut self, rep: u32) {
         // A rep that is gone was reclaimed at the end of an earlier call:
         // the guest dropping its stale handle now is harmless.
         if let Some(bytes) = self.entries.discard(rep, Self::budgeted_bytes) {

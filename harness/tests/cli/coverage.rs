@@ -222,6 +222,30 @@ fn coverage_with_the_mock_backend_or_winch_says_why_not() {
     assert!(!lcov.exists());
 }
 
+/// `scenario` run on a real-toolchain guest with coverage, the guest
+/// compiled once (with guest debugging) into the guests' cache for every
+/// later run.
+fn covered_guest(scenario: &Scenario) -> (torvyn_harness::transcript::Transcript, Coverage) {
+    let settings = torvyn_harness::backend::EngineSettings {
+        cache_dir: Some(super::support::guests_dir().join("compiled")),
+        ..scenario_settings(scenario)
+    };
+    let mut coverage = Coverage::new();
+    let t = run_scenario_covered(scenario, &settings, &mut coverage)
+        .unwrap_or_else(|e| panic!("{}: {e}", scenario.name));
+    (t, coverage)
+}
+
+/// Whether the function `name` ran (1) or not (0), in whichever record
+/// has it.
+fn hits(coverage: &Coverage, name: &str) -> u64 {
+    coverage
+        .files()
+        .find_map(|(_, f)| f.function(name))
+        .unwrap_or_else(|| panic!("no function {name}"))
+        .hits
+}
+
 /// A real-toolchain guest has no line tables: its coverage is by function,
 /// named from its name section (CPython's C functions, the adapter's).
 #[test]
@@ -229,25 +253,12 @@ fn a_python_guest_is_covered_by_function() {
     let Some(path) = super::support::guest("py-uppercase") else {
         return;
     };
-    let scenario = Scenario {
+    let (t, coverage) = covered_guest(&Scenario {
         inputs: vec![InputElement::text("hello")],
         ..Scenario::new("py-coverage", path_str(&path))
-    };
-    let settings = torvyn_harness::backend::EngineSettings {
-        // Compiled once (with guest debugging) for every later run.
-        cache_dir: Some(super::support::guests_dir().join("compiled")),
-        ..scenario_settings(&scenario)
-    };
-    let mut coverage = Coverage::new();
-    let t = run_scenario_covered(&scenario, &settings, &mut coverage).unwrap();
+    });
     assert_eq!(t.summary.elements_out, 1, "{t:?}");
-    let ran = |name: &str| {
-        coverage
-            .files()
-            .find_map(|(_, f)| f.function(name))
-            .unwrap_or_else(|| panic!("no function {name}"))
-            .hits
-    };
+    let ran = |name: &str| hits(&coverage, name);
     // `payload.upper()` on bytes, and the export the host called.
     assert_eq!(ran("_Py_bytes_upper"), 1);
     assert_eq!(ran("torvyn:streaming/processor@0.1.0#process"), 1);
@@ -273,25 +284,13 @@ fn a_javascript_guest_is_covered_by_function() {
     let Some(path) = super::support::guest("js-exclaim") else {
         return;
     };
-    let scenario = Scenario {
+    let (t, coverage) = covered_guest(&Scenario {
         inputs: vec![InputElement::text("hello")],
         stub_unknown_imports: true,
         ..Scenario::new("js-coverage", path_str(&path))
-    };
-    let settings = torvyn_harness::backend::EngineSettings {
-        cache_dir: Some(super::support::guests_dir().join("compiled")),
-        ..scenario_settings(&scenario)
-    };
-    let mut coverage = Coverage::new();
-    let t = run_scenario_covered(&scenario, &settings, &mut coverage).unwrap();
+    });
     assert_eq!(t.summary.elements_out, 1, "{t:?}");
-    let ran = |name: &str| {
-        coverage
-            .files()
-            .find_map(|(_, f)| f.function(name))
-            .unwrap_or_else(|| panic!("no function {name}"))
-            .hits
-    };
+    let ran = |name: &str| hits(&coverage, name);
     assert_eq!(ran("torvyn:streaming/processor@0.1.0#process"), 1);
     assert_eq!(ran("post_torvyn:streaming/processor@0.1.0#process"), 1);
     // The adapter: the guest reads the clock, never its arguments.
@@ -328,15 +327,7 @@ fn a_c_guest_is_covered_by_source_line() {
         "torvyn_streaming_types_method_mutable_buffer_freeze(writer);",
     );
 
-    let covered = |name: &str| {
-        let scenario = c_scenario(name, &guest);
-        let mut coverage = Coverage::new();
-        let t = run_scenario_covered(&scenario, &scenario_settings(&scenario), &mut coverage)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        (t, coverage)
-    };
-
-    let (t, coverage) = covered("comments");
+    let (t, coverage) = covered_guest(&c_scenario("comments", &guest));
     assert_eq!(t.summary.elements_out, 0, "{t:?}");
     let lcov = coverage.to_lcov();
     // Counts say whether a line ran (a breakpoint fires once), not how
@@ -356,7 +347,7 @@ fn a_c_guest_is_covered_by_source_line() {
     );
 
     // Every branch: two lines upper-cased, one comment, one empty payload.
-    let (t, coverage) = covered("filter");
+    let (t, coverage) = covered_guest(&c_scenario("filter", &guest));
     assert_eq!(t.summary.elements_out, 2, "{t:?}");
     let lcov = coverage.to_lcov();
     assert_eq!(da(&lcov, "filter.c", drop_line), Some(1), "{lcov}");

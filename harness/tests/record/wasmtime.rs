@@ -114,25 +114,14 @@ fn the_cli_records_replays_and_exits_0_1_or_3() {
         "{stderr}"
     );
 
-    let same = sim().arg("replay").arg(&rec).output().unwrap();
-    assert_eq!(same.status.code(), Some(0), "{same:?}");
-    assert!(String::from_utf8_lossy(&same.stdout).contains("every call matches"));
-    let on_mock = sim()
-        .arg("replay")
-        .arg(&rec)
-        .args(["--component", "passthrough", "--backend", "mock"])
-        .output()
-        .unwrap();
-    assert_eq!(on_mock.status.code(), Some(0), "{on_mock:?}");
+    let (code, text) = replay_cli(&rec, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("every call matches"), "{text}");
+    let (code, text) = replay_cli(&rec, &["--component", "passthrough", "--backend", "mock"]);
+    assert_eq!(code, Some(0), "{text}");
 
-    let changed = sim()
-        .arg("replay")
-        .arg(&rec)
-        .args(["--component", "uppercase"])
-        .output()
-        .unwrap();
-    assert_eq!(changed.status.code(), Some(1), "{changed:?}");
-    let text = String::from_utf8_lossy(&changed.stdout);
+    let (code, text) = replay_cli(&rec, &["--component", "uppercase"]);
+    assert_eq!(code, Some(1), "{text}");
     let r = Recording::read(&rec).unwrap();
     assert!(
         text.contains(&format!(
@@ -210,27 +199,16 @@ fn the_cli_records_a_pipeline_per_stage_and_replays_one_stage_changed() {
     for stage in ["token-source", "uppercase", "sink"] {
         assert!(rec.join(format!("{stage}.jsonl")).is_file(), "{stage}");
     }
-    let same = sim().arg("replay").arg(&rec).output().unwrap();
-    assert_eq!(same.status.code(), Some(0), "{same:?}");
-    let changed = sim()
-        .arg("replay")
-        .arg(&rec)
-        .args(["--component", "uppercase=passthrough"])
-        .output()
-        .unwrap();
-    assert_eq!(changed.status.code(), Some(1), "{changed:?}");
-    let text = String::from_utf8_lossy(&changed.stdout);
+    let (code, text) = replay_cli(&rec, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = replay_cli(&rec, &["--component", "uppercase=passthrough"]);
+    assert_eq!(code, Some(1), "{text}");
     assert!(
         text.contains("== stage uppercase") && text.contains("diverges"),
         "{text}"
     );
-    let bad = sim()
-        .arg("replay")
-        .arg(&rec)
-        .args(["--component", "nope=passthrough"])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    let (code, text) = replay_cli(&rec, &["--component", "nope=passthrough"]);
+    assert_eq!(code, Some(2), "{text}");
 }
 
 /// `replay --all` and `--max-divergences N` list more divergences than
