@@ -136,11 +136,7 @@ impl PipelineTranscript {
             e.fuel = 0;
         }
         for s in &mut t.stages {
-            s.totals.fuel_total = 0;
-            s.totals.busy_ns = 0;
-            s.totals.virtual_time_ns = 0;
-            s.totals.elements_per_virtual_second = 0;
-            s.totals.fuel_per_element = Default::default();
+            s.totals.clear_costs();
         }
         t.summary.fuel_total = 0;
         t.summary.virtual_time_ns = 0;

@@ -10,7 +10,7 @@ use crate::spec::BackendKind;
 use crate::spec::ClockSetting;
 use torvyn_engine::CompilationStrategy;
 
-use super::{Entry, FuelStats, Outcome, Transcript};
+use super::{Entry, Outcome, Transcript};
 
 /// How to write a transcript.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -124,11 +124,7 @@ impl Transcript {
         for e in &mut t.entries {
             e.fuel = 0;
         }
-        t.summary.fuel_total = 0;
-        t.summary.fuel_per_element = FuelStats::default();
-        t.summary.busy_ns = 0;
-        t.summary.virtual_time_ns = 0;
-        t.summary.elements_per_virtual_second = 0;
+        t.summary.clear_costs();
         t
     }
 

@@ -96,6 +96,16 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Zeroes what the calls cost (fuel and time), keeping what they did:
+    /// the summary's part of a transcript's `without_costs`.
+    pub fn clear_costs(&mut self) {
+        self.fuel_total = 0;
+        self.fuel_per_element = FuelStats::default();
+        self.busy_ns = 0;
+        self.virtual_time_ns = 0;
+        self.elements_per_virtual_second = 0;
+    }
+
     /// Totals over `entries`, with `virtual_time_ns` elapsed on the engine
     /// clock; `wall` is left empty.
     pub fn of<'a>(entries: impl IntoIterator<Item = &'a Entry>, virtual_time_ns: u64) -> Self {
