@@ -275,7 +275,7 @@ pub struct ObserveArgs {
     /// (Firefox profiler format, sampled at host calls, timed by fuel:
     /// the same run writes the same file; Wasmtime backend)
     #[cfg(feature = "profiling")]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["coverage", "record"])]
     pub profile: Option<PathBuf>,
     /// Exit with 5 when a call failed so: faults (engine faults: traps,
     /// fuel, deadlines...), errors (guest process-errors), init (a failed
@@ -291,8 +291,9 @@ pub struct ObserveArgs {
     /// Write LCOV coverage of the run's components to FILE: by .wat line
     /// for WAT, by source line for components with DWARF (built with -g),
     /// else by function; the output is the same, stderr says how much ran
-    /// (Wasmtime with Cranelift only)
-    #[arg(long, value_name = "FILE")]
+    /// (Wasmtime with Cranelift only). Profiling, coverage and recording
+    /// each run the component their own way: one of them per run
+    #[arg(long, value_name = "FILE", conflicts_with = "record")]
     pub coverage: Option<PathBuf>,
     /// Recording options.
     #[command(flatten)]

@@ -153,12 +153,6 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
     };
     #[cfg(feature = "profiling")]
     if let Some(path) = &args.observe.profile {
-        if args.observe.record.record.is_some() || args.observe.coverage.is_some() {
-            return Err(CliError::usage(
-                "--profile, --coverage and --record each run the pipeline their own way: pass \
-                 one of them",
-            ));
-        }
         let (t, profile) = progress::with_spinner(&format!("running pipeline {}", p.name), || {
             crate::profile::run_pipeline_profiled(p.effective_backend(), &p, &settings)
         })?;
@@ -191,11 +185,6 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
             ..Report::ok(render(&t, args.observe.format, verbose)?)
         });
     };
-    if args.observe.coverage.is_some() {
-        return Err(CliError::usage(
-            "--coverage records a run, not a recorded one (--record); drop one of them",
-        ));
-    }
     let (t, recorded) = progress::with_spinner(&format!("running pipeline {}", p.name), || {
         crate::record::run_pipeline_recorded(
             p.effective_backend(),

@@ -119,10 +119,9 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
              call in turn; pass --fail-host-call all, or drop --require-handled",
         ));
     }
-    if args.observe.coverage.is_some() && (is_sweep || args.observe.record.record.is_some()) {
+    if args.observe.coverage.is_some() && is_sweep {
         return Err(CliError::usage(
-            "--coverage records one run, not a sweep (--fail-host-call all) or a recorded run \
-             (--record); drop one of them",
+            "--coverage records one run, not a sweep (--fail-host-call all); drop one of them",
         ));
     }
     if is_sweep {
@@ -154,12 +153,6 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
     let label = format!("running {}", args.component);
     #[cfg(feature = "profiling")]
     if let Some(path) = &args.observe.profile {
-        if args.observe.record.record.is_some() || args.observe.coverage.is_some() {
-            return Err(CliError::usage(
-                "--profile, --coverage and --record each run the component their own way: pass \
-                 one of them",
-            ));
-        }
         let (transcript, profile) = progress::with_spinner(&label, || {
             crate::profile::run_scenario_profiled(
                 scenario.effective_backend(),
