@@ -54,11 +54,7 @@ pub fn run_scenario_covered(
     coverage: &mut Coverage,
 ) -> Result<Transcript, HarnessError> {
     let backend = covering_backend(scenario.effective_backend(), &scenario.component, settings)?;
-    let transcript = run_scenario_on(&backend, scenario)?;
-    if let Some(c) = backend.wasmtime().coverage() {
-        coverage.merge(&c);
-    }
-    Ok(transcript)
+    covered(&backend, coverage, |b| run_scenario_on(b, scenario))
 }
 
 /// Runs `pipeline` as [`crate::pipeline::run_pipeline_using`] does on
@@ -74,7 +70,16 @@ pub fn run_pipeline_covered(
     coverage: &mut Coverage,
 ) -> Result<PipelineTranscript, HarnessError> {
     let backend = covering_backend(pipeline.effective_backend(), &pipeline.name, settings)?;
-    let transcript = run_pipeline_on(&backend, pipeline)?;
+    covered(&backend, coverage, |b| run_pipeline_on(b, pipeline))
+}
+
+/// `run` on `backend`, then what it ran added to `coverage`.
+fn covered<T>(
+    backend: &WasmtimeBackend,
+    coverage: &mut Coverage,
+    run: impl FnOnce(&WasmtimeBackend) -> Result<T, HarnessError>,
+) -> Result<T, HarnessError> {
+    let transcript = run(backend)?;
     if let Some(c) = backend.wasmtime().coverage() {
         coverage.merge(&c);
     }

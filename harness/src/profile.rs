@@ -75,15 +75,7 @@ pub fn run_scenario_profiled(
     settings: &EngineSettings,
 ) -> Result<(Transcript, GuestProfile), HarnessError> {
     needs_wasmtime(backend, &scenario.component)?;
-    let recorder = ProfileRecorder::new(&scenario.name);
-    let b = WasmtimeBackend::new(settings)?.with_profile(recorder.clone());
-    let transcript = run_scenario_on(&b, scenario)?;
-    Ok((
-        transcript,
-        GuestProfile {
-            json: recorder.to_json(),
-        },
-    ))
+    profiled(&scenario.name, settings, |b| run_scenario_on(b, scenario))
 }
 
 /// Runs `pipeline` on a new Wasmtime engine built from `settings`, with
@@ -99,9 +91,19 @@ pub fn run_pipeline_profiled(
     settings: &EngineSettings,
 ) -> Result<(PipelineTranscript, GuestProfile), HarnessError> {
     needs_wasmtime(backend, &pipeline.name)?;
-    let recorder = ProfileRecorder::new(&pipeline.name);
+    profiled(&pipeline.name, settings, |b| run_pipeline_on(b, pipeline))
+}
+
+/// `run` on a new Wasmtime engine from `settings` whose instances are
+/// profiled, into a profile named `name`.
+fn profiled<T>(
+    name: &str,
+    settings: &EngineSettings,
+    run: impl FnOnce(&WasmtimeBackend) -> Result<T, HarnessError>,
+) -> Result<(T, GuestProfile), HarnessError> {
+    let recorder = ProfileRecorder::new(name);
     let b = WasmtimeBackend::new(settings)?.with_profile(recorder.clone());
-    let transcript = run_pipeline_on(&b, pipeline)?;
+    let transcript = run(&b)?;
     Ok((
         transcript,
         GuestProfile {

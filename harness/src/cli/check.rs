@@ -21,9 +21,9 @@ use super::error::CliError;
 use super::{CheckArgs, EXIT_DIFFERS, Report};
 use crate::HarnessError;
 use crate::backend::EngineSettings;
-use crate::pipeline::{Pipeline, pipelines_dir, run_pipeline_using};
+use crate::pipeline::{Pipeline, pipelines_dir};
+use crate::scenario::scenario_settings;
 use crate::scenario::{Scenario, scenarios_dir};
-use crate::scenario::{run_scenario_using, scenario_settings};
 use crate::snapshot::{Compare, CompareSettings, Percent, canonical, compare};
 use crate::spec::BackendKind;
 use crate::transcript::to_yaml;
@@ -233,16 +233,7 @@ pub fn snapshot_of(
             .map(|s| s.component_source(p.base_dir.as_deref()))
             .collect();
         mock(kind)?;
-        let (mut t, coverage_note) = super::coverage::run(
-            coverage,
-            || run_pipeline_using(kind, &p, &settings),
-            |_coverage| {
-                #[cfg(feature = "coverage")]
-                return crate::coverage::run_pipeline_covered(&p, &settings, _coverage);
-                #[cfg(not(feature = "coverage"))]
-                unreachable!("refused without the feature")
-            },
-        )?;
+        let (mut t, coverage_note) = super::coverage::run_pipeline(coverage, kind, &p, &settings)?;
         for (name, label) in labels {
             if let Some(stage) = t.stages.iter_mut().find(|s| s.name == name) {
                 stage.component = label;
@@ -288,16 +279,7 @@ pub fn snapshot_of(
             sweep.component = label;
             (to_yaml(&sweep)?, s.name.clone(), Vec::new())
         } else {
-            let (mut t, note) = super::coverage::run(
-                coverage,
-                || run_scenario_using(kind, &s, &settings),
-                |_coverage| {
-                    #[cfg(feature = "coverage")]
-                    return crate::coverage::run_scenario_covered(&s, &settings, _coverage);
-                    #[cfg(not(feature = "coverage"))]
-                    unreachable!("refused without the feature")
-                },
-            )?;
+            let (mut t, note) = super::coverage::run_scenario(coverage, kind, &s, &settings)?;
             coverage_note = note;
             t.component = label;
             let problems = std::mem::take(&mut t.unexpected_host_calls);

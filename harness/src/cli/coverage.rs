@@ -6,6 +6,11 @@ use std::path::Path;
 use torvyn_engine::Coverage;
 
 use super::error::CliError;
+use crate::backend::EngineSettings;
+use crate::pipeline::{Pipeline, PipelineTranscript, run_pipeline_using};
+use crate::scenario::{Scenario, run_scenario_using};
+use crate::spec::BackendKind;
+use crate::transcript::Transcript;
 
 #[cfg(feature = "coverage")]
 /// Writes `coverage` as LCOV to `path`; the note for stderr says how much
@@ -34,10 +39,49 @@ pub(crate) fn not_built() -> CliError {
     )
 }
 
+/// `scenario` run on `kind` (`run_scenario_using`), or with `--coverage`
+/// (`path`) covered, the LCOV written and the note for stderr given.
+pub(crate) fn run_scenario(
+    path: Option<&Path>,
+    kind: BackendKind,
+    scenario: &Scenario,
+    settings: &EngineSettings,
+) -> Result<(Transcript, Option<String>), CliError> {
+    run(
+        path,
+        || run_scenario_using(kind, scenario, settings),
+        |_coverage| {
+            #[cfg(feature = "coverage")]
+            return crate::coverage::run_scenario_covered(scenario, settings, _coverage);
+            #[cfg(not(feature = "coverage"))]
+            unreachable!("refused without the feature")
+        },
+    )
+}
+
+/// `pipeline` run on `kind`, as [`run_scenario`] runs a scenario.
+pub(crate) fn run_pipeline(
+    path: Option<&Path>,
+    kind: BackendKind,
+    pipeline: &Pipeline,
+    settings: &EngineSettings,
+) -> Result<(PipelineTranscript, Option<String>), CliError> {
+    run(
+        path,
+        || run_pipeline_using(kind, pipeline, settings),
+        |_coverage| {
+            #[cfg(feature = "coverage")]
+            return crate::coverage::run_pipeline_covered(pipeline, settings, _coverage);
+            #[cfg(not(feature = "coverage"))]
+            unreachable!("refused without the feature")
+        },
+    )
+}
+
 /// Runs `plain` without `--coverage` (`path` `None`); with it, runs
 /// `covered` with an empty [`Coverage`] to fill, writes it to `path`, and
 /// gives the note for stderr too.
-pub(crate) fn run<T>(
+fn run<T>(
     path: Option<&Path>,
     plain: impl FnOnce() -> Result<T, crate::HarnessError>,
     covered: impl FnOnce(&mut Coverage) -> Result<T, crate::HarnessError>,

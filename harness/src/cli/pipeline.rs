@@ -11,7 +11,7 @@ use super::error::CliError;
 use super::{EngineArgs, Format, PipelineArgs, Report, check_component_ref, progress, table};
 use crate::backend::EngineSettings;
 use crate::drive::stage_id;
-use crate::pipeline::{Pipeline, PipelineTranscript, StageSpec, run_pipeline_using};
+use crate::pipeline::{Pipeline, PipelineTranscript, StageSpec};
 use crate::transcript::to_yaml;
 
 /// The pipeline `torvyn-sim pipeline` runs for these arguments.
@@ -168,15 +168,11 @@ pub fn run(args: &PipelineArgs, cache: &CacheChoice, verbose: bool) -> Result<Re
     }
     let Some(dir) = &args.observe.record.record else {
         let (t, note) = progress::with_spinner(&format!("running pipeline {}", p.name), || {
-            super::coverage::run(
+            super::coverage::run_pipeline(
                 args.observe.coverage.as_deref(),
-                || run_pipeline_using(p.effective_backend(), &p, &settings),
-                |_coverage| {
-                    #[cfg(feature = "coverage")]
-                    return crate::coverage::run_pipeline_covered(&p, &settings, _coverage);
-                    #[cfg(not(feature = "coverage"))]
-                    unreachable!("refused without the feature")
-                },
+                p.effective_backend(),
+                &p,
+                &settings,
             )
         })?;
         return Ok(Report {

@@ -9,8 +9,8 @@ use super::{EngineArgs, Format, Report, RunArgs, check_component_ref, input, pro
 use crate::backend::EngineSettings;
 use crate::drive::stage_id;
 use crate::faults::{Sweep, sweep};
+use crate::scenario::scenario_settings;
 use crate::scenario::{InputElement, Scenario};
-use crate::scenario::{run_scenario_using, scenario_settings};
 use crate::transcript::{OutputFormat, Transcript};
 
 /// The scenario `torvyn-sim run` runs for these arguments and inputs.
@@ -173,17 +173,11 @@ pub fn run(args: &RunArgs, cache: &CacheChoice, verbose: bool) -> Result<Report,
     let (transcript, recorded) = match &args.observe.record.record {
         None => {
             let (t, note) = progress::with_spinner(&label, || {
-                super::coverage::run(
+                super::coverage::run_scenario(
                     args.observe.coverage.as_deref(),
-                    || run_scenario_using(scenario.effective_backend(), &scenario, &settings),
-                    |_coverage| {
-                        #[cfg(feature = "coverage")]
-                        return crate::coverage::run_scenario_covered(
-                            &scenario, &settings, _coverage,
-                        );
-                        #[cfg(not(feature = "coverage"))]
-                        unreachable!("refused without the feature")
-                    },
+                    scenario.effective_backend(),
+                    &scenario,
+                    &settings,
                 )
             })?;
             coverage_note = note;
